@@ -1,0 +1,89 @@
+/**
+ * The agent's YAML config. One schema is the source of truth for fields, defaults and type.
+ */
+import { z } from 'zod';
+import { Id, LaneSetting, Serial } from '../payloads.js';
+import { BrokerUrl, Duration, LogLevel } from './common.js';
+
+/** A shelf source: a serial device path, a TCP bridge (`tcp://host:port`), or discovery by USB ids. */
+export const SourceConfig = z.union([
+  z.strictObject({ path: z.string().min(1), baudRate: z.number().int().positive().default(115_200) }),
+  z.strictObject({ url: z.string().regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'tcp://host:port') }),
+  z.strictObject({
+    discover: z.strictObject({
+      vendorId: z
+        .string()
+        .regex(/^[0-9a-fA-F]{4}$/)
+        .optional(),
+      productId: z
+        .string()
+        .regex(/^[0-9a-fA-F]{4}$/)
+        .optional(),
+      glob: z.string().min(1).optional(),
+    }),
+    baudRate: z.number().int().positive().default(115_200),
+  }),
+]);
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+/** Local lane settings, used until (and unless) central publishes its own. */
+export const LocalShelf = z.strictObject({
+  serial: Serial,
+  shelf: Id.optional(),
+  lanes: z.array(LaneSetting),
+});
+
+export const SignalConfig = z.strictObject({
+  /** Median window (samples) that removes single-sample spikes. */
+  medianWindow: z.number().int().min(1).max(31).default(5),
+  /** Moving-average window (samples) after the median. */
+  averageWindow: z.number().int().min(1).max(256).default(8),
+  /** How long the filtered weight must stay within the band to be called stable. */
+  stableMs: Duration.default(500),
+  /** Band (grams, peak to peak) within which the filtered weight counts as still. */
+  stableBandG: z.number().positive().default(3),
+  /** A count is accepted only when the net weight is within this fraction of a unit of a whole number. */
+  wholeTolerance: z.number().positive().max(0.5).default(0.3),
+  /** Largest zero correction zero-tracking may apply, grams. */
+  zeroTrackLimitG: z.number().nonnegative().default(20),
+  /** Heartbeat: republish the level this often even when nothing changed. */
+  heartbeatMs: Duration.default(60_000),
+});
+
+export const AgentConfig = z.strictObject({
+  agent: z.strictObject({ id: Id, site: Id }),
+  sources: z.array(SourceConfig).min(1, 'at least one source (serial path, tcp:// URL or discover)'),
+  broker: z.strictObject({
+    url: BrokerUrl,
+    username: z.string().min(1).optional(),
+    password: z.string().optional(),
+    /** MQTT protocol version; `auto` tries 5 then falls back to 3.1.1. */
+    protocol: z.union([z.literal('auto'), z.literal(4), z.literal(5)]).default('auto'),
+    keepaliveS: z.number().int().min(1).max(3600).default(30),
+    reconnectMs: Duration.default(1_000),
+  }),
+  delivery: z
+    .strictObject({
+      /** `central`: trim the outbox on central's stored mark; `broker`: on the broker's PUBACK. */
+      trimOn: z.enum(['central', 'broker']).default('central'),
+      maxRecords: z.number().int().positive().default(1_000_000),
+      maxBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024 * 1024),
+      maxAgeMs: Duration.default(30 * 86_400_000),
+      /** Records in flight at once. */
+      window: z.number().int().min(1).max(10_000).default(200),
+    })
+    .prefault({}),
+  /** Where the outbox, calibration and cached lane settings live. */
+  stateDir: z.string().min(1).default('./shelfsense-state'),
+  reconnect: z.strictObject({ minMs: Duration.default(200), maxMs: Duration.default(30_000) }).prefault({}),
+  signal: SignalConfig.prefault({}),
+  shelves: z.array(LocalShelf).default([]),
+  log: z.strictObject({ level: LogLevel.default('warn') }).prefault({}),
+  metrics: z.strictObject({ port: z.number().int().min(0).max(65535).optional() }).prefault({}),
+});
+export type AgentConfig = z.infer<typeof AgentConfig>;
+export type AgentConfigInput = z.input<typeof AgentConfig>;

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration in milliseconds: a number of ms, or a string such as `250ms`, `5s`, `2m`, `1h`, `1d`.
+ * Every duration in Shelfsense is configurable down to milliseconds so tests can run a day in seconds.
+ */
+export const Duration = z.union([
+  z.number().int().nonnegative(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration such as 250ms, 5s, 2m, 1h or 1d')
+    .transform((s) => {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(s) as RegExpExecArray;
+      return Math.round(Number(m[1]) * (UNITS[m[2] as string] as number));
+    }),
+]);
+
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL. */
+export const BrokerUrl = z
+  .string()
+  .regex(/^(mqtts?|wss?|tcp):\/\/[^\s]+$/, 'an MQTT URL such as mqtt://host:1883 or ws://host/mqtt');

@@ -1,0 +1,4 @@
+export * from './agent.js';
+export * from './central.js';
+export * from './common.js';
+export * from './load.js';

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ErrorCodes, ShelfError } from '../errors.js';
+import { deepFreeze, parseWith } from '../validate.js';
+
+/**
+ * Reads a YAML (or JSON) file, validates it with `schema`, and returns the frozen result.
+ * Every problem is reported with its field path; nothing half-valid is returned.
+ */
+export function loadConfigFile<S extends z.ZodType>(
+  schema: S,
+  file: string,
+  what: string,
+): Readonly<z.output<S>> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ShelfError(ErrorCodes.FILE, `cannot read ${what} ${file}: ${(err as Error).message}`);
+  }
+  return parseConfigText(schema, text, `${what} ${file}`);
+}
+
+export function parseConfigText<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  what: string,
+): Readonly<z.output<S>> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ShelfError(ErrorCodes.FILE, `${what} is not valid YAML: ${(err as Error).message}`);
+  }
+  return deepFreeze(parseWith(schema, doc ?? {}, what));
+}

@@ -1,0 +1,6 @@
+export * from './config/index.js';
+export * from './errors.js';
+export * from './payloads.js';
+export * from './serial.js';
+export * from './topics.js';
+export * from './validate.js';

@@ -1,0 +1,244 @@
+/**
+ * Every MQTT payload, as one zod schema each; the schema is the type (`z.infer`). Unknown keys
+ * are stripped rather than refused, so a newer agent can talk to an older central.
+ */
+import { z } from 'zod';
+import { type CommandName, ID_PATTERN } from './topics.js';
+
+export const Id = z.string().regex(ID_PATTERN, 'letters, digits, _ and -, 1–64 characters');
+export const Serial = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, 1–32 characters');
+/** Milliseconds since the Unix epoch. */
+export const EpochMs = z.number().int().nonnegative();
+/** The agent's own increasing sequence number, one per outbox record. */
+export const AgentSeq = z.number().int().positive();
+export const FrameSeq = z.number().int().min(0).max(4_294_967_295);
+
+export const LaneStates = ['ok', 'unstable', 'anomalous', 'fault', 'offline'] as const;
+export const LaneState = z.enum(LaneStates);
+export type LaneState = z.infer<typeof LaneState>;
+
+/** `.../{lane}/level`: the last stable count, retained. */
+export const LevelPayload = z.object({
+  agent: Id,
+  serial: Serial,
+  sku: Id.nullable(),
+  units: z.number().int().nonnegative(),
+  grams: z.number().finite(),
+  /** units / capacity; above 1 when overfilled, null when the capacity is unknown. */
+  fill: z.number().nonnegative().nullable(),
+  stable: z.boolean(),
+  /** 0..1: how close the net weight is to a whole number of items, scaled by the noise. */
+  confidence: z.number().min(0).max(1),
+  state: LaneState,
+  ts: EpochMs,
+  seq: AgentSeq,
+  frameSeq: FrameSeq,
+});
+export type LevelPayload = z.infer<typeof LevelPayload>;
+
+export const EventKinds = ['pick', 'restock', 'adjust'] as const;
+/** `.../{lane}/event`: a change in the stable count. */
+export const EventPayload = z.object({
+  agent: Id,
+  serial: Serial,
+  sku: Id.nullable(),
+  kind: z.enum(EventKinds),
+  /** Items added (positive) or taken (negative). */
+  delta: z.number().int(),
+  units: z.number().int().nonnegative(),
+  ts: EpochMs,
+  seq: AgentSeq,
+  frameSeq: FrameSeq,
+});
+export type EventPayload = z.infer<typeof EventPayload>;
+
+export const HealthStatuses = ['ok', 'noisy', 'drifting', 'saturated', 'disconnected', 'no_data'] as const;
+export const HealthStatus = z.enum(HealthStatuses);
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+/** `.../{shelf}/health`: worst channel status plus per-channel detail, retained. */
+export const HealthPayload = z.object({
+  agent: Id,
+  serial: Serial,
+  status: HealthStatus,
+  channels: z.array(
+    z.object({
+      channel: z.number().int().min(0).max(7),
+      status: HealthStatus,
+      /** Standard deviation of the filtered weight at rest, grams. */
+      noiseG: z.number().nonnegative(),
+      /** Zero drift corrected so far, grams. */
+      driftG: z.number(),
+    }),
+  ),
+  rejects: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  ts: EpochMs,
+});
+export type HealthPayload = z.infer<typeof HealthPayload>;
+
+/** `.../agents/{agent}/status`: retained; the last will says offline. */
+export const AgentStatusPayload = z.object({
+  agent: Id,
+  site: Id,
+  state: z.enum(['online', 'offline']),
+  version: z.string().max(32).optional(),
+  shelves: z.array(Serial).default([]),
+  ts: EpochMs,
+});
+export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;
+
+export const LaneSetting = z.object({
+  lane: Id,
+  /** Channels summed into this lane. */
+  channels: z.array(z.number().int().min(0).max(7)).min(1),
+  sku: Id.nullable().default(null),
+  unitWeightG: z.number().positive(),
+  capacity: z.number().int().positive().nullable().default(null),
+});
+export type LaneSetting = z.infer<typeof LaneSetting>;
+
+/** `.../agents/{agent}/lanes`: which shelf serial is which shelf id, and its lanes. Retained. */
+export const LaneSettingsPayload = z.object({
+  agent: Id,
+  revision: z.number().int().nonnegative(),
+  shelves: z.array(
+    z.object({
+      shelf: Id,
+      serial: Serial,
+      lanes: z.array(LaneSetting),
+    }),
+  ),
+});
+export type LaneSettingsPayload = z.infer<typeof LaneSettingsPayload>;
+
+/** `.../agents/{agent}/stored`: the highest agent sequence central has committed. Retained. */
+export const StoredMarkPayload = z.object({
+  agent: Id,
+  seq: z.number().int().nonnegative(),
+  ts: EpochMs,
+});
+export type StoredMarkPayload = z.infer<typeof StoredMarkPayload>;
+
+/** Who asked: stamped by central or the broker from the authenticated session, never by the requester. */
+export const Actor = z.object({ user: z.string().min(1).max(64), role: z.string().min(1).max(32) });
+export type Actor = z.infer<typeof Actor>;
+
+const LaneRef = { shelf: Id, lane: Id };
+export const CommandArgs = {
+  identify: z.object({}),
+  tare: z.object(LaneRef),
+  calibrate: z.object({ ...LaneRef, massG: z.number().positive().max(1_000_000) }),
+  'learn-unit': z.object({ ...LaneRef, count: z.number().int().min(1).max(10_000) }),
+  stream: z.object({ shelf: Id, durationMs: z.number().int().min(100).max(600_000) }),
+} satisfies Record<CommandName, z.ZodType>;
+
+/** `.../agents/{agent}/request/{command}` */
+export const CommandRequest = z.object({
+  transaction: z.string().min(1).max(64),
+  args: z.record(z.string(), z.unknown()).default({}),
+  actor: Actor.optional(),
+});
+export type CommandRequest = z.infer<typeof CommandRequest>;
+
+/** `.../agents/{agent}/response/{command}` */
+export const CommandResponse = z.object({
+  transaction: z.string().min(1).max(64),
+  status: z.enum(['ok', 'error']),
+  data: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type CommandResponse = z.infer<typeof CommandResponse>;
+
+export const Calibration = z.object({
+  /** Raw counts at zero load, per channel. */
+  offset: z.number(),
+  /** Counts per gram. */
+  scale: z.number(),
+  /** Extra reference points (grams → raw counts above offset) for piecewise-linear calibration. */
+  points: z.array(z.object({ grams: z.number(), counts: z.number() })).default([]),
+});
+export type Calibration = z.infer<typeof Calibration>;
+
+/** `.../{lane}/calibration`: one record per tare / calibrate / learn-unit, audited. */
+export const CalibrationRecord = z.object({
+  agent: Id,
+  serial: Serial,
+  shelf: Id,
+  lane: Id,
+  kind: z.enum(['tare', 'calibrate', 'learn-unit']),
+  by: Actor.nullable(),
+  channels: z.array(z.number().int().min(0).max(7)),
+  referenceG: z.number().nullable(),
+  items: z.number().int().nullable(),
+  before: z.record(z.string(), z.unknown()),
+  after: z.record(z.string(), z.unknown()),
+  residualG: z.number().nullable(),
+  ts: EpochMs,
+  seq: AgentSeq,
+});
+export type CalibrationRecord = z.infer<typeof CalibrationRecord>;
+
+export const OrderStates = ['open', 'acknowledged', 'shipped', 'received', 'closed', 'cancelled'] as const;
+export const OrderState = z.enum(OrderStates);
+export type OrderState = z.infer<typeof OrderState>;
+
+/** `.../{lane}/order` and the webhook body. */
+export const OrderEvent = z.object({
+  eventId: z.string().min(1).max(64),
+  /** Stable per (order, transition): the receiver processes each key once. */
+  idempotencyKey: z.string().min(1).max(128),
+  orderId: z.string().min(1).max(64),
+  state: OrderState,
+  site: Id,
+  shelf: Id,
+  lane: Id,
+  sku: Id,
+  supplier: Id,
+  quantity: z.number().int().positive(),
+  receivedQuantity: z.number().int().nonnegative().nullable().default(null),
+  ts: EpochMs,
+});
+export type OrderEvent = z.infer<typeof OrderEvent>;
+
+export const AlertKinds = ['stock-out', 'offline', 'sensor-fault', 'anomaly'] as const;
+/** `.../{lane}/alert` */
+export const AlertEvent = z.object({
+  alertId: z.string().min(1).max(64),
+  kind: z.enum(AlertKinds),
+  state: z.enum(['open', 'acknowledged', 'cleared']),
+  site: Id,
+  shelf: Id,
+  lane: Id,
+  message: z.string().max(500),
+  ts: EpochMs,
+});
+export type AlertEvent = z.infer<typeof AlertEvent>;
+
+/** The typed topic → payload map, shared by every part. */
+export interface TopicPayloads {
+  level: LevelPayload;
+  event: EventPayload;
+  calibration: CalibrationRecord;
+  order: OrderEvent;
+  alert: AlertEvent;
+  health: HealthPayload;
+  status: AgentStatusPayload;
+  lanes: LaneSettingsPayload;
+  stored: StoredMarkPayload;
+  request: CommandRequest;
+  response: CommandResponse;
+}
+
+export const PayloadSchemas = {
+  level: LevelPayload,
+  event: EventPayload,
+  calibration: CalibrationRecord,
+  order: OrderEvent,
+  alert: AlertEvent,
+  health: HealthPayload,
+  status: AgentStatusPayload,
+  lanes: LaneSettingsPayload,
+  stored: StoredMarkPayload,
+  request: CommandRequest,
+  response: CommandResponse,
+} as const satisfies { [K in keyof TopicPayloads]: z.ZodType<TopicPayloads[K], unknown> };

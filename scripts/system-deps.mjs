@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Makes sure the system programs the tests run for real are present: socat (serial pty pairs),
+// mosquitto (interoperability), influxd (InfluxDB 1.x history), chromium (dashboard tests).
+// As root it installs what is missing with apt; otherwise it names the packages and exits 1.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const NEEDED = [
+  { bin: ['/usr/bin/socat'], pkg: 'socat' },
+  { bin: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'], pkg: 'mosquitto' },
+  { bin: ['/usr/bin/mosquitto_pub'], pkg: 'mosquitto-clients' },
+  { bin: ['/usr/bin/influxd'], pkg: 'influxdb' },
+  { bin: ['/usr/bin/influx'], pkg: 'influxdb-client' },
+  { bin: ['/usr/bin/chromium'], pkg: 'chromium' },
+];
+
+export function missingPackages() {
+  return NEEDED.filter((n) => !n.bin.some((b) => existsSync(b))).map((n) => n.pkg);
+}
+
+export function ensureSystemDeps() {
+  const missing = missingPackages();
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(`The tests need these system packages: ${missing.join(' ')}`);
+    console.error(`Install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.error(`Installing system packages: ${missing.join(' ')} …`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
+  if (r.status !== 0) {
+    console.error(`apt-get install failed for: ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  const still = missingPackages();
+  if (still.length) {
+    console.error(`still missing after install: ${still.join(' ')}`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) ensureSystemDeps();

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The one test command: installs missing system packages (as root), builds the compiled
+// JavaScript that child processes run, runs vitest, and ends with one line `N passed, N failed`.
+// Extra arguments go to vitest (e.g. `npm test -- tests/unit`).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureSystemDeps } from './system-deps.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+ensureSystemDeps();
+
+const build = spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('build failed');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+mkdirSync('.tmp', { recursive: true });
+const report = join(root, '.tmp', 'vitest-report.json');
+rmSync(report, { force: true });
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const run = spawnSync('npx', args, { stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+try {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed = r.numPassedTests;
+  failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
+  // A suite that fails to load has no tests counted: count it as a failure.
+  for (const s of r.testResults ?? []) if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) failed++;
+} catch {
+  failed = Math.max(failed, 1);
+}
+if (run.status !== 0 && failed === 0) failed = 1;
+if (passed === 0 && failed === 0) failed = 1; // a run that tested nothing is not a pass
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
