@@ -22,7 +22,14 @@ if (build.status !== 0) {
 mkdirSync('.tmp', { recursive: true });
 const report = join(root, '.tmp', 'vitest-report.json');
 rmSync(report, { force: true });
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const run = spawnSync('npx', args, { stdio: 'inherit' });
 
 let passed = 0;
@@ -32,7 +39,8 @@ try {
   passed = r.numPassedTests;
   failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
   // A suite that fails to load has no tests counted: count it as a failure.
-  for (const s of r.testResults ?? []) if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) failed++;
+  for (const s of r.testResults ?? [])
+    if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) failed++;
 } catch {
   failed = Math.max(failed, 1);
 }

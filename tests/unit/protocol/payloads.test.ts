@@ -17,7 +17,8 @@ function issueOf(fn: () => unknown): { code: string; message: string; paths: str
   try {
     fn();
   } catch (err) {
-    if (isShelfError(err)) return { code: err.code, message: err.message, paths: err.issues.map((i) => i.path) };
+    if (isShelfError(err))
+      return { code: err.code, message: err.message, paths: err.issues.map((i) => i.path) };
     throw err;
   }
   throw new Error('expected a rejection');
@@ -134,12 +135,16 @@ describe('config schemas', () => {
         'agent config',
       ),
     );
-    expect(r.paths).toEqual(expect.arrayContaining(['agent.id', 'sources', 'broker.url', 'signal.medianWindow']));
+    expect(r.paths).toEqual(
+      expect.arrayContaining(['agent.id', 'sources', 'broker.url', 'signal.medianWindow']),
+    );
     expect(r.message).toContain('typo');
   });
 
   it('rejects YAML that does not parse', () => {
-    expect(issueOf(() => parseConfigText(AgentConfig, 'agent: [1,', 'agent config')).code).toBe(ErrorCodes.FILE);
+    expect(issueOf(() => parseConfigText(AgentConfig, 'agent: [1,', 'agent config')).code).toBe(
+      ErrorCodes.FILE,
+    );
   });
 
   it('central config cross-checks SKUs and suppliers', () => {
@@ -152,7 +157,9 @@ describe('config schemas', () => {
           sites: [
             {
               id: 's1',
-              shelves: [{ id: 'sh1', serial: 'SN1', agent: 'a1', lanes: [{ id: 'l1', channels: [0], sku: 'beer' }] }],
+              shelves: [
+                { id: 'sh1', serial: 'SN1', agent: 'a1', lanes: [{ id: 'l1', channels: [0], sku: 'beer' }] },
+              ],
             },
           ],
         },

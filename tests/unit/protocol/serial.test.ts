@@ -92,7 +92,12 @@ describe('serial protocol v1 codec', () => {
         const i = at % line.length;
         const bad = line.slice(0, i) + String.fromCharCode(line.charCodeAt(i) ^ x) + line.slice(i + 1);
         const code = codeOf(() => decodeDeviceLine(bad));
-        expect([ErrorCodes.CHECKSUM, ErrorCodes.FRAMING, ErrorCodes.FIELD, ErrorCodes.UNKNOWN_TYPE]).toContain(code);
+        expect([
+          ErrorCodes.CHECKSUM,
+          ErrorCodes.FRAMING,
+          ErrorCodes.FIELD,
+          ErrorCodes.UNKNOWN_TYPE,
+        ]).toContain(code);
       }),
       { numRuns: 3000 },
     );
