@@ -1,0 +1,25 @@
+export { type AlertKind, type AlertRow, type AlertState, AlertsRepo, alertEvent } from './alerts.js';
+export { type Db, migrate, openDatabase, schemaVersion } from './database.js';
+export {
+  isReplenishmentError,
+  ReplenishmentError,
+  type ReplenishmentErrorCode,
+  ReplenishmentErrorCodes,
+} from './errors.js';
+export {
+  type CalibrationRow,
+  type EventRow,
+  HistoryRepo,
+  type LevelRow,
+  type RangeQuery,
+} from './history.js';
+export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './migrations.js';
+export {
+  type AgentMark,
+  type CommitResult,
+  type LaneRef,
+  type ReadingInput,
+  ReadingsRepo,
+  type SeqGap,
+} from './readings.js';
+export { Store, StoreOptions, type StoreOptionsInput } from './store.js';

@@ -1,0 +1,208 @@
+/**
+ * The schema of the central SQLite file, as numbered migrations applied in order. The applied
+ * version is `PRAGMA user_version`. Never edit a released migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'readings, marks, history, events, calibrations, alerts',
+    sql: `
+      -- Every record an agent sent, once: (agent, seq) is the deduplication key.
+      CREATE TABLE readings (
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('level', 'event', 'calibration')),
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (agent, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX readings_received ON readings (received_at);
+
+      -- The stored high-water mark per agent: every seq <= mark is committed or given up as a gap.
+      CREATE TABLE agent_marks (
+        agent TEXT PRIMARY KEY,
+        mark INTEGER NOT NULL,
+        highest INTEGER NOT NULL,
+        gap_since INTEGER,
+        last_commit_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      -- Sequence ranges the mark stepped over because they never arrived.
+      CREATE TABLE seq_gaps (
+        agent TEXT NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        skipped_at INTEGER NOT NULL,
+        late INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (agent, first)
+      );
+
+      -- Downsampled level history: one row per lane per interval, plus every change.
+      CREATE TABLE level_history (
+        id INTEGER PRIMARY KEY,
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        units INTEGER NOT NULL,
+        grams REAL NOT NULL,
+        fill REAL,
+        stable INTEGER NOT NULL,
+        confidence REAL NOT NULL,
+        state TEXT NOT NULL,
+        sku TEXT,
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX level_history_lane_ts ON level_history (site, shelf, lane, ts);
+      CREATE INDEX level_history_ts ON level_history (ts);
+
+      -- The newest level per lane, whatever the downsampling kept.
+      CREATE TABLE lane_latest (
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (site, shelf, lane)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE events (
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        delta INTEGER NOT NULL,
+        units INTEGER NOT NULL,
+        sku TEXT,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (agent, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX events_lane_ts ON events (site, shelf, lane, ts);
+      CREATE INDEX events_shelf_ts ON events (site, shelf, ts);
+
+      CREATE TABLE calibrations (
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        by_user TEXT,
+        by_role TEXT,
+        ts INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (agent, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX calibrations_lane_ts ON calibrations (site, shelf, lane, ts);
+
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('stock-out', 'offline', 'sensor-fault', 'anomaly')),
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'cleared')),
+        message TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        acknowledged_at INTEGER,
+        acknowledged_by TEXT,
+        cleared_at INTEGER
+      );
+      -- One live alert of each kind per lane.
+      CREATE UNIQUE INDEX alerts_one_live ON alerts (site, shelf, lane, kind) WHERE state <> 'cleared';
+      CREATE INDEX alerts_lane_opened ON alerts (site, shelf, lane, opened_at);
+      CREATE INDEX alerts_state ON alerts (state, opened_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'orders, order events, webhook outbox',
+    sql: `
+      CREATE TABLE orders (
+        id TEXT PRIMARY KEY,
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        supplier TEXT NOT NULL,
+        state TEXT NOT NULL
+          CHECK (state IN ('open', 'acknowledged', 'shipped', 'received', 'closed', 'cancelled')),
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        shipped_quantity INTEGER,
+        received_quantity INTEGER,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+      );
+      -- At most one order per lane in a non-final state, whoever tries to open a second one:
+      -- a restart, a replayed backlog or two rules instances on one file.
+      CREATE UNIQUE INDEX orders_one_live_per_lane ON orders (site, shelf, lane)
+        WHERE state NOT IN ('closed', 'cancelled');
+      CREATE INDEX orders_lane_created ON orders (site, shelf, lane, created_at);
+      CREATE INDEX orders_supplier_state ON orders (supplier, state, created_at);
+
+      -- Every transition, in order: the audit trail and the body of each order event.
+      CREATE TABLE order_events (
+        event_id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL REFERENCES orders (id),
+        state TEXT NOT NULL,
+        actor TEXT,
+        body TEXT NOT NULL,
+        ts INTEGER NOT NULL
+      );
+      CREATE INDEX order_events_order ON order_events (order_id, ts);
+
+      -- Durable webhook outbox, written in the same transaction as the order change.
+      CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE REFERENCES order_events (event_id),
+        order_id TEXT NOT NULL,
+        supplier TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (state, next_attempt_at);
+      CREATE INDEX webhook_outbox_order ON webhook_outbox (order_id, id);
+    `,
+  },
+  {
+    version: 3,
+    name: 'rules lane state',
+    sql: `
+      CREATE TABLE rule_state (
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (site, shelf, lane)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

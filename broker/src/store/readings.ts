@@ -1,0 +1,226 @@
+/**
+ * Commits agents' records exactly once and keeps each agent's stored high-water mark.
+ *
+ * Deduplication: (agent, seq) is the primary key of `readings`; a record is also a duplicate when
+ * its seq is at or below the agent's mark (so pruning old readings never lets a resent one in),
+ * unless it falls inside a gap the mark stepped over (a late arrival, accepted and counted).
+ *
+ * The mark is the highest seq such that every seq up to it is committed. The agent sends in order
+ * and keeps a record in its outbox until the mark passes it, so a hole normally fills within one
+ * redelivery. A hole can also be permanent: the agent dropped records at its outbox bound. Then
+ * the mark would stall forever and the agent could never trim its outbox, so the mark steps over a
+ * hole once it has stood for `gapTimeoutMs` while the agent kept sending (the clock restarts when
+ * an agent comes back after a silence, because its resend from mark+1 comes first). Each skipped
+ * range is recorded in `seq_gaps`, and a record that still arrives later is accepted.
+ */
+import type { CalibrationRecord, EventPayload, LevelPayload } from '@shelfsense/protocol';
+import type { Db } from './database.js';
+import type { HistoryRepo } from './history.js';
+
+export interface LaneRef {
+  site: string;
+  shelf: string;
+  lane: string;
+}
+
+export type ReadingInput =
+  | (LaneRef & { kind: 'level'; payload: LevelPayload })
+  | (LaneRef & { kind: 'event'; payload: EventPayload })
+  | (LaneRef & { kind: 'calibration'; payload: CalibrationRecord });
+
+export interface CommitResult {
+  /** Records committed now, in input order (what the rules should see). */
+  accepted: ReadingInput[];
+  /** Records dropped as already committed. */
+  duplicates: number;
+  /** Accepted records that filled a gap the mark had already stepped over. */
+  late: number;
+  /** Stored high-water mark of every agent in the batch, after the commit. */
+  marks: Map<string, number>;
+}
+
+export interface AgentMark {
+  agent: string;
+  mark: number;
+  highest: number;
+  gapSince: number | null;
+  updatedAt: number;
+}
+
+export interface SeqGap {
+  agent: string;
+  first: number;
+  last: number;
+  skippedAt: number;
+  late: number;
+}
+
+interface MarkRow {
+  agent: string;
+  mark: number;
+  highest: number;
+  gap_since: number | null;
+  last_commit_at: number;
+  updated_at: number;
+}
+
+export class ReadingsRepo {
+  private readonly q;
+
+  constructor(
+    private readonly db: Db,
+    private readonly history: HistoryRepo,
+    private readonly gapTimeoutMs: number,
+  ) {
+    this.q = {
+      insert: db.prepare(
+        `INSERT OR IGNORE INTO readings (agent, seq, kind, site, shelf, lane, ts, payload, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      getMark: db.prepare<[string], MarkRow>('SELECT * FROM agent_marks WHERE agent = ?'),
+      allMarks: db.prepare<[], MarkRow>('SELECT * FROM agent_marks ORDER BY agent'),
+      putMark: db.prepare(
+        `INSERT INTO agent_marks (agent, mark, highest, gap_since, last_commit_at, updated_at)
+         VALUES (@agent, @mark, @highest, @gap_since, @last_commit_at, @updated_at)
+         ON CONFLICT (agent) DO UPDATE SET mark = excluded.mark, highest = excluded.highest,
+           gap_since = excluded.gap_since, last_commit_at = excluded.last_commit_at,
+           updated_at = excluded.updated_at`,
+      ),
+      seqsAbove: db
+        .prepare<[string, number, number], number>(
+          'SELECT seq FROM readings WHERE agent = ? AND seq > ? ORDER BY seq LIMIT ?',
+        )
+        .pluck(),
+      inGap: db.prepare<[string, number], { first: number }>(
+        'SELECT first FROM seq_gaps WHERE agent = ? AND ? BETWEEN first AND last',
+      ),
+      countLate: db.prepare('UPDATE seq_gaps SET late = late + 1 WHERE agent = ? AND first = ?'),
+      addGap: db.prepare(
+        'INSERT OR IGNORE INTO seq_gaps (agent, first, last, skipped_at) VALUES (?, ?, ?, ?)',
+      ),
+      gaps: db.prepare<[string], SeqGap>(
+        `SELECT agent, first, last, skipped_at AS skippedAt, late FROM seq_gaps
+         WHERE agent = ? ORDER BY first`,
+      ),
+      prune: db.prepare('DELETE FROM readings WHERE received_at < ?'),
+    };
+  }
+
+  /**
+   * Commits a batch in one transaction: duplicates dropped, derived rows (history, events,
+   * calibrations) written, marks advanced. `now` is central's clock (for the gap timeout).
+   */
+  commit(batch: readonly ReadingInput[], now: number = Date.now()): CommitResult {
+    return this.db
+      .transaction(() => {
+        const result: CommitResult = { accepted: [], duplicates: 0, late: 0, marks: new Map() };
+        const marks = new Map<string, MarkRow>();
+        for (const r of batch) {
+          const p = r.payload;
+          let m = marks.get(p.agent);
+          if (!m) {
+            m = this.loadMark(p.agent, now);
+            marks.set(p.agent, m);
+          }
+          let gapFirst: number | undefined;
+          if (p.seq <= m.mark) {
+            gapFirst = this.q.inGap.get(p.agent, p.seq)?.first;
+            if (gapFirst === undefined) {
+              result.duplicates++;
+              continue;
+            }
+          }
+          const ins = this.q.insert.run(
+            p.agent,
+            p.seq,
+            r.kind,
+            r.site,
+            r.shelf,
+            r.lane,
+            p.ts,
+            JSON.stringify(p),
+            now,
+          );
+          if (ins.changes === 0) {
+            result.duplicates++;
+            continue;
+          }
+          if (gapFirst !== undefined) {
+            this.q.countLate.run(p.agent, gapFirst);
+            result.late++;
+          }
+          this.history.record(r);
+          result.accepted.push(r);
+        }
+        for (const m of marks.values()) {
+          this.advance(m, now);
+          this.q.putMark.run(m);
+          result.marks.set(m.agent, m.mark);
+        }
+        return result;
+      })
+      .immediate();
+  }
+
+  /** The stored high-water mark of an agent (0 before anything is committed). */
+  mark(agent: string): number {
+    return this.q.getMark.get(agent)?.mark ?? 0;
+  }
+
+  marks(): AgentMark[] {
+    return this.q.allMarks.all().map(toMark);
+  }
+
+  gaps(agent: string): SeqGap[] {
+    return this.q.gaps.all(agent);
+  }
+
+  /** Deletes raw readings received before `before`; the marks keep deduplicating them. */
+  prune(before: number): number {
+    return this.q.prune.run(before).changes;
+  }
+
+  private loadMark(agent: string, now: number): MarkRow {
+    const row = this.q.getMark.get(agent);
+    if (!row) {
+      return { agent, mark: 0, highest: 0, gap_since: null, last_commit_at: now, updated_at: now };
+    }
+    // An agent back after a silence resends from mark+1 first: give a standing gap a fresh chance.
+    if (row.gap_since !== null && now - row.last_commit_at > this.gapTimeoutMs) row.gap_since = now;
+    return row;
+  }
+
+  /** Walks the mark over contiguous seqs, stepping over a hole that has outlived the timeout. */
+  private advance(m: MarkRow, now: number): void {
+    const page = 1_000;
+    for (;;) {
+      const seqs = this.q.seqsAbove.all(m.agent, m.mark, page);
+      if (seqs.length === 0) {
+        m.gap_since = null;
+        break;
+      }
+      let i = 0;
+      while (i < seqs.length && seqs[i] === m.mark + 1) {
+        m.mark++;
+        i++;
+      }
+      // A hole's age counts from when it became the lowest one.
+      if (i > 0) m.gap_since = null;
+      m.highest = Math.max(m.highest, seqs[seqs.length - 1] as number);
+      if (i === seqs.length) continue; // the whole page was contiguous: read on
+      // A hole: the next committed seq is above mark + 1.
+      const next = seqs[i] as number;
+      if (m.gap_since === null) m.gap_since = now;
+      if (now - m.gap_since < this.gapTimeoutMs) break;
+      this.q.addGap.run(m.agent, m.mark + 1, next - 1, now);
+      m.mark = next - 1;
+      m.gap_since = now; // a further hole starts its own clock
+    }
+    m.last_commit_at = now;
+    m.updated_at = now;
+  }
+}
+
+function toMark(r: MarkRow): AgentMark {
+  return { agent: r.agent, mark: r.mark, highest: r.highest, gapSince: r.gap_since, updatedAt: r.updated_at };
+}

@@ -1,0 +1,79 @@
+/**
+ * The central store: one SQLite file (WAL) holding readings, marks, history, events, calibration
+ * records, alerts, orders, the webhook outbox and the rules' lane state. Several connections — in
+ * one process or in several — may open the same file; every write is an IMMEDIATE transaction.
+ */
+import { Duration, parseWith } from '@shelfsense/protocol';
+import { z } from 'zod';
+import { AlertsRepo } from './alerts.js';
+import { type Db, openDatabase, schemaVersion } from './database.js';
+import { HistoryRepo } from './history.js';
+import { ReadingsRepo } from './readings.js';
+
+export const StoreOptions = z.strictObject({
+  /** The database file (`:memory:` for a throwaway store). */
+  file: z.string().min(1),
+  /** Level history keeps one row per lane per this interval, plus every change. */
+  historyIntervalMs: Duration.default(60_000),
+  /** A hole in an agent's sequence that stood this long while the agent kept sending is stepped over. */
+  gapTimeoutMs: Duration.default(60_000),
+  busyTimeoutMs: Duration.default(5_000),
+  synchronous: z.enum(['normal', 'full']).default('normal'),
+});
+export type StoreOptions = z.infer<typeof StoreOptions>;
+export type StoreOptionsInput = z.input<typeof StoreOptions>;
+
+export class Store {
+  readonly db: Db;
+  readonly options: Readonly<StoreOptions>;
+  readonly history: HistoryRepo;
+  readonly readings: ReadingsRepo;
+  readonly alerts: AlertsRepo;
+  private closed = false;
+
+  private constructor(db: Db, options: StoreOptions) {
+    this.db = db;
+    this.options = options;
+    this.history = new HistoryRepo(db, options.historyIntervalMs);
+    this.readings = new ReadingsRepo(db, this.history, options.gapTimeoutMs);
+    this.alerts = new AlertsRepo(db);
+  }
+
+  /** Opens (creating and migrating if needed) the store file. */
+  static open(input: StoreOptionsInput | string): Store {
+    const options = parseWith(
+      StoreOptions,
+      typeof input === 'string' ? { file: input } : input,
+      'store options',
+    );
+    const db = openDatabase(options.file, {
+      busyTimeoutMs: options.busyTimeoutMs,
+      synchronous: options.synchronous,
+    });
+    return new Store(db, options);
+  }
+
+  get schemaVersion(): number {
+    return schemaVersion(this.db);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Folds the WAL back into the main file; cheap when little was written. */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
