@@ -33,22 +33,43 @@ export const LocalShelf = z.strictObject({
   lanes: z.array(LaneSetting),
 });
 
+/**
+ * The edge agent's signal pipeline (agent/src/pipeline). Window sizes are in samples at 80 SPS; at
+ * 10 SPS the pipeline shrinks them to keep the same time span (the median never below 3). Every
+ * duration runs on the shelf's device clock, not the wall clock.
+ */
 export const SignalConfig = z.strictObject({
   /** Median window (samples) that removes single-sample spikes. */
   medianWindow: z.number().int().min(1).max(31).default(5),
   /** Moving-average window (samples) after the median. */
   averageWindow: z.number().int().min(1).max(256).default(8),
   /** How long the filtered weight must stay within the band to be called stable. */
-  stableMs: Duration.default(500),
+  stableMs: Duration.pipe(z.number().min(50).max(60_000)).default(500),
   /** Band (grams, peak to peak) within which the filtered weight counts as still. */
   stableBandG: z.number().positive().default(3),
+  /** A new count must hold, stable and unchanged, this much longer before it is accepted. */
+  confirmMs: Duration.pipe(z.number().max(60_000)).default(250),
   /** A count is accepted only when the net weight is within this fraction of a unit of a whole number. */
   wholeTolerance: z.number().positive().max(0.5).default(0.3),
+  /** A single sample further than this (grams) from both neighbours, which agree, is dropped. */
+  spikeG: z.number().positive().default(20),
   /** Largest zero correction zero-tracking may apply, grams. */
   zeroTrackLimitG: z.number().nonnegative().default(20),
+  /** Time constant of zero-tracking (empty, stable lane). */
+  zeroTrackMs: Duration.pipe(z.number().min(1)).default(2_000),
+  /** Time constant with which a loaded lane's count reference follows slow drift between picks. */
+  driftTrackMs: Duration.pipe(z.number().min(1)).default(30_000),
+  /** A channel reading only junk (saturated / glitch codes) this long is saturated or disconnected. */
+  faultMs: Duration.pipe(z.number().min(1)).default(500),
+  /** A channel with no valid sample this long is `no_data`. */
+  noDataMs: Duration.pipe(z.number().min(1)).default(3_000),
+  /** Raw noise σ (grams) above which a channel is `noisy`. */
+  noisyG: z.number().positive().default(4),
   /** Heartbeat: republish the level this often even when nothing changed. */
   heartbeatMs: Duration.default(60_000),
 });
+export type SignalConfig = z.infer<typeof SignalConfig>;
+export type SignalConfigInput = z.input<typeof SignalConfig>;
 
 export const AgentConfig = z.strictObject({
   agent: z.strictObject({ id: Id, site: Id }),
