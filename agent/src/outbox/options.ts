@@ -1,0 +1,79 @@
+/**
+ * Options of the outbox and the validation of what is appended. The bounds have the names and
+ * defaults of `delivery` in the agent config, so `Outbox.open(dir, config.delivery)` works as is.
+ */
+import { Duration, EpochMs, isPublishable } from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { U48_MAX } from './record.js';
+
+export const FsyncModes = ['append', 'interval', 'none'] as const;
+
+export const OutboxSettings = z.object({
+  /** Most records kept; past it the oldest are dropped (reason `maxRecords`). */
+  maxRecords: z.number().int().positive().default(1_000_000),
+  /** Most record bytes kept (headers included); past it the oldest are dropped (`maxBytes`). */
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024),
+  /** Records whose `ts` is older than this are dropped (`maxAge`). */
+  maxAgeMs: Duration.default(30 * 86_400_000),
+  /** A segment file is closed and a new one started once it would grow past this size. */
+  segmentBytes: z
+    .number()
+    .int()
+    .min(4096)
+    .default(4 * 1024 * 1024),
+  /**
+   * `append`: fdatasync after every append (no loss on power cut, slow on SD cards);
+   * `interval`: fdatasync at most `fsyncIntervalMs` after an append (a power cut can lose the
+   * records of that last window); `none`: leave it to the OS (it usually flushes within ~30 s).
+   * A process crash or `kill -9` loses nothing in any mode: the OS already holds every append.
+   */
+  fsync: z.enum(FsyncModes).default('interval'),
+  fsyncIntervalMs: Duration.default(5),
+  /** How soon a moved trim mark reaches the meta file when no segment is deleted. */
+  metaFlushMs: Duration.default(1000),
+  /** How often the age bound is checked; default a tenth of maxAgeMs, between 10 ms and 60 s. */
+  ageCheckMs: Duration.optional(),
+  /** Largest single record, header included; larger appends are refused. */
+  maxRecordBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  /**
+   * After an unclean stop across a reboot (a power cut), records of the last fsync window may be
+   * gone while their sequence numbers already left the agent; numbering resumes this far ahead so
+   * no number is ever reused for different content. 0 disables it.
+   */
+  powerLossSeqSkip: z.number().int().nonnegative().default(100_000),
+});
+export type OutboxSettings = z.output<typeof OutboxSettings>;
+
+/** Everything `Outbox.open` accepts: the settings plus hooks that are not data. */
+export type OutboxOptions = z.input<typeof OutboxSettings> & {
+  /** A pino logger; the outbox logs through a child `{ part: 'outbox' }`. Default: warn on stderr. */
+  logger?: Logger;
+  /** Wall clock for the age bound and default timestamps (tests run a month in a second). */
+  now?: () => number;
+  /** Overrides the detected boot id (tests simulate a reboot). */
+  bootId?: string | null;
+};
+
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** What `append` accepts. `ts` defaults to `payload.ts` when that is a number, else to now. */
+export const AppendInput = z.object({
+  topic: z.string().max(65_535).refine(isPublishable, 'a publishable MQTT topic (no +, #, or empty level)'),
+  payload: z.custom<Record<string, unknown>>(isJsonObject, 'a JSON object'),
+  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+  retain: z.boolean().default(false),
+  ts: EpochMs.max(U48_MAX).optional(),
+});
+export type AppendInput = z.input<typeof AppendInput>;
