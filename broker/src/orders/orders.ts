@@ -1,0 +1,334 @@
+/**
+ * Orders in the central store. Opening is idempotent per lane and the guarantee lives in the
+ * database: a partial unique index allows one live (not closed, not cancelled) order per lane, so
+ * a restart, a replayed backlog or two rules instances on the same file never create a second one.
+ * Every change writes its order event and its webhook outbox row in the same transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Actor,
+  ErrorCodes,
+  Id,
+  type OrderEvent,
+  type OrderState,
+  parseWith,
+  ShelfError,
+} from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
+import type { LaneRef } from '../store/readings.js';
+import type { Store } from '../store/store.js';
+import { OutboxRepo } from '../webhooks/outbox.js';
+import { assertTransition } from './transitions.js';
+
+/** Why an order was opened: what the rules saw (or who opened it by hand). */
+export const OrderReason = z.object({
+  trigger: z.enum(['rules', 'manual']),
+  units: z.number().int().nonnegative().optional(),
+  reorderPoint: z.number().int().nonnegative().optional(),
+  orderUpTo: z.number().int().positive().optional(),
+  /** Reading timestamp that completed the debounce. */
+  readingTs: z.number().int().nonnegative().optional(),
+  /** Free text from whoever opened it by hand. */
+  note: z.string().max(500).optional(),
+});
+export type OrderReason = z.infer<typeof OrderReason>;
+
+export const OpenOrderInput = z.object({
+  site: Id,
+  shelf: Id,
+  lane: Id,
+  sku: Id,
+  supplier: Id,
+  quantity: z.number().int().positive(),
+  reason: OrderReason,
+});
+export type OpenOrderInput = z.infer<typeof OpenOrderInput>;
+
+export const TransitionInput = z.object({
+  /** Items actually shipped (defaults to the ordered quantity); only with `shipped`. */
+  shippedQuantity: z.number().int().positive().optional(),
+  /** Items counted on the shelf; only with `received`. */
+  receivedQuantity: z.number().int().nonnegative().optional(),
+  /** Refuse unless the order is still in this state (optimistic concurrency). */
+  expectedState: z.enum(['open', 'acknowledged', 'shipped', 'received', 'closed', 'cancelled']).optional(),
+});
+export type TransitionInput = z.infer<typeof TransitionInput>;
+
+export interface Order extends LaneRef {
+  id: string;
+  sku: string;
+  supplier: string;
+  state: OrderState;
+  quantity: number;
+  shippedQuantity: number | null;
+  receivedQuantity: number | null;
+  reason: OrderReason;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+export interface TransitionResult {
+  order: Order;
+  /** The event written (null when the order was already in the requested state). */
+  event: OrderEvent | null;
+}
+
+type OrderRow = Omit<Order, 'reason'> & { reason: string };
+const COLUMNS = `id, site, shelf, lane, sku, supplier, state, quantity, shipped_quantity AS shippedQuantity,
+  received_quantity AS receivedQuantity, reason, created_at AS createdAt, updated_at AS updatedAt, version`;
+
+function toOrder(r: OrderRow): Order {
+  return { ...r, reason: JSON.parse(r.reason) as OrderReason };
+}
+
+export interface OrderServiceOptions {
+  logger?: Logger;
+  /** Called after each committed order event (e.g. to wake the webhook worker or publish on MQTT). */
+  onEvent?: (event: OrderEvent) => void;
+}
+
+export class OrderService {
+  readonly outbox: OutboxRepo;
+  private readonly q;
+  private readonly log: Logger | undefined;
+  private readonly onEvent: ((event: OrderEvent) => void) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    options: OrderServiceOptions = {},
+  ) {
+    const db = store.db;
+    this.outbox = new OutboxRepo(db);
+    this.log = options.logger?.child({ module: 'orders' });
+    this.onEvent = options.onEvent;
+    this.q = {
+      insert: db.prepare(
+        `INSERT INTO orders (id, site, shelf, lane, sku, supplier, state, quantity, reason, created_at, updated_at)
+         VALUES (@id, @site, @shelf, @lane, @sku, @supplier, 'open', @quantity, @reason, @now, @now)
+         ON CONFLICT DO NOTHING`,
+      ),
+      get: db.prepare<[string], OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ?`),
+      live: db.prepare<[string, string, string], OrderRow>(
+        `SELECT ${COLUMNS} FROM orders WHERE site = ? AND shelf = ? AND lane = ?
+         AND state NOT IN ('closed', 'cancelled')`,
+      ),
+      update: db.prepare(
+        `UPDATE orders SET state = @to, shipped_quantity = @shipped, received_quantity = @received,
+           updated_at = @now, version = version + 1
+         WHERE id = @id AND state = @from`,
+      ),
+      insertEvent: db.prepare(
+        'INSERT INTO order_events (event_id, order_id, state, actor, body, ts) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      events: db
+        .prepare<[string], string>('SELECT body FROM order_events WHERE order_id = ? ORDER BY ts, rowid')
+        .pluck(),
+      receivedBefore: db.prepare<[number], OrderRow>(
+        `SELECT ${COLUMNS} FROM orders WHERE state = 'received' AND updated_at <= ? ORDER BY updated_at`,
+      ),
+    };
+  }
+
+  /**
+   * Opens an order for a lane unless the lane already has a live one, in which case that one is
+   * returned with `created: false` and nothing is written.
+   */
+  openForLane(
+    input: OpenOrderInput,
+    now: number = Date.now(),
+    actor: Actor | null = null,
+  ): TransitionResult & { created: boolean } {
+    const v = parseWith(OpenOrderInput, input, 'order');
+    const committed = this.store.transaction(() => {
+      const id = `ord_${randomUUID()}`;
+      const r = this.q.insert.run({ ...v, id, reason: JSON.stringify(v.reason), now });
+      if (r.changes === 0) {
+        const existing = this.q.live.get(v.site, v.shelf, v.lane) as OrderRow;
+        return { order: toOrder(existing), event: null, created: false };
+      }
+      const order = toOrder(this.q.get.get(id) as OrderRow);
+      const event = this.writeEvent(order, actor, now);
+      return { order, event, created: true };
+    });
+    if (committed.created) {
+      this.log?.info({ orderId: committed.order.id, lane: laneKey(v), quantity: v.quantity }, 'order opened');
+      this.emit(committed.event);
+    } else {
+      this.log?.debug({ orderId: committed.order.id, lane: laneKey(v) }, 'lane already has a live order');
+    }
+    return committed;
+  }
+
+  /**
+   * Moves an order along its state machine. Illegal moves throw SHELF_ERR_TRANSITION; asking for
+   * the state the order is already in returns it unchanged (so a retried request is harmless).
+   */
+  transition(
+    id: string,
+    to: OrderState,
+    options: TransitionInput & { actor?: Actor | null; now?: number } = {},
+  ): TransitionResult {
+    const { actor = null, now = Date.now(), ...rest } = options;
+    const input = parseWith(TransitionInput, rest, 'order transition');
+    const result = this.store.transaction(() => {
+      const order = this.require(id);
+      if (input.expectedState !== undefined && order.state !== input.expectedState) {
+        throw new ReplenishmentError(
+          ReplenishmentErrorCodes.CONFLICT,
+          `order ${id} is ${order.state}, not ${input.expectedState}`,
+          [{ path: 'expectedState', message: `order is ${order.state}` }],
+        );
+      }
+      if (order.state === to) return { order, event: null };
+      assertTransition(id, order.state, to);
+      if (input.shippedQuantity !== undefined && to !== 'shipped') {
+        throw invalid('shippedQuantity', 'only allowed when shipping');
+      }
+      if (input.receivedQuantity !== undefined && to !== 'received') {
+        throw invalid('receivedQuantity', 'only allowed when receiving');
+      }
+      const shipped = to === 'shipped' ? (input.shippedQuantity ?? order.quantity) : order.shippedQuantity;
+      const received =
+        to === 'received'
+          ? (input.receivedQuantity ?? order.shippedQuantity ?? order.quantity)
+          : order.receivedQuantity;
+      const r = this.q.update.run({ id, from: order.state, to, shipped, received, now });
+      if (r.changes !== 1) {
+        throw new ReplenishmentError(ReplenishmentErrorCodes.CONFLICT, `order ${id} changed meanwhile`);
+      }
+      const updated = this.require(id);
+      return { order: updated, event: this.writeEvent(updated, actor, now) };
+    });
+    if (result.event) {
+      this.log?.info({ orderId: id, state: to, by: actor?.user }, 'order transition');
+      this.emit(result.event);
+    }
+    return result;
+  }
+
+  /** Closes orders received at or before `receivedBefore`. Returns the events written. */
+  closeReceived(receivedBefore: number, now: number = Date.now()): OrderEvent[] {
+    const out: OrderEvent[] = [];
+    for (const row of this.q.receivedBefore.all(receivedBefore)) {
+      try {
+        const r = this.transition(row.id, 'closed', { now, expectedState: 'received' });
+        if (r.event) out.push(r.event);
+      } catch (err) {
+        // Closed meanwhile by someone else: nothing to do.
+        this.log?.debug({ orderId: row.id, err }, 'auto-close skipped');
+      }
+    }
+    return out;
+  }
+
+  get(id: string): Order | undefined {
+    const r = this.q.get.get(id);
+    return r ? toOrder(r) : undefined;
+  }
+
+  /** The lane's live order, if any. */
+  live(ref: LaneRef): Order | undefined {
+    const r = this.q.live.get(ref.site, ref.shelf, ref.lane);
+    return r ? toOrder(r) : undefined;
+  }
+
+  list(
+    q: Partial<LaneRef> & {
+      supplier?: string;
+      state?: OrderState | 'live';
+      from?: number;
+      to?: number;
+      limit?: number;
+    } = {},
+  ): Order[] {
+    const parts: string[] = [];
+    const params: Record<string, string | number> = {};
+    for (const k of ['site', 'shelf', 'lane', 'supplier'] as const) {
+      const v = q[k];
+      if (v !== undefined) {
+        parts.push(`${k} = @${k}`);
+        params[k] = v;
+      }
+    }
+    if (q.state === 'live') parts.push(`state NOT IN ('closed', 'cancelled')`);
+    else if (q.state) {
+      parts.push('state = @state');
+      params['state'] = q.state;
+    }
+    if (q.from !== undefined) {
+      parts.push('created_at >= @from');
+      params['from'] = q.from;
+    }
+    if (q.to !== undefined) {
+      parts.push('created_at < @to');
+      params['to'] = q.to;
+    }
+    params['limit'] = Math.max(1, Math.min(q.limit ?? 1_000, 100_000));
+    const w = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
+    const rows = this.store.db
+      .prepare(`SELECT ${COLUMNS} FROM orders ${w} ORDER BY created_at, id LIMIT @limit`)
+      .all(params) as OrderRow[];
+    return rows.map(toOrder);
+  }
+
+  /** Every event of an order, oldest first. */
+  events(orderId: string): OrderEvent[] {
+    return this.q.events.all(orderId).map((b) => JSON.parse(b) as OrderEvent);
+  }
+
+  private writeEvent(order: Order, actor: Actor | null, now: number): OrderEvent {
+    const event: OrderEvent = {
+      eventId: `evt_${randomUUID()}`,
+      // Each state is entered at most once per order, so (order, state) names the transition.
+      idempotencyKey: `${order.id}:${order.state}`,
+      orderId: order.id,
+      state: order.state,
+      site: order.site,
+      shelf: order.shelf,
+      lane: order.lane,
+      sku: order.sku,
+      supplier: order.supplier,
+      quantity: order.quantity,
+      receivedQuantity: order.receivedQuantity,
+      ts: now,
+    };
+    this.q.insertEvent.run(
+      event.eventId,
+      order.id,
+      order.state,
+      actor ? JSON.stringify(actor) : null,
+      JSON.stringify(event),
+      now,
+    );
+    this.outbox.enqueue(event, now);
+    return event;
+  }
+
+  private emit(event: OrderEvent | null): void {
+    if (!event || !this.onEvent) return;
+    try {
+      this.onEvent(event);
+    } catch (err) {
+      this.log?.error({ err, eventId: event.eventId }, 'order event listener failed');
+    }
+  }
+
+  private require(id: string): Order {
+    const r = this.q.get.get(id);
+    if (!r) throw new ReplenishmentError(ReplenishmentErrorCodes.NOT_FOUND, `no order ${id}`);
+    return toOrder(r);
+  }
+}
+
+function invalid(path: string, message: string): ShelfError {
+  return new ShelfError(ErrorCodes.INVALID, `invalid order transition: ${path}: ${message}`, [
+    { path, message },
+  ]);
+}
+
+function laneKey(r: LaneRef): string {
+  return `${r.site}/${r.shelf}/${r.lane}`;
+}

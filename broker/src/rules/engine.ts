@@ -1,0 +1,449 @@
+/**
+ * The rules service: feeds committed readings, agent status and shelf health through the pure
+ * rules (evaluate.ts) and carries out their decisions against the store — orders through the
+ * OrderService (where the database guarantees one live order per lane), alerts through the alerts
+ * table — and keeps each lane's rule state in the same SQLite file.
+ *
+ * Feed it only what the store accepted (`CommitResult.accepted`): duplicates are dropped there, so a
+ * replayed backlog never reaches the rules twice.
+ */
+import { EventEmitter } from 'node:events';
+import type {
+  AgentStatusPayload,
+  AlertEvent,
+  EventPayload,
+  HealthPayload,
+  OrderEvent,
+} from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import type { OrderService } from '../orders/orders.js';
+import { cancelMovedStep, isMovePair } from '../orders/receipt.js';
+import { alertEvent } from '../store/alerts.js';
+import type { LaneRef, ReadingInput } from '../store/readings.js';
+import type { Store } from '../store/store.js';
+import type { ReplenishmentConfig } from './config.js';
+import { applyEvent, applyLevel, assess, condition, type Decision, type LiveOrderView } from './evaluate.js';
+import { initialLaneState, type LaneRuleState, LaneRuleStateSchema } from './lane-state.js';
+import { type LaneInfo, laneKey, shelfKey } from './lanes.js';
+import { type LanePolicy, reorderPointFor, resolvePolicy } from './policy.js';
+import { type Forecast, forecast, ratePerMs } from './rate.js';
+
+export interface RulesEngineOptions {
+  store: Store;
+  orders: OrderService;
+  config: ReplenishmentConfig;
+  lanes: readonly LaneInfo[];
+  /** No reading from a lane for this long (central clock) makes it offline. */
+  offlineAfterMs?: number;
+  logger?: Logger;
+  /** Central clock (ms); injectable for tests. */
+  clock?: () => number;
+}
+
+export interface RuleOutcome {
+  orders: OrderEvent[];
+  alerts: AlertEvent[];
+}
+
+export interface LaneStatus extends LaneRef {
+  condition: LaneRuleState['reported'];
+  units: number | null;
+  stable: boolean;
+  armed: boolean;
+  belowSince: number | null;
+  policy: LanePolicy | null;
+  reorderPoint: number | null;
+  forecast: Forecast;
+  liveOrderId: string | null;
+  alerts: LaneRuleState['alerts'];
+}
+
+interface Lane {
+  info: LaneInfo;
+  policy: LanePolicy | null;
+}
+
+export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [AlertEvent] }> {
+  private readonly store: Store;
+  private readonly orders: OrderService;
+  private readonly cfg: ReplenishmentConfig;
+  private readonly offlineAfterMs: number;
+  private readonly log: Logger | undefined;
+  private readonly clock: () => number;
+  private lanes = new Map<string, Lane>();
+  private byShelf = new Map<string, Lane[]>();
+  private readonly states = new Map<string, LaneRuleState>();
+  private readonly lastSeen = new Map<string, number>();
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly q;
+  /** Counters for operations: readings for lanes not in the map, gains judged to be moved items. */
+  readonly counters = { unknownLane: 0, movedItems: 0, ignoredOld: 0 };
+
+  constructor(o: RulesEngineOptions) {
+    super();
+    this.store = o.store;
+    this.orders = o.orders;
+    this.cfg = o.config;
+    this.offlineAfterMs = o.offlineAfterMs ?? 120_000;
+    this.log = o.logger?.child({ module: 'rules' });
+    this.clock = o.clock ?? Date.now;
+    this.q = {
+      load: o.store.db.prepare<[string, string, string], string>(
+        'SELECT state FROM rule_state WHERE site = ? AND shelf = ? AND lane = ?',
+      ),
+      save: o.store.db.prepare(
+        `INSERT INTO rule_state (site, shelf, lane, state, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (site, shelf, lane) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+      ),
+    };
+    this.setLanes(o.lanes);
+  }
+
+  /** Replaces the lane directory (after a config reload). */
+  setLanes(lanes: readonly LaneInfo[]): void {
+    this.lanes = new Map();
+    this.byShelf = new Map();
+    for (const info of lanes) {
+      const r = resolvePolicy(this.cfg, info);
+      if (!r.policy) this.log?.info({ lane: laneKey(info), reason: r.reason }, 'lane not managed');
+      const lane: Lane = { info, policy: r.policy };
+      this.lanes.set(laneKey(info), lane);
+      const sk = shelfKey(info);
+      this.byShelf.set(sk, [...(this.byShelf.get(sk) ?? []), lane]);
+    }
+  }
+
+  /** Starts the offline/auto-close tick. Lanes count as seen at start, so none is offline at boot. */
+  start(): void {
+    if (this.timer) return;
+    const now = this.clock();
+    for (const k of this.lanes.keys()) if (!this.lastSeen.has(k)) this.lastSeen.set(k, now);
+    this.timer = setInterval(
+      () => {
+        try {
+          this.tick();
+        } catch (err) {
+          this.log?.error({ err }, 'rules tick failed');
+        }
+      },
+      Math.max(1, this.cfg.tickMs),
+    );
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.flush();
+  }
+
+  /** Feeds committed readings (in order). Calibration records do not affect the rules. */
+  onReadings(batch: readonly ReadingInput[]): RuleOutcome {
+    const out: RuleOutcome = { orders: [], alerts: [] };
+    for (const r of batch) this.onReadingInto(r, out);
+    this.flush();
+    return out;
+  }
+
+  onReading(r: ReadingInput): RuleOutcome {
+    return this.onReadings([r]);
+  }
+
+  /** The agent's retained status / last will: all its lanes go offline or come back. */
+  onAgentStatus(site: string, p: AgentStatusPayload): RuleOutcome {
+    const out: RuleOutcome = { orders: [], alerts: [] };
+    const now = this.clock();
+    for (const [key, lane] of this.lanes) {
+      if (lane.info.site !== site || lane.info.agent !== p.agent) continue;
+      const s = this.state(lane.info);
+      const offline = p.state === 'offline';
+      if (!offline) this.lastSeen.set(key, now);
+      this.update(
+        lane,
+        { ...s, agentOffline: offline, stale: offline ? s.stale : false },
+        s.lastTs ?? p.ts,
+        out,
+      );
+    }
+    this.flush();
+    return out;
+  }
+
+  /** Shelf health: a saturated or disconnected channel is a sensor fault on the lanes it feeds. */
+  onHealth(site: string, shelf: string, p: HealthPayload): RuleOutcome {
+    const out: RuleOutcome = { orders: [], alerts: [] };
+    const bad = new Set(
+      p.channels.filter((c) => c.status === 'saturated' || c.status === 'disconnected').map((c) => c.channel),
+    );
+    for (const lane of this.byShelf.get(shelfKey({ site, shelf })) ?? []) {
+      const s = this.state(lane.info);
+      const healthFault = lane.info.channels.some((c) => bad.has(c));
+      if (healthFault !== s.healthFault) this.update(lane, { ...s, healthFault }, s.lastTs ?? p.ts, out);
+    }
+    this.flush();
+    return out;
+  }
+
+  /** Marks lanes silent for longer than the offline timeout, and closes received orders when due. */
+  tick(now: number = this.clock()): RuleOutcome {
+    const out: RuleOutcome = { orders: [], alerts: [] };
+    for (const [key, lane] of this.lanes) {
+      const seen = this.lastSeen.get(key);
+      if (seen === undefined) {
+        this.lastSeen.set(key, now);
+        continue;
+      }
+      const s = this.state(lane.info);
+      if (!s.stale && now - seen >= this.offlineAfterMs) {
+        this.log?.warn({ lane: key }, 'lane silent: offline');
+        this.update(lane, { ...s, stale: true }, s.lastTs ?? 0, out);
+      }
+    }
+    const { closeAfterMs } = this.cfg.receipt;
+    if (closeAfterMs > 0) {
+      const first = out.orders.length;
+      out.orders.push(...this.orders.closeReceived(now - closeAfterMs, now));
+      this.publish(out, first);
+    }
+    this.flush();
+    return out;
+  }
+
+  /** Re-arms a lane by hand (e.g. after an order was cancelled and the lane is still low). */
+  rearm(ref: LaneRef): void {
+    const lane = this.lanes.get(laneKey(ref));
+    if (!lane) return;
+    this.setState(lane.info, { ...this.state(lane.info), armed: true });
+    this.flush();
+  }
+
+  status(ref: LaneRef, atTs?: number): LaneStatus | undefined {
+    const lane = this.lanes.get(laneKey(ref));
+    if (!lane) return undefined;
+    const s = this.state(lane.info);
+    const at = atTs ?? s.lastTs ?? this.clock();
+    const live = this.orders.live(ref);
+    return {
+      site: ref.site,
+      shelf: ref.shelf,
+      lane: ref.lane,
+      condition: condition(s),
+      units: s.units,
+      stable: s.stable,
+      armed: s.armed,
+      belowSince: s.belowSince,
+      policy: lane.policy,
+      reorderPoint: this.reorderPoint(lane, s, at),
+      forecast: forecast(s.rate, s.units, at, this.cfg.rate.tauMs),
+      liveOrderId: live?.id ?? null,
+      alerts: [...s.alerts],
+    };
+  }
+
+  private onReadingInto(r: ReadingInput, out: RuleOutcome): void {
+    if (r.kind === 'calibration') return;
+    const key = laneKey(r);
+    const lane = this.lanes.get(key);
+    if (!lane) {
+      this.counters.unknownLane++;
+      this.log?.debug({ lane: key }, 'reading for a lane not in the shelf map');
+      return;
+    }
+    this.lastSeen.set(key, this.clock());
+    const s = this.state(lane.info);
+    if (r.kind === 'level') {
+      const next = applyLevel(s, r.payload);
+      if (!next) {
+        this.counters.ignoredOld++;
+        if (s.stale) this.update(lane, { ...s, stale: false }, s.lastTs ?? r.payload.ts, out);
+        return;
+      }
+      this.update(lane, next, r.payload.ts, out);
+      return;
+    }
+    const e = r.payload;
+    let next = applyEvent(s, e, this.cfg.rate.tauMs);
+    if (e.kind === 'restock' && e.delta > 0) next = this.receiptStep(lane, next, e);
+    if (e.kind === 'pick' && e.delta < 0) this.cancelMoves(lane, e);
+    this.update(lane, next, next.lastTs ?? e.ts, out);
+  }
+
+  /** A gain while the lane's order is on its way: a delivery step, unless it is an item moved. */
+  private receiptStep(lane: Lane, s: LaneRuleState, e: EventPayload): LaneRuleState {
+    const live = this.orders.live(lane.info);
+    if (!live || (live.state !== 'acknowledged' && live.state !== 'shipped')) return s;
+    const mw = this.cfg.receipt.moveWindowMs;
+    const moved = this.store.history
+      .events({
+        site: lane.info.site,
+        shelf: lane.info.shelf,
+        kind: 'pick',
+        from: e.ts - mw,
+        to: e.ts + mw + 1,
+      })
+      .some((p) => p.lane !== lane.info.lane && isMovePair(e, p, mw));
+    if (moved) {
+      this.counters.movedItems++;
+      this.log?.info(
+        { lane: laneKey(lane.info), delta: e.delta },
+        'gain matches a pick next door: item moved',
+      );
+      return s;
+    }
+    const steps = s.receipt.orderId === live.id ? [...s.receipt.steps] : [];
+    steps.push({ ts: e.ts, delta: e.delta });
+    return { ...s, receipt: { orderId: live.id, steps } };
+  }
+
+  /** A pick next door explains a pending gain on this shelf: drop that step. */
+  private cancelMoves(lane: Lane, e: EventPayload): void {
+    for (const other of this.byShelf.get(shelfKey(lane.info)) ?? []) {
+      if (other === lane) continue;
+      const s = this.state(other.info);
+      if (s.receipt.steps.length === 0) continue;
+      const steps = [...s.receipt.steps];
+      if (cancelMovedStep(steps, e, this.cfg.receipt.moveWindowMs)) {
+        this.counters.movedItems++;
+        this.log?.info(
+          { lane: laneKey(other.info), delta: -e.delta },
+          'gain matches a pick next door: item moved',
+        );
+        this.setState(other.info, { ...s, receipt: { ...s.receipt, steps } });
+      }
+    }
+  }
+
+  /** Assesses a lane at reading time `ts` and carries out the decisions. */
+  private update(lane: Lane, s: LaneRuleState, ts: number, out: RuleOutcome): void {
+    const live = this.orders.live(lane.info);
+    const liveView: LiveOrderView | null = live
+      ? { id: live.id, state: live.state, expected: live.shippedQuantity ?? live.quantity }
+      : null;
+    const { state, decisions } = assess(
+      s,
+      {
+        policy: lane.policy,
+        reorderPoint: this.reorderPoint(lane, s, ts),
+        liveOrder: liveView,
+        receipt: this.cfg.receipt,
+        anomalyAfterMs: this.cfg.alerts.anomalyAfterMs,
+      },
+      ts,
+    );
+    let next = state;
+    const firstOrder = out.orders.length;
+    const firstAlert = out.alerts.length;
+    for (const d of decisions) next = this.execute(lane, next, d, out);
+    this.setState(lane.info, next);
+    this.publish(out, firstOrder, firstAlert);
+  }
+
+  private execute(lane: Lane, s: LaneRuleState, d: Decision, out: RuleOutcome): LaneRuleState {
+    const now = this.clock();
+    const ref = lane.info;
+    switch (d.type) {
+      case 'order': {
+        const policy = lane.policy as LanePolicy;
+        const r = this.orders.openForLane(
+          {
+            site: ref.site,
+            shelf: ref.shelf,
+            lane: ref.lane,
+            sku: ref.sku,
+            supplier: ref.supplier,
+            quantity: d.quantity,
+            reason: {
+              trigger: 'rules',
+              units: d.units,
+              reorderPoint: d.reorderPoint,
+              orderUpTo: policy.orderUpTo,
+              readingTs: d.readingTs,
+            },
+          },
+          now,
+        );
+        if (r.event) out.orders.push(r.event);
+        return { ...s, receipt: { orderId: r.order.id, steps: [] } };
+      }
+      case 'receive': {
+        const r = this.orders.transition(d.orderId, 'received', { receivedQuantity: d.counted, now });
+        if (r.event) out.orders.push(r.event);
+        if (this.cfg.receipt.closeAfterMs === 0) {
+          const c = this.orders.transition(d.orderId, 'closed', { now, expectedState: 'received' });
+          if (c.event) out.orders.push(c.event);
+        }
+        this.log?.info(
+          { lane: laneKey(ref), orderId: d.orderId, counted: d.counted },
+          'delivery confirmed by weight',
+        );
+        return { ...s, armed: true, receipt: { orderId: null, steps: [] } };
+      }
+      case 'open-alert': {
+        const r = this.store.alerts.open(ref, d.kind, d.message, now);
+        if (r.created) out.alerts.push(alertEvent(r.alert));
+        return s;
+      }
+      case 'clear-alert': {
+        const a = this.store.alerts.clearKind(ref, d.kind, now);
+        if (a) out.alerts.push(alertEvent(a));
+        return s;
+      }
+    }
+  }
+
+  private reorderPoint(lane: Lane, s: LaneRuleState, ts: number): number | null {
+    if (!lane.policy) return null;
+    const rate = ratePerMs(s.rate, ts, this.cfg.rate.tauMs);
+    const history = s.rate.since === null ? 0 : ts - s.rate.since;
+    return reorderPointFor(lane.policy, rate, history, this.cfg.rate.minHistoryMs);
+  }
+
+  private state(ref: LaneRef): LaneRuleState {
+    const key = laneKey(ref);
+    let s = this.states.get(key);
+    if (!s) {
+      const raw = this.q.load.get(ref.site, ref.shelf, ref.lane);
+      const parsed = raw === undefined ? null : LaneRuleStateSchema.safeParse(JSON.parse(raw));
+      if (parsed && !parsed.success)
+        this.log?.warn({ lane: key }, 'stored rule state unreadable; starting afresh');
+      s = parsed?.success ? parsed.data : initialLaneState();
+      this.states.set(key, s);
+    }
+    return s;
+  }
+
+  private setState(ref: LaneRef, s: LaneRuleState): void {
+    const key = laneKey(ref);
+    this.states.set(key, s);
+    this.dirty.add(key);
+  }
+
+  /** Writes changed lane states in one transaction. */
+  private flush(): void {
+    if (this.dirty.size === 0 || !this.store.isOpen) return;
+    const now = this.clock();
+    this.store.transaction(() => {
+      for (const key of this.dirty) {
+        const lane = this.lanes.get(key);
+        const s = this.states.get(key);
+        if (lane && s)
+          this.q.save.run(lane.info.site, lane.info.shelf, lane.info.lane, JSON.stringify(s), now);
+      }
+    });
+    this.dirty.clear();
+  }
+
+  private publish(out: RuleOutcome, firstOrder: number, firstAlert = out.alerts.length): void {
+    for (const e of out.orders.slice(firstOrder)) this.safely(() => this.emit('order', e));
+    for (const a of out.alerts.slice(firstAlert)) this.safely(() => this.emit('alert', a));
+  }
+
+  /** A failing listener is logged; the rules go on. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log?.error({ err }, 'rules listener failed');
+    }
+  }
+}

@@ -1,0 +1,26 @@
+export type { ReplenishmentConfig, WebhooksConfig } from './config.js';
+export { type LaneStatus, type RuleOutcome, RulesEngine, type RulesEngineOptions } from './engine.js';
+export {
+  type AssessContext,
+  applyEvent,
+  applyLevel,
+  assess,
+  type Condition,
+  condition,
+  type Decision,
+  type LiveOrderView,
+  usable,
+} from './evaluate.js';
+export { initialLaneState, type LaneRuleState, LaneRuleStateSchema } from './lane-state.js';
+export { type LaneInfo, laneKey, lanesFromCentral, shelfKey } from './lanes.js';
+export { type LanePolicy, reorderPointFor, resolvePolicy } from './policy.js';
+export {
+  addPick,
+  DAY_MS,
+  emptyRate,
+  type Forecast,
+  forecast,
+  observe,
+  type RateState,
+  ratePerMs,
+} from './rate.js';

@@ -1,0 +1,79 @@
+/**
+ * The effective replenishment policy of one lane: lane override, else SKU override, else defaults;
+ * order-up-to falls back to the lane's capacity. A lane without a reorder point and an order-up-to
+ * level is not managed (it still raises alerts, never orders).
+ */
+import type { PolicyOverride, ReplenishmentConfig } from './config.js';
+import type { LaneInfo } from './lanes.js';
+
+export interface LanePolicy {
+  reorderPoint: number;
+  orderUpTo: number;
+  packSize: number;
+  minOrderQty: number;
+  leadTimeMs: number;
+  debounceMs: number;
+  hysteresis: number;
+  safetyStock: number;
+  dynamicReorderPoint: boolean;
+  enabled: boolean;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The lane's policy, or null with the reason when the lane is not managed. */
+export function resolvePolicy(
+  cfg: ReplenishmentConfig,
+  lane: Pick<LaneInfo, 'site' | 'shelf' | 'lane' | 'sku' | 'capacity'>,
+): { policy: LanePolicy; reason?: undefined } | { policy: null; reason: string } {
+  const sku = cfg.skus.find((s) => s.sku === lane.sku);
+  const own = cfg.lanes.find((l) => l.site === lane.site && l.shelf === lane.shelf && l.lane === lane.lane);
+  const strip = (o: (PolicyOverride & Record<string, unknown>) | undefined) => {
+    if (!o) return {};
+    const { sku: _s, site: _a, shelf: _b, lane: _c, ...rest } = o;
+    return defined(rest as PolicyOverride);
+  };
+  const merged = { ...defined(cfg.defaults), ...strip(sku), ...strip(own) };
+  const reorderPoint = merged.reorderPoint;
+  const orderUpTo = merged.orderUpTo ?? lane.capacity ?? undefined;
+  if (reorderPoint === undefined) return { policy: null, reason: 'no reorderPoint configured' };
+  if (orderUpTo === undefined)
+    return { policy: null, reason: 'no orderUpTo configured and no lane capacity' };
+  if (orderUpTo <= reorderPoint) {
+    return { policy: null, reason: `orderUpTo (${orderUpTo}) is not above reorderPoint (${reorderPoint})` };
+  }
+  const d = cfg.defaults;
+  return {
+    policy: {
+      reorderPoint,
+      orderUpTo,
+      packSize: merged.packSize ?? d.packSize,
+      minOrderQty: merged.minOrderQty ?? d.minOrderQty,
+      leadTimeMs: merged.leadTimeMs ?? d.leadTimeMs,
+      debounceMs: merged.debounceMs ?? d.debounceMs,
+      hysteresis: merged.hysteresis ?? d.hysteresis,
+      safetyStock: merged.safetyStock ?? d.safetyStock,
+      dynamicReorderPoint: merged.dynamicReorderPoint ?? d.dynamicReorderPoint,
+      enabled: merged.enabled ?? d.enabled,
+    },
+  };
+}
+
+/**
+ * The reorder point in force: the configured one, or — when the dynamic reorder point is on and
+ * at least `minHistoryMs` of consumption has been observed — ceil(rate × lead time + safety stock),
+ * kept below the order-up-to level so an order always has something to bring.
+ */
+export function reorderPointFor(
+  policy: LanePolicy,
+  ratePerMs: number | null,
+  historyMs: number,
+  minHistoryMs: number,
+): number {
+  if (!policy.dynamicReorderPoint || ratePerMs === null || historyMs < minHistoryMs)
+    return policy.reorderPoint;
+  const dynamic = Math.ceil(ratePerMs * policy.leadTimeMs + policy.safetyStock);
+  return Math.max(0, Math.min(dynamic, policy.orderUpTo - 1));
+}
