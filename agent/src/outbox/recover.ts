@@ -22,16 +22,26 @@ export interface Recovered {
 }
 
 /** Records with a sequence number above `mark` that a damaged range can have held. */
-function lostIn(region: BadRegion, mark: number): number {
-  if (region.nextSeq === undefined) {
-    // A torn tail: the record being written when the power went.
-    return region.prevSeq === undefined || region.prevSeq >= mark ? 1 : 0;
-  }
-  const gap = region.nextSeq - 1 - Math.max(region.prevSeq ?? 0, mark);
-  return Math.max(0, Math.min(gap, Math.ceil((region.end - region.start) / HEADER_BYTES)));
+function lostIn(region: BadRegion, mark: number, tail = false): number {
+  const known = region.nextSeq === undefined ? 0 : region.nextSeq - 1 - Math.max(region.prevSeq ?? 0, mark);
+  const most = Math.ceil((region.end - region.start) / HEADER_BYTES);
+  const lost = Math.max(0, Math.min(known, most));
+  // A torn tail holds at least the record being written when the process or the power went.
+  if (tail && lost === 0 && (region.prevSeq === undefined || region.prevSeq >= mark)) return 1;
+  return lost;
 }
 
-export function recoverSegments(dir: string, mark: number, maxRecordBytes: number, log: Logger): Recovered {
+/**
+ * `nextSeqHint` is the meta file's next number: exact after a clean close, so it bounds what a
+ * damaged tail of the last segment held.
+ */
+export function recoverSegments(
+  dir: string,
+  mark: number,
+  maxRecordBytes: number,
+  nextSeqHint: number | undefined,
+  log: Logger,
+): Recovered {
   const segments: Segment[] = [];
   const tails: { index: number; region: BadRegion }[] = [];
   let lastSeq: number | undefined;
@@ -79,7 +89,8 @@ export function recoverSegments(dir: string, mark: number, maxRecordBytes: numbe
   for (const { index, region } of tails) {
     // A damaged tail followed by another segment: that segment's first number bounds the loss.
     const following = index >= 0 ? segments[index + 1] : undefined;
-    const n = lostIn({ ...region, nextSeq: following?.firstSeq }, mark);
+    const bound = following ? following.firstSeq : index === segments.length - 1 ? nextSeqHint : undefined;
+    const n = lostIn({ ...region, nextSeq: bound }, mark, true);
     lost += n;
     log.warn({ ...region, lost: n }, 'outbox: torn tail truncated');
   }
@@ -117,7 +128,8 @@ export function recoverOutbox(
     // No temp file left over.
   }
   const mark = meta.kind === 'ok' ? meta.meta.trimmedThrough : 0;
-  const rec = recoverSegments(dir, mark, maxRecordBytes, log);
+  const hint = meta.kind === 'ok' ? meta.meta.nextSeq : undefined;
+  const rec = recoverSegments(dir, mark, maxRecordBytes, hint, log);
   let nextSeq = Math.max(meta.kind === 'ok' ? meta.meta.nextSeq : 1, rec.lastSeq + 1, mark + 1);
   const powerLoss =
     meta.kind === 'ok'
