@@ -1,6 +1,6 @@
 /**
  * The central side's YAML config: the shelf map (the one source of truth for which SKU sits where
- * and which supplier owns it), then the parts that run.
+ * and which supplier owns it), then the parts that run: the MQTT broker and its authentication.
  */
 import { z } from 'zod';
 import { Id, Serial } from '../payloads.js';
@@ -38,6 +38,114 @@ export const Supplier = z.strictObject({
   name: z.string().optional(),
 });
 
+// --- roles -----------------------------------------------------------------------------------------
+
+export const ROLES = ['agent', 'supplier', 'operator', 'technician', 'service', 'admin'] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+/**
+ * What a role is bound to. An agent to one site and its agent id; a supplier to its supplier id;
+ * operators and technicians to sites; service and admin to nothing.
+ */
+export const Grant = z.discriminatedUnion('role', [
+  z.strictObject({ role: z.literal('agent'), site: Id, agent: Id }),
+  z.strictObject({ role: z.literal('supplier'), supplier: Id }),
+  z.strictObject({ role: z.literal('operator'), sites: z.array(Id).min(1) }),
+  z.strictObject({ role: z.literal('technician'), sites: z.array(Id).min(1) }),
+  z.strictObject({ role: z.literal('service') }),
+  z.strictObject({ role: z.literal('admin') }),
+]);
+export type Grant = z.infer<typeof Grant>;
+
+// --- broker ----------------------------------------------------------------------------------------
+
+const Port = z.number().int().min(0).max(65535);
+
+export const MqttLimits = z.strictObject({
+  /** Largest MQTT packet accepted from a client; a larger one closes the connection. */
+  maxPacketBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(256 * 1024),
+  /** Messages routed at once (aedes/mqemitter `concurrency`). */
+  concurrency: z.number().int().min(1).max(100_000).default(100),
+  /** Messages waiting to be routed; above this, QoS 0 publishes are dropped (and counted). */
+  maxBacklog: z.number().int().min(1).default(10_000),
+  /** Bytes waiting in one subscriber's socket; above this, QoS 0 deliveries to it are dropped. */
+  maxClientOutBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** Packets a client may send before its CONNACK (aedes `queueLimit`). */
+  queueLimit: z.number().int().min(1).max(10_000).default(42),
+  /** Inbound QoS 2 messages awaiting PUBREL per client (aedes `maxInflightInbound`). */
+  maxInflightInbound: z.number().int().min(1).max(65_535).default(100),
+  /** A client that sends no CONNECT in this time is dropped. */
+  connectTimeoutMs: Duration.default(10_000),
+  /** A subscriber whose socket does not drain in this time is disconnected. */
+  drainTimeoutMs: Duration.default(60_000),
+  /** Largest keepalive a client may ask for, seconds (0: no limit). */
+  keepaliveLimitS: z.number().int().min(0).max(65_535).default(0),
+});
+export type MqttLimits = z.infer<typeof MqttLimits>;
+
+export const MqttConfig = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0'),
+  /** Plain MQTT over TCP; `false` switches it off (for example when TLS is the only way in). */
+  port: z.union([Port, z.literal(false)]).default(1883),
+  tls: z
+    .strictObject({
+      host: z.string().min(1).optional(),
+      port: Port.default(8883),
+      certFile: z.string().min(1),
+      keyFile: z.string().min(1),
+      /** CA bundle for client certificates. */
+      caFile: z.string().min(1).optional(),
+      requestClientCert: z.boolean().default(false),
+    })
+    .optional(),
+  websocket: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      path: z.string().startsWith('/').default('/mqtt'),
+      /** A port of its own when no HTTP server is shared with the broker. */
+      port: Port.optional(),
+    })
+    .prefault({}),
+  /** What a client without credentials may do. Absent (the default): anonymous clients are refused. */
+  anonymous: Grant.optional(),
+  limits: MqttLimits.prefault({}),
+});
+export type MqttConfig = z.infer<typeof MqttConfig>;
+
+export const AuthConfig = z.strictObject({
+  /** Default lifetime of a signed token. */
+  tokenTtlMs: Duration.default(15 * 60_000),
+  /** scrypt cost parameters for new password hashes; each hash stores its own. */
+  scrypt: z
+    .strictObject({
+      cost: z
+        .number()
+        .int()
+        .min(1024)
+        .max(2 ** 20)
+        .refine((n) => (n & (n - 1)) === 0, 'a power of two')
+        .default(2 ** 15),
+      blockSize: z.number().int().min(1).max(32).default(8),
+      parallelization: z.number().int().min(1).max(16).default(1),
+    })
+    .prefault({}),
+  /** How long a verified password is remembered (as a keyed hash) to spare scrypt on reconnects; 0: never. */
+  verifyCacheMs: Duration.default(5 * 60_000),
+});
+export type AuthConfig = z.infer<typeof AuthConfig>;
+
+type Path = (string | number)[];
+
 export const CentralConfig = z
   .strictObject({
     sites: z.array(CentralSite).default([]),
@@ -46,31 +154,84 @@ export const CentralConfig = z
     dataDir: z.string().min(1).default('./shelfsense-central'),
     log: z.strictObject({ level: LogLevel.default('warn') }).prefault({}),
     timing: z.strictObject({ offlineAfterMs: Duration.default(120_000) }).prefault({}),
+    mqtt: MqttConfig.prefault({}),
+    auth: AuthConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
+    const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const unique = (keys: string[], path: (i: number) => Path, what: string) => {
+      const seen = new Set<string>();
+      keys.forEach((k, i) => {
+        if (seen.has(k)) issue(path(i), `duplicate ${what} "${k}"`);
+        seen.add(k);
+      });
+    };
     const skus = new Set(cfg.skus.map((s) => s.id));
     const suppliers = new Set(cfg.suppliers.map((s) => s.id));
+    const sites = new Set(cfg.sites.map((s) => s.id));
+    unique(
+      cfg.suppliers.map((s) => s.id),
+      (i) => ['suppliers', i, 'id'],
+      'supplier',
+    );
+    unique(
+      cfg.skus.map((s) => s.id),
+      (i) => ['skus', i, 'id'],
+      'SKU',
+    );
+    unique(
+      cfg.sites.map((s) => s.id),
+      (i) => ['sites', i, 'id'],
+      'site',
+    );
     cfg.skus.forEach((s, i) => {
-      if (!suppliers.has(s.supplier)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['skus', i, 'supplier'],
-          message: `unknown supplier "${s.supplier}"`,
-        });
-      }
+      if (!suppliers.has(s.supplier)) issue(['skus', i, 'supplier'], `unknown supplier "${s.supplier}"`);
     });
+    // USB ports renumber and shelves move, so a shelf is known by its serial number: one place each.
+    const serials = new Map<string, string>();
     cfg.sites.forEach((site, si) => {
+      unique(
+        site.shelves.map((s) => s.id),
+        (hi) => ['sites', si, 'shelves', hi, 'id'],
+        'shelf',
+      );
       site.shelves.forEach((shelf, hi) => {
+        const at = `${site.id}/${shelf.id}`;
+        const other = serials.get(shelf.serial);
+        if (other) issue(['sites', si, 'shelves', hi, 'serial'], `serial "${shelf.serial}" is also ${other}`);
+        serials.set(shelf.serial, at);
+        unique(
+          shelf.lanes.map((l) => l.id),
+          (li) => ['sites', si, 'shelves', hi, 'lanes', li, 'id'],
+          'lane',
+        );
+        const used = new Set<number>();
         shelf.lanes.forEach((lane, li) => {
-          if (!skus.has(lane.sku)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['sites', si, 'shelves', hi, 'lanes', li, 'sku'],
-              message: `unknown SKU "${lane.sku}"`,
-            });
+          const path = ['sites', si, 'shelves', hi, 'lanes', li];
+          if (!skus.has(lane.sku)) issue([...path, 'sku'], `unknown SKU "${lane.sku}"`);
+          for (const ch of lane.channels) {
+            if (used.has(ch)) issue([...path, 'channels'], `channel ${ch} is already used on shelf ${at}`);
+            used.add(ch);
           }
         });
       });
     });
+    const anon = cfg.mqtt.anonymous;
+    if (anon) {
+      const path = ['mqtt', 'anonymous'];
+      if (anon.role === 'supplier' && !suppliers.has(anon.supplier))
+        issue([...path, 'supplier'], `unknown supplier "${anon.supplier}"`);
+      if (anon.role === 'agent' && !sites.has(anon.site))
+        issue([...path, 'site'], `unknown site "${anon.site}"`);
+      if (anon.role === 'operator' || anon.role === 'technician') {
+        anon.sites.forEach((s, i) => {
+          if (!sites.has(s)) issue([...path, 'sites', i], `unknown site "${s}"`);
+        });
+      }
+    }
+    if (cfg.mqtt.port === false && !cfg.mqtt.tls && !cfg.mqtt.websocket.enabled) {
+      issue(['mqtt', 'port'], 'plain TCP is off and neither TLS nor WebSocket is on: no way in');
+    }
   });
 export type CentralConfig = z.infer<typeof CentralConfig>;
+export type CentralConfigInput = z.input<typeof CentralConfig>;

@@ -1,0 +1,9 @@
+/**
+ * The broker package's subcommands for the `shelfsense` dispatcher (protocol/src/cli.ts).
+ */
+import type { Subcommand } from '@shelfsense/protocol/cli';
+import { usersCommand } from './users-cli.js';
+
+export const commands: Record<string, Subcommand> = {
+  users: usersCommand,
+};

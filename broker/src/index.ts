@@ -1,0 +1,27 @@
+export * from './auth/errors.js';
+export {
+  DEFAULT_SCRYPT,
+  hashPassword,
+  isPasswordHash,
+  type ScryptParams,
+  verifyPassword,
+} from './auth/password.js';
+export {
+  loadTokenSecret,
+  MAX_TOKEN_TTL_MS,
+  TOKEN_PREFIX,
+  type TokenClaims,
+  TokenSigner,
+} from './auth/tokens.js';
+export {
+  type Identity,
+  USERS_FILE,
+  type UserRecord,
+  UserStore,
+  type UserStoreOptions,
+} from './auth/user-store.js';
+export { canPublish, canRead, canSubscribe, type Principal, readablePatterns } from './mqtt/acl.js';
+export { type BoundPorts, MqttBroker, type MqttBrokerOptions } from './mqtt/broker.js';
+export { type BrokerCounters, DENY_REASONS, DROP_REASONS } from './mqtt/metrics.js';
+export { filterMatches, filtersIntersect } from './mqtt/topic-filter.js';
+export { type AgentRef, type LaneInfo, type LaneRef, ShelfMap } from './shelf-map.js';

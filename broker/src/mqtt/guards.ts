@@ -1,0 +1,157 @@
+/**
+ * Protocol and overload guards aedes 1.2 lacks. Each reaches into one internal of a pinned
+ * dependency (aedes 1.2.0, mqemitter 7.1.0, mqtt-packet 9.0.2), checks at install time that the
+ * internal is there, and says so loudly if an upgrade removed it. docs/broker.md has the story.
+ */
+import type { Aedes, AedesPublishPacket, Client } from 'aedes';
+
+interface MqEmitterInternals {
+  length: number;
+  current: number;
+  _doing: boolean;
+  _matcher: { match(topic: string): unknown[] };
+  _parallel: (that: unknown, fns: unknown[], message: unknown, done: unknown) => void;
+  _do: (message: { topic: string }, done: unknown) => unknown;
+}
+
+export class GuardError extends Error {
+  readonly code = 'SHELF_ERR_BROKER_GUARD';
+}
+
+function internals(aedes: Aedes): MqEmitterInternals {
+  const mq = (aedes as unknown as { mq?: Partial<MqEmitterInternals> }).mq;
+  if (
+    !mq ||
+    typeof mq._do !== 'function' ||
+    typeof mq._parallel !== 'function' ||
+    typeof mq._matcher?.match !== 'function'
+  ) {
+    throw new GuardError('aedes/mqemitter internals changed: the routing guard cannot be installed');
+  }
+  return mq as MqEmitterInternals;
+}
+
+/** Messages waiting in aedes's router (mqemitter queue). */
+export function routingBacklog(aedes: Aedes): number {
+  return (aedes as unknown as { mq?: { length?: number } }).mq?.length ?? 0;
+}
+
+/**
+ * Root cause of `RangeError: Maximum call stack size exceeded` under a QoS 0 flood: mqemitter
+ * queues messages once `concurrency` are in flight; when one finishes, its `released` callback
+ * takes the next queued message and calls `_do` synchronously. For a message no subscription
+ * matches, fastparallel calls back (and `released` runs) synchronously too, so every consecutive
+ * unmatched message in the queue adds stack frames: `_do → parallel → released → _do → …`.
+ * With tens of thousands queued, the stack overflows.
+ *
+ * The guard replaces `_do` with a trampoline: a nested call only enqueues, and the outermost call
+ * routes the pending messages in a loop. Order and the in-flight count are unchanged.
+ */
+export function installRoutingTrampoline(aedes: Aedes): void {
+  const mq = internals(aedes);
+  const pending: unknown[] = [];
+  let head = 0;
+  let draining = false;
+  mq._do = function routeWithoutRecursion(this: MqEmitterInternals, message, done) {
+    this._doing = true;
+    this.current++;
+    pending.push(message, done);
+    if (draining) return this;
+    draining = true;
+    try {
+      while (head < pending.length) {
+        const m = pending[head] as { topic: string };
+        const cb = pending[head + 1];
+        pending[head] = pending[head + 1] = undefined;
+        head += 2;
+        this._parallel(this, this._matcher.match(m.topic), m, cb);
+        // A synchronous release with an empty queue clears `_doing`; while messages still wait
+        // here it must stay set, or mqemitter's leak check would miscount `current`.
+        if (head < pending.length) this._doing = true;
+      }
+    } finally {
+      draining = false;
+      if (head >= pending.length) {
+        pending.length = 0;
+        head = 0;
+      }
+    }
+    return this;
+  };
+}
+
+/**
+ * Bounds the routing backlog: a QoS 0, non-retained publish from a client that arrives while
+ * `maxBacklog` messages are already waiting is dropped (QoS 0 is at most once) and reported.
+ * QoS 1/2 messages are never dropped: aedes has already acknowledged them, and they hold the
+ * publisher back instead (aedes reads no more from a client until its packets are routed).
+ */
+export function installBacklogLimit(
+  aedes: Aedes,
+  maxBacklog: number,
+  onDrop: (packet: AedesPublishPacket, client: Client) => void,
+): void {
+  const mq = internals(aedes);
+  type Done = (err?: Error | null) => void;
+  const original = aedes.publish.bind(aedes) as unknown as (
+    p: AedesPublishPacket,
+    c: Client | null,
+    d?: Done,
+  ) => void;
+  const publish = (packet: AedesPublishPacket, client?: Client | Done | null, done?: Done): void => {
+    if (typeof client === 'function') {
+      done = client;
+      client = null;
+    }
+    if (client && packet.qos === 0 && !packet.retain && mq.length >= maxBacklog) {
+      onDrop(packet, client);
+      done?.();
+      return;
+    }
+    original(packet, client ?? null, done);
+  };
+  (aedes as unknown as { publish: typeof publish }).publish = publish;
+}
+
+interface ParserInternals {
+  packet: { length: number };
+  _parseLength: () => boolean;
+  _emitError: (err: Error) => void;
+}
+
+/**
+ * Refuses any MQTT packet whose remaining length exceeds `maxBytes`, as soon as the fixed header
+ * is read — before the body is buffered — by closing the connection. aedes 1.2 has no
+ * maxPacketSize option. Returns false if the parser internals are not there.
+ */
+export function limitPacketSize(
+  client: Client,
+  maxBytes: number,
+  onOversize: (bytes: number) => void,
+): boolean {
+  const parser = (client as unknown as { _parser?: Partial<ParserInternals> })._parser;
+  if (!parser || typeof parser._parseLength !== 'function' || typeof parser._emitError !== 'function') {
+    return false;
+  }
+  const parseLength = parser._parseLength;
+  parser._parseLength = function parseLengthWithLimit(this: ParserInternals) {
+    const ok = parseLength.call(this);
+    if (ok && this.packet.length > maxBytes) {
+      onOversize(this.packet.length);
+      this._emitError(new Error(`packet of ${this.packet.length} bytes exceeds the limit of ${maxBytes}`));
+      return false;
+    }
+    return ok;
+  };
+  return true;
+}
+
+/**
+ * True when a subscriber's socket is not keeping up: it is waiting for 'drain', or holds more than
+ * `maxBytes` unsent. A QoS 0 delivery is then dropped rather than written: aedes would hold a
+ * routing slot until the socket drains, so one stalled QoS 0 subscriber could stall everyone.
+ */
+export function isBackedUp(client: Client, maxBytes: number): boolean {
+  const conn = client.conn as { writableNeedDrain?: boolean; writableLength?: number };
+  return conn.writableNeedDrain === true || (conn.writableLength ?? 0) > maxBytes;
+}

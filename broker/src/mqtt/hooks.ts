@@ -1,0 +1,210 @@
+/**
+ * The aedes policy hooks: who is connecting (password, token or anonymous), and what each
+ * authenticated client may publish, subscribe to and receive. Every refusal is counted and
+ * logged with who, what and why; a bad client is refused and the broker goes on.
+ */
+
+import { CommandRequest, type Grant, isShelfError, parseJsonWith } from '@shelfsense/protocol';
+import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import type { Identity, UserStore } from '../auth/user-store.js';
+import type { ShelfMap } from '../shelf-map.js';
+import { canPublish, canRead, canSubscribe, TopicCache } from './acl.js';
+import { isBackedUp } from './guards.js';
+import type { BrokerCounters, DenyReason } from './metrics.js';
+
+/** CONNACK return codes (MQTT 3.1.1, 3.2.2.3); aedes's AuthErrorCode is a const enum. */
+export const ConnackCodes = {
+  IDENTIFIER_REJECTED: 2,
+  SERVER_UNAVAILABLE: 3,
+  BAD_USERNAME_OR_PASSWORD: 4,
+  NOT_AUTHORIZED: 5,
+} as const;
+
+type AuthError = Error & { returnCode: number };
+const authError = (returnCode: number, message: string): AuthError =>
+  Object.assign(new Error(message), { returnCode });
+
+export interface HookContext {
+  map: ShelfMap;
+  users: UserStore;
+  anonymous: Grant | undefined;
+  counters: BrokerCounters;
+  log: Logger;
+  maxPacketBytes: number;
+  maxClientOutBytes: number;
+}
+
+export class AccessHooks {
+  private readonly identities = new WeakMap<Client, Identity>();
+  private readonly refusedIds = new WeakSet<Client>();
+  private readonly wills = new WeakMap<Client, string>();
+  private readonly topics = new TopicCache();
+
+  constructor(private readonly ctx: HookContext) {}
+
+  /** The identity the broker authenticated for a connected client. */
+  identityOf(client: Client): Identity | undefined {
+    return this.identities.get(client);
+  }
+
+  private deny(reason: DenyReason, client: Client | null, what: Record<string, unknown>, why: string): void {
+    this.ctx.counters.denied[reason]++;
+    const who = client ? this.identities.get(client) : undefined;
+    this.ctx.log.warn(
+      { user: who?.user ?? null, role: who?.grant.role ?? null, clientId: client?.id ?? null, ...what, why },
+      `denied ${reason}`,
+    );
+  }
+
+  readonly preConnect = (
+    client: Client,
+    packet: ConnectPacket,
+    cb: (e: Error | null, ok: boolean) => void,
+  ) => {
+    // [MQTT-3.1.3-8] an empty client id with CleanSession=0 must get CONNACK 0x02; aedes would invent one.
+    if (!packet.clientId && packet.clean === false) this.refusedIds.add(client);
+    if (packet.will) this.wills.set(client, packet.will.topic);
+    cb(null, true);
+  };
+
+  readonly authenticate = (
+    client: Client,
+    username: Readonly<string | undefined>,
+    password: Readonly<Buffer | undefined>,
+    cb: (err: AuthError | null, ok: boolean | null) => void,
+  ) => {
+    this.login(client, username, password).then(
+      (identity) => {
+        this.identities.set(client, identity);
+        cb(null, true);
+      },
+      (err: Error & { returnCode?: number }) => {
+        if (err.returnCode === undefined) {
+          this.ctx.log.error({ err: err.message, clientId: client.id }, 'authentication failed unexpectedly');
+          cb(authError(ConnackCodes.SERVER_UNAVAILABLE, 'server unavailable'), null);
+        } else cb(err as AuthError, null);
+      },
+    );
+  };
+
+  private async login(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<Identity> {
+    if (this.refusedIds.has(client)) {
+      this.deny('client_id', client, { action: 'connect' }, 'empty client id with CleanSession=0');
+      throw authError(ConnackCodes.IDENTIFIER_REJECTED, 'identifier rejected');
+    }
+    let identity: Identity | null;
+    if (!username && !password) {
+      if (!this.ctx.anonymous) {
+        this.deny('anonymous', client, { action: 'connect' }, 'anonymous access is off');
+        throw authError(ConnackCodes.NOT_AUTHORIZED, 'not authorized');
+      }
+      identity = { user: 'anonymous', grant: this.ctx.anonymous, via: 'anonymous' };
+    } else {
+      identity = await this.ctx.users.authenticate(username ?? '', password?.toString('utf8') ?? '');
+      if (!identity) {
+        this.deny(
+          'bad_credentials',
+          client,
+          { action: 'connect', attemptedUser: username ?? null },
+          'bad user name or password',
+        );
+        throw authError(ConnackCodes.BAD_USERNAME_OR_PASSWORD, 'bad user name or password');
+      }
+    }
+    const will = this.wills.get(client);
+    if (will !== undefined) {
+      const d = canPublish(identity, will, this.topics.parse(will), this.ctx.map);
+      if (!d.ok) {
+        this.ctx.counters.denied.will++;
+        this.ctx.log.warn(
+          {
+            user: identity.user,
+            role: identity.grant.role,
+            clientId: client.id,
+            action: 'will',
+            topic: will,
+            why: d.why,
+          },
+          'denied will',
+        );
+        throw authError(ConnackCodes.NOT_AUTHORIZED, 'not authorized');
+      }
+    }
+    return identity;
+  }
+
+  readonly authorizePublish = (
+    client: Client | null,
+    packet: PublishPacket,
+    cb: (err?: Error | null) => void,
+  ) => {
+    // A will left behind by a client that is gone (client null) was checked when it connected.
+    if (!client) return cb(null);
+    const identity = this.identities.get(client);
+    const topic = packet.topic;
+    const refuse = (reason: DenyReason, why: string) => {
+      this.deny(reason, client, { action: 'publish', topic }, why);
+      cb(new Error(`publish to ${topic} refused: ${why}`));
+    };
+    if (!identity) return refuse('publish', 'not authenticated');
+    const size = packet.payload?.length ?? 0;
+    if (size > this.ctx.maxPacketBytes) return refuse('oversize', `payload of ${size} bytes is too large`);
+    const parsed = this.topics.parse(topic);
+    const d = canPublish(identity, topic, parsed, this.ctx.map);
+    if (!d.ok) return refuse('publish', d.why);
+    if (parsed?.kind === 'request') {
+      if (packet.retain) return refuse('publish', 'a command request must not be retained');
+      let request: CommandRequest;
+      try {
+        request = parseJsonWith(CommandRequest, packet.payload as Buffer, 'command request');
+      } catch (err) {
+        return refuse('invalid_request', isShelfError(err) ? err.message : String(err));
+      }
+      // The actor is who the broker authenticated, never a name taken from the request body.
+      // The service role relays requests for users that central has authenticated itself.
+      if (identity.grant.role !== 'service' || !request.actor) {
+        request.actor = { user: identity.user, role: identity.grant.role };
+      }
+      packet.payload = Buffer.from(JSON.stringify(request));
+    }
+    this.ctx.counters.messagesIn++;
+    cb(null);
+  };
+
+  readonly authorizeSubscribe = (
+    client: Client,
+    sub: Subscription,
+    cb: (err: Error | null, sub?: Subscription | null) => void,
+  ) => {
+    const identity = this.identities.get(client);
+    const d = identity
+      ? canSubscribe(identity, sub.topic, this.ctx.map)
+      : ({ ok: false, why: 'not authenticated' } as const);
+    if (!d.ok) {
+      this.deny('subscribe', client, { action: 'subscribe', filter: sub.topic }, d.why);
+      // null (not an error) refuses just this filter with SUBACK 0x80 and keeps the connection.
+      return cb(null, null);
+    }
+    cb(null, sub);
+  };
+
+  readonly authorizeForward = (client: Client, packet: AedesPublishPacket): AedesPublishPacket | null => {
+    const identity = this.identities.get(client);
+    const topic = packet.topic;
+    if (!identity || !canRead(identity, topic, this.topics.parse(topic), this.ctx.map)) {
+      this.ctx.counters.filtered++;
+      return null;
+    }
+    if (packet.qos === 0 && isBackedUp(client, this.ctx.maxClientOutBytes)) {
+      this.ctx.counters.dropped.slow_subscriber++;
+      return null;
+    }
+    this.ctx.counters.messagesOut++;
+    return packet;
+  };
+}

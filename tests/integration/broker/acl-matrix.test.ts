@@ -1,0 +1,357 @@
+/**
+ * The ACL matrix, against the real broker on ephemeral ports with real mqtt.js clients:
+ * {anonymous, wrong password, agent A, agent B, supplier X, supplier Y, operator A, technician A,
+ * admin} × {publish level at A, publish level at B, subscribe `#`, subscribe another supplier's
+ * lane, command the agent at A, receive retained levels}. Every cell asserts allowed or denied;
+ * what a wildcard subscriber receives is checked against a hand-written table, not the ACL code.
+ */
+import type { IClientOptions } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connect,
+  login,
+  type Recorded,
+  startBroker,
+  subscribeCodes,
+  type TestBroker,
+  until,
+} from './helpers.js';
+
+type Cell = 'allow' | 'deny';
+interface Row {
+  name: string;
+  auth: IClientOptions | null;
+  /** CONNACK refusal code, when the row cannot connect at all. */
+  refused?: 4 | 5;
+  user?: string;
+  role?: string;
+  pubLevelA: Cell;
+  pubLevelB: Cell;
+  subAll: Cell;
+  subOtherSupplierLane: Cell;
+  commandA: Cell;
+  retainedLevels: Cell;
+  /** Every topic this principal may ever receive (the expectation, written by hand). */
+  mayRead: RegExp;
+  /** A filter owned by another supplier (for suppliers) or Y's lane at A (for the others). */
+  otherLane: string;
+  /** A topic this principal may read, published last as a fence. */
+  fence: string;
+  transport?: 'ws';
+}
+
+const R = 'shelfsense/v1';
+const LEVELS = [`${R}/A/a1/l1/level`, `${R}/A/a1/l2/level`, `${R}/B/b1/l1/level`, `${R}/B/b1/l2/level`];
+
+const base = { subAll: 'allow' as Cell };
+const ROWS: Row[] = [
+  {
+    ...base,
+    name: 'anonymous',
+    auth: null,
+    refused: 5,
+    pubLevelA: 'deny',
+    pubLevelB: 'deny',
+    subAll: 'deny',
+    subOtherSupplierLane: 'deny',
+    commandA: 'deny',
+    retainedLevels: 'deny',
+    mayRead: /^$/,
+    otherLane: '',
+    fence: '',
+  },
+  {
+    ...base,
+    name: 'wrong password',
+    auth: login('sup-x', 'not the password'),
+    refused: 4,
+    pubLevelA: 'deny',
+    pubLevelB: 'deny',
+    subAll: 'deny',
+    subOtherSupplierLane: 'deny',
+    commandA: 'deny',
+    retainedLevels: 'deny',
+    mayRead: /^$/,
+    otherLane: '',
+    fence: '',
+  },
+  {
+    ...base,
+    name: 'agent A',
+    auth: login('agent-a'),
+    user: 'agent-a',
+    role: 'agent',
+    pubLevelA: 'allow',
+    pubLevelB: 'deny',
+    subOtherSupplierLane: 'deny',
+    commandA: 'deny',
+    retainedLevels: 'deny',
+    mayRead: /^shelfsense\/v1\/A\/agents\/agent-a\/(status|lanes|stored|request\/[a-z-]+)$/,
+    otherLane: `${R}/A/a1/l2/level`,
+    fence: `${R}/A/agents/agent-a/stored`,
+  },
+  {
+    ...base,
+    name: 'agent B',
+    auth: login('agent-b'),
+    user: 'agent-b',
+    role: 'agent',
+    pubLevelA: 'deny',
+    pubLevelB: 'allow',
+    subOtherSupplierLane: 'deny',
+    commandA: 'deny',
+    retainedLevels: 'deny',
+    mayRead: /^shelfsense\/v1\/B\/agents\/agent-b\/(status|lanes|stored|request\/[a-z-]+)$/,
+    otherLane: `${R}/A/a1/l2/level`,
+    fence: `${R}/B/agents/agent-b/stored`,
+  },
+  {
+    ...base,
+    name: 'supplier X',
+    auth: login('sup-x'),
+    user: 'sup-x',
+    role: 'supplier',
+    pubLevelA: 'deny',
+    pubLevelB: 'deny',
+    subOtherSupplierLane: 'deny',
+    commandA: 'deny',
+    retainedLevels: 'allow',
+    mayRead: /^shelfsense\/v1\/(A\/a1|B\/b1)\/l1\/(level|event|order)$/,
+    otherLane: `${R}/A/a1/l2/level`,
+    fence: `${R}/B/b1/l1/event`,
+  },
+  {
+    ...base,
+    name: 'supplier Y',
+    auth: login('sup-y'),
+    user: 'sup-y',
+    role: 'supplier',
+    pubLevelA: 'deny',
+    pubLevelB: 'deny',
+    subOtherSupplierLane: 'deny',
+    commandA: 'deny',
+    retainedLevels: 'allow',
+    mayRead: /^shelfsense\/v1\/(A\/a1|B\/b1)\/l2\/(level|event|order)$/,
+    otherLane: `${R}/B/b1/l1/level`,
+    fence: `${R}/B/b1/l2/event`,
+  },
+  {
+    ...base,
+    name: 'operator of A',
+    auth: login('op-a'),
+    user: 'op-a',
+    role: 'operator',
+    pubLevelA: 'deny',
+    pubLevelB: 'deny',
+    subOtherSupplierLane: 'allow',
+    commandA: 'deny',
+    retainedLevels: 'allow',
+    mayRead: /^shelfsense\/v1\/A\/(a1\/l[12]\/(level|event|order|alert)|a1\/health|agents\/[^/]+\/status)$/,
+    otherLane: `${R}/A/a1/l2/level`,
+    fence: `${R}/A/a1/l2/event`,
+  },
+  {
+    ...base,
+    name: 'technician of A',
+    auth: login('tech-a'),
+    user: 'tech-a',
+    role: 'technician',
+    pubLevelA: 'deny',
+    pubLevelB: 'deny',
+    subOtherSupplierLane: 'allow',
+    commandA: 'allow',
+    retainedLevels: 'allow',
+    mayRead: /^shelfsense\/v1\/A\//,
+    otherLane: `${R}/A/a1/l2/level`,
+    fence: `${R}/A/a1/l2/event`,
+  },
+  {
+    ...base,
+    name: 'admin',
+    auth: login('admin'),
+    user: 'admin',
+    role: 'admin',
+    pubLevelA: 'allow',
+    pubLevelB: 'allow',
+    subOtherSupplierLane: 'allow',
+    commandA: 'allow',
+    retainedLevels: 'allow',
+    mayRead: /.*/,
+    otherLane: `${R}/A/a1/l2/level`,
+    fence: `${R}/A/a1/l2/event`,
+  },
+];
+
+/** Published by the admin, in this order, to every `#` subscriber. */
+const PROBES = [
+  ...LEVELS,
+  `${R}/A/a1/l1/event`,
+  `${R}/A/a1/l1/order`,
+  `${R}/B/b1/l2/order`,
+  `${R}/A/a1/l1/alert`,
+  `${R}/A/a1/l1/calibration`,
+  `${R}/A/a1/health`,
+  `${R}/A/agents/agent-a/status`,
+  `${R}/A/agents/agent-a/lanes`,
+  `${R}/B/agents/agent-b/stored`,
+  `${R}/A/agents/agent-a/request/tare`,
+  `${R}/A/agents/agent-a/response/tare`,
+  'elsewhere/outside/the/tree',
+];
+
+const request = (tx: string) =>
+  JSON.stringify({
+    transaction: tx,
+    args: { shelf: 'a1', lane: 'l1' },
+    actor: { user: 'mallory', role: 'admin' },
+  });
+
+describe('broker ACL matrix', () => {
+  let tb: TestBroker;
+  let admin: Recorded;
+  /** A service client on `shelfsense/v1/#`: sees whatever the broker let through. */
+  let observer: Recorded;
+  const everyClient: { row: Row; rec: Recorded }[] = [];
+  let seq = 0;
+
+  beforeAll(async () => {
+    tb = await startBroker();
+    admin = await connect(tb.url, login('admin'));
+    observer = await connect(tb.url, login('svc'));
+    expect(await subscribeCodes(observer.client, [`${R}/#`])).toEqual([1]);
+    // Retained levels at both sites, for both suppliers.
+    for (const t of LEVELS) await admin.client.publishAsync(t, `retained ${t}`, { qos: 1, retain: true });
+    await observer.waitFor((m) => m.topic === LEVELS[3], 'retained levels seen by the observer');
+  });
+
+  afterAll(async () => {
+    for (const { rec } of everyClient) await rec.end();
+    await admin?.end();
+    await observer?.end();
+    await tb?.close();
+    // A supplier's subscriptions never delivered another supplier's message, retained or live.
+    for (const { row, rec } of everyClient) {
+      for (const m of rec.messages) expect(m.topic, `${row.name} received ${m.topic}`).toMatch(row.mayRead);
+    }
+  });
+
+  async function open(row: Row): Promise<Recorded> {
+    const url = row.transport === 'ws' ? tb.wsUrl : tb.url;
+    let auth = row.auth ?? {};
+    if (row.transport === 'ws' && row.user) {
+      // Browsers never keep a password: log in with a short-lived signed token.
+      auth = { username: row.user, password: tb.broker.issueToken(row.user, 60_000) };
+    }
+    const rec = await connect(url, { ...auth, clientId: `c${++seq}` });
+    everyClient.push({ row, rec });
+    return rec;
+  }
+
+  /** Publishes with a fresh connection; resolves with whether the broker let it through. */
+  async function tryPublish(row: Row, topic: string, payload: string, marker = payload): Promise<Cell> {
+    const rec = await open(row);
+    const deniedBefore = tb.broker.counters.denied.publish;
+    const closed = rec.closed();
+    rec.client.publish(topic, payload, { qos: 1 });
+    const outcome = await Promise.race([
+      observer
+        .waitFor((m) => m.payload.includes(marker), `${marker} at the observer`)
+        .then(() => 'allow' as const),
+      closed.then(() => 'deny' as const),
+    ]);
+    if (outcome === 'deny') {
+      // The refusal happened before routing: nothing can still arrive.
+      expect(observer.messages.some((m) => m.payload.includes(marker))).toBe(false);
+      expect(tb.broker.counters.denied.publish).toBeGreaterThan(deniedBefore);
+    }
+    await rec.end();
+    return outcome;
+  }
+
+  async function runRow(row: Row): Promise<void> {
+    if (row.refused) {
+      const deniedBefore = { ...tb.broker.counters.denied };
+      const err = await open(row).then(
+        () => null,
+        (e: Error & { code?: number }) => e,
+      );
+      expect(err?.code, `${row.name} connects`).toBe(row.refused);
+      const reason = row.refused === 4 ? 'bad_credentials' : 'anonymous';
+      expect(tb.broker.counters.denied[reason]).toBe(deniedBefore[reason] + 1);
+      return;
+    }
+    const tag = `${row.name}#${++seq}`;
+
+    // subscribe `#`: granted, but only this principal's topics are delivered.
+    const sub = await open(row);
+    expect(await subscribeCodes(sub.client, ['#'])).toEqual([row.subAll === 'allow' ? 1 : 128]);
+    for (const t of PROBES) {
+      const body = t.includes('/request/')
+        ? request(`${tag}:${t}`)
+        : JSON.stringify({ probe: `${tag}:${t}` });
+      await admin.client.publishAsync(t, body, { qos: 1 });
+    }
+    await admin.client.publishAsync(row.fence, `fence ${tag}`, { qos: 1 });
+    await sub.waitFor((m) => m.payload === `fence ${tag}`, `${row.name} fence`);
+    const got = sub.messages.filter((m) => m.payload.includes(`${tag}:`)).map((m) => m.topic);
+    expect(got, `${row.name} via #`).toEqual(PROBES.filter((t) => row.mayRead.test(t)));
+
+    // subscribe a lane of another supplier.
+    expect(await subscribeCodes(sub.client, [row.otherLane]), `${row.name} → ${row.otherLane}`).toEqual([
+      row.subOtherSupplierLane === 'allow' ? 1 : 128,
+    ]);
+
+    // retained levels: exactly the principal's own, each decided by the broker.
+    const ret = await open(row);
+    const before = tb.broker.counters;
+    const want = LEVELS.filter((t) => row.mayRead.test(t));
+    const codes = await subscribeCodes(ret.client, [`${R}/+/+/+/level`]);
+    expect(codes, `${row.name} retained levels`).toEqual([row.retainedLevels === 'allow' ? 1 : 128]);
+    if (row.retainedLevels === 'allow') {
+      for (const t of want) await ret.waitFor((m) => m.topic === t && m.retain, `${row.name} retained ${t}`);
+      await until(
+        () => tb.broker.counters.filtered - before.filtered === LEVELS.length - want.length,
+        `${row.name}: the other retained levels withheld`,
+      );
+      expect(
+        ret.messages
+          .filter((m) => m.retain)
+          .map((m) => m.topic)
+          .sort(),
+      ).toEqual([...want].sort());
+    }
+
+    // publish levels at A and B, and a command to the agent at A.
+    expect(await tryPublish(row, LEVELS[0]!, `level A by ${tag}`), `${row.name} publishes at A`).toBe(
+      row.pubLevelA,
+    );
+    expect(await tryPublish(row, LEVELS[2]!, `level B by ${tag}`), `${row.name} publishes at B`).toBe(
+      row.pubLevelB,
+    );
+    const cmd = `${R}/A/agents/agent-a/request/tare`;
+    const tx = `cmd ${tag}`;
+    const commanded = await tryPublish(row, cmd, request(tx), tx);
+    expect(commanded, `${row.name} commands agent-a`).toBe(row.commandA);
+    if (commanded === 'allow') {
+      const m = await observer.waitFor((x) => x.payload.includes(tx), 'stamped request');
+      // The actor is the authenticated user, whatever the body claimed.
+      expect(JSON.parse(m.payload).actor).toEqual({ user: row.user, role: row.role });
+    }
+  }
+
+  for (const row of ROWS) {
+    it(`[ACL] ${row.name}: pubA=${row.pubLevelA} pubB=${row.pubLevelB} #=${row.subAll} otherLane=${row.subOtherSupplierLane} command=${row.commandA} retained=${row.retainedLevels}`, async () => {
+      await runRow(row);
+    });
+  }
+
+  it('[ACL] supplier X over WebSocket with a signed token: same cells as over TCP', async () => {
+    const row = ROWS.find((r) => r.name === 'supplier X')!;
+    await runRow({ ...row, transport: 'ws' });
+  });
+
+  it('[ACL] technician over WebSocket: commands are stamped with the token user', async () => {
+    const row = ROWS.find((r) => r.name === 'technician of A')!;
+    await runRow({ ...row, transport: 'ws' });
+  });
+});
