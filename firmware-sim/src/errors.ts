@@ -1,0 +1,35 @@
+/**
+ * Error codes of the simulator, in the same `SHELF_ERR_*` style as the contract's ErrorCodes.
+ * Validation failures use the contract's ShelfError (SHELF_ERR_INVALID, SHELF_ERR_FILE, ...); these
+ * cover what only the simulator can get wrong.
+ */
+import type { Issue } from '@shelfsense/protocol';
+
+export const SimErrorCodes = {
+  /** A control request or action names a shelf, lane or channel that does not exist. */
+  NOT_FOUND: 'SHELF_ERR_SIM_NOT_FOUND',
+  /** socat could not create a pseudo-terminal pair. */
+  PTY: 'SHELF_ERR_SIM_PTY',
+  /** A serial device or TCP port could not be opened. */
+  TRANSPORT: 'SHELF_ERR_SIM_TRANSPORT',
+  /** The simulator was used after stop(). */
+  STOPPED: 'SHELF_ERR_SIM_STOPPED',
+} as const;
+
+export type SimErrorCode = (typeof SimErrorCodes)[keyof typeof SimErrorCodes];
+
+export class SimError extends Error {
+  readonly code: SimErrorCode;
+  readonly issues: readonly Issue[];
+
+  constructor(code: SimErrorCode, message: string, issues: readonly Issue[] = []) {
+    super(message);
+    this.name = 'SimError';
+    this.code = code;
+    this.issues = issues;
+  }
+}
+
+export function isSimError(err: unknown, code?: SimErrorCode): err is SimError {
+  return err instanceof SimError && (code === undefined || err.code === code);
+}

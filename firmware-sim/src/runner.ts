@@ -1,0 +1,154 @@
+/**
+ * Drives one shelf's engine through its transport, in one of two clocks:
+ *
+ * - real time (RealtimePacer): frames leave at the sample rate, as from real hardware; if the host
+ *   does not keep up, frames are lost like bytes on a UART nobody reads (counted as overruns);
+ * - virtual time (pump): frames leave as fast as the host takes them, waiting for `drain`, while
+ *   the device clock still advances exactly 1000/rate ms per frame — a day runs in seconds.
+ *
+ * It also answers host commands and announces the shelf (ID line) whenever a host may be newly
+ * listening.
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { ShelfEngine } from './engine.js';
+import type { Logger } from './log.js';
+import type { Transport } from './transport/transport.js';
+
+/** Bytes per write in virtual time: big enough to be cheap, small enough to keep control snappy. */
+const BATCH_BYTES = 16_384;
+const BATCH_FRAMES = 512;
+
+export class ShelfRunner {
+  /** Frames generated in real time that the host was not ready to take. */
+  overruns = 0;
+  private stopped = false;
+  private _done = false;
+  private resolveFinished!: () => void;
+  /** Resolves when the device clock reached the run's duration. */
+  readonly finished = new Promise<void>((resolve) => {
+    this.resolveFinished = resolve;
+  });
+
+  constructor(
+    readonly engine: ShelfEngine,
+    readonly transport: Transport | null,
+    private readonly log: Logger,
+    /** Stop producing frames at this device time, µs (Infinity: never). */
+    private readonly durationUs = Number.POSITIVE_INFINITY,
+  ) {
+    if (!transport) return;
+    transport.on('ready', () => {
+      log.debug('host side ready; announcing');
+      transport.write(engine.identityLine());
+    });
+    transport.on('line', (line) => {
+      try {
+        const reply = engine.handleCommand(line);
+        if (reply) transport.write(reply);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'command failed');
+      }
+    });
+  }
+
+  get done(): boolean {
+    return this._done;
+  }
+
+  /** The engine's vanish hook: the transport goes away once the frames already made are written. */
+  vanish(ms: number): void {
+    setImmediate(() => {
+      if (!this.stopped) this.transport?.vanish(ms);
+    });
+  }
+
+  private checkDone(): void {
+    if (!this._done && this.engine.nextDeviceUs >= this.durationUs) {
+      this._done = true;
+      this.log.debug({ frames: this.engine.stats.frames }, 'duration reached');
+      this.resolveFinished();
+    }
+  }
+
+  /** Real time: generates every frame due up to device time `untilUs` and writes them at once. */
+  emitDue(untilUs: number): void {
+    let out = '';
+    const engine = this.engine;
+    while (!this._done && engine.nextDeviceUs <= untilUs) {
+      out += engine.next();
+      this.checkDone();
+    }
+    if (out === '' || !this.transport) return;
+    if (this.transport.ready && !this.transport.blocked) this.transport.write(out);
+    else this.overruns++;
+  }
+
+  /** Virtual time: runs until stop() or the duration is reached. */
+  async pump(): Promise<void> {
+    const engine = this.engine;
+    const transport = this.transport;
+    if (!transport) return;
+    let carry = '';
+    while (!this.stopped && !this._done) {
+      if (engine.vanished) {
+        // The frames of a vanish window never reach the host: run through them without waiting.
+        for (let i = 0; i < 4 * BATCH_FRAMES && engine.vanished && !this._done; i++) {
+          const text = engine.next();
+          this.checkDone();
+          if (!engine.vanished) carry = text;
+        }
+        await yieldToLoop();
+        continue;
+      }
+      if (!transport.ready || transport.blocked) {
+        await transport.whenWritable();
+        continue;
+      }
+      let out = carry;
+      carry = '';
+      for (let i = 0; i < BATCH_FRAMES && out.length < BATCH_BYTES && !this._done; i++) {
+        out += engine.next();
+        this.checkDone();
+        if (engine.vanished) break;
+      }
+      transport.write(out);
+      await yieldToLoop();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.transport?.stop();
+  }
+}
+
+/** One timer for every shelf in real time: device time = wall time since start(). */
+export class RealtimePacer {
+  private timer: NodeJS.Timeout | null = null;
+  private t0 = 0;
+
+  constructor(private readonly runners: readonly ShelfRunner[]) {}
+
+  start(): void {
+    this.t0 = performance.now();
+    this.tick();
+  }
+
+  private readonly tick = (): void => {
+    this.timer = null;
+    const elapsedUs = (performance.now() - this.t0) * 1000;
+    let nextUs = Number.POSITIVE_INFINITY;
+    for (const r of this.runners) {
+      r.emitDue(elapsedUs);
+      if (!r.done) nextUs = Math.min(nextUs, r.engine.nextDeviceUs);
+    }
+    if (nextUs === Number.POSITIVE_INFINITY) return;
+    const delayMs = Math.max(1, Math.ceil((nextUs - elapsedUs) / 1000));
+    this.timer = setTimeout(this.tick, delayMs);
+  };
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
