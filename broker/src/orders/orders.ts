@@ -124,7 +124,7 @@ export class OrderService {
         'INSERT INTO order_events (event_id, order_id, state, actor, body, ts) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       events: db
-        .prepare<[string], string>('SELECT body FROM order_events WHERE order_id = ? ORDER BY ts, rowid')
+        .prepare<[string], string>('SELECT body FROM order_events WHERE order_id = ? ORDER BY rowid')
         .pluck(),
       receivedBefore: db.prepare<[number], OrderRow>(
         `SELECT ${COLUMNS} FROM orders WHERE state = 'received' AND updated_at <= ? ORDER BY updated_at`,

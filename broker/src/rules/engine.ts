@@ -89,9 +89,11 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     this.log = o.logger?.child({ module: 'rules' });
     this.clock = o.clock ?? Date.now;
     this.q = {
-      load: o.store.db.prepare<[string, string, string], string>(
-        'SELECT state FROM rule_state WHERE site = ? AND shelf = ? AND lane = ?',
-      ),
+      load: o.store.db
+        .prepare<[string, string, string], string>(
+          'SELECT state FROM rule_state WHERE site = ? AND shelf = ? AND lane = ?',
+        )
+        .pluck(),
       save: o.store.db.prepare(
         `INSERT INTO rule_state (site, shelf, lane, state, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (site, shelf, lane) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
