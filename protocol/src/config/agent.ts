@@ -35,7 +35,7 @@ export const LocalShelf = z.strictObject({
 
 /**
  * The edge agent's signal pipeline (agent/src/pipeline). Window sizes are in samples at 80 SPS; at
- * 10 SPS the pipeline shrinks them to keep the same time span (the median never below 3). Every
+ * 10 SPS the pipeline shrinks them toward the same time span (neither below 3 samples). Every
  * duration runs on the shelf's device clock, not the wall clock.
  */
 export const SignalConfig = z.strictObject({
@@ -56,7 +56,7 @@ export const SignalConfig = z.strictObject({
   /** Largest zero correction zero-tracking may apply, grams. */
   zeroTrackLimitG: z.number().nonnegative().default(20),
   /** Time constant of zero-tracking (empty, stable lane). */
-  zeroTrackMs: Duration.pipe(z.number().min(1)).default(2_000),
+  zeroTrackMs: Duration.pipe(z.number().min(1)).default(10_000),
   /** Time constant with which a loaded lane's count reference follows slow drift between picks. */
   driftTrackMs: Duration.pipe(z.number().min(1)).default(30_000),
   /** A channel reading only junk (saturated / glitch codes) this long is saturated or disconnected. */

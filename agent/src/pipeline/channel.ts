@@ -1,0 +1,178 @@
+/**
+ * One load-cell channel: stages 1–5 and 7 in order — junk/spike rejection, median + moving
+ * average, stability on the device clock, calibration to grams, the zero-tracking correction, and
+ * health. Allocation-free per sample; grams are computed only when read.
+ */
+import type { Calibration, HealthStatus } from '@shelfsense/protocol';
+import { CalibrationMap } from './calibrate.js';
+import { healthStatus, NoiseEstimator } from './health.js';
+import { CellFault, Rejector } from './reject.js';
+import type { SignalSettings, Windows } from './settings.js';
+import { MedianAverage } from './smooth.js';
+import { StabilityWindow } from './stability.js';
+import { ZeroTracker } from './zero-track.js';
+
+/** What the rest of the agent may read about a channel. */
+export interface ChannelReading {
+  readonly index: number;
+  /** Last filtered value, raw counts (NaN before the first sample). */
+  readonly filteredRaw: number;
+  /** Last filtered value in grams, zero-tracking applied. */
+  readonly grams: number;
+  /** Mean of the stability window, raw counts: the settled reading calibration works on. */
+  readonly settledRaw: number;
+  /** settledRaw in grams, zero-tracking applied. */
+  readonly settledGrams: number;
+  readonly stable: boolean;
+  readonly status: HealthStatus;
+  /** Raw noise σ, grams. */
+  readonly noiseG: number;
+  /** Zero drift corrected so far, grams. */
+  readonly driftG: number;
+  /** Zero-tracking's correction, raw counts (the technician operations fold it into the offset). */
+  readonly zeroCounts: number;
+  readonly calibration: Calibration;
+  /** Rejected readings: rail codes, glitch codes, single-sample spikes. */
+  readonly rejects: { readonly rail: number; readonly glitch: number; readonly spikes: number };
+}
+
+export class Channel implements ChannelReading {
+  readonly index: number;
+  readonly rejector: Rejector;
+  readonly zero: ZeroTracker;
+  private readonly smooth: MedianAverage;
+  private readonly window: StabilityWindow;
+  private readonly noise = new NoiseEstimator();
+  private cal: CalibrationMap;
+  private calRecord: Calibration;
+  private cfg: SignalSettings;
+  filteredRaw = Number.NaN;
+  status: HealthStatus = 'no_data';
+  private lastOutT = Number.NaN;
+
+  constructor(index: number, cfg: SignalSettings, cal: Calibration, windows: Windows) {
+    this.index = index;
+    this.cfg = cfg;
+    this.calRecord = cal;
+    this.cal = CalibrationMap.of(cal);
+    this.rejector = new Rejector(cfg.faultMs, cfg.spikeG * this.cal.minSlope);
+    this.zero = new ZeroTracker(cfg.zeroTrackLimitG, cfg.zeroTrackMs, this.cal.originSlope);
+    this.smooth = new MedianAverage(31, 256);
+    this.smooth.configure(windows.median, windows.average);
+    this.window = new StabilityWindow(
+      cfg.stableMs,
+      cfg.stableBandG * this.cal.minSlope,
+      StabilityWindow.capacityFor(cfg.stableMs),
+    );
+  }
+
+  /** Takes one raw reading at device time `t`. */
+  push(raw: number, t: number): void {
+    const faultBefore = this.rejector.fault;
+    const released = this.rejector.push(raw, t);
+    if (this.rejector.fault !== faultBefore) this.resetSignal();
+    if (!released) return;
+    const x = this.rejector.out;
+    const xt = this.rejector.outT;
+    this.noise.push(x, Number.isNaN(this.lastOutT) ? 0 : xt - this.lastOutT);
+    this.lastOutT = xt;
+    this.filteredRaw = this.smooth.push(x);
+    this.window.push(this.filteredRaw, xt);
+  }
+
+  /** Restarts filtering and stability (gap, shelf restart, rate change, fault cleared). */
+  resetSignal(): void {
+    this.rejector.resetSignal();
+    this.smooth.reset();
+    this.window.reset();
+    this.noise.restart();
+    this.filteredRaw = Number.NaN;
+    this.lastOutT = Number.NaN;
+  }
+
+  /** New filter windows (after a rate change); restarts filtering. */
+  setWindows(w: Windows): void {
+    this.smooth.configure(w.median, w.average);
+    this.resetSignal();
+  }
+
+  setCalibration(cal: Calibration): void {
+    this.calRecord = cal;
+    this.cal = CalibrationMap.of(cal);
+    this.rejector.setSpikeCounts(this.cfg.spikeG * this.cal.minSlope);
+    this.window.setBand(this.cfg.stableBandG * this.cal.minSlope);
+    this.zero.recalibrated(this.cal.originSlope);
+  }
+
+  get calibration(): Calibration {
+    return this.calRecord;
+  }
+
+  /** Faulty for counting: a cell fault, or no data. */
+  get faulty(): boolean {
+    return this.rejector.fault !== CellFault.NONE || this.status === 'no_data';
+  }
+
+  get stable(): boolean {
+    return this.window.stable && this.rejector.fault === CellFault.NONE;
+  }
+
+  /** Device time since when the channel has been stable, NaN when it is not. */
+  get stableSince(): number {
+    return this.window.stableSince;
+  }
+
+  get settledRaw(): number {
+    return this.window.mean();
+  }
+
+  get grams(): number {
+    return this.cal.toGrams(this.filteredRaw - this.cal.offset - this.zero.counts);
+  }
+
+  get settledGrams(): number {
+    return this.cal.toGrams(this.window.mean() - this.cal.offset - this.zero.counts);
+  }
+
+  /** Noise σ of the settled reading (the window mean), grams: σ / √(samples in the window). */
+  get settledNoiseG(): number {
+    const n = this.window.count;
+    return n > 0 ? this.noiseG / Math.sqrt(n) : Number.POSITIVE_INFINITY;
+  }
+
+  get noiseG(): number {
+    return this.noise.sigma / Math.abs(this.cal.originSlope);
+  }
+
+  get driftG(): number {
+    return this.zero.driftG;
+  }
+
+  get zeroCounts(): number {
+    return this.zero.counts;
+  }
+
+  get rejects(): { rail: number; glitch: number; spikes: number } {
+    const r = this.rejector;
+    return { rail: r.rail, glitch: r.glitch, spikes: r.spikes };
+  }
+
+  /**
+   * Recomputes the health status at device time `t`; `silent` says the shelf has been silent on
+   * the wall clock; `baselineNearLimit` that the lane's drift reference is near its bound.
+   * Returns true when the status changed.
+   */
+  updateHealth(t: number, silent: boolean, baselineNearLimit: boolean): boolean {
+    const status = healthStatus({
+      fault: this.rejector.fault,
+      silent,
+      noData: !(t - this.rejector.lastValidT <= this.cfg.noDataMs),
+      noiseG: this.noise.ready ? this.noiseG : 0,
+      noisyG: this.cfg.noisyG,
+      drifting: this.zero.nearLimit || baselineNearLimit,
+    });
+    if (status === this.status) return false;
+    this.status = status;
+    return true;
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Stage 6 — counting, per lane (one SKU slot: one or more channels summed).
+ *
+ * The lane is settled when every channel is stable. Its settled weight W (sum of the channels'
+ * window means, in grams) gives x = (W − B) / unit weight; k = round(x) is a candidate count when
+ * |x − k| ≤ wholeTolerance, and it is accepted once it has held, settled and unchanged, for
+ * `confirmMs`. A settled weight that is not near a whole number of items (a hand leaning, a foreign
+ * object) is `anomalous` and never becomes a count; while unsettled the lane is `unstable`; a faulty
+ * cell makes it `fault`. All three keep the last accepted count.
+ *
+ * B is the lane's count reference. A cell's zero drifts a few grams over hours; zero-tracking
+ * (zero-track.ts) cancels that only while the lane is empty. While loaded, B follows the settled
+ * weight slowly (time constant `driftTrackMs`, and only while the reading sits within half the
+ * tolerance of the accepted count, bounded by ±zeroTrackLimitG), so each pick or restock is
+ * measured against the weight just before it rather than against a zero that has wandered — with
+ * 10 g items, 3 g of drift would otherwise be a third of an item. B never jumps on a change of
+ * count, and reported grams are never corrected by it: the cell's zero itself stays untouched
+ * while the lane is loaded.
+ *
+ * A new accepted count different from the last one yields one event: pick if fewer, restock if
+ * more; adjust for the first count after start, a cell fault, a shelf restart, a calibration or a
+ * new unit weight, with the delta from the last count known (a restored one, else 0).
+ *
+ * Confidence = (1 − 2|x − k|) × P(rounding is right given the noise), the latter
+ * erf((0.5 − |x − k|) / (σ√2)) with σ the noise of the settled reading in items.
+ */
+import type { LaneSetting, LaneState } from '@shelfsense/protocol';
+import type { Channel } from './channel.js';
+import type { SignalSettings } from './settings.js';
+
+export type LaneEventKind = 'pick' | 'restock' | 'adjust';
+
+export interface LaneEvent {
+  lane: string;
+  sku: string | null;
+  kind: LaneEventKind;
+  /** Items added (positive) or taken (negative). */
+  delta: number;
+  /** The new count. */
+  units: number;
+  /** Sequence number of the frame the count was accepted on. */
+  frameSeq: number;
+  /** Unwrapped device time of that frame, ms. */
+  deviceT: number;
+}
+
+/** What the rest of the agent may read about a lane (a live view, updated in place). */
+export interface LaneReading {
+  readonly id: string;
+  readonly sku: string | null;
+  readonly unitWeightG: number;
+  readonly capacity: number | null;
+  readonly channels: readonly number[];
+  /** The last accepted count; null until the first one. Kept while unstable, anomalous or fault. */
+  readonly units: number | null;
+  readonly state: LaneState;
+  /** state === 'ok': the count is current. */
+  readonly stable: boolean;
+  /** 0..1, of the last settled evaluation. */
+  readonly confidence: number;
+  /** units / capacity, null when the capacity or the count is unknown. */
+  readonly fill: number | null;
+  /** Net weight now (filtered, not settled), grams. */
+  readonly netG: number;
+  /** Net weight of the last settled evaluation, grams. */
+  readonly settledG: number;
+  /** Distance of the last settled evaluation from a whole number of items, in items (−0.5..0.5). */
+  readonly residual: number;
+  /** The count reference B (see the header), grams. */
+  readonly baselineG: number;
+  /** Frame seq of the last change of state or count. */
+  readonly frameSeq: number;
+}
+
+export const LaneChange = { NONE: 0, STATE: 1, EVENT: 2 } as const;
+
+export class LaneCounter implements LaneReading {
+  readonly id: string;
+  readonly sku: string | null;
+  readonly unitWeightG: number;
+  readonly capacity: number | null;
+  readonly channels: readonly number[];
+  private readonly chans: Channel[];
+  private readonly cfg: SignalSettings;
+  units: number | null = null;
+  state: LaneState = 'unstable';
+  confidence = 0;
+  settledG = Number.NaN;
+  residual = Number.NaN;
+  baselineG = 0;
+  frameSeq = 0;
+  /** Last count known before the reading was interrupted; -1 if none. */
+  private known = -1;
+  private needsAdjust = true;
+  private candidate = -1;
+  private candidateSince = Number.NaN;
+  private lastT = Number.NaN;
+
+  constructor(setting: LaneSetting, chans: Channel[], cfg: SignalSettings) {
+    this.id = setting.lane;
+    this.sku = setting.sku;
+    this.unitWeightG = setting.unitWeightG;
+    this.capacity = setting.capacity;
+    this.channels = [...setting.channels];
+    this.chans = chans;
+    this.cfg = cfg;
+  }
+
+  get stable(): boolean {
+    return this.state === 'ok';
+  }
+
+  get fill(): number | null {
+    return this.capacity === null || this.units === null ? null : this.units / this.capacity;
+  }
+
+  get netG(): number {
+    let g = 0;
+    for (const c of this.chans) g += c.grams;
+    return g;
+  }
+
+  /** Whether B is near its bound (health: drifting). */
+  get baselineNearLimit(): boolean {
+    const lim = this.cfg.zeroTrackLimitG;
+    return lim > 0 && Math.abs(this.baselineG) >= 0.8 * lim;
+  }
+
+  /** Takes over the count state of the lane this one replaces (same id). */
+  inherit(prev: LaneCounter, sameChannels: boolean): void {
+    this.units = prev.units;
+    this.known = prev.units ?? prev.known;
+    this.baselineG = sameChannels ? prev.baselineG : 0;
+    this.needsAdjust = true;
+  }
+
+  /** The agent restored the last published count after a restart. */
+  restore(units: number): void {
+    this.units = units;
+    this.known = units;
+    this.needsAdjust = true;
+  }
+
+  /** The reading was interrupted or redefined (restart, calibration): the next count is an adjust. */
+  interrupted(recalibrated: boolean): void {
+    if (this.units !== null) this.known = this.units;
+    this.needsAdjust = true;
+    this.candidate = -1;
+    if (recalibrated) this.baselineG = 0;
+  }
+
+  /**
+   * Evaluates the lane after every channel took frame `seq` at device time `t`. Emits at most one
+   * event through `emit`. Returns LaneChange flags.
+   */
+  update(t: number, seq: number, emit: (e: LaneEvent) => void): number {
+    const dt = Number.isNaN(this.lastT) ? 0 : t - this.lastT;
+    this.lastT = t;
+    let allStable = true;
+    for (const c of this.chans) {
+      if (c.faulty) return this.enter('fault', seq);
+      if (!c.stable) allStable = false;
+    }
+    if (!allStable) {
+      this.candidate = -1;
+      return this.enter('unstable', seq);
+    }
+    const unit = this.unitWeightG;
+    let w = 0;
+    let var2 = 0;
+    for (const c of this.chans) {
+      w += c.settledGrams;
+      const s = c.settledNoiseG;
+      var2 += s * s;
+    }
+    this.settledG = w;
+    const x = (w - this.baselineG) / unit;
+    const k = Math.round(x);
+    const r = x - k;
+    this.residual = r;
+    this.confidence = confidence(r, Math.sqrt(var2) / unit);
+    if (!(Math.abs(r) <= this.cfg.wholeTolerance) || k < 0) {
+      this.candidate = -1;
+      return this.enter('anomalous', seq);
+    }
+    if (this.needsAdjust || k !== this.units) {
+      if (k !== this.candidate) {
+        this.candidate = k;
+        this.candidateSince = t;
+      }
+      if (t - this.candidateSince < this.cfg.confirmMs) return this.enter('unstable', seq);
+      return this.commit(k, t, seq, emit);
+    }
+    this.candidate = -1;
+    this.follow(w, k, r, dt);
+    return this.enter('ok', seq);
+  }
+
+  private commit(k: number, t: number, seq: number, emit: (e: LaneEvent) => void): number {
+    const prev = this.needsAdjust ? Math.max(this.known, 0) : (this.units as number);
+    const kind: LaneEventKind = this.needsAdjust ? 'adjust' : k < prev ? 'pick' : 'restock';
+    this.units = k;
+    this.known = k;
+    this.needsAdjust = false;
+    this.candidate = -1;
+    this.state = 'ok';
+    this.frameSeq = seq;
+    if (k === prev) return LaneChange.STATE;
+    emit({ lane: this.id, sku: this.sku, kind, delta: k - prev, units: k, frameSeq: seq, deviceT: t });
+    return LaneChange.STATE | LaneChange.EVENT;
+  }
+
+  /**
+   * Settled at the accepted count. Loaded: B follows slow drift. Empty: zero-tracking cancels the
+   * channels' readings (B drops with them, so the count stays put) and B settles back to the zero
+   * at zero-tracking's pace.
+   */
+  private follow(w: number, k: number, r: number, dt: number): void {
+    if (dt <= 0) return;
+    const cfg = this.cfg;
+    let b = this.baselineG;
+    if (k === 0) {
+      let moved = 0;
+      for (const c of this.chans) moved += c.zero.track(c.settledGrams, dt);
+      b -= moved;
+      b += (w - moved - b) * Math.min(1, dt / cfg.zeroTrackMs);
+    } else if (Math.abs(r) <= cfg.wholeTolerance / 2) {
+      b += (w - k * this.unitWeightG - b) * Math.min(1, dt / cfg.driftTrackMs);
+    }
+    const lim = cfg.zeroTrackLimitG;
+    this.baselineG = Math.min(lim, Math.max(-lim, b));
+  }
+
+  private enter(state: LaneState, seq: number): number {
+    if (this.state === state) return LaneChange.NONE;
+    if (state === 'fault') this.interrupted(false);
+    this.state = state;
+    this.frameSeq = seq;
+    return LaneChange.STATE;
+  }
+}
+
+/** See the header. `sigmaItems`: noise of the settled reading, in items. */
+export function confidence(residual: number, sigmaItems: number): number {
+  const a = Math.abs(residual);
+  const closeness = Math.max(0, 1 - 2 * a);
+  if (!(sigmaItems > 0)) return closeness;
+  return closeness * erf((0.5 - a) / (sigmaItems * Math.SQRT2));
+}
+
+/** Abramowitz & Stegun 7.1.26: |error| < 1.5e-7. */
+export function erf(x: number): number {
+  const s = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * ax);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-ax * ax);
+  return s * y;
+}

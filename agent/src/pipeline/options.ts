@@ -1,0 +1,99 @@
+/**
+ * The ShelfPipeline's inputs: the options schema (validated with zod in the constructor), the
+ * callbacks, and the shapes of what it reports.
+ */
+import { Calibration, type HealthStatus, LaneSetting, SignalConfig } from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { CalibrationChange } from './calibrate.js';
+import type { ChannelReading } from './channel.js';
+import type { LaneEvent, LaneReading } from './count.js';
+
+export const RateSchema = z.union([z.literal(10), z.literal(80)]);
+export const CalibrationSchema = Calibration.refine((c) => Number.isFinite(c.scale) && c.scale !== 0, {
+  message: 'scale must be a non-zero number of counts per gram',
+  path: ['scale'],
+});
+
+export const Options = z
+  .object({
+    channels: z.number().int().min(1).max(8),
+    signal: SignalConfig.prefault({}),
+    calibrations: z.array(CalibrationSchema),
+    lanes: z.array(LaneSetting).default([]),
+    rate: RateSchema.default(80),
+    /** Last published count per lane id, restored after an agent restart. */
+    counts: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  })
+  .superRefine((o, ctx) => {
+    if (o.calibrations.length !== o.channels) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['calibrations'],
+        message: `needs one per channel (${o.channels})`,
+      });
+    }
+    for (const issue of laneIssues(o.lanes, o.channels)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+export type ShelfPipelineInput = z.input<typeof Options>;
+
+/** Lanes must name existing channels, and no channel may serve two lanes (zero-tracking would fight). */
+export function laneIssues(
+  lanes: readonly LaneSetting[],
+  channels: number,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const owner = new Map<number, string>();
+  const ids = new Set<string>();
+  lanes.forEach((lane, i) => {
+    if (ids.has(lane.lane))
+      issues.push({ path: ['lanes', i, 'lane'], message: `duplicate lane "${lane.lane}"` });
+    ids.add(lane.lane);
+    lane.channels.forEach((ch, j) => {
+      if (ch >= channels) {
+        issues.push({
+          path: ['lanes', i, 'channels', j],
+          message: `channel ${ch} does not exist (${channels} channels)`,
+        });
+      } else if (owner.has(ch)) {
+        issues.push({
+          path: ['lanes', i, 'channels', j],
+          message: `channel ${ch} already belongs to lane "${owner.get(ch)}"`,
+        });
+      } else owner.set(ch, lane.lane);
+    });
+  });
+  return issues;
+}
+
+export interface PipelineCallbacks {
+  /** A pick, restock or adjust. */
+  onEvent?: (event: LaneEvent) => void;
+  /** A lane's state or count changed (a live view). */
+  onLaneChange?: (lane: LaneReading) => void;
+  /** A channel's health status changed (a live view). */
+  onHealthChange?: (channel: ChannelReading) => void;
+}
+
+export interface ShelfPipelineOptions extends ShelfPipelineInput, PipelineCallbacks {
+  /** Parent logger; the pipeline logs state changes at debug through a child. Silent when absent. */
+  log?: Logger;
+}
+
+/** The shelf's health, shaped like the `health` payload's status, channels and rejects. */
+export interface ShelfHealth {
+  status: HealthStatus;
+  channels: { channel: number; status: HealthStatus; noiseG: number; driftG: number }[];
+  rejects: Record<string, number>;
+}
+
+/** Result of a technician operation on a lane. */
+export interface LaneCalibrationResult {
+  lane: string;
+  channels: number[];
+  /** One per lane channel; null for a channel that kept its calibration. */
+  changes: (CalibrationChange | null)[];
+  /** Sum over the lane's channels, grams. */
+  residualG: number;
+}

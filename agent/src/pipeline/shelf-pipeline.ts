@@ -1,0 +1,358 @@
+/**
+ * ShelfPipeline: one shelf's signal pipeline — every channel through stages 1–5 and 7
+ * (channel.ts), then every lane through stage 6 (count.ts) — on the shelf's device clock.
+ *
+ * ```ts
+ * const p = new ShelfPipeline({ channels: 4, signal: cfg.signal, calibrations, lanes,
+ *   onEvent: (e) => …, onLaneChange: (lane) => …, onHealthChange: (ch) => … });
+ * link.on('frame', (f) => p.push(f));          // every sample frame, in order
+ * setInterval(() => p.noteSilence(msSinceLastLine), 1000);  // wall-clock silence
+ * p.lane('A1')?.units; p.channel(0).grams; p.health();
+ * const rec = p.tareLane('A1');                 // technician operations on a settled lane
+ * ```
+ *
+ * push() allocates nothing in the common case: callbacks fire only on a change (a count, a lane
+ * state, a channel status) and receive live views (LaneReading, ChannelReading) that the pipeline
+ * keeps updating — copy what you need to keep. Everything the constructor and the setters take is
+ * validated with zod; a bad value throws SHELF_ERR_INVALID naming the field.
+ */
+import {
+  type Calibration,
+  ErrorCodes,
+  formatIssues,
+  LaneSetting,
+  parseWith,
+  type SampleFrame,
+  ShelfError,
+} from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  type CalibrationChange,
+  calibrateChannels,
+  learnUnitWeight,
+  tareChannels,
+  type UnitWeightChange,
+} from './calibrate.js';
+import { Channel, type ChannelReading } from './channel.js';
+import { DeviceClock, Tick } from './clock.js';
+import { LaneChange, LaneCounter, type LaneEvent, type LaneReading } from './count.js';
+import { worstHealth } from './health.js';
+import {
+  CalibrationSchema,
+  type LaneCalibrationResult,
+  laneIssues,
+  Options,
+  type PipelineCallbacks,
+  RateSchema,
+  type ShelfHealth,
+  type ShelfPipelineOptions,
+} from './options.js';
+import {
+  maxGapMs,
+  PipelineError,
+  PipelineErrorCodes,
+  type Rate,
+  type SignalSettings,
+  windowsFor,
+} from './settings.js';
+
+export class ShelfPipeline {
+  readonly channelCount: number;
+  readonly config: SignalSettings;
+  private readonly chans: Channel[];
+  private laneList: LaneCounter[] = [];
+  private readonly laneById = new Map<string, LaneCounter>();
+  private readonly laneOfChannel: Int16Array;
+  private readonly clock: DeviceClock;
+  private rate: Rate;
+  private silent = false;
+  private readonly cb: PipelineCallbacks;
+  private readonly log: Logger | undefined;
+  private readonly emit: (e: LaneEvent) => void;
+  /** Frames taken, frames refused for a wrong channel count, holes that restarted filtering. */
+  frames = 0;
+  badFrames = 0;
+  gaps = 0;
+
+  constructor(options: ShelfPipelineOptions) {
+    const o = parseWith(Options, options, 'pipeline options');
+    this.channelCount = o.channels;
+    this.config = o.signal;
+    this.rate = o.rate;
+    this.cb = {
+      onEvent: options.onEvent,
+      onLaneChange: options.onLaneChange,
+      onHealthChange: options.onHealthChange,
+    };
+    this.log = options.log?.child({ part: 'pipeline' });
+    this.emit = (e) => {
+      this.log?.debug({ event: e }, 'lane event');
+      this.cb.onEvent?.(e);
+    };
+    this.clock = new DeviceClock(o.rate, maxGapMs(o.signal, o.rate));
+    const windows = windowsFor(o.signal, o.rate);
+    this.chans = o.calibrations.map((cal, i) => new Channel(i, o.signal, cal, windows));
+    this.laneOfChannel = new Int16Array(o.channels).fill(-1);
+    this.installLanes(o.lanes);
+    for (const [id, units] of Object.entries(o.counts)) this.laneById.get(id)?.restore(units);
+  }
+
+  // --- the hot path --------------------------------------------------------------------------
+
+  /** Takes one sample frame; returns true when a lane changed state or count. */
+  push(frame: SampleFrame): boolean {
+    const raw = frame.raw;
+    const n = this.channelCount;
+    if (raw.length !== n) {
+      this.badFrames++;
+      return false;
+    }
+    const tick = this.clock.advance(frame.seq, frame.deviceMs);
+    if (tick === Tick.DUPLICATE) return false;
+    this.frames++;
+    if (tick === Tick.RESTART) {
+      this.log?.debug({ seq: frame.seq, deviceMs: frame.deviceMs }, 'shelf clock restarted');
+      this.resetSignals();
+      for (const lane of this.laneList) lane.interrupted(false);
+    } else if (tick === Tick.GAP) {
+      this.gaps++;
+      this.resetSignals();
+    }
+    if (this.clock.rate !== this.rate) this.applyRate(this.clock.rate);
+    const t = this.clock.t;
+    for (let i = 0; i < n; i++) (this.chans[i] as Channel).push(raw[i] as number, t);
+    this.silent = false;
+    return this.evaluate(t, frame.seq);
+  }
+
+  /** Health of every channel, then every lane; callbacks on change. */
+  private evaluate(t: number, seq: number): boolean {
+    const lanes = this.laneList;
+    for (let i = 0; i < this.channelCount; i++) {
+      const ch = this.chans[i] as Channel;
+      const li = this.laneOfChannel[i] as number;
+      const nearLimit = li >= 0 && (lanes[li] as LaneCounter).baselineNearLimit;
+      if (ch.updateHealth(t, this.silent, nearLimit)) {
+        this.log?.debug({ channel: i, status: ch.status }, 'channel health');
+        this.cb.onHealthChange?.(ch);
+      }
+    }
+    let changed = false;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i] as LaneCounter;
+      if (lane.update(t, seq, this.emit) !== LaneChange.NONE) {
+        changed = true;
+        this.cb.onLaneChange?.(lane);
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * The agent's wall-clock watch: `ms` since the shelf's last line. Once that reaches noDataMs every
+   * channel is `no_data` and every lane `fault` until frames flow again. Returns true on a change.
+   */
+  noteSilence(ms: number): boolean {
+    const silent = ms >= this.config.noDataMs;
+    if (silent === this.silent) return false;
+    this.silent = silent;
+    return this.evaluate(this.clock.t, 0) || silent;
+  }
+
+  // --- settings ------------------------------------------------------------------------------
+
+  /** The shelf reported its rate (ID or OK,RATE); the pipeline also notices a change by itself. */
+  setRate(rate: Rate): void {
+    parseWith(RateSchema, rate, 'sample rate');
+    this.clock.setRate(rate);
+    if (rate !== this.rate) this.applyRate(rate);
+  }
+
+  private applyRate(rate: Rate): void {
+    this.rate = rate;
+    this.clock.setMaxGap(maxGapMs(this.config, rate));
+    const w = windowsFor(this.config, rate);
+    for (const ch of this.chans) ch.setWindows(w);
+    this.log?.debug({ rate, windows: w }, 'sample rate');
+  }
+
+  /** Replaces the lane settings; a lane keeping its id keeps its count (its next count is an adjust). */
+  setLanes(lanes: readonly z.input<typeof LaneSetting>[]): void {
+    const parsed = parseWith(z.array(LaneSetting), lanes, 'lane settings');
+    const issues = laneIssues(parsed, this.channelCount).map((i) => ({
+      path: i.path.join('.'),
+      message: i.message,
+    }));
+    if (issues.length > 0) {
+      throw new ShelfError(ErrorCodes.INVALID, `invalid lane settings: ${formatIssues(issues)}`, issues);
+    }
+    this.installLanes(parsed);
+  }
+
+  private installLanes(lanes: readonly LaneSetting[]): void {
+    const old = new Map(this.laneById);
+    this.laneById.clear();
+    this.laneOfChannel.fill(-1);
+    this.laneList = lanes.map((s, i) => {
+      const lane = new LaneCounter(
+        s,
+        s.channels.map((c) => this.chans[c] as Channel),
+        this.config,
+      );
+      const prev = old.get(s.lane);
+      if (prev) lane.inherit(prev, sameList(prev.channels, s.channels));
+      for (const c of s.channels) this.laneOfChannel[c] = i;
+      this.laneById.set(s.lane, lane);
+      return lane;
+    });
+  }
+
+  /** Replaces a channel's calibration; its lane's next count is an adjust. */
+  setCalibration(channel: number, cal: z.input<typeof CalibrationSchema>): void {
+    const ch = this.channelAt(channel);
+    ch.setCalibration(parseWith(CalibrationSchema, cal, `calibration of channel ${channel}`));
+    const li = this.laneOfChannel[channel] as number;
+    if (li >= 0) (this.laneList[li] as LaneCounter).interrupted(true);
+  }
+
+  // --- readings ------------------------------------------------------------------------------
+
+  lane(id: string): LaneReading | undefined {
+    return this.laneById.get(id);
+  }
+
+  lanes(): readonly LaneReading[] {
+    return this.laneList;
+  }
+
+  channel(index: number): ChannelReading {
+    return this.channelAt(index);
+  }
+
+  calibration(index: number): Calibration {
+    return this.channelAt(index).calibration;
+  }
+
+  /** The sample rate the pipeline is tuned for. */
+  get sampleRate(): Rate {
+    return this.rate;
+  }
+
+  health(): ShelfHealth {
+    const channels = this.chans.map((c) => ({
+      channel: c.index,
+      status: c.status,
+      noiseG: Number.isFinite(c.noiseG) ? c.noiseG : 0,
+      driftG: c.driftG,
+    }));
+    const rejects: Record<string, number> = {
+      rail: 0,
+      glitch: 0,
+      spike: 0,
+      dropped: this.clock.dropped,
+      duplicate: this.clock.duplicates,
+      restart: this.clock.restarts,
+      gap: this.gaps,
+      channel_count: this.badFrames,
+    };
+    for (const c of this.chans) {
+      rejects.rail = (rejects.rail as number) + c.rejector.rail;
+      rejects.glitch = (rejects.glitch as number) + c.rejector.glitch;
+      rejects.spike = (rejects.spike as number) + c.rejector.spikes;
+    }
+    return { status: worstHealth(channels.map((c) => c.status)), channels, rejects };
+  }
+
+  // --- technician operations (on a settled lane; each applies its result) --------------------
+
+  /** Tare: the lane's settled reading becomes its zero. */
+  tareLane(id: string): LaneCalibrationResult {
+    const { lane, chans } = this.settled(id);
+    const changes = tareChannels(
+      chans.map((c) => c.calibration),
+      chans.map((c) => c.settledRaw),
+      chans.map((c) => c.zeroCounts),
+    );
+    return this.applyChanges(lane, changes);
+  }
+
+  /** Calibrate with a known mass on the (tared) lane. */
+  calibrateLane(id: string, massG: number): LaneCalibrationResult {
+    const { lane, chans } = this.settled(id);
+    const { changes } = calibrateChannels(
+      chans.map((c) => c.calibration),
+      chans.map((c) => c.settledRaw),
+      chans.map((c) => c.zeroCounts),
+      massG,
+    );
+    return this.applyChanges(lane, changes);
+  }
+
+  /** Learn the unit weight from `count` items placed on the (tared) lane; applies it to the lane. */
+  learnUnit(id: string, count: number): { lane: string; change: UnitWeightChange } {
+    const { lane, chans } = this.settled(id);
+    let w = 0;
+    for (const c of chans) w += c.settledGrams;
+    const change = learnUnitWeight(w - lane.baselineG, count, lane.unitWeightG);
+    this.setLanes(
+      this.laneList.map((l) => ({
+        lane: l.id,
+        channels: [...l.channels],
+        sku: l.sku,
+        unitWeightG: l === lane ? change.after : l.unitWeightG,
+        capacity: l.capacity,
+      })),
+    );
+    return { lane: id, change };
+  }
+
+  private applyChanges(lane: LaneCounter, changes: (CalibrationChange | null)[]): LaneCalibrationResult {
+    let residualG = 0;
+    changes.forEach((change, i) => {
+      if (!change) return;
+      residualG += change.residualG;
+      this.setCalibration(lane.channels[i] as number, change.after);
+    });
+    this.log?.debug({ lane: lane.id, residualG }, 'lane calibration changed');
+    return { lane: lane.id, channels: [...lane.channels], changes, residualG };
+  }
+
+  private settled(id: string): { lane: LaneCounter; chans: Channel[] } {
+    const lane = this.laneById.get(id);
+    if (!lane) {
+      throw new PipelineError(PipelineErrorCodes.UNKNOWN_LANE, `no lane "${id}" on this shelf`, [
+        { path: 'lane', message: 'unknown lane' },
+      ]);
+    }
+    const chans = lane.channels.map((c) => this.chans[c] as Channel);
+    if (chans.some((c) => c.faulty)) {
+      throw new PipelineError(PipelineErrorCodes.LANE_FAULT, `lane "${id}" has a faulty cell`);
+    }
+    if (!chans.every((c) => c.stable)) {
+      throw new PipelineError(
+        PipelineErrorCodes.NOT_STABLE,
+        `lane "${id}" is not settled; keep it still and retry`,
+      );
+    }
+    return { lane, chans };
+  }
+
+  private channelAt(index: number): Channel {
+    const ch = this.chans[index];
+    if (!ch) {
+      throw new PipelineError(PipelineErrorCodes.UNKNOWN_LANE, `no channel ${index} on this shelf`, [
+        { path: 'channel', message: `0..${this.channelCount - 1}` },
+      ]);
+    }
+    return ch;
+  }
+
+  private resetSignals(): void {
+    for (const ch of this.chans) ch.resetSignal();
+  }
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
