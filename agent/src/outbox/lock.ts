@@ -1,7 +1,8 @@
 /**
  * One Outbox per directory: two writers appending to the same segment would interleave records.
- * The lock is a file holding the owner's pid, created exclusively. A lock left by a process that
- * no longer runs (after `kill -9` or a power cut) is stale and taken over.
+ * The lock is a file holding the owner's pid and boot id, created exclusively. A lock left by a
+ * process that no longer runs (after `kill -9`), or written in an earlier boot (after a power cut,
+ * when its pid may now belong to another program), is stale and taken over.
  */
 import { closeSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ function alive(pid: number): boolean {
   }
 }
 
-export function acquireLock(dir: string): () => void {
+export function acquireLock(dir: string, bootId: string | null): () => void {
   const file = join(dir, LOCK_FILE);
   if (heldHere.has(file)) {
     throw outboxError(OutboxErrorCodes.LOCKED, `outbox ${dir} is already open in this process`);
@@ -31,7 +32,7 @@ export function acquireLock(dir: string): () => void {
     try {
       const fd = openSync(file, 'wx');
       try {
-        writeAll(fd, Buffer.from(`${process.pid}\n`));
+        writeAll(fd, Buffer.from(`${process.pid} ${bootId ?? '-'}\n`));
       } finally {
         closeSync(fd);
       }
@@ -48,12 +49,16 @@ export function acquireLock(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     let owner = Number.NaN;
+    let ownerBoot = '-';
     try {
-      owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      const [pid, boot] = readFileSync(file, 'utf8').trim().split(' ');
+      owner = Number.parseInt(pid ?? '', 10);
+      ownerBoot = boot ?? '-';
     } catch {
       // Vanished or unreadable between the two calls: treat as stale.
     }
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+    const sameBoot = bootId === null || ownerBoot === '-' || ownerBoot === bootId;
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && sameBoot && alive(owner)) {
       throw outboxError(OutboxErrorCodes.LOCKED, `outbox ${dir} is in use by process ${owner}`);
     }
     try {

@@ -89,7 +89,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.maxRecordBytes = Math.min(settings.maxRecordBytes, settings.maxBytes);
     this.syncer = new Syncer(settings.fsync, settings.fsyncIntervalMs, this.log);
     this.store = new SegmentLog(
-      { dir, maxRecordBytes: this.maxRecordBytes, segmentBytes: settings.segmentBytes, syncer: this.syncer },
+      { dir, segmentBytes: settings.segmentBytes, syncer: this.syncer },
       this.log,
       (n) => this.countDrop('corrupt', n),
     );
@@ -102,7 +102,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     mkdirSync(abs, { recursive: true });
     const bootId = options.bootId !== undefined ? options.bootId : currentBootId();
     const outbox = new Outbox(abs, settings, options, bootId);
-    outbox.release = acquireLock(abs);
+    outbox.release = acquireLock(abs, bootId);
     try {
       outbox.recover();
     } catch (err) {
@@ -114,13 +114,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   }
 
   private recover(): void {
-    const rec = recoverOutbox(
-      this.dir,
-      this.bootId,
-      this.settings.powerLossSeqSkip,
-      this.maxRecordBytes,
-      this.log,
-    );
+    const rec = recoverOutbox(this.dir, this.bootId, this.settings.powerLossSeqSkip, this.log);
     this.store.adopt(rec.segments, rec.mark);
     this.nextSeq = rec.nextSeq;
     this.persistMeta(true);
@@ -178,6 +172,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     } catch (err) {
       throw outboxError(OutboxErrorCodes.IO, `outbox append failed: ${(err as Error).message}`, err);
     }
+    // A rotation may leave behind a segment that was already fully trimmed.
+    if (this.store.hasDead()) this.removeDeadSegments();
     this.nextSeq = seq + 1;
     this.appended++;
     this.enforceBounds();
@@ -193,6 +189,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /** Up to `limit` records with a sequence number above `afterSeq` (default: the trim mark). */
   peek(afterSeq = this.store.mark, limit = 100): OutboxRecord[] {
     this.assertOpen();
+    if (!Number.isSafeInteger(afterSeq)) throw invalid('peek', 'afterSeq', 'an integer');
     if (Math.max(afterSeq, this.store.mark) >= this.lastSeq) return [];
     return this.store.read(afterSeq, limit);
   }
@@ -217,7 +214,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         'outbox: trim mark above the last number; moving past it',
       );
       this.nextSeq = seq + 1;
-      this.persistMeta(true);
+      this.tryPersistMeta();
     }
     this.afterConsume();
     if (count > 0) this.emit('trimmed', { through: seq, count });
@@ -333,6 +330,17 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     });
   }
 
+  /** persistMeta for the paths that must not throw (timers, trims): a failure is logged. */
+  private tryPersistMeta(): boolean {
+    try {
+      this.persistMeta(true);
+      return true;
+    } catch (err) {
+      this.log.error({ err }, 'outbox: could not write the meta file');
+      return false;
+    }
+  }
+
   private enforceBounds(): void {
     const { maxRecords, maxBytes } = this.settings;
     const s = this.store;
@@ -382,7 +390,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (this.metaTimer || this.closed) return;
     this.metaTimer = setTimeout(() => {
       this.metaTimer = undefined;
-      if (!this.closed) this.persistMeta(true);
+      if (!this.closed) this.tryPersistMeta();
     }, this.settings.metaFlushMs);
     this.metaTimer.unref();
   }
@@ -391,10 +399,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private removeDeadSegments(): void {
     const dead = this.store.takeDead();
     if (dead.length === 0) return;
-    this.persistMeta(true);
+    // Without the numbering safely in the meta file, keep the files: the next open reads them
+    // again (delivery is at least once) rather than risk handing out a number twice.
+    const keep = !this.tryPersistMeta();
     for (const seg of dead) {
       try {
-        unlinkSync(seg.file);
+        if (!keep) unlinkSync(seg.file);
       } catch (err) {
         this.log.error({ err, file: seg.file }, 'outbox: could not delete a trimmed segment');
       }

@@ -4,7 +4,7 @@
  * disturbs the append position of the same file.
  */
 import { readSync } from 'node:fs';
-import { checkRecord, HEADER_BYTES, MAGIC, type RecordHeader, readHeader } from './record.js';
+import { checkRecord, HEADER_BYTES, MAGIC, READ_LIMIT, type RecordHeader, readHeader } from './record.js';
 
 const CHUNK = 64 * 1024;
 
@@ -21,10 +21,9 @@ export class RecordReader {
   pos = 0;
 
   constructor(
-    private readonly fd: number,
+    readonly fd: number,
     /** Bytes of the file that hold records; nothing past it is read. */
     public end: number,
-    private readonly maxRecordBytes: number,
   ) {}
 
   seek(offset: number): void {
@@ -56,7 +55,7 @@ export class RecordReader {
     const pos = this.pos;
     if (pos >= this.end) return { kind: 'end' };
     if (!this.ensure(pos, HEADER_BYTES)) return { kind: 'bad', offset: pos };
-    const header = readHeader(this.buf, pos - this.bufStart, this.maxRecordBytes);
+    const header = readHeader(this.buf, pos - this.bufStart, READ_LIMIT);
     if (!header || !this.ensure(pos, header.length)) return { kind: 'bad', offset: pos };
     const at = pos - this.bufStart;
     if (verify && !checkRecord(this.buf, at, header.length)) return { kind: 'bad', offset: pos };

@@ -21,6 +21,11 @@ export const MAGIC = Buffer.from([0xab, 0x0b, 0x5e, 0xc5]);
 export const HEADER_BYTES = 28;
 /** Largest value a u48 field holds. */
 export const U48_MAX = 2 ** 48 - 1;
+/**
+ * Largest record length a reader accepts as plausible: the highest `maxRecordBytes` allowed, so
+ * lowering that setting later never turns records already stored into "damage".
+ */
+export const READ_LIMIT = 64 * 1024 * 1024;
 
 export type Qos = 0 | 1 | 2;
 

@@ -38,7 +38,6 @@ function lostIn(region: BadRegion, mark: number, tail = false): number {
 export function recoverSegments(
   dir: string,
   mark: number,
-  maxRecordBytes: number,
   nextSeqHint: number | undefined,
   log: Logger,
 ): Recovered {
@@ -53,7 +52,7 @@ export function recoverSegments(
     const fd = openSync(file, 'r+');
     const size = fstatSync(fd).size;
     const seg = new Segment(file, fd, Number.parseInt(name, 10));
-    const res = scanSegment(fd, size, maxRecordBytes, lastSeq, (h, offset) => {
+    const res = scanSegment(fd, size, lastSeq, (h, offset) => {
       if (h.ts > seg.maxTs) seg.maxTs = h.ts;
       if (h.seq <= mark) return;
       if (seg.liveCount === 0) seg.liveOffset = offset;
@@ -117,7 +116,6 @@ export function recoverOutbox(
   dir: string,
   bootId: string | null,
   powerLossSeqSkip: number,
-  maxRecordBytes: number,
   log: Logger,
 ): OutboxState {
   const meta = readMeta(dir);
@@ -129,7 +127,7 @@ export function recoverOutbox(
   }
   const mark = meta.kind === 'ok' ? meta.meta.trimmedThrough : 0;
   const hint = meta.kind === 'ok' ? meta.meta.nextSeq : undefined;
-  const rec = recoverSegments(dir, mark, maxRecordBytes, hint, log);
+  const rec = recoverSegments(dir, mark, hint, log);
   let nextSeq = Math.max(meta.kind === 'ok' ? meta.meta.nextSeq : 1, rec.lastSeq + 1, mark + 1);
   const powerLoss =
     meta.kind === 'ok'

@@ -33,11 +33,10 @@ export interface ScanResult {
 export function scanSegment(
   fd: number,
   size: number,
-  maxRecordBytes: number,
   minSeq: number | undefined,
   onRecord: (header: RecordHeader, offset: number) => void,
 ): ScanResult {
-  const reader = new RecordReader(fd, size, maxRecordBytes);
+  const reader = new RecordReader(fd, size);
   const regions: BadRegion[] = [];
   let lastSeq = minSeq;
   let firstSeq: number | undefined;

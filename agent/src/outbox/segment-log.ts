@@ -7,6 +7,7 @@
 import { ftruncateSync, openSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { fsyncDir, writeAll } from './meta.js';
+import type { RecordReader } from './reader.js';
 import { decodeRecord, type OutboxRecord, type RecordHeader } from './record.js';
 import { scanSegment } from './scan.js';
 import { Segment } from './segment.js';
@@ -14,7 +15,6 @@ import type { Syncer } from './syncer.js';
 
 export interface SegmentLogConfig {
   dir: string;
-  maxRecordBytes: number;
   segmentBytes: number;
   syncer: Syncer;
 }
@@ -34,17 +34,22 @@ export class SegmentLog {
   liveCount = 0;
   liveBytes = 0;
   private cursor: Cursor | undefined;
-
-  private readonly maxRecordBytes: number;
+  /**
+   * One reader for the head (trims, drops) and one for reading on (peek), each kept while it stays
+   * on the same segment: its buffered chunk then serves the next call without a read. Segment bytes
+   * below the valid size never change, so a buffered chunk never goes stale.
+   */
+  private readonly readers: Record<'head' | 'tail', { seg: Segment; reader: RecordReader } | undefined> = {
+    head: undefined,
+    tail: undefined,
+  };
 
   constructor(
     private readonly config: SegmentLogConfig,
     private readonly log: Logger,
     /** Called with the number of live records found damaged while running. */
     private readonly onCorrupt: (count: number) => void,
-  ) {
-    this.maxRecordBytes = config.maxRecordBytes;
-  }
+  ) {}
 
   adopt(segments: Segment[], mark: number): void {
     this.segments = segments;
@@ -93,10 +98,14 @@ export class SegmentLog {
     if (cur) this.config.syncer.now(cur);
     const file = Segment.path(this.config.dir, seq);
     const seg = new Segment(file, openSync(file, 'a+'), seq);
-    // The new directory entry must survive a power cut along with the records written into it.
-    fsyncDir(this.config.dir);
     this.segments.push(seg);
     this.active = seg;
+    try {
+      // The new directory entry must survive a power cut along with the records written into it.
+      fsyncDir(this.config.dir);
+    } catch (err) {
+      this.log.error({ err, file }, 'outbox: could not fsync the directory');
+    }
     return seg;
   }
 
@@ -117,7 +126,7 @@ export class SegmentLog {
     for (; idx >= 0 && idx < this.segments.length && out.length < limit; idx++, offset = 0) {
       const seg = this.segments[idx] as Segment;
       if (seg.liveCount === 0) continue;
-      const reader = seg.reader(this.maxRecordBytes, Math.max(offset, seg.liveOffset));
+      const reader = this.readerFor('tail', seg, Math.max(offset, seg.liveOffset));
       let rescanned = false;
       while (out.length < limit) {
         const r = seg.next(reader, true);
@@ -161,7 +170,7 @@ export class SegmentLog {
         seg.liveOffset = seg.size;
         continue;
       }
-      const reader = seg.reader(this.maxRecordBytes, seg.liveOffset);
+      const reader = this.readerFor('head', seg, seg.liveOffset);
       let rescanned = false;
       while (seg.liveCount > 0) {
         const r = seg.next(reader, false);
@@ -189,14 +198,20 @@ export class SegmentLog {
     this.liveBytes -= bytes;
   }
 
-  /** Segments with no live record left, taken off the list (the caller deletes their files). */
+  /** True when a segment other than the active one has no live record left. */
+  hasDead(): boolean {
+    return this.segments.some((s) => s.liveCount === 0 && s !== this.active);
+  }
+
+  /**
+   * Segments with no live record left, taken off the list (the caller deletes their files). The
+   * active one stays even when empty: a connected agent trims right behind its appends, and
+   * recreating the file each time would cost a file creation and two fsyncs per record.
+   */
   takeDead(): Segment[] {
-    const dead = this.segments.filter((s) => s.liveCount === 0);
+    const dead = this.segments.filter((s) => s.liveCount === 0 && s !== this.active);
     if (dead.length === 0) return dead;
-    for (const seg of dead) {
-      seg.deleted = true;
-      if (this.active === seg) this.active = undefined;
-    }
+    for (const seg of dead) seg.deleted = true;
     this.segments = this.segments.filter((s) => !s.deleted);
     return dead;
   }
@@ -211,7 +226,7 @@ export class SegmentLog {
     let liveCount = 0;
     let liveBytes = 0;
     let liveOffset = seg.size;
-    const res = scanSegment(seg.fd, seg.size, this.maxRecordBytes, before, (h, offset) => {
+    const res = scanSegment(seg.fd, seg.size, before, (h, offset) => {
       if (h.seq <= this.mark) return;
       if (liveCount === 0) liveOffset = offset;
       liveCount++;
@@ -233,10 +248,20 @@ export class SegmentLog {
   firstLiveSeq(): number | null {
     for (const seg of this.segments) {
       if (seg.liveCount === 0) continue;
-      const r = seg.next(seg.reader(this.maxRecordBytes, seg.liveOffset), false);
+      const r = seg.next(this.readerFor('head', seg, seg.liveOffset), false);
       if (r.kind === 'ok') return r.header.seq;
     }
     return null;
+  }
+
+  private readerFor(which: 'head' | 'tail', seg: Segment, from: number): RecordReader {
+    let cached = this.readers[which];
+    if (!cached || cached.seg !== seg || cached.reader.fd !== seg.fd) {
+      cached = { seg, reader: seg.reader(from) };
+      this.readers[which] = cached;
+    }
+    cached.reader.seek(from);
+    return cached.reader;
   }
 
   diskBytes(): number {

@@ -48,8 +48,8 @@ export class Segment {
     return join(dir, segmentName(firstSeq));
   }
 
-  reader(maxRecordBytes: number, from: number): RecordReader {
-    const r = new RecordReader(this.fd, this.size, maxRecordBytes);
+  reader(from: number): RecordReader {
+    const r = new RecordReader(this.fd, this.size);
     r.seek(from);
     return r;
   }

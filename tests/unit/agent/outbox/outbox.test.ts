@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, isShelfError } from '@shelfsense/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OutboxErrorCodes } from '../../../../agent/src/outbox/index.js';
 import { levelPayload, openOutbox, segmentFiles, TOPIC, tempDir } from './helpers.js';
 
@@ -87,7 +87,6 @@ describe('outbox: order, sequence numbers, timestamps', () => {
     const a = await openOutbox(dir);
     for (let i = 0; i < 20; i++) a.append({ topic: TOPIC, payload: levelPayload(i) });
     expect(a.trimThrough(20)).toBe(20);
-    expect(segmentFiles(dir)).toEqual([]);
     expect(a.stats()).toMatchObject({
       queued: 0,
       bytes: 0,
@@ -97,6 +96,8 @@ describe('outbox: order, sequence numbers, timestamps', () => {
     });
     await a.close();
     const b = await openOutbox(dir);
+    // Reopening deletes the fully trimmed files: only the meta file knows the numbering now.
+    expect(segmentFiles(dir)).toEqual([]);
     expect(b.append({ topic: TOPIC, payload: levelPayload(0) })).toBe(21);
     expect(b.peek().map((r) => r.seq)).toEqual([21]);
   });
@@ -196,6 +197,48 @@ describe('outbox: order, sequence numbers, timestamps', () => {
     const b = await openOutbox(dir);
     expect(codeOf(() => a.append({ topic: TOPIC, payload: {} }))).toBe(OutboxErrorCodes.CLOSED);
     b.append({ topic: TOPIC, payload: {} });
+  });
+
+  it('[outbox-lock-stale] a lock left by a live pid of an earlier boot is stale; of this boot it is not', async () => {
+    const dir = tempDir();
+    // process.ppid is alive: as if the pid in the lock now belonged to another program.
+    writeFileSync(join(dir, 'outbox.lock'), `${process.ppid} boot-1\n`);
+    await expect(openOutbox(dir)).rejects.toMatchObject({ code: OutboxErrorCodes.LOCKED });
+    writeFileSync(join(dir, 'outbox.lock'), `${process.ppid} boot-0\n`);
+    const outbox = await openOutbox(dir);
+    expect(readFileSync(join(dir, 'outbox.lock'), 'utf8')).toBe(`${process.pid} boot-1\n`);
+    await outbox.close();
+    // A pid that no longer runs is stale in any boot.
+    writeFileSync(join(dir, 'outbox.lock'), '2147483646 boot-1\n');
+    await openOutbox(dir);
+  });
+
+  it('[outbox-limits-later] lowering the size limits later never turns stored records into damage', async () => {
+    const dir = tempDir();
+    const a = await openOutbox(dir);
+    a.append({ topic: TOPIC, payload: { big: 'b'.repeat(5000) } });
+    await a.close();
+    const b = await openOutbox(dir, { maxRecordBytes: 256, maxBytes: 100_000 });
+    expect(b.peek()[0]?.payload['big']).toBe('b'.repeat(5000));
+    expect(b.stats().dropped.corrupt).toBe(0);
+  });
+
+  it('[outbox-fsync] fsync=append syncs every record, interval syncs soon after, none leaves it to the OS', async () => {
+    const every = await openOutbox(tempDir(), { fsync: 'append' });
+    for (let i = 0; i < 5; i++) every.append({ topic: TOPIC, payload: levelPayload(i) });
+    expect(every.stats().fsyncs).toBe(5);
+    const interval = await openOutbox(tempDir(), { fsync: 'interval', fsyncIntervalMs: 2 });
+    for (let i = 0; i < 5; i++) interval.append({ topic: TOPIC, payload: levelPayload(i) });
+    expect(interval.stats().fsyncs).toBe(0);
+    await vi.waitFor(() => expect(interval.stats().fsyncs).toBeGreaterThan(0), {
+      timeout: 5000,
+      interval: 5,
+    });
+    const none = await openOutbox(tempDir(), { fsync: 'none' });
+    for (let i = 0; i < 5; i++) none.append({ topic: TOPIC, payload: levelPayload(i) });
+    expect(none.stats().fsyncs).toBe(0);
+    none.flush();
+    expect(none.stats().fsyncs).toBe(1);
   });
 
   it('[outbox-meta] the meta file records the next number and the mark, and a clean close', async () => {

@@ -31,11 +31,21 @@ describe('outbox segments: rotation and trimming by whole files', () => {
     expect(segmentFiles(dir)).toEqual(before.slice(3));
     expect(outbox.peek(0, 2).map((r) => r.seq)).toEqual([third + 3, third + 4]);
     expect(outbox.stats().firstSeq).toBe(third + 3);
+    // Trimming everything keeps only the file being appended to (it is reused, not recreated).
+    const last = before.at(-1);
     outbox.trimThrough(400);
-    expect(segmentFiles(dir)).toEqual([]);
-    // The next append starts a new file named by its seq.
-    outbox.append({ topic: TOPIC, payload: levelPayload(0) });
-    expect(segmentFiles(dir)).toEqual(['000000000000401.seg']);
+    expect(segmentFiles(dir)).toEqual([last]);
+    expect(outbox.stats()).toMatchObject({ queued: 0, bytes: 0, segments: 1, firstSeq: null });
+    expect(outbox.append({ topic: TOPIC, payload: levelPayload(0) })).toBe(401);
+    expect(outbox.peek().map((r) => r.seq)).toEqual([401]);
+    // Once appends move on to a new file, the old, fully trimmed one is deleted.
+    outbox.trimThrough(401);
+    for (let i = 0; segmentFiles(dir)[0] === last && i < 200; i++) {
+      outbox.append({ topic: TOPIC, payload: levelPayload(i) });
+      outbox.trimThrough(outbox.lastSeq);
+    }
+    expect(segmentFiles(dir)).toHaveLength(1);
+    expect(segmentFiles(dir)).not.toContain(last);
   });
 
   it('[outbox-reopen-mid-segment] reopening after a mid-file trim reads from the mark, not from the file start', async () => {
