@@ -194,7 +194,10 @@ describe('webhooks: signed, retried, dead-lettered, durable delivery to a real H
     const skipped = nextEvent<AttemptOutcome>(w, 'skipped');
     open('l1', 'globex');
     const o = await skipped;
-    expect(orders.outbox.get(o.entry.id)).toMatchObject({ state: 'skipped', lastError: expect.stringMatching(/no webhook/) });
+    expect(orders.outbox.get(o.entry.id)).toMatchObject({
+      state: 'skipped',
+      lastError: expect.stringMatching(/no webhook/),
+    });
     expect(receiver.requests).toEqual([]);
   });
 });
