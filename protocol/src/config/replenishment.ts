@@ -66,11 +66,11 @@ export const RetryPolicy = z.strictObject({
   /** First retry delay; each later one doubles. */
   baseMs: Duration.default(1_000),
   /** Ceiling on the delay between attempts. */
-  maxMs: Duration.default(10 * 60_000),
+  maxMs: Duration.default(3_600_000),
   /** Fraction of each delay that is randomised (0 = none, 1 = "full jitter"). */
   jitter: z.number().min(0).max(1).default(0.2),
   /** Attempts (including the first) before an event is dead-lettered. */
-  maxAttempts: z.number().int().min(1).max(1_000).default(12),
+  maxAttempts: z.number().int().min(1).max(1_000).default(20),
 });
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 
