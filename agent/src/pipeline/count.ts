@@ -175,7 +175,7 @@ export class LaneCounter implements LaneReading {
     }
     this.settledG = w;
     const x = (w - this.baselineG) / unit;
-    const k = Math.round(x);
+    const k = Math.round(x) + 0; // + 0: never a count of -0
     const r = x - k;
     this.residual = r;
     this.confidence = confidence(r, Math.sqrt(var2) / unit);
@@ -212,18 +212,19 @@ export class LaneCounter implements LaneReading {
 
   /**
    * Settled at the accepted count. Loaded: B follows slow drift. Empty: zero-tracking cancels the
-   * channels' readings (B drops with them, so the count stays put) and B settles back to the zero
-   * at zero-tracking's pace.
+   * channels' readings and B returns to 0 at the same pace — so an empty lane ends up reading
+   * against the tracked zero alone, and drift beyond zeroTrackLimitG shows as weight instead of
+   * being absorbed.
    */
   private follow(w: number, k: number, r: number, dt: number): void {
     if (dt <= 0) return;
     const cfg = this.cfg;
     let b = this.baselineG;
     if (k === 0) {
-      let moved = 0;
-      for (const c of this.chans) moved += c.zero.track(c.settledGrams, dt);
-      b -= moved;
-      b += (w - moved - b) * Math.min(1, dt / cfg.zeroTrackMs);
+      // Zero-tracking takes the same fraction a of every channel's reading as B loses of itself,
+      // so W − B (the count's numerator) only shrinks: B handed over to the zero without a bump.
+      for (const c of this.chans) c.zero.track(c.settledGrams, dt);
+      b -= b * Math.min(1, dt / cfg.zeroTrackMs);
     } else if (Math.abs(r) <= cfg.wholeTolerance / 2) {
       b += (w - k * this.unitWeightG - b) * Math.min(1, dt / cfg.driftTrackMs);
     }
