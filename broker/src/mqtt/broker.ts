@@ -14,7 +14,13 @@ import type { Registry } from 'prom-client';
 import type { TokenClaims } from '../auth/tokens.js';
 import { type Identity, UserStore } from '../auth/user-store.js';
 import { ShelfMap } from '../shelf-map.js';
-import { installBacklogLimit, installRoutingTrampoline, limitPacketSize, routingBacklog } from './guards.js';
+import {
+  installBacklogLimit,
+  installRoutingTrampoline,
+  limitPacketSize,
+  limitQos0Deliveries,
+  routingBacklog,
+} from './guards.js';
 import { AccessHooks } from './hooks.js';
 import { publishLaneSettings } from './lane-settings.js';
 import { Listeners } from './listeners.js';
@@ -118,7 +124,6 @@ export class MqttBroker {
         counters,
         log: this.log,
         maxPacketBytes: limits.maxPacketBytes,
-        maxClientOutBytes: limits.maxClientOutBytes,
       });
       this.hooks = hooks;
       const broker = new Aedes({
@@ -172,6 +177,11 @@ export class MqttBroker {
         );
       });
       if (!ok) this.log.warn('mqtt-packet internals changed: packet size limit not enforced by the parser');
+      const bounded = limitQos0Deliveries(client, limits.maxClientOutBytes, () => {
+        counters.dropped.slow_subscriber++;
+      });
+      if (!bounded)
+        this.log.warn('aedes internals changed: QoS 0 deliveries to slow subscribers not bounded');
       return client;
     };
     broker.on('clientReady', () => {

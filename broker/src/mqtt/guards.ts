@@ -146,12 +146,40 @@ export function limitPacketSize(
   return true;
 }
 
-/**
- * True when a subscriber's socket is not keeping up: it is waiting for 'drain', or holds more than
- * `maxBytes` unsent. A QoS 0 delivery is then dropped rather than written: aedes would hold a
- * routing slot until the socket drains, so one stalled QoS 0 subscriber could stall everyone.
- */
+/** True when a subscriber's socket is waiting for 'drain' or holds more than `maxBytes` unsent. */
 export function isBackedUp(client: Client, maxBytes: number): boolean {
   const conn = client.conn as { writableNeedDrain?: boolean; writableLength?: number };
   return conn.writableNeedDrain === true || (conn.writableLength ?? 0) > maxBytes;
+}
+
+type Deliver = (packet: AedesPublishPacket, done: () => void) => void;
+
+/**
+ * QoS 0 deliveries to a subscriber that is not keeping up. aedes holds a routing slot until the
+ * subscriber's socket drains, so a few stalled QoS 0 subscribers hold every slot and stall the
+ * whole broker (until `drainTimeout`). This wraps the client's `deliver0`: a QoS 0 delivery to a
+ * backed-up socket is dropped (at most once) and reported; otherwise the slot is released right
+ * after the write is issued rather than when it drains. Must run before the client subscribes.
+ */
+export function limitQos0Deliveries(client: Client, maxBytes: number, onDrop: () => void): boolean {
+  const c = client as unknown as { deliver0?: Deliver };
+  const deliver0 = c.deliver0;
+  if (typeof deliver0 !== 'function') return false;
+  c.deliver0 = (packet, done) => {
+    if (isBackedUp(client, maxBytes)) {
+      onDrop();
+      setImmediate(done);
+      return;
+    }
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      done();
+    };
+    deliver0(packet, finish);
+    // deliver0 writes on a setImmediate queued before this one, so this runs just after the write.
+    setImmediate(finish);
+  };
+  return true;
 }

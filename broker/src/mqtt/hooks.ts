@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import type { Identity, UserStore } from '../auth/user-store.js';
 import type { ShelfMap } from '../shelf-map.js';
 import { canPublish, canRead, canSubscribe, TopicCache } from './acl.js';
-import { isBackedUp } from './guards.js';
 import type { BrokerCounters, DenyReason } from './metrics.js';
 
 /** CONNACK return codes (MQTT 3.1.1, 3.2.2.3); aedes's AuthErrorCode is a const enum. */
@@ -32,7 +31,6 @@ export interface HookContext {
   counters: BrokerCounters;
   log: Logger;
   maxPacketBytes: number;
-  maxClientOutBytes: number;
 }
 
 export class AccessHooks {
@@ -198,10 +196,6 @@ export class AccessHooks {
     const topic = packet.topic;
     if (!identity || !canRead(identity, topic, this.topics.parse(topic), this.ctx.map)) {
       this.ctx.counters.filtered++;
-      return null;
-    }
-    if (packet.qos === 0 && isBackedUp(client, this.ctx.maxClientOutBytes)) {
-      this.ctx.counters.dropped.slow_subscriber++;
       return null;
     }
     this.ctx.counters.messagesOut++;
