@@ -30,7 +30,14 @@ export type SourceConfig = z.infer<typeof SourceConfig>;
 export const LocalShelf = z.strictObject({
   serial: Serial,
   shelf: Id.optional(),
-  lanes: z.array(LaneSetting),
+  lanes: z.array(LaneSetting).optional(),
+  /**
+   * Factory calibration per channel, used until a technician calibrates the shelf (the agent's own
+   * calibration records then take precedence).
+   */
+  calibration: z
+    .array(z.strictObject({ channel: z.number().int().min(0).max(7), offset: z.number(), scale: z.number() }))
+    .default([]),
 });
 
 /**
@@ -96,6 +103,11 @@ export const AgentConfig = z.strictObject({
       maxAgeMs: Duration.default(30 * 86_400_000),
       /** Records in flight at once. */
       window: z.number().int().min(1).max(10_000).default(200),
+      /** In `central` mode, send again what the broker took but central did not confirm in this time. */
+      redeliverMs: Duration.default(10_000),
+      /** Outbox fsync policy: `append` (every record), `interval` (default) or `none`. */
+      fsync: z.enum(['append', 'interval', 'none']).default('interval'),
+      fsyncIntervalMs: Duration.default(5),
     })
     .prefault({}),
   /** Where the outbox, calibration and cached lane settings live. */
@@ -103,6 +115,18 @@ export const AgentConfig = z.strictObject({
   reconnect: z.strictObject({ minMs: Duration.default(200), maxMs: Duration.default(30_000) }).prefault({}),
   signal: SignalConfig.prefault({}),
   shelves: z.array(LocalShelf).default([]),
+  /** Calibration of a channel nobody calibrated yet: raw counts at zero load and counts per gram. */
+  defaultCalibration: z
+    .strictObject({ offset: z.number().default(0), scale: z.number().positive().default(420) })
+    .prefault({}),
+  commands: z
+    .strictObject({
+      /** How long tare / calibrate / learn-unit wait for the lane to settle. */
+      settleTimeoutMs: Duration.default(15_000),
+      /** Re-ask a shelf to identify itself this often until it answers. */
+      identifyRetryMs: Duration.default(2_000),
+    })
+    .prefault({}),
   log: z.strictObject({ level: LogLevel.default('warn') }).prefault({}),
   metrics: z.strictObject({ port: z.number().int().min(0).max(65535).optional() }).prefault({}),
 });

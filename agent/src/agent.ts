@@ -1,0 +1,301 @@
+/**
+ * The edge agent: sources → links (identify, frame checks) → one pipeline per shelf serial →
+ * durable outbox → MQTT publisher; technician commands; health; optional metrics.
+ *
+ *   const agent = new Agent(config, log); await agent.start(); … await agent.stop();
+ */
+import { join } from 'node:path';
+import {
+  type AgentConfig,
+  type Calibration,
+  type CalibrationRecord,
+  type IdentityFrame,
+  type LaneSetting,
+  type LaneSettingsPayload,
+  topics,
+} from '@shelfsense/protocol';
+import { CommandHandler } from './commands.js';
+import { ShelfLink } from './link.js';
+import { type Logger, RateLimitedLog } from './log.js';
+import { AgentMetrics } from './metrics.js';
+import { Outbox } from './outbox/index.js';
+import { Publisher } from './publisher.js';
+import { ShelfRuntime } from './shelf.js';
+import { SerialSource } from './source/serial.js';
+import type { ShelfSource } from './source/source.js';
+import { TcpSource } from './source/tcp.js';
+import { CalibrationStore } from './state/calibration-store.js';
+import { LaneSettingsStore } from './state/lane-settings.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export type AgentRuntimeConfig = Readonly<AgentConfig> & { defaultUnitWeightG?: number };
+
+export class Agent {
+  private outbox: Outbox | null = null;
+  private publisher: Publisher | null = null;
+  private links: ShelfLink[] = [];
+  readonly shelves = new Map<string, ShelfRuntime>();
+  private readonly calibrations: CalibrationStore;
+  private readonly settings: LaneSettingsStore;
+  private commands: CommandHandler | null = null;
+  private metrics: AgentMetrics | null = null;
+  metricsPort: number | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly limited: RateLimitedLog;
+
+  constructor(
+    readonly config: AgentRuntimeConfig,
+    private readonly log: Logger,
+  ) {
+    this.limited = new RateLimitedLog(log);
+    this.calibrations = new CalibrationStore(config.stateDir, log);
+    this.settings = new LaneSettingsStore(
+      config.stateDir,
+      config.shelves.map((s) => ({ serial: s.serial, shelf: s.shelf, lanes: s.lanes })),
+      config.defaultUnitWeightG ?? 100,
+      log,
+    );
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    this.outbox = await Outbox.open(join(c.stateDir, 'outbox'), {
+      maxRecords: c.delivery.maxRecords,
+      maxBytes: c.delivery.maxBytes,
+      maxAgeMs: c.delivery.maxAgeMs,
+      fsync: c.delivery.fsync,
+      fsyncIntervalMs: c.delivery.fsyncIntervalMs,
+      logger: this.log,
+    });
+    const publisher = new Publisher(
+      {
+        url: c.broker.url,
+        username: c.broker.username,
+        password: c.broker.password,
+        protocol: c.broker.protocol,
+        keepaliveS: c.broker.keepaliveS,
+        reconnectMs: c.broker.reconnectMs,
+        site: c.agent.site,
+        agent: c.agent.id,
+        trimOn: c.delivery.trimOn,
+        window: c.delivery.window,
+        redeliverMs: c.delivery.redeliverMs,
+        version: AGENT_VERSION,
+      },
+      this.outbox,
+      this.log.child({ part: 'mqtt' }),
+    );
+    this.publisher = publisher;
+    publisher.shelves = () => [...this.shelves.keys()];
+    publisher.on('laneSettings', (s) => this.onLaneSettings(s));
+    this.commands = new CommandHandler(
+      {
+        site: c.agent.site,
+        agent: c.agent.id,
+        settleTimeoutMs: c.commands.settleTimeoutMs,
+        shelves: () => [...this.shelves.values()],
+        respond: (topic, body, properties) =>
+          publisher.publishDirect(topic, body, { qos: 1, ...(properties ? { properties } : {}) }),
+        stream: (payload) =>
+          publisher.publishDirect(topics.stream(c.agent.site, c.agent.id), payload, { qos: 0 }),
+        persist: (shelf, record) => this.persistCalibration(shelf, record),
+        identify: () => this.describe(),
+      },
+      this.log.child({ part: 'commands' }),
+    );
+    publisher.on('request', (cmd, payload, packet) => {
+      this.commands?.handle(cmd, payload, packet).catch((err: Error) => {
+        this.log.error({ err: err.message, cmd }, 'command handler failed');
+      });
+    });
+    publisher.start();
+
+    for (const src of c.sources) this.addLink(this.makeSource(src));
+    for (const link of this.links) link.start();
+
+    this.timers.push(setInterval(() => this.heartbeat(), c.signal.heartbeatMs));
+    this.timers.push(setInterval(() => this.watchSilence(), Math.min(1_000, c.signal.noDataMs / 2)));
+    for (const t of this.timers) t.unref();
+
+    if (c.metrics.port !== undefined) {
+      this.metrics = new AgentMetrics({
+        framesIn: () => this.links.reduce((n, l) => n + l.framesIn, 0),
+        rejects: () => this.rejects(),
+        outbox: () => {
+          const s = this.outbox?.stats();
+          const dropped = s ? Object.values(s.dropped).reduce((a, b) => a + b, 0) : 0;
+          return { depth: s?.queued ?? 0, dropped, appended: s?.appended ?? 0 };
+        },
+        publisher: () => ({ ...publisher.counters, connected: publisher.connected }),
+        sourceReconnects: () => this.links.reduce((n, l) => n + l.source.reconnects, 0),
+      });
+      this.metricsPort = await this.metrics.listen(c.metrics.port);
+    }
+  }
+
+  private makeSource(src: AgentConfig['sources'][number]): ShelfSource {
+    const backoff = { minMs: this.config.reconnect.minMs, maxMs: this.config.reconnect.maxMs };
+    const log = this.log.child({ part: 'source' });
+    if ('url' in src) return new TcpSource(src.url, backoff, log);
+    if ('path' in src) return new SerialSource({ path: src.path, baudRate: src.baudRate }, backoff, log);
+    return new SerialSource(
+      {
+        discover: src.discover,
+        baudRate: src.baudRate,
+        exclude: () =>
+          new Set(
+            this.links.map((l) => (l.source as SerialSource).currentPath).filter((p): p is string => !!p),
+          ),
+      },
+      backoff,
+      log,
+    );
+  }
+
+  private addLink(source: ShelfSource): void {
+    const link = new ShelfLink(
+      source,
+      { identifyRetryMs: this.config.commands.identifyRetryMs },
+      this.log.child({ part: 'link' }),
+      this.limited,
+    );
+    link.on('identity', (id) => this.onIdentity(id));
+    link.on('frame', (frame, id) => {
+      const shelf = this.shelves.get(id.serial);
+      if (shelf) shelf.push(frame);
+    });
+    link.on('down', (serial, reason) => {
+      this.log.warn({ serial, source: source.describe, reason }, 'shelf link down');
+      if (serial) this.shelves.get(serial)?.linkDown();
+    });
+    this.links.push(link);
+  }
+
+  private calibrationsFor(identity: IdentityFrame): Calibration[] {
+    const local = this.config.shelves.find((s) => s.serial === identity.serial);
+    return Array.from({ length: identity.channels }, (_, ch) => {
+      const stored = this.calibrations.get(identity.serial, ch);
+      if (stored) return stored;
+      const factory = local?.calibration.find((x) => x.channel === ch);
+      const base = factory ?? this.config.defaultCalibration;
+      return { offset: base.offset, scale: base.scale, points: [] };
+    });
+  }
+
+  private lanesFor(serial: string, channels: number): { shelf: string; lanes: LaneSetting[] } {
+    const s = this.settings.forShelf(serial, channels);
+    const learned = this.calibrations.unitWeights(serial);
+    return {
+      shelf: s.shelf,
+      lanes: s.lanes
+        .filter((l) => l.channels.every((ch) => ch < channels))
+        .map((l) => (learned[l.lane] ? { ...l, unitWeightG: learned[l.lane] as number } : l)),
+    };
+  }
+
+  private onIdentity(identity: IdentityFrame): void {
+    const existing = this.shelves.get(identity.serial);
+    if (existing && existing.identity.channels === identity.channels) {
+      existing.reidentified(identity);
+      return;
+    }
+    const { shelf: shelfId, lanes } = this.lanesFor(identity.serial, identity.channels);
+    const runtime = new ShelfRuntime(
+      { identity, shelfId, lanes, calibrations: this.calibrationsFor(identity) },
+      this.config,
+      {
+        record: (topic, payload, retain) => this.outbox?.append({ topic, payload, qos: 1, retain }),
+        health: (topic, payload) => this.publisher?.publishDirect(topic, payload, { qos: 1, retain: true }),
+      },
+      this.log.child({ serial: identity.serial, shelf: shelfId }),
+    );
+    this.shelves.set(identity.serial, runtime);
+    this.log.info({ serial: identity.serial, shelf: shelfId, lanes: lanes.length }, 'shelf ready');
+  }
+
+  private onLaneSettings(settings: LaneSettingsPayload): void {
+    if (settings.agent !== this.config.agent.id) return;
+    if (!this.settings.applyCentral(settings)) return;
+    this.log.info({ revision: settings.revision }, 'lane settings from central');
+    for (const shelf of this.shelves.values()) {
+      const { shelf: shelfId, lanes } = this.lanesFor(shelf.serial, shelf.identity.channels);
+      shelf.shelfId = shelfId;
+      try {
+        shelf.pipeline.setLanes(lanes);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, serial: shelf.serial }, 'lane settings refused');
+      }
+    }
+  }
+
+  private persistCalibration(shelf: ShelfRuntime, record: Omit<CalibrationRecord, 'seq'>): void {
+    const updates: Record<number, Calibration> = {};
+    const units: Record<string, number> = {};
+    if (record.kind === 'learn-unit') {
+      const lane = shelf.pipeline.lane(record.lane);
+      if (lane) units[record.lane] = lane.unitWeightG;
+    } else {
+      for (const ch of record.channels) updates[ch] = shelf.pipeline.calibration(ch);
+    }
+    this.calibrations.set(shelf.serial, updates, units);
+    this.outbox?.append({
+      topic: topics.calibration(this.config.agent.site, shelf.shelfId, record.lane),
+      payload: record as unknown as Record<string, unknown>,
+      qos: 1,
+      retain: false,
+    });
+  }
+
+  private heartbeat(): void {
+    for (const s of this.shelves.values()) s.heartbeat();
+  }
+
+  private watchSilence(): void {
+    for (const s of this.shelves.values()) s.checkSilence();
+  }
+
+  rejects(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const l of this.links) for (const [k, v] of Object.entries(l.rejects)) out[k] = (out[k] ?? 0) + v;
+    for (const s of this.shelves.values()) {
+      for (const [k, v] of Object.entries(s.pipeline.health().rejects)) out[k] = (out[k] ?? 0) + v;
+    }
+    return out;
+  }
+
+  describe() {
+    return {
+      agent: this.config.agent.id,
+      site: this.config.agent.site,
+      version: AGENT_VERSION,
+      shelves: [...this.shelves.values()].map((s) => ({
+        serial: s.serial,
+        shelf: s.shelfId,
+        firmware: s.identity.firmware,
+        channels: s.identity.channels,
+        rate: s.identity.rate,
+        lanes: s.pipeline.lanes().map((l) => ({ lane: l.id, sku: l.sku, units: l.units, state: l.state })),
+      })),
+      outbox: this.outbox?.stats(),
+    };
+  }
+
+  get outboxStats() {
+    return this.outbox?.stats();
+  }
+
+  get connected(): boolean {
+    return this.publisher?.connected ?? false;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.commands?.stop();
+    await Promise.allSettled(this.links.map((l) => l.stop()));
+    await this.publisher?.stop();
+    await this.metrics?.close();
+    await this.outbox?.close();
+  }
+}

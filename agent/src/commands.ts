@@ -1,0 +1,240 @@
+/**
+ * Technician commands over MQTT request/response, scoped to this agent: identify, tare, calibrate
+ * with a known mass, learn a unit weight from N items, stream raw and filtered readings for a while.
+ * Answers `{status: "ok" | "error", data, error, transaction}` on the response topic (and on the
+ * MQTT 5 response topic with its correlation data when the requester gave one).
+ *
+ * "Who" in a calibration record is the `actor` the broker or central stamped on the request from
+ * the authenticated session; the agent never takes a name from anywhere else in the body.
+ */
+import {
+  type Actor,
+  type CalibrationRecord,
+  CommandArgs,
+  type CommandName,
+  CommandRequest,
+  type CommandResponse,
+  isShelfError,
+  parseJsonWith,
+  parseWith,
+  topics,
+} from '@shelfsense/protocol';
+import type { IPublishPacket } from 'mqtt';
+import type { Logger } from './log.js';
+import { isPipelineError, PipelineErrorCodes } from './pipeline/index.js';
+import type { ShelfRuntime } from './shelf.js';
+
+export interface CommandContext {
+  site: string;
+  agent: string;
+  settleTimeoutMs: number;
+  shelves(): ShelfRuntime[];
+  respond(topic: string, body: CommandResponse, properties?: object): void;
+  stream(payload: unknown): void;
+  /** Persists calibration and lane overrides, and queues the record; throws if it cannot persist. */
+  persist(shelf: ShelfRuntime, record: Omit<CalibrationRecord, 'seq'>): void;
+  identify(): unknown;
+}
+
+const commandError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+export class CommandHandler {
+  private readonly streams = new Set<NodeJS.Timeout>();
+  readonly counters = { ok: 0, error: 0, invalid: 0 };
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly log: Logger,
+  ) {}
+
+  async handle(command: CommandName, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const props = packet.properties;
+    const responseProps = props?.correlationData ? { correlationData: props.correlationData } : undefined;
+    const reply = (body: CommandResponse) => {
+      this.ctx.respond(topics.response(this.ctx.site, this.ctx.agent, command), body, responseProps);
+      if (props?.responseTopic) this.ctx.respond(props.responseTopic, body, responseProps);
+    };
+    let req: CommandRequest;
+    try {
+      req = parseJsonWith(CommandRequest, payload, `${command} request`);
+    } catch (err) {
+      this.counters.invalid++;
+      this.log.warn({ command, err: (err as Error).message }, 'invalid command request');
+      // Without a transaction id the requester cannot match a reply; answer with a placeholder.
+      reply({
+        transaction: extractTransaction(payload),
+        status: 'error',
+        error: { code: 'SHELF_ERR_INVALID', message: (err as Error).message },
+      });
+      return;
+    }
+    try {
+      const data = await this.run(command, req);
+      this.counters.ok++;
+      reply({ transaction: req.transaction, status: 'ok', data });
+    } catch (err) {
+      this.counters.error++;
+      const code = isShelfError(err) ? err.code : ((err as { code?: string }).code ?? 'SHELF_ERR_COMMAND');
+      this.log.info({ command, code, err: (err as Error).message }, 'command failed');
+      reply({
+        transaction: req.transaction,
+        status: 'error',
+        error: { code, message: (err as Error).message },
+      });
+    }
+  }
+
+  private shelf(id: string): ShelfRuntime {
+    const s = this.ctx.shelves().find((x) => x.shelfId === id || x.serial === id);
+    if (!s) throw commandError('SHELF_ERR_UNKNOWN_SHELF', `no shelf "${id}" on agent ${this.ctx.agent}`);
+    return s;
+  }
+
+  /** Runs a technician operation once the lane has settled, waiting up to settleTimeoutMs. */
+  private async whenSettled<T>(shelf: ShelfRuntime, op: () => T): Promise<T> {
+    const deadline = Date.now() + this.ctx.settleTimeoutMs;
+    for (;;) {
+      try {
+        return op();
+      } catch (err) {
+        const notStable = isPipelineError(err) && (err.code as string) === PipelineErrorCodes.NOT_STABLE;
+        if (!notStable || Date.now() > deadline) throw err;
+      }
+      await shelf.nextFrame(100);
+    }
+  }
+
+  private async run(command: CommandName, req: CommandRequest): Promise<unknown> {
+    const by: Actor | null = req.actor ?? null;
+    switch (command) {
+      case 'identify':
+        parseWith(CommandArgs.identify, req.args, 'identify arguments');
+        return this.ctx.identify();
+      case 'tare': {
+        const a = parseWith(CommandArgs.tare, req.args, 'tare arguments');
+        const shelf = this.shelf(a.shelf);
+        const r = await this.whenSettled(shelf, () => shelf.pipeline.tareLane(a.lane));
+        return this.record(shelf, 'tare', by, r.lane, r.channels, null, null, r.changes, r.residualG);
+      }
+      case 'calibrate': {
+        const a = parseWith(CommandArgs.calibrate, req.args, 'calibrate arguments');
+        const shelf = this.shelf(a.shelf);
+        const r = await this.whenSettled(shelf, () => shelf.pipeline.calibrateLane(a.lane, a.massG));
+        return this.record(shelf, 'calibrate', by, r.lane, r.channels, a.massG, null, r.changes, r.residualG);
+      }
+      case 'learn-unit': {
+        const a = parseWith(CommandArgs['learn-unit'], req.args, 'learn-unit arguments');
+        const shelf = this.shelf(a.shelf);
+        const r = await this.whenSettled(shelf, () => shelf.pipeline.learnUnit(a.lane, a.count));
+        const lane = shelf.pipeline.lane(a.lane);
+        return this.record(
+          shelf,
+          'learn-unit',
+          by,
+          a.lane,
+          [...(lane?.channels ?? [])],
+          null,
+          a.count,
+          [
+            {
+              before: { unitWeightG: r.change.before },
+              after: { unitWeightG: r.change.after },
+              residualG: r.change.residualG,
+            },
+          ],
+          r.change.residualG,
+        );
+      }
+      case 'stream': {
+        const a = parseWith(CommandArgs.stream, req.args, 'stream arguments');
+        const shelf = this.shelf(a.shelf);
+        this.startStream(shelf, a.durationMs);
+        return { shelf: shelf.shelfId, until: Date.now() + a.durationMs };
+      }
+    }
+  }
+
+  private record(
+    shelf: ShelfRuntime,
+    kind: CalibrationRecord['kind'],
+    by: Actor | null,
+    lane: string,
+    channels: number[],
+    referenceG: number | null,
+    items: number | null,
+    changes: ({ before: unknown; after: unknown; residualG?: number } | null)[],
+    residualG: number,
+  ) {
+    const before: Record<string, unknown> = {};
+    const after: Record<string, unknown> = {};
+    changes.forEach((c, i) => {
+      if (!c) return;
+      before[String(channels[i] ?? i)] = c.before;
+      after[String(channels[i] ?? i)] = c.after;
+    });
+    const rec: Omit<CalibrationRecord, 'seq'> = {
+      agent: this.ctx.agent,
+      serial: shelf.serial,
+      shelf: shelf.shelfId,
+      lane,
+      kind,
+      by,
+      channels,
+      referenceG,
+      items,
+      before,
+      after,
+      residualG: Math.round(residualG * 1000) / 1000,
+      ts: Date.now(),
+    };
+    this.ctx.persist(shelf, rec);
+    return rec;
+  }
+
+  private startStream(shelf: ShelfRuntime, durationMs: number): void {
+    const until = Date.now() + durationMs;
+    const t = setInterval(() => {
+      if (Date.now() > until) {
+        clearInterval(t);
+        this.streams.delete(t);
+        return;
+      }
+      const p = shelf.pipeline;
+      this.ctx.stream({
+        shelf: shelf.shelfId,
+        serial: shelf.serial,
+        ts: Date.now(),
+        channels: Array.from({ length: p.channelCount }, (_, i) => {
+          const c = p.channel(i);
+          return {
+            channel: i,
+            raw: Number.isFinite(c.filteredRaw) ? Math.round(c.filteredRaw) : null,
+            grams: Number.isFinite(c.grams) ? Math.round(c.grams * 10) / 10 : null,
+            stable: c.stable,
+            noiseG: Number.isFinite(c.noiseG) ? Math.round(c.noiseG * 100) / 100 : null,
+            status: c.status,
+          };
+        }),
+        lanes: p
+          .lanes()
+          .map((l) => ({ lane: l.id, units: l.units, netG: Math.round(l.netG * 10) / 10, state: l.state })),
+      });
+    }, 200);
+    this.streams.add(t);
+  }
+
+  stop(): void {
+    for (const t of this.streams) clearInterval(t);
+    this.streams.clear();
+  }
+}
+
+function extractTransaction(payload: Buffer): string {
+  try {
+    const t = (JSON.parse(payload.toString('utf8')) as { transaction?: unknown }).transaction;
+    if (typeof t === 'string' && t.length > 0 && t.length <= 64) return t;
+  } catch {
+    // not JSON
+  }
+  return 'unknown';
+}

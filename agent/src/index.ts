@@ -1,0 +1,6 @@
+export { Agent } from './agent.js';
+export { type AgentFlags, resolveAgentConfig } from './config.js';
+export { ShelfLink } from './link.js';
+export { Publisher } from './publisher.js';
+export { SerialSource } from './source/serial.js';
+export { TcpSource } from './source/tcp.js';

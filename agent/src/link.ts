@@ -1,0 +1,165 @@
+/**
+ * One shelf link: a source plus the protocol handshake and the frame checks.
+ *
+ * On every (re)open the link asks the shelf to identify itself and keys everything on the serial
+ * number it reports — not on the port path, because USB ports renumber on reboot. Every line is
+ * checked (length, framing, CRC, fields); rejects are counted by reason, logged rate-limited, and
+ * never fatal. Sequence gaps count the frames lost on the line.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  type DeviceFrame,
+  decodeDeviceLine,
+  encodeCommand,
+  type IdentityFrame,
+  isShelfError,
+  type SampleFrame,
+} from '@shelfsense/protocol';
+import type { Logger, RateLimitedLog } from './log.js';
+import type { ShelfSource } from './source/source.js';
+
+export interface LinkEvents {
+  identity: [identity: IdentityFrame];
+  frame: [frame: SampleFrame, identity: IdentityFrame];
+  reply: [frame: DeviceFrame];
+  down: [serial: string | null, reason: string];
+}
+
+/** Reject reasons, as counted in health and metrics. */
+export type RejectReason =
+  | 'checksum'
+  | 'framing'
+  | 'too_long'
+  | 'unknown_type'
+  | 'field'
+  | 'channel_count'
+  | 'unidentified'
+  | 'gap';
+
+const CODE_TO_REASON: Record<string, RejectReason> = {
+  SHELF_ERR_CHECKSUM: 'checksum',
+  SHELF_ERR_FRAMING: 'framing',
+  SHELF_ERR_TOO_LONG: 'too_long',
+  SHELF_ERR_UNKNOWN_TYPE: 'unknown_type',
+  SHELF_ERR_FIELD: 'field',
+};
+
+export interface LinkOptions {
+  /** Re-ask for identity this often until the shelf answers. */
+  identifyRetryMs: number;
+}
+
+export class ShelfLink extends EventEmitter<LinkEvents> {
+  identity: IdentityFrame | null = null;
+  private lastSeq = -1;
+  private identifyTimer: NodeJS.Timeout | null = null;
+  readonly rejects: Record<string, number> = {};
+  framesIn = 0;
+  linesIn = 0;
+
+  constructor(
+    readonly source: ShelfSource,
+    private readonly opts: LinkOptions,
+    private readonly log: Logger,
+    private readonly limited: RateLimitedLog,
+  ) {
+    super();
+    source.on('open', () => this.onOpen());
+    source.on('close', (reason) => this.onClose(reason));
+    source.on('line', (line) => this.onLine(line));
+  }
+
+  start(): void {
+    this.source.start();
+  }
+
+  async stop(): Promise<void> {
+    this.clearIdentify();
+    await this.source.stop();
+  }
+
+  private onOpen(): void {
+    this.lastSeq = -1;
+    this.requestIdentity();
+  }
+
+  private requestIdentity(): void {
+    this.clearIdentify();
+    this.source.write(encodeCommand({ type: 'identify' }));
+    this.identifyTimer = setTimeout(() => this.requestIdentity(), this.opts.identifyRetryMs);
+  }
+
+  private clearIdentify(): void {
+    if (this.identifyTimer) clearTimeout(this.identifyTimer);
+    this.identifyTimer = null;
+  }
+
+  private onClose(reason: string): void {
+    this.clearIdentify();
+    const serial = this.identity?.serial ?? null;
+    // The identity is asked again on reopen: another shelf may be plugged into the same port.
+    this.identity = null;
+    this.emit('down', serial, reason);
+  }
+
+  private reject(reason: RejectReason, detail: string, n = 1): void {
+    this.rejects[reason] = (this.rejects[reason] ?? 0) + n;
+    this.limited.warn(
+      `reject:${this.source.describe}:${reason}`,
+      { source: this.source.describe, serial: this.identity?.serial, reason, total: this.rejects[reason] },
+      `rejected serial input: ${detail}`,
+    );
+  }
+
+  onLine(line: string): void {
+    this.linesIn++;
+    let frame: DeviceFrame;
+    try {
+      frame = decodeDeviceLine(line);
+    } catch (err) {
+      if (!isShelfError(err)) throw err;
+      this.reject(CODE_TO_REASON[err.code] ?? 'field', err.message);
+      return;
+    }
+    if (frame.type === 'sample') {
+      this.onSample(frame);
+      return;
+    }
+    if (frame.type === 'identity') {
+      this.clearIdentify();
+      const changed = this.identity?.serial !== frame.serial;
+      this.identity = frame;
+      if (changed) {
+        this.log.info(
+          { serial: frame.serial, source: this.source.describe, channels: frame.channels },
+          'shelf identified',
+        );
+        this.lastSeq = -1;
+      }
+      this.emit('identity', frame);
+      return;
+    }
+    this.emit('reply', frame);
+  }
+
+  private onSample(frame: SampleFrame): void {
+    const id = this.identity;
+    if (!id) {
+      this.reject('unidentified', `sample ${frame.seq} before the shelf identified itself`);
+      return;
+    }
+    if (frame.raw.length !== id.channels) {
+      this.reject('channel_count', `sample has ${frame.raw.length} channels, shelf announced ${id.channels}`);
+      return;
+    }
+    if (this.lastSeq >= 0) {
+      const gap = (frame.seq - this.lastSeq - 1 + 4_294_967_296) % 4_294_967_296;
+      // A huge forward jump is a reboot or a re-plug, not billions of lost frames.
+      if (gap > 0 && gap < 1_000_000)
+        this.reject('gap', `${gap} frame(s) missing before seq ${frame.seq}`, gap);
+    }
+    this.lastSeq = frame.seq;
+    this.framesIn++;
+    this.emit('frame', frame, id);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * One identified shelf on the agent: its pipeline, the mapping of its device clock to wall time,
+ * and the records it hands to the outbox (levels, events) and the publisher (health).
+ */
+
+import type { AgentConfig } from '@shelfsense/protocol';
+import {
+  type Calibration,
+  type EventPayload,
+  type HealthPayload,
+  type IdentityFrame,
+  type LaneSetting,
+  type LevelPayload,
+  type SampleFrame,
+  topics,
+} from '@shelfsense/protocol';
+import type { Logger } from './log.js';
+import { type LaneEvent, type LaneReading, ShelfPipeline } from './pipeline/index.js';
+
+export interface ShelfSinks {
+  /** Durable: levels and events go through the outbox. */
+  record(topic: string, payload: Record<string, unknown>, retain: boolean): void;
+  /** Best effort: retained health, published when connected. */
+  health(topic: string, payload: HealthPayload): void;
+}
+
+export interface ShelfSetup {
+  identity: IdentityFrame;
+  shelfId: string;
+  lanes: LaneSetting[];
+  calibrations: Calibration[];
+}
+
+export class ShelfRuntime {
+  readonly serial: string;
+  shelfId: string;
+  identity: IdentityFrame;
+  readonly pipeline: ShelfPipeline;
+  /** Wall-clock ms of the last line from this shelf (for the no-data watch). */
+  lastLineAt = Date.now();
+  online = true;
+  private frame: SampleFrame | null = null;
+  /** Wall time = anchorWall + (deviceT − anchorDevice): timestamps follow the shelf's own clock. */
+  private anchorWall = 0;
+  private anchorDevice = 0;
+  private lastDeviceMs = -1;
+  private unwrapped = 0;
+  private lastHealthJson = '';
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    setup: ShelfSetup,
+    private readonly config: Readonly<AgentConfig>,
+    private readonly sinks: ShelfSinks,
+    log: Logger,
+  ) {
+    this.serial = setup.identity.serial;
+    this.identity = setup.identity;
+    this.shelfId = setup.shelfId;
+    this.pipeline = new ShelfPipeline({
+      channels: setup.identity.channels,
+      rate: setup.identity.rate,
+      signal: config.signal,
+      calibrations: setup.calibrations,
+      lanes: setup.lanes,
+      log,
+      onEvent: (e) => this.onEvent(e),
+      onLaneChange: (lane) => this.onLaneChange(lane),
+      onHealthChange: () => this.publishHealth(),
+    });
+  }
+
+  /** The shelf (re)identified itself, e.g. after a reconnect. */
+  reidentified(identity: IdentityFrame): void {
+    this.identity = identity;
+    this.pipeline.setRate(identity.rate);
+    this.online = true;
+  }
+
+  push(frame: SampleFrame): void {
+    this.lastLineAt = Date.now();
+    this.online = true;
+    this.advanceClock(frame.deviceMs);
+    this.frame = frame;
+    this.pipeline.push(frame);
+    if (this.waiters.size) for (const w of [...this.waiters]) w();
+  }
+
+  private advanceClock(deviceMs: number): void {
+    if (this.lastDeviceMs < 0) {
+      this.anchorWall = Date.now();
+      this.anchorDevice = 0;
+      this.unwrapped = 0;
+    } else {
+      const d = (deviceMs - this.lastDeviceMs + 4_294_967_296) % 4_294_967_296;
+      // A jump of more than a day is a reboot of the shelf: re-anchor on the wall clock.
+      if (d > 86_400_000) {
+        this.anchorWall = Date.now();
+        this.anchorDevice = this.unwrapped;
+      } else this.unwrapped += d;
+    }
+    this.lastDeviceMs = deviceMs;
+  }
+
+  /** Wall-clock time of the current frame, following the device clock. */
+  now(): number {
+    return Math.round(this.anchorWall + (this.unwrapped - this.anchorDevice));
+  }
+
+  /** The link dropped: the clock re-anchors on the next frame. */
+  linkDown(): void {
+    this.lastDeviceMs = -1;
+  }
+
+  /** Resolves on the next frame, or after `ms` (used by commands waiting for a settled lane). */
+  nextFrame(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  private levelPayload(lane: LaneReading): Omit<LevelPayload, 'seq'> | null {
+    if (lane.units === null) return null;
+    return {
+      agent: this.config.agent.id,
+      serial: this.serial,
+      sku: lane.sku,
+      units: lane.units,
+      grams: Math.round(lane.settledG * 10) / 10,
+      fill: lane.capacity ? lane.units / lane.capacity : null,
+      stable: lane.stable,
+      confidence: lane.confidence,
+      state: lane.state,
+      ts: this.now(),
+      frameSeq: this.frame?.seq ?? lane.frameSeq,
+    };
+  }
+
+  private onEvent(e: LaneEvent): void {
+    const payload: Omit<EventPayload, 'seq'> = {
+      agent: this.config.agent.id,
+      serial: this.serial,
+      sku: e.sku,
+      kind: e.kind,
+      delta: e.delta,
+      units: e.units,
+      ts: this.now(),
+      frameSeq: e.frameSeq,
+    };
+    this.sinks.record(topics.event(this.config.agent.site, this.shelfId, e.lane), payload, false);
+  }
+
+  private onLaneChange(lane: LaneReading): void {
+    this.publishLevel(lane);
+  }
+
+  publishLevel(lane: LaneReading): void {
+    const payload = this.levelPayload(lane);
+    if (!payload) return;
+    this.sinks.record(topics.level(this.config.agent.site, this.shelfId, lane.id), payload, true);
+  }
+
+  /** Heartbeat: every lane's level again, and health. */
+  heartbeat(): void {
+    for (const lane of this.pipeline.lanes()) this.publishLevel(lane);
+    this.publishHealth(true);
+  }
+
+  publishHealth(force = false): void {
+    const h = this.pipeline.health();
+    const payload: HealthPayload = {
+      agent: this.config.agent.id,
+      serial: this.serial,
+      status: h.status,
+      channels: h.channels.map((c) => ({
+        ...c,
+        noiseG: Math.round(c.noiseG * 100) / 100,
+        driftG: Math.round(c.driftG * 100) / 100,
+      })),
+      rejects: h.rejects,
+      ts: Date.now(),
+    };
+    const key = JSON.stringify([payload.status, payload.channels.map((c) => c.status)]);
+    if (!force && key === this.lastHealthJson) return;
+    this.lastHealthJson = key;
+    this.sinks.health(topics.health(this.config.agent.site, this.shelfId), payload);
+  }
+
+  /** Wall-clock silence check; returns true when the shelf's state changed. */
+  checkSilence(): void {
+    if (this.pipeline.noteSilence(Date.now() - this.lastLineAt)) this.publishHealth();
+  }
+}

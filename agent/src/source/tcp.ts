@@ -1,0 +1,101 @@
+/**
+ * A shelf behind a TCP serial bridge (ser2net, ESP-link): `tcp://host:port`, reconnected with
+ * backoff when the bridge drops. TCP keepalive notices a bridge that vanished without a FIN.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import type { Logger } from '../log.js';
+import { BoundedReadlineParser } from './lines.js';
+import { Backoff, type BackoffOptions, type ShelfSource, type SourceEvents } from './source.js';
+
+export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource {
+  private socket: Socket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+  private open = false;
+  private readonly backoff: Backoff;
+  private readonly host: string;
+  private readonly port: number;
+  reconnects = 0;
+
+  constructor(
+    readonly url: string,
+    backoff: BackoffOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+    const u = new URL(url);
+    this.host = u.hostname;
+    this.port = Number(u.port);
+    this.backoff = new Backoff(backoff);
+  }
+
+  get describe(): string {
+    return this.url;
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const socket = connect({ host: this.host, port: this.port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 5_000);
+    const parser = socket.pipe(new BoundedReadlineParser());
+    parser.on('data', (line: string) => this.emit('line', line));
+    socket.on('connect', () => {
+      this.open = true;
+      this.backoff.reset();
+      this.log.info({ url: this.url }, 'tcp source connected');
+      this.emit('open');
+    });
+    socket.on('error', (err) => this.log.debug({ err: err.message, url: this.url }, 'tcp source error'));
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      const wasOpen = this.open;
+      this.open = false;
+      this.socket = null;
+      if (wasOpen) this.emit('close', 'connection closed');
+      this.retry();
+    });
+  }
+
+  private retry(): void {
+    if (this.stopped || this.timer) return;
+    const delay = this.backoff.next();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.reconnects++;
+      this.connect();
+    }, delay);
+  }
+
+  write(line: string): boolean {
+    if (!this.open || !this.socket) return false;
+    this.socket.write(line);
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const s = this.socket;
+    this.socket = null;
+    this.open = false;
+    if (s && !s.destroyed) {
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.destroy();
+      });
+    }
+  }
+}
