@@ -18,15 +18,16 @@ import type {
 import type { Logger } from 'pino';
 import type { OrderService } from '../orders/orders.js';
 import { cancelMovedStep, isMovePair } from '../orders/receipt.js';
-import { alertEvent } from '../store/alerts.js';
 import type { LaneRef, ReadingInput } from '../store/readings.js';
 import type { Store } from '../store/store.js';
+import { type ActionContext, carryOut } from './actions.js';
 import type { ReplenishmentConfig } from './config.js';
-import { applyEvent, applyLevel, assess, condition, type Decision, type LiveOrderView } from './evaluate.js';
-import { initialLaneState, type LaneRuleState, LaneRuleStateSchema } from './lane-state.js';
+import { applyEvent, applyLevel, assess, condition, type LiveOrderView } from './evaluate.js';
+import type { LaneRuleState } from './lane-state.js';
 import { type LaneInfo, laneKey, shelfKey } from './lanes.js';
 import { type LanePolicy, reorderPointFor, resolvePolicy } from './policy.js';
 import { type Forecast, forecast, ratePerMs } from './rate.js';
+import { LaneStateRepo } from './state-repo.js';
 
 export interface RulesEngineOptions {
   store: Store;
@@ -72,11 +73,10 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   private readonly clock: () => number;
   private lanes = new Map<string, Lane>();
   private byShelf = new Map<string, Lane[]>();
-  private readonly states = new Map<string, LaneRuleState>();
+  private readonly states: LaneStateRepo;
+  private readonly actions: ActionContext;
   private readonly lastSeen = new Map<string, number>();
-  private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private readonly q;
   /** Counters for operations: readings for lanes not in the map, gains judged to be moved items. */
   readonly counters = { unknownLane: 0, movedItems: 0, ignoredOld: 0 };
 
@@ -88,16 +88,13 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     this.offlineAfterMs = o.offlineAfterMs ?? 120_000;
     this.log = o.logger?.child({ module: 'rules' });
     this.clock = o.clock ?? Date.now;
-    this.q = {
-      load: o.store.db
-        .prepare<[string, string, string], string>(
-          'SELECT state FROM rule_state WHERE site = ? AND shelf = ? AND lane = ?',
-        )
-        .pluck(),
-      save: o.store.db.prepare(
-        `INSERT INTO rule_state (site, shelf, lane, state, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (site, shelf, lane) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-      ),
+    this.states = new LaneStateRepo(o.store, this.log);
+    this.actions = {
+      store: o.store,
+      orders: o.orders,
+      receipt: this.cfg.receipt,
+      clock: this.clock,
+      log: this.log,
     };
     this.setLanes(o.lanes);
   }
@@ -335,62 +332,17 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     let next = state;
     const firstOrder = out.orders.length;
     const firstAlert = out.alerts.length;
-    for (const d of decisions) next = this.execute(lane, next, d, out);
-    this.setState(lane.info, next);
-    this.publish(out, firstOrder, firstAlert);
-  }
-
-  private execute(lane: Lane, s: LaneRuleState, d: Decision, out: RuleOutcome): LaneRuleState {
-    const now = this.clock();
-    const ref = lane.info;
-    switch (d.type) {
-      case 'order': {
-        const policy = lane.policy as LanePolicy;
-        const r = this.orders.openForLane(
-          {
-            site: ref.site,
-            shelf: ref.shelf,
-            lane: ref.lane,
-            sku: ref.sku,
-            supplier: ref.supplier,
-            quantity: d.quantity,
-            reason: {
-              trigger: 'rules',
-              units: d.units,
-              reorderPoint: d.reorderPoint,
-              orderUpTo: policy.orderUpTo,
-              readingTs: d.readingTs,
-            },
-          },
-          now,
-        );
-        if (r.event) out.orders.push(r.event);
-        return { ...s, receipt: { orderId: r.order.id, steps: [] } };
-      }
-      case 'receive': {
-        const r = this.orders.transition(d.orderId, 'received', { receivedQuantity: d.counted, now });
-        if (r.event) out.orders.push(r.event);
-        if (this.cfg.receipt.closeAfterMs === 0) {
-          const c = this.orders.transition(d.orderId, 'closed', { now, expectedState: 'received' });
-          if (c.event) out.orders.push(c.event);
-        }
-        this.log?.info(
-          { lane: laneKey(ref), orderId: d.orderId, counted: d.counted },
-          'delivery confirmed by weight',
-        );
-        return { ...s, armed: true, receipt: { orderId: null, steps: [] } };
-      }
-      case 'open-alert': {
-        const r = this.store.alerts.open(ref, d.kind, d.message, now);
-        if (r.created) out.alerts.push(alertEvent(r.alert));
-        return s;
-      }
-      case 'clear-alert': {
-        const a = this.store.alerts.clearKind(ref, d.kind, now);
-        if (a) out.alerts.push(alertEvent(a));
-        return s;
+    for (const d of decisions) {
+      try {
+        next = carryOut(this.actions, lane.info, lane.policy, next, d, out);
+      } catch (err) {
+        // One failed action (a store error, an order changed meanwhile) must not stop the rest.
+        this.log?.error({ err, lane: laneKey(lane.info), decision: d.type }, 'rules action failed');
+        if (d.type === 'order') next = { ...next, armed: true };
       }
     }
+    this.setState(lane.info, next);
+    this.publish(out, firstOrder, firstAlert);
   }
 
   private reorderPoint(lane: Lane, s: LaneRuleState, ts: number): number | null {
@@ -401,38 +353,15 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   }
 
   private state(ref: LaneRef): LaneRuleState {
-    const key = laneKey(ref);
-    let s = this.states.get(key);
-    if (!s) {
-      const raw = this.q.load.get(ref.site, ref.shelf, ref.lane);
-      const parsed = raw === undefined ? null : LaneRuleStateSchema.safeParse(JSON.parse(raw));
-      if (parsed && !parsed.success)
-        this.log?.warn({ lane: key }, 'stored rule state unreadable; starting afresh');
-      s = parsed?.success ? parsed.data : initialLaneState();
-      this.states.set(key, s);
-    }
-    return s;
+    return this.states.get(ref);
   }
 
   private setState(ref: LaneRef, s: LaneRuleState): void {
-    const key = laneKey(ref);
-    this.states.set(key, s);
-    this.dirty.add(key);
+    this.states.set(ref, s);
   }
 
-  /** Writes changed lane states in one transaction. */
   private flush(): void {
-    if (this.dirty.size === 0 || !this.store.isOpen) return;
-    const now = this.clock();
-    this.store.transaction(() => {
-      for (const key of this.dirty) {
-        const lane = this.lanes.get(key);
-        const s = this.states.get(key);
-        if (lane && s)
-          this.q.save.run(lane.info.site, lane.info.shelf, lane.info.lane, JSON.stringify(s), now);
-      }
-    });
-    this.dirty.clear();
+    this.states.flush(this.clock());
   }
 
   private publish(out: RuleOutcome, firstOrder: number, firstAlert = out.alerts.length): void {
