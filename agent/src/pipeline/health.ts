@@ -5,7 +5,7 @@
  * Noise σ is estimated from second differences of the accepted raw samples,
  * x[n] − 2x[n−1] + x[n−2], whose spread is √6 σ for white noise while a ramp or slow drift cancels
  * out: the estimate holds "at rest" even while weight creeps. A step (a pick) makes two large
- * differences; each is clipped at four times the running mean absolute difference, so a pick
+ * differences; each is clipped at three times the running mean absolute difference, so a pick
  * barely moves the estimate. The mean absolute difference is smoothed over ~5 s of device time.
  * For Gaussian noise E|d| = √6 σ √(2/π), hence σ = E|d| × √(π/12).
  */
@@ -44,7 +44,7 @@ export class NoiseEstimator {
       const k = this.seen++;
       if (k < WARMUP) this.meanAbs += (a - this.meanAbs) / (k + 1);
       else {
-        const clip = 4 * this.meanAbs;
+        const clip = 3 * this.meanAbs;
         if (a > clip && clip > 0) a = clip;
         this.meanAbs += (a - this.meanAbs) * Math.min(1, dtMs / NOISE_TAU_MS);
       }

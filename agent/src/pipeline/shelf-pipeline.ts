@@ -180,8 +180,9 @@ export class ShelfPipeline {
   /** Replaces the lane settings; a lane keeping its id keeps its count (its next count is an adjust). */
   setLanes(lanes: readonly z.input<typeof LaneSetting>[]): void {
     const parsed = parseWith(z.array(LaneSetting), lanes, 'lane settings');
+    // Paths relative to the array given, as zod reports them.
     const issues = laneIssues(parsed, this.channelCount).map((i) => ({
-      path: i.path.join('.'),
+      path: i.path.slice(1).join('.'),
       message: i.message,
     }));
     if (issues.length > 0) {
