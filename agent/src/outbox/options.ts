@@ -2,10 +2,10 @@
  * Options of the outbox and the validation of what is appended. The bounds have the names and
  * defaults of `delivery` in the agent config, so `Outbox.open(dir, config.delivery)` works as is.
  */
-import { Duration, EpochMs, isPublishable } from '@shelfsense/protocol';
+import { Duration, EpochMs, ErrorCodes, isPublishable, parseWith, ShelfError } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { U48_MAX } from './record.js';
+import { encodeRecord, U48_MAX } from './record.js';
 
 export const FsyncModes = ['append', 'interval', 'none'] as const;
 
@@ -50,7 +50,7 @@ export const OutboxSettings = z.object({
    * gone while their sequence numbers already left the agent; numbering resumes this far ahead so
    * no number is ever reused for different content. 0 disables it.
    */
-  powerLossSeqSkip: z.number().int().nonnegative().default(100_000),
+  powerLossSeqSkip: z.number().int().nonnegative().default(10_000),
 });
 export type OutboxSettings = z.output<typeof OutboxSettings>;
 
@@ -77,3 +77,33 @@ export const AppendInput = z.object({
   ts: EpochMs.max(U48_MAX).optional(),
 });
 export type AppendInput = z.input<typeof AppendInput>;
+
+export function invalid(what: string, path: string, message: string): ShelfError {
+  return new ShelfError(ErrorCodes.INVALID, `invalid ${what}: ${path}: ${message}`, [{ path, message }]);
+}
+
+/**
+ * Validates what `append` was given and encodes it as record `seq`. `ts` is the explicit one, else
+ * `payload.ts` when it is an epoch-ms integer, else the clock.
+ */
+export function encodeAppend(
+  input: AppendInput,
+  seq: number,
+  maxRecordBytes: number,
+  now: () => number,
+): { buf: Buffer; ts: number } {
+  const rec = parseWith(AppendInput, input, 'outbox record');
+  let json: string;
+  try {
+    json = JSON.stringify(rec.payload);
+  } catch (err) {
+    throw invalid('outbox record', 'payload', `not serialisable as JSON (${(err as Error).message})`);
+  }
+  const pts = rec.payload['ts'];
+  const ts = rec.ts ?? (EpochMs.max(U48_MAX).safeParse(pts).success ? (pts as number) : now());
+  const buf = encodeRecord(seq, { topic: rec.topic, qos: rec.qos, retain: rec.retain, ts }, json);
+  if (buf.length > maxRecordBytes) {
+    throw invalid('outbox record', 'payload', `${buf.length} bytes exceeds the limit of ${maxRecordBytes}`);
+  }
+  return { buf, ts };
+}

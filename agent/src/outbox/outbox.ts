@@ -33,28 +33,29 @@
  * - Bounds (`maxRecords`, `maxBytes` of live records, `maxAgeMs` by record `ts`): when one is
  *   exceeded the oldest records are dropped and counted by reason, and only then. Disk use can
  *   exceed `maxBytes` by up to one segment, since files are deleted whole.
+ * - The trim mark reaches the meta file within `metaFlushMs` (at once when a file is deleted): a
+ *   crash just after a trim can bring back the records of that window, which central drops as
+ *   duplicates (delivery is at least once, never lossy).
  * - `payload` is stored and returned as given; the publisher adds `seq` to what it publishes.
- *   Listeners of 'appended' run inside `append` and must not block.
+ *   `ts` defaults to `payload.ts`, else to the clock. Listeners of 'appended' run inside `append`
+ *   and must not block. One Outbox per directory (a lock file says which process holds it).
  */
 import { EventEmitter } from 'node:events';
 import { mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ErrorCodes, parseWith, ShelfError } from '@shelfsense/protocol';
+import { parseWith } from '@shelfsense/protocol';
 import { type Logger, pino } from 'pino';
 import { OutboxErrorCodes, outboxError } from './errors.js';
 import { acquireLock } from './lock.js';
 import { currentBootId, writeMeta } from './meta.js';
-import { AppendInput, type OutboxOptions, OutboxSettings } from './options.js';
-import { encodeRecord, type OutboxRecord, type RecordHeader, U48_MAX } from './record.js';
+import { type AppendInput, encodeAppend, invalid, type OutboxOptions, OutboxSettings } from './options.js';
+import type { OutboxRecord, RecordHeader } from './record.js';
 import { recoverOutbox } from './recover.js';
 import type { Segment } from './segment.js';
 import { SegmentLog } from './segment-log.js';
 import { Syncer } from './syncer.js';
 import type { DropReason, OutboxEvents, OutboxStats } from './types.js';
-
-function invalid(what: string, path: string, message: string): ShelfError {
-  return new ShelfError(ErrorCodes.INVALID, `invalid ${what}: ${path}: ${message}`, [{ path, message }]);
-}
+import { Waiters } from './waiters.js';
 
 export class Outbox extends EventEmitter<OutboxEvents> {
   private readonly log: Logger;
@@ -75,7 +76,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private release: () => void = () => {};
   private metaTimer: NodeJS.Timeout | undefined;
   private ageTimer: NodeJS.Timeout | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   private constructor(
     readonly dir: string,
@@ -147,26 +148,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /** Appends one record and returns its sequence number; it is in the OS when this returns. */
   append(input: AppendInput): number {
     this.assertOpen();
-    const rec = parseWith(AppendInput, input, 'outbox record');
-    let json: string;
-    try {
-      json = JSON.stringify(rec.payload);
-    } catch (err) {
-      throw invalid('outbox record', 'payload', `not serialisable as JSON (${(err as Error).message})`);
-    }
-    const pts = rec.payload['ts'];
-    const ts =
-      rec.ts ??
-      (typeof pts === 'number' && Number.isInteger(pts) && pts >= 0 && pts <= U48_MAX ? pts : this.now());
     const seq = this.nextSeq;
-    const buf = encodeRecord(seq, { topic: rec.topic, qos: rec.qos, retain: rec.retain, ts }, json);
-    if (buf.length > this.maxRecordBytes) {
-      throw invalid(
-        'outbox record',
-        'payload',
-        `${buf.length} bytes exceeds the limit of ${this.maxRecordBytes}`,
-      );
-    }
+    const { buf, ts } = encodeAppend(input, seq, this.maxRecordBytes, this.now);
     try {
       this.store.write(buf, seq, ts);
     } catch (err) {
@@ -182,7 +165,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     } catch (err) {
       this.log.error({ err }, 'outbox: an appended listener threw');
     }
-    for (const wake of this.waiters) wake();
+    this.waiters.wakeAll();
     return seq;
   }
 
@@ -234,18 +217,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   /** Resolves true once a record above `afterSeq` exists; false on close or abort. */
   waitForAppend(afterSeq: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.closed || signal?.aborted) return Promise.resolve(false);
-    if (this.lastSeq > afterSeq) return Promise.resolve(true);
-    return new Promise((done) => {
-      const wake = (): void => {
-        if (!this.closed && !signal?.aborted && this.lastSeq <= afterSeq) return;
-        this.waiters.delete(wake);
-        signal?.removeEventListener('abort', wake);
-        done(!this.closed && !signal?.aborted);
-      };
-      this.waiters.add(wake);
-      signal?.addEventListener('abort', wake);
-    });
+    return this.waiters.wait(
+      () => this.lastSeq > afterSeq,
+      () => this.closed || signal?.aborted === true,
+      signal,
+    );
   }
 
   /**
@@ -307,7 +283,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     } finally {
       this.store.closeAll();
       this.release();
-      for (const wake of this.waiters) wake();
+      this.waiters.wakeAll();
     }
   }
 
