@@ -132,7 +132,16 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.checkAge();
     const every =
       this.settings.ageCheckMs ?? Math.min(60_000, Math.max(10, Math.floor(this.settings.maxAgeMs / 10)));
-    this.ageTimer = setInterval(() => this.checkAge(), Math.max(1, every));
+    this.ageTimer = setInterval(
+      () => {
+        try {
+          this.checkAge();
+        } catch (err) {
+          this.log.error({ err }, 'outbox: age check failed');
+        }
+      },
+      Math.max(1, every),
+    );
     this.ageTimer.unref();
   }
 
@@ -155,10 +164,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     } catch (err) {
       throw outboxError(OutboxErrorCodes.IO, `outbox append failed: ${(err as Error).message}`, err);
     }
-    // A rotation may leave behind a segment that was already fully trimmed.
-    if (this.store.hasDead()) this.removeDeadSegments();
     this.nextSeq = seq + 1;
     this.appended++;
+    // A rotation may leave behind a segment that was already fully trimmed.
+    if (this.store.hasDead()) this.removeDeadSegments();
     this.enforceBounds();
     try {
       this.emit('appended', seq);
