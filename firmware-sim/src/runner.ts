@@ -22,6 +22,7 @@ export class ShelfRunner {
   /** Frames generated in real time that the host was not ready to take. */
   overruns = 0;
   private stopped = false;
+  private booted = false;
   private _done = false;
   private resolveFinished!: () => void;
   /** Resolves when the device clock reached the run's duration. */
@@ -37,7 +38,10 @@ export class ShelfRunner {
     private readonly durationUs = Number.POSITIVE_INFINITY,
   ) {
     if (!transport) return;
+    // A host that (re)connects after boot hears the ID line first, as when opening a port resets
+    // an Arduino-style board; before boot, boot() announces.
     transport.on('ready', () => {
+      if (!this.booted) return;
       log.debug('host side ready; announcing');
       transport.write(engine.identityLine());
     });
@@ -49,6 +53,13 @@ export class ShelfRunner {
         log.warn({ err: (err as Error).message }, 'command failed');
       }
     });
+  }
+
+  /** The device powers up: it sends its ID line once, then the clock starts. */
+  boot(): void {
+    if (this.booted) return;
+    this.booted = true;
+    if (this.transport?.ready) this.transport.write(this.engine.identityLine());
   }
 
   get done(): boolean {
@@ -87,6 +98,7 @@ export class ShelfRunner {
   async pump(): Promise<void> {
     const engine = this.engine;
     const transport = this.transport;
+    this.boot();
     if (!transport) return;
     let carry = '';
     while (!this.stopped && !this._done) {
@@ -130,6 +142,7 @@ export class RealtimePacer {
   constructor(private readonly runners: readonly ShelfRunner[]) {}
 
   start(): void {
+    for (const r of this.runners) r.boot();
     this.t0 = performance.now();
     this.tick();
   }

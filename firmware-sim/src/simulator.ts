@@ -68,6 +68,12 @@ export interface SimulatorOptions {
   truthFile?: string;
   /** Stop producing frames after this much device time, ms (`finished` then resolves). */
   durationMs?: number;
+  /**
+   * Start the device clocks at once (default true). With false, transports and the control API are
+   * up but the shelves boot only on start(): a host can open its port first and see the ID line and
+   * frame 0 (opening a serial port flushes what was buffered before).
+   */
+  autoStart?: boolean;
   logLevel?: LogLevel;
   logger?: Logger;
 }
@@ -110,6 +116,8 @@ export interface Simulator {
   apply(serial: string, action: ActionInput): ApplyResult;
   /** Resolves when every shelf reached `durationMs` (never without it). */
   readonly finished: Promise<void>;
+  /** Boots the shelves and starts their clocks (only needed with autoStart: false). */
+  start(): void;
   stop(): Promise<void>;
 }
 
@@ -181,6 +189,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const pumps: Promise<void>[] = [];
   let control: ControlServer | null = null;
   let stopped = false;
+  let started = false;
 
   const shelf = (serial: string): SimShelf => {
     const s = bySerial.get(serial);
@@ -227,6 +236,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return s.engine.apply(action, 'control');
     },
     finished: Promise.all(shelves.map((s) => s.runner.finished)).then(() => undefined),
+    start() {
+      if (started || stopped) return;
+      started = true;
+      if (options.transport === 'none' && !shelves.some((s) => s.transport)) return;
+      if (pacer) pacer.start();
+      else for (const s of shelves) pumps.push(s.runner.pump());
+    },
     stop,
   };
 
@@ -240,10 +256,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     await stop();
     throw err;
   }
-  if (options.transport !== 'none' || shelves.some((s) => s.transport)) {
-    if (pacer) pacer.start();
-    else for (const s of shelves) pumps.push(s.runner.pump());
-  }
+  if (options.autoStart ?? true) sim.start();
   log.info({ shelves: shelves.length, virtual, seed, control: sim.controlUrl }, 'simulator started');
   return sim;
 }

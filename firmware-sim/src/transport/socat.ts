@@ -60,19 +60,21 @@ export class SocatPair {
         fail(`socat exited (${signal ?? code}) before the pty pair was ready: ${stderr.trim()}`);
       });
       child.stderr?.setEncoding('utf8');
+      let ready = false;
       child.stderr?.on('data', (chunk: string) => {
+        if (ready) return;
         if (stderr.length < 4096) stderr += chunk;
         // socat logs this once both ptys exist and their links are made.
-        if (stderr.includes('starting data transfer loop')) {
-          clearTimeout(timer);
-          child.removeAllListeners('exit');
-          child.removeAllListeners('error');
-          child.once('exit', () => {
-            if (this.child === child) this.child = null;
-          });
-          child.on('error', () => undefined);
-          resolve();
-        }
+        if (!stderr.includes('starting data transfer loop')) return;
+        ready = true;
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        child.removeAllListeners('error');
+        child.once('exit', () => {
+          if (this.child === child) this.child = null;
+        });
+        child.on('error', () => undefined);
+        resolve();
       });
     });
   }
