@@ -4,7 +4,7 @@
  * at once. Only scrypt hashes are stored, never a password.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Grant } from '@shelfsense/protocol';
 import Database from 'better-sqlite3';
@@ -57,6 +57,15 @@ interface Row {
 
 const CACHE_LIMIT = 10_000;
 
+/** Hashes are not passwords, but nobody else on the machine should get to guess at them offline. */
+function restrict(file: string): void {
+  try {
+    chmodSync(file, 0o600);
+  } catch {
+    // Not the owner (a shared, pre-existing file): leave its mode to whoever set it up.
+  }
+}
+
 export class UserStore {
   private readonly db: Database.Database;
   private readonly signer: TokenSigner;
@@ -80,6 +89,7 @@ export class UserStore {
     try {
       mkdirSync(dataDir, { recursive: true });
       this.db = new Database(file);
+      restrict(file);
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
       this.db.exec(`CREATE TABLE IF NOT EXISTS users (
