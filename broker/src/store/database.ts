@@ -19,6 +19,13 @@ export interface OpenOptions {
    * commits on power loss; `full` fsyncs every commit.
    */
   synchronous?: 'normal' | 'full';
+  /** Page cache per connection, MB. */
+  cacheSizeMb?: number;
+  /**
+   * WAL pages before an automatic checkpoint. Checkpoints (which fsync the main file) dominate the
+   * cost of small commits, so the default is well above SQLite's 1000.
+   */
+  walAutocheckpointPages?: number;
   migrations?: readonly Migration[];
 }
 
@@ -38,6 +45,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = ${-Math.max(1, Math.round((options.cacheSizeMb ?? 16) * 1024))}`);
+    db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.floor(options.walAutocheckpointPages ?? 10_000))}`);
     migrate(db, options.migrations ?? MIGRATIONS);
   } catch (err) {
     db.close();

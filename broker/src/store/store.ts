@@ -19,6 +19,10 @@ export const StoreOptions = z.strictObject({
   gapTimeoutMs: Duration.default(60_000),
   busyTimeoutMs: Duration.default(5_000),
   synchronous: z.enum(['normal', 'full']).default('normal'),
+  /** SQLite page cache per connection, MB. */
+  cacheSizeMb: z.number().positive().max(4_096).default(16),
+  /** WAL pages between automatic checkpoints (larger: faster small commits, a bigger WAL file). */
+  walAutocheckpointPages: z.number().int().min(100).max(1_000_000).default(10_000),
 });
 export type StoreOptions = z.infer<typeof StoreOptions>;
 export type StoreOptionsInput = z.input<typeof StoreOptions>;
@@ -49,6 +53,8 @@ export class Store {
     const db = openDatabase(options.file, {
       busyTimeoutMs: options.busyTimeoutMs,
       synchronous: options.synchronous,
+      cacheSizeMb: options.cacheSizeMb,
+      walAutocheckpointPages: options.walAutocheckpointPages,
     });
     return new Store(db, options);
   }

@@ -21,6 +21,8 @@ describe('store: one SQLite file, WAL, numbered migrations', () => {
     const store = Store.open(tmp.file('nested/dir/central.db'));
     try {
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+      expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(store.schemaVersion).toBe(SCHEMA_VERSION);
       const tables = store.db
         .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
