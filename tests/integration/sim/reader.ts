@@ -77,7 +77,7 @@ export class LineReader {
   }
 
   /** Waits until at least `n` lines have been received. */
-  waitForCount(n: number, timeoutMs = 10_000): Promise<true> {
+  waitForCount(n: number, timeoutMs = 10_000): Promise<boolean> {
     return waitFor(() => this.received.length >= n, timeoutMs, { what: `${n} lines` });
   }
 

@@ -18,8 +18,6 @@ import {
 } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
 
-const QUIET = { driftG: 0, driftWalkG: 0, creepFraction: 0, junkProbability: 0 };
-
 function engine(spec: ShelfSpecInput = {}, opts: Partial<EngineOptions> = {}, seed = 1) {
   const [shelf] = resolveShelves({ seed, count: 1, specs: [ShelfSpec.parse(spec)] });
   const records: TruthRecord[] = [];
