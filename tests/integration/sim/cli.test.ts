@@ -94,7 +94,7 @@ describe('shelfsense sim (compiled CLI)', () => {
     const shelf = await p.waitForJson<{ type: string; serial: string; port: number }>(
       (o) => o.type === 'shelf',
     );
-    const control = await p.waitForJson<{ url: string }>((o) => o.type === 'control');
+    const control = await p.waitForJson<{ type: string; url: string }>((o) => o.type === 'control');
     expect(control.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await p.waitForJson((o) => o.type === 'ready');
     const r = await openTcp(shelf.port);
@@ -103,7 +103,7 @@ describe('shelfsense sim (compiled CLI)', () => {
     await r.waitFor(() => r.closed, 5000, 0, 'the connection to close');
     const frames = r.samples();
     expect(frames).toHaveLength(30 * 80);
-    frames.forEach((f: SampleFrame, k) => expect(f.seq).toBe(k));
+    expect(frames.map((f: SampleFrame) => f.seq)).toEqual(frames.map((_, k) => k));
     const truth = loadTruth(truthFile);
     expect(truth.states(shelf.serial)[0]?.cause).toBe('start');
     expect(truth.states(shelf.serial).some((s) => s.cause === 'remove')).toBe(true);

@@ -47,7 +47,7 @@ describe('simulator over TCP', () => {
       expect(r.received[0]?.frame).toMatchObject({ type: 'identity', serial: shelf.serial, channels: 4 });
       const frames = r.received.slice(1, 20).map((x) => x.frame as SampleFrame);
       expect(frames.every((f) => f.type === 'sample' && f.raw.length === 4)).toBe(true);
-      frames.forEach((f, k) => expect(f.seq).toBe((frames[0] as SampleFrame).seq + k));
+      expect(frames.map((f) => f.seq - (frames[0] as SampleFrame).seq)).toEqual(frames.map((_, k) => k));
     }
   });
 
@@ -59,7 +59,7 @@ describe('simulator over TCP', () => {
     const second = await read(port);
     await waitFor(() => first.closed, 5000, { what: 'the first client to be dropped' });
     await second.waitForCount(3);
-    expect((second.received[0]?.frame as IdentityFrame).serial).toBe(s.shelves[0]?.serial);
+    expect((second.received[0]!.frame as IdentityFrame).serial).toBe(s.shelves[0]?.serial);
     second.command({ type: 'ping', token: 'hello' });
     await second.waitFor((x) => x.frame?.type === 'pong', 5000, 0, 'PONG');
   });
@@ -111,6 +111,6 @@ describe('simulator over TCP', () => {
     readers.push(again);
     await again.waitForCount(3);
     expect(again.received[0]?.frame).toMatchObject({ type: 'identity', serial: shelf.serial });
-    expect((again.received[1]?.frame as SampleFrame).seq).toBeGreaterThanOrEqual(res.appliesFromSeq + 40);
+    expect((again.received[1]!.frame as SampleFrame).seq).toBeGreaterThanOrEqual(res.appliesFromSeq + 40);
   });
 });
