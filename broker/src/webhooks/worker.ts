@@ -125,10 +125,13 @@ export class WebhookWorker extends EventEmitter<Events> {
 
   private launch(entry: OutboxEntry): void {
     const abort = new AbortController();
-    const done = this.attempt(entry, abort.signal).finally(() => {
-      this.inflight.delete(entry.id);
-      if (this.running) this.schedule(0);
-    });
+    const done = this.attempt(entry, abort.signal)
+      // A store error mid-attempt: the lease runs out and the entry is tried again later.
+      .catch((err: unknown) => this.log?.error({ err, eventId: entry.eventId }, 'webhook attempt failed'))
+      .finally(() => {
+        this.inflight.delete(entry.id);
+        if (this.running) this.schedule(0);
+      });
     this.inflight.set(entry.id, { abort, done });
   }
 

@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { OrderService } from '../../../../broker/src/orders/index.js';
+import { RulesEngine } from '../../../../broker/src/rules/index.js';
+import { Store } from '../../../../broker/src/store/index.js';
+import { ReplenishmentConfig } from '../../../../protocol/src/config/replenishment.js';
 import { type Harness, harness, L1, L2, T0 } from './harness.js';
 
 const S = 1_000;
@@ -175,5 +179,27 @@ describe('rules: debounce, hysteresis and no orders on doubtful lanes', () => {
     const out = h.feed(...backlog, h.level(3, 200 * S));
     expect(out.orders).toEqual([]);
     expect(h.orders.list()).toHaveLength(1);
+  });
+
+  it('[never two orders for one need] two rules instances on two connections to one file open one order', () => {
+    h = harness(config);
+    const second = Store.open(h.tmp.file());
+    try {
+      const other = new RulesEngine({
+        store: second,
+        orders: new OrderService(second),
+        config: ReplenishmentConfig.parse(config),
+        lanes: [L1, L2],
+      });
+      const readings = [h.level(3, 0), h.level(3, 30 * S), h.level(3, 61 * S)];
+      // Both instances see the same readings (each would order on its own).
+      const a = h.engine.onReadings(readings);
+      const b = other.onReadings(readings);
+      expect(a.orders.length + b.orders.length).toBe(1);
+      expect(h.orders.list()).toHaveLength(1);
+      other.stop();
+    } finally {
+      second.close();
+    }
   });
 });
