@@ -147,7 +147,10 @@ describe('broker service', () => {
       ['another user’s token', 'sup-y', token],
     ]) {
       const err = await connect(tb.url, { username, password }).then(
-        (c) => (c.end(), null),
+        async (c) => {
+          await c.end();
+          return null;
+        },
         (e: { code?: number }) => e,
       );
       expect(err?.code, what).toBe(4);
@@ -177,7 +180,10 @@ describe('broker service', () => {
       retain: true,
     };
     const refused = await connect(tb.url, { ...login('agent-a'), will: foreign }).then(
-      (c) => (c.end(), null),
+      async (c) => {
+        await c.end();
+        return null;
+      },
       (e: { code?: number }) => e,
     );
     expect(refused?.code).toBe(5);
