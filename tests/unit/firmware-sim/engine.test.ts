@@ -11,6 +11,7 @@ import {
   type DeviceFrame,
   decodeDeviceLine,
   encodeCommand,
+  encodeDeviceFrame,
   frameLine,
   isShelfError,
   RAW_MAX,
@@ -54,7 +55,10 @@ describe('protocol engine', () => {
 
   it('[sim-protocol] emits one valid sample frame per tick: contiguous seq, device clock exactly 1000/rate ms per frame', () => {
     const { e } = engine({ lanes: [{}, {}, {}, {}] });
-    const frames = samples(lines(e, 2000));
+    const out = lines(e, 2000);
+    // The engine's own fast encoder writes exactly what the contract's encoder writes.
+    for (const l of out) expect(`${l}\n`).toBe(encodeDeviceFrame(decodeDeviceLine(l)));
+    const frames = samples(out);
     expect(frames).toHaveLength(2000);
     frames.forEach((f, k) => {
       expect(f.seq).toBe(k);
