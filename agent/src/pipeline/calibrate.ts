@@ -23,6 +23,8 @@ import { PipelineError, PipelineErrorCodes } from './settings.js';
 export class CalibrationMap {
   readonly offset: number;
   readonly scale: number;
+  /** Fewer than two usable points: grams = counts / scale. */
+  readonly linear: boolean;
   /** Counts per gram near zero load. */
   readonly originSlope: number;
   /** Smallest |counts per gram| over all segments: turns a band in grams into counts conservatively. */
@@ -41,6 +43,7 @@ export class CalibrationMap {
     const table = monotoneTable(cal);
     this.sign = table.sign;
     this.n = table.grams.length;
+    this.linear = this.n === 1;
     this.kc = new Float64Array(table.counts);
     this.kg = new Float64Array(table.grams);
     this.gpc = new Float64Array(this.n);

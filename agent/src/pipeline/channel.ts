@@ -48,7 +48,16 @@ export class Channel implements ChannelReading {
   private cfg: SignalSettings;
   filteredRaw = Number.NaN;
   status: HealthStatus = 'no_data';
+  /**
+   * For the lane counter, refreshed with every sample while stable: settled grams, the noise σ of
+   * that settled reading, and the raw noise σ, grams. Fields rather than getters so the hot path
+   * reads them without boxing a double per call.
+   */
+  settledG = Number.NaN;
+  settledSigmaG = Number.POSITIVE_INFINITY;
+  noiseSigmaG = 0;
   private lastOutT = Number.NaN;
+  private now = 0.5;
 
   constructor(index: number, cfg: SignalSettings, cal: Calibration, windows: Windows) {
     this.index = index;
@@ -68,6 +77,14 @@ export class Channel implements ChannelReading {
 
   /** Takes one raw reading at device time `t`. */
   push(raw: number, t: number): void {
+    // The time goes through a field: this wrapper is small enough to be inlined into the caller,
+    // so a device time beyond the small-integer range is not boxed once per call.
+    this.now = t;
+    this.step(raw);
+  }
+
+  private step(raw: number): void {
+    const t = this.now;
     const faultBefore = this.rejector.fault;
     const released = this.rejector.push(raw, t);
     if (this.rejector.fault !== faultBefore) this.resetSignal();
@@ -76,8 +93,22 @@ export class Channel implements ChannelReading {
     const xt = this.rejector.outT;
     this.noise.push(x, Number.isNaN(this.lastOutT) ? 0 : xt - this.lastOutT);
     this.lastOutT = xt;
-    this.filteredRaw = this.smooth.push(x);
+    this.smooth.push(x);
+    this.filteredRaw = this.smooth.value;
     this.window.push(this.filteredRaw, xt);
+    this.noiseSigmaG = this.noise.ready ? this.noise.sigma / Math.abs(this.cal.originSlope) : 0;
+    if (this.window.stable) {
+      const cal = this.cal;
+      const counts = this.window.mean() - cal.offset - this.zero.counts;
+      // The common linear case in line: a call the JIT does not inline boxes its double result.
+      this.settledG = cal.linear ? counts / cal.scale : cal.toGrams(counts);
+      this.settledSigmaG = this.noiseSigmaG / Math.sqrt(this.window.count);
+    }
+  }
+
+  /** Zero-tracking step on the settled reading (the lane is empty and settled). */
+  trackZero(dtMs: number): void {
+    this.zero.track(this.settledG, dtMs);
   }
 
   /** Restarts filtering and stability (gap, shelf restart, rate change, fault cleared). */
@@ -134,12 +165,6 @@ export class Channel implements ChannelReading {
     return this.cal.toGrams(this.window.mean() - this.cal.offset - this.zero.counts);
   }
 
-  /** Noise σ of the settled reading (the window mean), grams: σ / √(samples in the window). */
-  get settledNoiseG(): number {
-    const n = this.window.count;
-    return n > 0 ? this.noiseG / Math.sqrt(n) : Number.POSITIVE_INFINITY;
-  }
-
   get noiseG(): number {
     return this.noise.sigma / Math.abs(this.cal.originSlope);
   }
@@ -162,15 +187,16 @@ export class Channel implements ChannelReading {
    * the wall clock; `baselineNearLimit` that the lane's drift reference is near its bound.
    * Returns true when the status changed.
    */
-  updateHealth(t: number, silent: boolean, baselineNearLimit: boolean): boolean {
-    const status = healthStatus({
-      fault: this.rejector.fault,
+  updateHealth(silent: boolean, baselineNearLimit: boolean): boolean {
+    const t = this.now;
+    const status = healthStatus(
       silent,
-      noData: !(t - this.rejector.lastValidT <= this.cfg.noDataMs),
-      noiseG: this.noise.ready ? this.noiseG : 0,
-      noisyG: this.cfg.noisyG,
-      drifting: this.zero.nearLimit || baselineNearLimit,
-    });
+      this.rejector.fault,
+      !(t - this.rejector.lastValidT <= this.cfg.noDataMs),
+      this.noiseSigmaG,
+      this.cfg.noisyG,
+      this.zero.nearLimit || baselineNearLimit,
+    );
     if (status === this.status) return false;
     this.status = status;
     return true;

@@ -84,7 +84,7 @@ export class LaneCounter implements LaneReading {
   private readonly cfg: SignalSettings;
   units: number | null = null;
   state: LaneState = 'unstable';
-  confidence = 0;
+  confidence = 0.5;
   settledG = Number.NaN;
   residual = Number.NaN;
   baselineG = 0;
@@ -95,6 +95,10 @@ export class LaneCounter implements LaneReading {
   private candidate = -1;
   private candidateSince = Number.NaN;
   private lastT = Number.NaN;
+  private dt = 0.5;
+  private now = 0.5;
+  /** Noise of the settled reading, in items. */
+  private sigmaItems = 0.5;
 
   constructor(setting: LaneSetting, chans: Channel[], cfg: SignalSettings) {
     this.id = setting.lane;
@@ -154,7 +158,13 @@ export class LaneCounter implements LaneReading {
    * event through `emit`. Returns LaneChange flags.
    */
   update(t: number, seq: number, emit: (e: LaneEvent) => void): number {
-    const dt = Number.isNaN(this.lastT) ? 0 : t - this.lastT;
+    this.now = t; // through a field, like the device time in Channel.push
+    return this.step(seq, emit);
+  }
+
+  private step(seq: number, emit: (e: LaneEvent) => void): number {
+    const t = this.now;
+    this.dt = Number.isNaN(this.lastT) ? 0 : t - this.lastT;
     this.lastT = t;
     let allStable = true;
     for (const c of this.chans) {
@@ -169,16 +179,18 @@ export class LaneCounter implements LaneReading {
     let w = 0;
     let var2 = 0;
     for (const c of this.chans) {
-      w += c.settledGrams;
-      const s = c.settledNoiseG;
+      w += c.settledG;
+      const s = c.settledSigmaG;
       var2 += s * s;
     }
+    // Intermediate doubles go through fields, not arguments: see MedianAverage.push.
     this.settledG = w;
     const x = (w - this.baselineG) / unit;
     const k = Math.round(x) + 0; // + 0: never a count of -0
     const r = x - k;
     this.residual = r;
-    this.confidence = confidence(r, Math.sqrt(var2) / unit);
+    this.sigmaItems = Math.sqrt(var2) / unit;
+    this.scoreConfidence();
     if (!(Math.abs(r) <= this.cfg.wholeTolerance) || k < 0) {
       this.candidate = -1;
       return this.enter('anomalous', seq);
@@ -192,7 +204,7 @@ export class LaneCounter implements LaneReading {
       return this.commit(k, t, seq, emit);
     }
     this.candidate = -1;
-    this.follow(w, k, r, dt);
+    this.follow(k);
     return this.enter('ok', seq);
   }
 
@@ -216,20 +228,27 @@ export class LaneCounter implements LaneReading {
    * against the tracked zero alone, and drift beyond zeroTrackLimitG shows as weight instead of
    * being absorbed.
    */
-  private follow(w: number, k: number, r: number, dt: number): void {
+  private follow(k: number): void {
+    const dt = this.dt;
     if (dt <= 0) return;
+    const w = this.settledG;
+    const r = this.residual;
     const cfg = this.cfg;
     let b = this.baselineG;
     if (k === 0) {
       // Zero-tracking takes the same fraction a of every channel's reading as B loses of itself,
       // so W − B (the count's numerator) only shrinks: B handed over to the zero without a bump.
-      for (const c of this.chans) c.zero.track(c.settledGrams, dt);
+      for (const c of this.chans) c.trackZero(dt);
       b -= b * Math.min(1, dt / cfg.zeroTrackMs);
     } else if (Math.abs(r) <= cfg.wholeTolerance / 2) {
       b += (w - k * this.unitWeightG - b) * Math.min(1, dt / cfg.driftTrackMs);
     }
     const lim = cfg.zeroTrackLimitG;
     this.baselineG = Math.min(lim, Math.max(-lim, b));
+  }
+
+  private scoreConfidence(): void {
+    this.confidence = confidence(this.residual, this.sigmaItems);
   }
 
   private enter(state: LaneState, seq: number): number {

@@ -24,7 +24,8 @@ export class NoiseEstimator {
   private hist = 0;
   /** Differences seen in all. */
   private seen = 0;
-  private meanAbs = 0;
+  private meanAbs = 0.5;
+  private dtMs = 0.5;
 
   reset(): void {
     this.hist = 0;
@@ -39,6 +40,12 @@ export class NoiseEstimator {
 
   /** Adds an accepted raw sample, `dtMs` after the previous one. */
   push(x: number, dtMs: number): void {
+    this.dtMs = dtMs; // through a field, like the device time (see Channel.push)
+    this.step(x);
+  }
+
+  private step(x: number): void {
+    const dtMs = this.dtMs;
     if (this.hist >= 2) {
       let a = Math.abs(x - 2 * this.x1 + this.x2);
       const k = this.seen++;
@@ -74,28 +81,26 @@ export const HEALTH_RANK: Record<HealthStatus, number> = {
   no_data: 5,
 };
 
-export interface HealthInputs {
-  fault: CellFault;
-  /** The shelf has sent nothing for noDataMs of wall-clock time. */
-  silent: boolean;
-  /** No valid sample for noDataMs of device time. */
-  noData: boolean;
-  noiseG: number;
-  noisyG: number;
-  drifting: boolean;
-}
-
 /**
- * The channel's status from its inputs. A silent shelf tells nothing about its cells, so silence
- * comes first; a known cell fault explains missing samples better than `no_data` does.
+ * The channel's status. A silent shelf (`silent`: nothing for noDataMs of wall-clock time) tells
+ * nothing about its cells, so silence comes first; a known cell fault explains missing samples
+ * better than `no_data` (no valid sample for noDataMs of device time) does. Positional arguments:
+ * this runs for every channel of every frame.
  */
-export function healthStatus(h: HealthInputs): HealthStatus {
-  if (h.silent) return 'no_data';
-  if (h.fault === CellFault.DISCONNECTED) return 'disconnected';
-  if (h.fault === CellFault.SATURATED) return 'saturated';
-  if (h.noData) return 'no_data';
-  if (h.noiseG > h.noisyG) return 'noisy';
-  if (h.drifting) return 'drifting';
+export function healthStatus(
+  silent: boolean,
+  fault: CellFault,
+  noData: boolean,
+  noiseG: number,
+  noisyG: number,
+  drifting: boolean,
+): HealthStatus {
+  if (silent) return 'no_data';
+  if (fault === CellFault.DISCONNECTED) return 'disconnected';
+  if (fault === CellFault.SATURATED) return 'saturated';
+  if (noData) return 'no_data';
+  if (noiseG > noisyG) return 'noisy';
+  if (drifting) return 'drifting';
   return 'ok';
 }
 

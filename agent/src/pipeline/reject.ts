@@ -33,7 +33,7 @@ export class Rejector {
   fault: CellFault = CellFault.NONE;
   /** The released sample, valid when push() returned true. */
   out = 0;
-  outT = 0;
+  outT = 0.5;
   /** Device time of the last valid (non-junk) sample, or -Infinity. */
   lastValidT = Number.NEGATIVE_INFINITY;
 
@@ -48,7 +48,9 @@ export class Rejector {
   private prev = 0;
   private hasPending = false;
   private pending = 0;
-  private pendingT = 0;
+  private pendingT = 0.5;
+  /** Device time of the sample being pushed (a field, not an argument: see ShelfPipeline.push). */
+  private now = 0.5;
 
   constructor(faultMs: number, spikeCounts: number) {
     this.faultMs = faultMs;
@@ -72,6 +74,12 @@ export class Rejector {
    * anything while the channel is faulty.
    */
   push(raw: number, t: number): boolean {
+    this.now = t;
+    return this.step(raw);
+  }
+
+  private step(raw: number): boolean {
+    const t = this.now;
     if (raw === RAIL_HIGH || raw === RAIL_LOW || raw === GLITCH) {
       if (raw === GLITCH) {
         this.glitch++;
@@ -99,10 +107,11 @@ export class Rejector {
       this.fault = CellFault.NONE;
       this.resetSignal();
     }
-    return this.spikeCheck(raw, t);
+    return this.spikeCheck(raw);
   }
 
-  private spikeCheck(x: number, t: number): boolean {
+  private spikeCheck(x: number): boolean {
+    const t = this.now;
     if (!this.hasPending) {
       this.pending = x;
       this.pendingT = t;

@@ -120,20 +120,23 @@ export class ShelfPipeline {
       this.resetSignals();
     }
     if (this.clock.rate !== this.rate) this.applyRate(this.clock.rate);
+    // The device time outgrows small integers after 24.8 days; it is handed on only to small
+    // wrappers the JIT inlines (Channel.push, LaneCounter.update), never boxed once per frame.
     const t = this.clock.t;
     for (let i = 0; i < n; i++) (this.chans[i] as Channel).push(raw[i] as number, t);
     this.silent = false;
-    return this.evaluate(t, frame.seq);
+    return this.evaluate(frame.seq);
   }
 
   /** Health of every channel, then every lane; callbacks on change. */
-  private evaluate(t: number, seq: number): boolean {
+  private evaluate(seq: number): boolean {
+    const t = this.clock.t;
     const lanes = this.laneList;
     for (let i = 0; i < this.channelCount; i++) {
       const ch = this.chans[i] as Channel;
       const li = this.laneOfChannel[i] as number;
       const nearLimit = li >= 0 && (lanes[li] as LaneCounter).baselineNearLimit;
-      if (ch.updateHealth(t, this.silent, nearLimit)) {
+      if (ch.updateHealth(this.silent, nearLimit)) {
         this.log?.debug({ channel: i, status: ch.status }, 'channel health');
         this.cb.onHealthChange?.(ch);
       }
@@ -157,7 +160,7 @@ export class ShelfPipeline {
     const silent = ms >= this.config.noDataMs;
     if (silent === this.silent) return false;
     this.silent = silent;
-    return this.evaluate(this.clock.t, 0) || silent;
+    return this.evaluate(0) || silent;
   }
 
   // --- settings ------------------------------------------------------------------------------

@@ -46,8 +46,11 @@ export class MedianAverage {
     this.value = Number.NaN;
   }
 
-  /** Adds a sample; returns the smoothed value. */
-  push(x: number): number {
+  /**
+   * Adds a sample; the smoothed value is then in `value`. (Not returned: a double returned from a
+   * call the JIT does not inline is boxed on the heap, once per sample.)
+   */
+  push(x: number): void {
     const m = this.median(x);
     const cap = this.averageCap;
     if (this.avgN === cap) {
@@ -57,7 +60,6 @@ export class MedianAverage {
     this.sum += m;
     this.avgHead = this.avgHead + 1 === cap ? 0 : this.avgHead + 1;
     this.value = this.sum / this.avgN;
-    return this.value;
   }
 
   private median(x: number): number {

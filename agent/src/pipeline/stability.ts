@@ -27,6 +27,8 @@ export class StabilityWindow {
   private sum = 0;
   private sumSq = 0;
   private sinceRecompute = 0;
+  private input = 0.5;
+  private inputT = 0.5;
   private windowMs: number;
   private band: number;
   /** Whether the last push left the channel stable. */
@@ -65,6 +67,16 @@ export class StabilityWindow {
 
   /** Adds a filtered value at device time `t`; returns whether the channel is now stable. */
   push(v: number, t: number): boolean {
+    // Small enough for the JIT to inline, so the double reaches step() through a field instead of
+    // being boxed as an argument once per sample.
+    this.input = v;
+    this.inputT = t;
+    return this.step();
+  }
+
+  private step(): boolean {
+    const v = this.input;
+    const t = this.inputT;
     const cap = this.cap;
     if (this.end === this.start) this.ref = v;
     if (this.end - this.start === cap) this.evictOldest();

@@ -51,15 +51,12 @@ export class ZeroTracker {
 
   /**
    * One step of tracking: the channel reads `errG` grams while its lane is empty and settled,
-   * `dtMs` after the last step. Returns the change applied to the channel's reading, grams
-   * (the reading drops by this much).
+   * `dtMs` after the last step; the correction moves by errG × dt/τ, within the bound.
    */
-  track(errG: number, dtMs: number): number {
-    if (!(dtMs > 0) || !Number.isFinite(errG)) return 0;
-    const before = this.grams;
+  track(errG: number, dtMs: number): void {
+    if (!(dtMs > 0) || !Number.isFinite(errG)) return;
     this.grams += errG * Math.min(1, dtMs / this.tauMs);
     this.clamp();
-    return this.grams - before;
   }
 
   private clamp(): void {
