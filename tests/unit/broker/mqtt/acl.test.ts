@@ -1,0 +1,173 @@
+/**
+ * The ACL as pure functions of (principal, topic, shelf map), plus properties tying the subscribe
+ * decision to the per-message read decision.
+ */
+import {
+  canPublish,
+  canRead,
+  canSubscribe,
+  filterMatches,
+  filtersIntersect,
+  type Principal,
+  readablePatterns,
+  ShelfMap,
+} from '@shelfsense/broker';
+import { CentralConfig, type Grant, parseTopic } from '@shelfsense/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mapConfig } from '../../../integration/broker/helpers.js';
+
+const map = new ShelfMap(CentralConfig.parse(mapConfig()));
+const who = (grant: Grant): Principal => ({ user: 'u', grant });
+const R = 'shelfsense/v1';
+
+const pub = (g: Grant, topic: string) => canPublish(who(g), topic, parseTopic(topic), map).ok;
+const read = (g: Grant, topic: string) => canRead(who(g), topic, parseTopic(topic), map);
+const sub = (g: Grant, filter: string) => canSubscribe(who(g), filter, map).ok;
+
+const agentA: Grant = { role: 'agent', site: 'A', agent: 'agent-a' };
+const supX: Grant = { role: 'supplier', supplier: 'X' };
+const opA: Grant = { role: 'operator', sites: ['A'] };
+const techA: Grant = { role: 'technician', sites: ['A'] };
+const svc: Grant = { role: 'service' };
+const admin: Grant = { role: 'admin' };
+const GRANTS = [
+  agentA,
+  { role: 'agent', site: 'B', agent: 'agent-b' },
+  supX,
+  { role: 'supplier', supplier: 'Y' },
+  opA,
+  techA,
+  svc,
+  admin,
+] as Grant[];
+
+describe('ACL: publish', () => {
+  it('an agent publishes only under its own site, for shelves the map gives it (or does not know)', () => {
+    expect(pub(agentA, `${R}/A/a1/l1/level`)).toBe(true);
+    expect(pub(agentA, `${R}/A/a1/l1/event`)).toBe(true);
+    expect(pub(agentA, `${R}/A/a1/health`)).toBe(true);
+    expect(pub(agentA, `${R}/A/new-shelf/l1/level`)).toBe(true);
+    expect(pub(agentA, `${R}/B/b1/l1/level`)).toBe(false);
+    expect(pub({ ...agentA, agent: 'agent-z' } as Grant, `${R}/A/a1/l1/level`)).toBe(false);
+    expect(pub(agentA, `${R}/A/agents/agent-a/status`)).toBe(true);
+    expect(pub(agentA, `${R}/A/agents/agent-a/response/tare`)).toBe(true);
+    expect(pub(agentA, `${R}/A/agents/agent-b/status`)).toBe(false);
+    expect(pub(agentA, `${R}/A/agents/agent-a/lanes`)).toBe(false);
+    expect(pub(agentA, `${R}/A/agents/agent-a/stored`)).toBe(false);
+    expect(pub(agentA, `${R}/A/agents/agent-a/request/tare`)).toBe(false);
+    expect(pub(agentA, `${R}/A/a1/l1/order`)).toBe(false);
+  });
+
+  it('technicians send requests to agents of their sites only; suppliers and operators publish nothing', () => {
+    expect(pub(techA, `${R}/A/agents/agent-a/request/calibrate`)).toBe(true);
+    expect(pub(techA, `${R}/B/agents/agent-b/request/calibrate`)).toBe(false);
+    expect(pub(techA, `${R}/A/a1/l1/level`)).toBe(false);
+    for (const t of [`${R}/A/a1/l1/level`, `${R}/A/agents/agent-a/request/tare`, 'x/y']) {
+      expect(pub(supX, t)).toBe(false);
+      expect(pub(opA, t)).toBe(false);
+    }
+  });
+
+  it('the service role publishes lane settings, stored marks, orders, alerts and relayed requests only', () => {
+    for (const t of [
+      `${R}/A/agents/agent-a/lanes`,
+      `${R}/A/agents/agent-a/stored`,
+      `${R}/A/a1/l1/order`,
+      `${R}/A/a1/l1/alert`,
+      `${R}/A/agents/agent-a/request/tare`,
+    ]) {
+      expect(pub(svc, t), t).toBe(true);
+    }
+    for (const t of [`${R}/A/a1/l1/level`, `${R}/A/agents/agent-a/status`, 'elsewhere'])
+      expect(pub(svc, t), t).toBe(false);
+  });
+
+  it('nobody publishes to $ topics; admin publishes anything else', () => {
+    for (const g of GRANTS) expect(pub(g, '$SYS/x/heartbeat')).toBe(false);
+    expect(pub(admin, 'anything/at/all')).toBe(true);
+  });
+});
+
+describe('ACL: read and subscribe', () => {
+  it('a supplier reads levels, events and orders of its own lanes at every site — nothing else', () => {
+    expect(read(supX, `${R}/A/a1/l1/level`)).toBe(true);
+    expect(read(supX, `${R}/B/b1/l1/order`)).toBe(true);
+    expect(read(supX, `${R}/A/a1/l2/level`)).toBe(false);
+    expect(read(supX, `${R}/A/a1/l1/alert`)).toBe(false);
+    expect(read(supX, `${R}/A/a1/l1/calibration`)).toBe(false);
+    expect(read(supX, `${R}/A/a1/health`)).toBe(false);
+    expect(read(supX, `${R}/A/unknown/l1/level`)).toBe(false);
+    expect(sub(supX, '#')).toBe(true);
+    expect(sub(supX, `${R}/+/+/l1/level`)).toBe(true);
+    expect(sub(supX, `${R}/A/a1/l2/level`)).toBe(false);
+    expect(sub(supX, `${R}/+/+/+/alert`)).toBe(false);
+    expect(sub(supX, '$SYS/#')).toBe(false);
+  });
+
+  it('readable patterns: only admin sees $SYS; malformed and shared subscriptions are refused', () => {
+    expect(sub(admin, '$SYS/#')).toBe(true);
+    expect(sub(svc, '$SYS/#')).toBe(false);
+    expect(sub(admin, 'a/#/b')).toBe(false);
+    expect(sub(admin, 'a/b+')).toBe(false);
+    expect(sub(admin, '$share/g/a')).toBe(false);
+    expect(readablePatterns(who(opA), map)).toContain(`${R}/A/+/health`);
+  });
+
+  const segment = fc.constantFrom('A', 'B', 'a1', 'b1', 'l1', 'l2', 'agents', 'agent-a', 'agent-b', 'zz');
+  const kind = fc.constantFrom(
+    'level',
+    'event',
+    'order',
+    'alert',
+    'calibration',
+    'health',
+    'status',
+    'lanes',
+    'stored',
+    'stream',
+  );
+  const topicArb = fc.oneof(
+    fc.tuple(segment, segment, segment, kind).map(([s, h, l, k]) => `${R}/${s}/${h}/${l}/${k}`),
+    fc.tuple(segment, segment).map(([s, h]) => `${R}/${s}/${h}/health`),
+    fc.tuple(segment, segment, kind).map(([s, a, k]) => `${R}/${s}/agents/${a}/${k}`),
+    fc
+      .tuple(segment, segment, fc.constantFrom('request', 'response'), fc.constantFrom('tare', 'identify'))
+      .map(([s, a, d, c]) => `${R}/${s}/agents/${a}/${d}/${c}`),
+  );
+  const filterArb = fc
+    .tuple(topicArb, fc.array(fc.nat(6), { maxLength: 3 }), fc.boolean())
+    .map(([t, plus, hash]) => {
+      const levels = t.split('/');
+      for (const i of plus) if (i < levels.length) levels[i] = '+';
+      if (hash) levels.splice(Math.min(levels.length - 1, 2 + (plus[0] ?? 0)), levels.length, '#');
+      return levels.join('/');
+    });
+
+  it('[property] a readable topic can always be subscribed to exactly (no false SUBACK 0x80)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...GRANTS), topicArb, (g, t) => {
+        if (read(g, t)) expect(sub(g, t)).toBe(true);
+      }),
+      { seed: 7, numRuns: 3_000 },
+    );
+  });
+
+  it('[property] a refused filter matches no topic the principal may read', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...GRANTS), filterArb, topicArb, (g, f, t) => {
+        if (!sub(g, f) && filterMatches(f, t)) expect(read(g, t)).toBe(false);
+      }),
+      { seed: 11, numRuns: 5_000 },
+    );
+  });
+
+  it('[property] filters that both match a topic intersect', () => {
+    fc.assert(
+      fc.property(filterArb, filterArb, topicArb, (a, b, t) => {
+        if (filterMatches(a, t) && filterMatches(b, t)) expect(filtersIntersect(a, b)).toBe(true);
+      }),
+      { seed: 13, numRuns: 5_000 },
+    );
+  });
+});
