@@ -3,6 +3,8 @@
  * Everything it serves is printed on stdout, one JSON object per line, so scripts and tests can
  * read the paths, ports and control URL; logs go to stderr.
  */
+
+import { existsSync } from 'node:fs';
 import { ErrorCodes, LogLevel, ShelfError } from '@shelfsense/protocol';
 import { type CommandSpec, numberFlag, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { z } from 'zod';
@@ -129,6 +131,7 @@ function shelfOptions(flags: Flags): ShelfOptions[] | number | undefined {
   const devices = flags.device ?? [];
   if (devices.length === 0) return flags.shelves;
   if (flags.tcp !== undefined) throw usage('device', 'cannot be combined with --tcp');
+  for (const path of devices) if (!existsSync(path)) throw usage('device', `${path} does not exist`);
   if (flags.shelves !== undefined && flags.shelves !== devices.length) {
     throw usage('device', `${devices.length} devices given for ${flags.shelves} shelves; give one per shelf`);
   }

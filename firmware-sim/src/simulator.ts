@@ -2,7 +2,7 @@
  * startSimulator(): one or more simulated shelves, each on its own pseudo-terminal, serial device or
  * TCP port, paced in real or virtual time, with the control API and the ground-truth log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -147,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const durationUs = options.durationMs === undefined ? Number.POSITIVE_INFINITY : options.durationMs * 1000;
   const ownPtyDir = options.ptyDir === undefined && (options.transport ?? 'pty') === 'pty';
   const ptyDir = options.ptyDir ?? (ownPtyDir ? mkdtempSync(join(tmpdir(), 'shelfsense-sim-')) : '');
+  if (options.ptyDir !== undefined) mkdirSync(options.ptyDir, { recursive: true });
 
   const shelves: SimShelf[] = resolved.map((r) => {
     const own = shelfOpts[r.index] ?? {};

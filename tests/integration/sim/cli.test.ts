@@ -39,6 +39,7 @@ describe('shelfsense sim (compiled CLI)', () => {
     [['--bogus'], /bogus/],
     [['--device', '/dev/null', '--tcp', '0'], /--device: cannot be combined with --tcp/],
     [['stray'], /unexpected argument "stray"/],
+    [['--device', '/nonexistent/tty'], /--device: \/nonexistent\/tty does not exist/],
   ])('[sim-cli] bad flags %j exit 2 naming the flag', async (args, message) => {
     const r = await runCli(MAIN, ['sim', ...args]);
     expect(r.code).toBe(2);

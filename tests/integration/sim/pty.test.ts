@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import type { IdentityFrame, SampleFrame } from '@shelfsense/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeAllPtys, startPtyPair } from '../../helpers/pty.js';
 import { waitFor } from '../../helpers/wait.js';
 import { type LineReader, openSerial } from './reader.js';
 
@@ -14,6 +15,7 @@ const readers: LineReader[] = [];
 afterEach(async () => {
   await Promise.all(readers.splice(0).map((r) => r.close()));
   await Promise.all(sims.splice(0).map((s) => s.stop()));
+  await closeAllPtys();
 });
 
 /** With autoStart false the shelves boot when the test says, after the host opened its port. */
@@ -122,5 +124,27 @@ describe('simulator over a socat pty pair', () => {
       ['return', false],
     ]);
     expect(states[1]?.seq).toBe(applied.appliesFromSeq);
+  });
+
+  it('[sim-serial] opens a serial device it is given, and reopens it when the device comes back', async () => {
+    const pty = await startPtyPair();
+    const pid = pty.pid;
+    expect(pid).toBeGreaterThan(0);
+    const s = await startSimulator({ seed: 8, shelves: [{ path: pty.a, serial: 'DEV-1' }] });
+    sims.push(s);
+    expect(s.shelves[0]?.path).toBe(pty.a);
+    const r = await read(pty.b);
+    r.command({ type: 'identify' });
+    await r.waitFor((x) => x.frame?.type === 'identity' && x.frame.serial === 'DEV-1', 5000, 0, 'ID reply');
+    // The device disappears (socat killed: both links go) and comes back on the same paths.
+    await pty.stop();
+    expect(existsSync(pty.a)).toBe(false);
+    await r.close();
+    await pty.restart();
+    expect(pty.pid).not.toBe(pid);
+    const again = await read(pty.b);
+    await again.waitFor((x) => x.frame?.type === 'sample', 10_000, 0, 'frames from the reopened device');
+    again.command({ type: 'ping', token: 'back' });
+    await again.waitFor((x) => x.frame?.type === 'pong', 5000, 0, 'PONG after reopening');
   });
 });
