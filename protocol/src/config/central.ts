@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { Id, Serial } from '../payloads.js';
 import { Duration, LogLevel } from './common.js';
+import { ReplenishmentConfig } from './replenishment.js';
 
 export const CentralLane = z.strictObject({
   id: Id,
@@ -156,6 +157,8 @@ export const CentralConfig = z
     timing: z.strictObject({ offlineAfterMs: Duration.default(120_000) }).prefault({}),
     mqtt: MqttConfig.prefault({}),
     auth: AuthConfig.prefault({}),
+    /** Reorder policies, receipts, alerts and supplier webhooks (see replenishment.ts). */
+    replenishment: ReplenishmentConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -215,6 +218,25 @@ export const CentralConfig = z
           }
         });
       });
+    });
+    // The replenishment policies may only name SKUs, lanes and suppliers the map has.
+    const lanes = new Set(
+      cfg.sites.flatMap((site) =>
+        site.shelves.flatMap((h) => h.lanes.map((l) => `${site.id}/${h.id}/${l.id}`)),
+      ),
+    );
+    const r = cfg.replenishment;
+    r.skus.forEach((p, i) => {
+      if (!skus.has(p.sku)) issue(['replenishment', 'skus', i, 'sku'], `unknown SKU "${p.sku}"`);
+    });
+    r.lanes.forEach((p, i) => {
+      const key = `${p.site}/${p.shelf}/${p.lane}`;
+      if (!lanes.has(key)) issue(['replenishment', 'lanes', i], `unknown lane "${key}"`);
+    });
+    r.webhooks.suppliers.forEach((w, i) => {
+      if (!suppliers.has(w.supplier)) {
+        issue(['replenishment', 'webhooks', 'suppliers', i, 'supplier'], `unknown supplier "${w.supplier}"`);
+      }
     });
     const anon = cfg.mqtt.anonymous;
     if (anon) {

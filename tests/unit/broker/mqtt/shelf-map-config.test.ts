@@ -53,6 +53,27 @@ describe('central config', () => {
     ]);
   });
 
+  it('holds the replenishment section, whose SKUs, lanes and suppliers must be in the map', () => {
+    const cfg = CentralConfig.parse({ ...mapConfig(), replenishment: { defaults: { reorderPoint: 2 } } });
+    expect(cfg.replenishment.defaults.reorderPoint).toBe(2);
+    expect(
+      issuesOf({
+        ...mapConfig(),
+        replenishment: {
+          skus: [{ sku: 'ghost-sku' }],
+          lanes: [{ site: 'A', shelf: 'a1', lane: 'l9' }],
+          webhooks: {
+            suppliers: [{ supplier: 'Q', url: 'https://q.example/hook', secret: 'a-secret-of-16+chars' }],
+          },
+        },
+      }),
+    ).toEqual([
+      'replenishment.skus.0.sku: unknown SKU "ghost-sku"',
+      'replenishment.lanes.0: unknown lane "A/a1/l9"',
+      'replenishment.webhooks.suppliers.0.supplier: unknown supplier "Q"',
+    ]);
+  });
+
   it('reports a bad file as a ShelfError naming the field', () => {
     try {
       parseConfigText(CentralConfig, 'mqtt:\n  port: 70000\n', 'central config');
