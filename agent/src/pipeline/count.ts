@@ -76,9 +76,9 @@ export const LaneChange = { NONE: 0, STATE: 1, EVENT: 2 } as const;
 
 export class LaneCounter implements LaneReading {
   readonly id: string;
-  readonly sku: string | null;
+  sku: string | null;
   readonly unitWeightG: number;
-  readonly capacity: number | null;
+  capacity: number | null;
   readonly channels: readonly number[];
   private readonly chans: Channel[];
   private readonly cfg: SignalSettings;

@@ -194,18 +194,31 @@ export class ShelfPipeline {
     this.installLanes(parsed);
   }
 
+  /**
+   * A lane whose channels and unit weight are unchanged carries on as it was (a retained settings
+   * message arriving again changes nothing); one whose channels or unit weight changed keeps its
+   * last count but recounts, and its next count is an adjust.
+   */
   private installLanes(lanes: readonly LaneSetting[]): void {
     const old = new Map(this.laneById);
     this.laneById.clear();
     this.laneOfChannel.fill(-1);
     this.laneList = lanes.map((s, i) => {
-      const lane = new LaneCounter(
-        s,
-        s.channels.map((c) => this.chans[c] as Channel),
-        this.config,
-      );
       const prev = old.get(s.lane);
-      if (prev) lane.inherit(prev, sameList(prev.channels, s.channels));
+      const sameChannels = prev !== undefined && sameList(prev.channels, s.channels);
+      let lane: LaneCounter;
+      if (prev && sameChannels && prev.unitWeightG === s.unitWeightG) {
+        lane = prev;
+        lane.sku = s.sku;
+        lane.capacity = s.capacity;
+      } else {
+        lane = new LaneCounter(
+          s,
+          s.channels.map((c) => this.chans[c] as Channel),
+          this.config,
+        );
+        if (prev) lane.inherit(prev, sameChannels);
+      }
       for (const c of s.channels) this.laneOfChannel[c] = i;
       this.laneById.set(s.lane, lane);
       return lane;
