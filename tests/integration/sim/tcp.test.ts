@@ -113,4 +113,23 @@ describe('simulator over TCP', () => {
     expect(again.received[0]?.frame).toMatchObject({ type: 'identity', serial: shelf.serial });
     expect((again.received[1]!.frame as SampleFrame).seq).toBeGreaterThanOrEqual(res.appliesFromSeq + 40);
   });
+
+  it('[sim-vanish] in virtual time a vanish skips its frames at once; the next client resumes exactly where the truth says', async () => {
+    const s = await sim({ seed: 9, virtual: true });
+    const shelf = s.shelves[0]!;
+    const r = await read(shelf.tcpPort as number);
+    await r.waitForCount(100);
+    const res = s.apply(shelf.serial, { action: 'vanish', ms: 300 });
+    await waitFor(() => r.closed, 5000, { what: 'the connection to drop' });
+    const back = s.groundTruth.states(shelf.serial).find((x) => x.cause === 'return');
+    expect(back?.seq).toBe(res.appliesFromSeq + 24); // 300 ms at 80 SPS
+    const again = await waitFor(() => openTcp(shelf.tcpPort as number), 10_000, {
+      what: 'the port to accept again',
+      intervalMs: 50,
+    });
+    readers.push(again);
+    await again.waitForCount(3);
+    expect(again.received[0]?.frame?.type).toBe('identity');
+    expect(again.received[1]?.frame).toMatchObject({ type: 'sample', seq: back?.seq });
+  });
 });
