@@ -10,10 +10,11 @@
  *
  * B is the lane's count reference. A cell's zero drifts a few grams over hours; zero-tracking
  * (zero-track.ts) cancels that only while the lane is empty. While loaded, B follows the settled
- * weight slowly (time constant `driftTrackMs`, and only while the reading sits within half the
- * tolerance of the accepted count, bounded by ±zeroTrackLimitG), so each pick or restock is
- * measured against the weight just before it rather than against a zero that has wandered — with
- * 10 g items, 3 g of drift would otherwise be a third of an item. B never jumps on a change of
+ * weight slowly (time constant `driftTrackMs`, only while the lane is settled at its accepted
+ * count, bounded by ±zeroTrackLimitG), so each pick or restock is measured against the weight just
+ * before it rather than against a zero that has wandered — with 10 g items, 3 g of drift would
+ * otherwise be a third of an item. B lives as long as the pipeline; an agent that restarts should
+ * persist `baselineG` with the count and hand both back (options `counts` and `baselines`). B never jumps on a change of
  * count, and reported grams are never corrected by it: the cell's zero itself stays untouched
  * while the lane is loaded.
  *
@@ -145,6 +146,12 @@ export class LaneCounter implements LaneReading {
     this.needsAdjust = true;
   }
 
+  /** The agent restored the count reference it persisted with the count. */
+  restoreBaseline(grams: number): void {
+    const lim = this.cfg.zeroTrackLimitG;
+    this.baselineG = Math.min(lim, Math.max(-lim, grams));
+  }
+
   /** The reading was interrupted or redefined (restart, calibration): the next count is an adjust. */
   interrupted(recalibrated: boolean): void {
     if (this.units !== null) this.known = this.units;
@@ -232,7 +239,6 @@ export class LaneCounter implements LaneReading {
     const dt = this.dt;
     if (dt <= 0) return;
     const w = this.settledG;
-    const r = this.residual;
     const cfg = this.cfg;
     let b = this.baselineG;
     if (k === 0) {
@@ -240,7 +246,7 @@ export class LaneCounter implements LaneReading {
       // so W − B (the count's numerator) only shrinks: B handed over to the zero without a bump.
       for (const c of this.chans) c.trackZero(dt);
       b -= b * Math.min(1, dt / cfg.zeroTrackMs);
-    } else if (Math.abs(r) <= cfg.wholeTolerance / 2) {
+    } else {
       b += (w - k * this.unitWeightG - b) * Math.min(1, dt / cfg.driftTrackMs);
     }
     const lim = cfg.zeroTrackLimitG;

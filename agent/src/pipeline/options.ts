@@ -24,6 +24,8 @@ export const Options = z
     rate: RateSchema.default(80),
     /** Last published count per lane id, restored after an agent restart. */
     counts: z.record(z.string(), z.number().int().nonnegative()).default({}),
+    /** Each lane's count reference (LaneReading.baselineG) as persisted with its count. */
+    baselines: z.record(z.string(), z.number().finite()).default({}),
   })
   .superRefine((o, ctx) => {
     if (o.calibrations.length !== o.channels) {

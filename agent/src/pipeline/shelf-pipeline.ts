@@ -96,6 +96,7 @@ export class ShelfPipeline {
     this.laneOfChannel = new Int16Array(o.channels).fill(-1);
     this.installLanes(o.lanes);
     for (const [id, units] of Object.entries(o.counts)) this.laneById.get(id)?.restore(units);
+    for (const [id, grams] of Object.entries(o.baselines)) this.laneById.get(id)?.restoreBaseline(grams);
   }
 
   // --- the hot path --------------------------------------------------------------------------

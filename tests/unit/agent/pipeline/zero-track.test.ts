@@ -103,6 +103,21 @@ describe('zero-tracking', () => {
     model.lane('a').items = 17;
     drift(model, feed, 3_000, 12);
     expect(lane?.units).toBe(17);
+
+    // An agent restart that hands back the count and its reference carries on without an event.
+    const again: string[] = [];
+    const restarted = new ShelfPipeline({
+      channels: 1,
+      calibrations: [pipeline.calibration(0)],
+      lanes: model.laneSettings(),
+      counts: { a: 17 },
+      baselines: { a: lane?.baselineG ?? 0 },
+      onEvent: (e) => again.push(`${e.kind}${e.delta}`),
+    });
+    for (let i = 0; i < 200; i++) restarted.push(model.next());
+    expect(restarted.lane('a')?.units).toBe(17);
+    expect(restarted.lane('a')?.state).toBe('ok');
+    expect(again).toEqual([]);
     // Emptied: zero-tracking takes over and the reference returns to the zero.
     model.lane('a').items = 0;
     drift(model, feed, 3 * MINUTE, 12);
