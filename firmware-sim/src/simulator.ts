@@ -66,6 +66,8 @@ export interface SimulatorOptions {
   control?: { port?: number; host?: string } | false;
   /** Also write the ground truth here as JSON lines. */
   truthFile?: string;
+  /** Truth records kept in memory per shelf (default 100,000; the oldest tenth goes first). */
+  truthLimit?: number;
   /** Stop producing frames after this much device time, ms (`finished` then resolves). */
   durationMs?: number;
   /**
@@ -142,7 +144,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   checkScenario(scenario, resolved);
 
-  const groundTruth = new GroundTruth();
+  const groundTruth = new GroundTruth(options.truthLimit ?? 100_000);
   const writer = options.truthFile ? new TruthWriter(options.truthFile) : null;
   const durationUs = options.durationMs === undefined ? Number.POSITIVE_INFINITY : options.durationMs * 1000;
   const ownPtyDir = options.ptyDir === undefined && (options.transport ?? 'pty') === 'pty';

@@ -63,14 +63,21 @@ interface PerShelf {
 export class GroundTruth {
   private readonly shelves = new Map<string, PerShelf>();
 
+  /**
+   * @param limit records kept per shelf and kind; past it the oldest tenth is forgotten, so a
+   * simulator left running for weeks stays bounded (the truth file keeps everything).
+   */
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
+
   add(record: TruthRecord): void {
     let s = this.shelves.get(record.serial);
     if (!s) {
       s = { states: [], faults: [] };
       this.shelves.set(record.serial, s);
     }
-    if (record.kind === 'state') s.states.push(record);
-    else s.faults.push(record);
+    const list: TruthRecord[] = record.kind === 'state' ? s.states : s.faults;
+    list.push(record);
+    if (list.length > this.limit) list.splice(0, Math.max(1, Math.floor(this.limit / 10)));
   }
 
   serials(): string[] {

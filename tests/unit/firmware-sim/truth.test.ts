@@ -42,6 +42,15 @@ describe('ground truth', () => {
     expect(t.serials()).toEqual(['A', 'B']);
   });
 
+  it('[sim-truth] keeps a bounded history in memory, forgetting the oldest first', () => {
+    const t = new GroundTruth(20);
+    for (let i = 0; i <= 100; i++) t.add(state('A', i * 10, i));
+    expect(t.states('A').length).toBeLessThanOrEqual(20);
+    expect(t.current('A')?.lanes[0]?.items).toBe(100);
+    expect(t.at('A', 995)?.lanes[0]?.items).toBe(99);
+    expect(t.at('A', 5)).toBeUndefined();
+  });
+
   it('[sim-truth] is written as JSON lines and loads back identical', async () => {
     const file = join(dir, 'truth.jsonl');
     const w = new TruthWriter(file);
