@@ -264,19 +264,20 @@ export class ShelfPipeline {
       noiseG: Number.isFinite(c.noiseG) ? c.noiseG : 0,
       driftG: c.driftG,
     }));
+    // Names distinct from the serial link's reject reasons, since the agent adds both up.
     const rejects: Record<string, number> = {
-      rail: 0,
-      glitch: 0,
+      junk_rail: 0,
+      junk_glitch: 0,
       spike: 0,
-      dropped: this.clock.dropped,
+      seq_lost: this.clock.dropped,
       duplicate: this.clock.duplicates,
-      restart: this.clock.restarts,
-      gap: this.gaps,
-      channel_count: this.badFrames,
+      shelf_restart: this.clock.restarts,
+      clock_hole: this.gaps,
+      wrong_channels: this.badFrames,
     };
     for (const c of this.chans) {
-      rejects.rail = (rejects.rail as number) + c.rejector.rail;
-      rejects.glitch = (rejects.glitch as number) + c.rejector.glitch;
+      rejects.junk_rail = (rejects.junk_rail as number) + c.rejector.rail;
+      rejects.junk_glitch = (rejects.junk_glitch as number) + c.rejector.glitch;
       rejects.spike = (rejects.spike as number) + c.rejector.spikes;
     }
     return { status: worstHealth(channels.map((c) => c.status)), channels, rejects };

@@ -76,8 +76,8 @@ describe('device clock', () => {
     expect(score.wrong, score.mistakes.join('\n')).toBe(0);
     expect(score.restsCounted / score.rests).toBeGreaterThanOrEqual(0.99);
     const rejects = pipeline.health().rejects;
-    expect(rejects.restart).toBe(0);
-    expect(rejects.gap).toBe(0);
+    expect(rejects.shelf_restart).toBe(0);
+    expect(rejects.clock_hole).toBe(0);
   });
 
   it('[clock-gaps] lost lines (3 % scattered, bursts, a 2 s outage) and repeated frames leave the counts exact', () => {
@@ -117,9 +117,9 @@ describe('device clock', () => {
     expect(score.wrong, score.mistakes.join('\n')).toBe(0);
     expect(score.restsCounted / score.rests).toBeGreaterThanOrEqual(0.99);
     const rejects = pipeline.health().rejects;
-    expect(rejects.dropped).toBe(lost);
+    expect(rejects.seq_lost).toBe(lost);
     expect(rejects.duplicate).toBe(repeats);
-    expect(rejects.gap).toBeGreaterThanOrEqual(1);
+    expect(rejects.clock_hole).toBeGreaterThanOrEqual(1);
   });
 
   it('[clock-restart] a shelf that reboots (seq and deviceMs back to 0) keeps its counts; a change meanwhile is an adjust', () => {
@@ -135,7 +135,7 @@ describe('device clock', () => {
     model.t = 0;
     model.lane('a').items = 13;
     run(2_000);
-    expect(pipeline.health().rejects.restart).toBe(1);
+    expect(pipeline.health().rejects.shelf_restart).toBe(1);
     expect(score.events.map((e) => `${e.lane}:${e.kind}${e.delta}`)).toEqual([
       'a:adjust15',
       'b:adjust6',

@@ -55,7 +55,7 @@ describe('lane counting', () => {
     expect(sorted[Math.floor(sorted.length * 0.99)]).toBeLessThan(1200);
     // Junk at the model's 1e-4 was seen and dropped, never counted.
     const rejects = pipeline.health().rejects;
-    expect((rejects.rail ?? 0) + (rejects.glitch ?? 0)).toBeGreaterThan(0);
+    expect((rejects.junk_rail ?? 0) + (rejects.junk_glitch ?? 0)).toBeGreaterThan(0);
     // Every event is a whole change by the right sign.
     for (const e of score.events) {
       if (e.kind === 'pick') expect(e.delta).toBeLessThan(0);
@@ -126,6 +126,6 @@ describe('lane counting', () => {
     expect(score.wrong).toBe(0);
     const rejects = pipeline.health().rejects;
     expect(rejects.spike, 'spikes dropped').toBeGreaterThan(spikes * 0.5);
-    expect((rejects.rail ?? 0) + (rejects.glitch ?? 0), 'junk codes dropped').toBeGreaterThan(1000);
+    expect((rejects.junk_rail ?? 0) + (rejects.junk_glitch ?? 0), 'junk codes dropped').toBeGreaterThan(1000);
   });
 });
