@@ -289,6 +289,11 @@ export class Agent {
     return this.publisher?.connected ?? false;
   }
 
+  /** Connected to the broker and listening for lane settings, stored marks and commands. */
+  get ready(): boolean {
+    return this.publisher?.ready ?? false;
+  }
+
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];

@@ -75,6 +75,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private lastProgress = Date.now();
   private watchdog: NodeJS.Timeout | null = null;
   private stopped = false;
+  private subscribed = false;
   shelves: () => string[] = () => [];
   readonly counters = { published: 0, delivered: 0, reconnects: 0, invalidInbound: 0 };
 
@@ -90,6 +91,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   get connected(): boolean {
     return this.client?.connected ?? false;
+  }
+
+  /** Connected and subscribed to lane settings, stored marks and commands. */
+  get ready(): boolean {
+    return this.connected && this.subscribed;
   }
 
   get protocolVersion(): 4 | 5 {
@@ -141,6 +147,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => {
       if (this.client !== client) return;
+      this.subscribed = false;
       this.inflight = 0;
       this.pendingAcks.clear();
       this.emit('disconnected');
@@ -173,6 +180,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       { qos: 1 },
       (err) => {
         if (err) this.log.warn({ err: err.message }, 'subscription refused');
+        else this.subscribed = true;
       },
     );
     // Everything not yet trimmed goes again: after a reconnect we cannot know what the last
