@@ -16,11 +16,17 @@ import {
 } from '@shelfsense/protocol';
 import type { Action } from './actions.js';
 import { applyEffect, draw, type EffectContext } from './effects.js';
-import { ShelfModel } from './model.js';
+import { type Lean, ShelfModel } from './model.js';
 import { deriveSeed, Rng } from './rng.js';
 import { type ScenarioEvent, Scheduler } from './scenario.js';
 import type { ResolvedShelf } from './spec.js';
 import type { TruthLineFault, TruthRecord, TruthState } from './truth.js';
+
+interface LeanEnd {
+  lane: number;
+  atUs: number;
+  lean: Lean | null;
+}
 
 export interface EngineHooks {
   /** Every ground-truth record, as it happens. */
@@ -90,7 +96,7 @@ export class ShelfEngine {
   private corruptLeft = 0;
   private readonly garbageQueue: number[] = [];
   private vanishedUntilUs = -1;
-  private readonly leanEnds: { lane: number; atUs: number }[] = [];
+  private readonly leanEnds: LeanEnd[] = [];
   private readonly ctx: EffectContext;
 
   constructor(opts: EngineOptions) {
@@ -112,7 +118,8 @@ export class ShelfEngine {
       deviceUs: 0,
       scenarioMs: 0,
       schedule: (atMs, action) => this.scheduler.schedule(atMs, action),
-      endLeanAt: (lane, atUs) => this.leanEnds.push({ lane, atUs }),
+      endLeanAt: (lane, atUs) =>
+        this.leanEnds.push({ lane, atUs, lean: this.model.lanes[lane]?.lean ?? null }),
     };
     this.record('start', 'start');
   }
@@ -311,9 +318,11 @@ export class ShelfEngine {
 
   private endLeans(us: number): void {
     for (let i = this.leanEnds.length - 1; i >= 0; i--) {
-      const e = this.leanEnds[i] as { lane: number; atUs: number };
+      const e = this.leanEnds[i] as LeanEnd;
       if (e.atUs > us) continue;
       this.leanEnds.splice(i, 1);
+      // A hand that was released, or replaced by another lean meanwhile, is not this one.
+      if (this.model.lanes[e.lane]?.lean !== e.lean) continue;
       this.apply({ action: 'release', lane: e.lane }, 'scenario');
     }
   }

@@ -73,6 +73,13 @@ export class ShelfRunner {
     });
   }
 
+  /** Stops this shelf after an unexpected error, logging why. */
+  fail(err: unknown): void {
+    this.log.error({ err: (err as Error)?.stack ?? String(err) }, 'shelf stopped: frame generation failed');
+    this._done = true;
+    this.resolveFinished();
+  }
+
   private checkDone(): void {
     if (!this._done && this.engine.nextDeviceUs >= this.durationUs) {
       this._done = true;
@@ -94,8 +101,16 @@ export class ShelfRunner {
     else this.overruns++;
   }
 
-  /** Virtual time: runs until stop() or the duration is reached. */
+  /** Virtual time: runs until stop() or the duration is reached; a failure is logged, not thrown. */
   async pump(): Promise<void> {
+    try {
+      await this.pumpLoop();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async pumpLoop(): Promise<void> {
     const engine = this.engine;
     const transport = this.transport;
     this.boot();
@@ -152,7 +167,12 @@ export class RealtimePacer {
     const elapsedUs = (performance.now() - this.t0) * 1000;
     let nextUs = Number.POSITIVE_INFINITY;
     for (const r of this.runners) {
-      r.emitDue(elapsedUs);
+      try {
+        r.emitDue(elapsedUs);
+      } catch (err) {
+        // One shelf failing must not stop the others; it is skipped from now on.
+        r.fail(err);
+      }
       if (!r.done) nextUs = Math.min(nextUs, r.engine.nextDeviceUs);
     }
     if (nextUs === Number.POSITIVE_INFINITY) return;

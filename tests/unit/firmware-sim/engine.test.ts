@@ -217,4 +217,17 @@ describe('protocol engine', () => {
       expect(records.filter((x) => x.kind === 'state').map((s) => s.seq)).toEqual([0, expectSeq]);
     }
   });
+
+  it('[sim-lean] a timed lean ends by itself, but not a newer hand that replaced it', () => {
+    const { e, records } = engine({ lanes: [{}, {}] });
+    e.apply({ action: 'lean', lane: 0, grams: 300, ms: 1000 });
+    e.apply({ action: 'lean', lane: 1, grams: 200, ms: 1000 });
+    lines(e, 40); // 0.5 s
+    e.apply({ action: 'lean', lane: 1, grams: 250 });
+    lines(e, 80); // past 1 s
+    const t = e.truth();
+    expect(t.lanes.map((l) => l.leanG)).toEqual([0, 250]);
+    const releases = records.filter((r) => r.kind === 'state' && r.cause === 'release');
+    expect(releases.map((r) => r.seq)).toEqual([80]);
+  });
 });
