@@ -81,7 +81,7 @@ export class ControlServer {
     const method = req.method ?? 'GET';
     const t = this.target;
     const only = (m: string) => {
-      if (method !== m) throw new HttpError(405, 'SHELF_ERR_METHOD', `use ${m} on ${url.pathname}`);
+      if (method !== m) throw new HttpError(405, SimErrorCodes.METHOD, `use ${m} on ${url.pathname}`);
     };
     if (parts.length === 0 || (parts.length === 1 && parts[0] === 'shelves')) {
       only('GET');
@@ -129,7 +129,7 @@ export class ControlServer {
     this.log.error({ err: (err as Error)?.stack ?? String(err) }, 'control request failed');
     return {
       status: 500,
-      body: { code: 'SHELF_ERR_INTERNAL', message: (err as Error)?.message ?? 'internal error' },
+      body: { code: SimErrorCodes.INTERNAL, message: (err as Error)?.message ?? 'internal error' },
     };
   }
 }
@@ -163,7 +163,7 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       // Past the limit the rest is read and thrown away, so the 413 reply still gets through.
-      if (size > MAX_BODY) reject(new HttpError(413, 'SHELF_ERR_TOO_LARGE', `body over ${MAX_BODY} bytes`));
+      if (size > MAX_BODY) reject(new HttpError(413, SimErrorCodes.TOO_LARGE, `body over ${MAX_BODY} bytes`));
       else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));

@@ -14,6 +14,12 @@ export const SimErrorCodes = {
   TRANSPORT: 'SHELF_ERR_SIM_TRANSPORT',
   /** The simulator was used after stop(). */
   STOPPED: 'SHELF_ERR_SIM_STOPPED',
+  /** Control API: a route was called with the wrong HTTP method. */
+  METHOD: 'SHELF_ERR_METHOD',
+  /** Control API: a request body over the limit. */
+  TOO_LARGE: 'SHELF_ERR_TOO_LARGE',
+  /** Control API: an unexpected failure (a bug); logged with its stack. */
+  INTERNAL: 'SHELF_ERR_INTERNAL',
 } as const;
 
 export type SimErrorCode = (typeof SimErrorCodes)[keyof typeof SimErrorCodes];
