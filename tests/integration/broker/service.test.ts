@@ -278,4 +278,27 @@ describe('broker service', () => {
     const again = await track(connect(`mqtt://127.0.0.1:${tb.broker.ports.tcp}`, login('admin')));
     expect(again.client.connected).toBe(true);
   });
+
+  it('[websocket] a WebSocket listener of its own when no HTTP server is shared; other paths get 404', async () => {
+    tb = await startBroker({ mqtt: { websocket: { port: 0 } } }, { httpServer: undefined });
+    const port = tb.broker.ports.ws as number;
+    expect(port).toBeGreaterThan(0);
+    const c = await track(connect(`ws://127.0.0.1:${port}/mqtt`, login('op-a')));
+    expect(await subscribeCodes(c.client, ['shelfsense/v1/A/+/+/level'])).toEqual([1]);
+    const status = await new Promise<string>((resolve) => {
+      const s = netConnect(port, '127.0.0.1', () =>
+        s.write(
+          'GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+        ),
+      );
+      let text = '';
+      s.on('data', (d) => {
+        text += d;
+      });
+      s.on('close', () => resolve(text.split('\r\n')[0] ?? ''));
+      s.on('error', () => resolve(text));
+    });
+    expect(status).toBe('HTTP/1.1 404 Not Found');
+  });
 });
