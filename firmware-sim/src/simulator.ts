@@ -132,7 +132,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const specs = shelfOpts.length > 0 ? shelfOpts.map((o, i) => parseSpec(o, i)) : (scenario.shelves ?? []);
   const count = typeof options.shelves === 'number' ? options.shelves : Math.max(1, specs.length);
   if (count < specs.length) {
-    throw new ShelfError(ErrorCodes.USAGE, `${count} shelves asked for, but ${specs.length} are described`);
+    throw new ShelfError(ErrorCodes.USAGE, `shelves: ${count} asked for, but ${specs.length} are described`);
+  }
+  if (options.speed !== undefined && !(options.speed > 0)) {
+    throw new ShelfError(ErrorCodes.INVALID, 'speed: must be more than 0', [
+      { path: 'speed', message: 'more than 0' },
+    ]);
   }
   const resolved = resolveShelves({
     seed,
