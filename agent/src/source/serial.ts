@@ -15,6 +15,12 @@ export interface SerialTarget {
   baudRate: number;
   /** Paths already served by another source, skipped by discovery. */
   exclude?: () => Set<string>;
+  /**
+   * Reopen the port when it has been silent this long. A pseudo-terminal whose other end died
+   * reads nothing forever without a 'close' event, and a USB adapter can wedge the same way; a
+   * shelf sends at least 10 lines a second, so silence means the link is dead.
+   */
+  silenceReopenMs?: number;
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -45,6 +51,8 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
   private readonly backoff: Backoff;
   reconnects = 0;
   currentPath: string | undefined;
+  private lastData = 0;
+  private watchdog: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly target: SerialTarget,
@@ -66,6 +74,18 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
   start(): void {
     this.stopped = false;
     void this.open();
+    const silence = this.target.silenceReopenMs ?? 5_000;
+    this.watchdog = setInterval(() => this.checkSilence(silence), Math.max(100, Math.floor(silence / 4)));
+    this.watchdog.unref();
+  }
+
+  private checkSilence(silenceMs: number): void {
+    const port = this.port;
+    if (!port?.isOpen || Date.now() - this.lastData < silenceMs) return;
+    this.log.warn({ path: this.currentPath, silenceMs }, 'serial port silent; reopening');
+    this.port = null;
+    port.close(() => undefined);
+    this.closed('silent');
   }
 
   private async open(): Promise<void> {
@@ -83,6 +103,9 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
     const port = new SerialPort({ path, baudRate: this.target.baudRate, autoOpen: false });
     this.port = port;
     const parser = port.pipe(new BoundedReadlineParser());
+    port.on('data', () => {
+      this.lastData = Date.now();
+    });
     parser.on('data', (line: string) => this.emit('line', line));
     port.on('close', () => {
       if (this.port === port) this.closed('port closed');
@@ -95,6 +118,7 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
         return this.retry(err.message);
       }
       this.backoff.reset();
+      this.lastData = Date.now();
       this.log.info({ path }, 'serial port open');
       this.emit('open');
     });
@@ -125,6 +149,8 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const port = this.port;

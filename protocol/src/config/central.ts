@@ -145,6 +145,37 @@ export const AuthConfig = z.strictObject({
 });
 export type AuthConfig = z.infer<typeof AuthConfig>;
 
+export const HttpConfig = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0'),
+  port: Port.default(8080),
+  /** Serve /metrics without a token (metrics carry counters only, never supplier data). */
+  metricsPublic: z.boolean().default(true),
+});
+
+export const PartsConfig = z.strictObject({
+  broker: z.boolean().default(true),
+  ingest: z.boolean().default(true),
+  rules: z.boolean().default(true),
+  webhooks: z.boolean().default(true),
+  http: z.boolean().default(true),
+});
+
+export const ExternalBrokerConfig = z.strictObject({
+  url: z.string().regex(/^(mqtts?|wss?|tcp):\/\/\S+$/, 'an MQTT URL such as mqtt://host:1883'),
+  username: z.string().min(1).optional(),
+  /** Read from this file, so the password is not in the config. */
+  passwordFile: z.string().min(1).optional(),
+});
+
+export const IngestConfig = z.strictObject({
+  /** Commit when this many readings wait … */
+  batchSize: z.number().int().min(1).max(100_000).default(500),
+  /** … or after this long. */
+  flushMs: Duration.default(20),
+  /** The SQLite file (default: `central.db` in dataDir). */
+  storeFile: z.string().min(1).optional(),
+});
+
 type Path = (string | number)[];
 
 export const CentralConfig = z
@@ -159,6 +190,14 @@ export const CentralConfig = z
     auth: AuthConfig.prefault({}),
     /** Reorder policies, receipts, alerts and supplier webhooks (see replenishment.ts). */
     replenishment: ReplenishmentConfig.prefault({}),
+    http: HttpConfig.prefault({}),
+    /** Which parts run in this process; switch the broker off to use an external one. */
+    parts: PartsConfig.prefault({}),
+    /** The broker ingest and the rules talk to when the embedded broker is off (Mosquitto, EMQX). */
+    externalBroker: ExternalBrokerConfig.optional(),
+    ingest: IngestConfig.prefault({}),
+    /** How long a technician command waits for the agent's reply. */
+    commands: z.strictObject({ timeoutMs: Duration.default(20_000) }).prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });

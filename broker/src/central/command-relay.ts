@@ -1,0 +1,91 @@
+/**
+ * Sends a technician's command to an agent over MQTT and waits for its reply. Central publishes
+ * the request as the `service` role with the actor the HTTP API authenticated, so the agent's
+ * calibration record names the logged-in user and never a name from the request body.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Actor,
+  type CommandName,
+  CommandResponse,
+  parseJsonWith,
+  parseTopic,
+  TOPIC_ROOT,
+  topics,
+} from '@shelfsense/protocol';
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+
+export class CommandTimeoutError extends Error {
+  readonly code = 'SHELF_ERR_TIMEOUT';
+}
+
+interface Pending {
+  resolve: (r: CommandResponse) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class MqttCommandRelay {
+  private readonly pending = new Map<string, Pending>();
+  private subscribed = false;
+
+  constructor(
+    private readonly client: () => MqttClient,
+    private readonly timeoutMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  private async ensureSubscribed(): Promise<void> {
+    if (this.subscribed) return;
+    const c = this.client();
+    c.on('message', (topic, payload) => {
+      const t = parseTopic(topic);
+      if (t?.kind !== 'response') return;
+      try {
+        const r = parseJsonWith(CommandResponse, payload, 'command response');
+        const p = this.pending.get(r.transaction);
+        if (!p) return;
+        clearTimeout(p.timer);
+        this.pending.delete(r.transaction);
+        p.resolve(r);
+      } catch (err) {
+        this.log.warn({ topic, err: (err as Error).message }, 'ignored an invalid command response');
+      }
+    });
+    await c.subscribeAsync(`${TOPIC_ROOT}/+/agents/+/response/+`, { qos: 1 });
+    this.subscribed = true;
+  }
+
+  async send(
+    site: string,
+    agent: string,
+    command: CommandName,
+    args: unknown,
+    actor: Actor,
+  ): Promise<CommandResponse> {
+    await this.ensureSubscribed();
+    const transaction = randomUUID();
+    const reply = new Promise<CommandResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(transaction);
+        reject(
+          new CommandTimeoutError(
+            `agent ${agent} at ${site} did not answer ${command} within ${this.timeoutMs} ms`,
+          ),
+        );
+      }, this.timeoutMs);
+      this.pending.set(transaction, { resolve, timer });
+    });
+    await this.client().publishAsync(
+      topics.request(site, agent, command),
+      JSON.stringify({ transaction, args: args ?? {}, actor }),
+      { qos: 1 },
+    );
+    return reply;
+  }
+
+  stop(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+}

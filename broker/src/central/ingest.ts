@@ -1,0 +1,217 @@
+/**
+ * Ingest: the central side's MQTT client. It subscribes as the `service` role — so it works the
+ * same against the embedded aedes, Mosquitto or EMQX — to levels, events, calibration records,
+ * health and agent status; commits readings to the store in batches (duplicates dropped by
+ * (agent, seq)); feeds the rules; and publishes each agent's stored high-water mark, retained, so
+ * the agent can trim its outbox. That mark is what makes delivery end to end: a reading leaves an
+ * agent only once it is committed here.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  AgentStatusPayload,
+  CalibrationRecord,
+  EventPayload,
+  HealthPayload,
+  LevelPayload,
+  parseJsonWith,
+  parseTopic,
+  TOPIC_ROOT,
+  topics,
+} from '@shelfsense/protocol';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { RulesEngine } from '../rules/engine.js';
+import type { ReadingInput } from '../store/readings.js';
+import type { Store } from '../store/store.js';
+
+export interface IngestOptions {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  clientId: string;
+  store: Store;
+  rules: RulesEngine | null;
+  /** Commit when this many readings wait, or after flushMs. */
+  batchSize: number;
+  flushMs: number;
+  log: Logger;
+}
+
+export interface IngestCounters {
+  received: number;
+  committed: number;
+  duplicates: number;
+  invalid: number;
+  batches: number;
+}
+
+export interface IngestEvents {
+  committed: [accepted: ReadingInput[]];
+  connected: [];
+}
+
+const FILTERS = [
+  `${TOPIC_ROOT}/+/+/+/level`,
+  `${TOPIC_ROOT}/+/+/+/event`,
+  `${TOPIC_ROOT}/+/+/+/calibration`,
+  `${TOPIC_ROOT}/+/+/health`,
+  `${TOPIC_ROOT}/+/agents/+/status`,
+];
+
+export class Ingest extends EventEmitter<IngestEvents> {
+  private client: MqttClient | null = null;
+  private batch: ReadingInput[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  /** Where each agent publishes, for its stored-mark topic. */
+  private readonly siteOf = new Map<string, string>();
+  private lastInvalidLog = 0;
+  readonly counters: IngestCounters = { received: 0, committed: 0, duplicates: 0, invalid: 0, batches: 0 };
+
+  constructor(private readonly o: IngestOptions) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** The client, for the parts that publish through central's connection (orders, commands). */
+  get mqtt(): MqttClient {
+    if (!this.client) throw new Error('ingest is not started');
+    return this.client;
+  }
+
+  async start(): Promise<void> {
+    const opts: IClientOptions = {
+      clientId: this.o.clientId,
+      clean: true,
+      reconnectPeriod: 500,
+      protocolVersion: 4,
+      ...(this.o.username ? { username: this.o.username } : {}),
+      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+    };
+    const client = mqtt.connect(this.o.url, opts);
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('connect', () => {
+      client.subscribe(FILTERS, { qos: 1 }, (err) => {
+        if (err) this.o.log.error({ err: err.message }, 'ingest subscription refused');
+        else {
+          this.republishMarks();
+          this.emit('connected');
+        }
+      });
+    });
+    client.on('error', (err) => this.o.log.warn({ err: err.message }, 'ingest mqtt error'));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`cannot reach the broker at ${this.o.url}`)), 15_000);
+      this.once('connected', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private invalid(topic: string, err: unknown): void {
+    this.counters.invalid++;
+    const now = Date.now();
+    if (now - this.lastInvalidLog > 5_000) {
+      this.lastInvalidLog = now;
+      this.o.log.warn(
+        { topic, err: (err as Error).message, total: this.counters.invalid },
+        'ignored an invalid message',
+      );
+    }
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const t = parseTopic(topic);
+    if (!t) return;
+    this.counters.received++;
+    try {
+      switch (t.kind) {
+        case 'level':
+        case 'event':
+        case 'calibration': {
+          const ref = { site: t.site, shelf: t.shelf, lane: t.lane };
+          let reading: ReadingInput;
+          if (t.kind === 'level')
+            reading = { ...ref, kind: 'level', payload: parseJsonWith(LevelPayload, payload, 'level') };
+          else if (t.kind === 'event')
+            reading = { ...ref, kind: 'event', payload: parseJsonWith(EventPayload, payload, 'event') };
+          else
+            reading = {
+              ...ref,
+              kind: 'calibration',
+              payload: parseJsonWith(CalibrationRecord, payload, 'calibration record'),
+            };
+          this.siteOf.set(reading.payload.agent, t.site);
+          this.batch.push(reading);
+          if (this.batch.length >= this.o.batchSize) this.flush();
+          else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
+          return;
+        }
+        case 'health':
+          this.o.rules?.onHealth(t.site, t.shelf, parseJsonWith(HealthPayload, payload, 'health'));
+          return;
+        case 'status':
+          this.o.rules?.onAgentStatus(t.site, parseJsonWith(AgentStatusPayload, payload, 'agent status'));
+          return;
+        default:
+          return;
+      }
+    } catch (err) {
+      this.invalid(topic, err);
+    }
+  }
+
+  /** Commits the waiting readings, runs the rules on what was new, publishes the marks. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    let result: ReturnType<Store['readings']['commit']>;
+    try {
+      result = this.o.store.readings.commit(batch);
+    } catch (err) {
+      // Nothing was committed, so no mark moves: the agents send these again.
+      this.o.log.error({ err: (err as Error).message, readings: batch.length }, 'commit failed');
+      return;
+    }
+    this.counters.batches++;
+    this.counters.committed += result.accepted.length;
+    this.counters.duplicates += result.duplicates;
+    if (result.accepted.length && this.o.rules) {
+      try {
+        this.o.rules.onReadings(result.accepted);
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message }, 'rules failed on a batch');
+      }
+    }
+    for (const [agent, seq] of result.marks) this.publishMark(agent, seq);
+    if (result.accepted.length) this.emit('committed', result.accepted);
+  }
+
+  private publishMark(agent: string, seq: number): void {
+    const site = this.siteOf.get(agent);
+    if (!site || !this.client?.connected) return;
+    this.client.publish(topics.stored(site, agent), JSON.stringify({ agent, seq, ts: Date.now() }), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  /** After a (re)connect: the broker may have lost retained marks; say them again. */
+  private republishMarks(): void {
+    for (const m of this.o.store.readings.marks()) this.publishMark(m.agent, m.mark);
+  }
+
+  async stop(): Promise<void> {
+    this.flush();
+    const c = this.client;
+    this.client = null;
+    if (c) await c.endAsync();
+  }
+}
