@@ -1,0 +1,203 @@
+/**
+ * The HTTP API client (docs/http-api.md). Every call carries the bearer token, every response is
+ * checked against its schema, and every failure is an ApiError with the server's code (or one of
+ * the client's own below), so the UI matches on codes. Uses only `fetch`: no DOM.
+ */
+import { formatIssues, toIssues } from '@shelfsense/protocol';
+import { z } from 'zod';
+import type { LaneRef } from './format.js';
+import {
+  type Alert,
+  Alerts,
+  ApiErrorBody,
+  CalibrationRows,
+  CommandReply,
+  History,
+  Lane,
+  Lanes,
+  LoginResponse,
+  Order,
+  Orders,
+} from './schemas.js';
+
+export const ClientErrorCodes = {
+  /** The server could not be reached. */
+  NETWORK: 'SHELF_ERR_NETWORK',
+  /** The server answered something that is not the documented shape. */
+  BAD_RESPONSE: 'SHELF_ERR_BAD_RESPONSE',
+} as const;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ApiOptions {
+  /** Origin and prefix of the server; '' for the page's own origin. */
+  baseUrl?: string;
+  /** The current token, or null when logged out. */
+  token(): string | null;
+  fetch?: typeof fetch;
+  /** Called on any 401 (expired or revoked token), before the ApiError is thrown. */
+  onUnauthorized?(): void;
+}
+
+export type AgentCommand = 'identify' | 'tare' | 'calibrate' | 'learn-unit' | 'stream';
+
+const seg = encodeURIComponent;
+const query = (q: URLSearchParams) => {
+  const s = q.toString();
+  return s ? `?${s}` : '';
+};
+const lanePath = (r: LaneRef) => `/api/lanes/${seg(r.site)}/${seg(r.shelf)}/${seg(r.lane)}`;
+
+export class Api {
+  private readonly base: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly opts: ApiOptions) {
+    this.base = opts.baseUrl ?? '';
+    this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** A raw authorised request, for bodies that are not JSON (the CSV export). */
+  async raw(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    const token = this.opts.token();
+    if (token) headers.set('Authorization', `Bearer ${token}`);
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.base + path, { ...init, headers });
+    } catch (err) {
+      throw new ApiError(0, ClientErrorCodes.NETWORK, `cannot reach the server (${(err as Error).message})`);
+    }
+    if (!res.ok) throw await this.failure(res, path);
+    return res;
+  }
+
+  private async failure(res: Response, path: string): Promise<ApiError> {
+    if (res.status === 401) this.opts.onUnauthorized?.();
+    let body: unknown = null;
+    try {
+      body = await res.json();
+    } catch {
+      // not JSON: fall through to a generic message
+    }
+    const parsed = ApiErrorBody.safeParse(body);
+    if (parsed.success) {
+      const e = parsed.data.error;
+      return new ApiError(res.status, e.code, e.message, e.issues ?? []);
+    }
+    return new ApiError(res.status, `HTTP_${res.status}`, `${path} answered ${res.status} ${res.statusText}`);
+  }
+
+  private async json<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    const init: RequestInit = { method, headers: { Accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    const res = await this.raw(path, init);
+    let value: unknown;
+    try {
+      value = await res.json();
+    } catch {
+      throw new ApiError(res.status, ClientErrorCodes.BAD_RESPONSE, `${path} did not answer JSON`);
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      const issues = toIssues(result.error);
+      throw new ApiError(
+        res.status,
+        ClientErrorCodes.BAD_RESPONSE,
+        `unexpected answer from ${path}: ${formatIssues(issues)}`,
+        issues,
+      );
+    }
+    return result.data;
+  }
+
+  /** The password goes to the server once and is never stored. */
+  login(username: string, password: string): Promise<LoginResponse> {
+    return this.json('POST', '/api/login', LoginResponse, { username, password });
+  }
+
+  refresh(): Promise<LoginResponse> {
+    return this.json('POST', '/api/login/refresh', LoginResponse, {});
+  }
+
+  lanes(): Promise<Lane[]> {
+    return this.json('GET', '/api/lanes', Lanes);
+  }
+
+  lane(ref: LaneRef): Promise<Lane> {
+    return this.json('GET', lanePath(ref), Lane);
+  }
+
+  history(ref: LaneRef, from?: number, to?: number): Promise<History> {
+    const q = new URLSearchParams();
+    if (from !== undefined) q.set('from', String(Math.floor(from)));
+    if (to !== undefined) q.set('to', String(Math.floor(to)));
+    return this.json('GET', `${lanePath(ref)}/history${query(q)}`, History);
+  }
+
+  calibrations(ref: LaneRef) {
+    return this.json('GET', `${lanePath(ref)}/calibrations`, CalibrationRows);
+  }
+
+  orders(states?: readonly string[], site?: string): Promise<Order[]> {
+    const q = new URLSearchParams();
+    if (states && states.length > 0) q.set('state', states.join(','));
+    if (site) q.set('site', site);
+    return this.json('GET', `/api/orders${query(q)}`, Orders);
+  }
+
+  acknowledgeOrder(id: string): Promise<Order> {
+    return this.json('POST', `/api/orders/${seg(id)}/acknowledge`, Order, {});
+  }
+
+  shipOrder(id: string, quantity?: number): Promise<Order> {
+    return this.json(
+      'POST',
+      `/api/orders/${seg(id)}/ship`,
+      Order,
+      quantity === undefined ? {} : { quantity },
+    );
+  }
+
+  cancelOrder(id: string, reason?: string): Promise<Order> {
+    return this.json('POST', `/api/orders/${seg(id)}/cancel`, Order, reason ? { reason } : {});
+  }
+
+  alerts(states?: readonly string[]): Promise<Alert[]> {
+    const qs = states && states.length > 0 ? `?state=${seg(states.join(','))}` : '';
+    return this.json('GET', `/api/alerts${qs}`, Alerts);
+  }
+
+  /** The answer's shape is not documented beyond success; the caller reloads the list. */
+  async acknowledgeAlert(id: string): Promise<void> {
+    await this.json('POST', `/api/alerts/${seg(id)}/acknowledge`, z.unknown(), {});
+  }
+
+  /** Sends a technician command; central stamps the logged-in user on it, not anything here. */
+  command(site: string, agent: string, command: AgentCommand, args: Record<string, unknown>) {
+    return this.json(
+      'POST',
+      `/api/agents/${seg(site)}/${seg(agent)}/commands/${seg(command)}`,
+      CommandReply,
+      { args },
+    );
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The shell: login or the logged-in app with its header (views for the role, live connection
+ * state, user, log out), client-side routes, the token refresh timer and the live connection's
+ * lifetime (opened at login, closed at logout).
+ */
+import type { JSX } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { Api } from '../lib/api.js';
+import { resolveView, VIEW_INFO, type View, viewsFor } from '../lib/routes.js';
+import { AppContext, type AppContextValue } from './hooks.js';
+import { Login } from './Login.js';
+import { LIVE_STATE_TEXT, LiveClient, type LiveState, liveUrl } from './live-client.js';
+import { OperatorView } from './OperatorView.js';
+import { SupplierView } from './SupplierView.js';
+import { clearSession, loadSession, refreshDelay, type Session, saveSession } from './session.js';
+import { TechnicianView } from './TechnicianView.js';
+
+function usePath(): [string, (path: string) => void] {
+  const [path, setPath] = useState(() => window.location.pathname);
+  useEffect(() => {
+    const onPop = () => setPath(window.location.pathname);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const go = (p: string) => {
+    if (p !== window.location.pathname) window.history.pushState(null, '', p);
+    setPath(p);
+  };
+  return [path, go];
+}
+
+const VIEW_COMPONENTS: Readonly<Record<View, () => JSX.Element>> = {
+  supplier: SupplierView,
+  operator: OperatorView,
+  technician: TechnicianView,
+};
+
+function LoggedIn({
+  session,
+  onLogout,
+  onExpired,
+}: {
+  session: Session;
+  onLogout(): void;
+  onExpired(): void;
+}) {
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
+  const [path, go] = usePath();
+  const [liveState, setLiveState] = useState<LiveState>('connecting');
+
+  const ctx = useMemo<AppContextValue>(() => {
+    const api = new Api({ token: () => sessionRef.current.token, onUnauthorized: onExpired });
+    const live = new LiveClient({
+      url: liveUrl(window.location),
+      username: session.user.name,
+      token: () => sessionRef.current.token,
+    });
+    return { api, live, user: session.user };
+  }, [session.user.name]);
+
+  useEffect(() => {
+    const off = ctx.live.onState((s) => setLiveState(s));
+    ctx.live.start();
+    return () => {
+      off();
+      ctx.live.stop();
+    };
+  }, [ctx]);
+
+  // Refresh the token before it expires; the new one is used by the API and the next MQTT connect.
+  useEffect(() => {
+    const t = setTimeout(() => {
+      ctx.api.refresh().then(
+        (fresh) => {
+          saveSession(fresh);
+          sessionRef.current = fresh;
+        },
+        () => onExpired(),
+      );
+    }, refreshDelay(session.expiresAt));
+    return () => clearTimeout(t);
+  }, [ctx, session.expiresAt]);
+
+  const views = viewsFor(session.user.role);
+  const view = resolveView(session.user.role, path);
+  useEffect(() => {
+    if (view && path !== VIEW_INFO[view].path) window.history.replaceState(null, '', VIEW_INFO[view].path);
+  }, [view, path]);
+  const Current = view ? VIEW_COMPONENTS[view] : null;
+
+  return (
+    <AppContext.Provider value={ctx}>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <div class="brand">Shelfsense</div>
+        {views.length > 1 && (
+          <nav aria-label="Views">
+            {views.map((v) => (
+              <a
+                key={v}
+                href={VIEW_INFO[v].path}
+                aria-current={v === view ? 'page' : undefined}
+                onClick={(e) => {
+                  e.preventDefault();
+                  go(VIEW_INFO[v].path);
+                }}
+              >
+                {VIEW_INFO[v].title}
+              </a>
+            ))}
+          </nav>
+        )}
+        <div class="top-right">
+          <span class={`live live-${liveState}`} role="status">
+            <span class="badge-dot" aria-hidden="true" />
+            {LIVE_STATE_TEXT[liveState]}
+          </span>
+          <span class="who">
+            {session.user.name} <span class="muted">({session.user.role})</span>
+          </span>
+          <button type="button" class="secondary" onClick={onLogout}>
+            Log out
+          </button>
+        </div>
+      </header>
+      <main id="main">
+        <h1 class="page-title">{view ? VIEW_INFO[view].title : 'Shelfsense'}</h1>
+        {Current ? <Current /> : <p>Your role ({session.user.role}) has no dashboard views.</p>}
+      </main>
+    </AppContext.Provider>
+  );
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(() => loadSession());
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const login = (s: Session) => {
+    saveSession(s);
+    setNotice(null);
+    setSession(s);
+  };
+  const logout = (why: string | null) => {
+    clearSession();
+    setNotice(why);
+    setSession(null);
+  };
+
+  if (!session) return <Login onLogin={login} notice={notice} />;
+  return (
+    <LoggedIn
+      key={session.user.name}
+      session={session}
+      onLogout={() => logout('You are logged out.')}
+      onExpired={() => logout('Your session has expired; please log in again.')}
+    />
+  );
+}
