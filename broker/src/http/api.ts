@@ -1,0 +1,78 @@
+/**
+ * The central side's HTTP API under `/api` (docs/http-api.md), as one handler the central server
+ * mounts beside the dashboard, `/mqtt` and `/metrics`: it answers every request under `/api` and
+ * returns false, touching nothing, for any other path.
+ *
+ * Each request: route (404 / 405), bearer token (401), then the route's own checks in the order
+ * body or query (400), scope (404 as if absent), role (403), and the action (409 for an illegal
+ * transition). Every answer is JSON except the CSV export; every error has one shape (errors.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { alertRoutes } from './alerts.js';
+import { authenticate, authRoutes } from './auth.js';
+import { commandRoutes } from './commands.js';
+import { type RequestContext, type RouteEntry, STREAMED } from './context.js';
+import type { ApiDeps } from './deps.js';
+import { HttpError, HttpErrorCodes, mapError, notFound } from './errors.js';
+import { exportRoutes } from './export.js';
+import { sendJson } from './io.js';
+import { laneRoutes } from './lanes.js';
+import { apiMetrics } from './metrics.js';
+import { orderRoutes } from './orders.js';
+import { LoginLimiter } from './rate-limit.js';
+import { Router } from './router.js';
+import { webhookRoutes } from './webhooks.js';
+
+export const API_PREFIX = '/api';
+
+/** Resolves true when it answered the request, false when the path is not the API's. */
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+export function createApi(deps: ApiDeps): ApiHandler {
+  const log = deps.log.child({ module: 'http' });
+  const now = deps.clock ?? Date.now;
+  const metrics = apiMetrics(deps.registry);
+  const router = new Router<RouteEntry>();
+  authRoutes(router, new LoginLimiter(deps.loginLimit));
+  laneRoutes(router);
+  orderRoutes(router);
+  alertRoutes(router);
+  commandRoutes(router);
+  exportRoutes(router);
+  webhookRoutes(router);
+
+  return async (req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://api.invalid');
+    } catch {
+      return false;
+    }
+    const path = url.pathname;
+    if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return false;
+    const method = (req.method ?? 'GET').toUpperCase();
+    let route = 'unmatched';
+    try {
+      const m = router.match(method, path);
+      if (m.kind === 'none') throw notFound(`no route ${method} ${path}`);
+      if (m.kind === 'method') {
+        throw new HttpError(405, HttpErrorCodes.METHOD, `${path} does not take ${method}`, [], {
+          Allow: [...new Set(m.allowed)].join(', '),
+        });
+      }
+      route = m.route.pattern;
+      const ctx: RequestContext = { req, res, url, params: m.params, deps, now, log, principal: null };
+      if (m.route.handler.auth) ctx.principal = authenticate(ctx);
+      const result = await m.route.handler.run(ctx);
+      if (result !== STREAMED) sendJson(res, 200, result);
+    } catch (err) {
+      const e = mapError(err);
+      if (e.internal) log.error({ err, method, route }, 'request failed');
+      else log.debug({ method, route, status: e.status, code: e.body.error.code }, 'request refused');
+      if (res.headersSent) res.destroy();
+      else sendJson(res, e.status, e.body, e.headers);
+    }
+    metrics.observe(route, method, res.statusCode);
+    return true;
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * What the HTTP API needs from the rest of the central side. The API owns none of these: the
+ * central wiring builds them and passes them in, so tests can run the API on real parts.
+ */
+import type { Actor, AlertEvent, CommandName, CommandResponse, HealthPayload } from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { TokenSigner } from '../auth/tokens.js';
+import type { UserStore } from '../auth/user-store.js';
+import type { OrderService } from '../orders/orders.js';
+import type { ReplenishmentConfig } from '../rules/config.js';
+import type { RulesEngine } from '../rules/engine.js';
+import type { ShelfMap } from '../shelf-map.js';
+import type { Store } from '../store/store.js';
+
+/** Codes a CommandRelay rejects with; the API answers 504 and 503 for them. */
+export const CommandRelayErrorCodes = {
+  /** The agent did not answer within the command timeout. */
+  TIMEOUT: 'SHELF_ERR_TIMEOUT',
+  /** The request could not be sent (no broker connection). */
+  UNAVAILABLE: 'SHELF_ERR_UNAVAILABLE',
+} as const;
+
+export class CommandRelayError extends Error {
+  constructor(
+    readonly code: (typeof CommandRelayErrorCodes)[keyof typeof CommandRelayErrorCodes],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandRelayError';
+  }
+}
+
+/**
+ * Sends a technician command to an agent and awaits its reply. The central wiring implements it
+ * over MQTT: it publishes a CommandRequest with `actor` (the user the API authenticated — never a
+ * name from the request body) and resolves with the agent's CommandResponse, or rejects with a
+ * CommandRelayError (`SHELF_ERR_TIMEOUT` when the agent does not answer in time).
+ */
+export interface CommandRelay {
+  send(
+    site: string,
+    agent: string,
+    command: CommandName,
+    args: Record<string, unknown>,
+    actor: Actor,
+  ): Promise<CommandResponse>;
+}
+
+/** The last agent status and shelf health central has heard (see live-state.ts for one). */
+export interface LiveStatusSource {
+  agentStatus(site: string, agent: string): { state: 'online' | 'offline'; ts: number } | undefined;
+  shelfHealth(site: string, shelf: string): HealthPayload | undefined;
+}
+
+export interface SkuInfo {
+  id: string;
+  name?: string | undefined;
+}
+
+export interface LoginLimitOptions {
+  /** Failed logins allowed per user name within the window (default 5). */
+  maxFailures?: number;
+  /** The window, ms (default 60 000). */
+  windowMs?: number;
+}
+
+export interface ApiDeps {
+  users: Pick<UserStore, 'get' | 'authenticate'>;
+  /** Issues and verifies the API's tokens (the same secret as the MQTT side, so a token is an MQTT password). */
+  tokens: TokenSigner;
+  map: ShelfMap;
+  store: Store;
+  orders: OrderService;
+  /** Forecasts and the reorder point in force; null when the rules run elsewhere. */
+  rules: RulesEngine | null;
+  /** Reorder point and order-up-to per lane for the lane view (used as is when `rules` is null). */
+  replenishment: ReplenishmentConfig;
+  commands: CommandRelay;
+  log: Logger;
+  /** Central clock (ms); injectable for tests. */
+  clock?: () => number;
+  /** Lifetime of the tokens the API issues. */
+  tokenTtlMs: number;
+  /** SKU names for the lane view (the central config's `skus`). */
+  skus?: readonly SkuInfo[];
+  /** Agent status and shelf health for the lane view; fields read null without it. */
+  live?: LiveStatusSource;
+  /** A lane with no level reading for this long is offline (central `timing.offlineAfterMs`). */
+  offlineAfterMs?: number;
+  /** Counts requests by route, method and status (`shelfsense_http_requests_total`). */
+  registry?: Registry;
+  loginLimit?: LoginLimitOptions;
+  /** Called after an alert changed through the API (to publish it on MQTT). */
+  onAlert?: (event: AlertEvent) => void;
+  /** The webhook worker, woken after a dead letter is re-queued. */
+  webhooks?: { notify(): void };
+}

@@ -1,0 +1,30 @@
+export { API_PREFIX, type ApiHandler, createApi } from './api.js';
+export { authenticate, LOGIN_FAILED } from './auth.js';
+export { csvField, csvRow, parseCsv } from './csv.js';
+export {
+  type ApiDeps,
+  type CommandRelay,
+  CommandRelayError,
+  CommandRelayErrorCodes,
+  type LiveStatusSource,
+  type LoginLimitOptions,
+  type SkuInfo,
+} from './deps.js';
+export { type ErrorBody, HttpError, type HttpErrorCode, HttpErrorCodes, mapError } from './errors.js';
+export { CSV_HEADER } from './export.js';
+export { MAX_BODY_BYTES } from './io.js';
+export {
+  FAULT_HEALTH,
+  IN_FLIGHT,
+  isOffline,
+  LANE_STATUSES,
+  type LaneStatusInput,
+  type LaneStatusName,
+  laneHealth,
+  laneStatus,
+} from './lane-status.js';
+export { DEFAULT_OFFLINE_AFTER_MS, type LaneView } from './lane-view.js';
+export { LiveState } from './live-state.js';
+export { HTTP_REQUESTS_METRIC } from './metrics.js';
+export { LoginLimiter, type LoginLimiterOptions } from './rate-limit.js';
+export { ACTION_ROLES, type Action, may } from './scope.js';

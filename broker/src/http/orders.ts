@@ -1,0 +1,132 @@
+/**
+ * Orders: the user's orders (newest first), one order, and the transitions people make —
+ * acknowledge and ship (the supplier, or an admin), cancel (an operator of the site, or an admin).
+ * `received` is set by the shelf itself, never here. An order out of scope answers 404 by id too.
+ */
+import { ID_PATTERN, Id, type OrderState, OrderStates } from '@shelfsense/protocol';
+import { z } from 'zod';
+import type { Order } from '../orders/orders.js';
+import { type ApiRouter, actorOf, authed, type RequestContext } from './context.js';
+import { forbidden, notFound } from './errors.js';
+import { parseQuery, readJson } from './io.js';
+import { limitParam, listParam } from './params.js';
+import { type Action, canReadLane, may, type Principal } from './scope.js';
+
+const ListQuery = z.object({
+  state: listParam(OrderStates).optional(),
+  site: Id.optional(),
+  limit: limitParam(10_000).optional(),
+});
+const Empty = z.strictObject({});
+const ShipBody = z.strictObject({ quantity: z.number().int().positive().max(1_000_000).optional() });
+const CancelBody = z.strictObject({ reason: z.string().max(500).optional() });
+
+/** Orders are read from the store in one query of at most this many rows per state. */
+const SCAN_LIMIT = 100_000;
+
+export interface OrderView {
+  id: string;
+  site: string;
+  shelf: string;
+  lane: string;
+  sku: string;
+  supplier: string;
+  state: OrderState;
+  quantity: number;
+  shippedQuantity: number | null;
+  receivedQuantity: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Webhook delivery of the order's newest event; null when none was queued. */
+  delivery: { state: string; attempts: number } | null;
+}
+
+/**
+ * A supplier sees an order when it may read the lane's order topic (the lane holds its SKU now)
+ * and the order was raised to it; everyone else by the order topic alone.
+ */
+export function canSeeOrder(p: Principal, o: Order, ctx: RequestContext): boolean {
+  if (p.grant.role === 'supplier' && o.supplier !== p.grant.supplier) return false;
+  return canReadLane(p, o, 'order', ctx.deps.map);
+}
+
+export function orderView(ctx: RequestContext, o: Order): OrderView {
+  const entries = ctx.deps.orders.outbox.list({ orderId: o.id, limit: SCAN_LIMIT });
+  const last = entries[entries.length - 1];
+  return {
+    id: o.id,
+    site: o.site,
+    shelf: o.shelf,
+    lane: o.lane,
+    sku: o.sku,
+    supplier: o.supplier,
+    state: o.state,
+    quantity: o.quantity,
+    shippedQuantity: o.shippedQuantity,
+    receivedQuantity: o.receivedQuantity,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+    delivery: last ? { state: last.state, attempts: last.attempts } : null,
+  };
+}
+
+function visibleOrder(ctx: RequestContext, p: Principal): Order {
+  const id = ctx.params['id'] ?? '';
+  const o = ID_PATTERN.test(id) ? ctx.deps.orders.get(id) : undefined;
+  if (!o || !canSeeOrder(p, o, ctx)) throw notFound(`no order ${id}`);
+  return o;
+}
+
+function requireRole(p: Principal, action: Action, what: string): void {
+  if (!may(p, action)) throw forbidden(`the ${p.grant.role} role may not ${what}`);
+}
+
+export function orderRoutes(router: ApiRouter): void {
+  authed(router, 'GET', '/api/orders', async (ctx, p) => {
+    const q = parseQuery(ctx.url, ListQuery);
+    const base = {
+      site: q.site,
+      supplier: p.grant.role === 'supplier' ? p.grant.supplier : undefined,
+      limit: SCAN_LIMIT,
+    };
+    const rows = q.state
+      ? [...new Set(q.state)].flatMap((state) => ctx.deps.orders.list({ ...base, state }))
+      : ctx.deps.orders.list(base);
+    return rows
+      .filter((o) => canSeeOrder(p, o, ctx))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, q.limit ?? 1_000)
+      .map((o) => orderView(ctx, o));
+  });
+
+  authed(router, 'GET', '/api/orders/:id', async (ctx, p) => orderView(ctx, visibleOrder(ctx, p)));
+
+  authed(router, 'POST', '/api/orders/:id/acknowledge', async (ctx, p) => {
+    await readJson(ctx.req, Empty);
+    const o = visibleOrder(ctx, p);
+    requireRole(p, 'order.acknowledge', 'acknowledge orders');
+    const r = ctx.deps.orders.transition(o.id, 'acknowledged', { actor: actorOf(p), now: ctx.now() });
+    return orderView(ctx, r.order);
+  });
+
+  authed(router, 'POST', '/api/orders/:id/ship', async (ctx, p) => {
+    const body = await readJson(ctx.req, ShipBody);
+    const o = visibleOrder(ctx, p);
+    requireRole(p, 'order.ship', 'ship orders');
+    const r = ctx.deps.orders.transition(o.id, 'shipped', {
+      actor: actorOf(p),
+      now: ctx.now(),
+      ...(body.quantity !== undefined ? { shippedQuantity: body.quantity } : {}),
+    });
+    return orderView(ctx, r.order);
+  });
+
+  authed(router, 'POST', '/api/orders/:id/cancel', async (ctx, p) => {
+    const body = await readJson(ctx.req, CancelBody);
+    const o = visibleOrder(ctx, p);
+    requireRole(p, 'order.cancel', 'cancel orders');
+    const r = ctx.deps.orders.transition(o.id, 'cancelled', { actor: actorOf(p), now: ctx.now() });
+    if (r.event) ctx.log.info({ orderId: o.id, by: p.user, reason: body.reason ?? null }, 'order cancelled');
+    return orderView(ctx, r.order);
+  });
+}
