@@ -22,7 +22,7 @@ import type { LaneRef, ReadingInput } from '../store/readings.js';
 import type { Store } from '../store/store.js';
 import { type ActionContext, carryOut } from './actions.js';
 import type { ReplenishmentConfig } from './config.js';
-import { applyEvent, applyLevel, assess, condition, type LiveOrderView } from './evaluate.js';
+import { applyEvent, applyLevel, assess, condition, type LiveOrderView, usable } from './evaluate.js';
 import type { LaneRuleState } from './lane-state.js';
 import { type LaneInfo, laneKey, shelfKey } from './lanes.js';
 import { type LanePolicy, reorderPointFor, resolvePolicy } from './policy.js';
@@ -77,6 +77,8 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   private readonly actions: ActionContext;
   private readonly lastSeen = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** Per lane: fires when its debounce ends, so an order does not wait for the next reading. */
+  private readonly debounceTimers = new Map<string, NodeJS.Timeout>();
   /** Counters for operations: readings for lanes not in the map, gains judged to be moved items. */
   readonly counters = { unknownLane: 0, movedItems: 0, ignoredOld: 0 };
 
@@ -133,6 +135,8 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const t of this.debounceTimers.values()) clearTimeout(t);
+    this.debounceTimers.clear();
     this.flush();
   }
 
@@ -342,6 +346,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
       }
     }
     this.setState(lane.info, next);
+    this.scheduleDebounce(lane, next);
     this.publish(out, firstOrder, firstAlert);
   }
 
@@ -350,6 +355,38 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     const rate = ratePerMs(s.rate, ts, this.cfg.rate.tauMs);
     const history = s.rate.since === null ? 0 : ts - s.rate.since;
     return reorderPointFor(lane.policy, rate, history, this.cfg.rate.minHistoryMs);
+  }
+
+  /**
+   * A lane that went below its reorder point orders once it has stayed there for the debounce.
+   * The agent publishes a level only when it changes (plus a slow heartbeat), so silence means
+   * "unchanged": when the debounce ends with no newer reading, the lane is assessed at the moment
+   * the debounce ended. Only the central clock's timer decides *when* to look; the decision still
+   * rests on the lane's readings (any contrary reading meanwhile reset belowSince).
+   */
+  private scheduleDebounce(lane: Lane, s: LaneRuleState): void {
+    const key = laneKey(lane.info);
+    const old = this.debounceTimers.get(key);
+    if (old) clearTimeout(old);
+    this.debounceTimers.delete(key);
+    const policy = lane.policy;
+    if (!this.timer || !policy?.enabled || !s.armed || s.belowSince === null || !usable(s)) return;
+    const due = s.belowSince + policy.debounceMs;
+    const delay = Math.min(policy.debounceMs, Math.max(0, due - this.clock()));
+    const t = setTimeout(() => {
+      this.debounceTimers.delete(key);
+      const cur = this.state(lane.info);
+      if (cur.belowSince !== s.belowSince || !cur.armed || !usable(cur)) return;
+      const out: RuleOutcome = { orders: [], alerts: [] };
+      try {
+        this.update(lane, cur, Math.max(due, cur.lastTs ?? due), out);
+        this.flush();
+      } catch (err) {
+        this.log?.error({ err, lane: key }, 'debounce assessment failed');
+      }
+    }, delay);
+    t.unref();
+    this.debounceTimers.set(key, t);
   }
 
   private state(ref: LaneRef): LaneRuleState {

@@ -1,0 +1,119 @@
+/**
+ * `shelfsense central` and `shelfsense demo`.
+ */
+import { CentralConfig, loadConfigFile } from '@shelfsense/protocol';
+import { type CommandSpec, numberFlag, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { Central } from './central.js';
+import { demoBanner, startDemo } from './demo.js';
+import { defaultMounts } from './mounts.js';
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+const centralSpec = {
+  name: 'central',
+  usage: '--config FILE [options]',
+  description:
+    'Runs the central side: the MQTT broker (TCP, WebSocket at /mqtt, TLS), ingest, the rules,\n' +
+    'orders and supplier webhooks, the SQLite history, and the HTTP API and dashboard. Parts can be\n' +
+    'switched off in the config (parts.broker: false with externalBroker to use Mosquitto or EMQX).',
+  flags: {
+    config: {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      description: 'central config (YAML); see docs/central.md',
+    },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'override the config’s log level' },
+  },
+  schema: z.object({ config: z.string().min(1, 'required'), 'log-level': LogLevel.optional() }),
+  examples: ['shelfsense central --config /etc/shelfsense/central.yaml'],
+} satisfies CommandSpec<z.ZodType>;
+
+export const centralCommand: Subcommand = {
+  name: 'central',
+  summary: 'run the central side',
+  run: (argv) =>
+    runCommand(centralSpec, argv, async (flags) => {
+      if (!flags.config) throw new Error('--config is required');
+      const loaded = loadConfigFile(CentralConfig, flags.config, 'central config');
+      const config = flags['log-level'] ? { ...loaded, log: { level: flags['log-level'] } } : loaded;
+      const log = pino({ level: config.log.level, base: { part: 'central' } }, pino.destination(2));
+      const central = new Central({ config, logger: log, mounts: defaultMounts });
+      await central.start();
+      process.stdout.write(
+        `${JSON.stringify({ ready: true, http: central.httpPort, mqtt: central.mqttPort, dataDir: central.dataDir })}\n`,
+      );
+      await untilSignal();
+      await central.stop();
+      return 0;
+    }),
+};
+
+const demoSpec = {
+  name: 'demo',
+  usage: '[options]',
+  description:
+    'Starts everything on this machine: simulated shelves (TCP), an agent, and the central side with\n' +
+    'an embedded broker, SQLite and the dashboard. Prints the dashboard URL and demo logins.',
+  flags: {
+    dir: { type: 'string', value: 'DIR', description: 'keep data here (default: a new temp directory)' },
+    speed: { type: 'string', value: 'X', description: 'scenario events X times faster (default 10)' },
+    webhook: { type: 'string', value: 'URL', description: 'send the suppliers’ order webhooks here' },
+    'http-port': {
+      type: 'string',
+      value: 'PORT',
+      description: 'dashboard and API port (default 8080; 0: any)',
+    },
+    'mqtt-port': { type: 'string', value: 'PORT', description: 'MQTT port (default 1883; 0: any)' },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'log level (default warn)' },
+  },
+  schema: z.object({
+    dir: z.string().optional(),
+    speed: numberFlag(z.number().positive().max(10_000)).optional(),
+    webhook: z.url({ protocol: /^https?$/ }).optional(),
+    'http-port': numberFlag(z.number().int().min(0).max(65535)).optional(),
+    'mqtt-port': numberFlag(z.number().int().min(0).max(65535)).optional(),
+    'log-level': LogLevel.optional(),
+  }),
+  examples: [
+    'shelfsense demo',
+    'shelfsense demo --speed 30 --webhook http://localhost:9000/orders --http-port 0',
+  ],
+} satisfies CommandSpec<z.ZodType>;
+
+export const demoCommand: Subcommand = {
+  name: 'demo',
+  summary: 'everything on one machine',
+  run: (argv) =>
+    runCommand(demoSpec, argv, async (flags) => {
+      const level = flags['log-level'] ?? 'warn';
+      const log = pino({ level, base: { part: 'demo' } }, pino.destination(2));
+      const demo = await startDemo(
+        {
+          dir: flags.dir,
+          httpPort: flags['http-port'] ?? 8080,
+          mqttPort: flags['mqtt-port'] ?? 1883,
+          speed: flags.speed ?? 10,
+          webhook: flags.webhook,
+          logLevel: level,
+          mounts: defaultMounts,
+        },
+        log,
+      );
+      process.stdout.write(`${demoBanner(demo)}\n`);
+      process.stdout.write(`${JSON.stringify({ ready: true, ...demo.urls, dir: demo.dir })}\n`);
+      await untilSignal();
+      process.stdout.write('Stopping…\n');
+      await demo.stop();
+      return 0;
+    }),
+};

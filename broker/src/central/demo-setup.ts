@@ -1,0 +1,135 @@
+/**
+ * The demo's world: two simulated shelves at one store, SKUs from two suppliers, users for every
+ * role, and a replenishment policy quick enough that an order happens within a minute.
+ */
+import type { CentralConfig, CentralConfig as CentralConfigSchema } from '@shelfsense/protocol';
+import type { z } from 'zod';
+
+export const DEMO_SITE = 'demo-store';
+export const DEMO_AGENT = 'pi-1';
+
+export const DEMO_SKUS = [
+  { id: 'cola-330', name: 'Cola 0.33 l', unitWeightG: 352, supplier: 'acme' },
+  { id: 'water-500', name: 'Still water 0.5 l', unitWeightG: 521, supplier: 'acme' },
+  { id: 'chips-salt', name: 'Salted chips 150 g', unitWeightG: 168, supplier: 'crunchy' },
+  { id: 'nuts-mix', name: 'Nut mix 200 g', unitWeightG: 214, supplier: 'crunchy' },
+  { id: 'gum-mint', name: 'Mint gum', unitWeightG: 28, supplier: 'acme' },
+  { id: 'bar-choc', name: 'Chocolate bar', unitWeightG: 52, supplier: 'crunchy' },
+  { id: 'juice-1l', name: 'Orange juice 1 l', unitWeightG: 1080, supplier: 'acme' },
+  { id: 'crackers', name: 'Crackers', unitWeightG: 250, supplier: 'crunchy' },
+] as const;
+
+/** Lane layout: shelf → lanes, each with its SKU, starting items and capacity. */
+export const DEMO_SHELVES = [
+  {
+    id: 'shelf-a',
+    serial: 'DEMO-A',
+    lanes: [
+      { sku: 'cola-330', items: 12, capacity: 24 },
+      { sku: 'water-500', items: 14, capacity: 18 },
+      { sku: 'chips-salt', items: 16, capacity: 20 },
+      { sku: 'nuts-mix', items: 15, capacity: 20 },
+    ],
+  },
+  {
+    id: 'shelf-b',
+    serial: 'DEMO-B',
+    lanes: [
+      { sku: 'gum-mint', items: 40, capacity: 60 },
+      { sku: 'bar-choc', items: 30, capacity: 40 },
+      { sku: 'juice-1l', items: 6, capacity: 8 },
+      { sku: 'crackers', items: 10, capacity: 16 },
+    ],
+  },
+] as const;
+
+export const DEMO_USERS = [
+  { name: 'admin', password: 'demo-admin', grant: { role: 'admin' } },
+  { name: 'acme', password: 'demo-acme', grant: { role: 'supplier', supplier: 'acme' } },
+  { name: 'crunchy', password: 'demo-crunchy', grant: { role: 'supplier', supplier: 'crunchy' } },
+  { name: 'store', password: 'demo-store', grant: { role: 'operator', sites: [DEMO_SITE] } },
+  { name: 'tech', password: 'demo-tech', grant: { role: 'technician', sites: [DEMO_SITE] } },
+  {
+    name: DEMO_AGENT,
+    password: 'demo-agent-pi-1',
+    grant: { role: 'agent', site: DEMO_SITE, agent: DEMO_AGENT },
+  },
+] as const;
+
+export const laneId = (i: number) => `L${i + 1}`;
+
+export function demoCentralConfig(opts: {
+  dataDir: string;
+  httpPort: number;
+  mqttPort: number;
+  webhook?: string | undefined;
+  logLevel: string;
+}): z.input<typeof CentralConfigSchema> {
+  return {
+    dataDir: opts.dataDir,
+    log: { level: opts.logLevel as CentralConfig['log']['level'] },
+    suppliers: [
+      { id: 'acme', name: 'ACME Beverages' },
+      { id: 'crunchy', name: 'Crunchy Snacks' },
+    ],
+    skus: DEMO_SKUS.map((s) => ({ ...s })),
+    sites: [
+      {
+        id: DEMO_SITE,
+        name: 'Demo store',
+        shelves: DEMO_SHELVES.map((sh) => ({
+          id: sh.id,
+          serial: sh.serial,
+          agent: DEMO_AGENT,
+          lanes: sh.lanes.map((l, i) => ({ id: laneId(i), channels: [i], sku: l.sku, capacity: l.capacity })),
+        })),
+      },
+    ],
+    http: { port: opts.httpPort, host: '127.0.0.1' },
+    mqtt: { port: opts.mqttPort, host: '127.0.0.1' },
+    timing: { offlineAfterMs: 30_000 },
+    replenishment: {
+      defaults: { reorderPoint: 4, packSize: 2, debounceMs: 3_000, hysteresis: 1, leadTimeMs: 3_600_000 },
+      tickMs: 1_000,
+      ...(opts.webhook
+        ? {
+            webhooks: {
+              suppliers: [
+                { supplier: 'acme', url: opts.webhook, secret: 'demo-webhook-secret-acme' },
+                { supplier: 'crunchy', url: opts.webhook, secret: 'demo-webhook-secret-crunchy' },
+              ],
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** The simulator scenario matching the map: the first lane of shelf-a sells fast, so it orders first. */
+export function demoScenario() {
+  return {
+    seed: 7,
+    shelves: DEMO_SHELVES.map((sh) => ({
+      serial: sh.serial,
+      lanes: sh.lanes.map((l) => ({
+        unitWeightG: DEMO_SKUS.find((s) => s.id === l.sku)?.unitWeightG ?? 100,
+        items: l.items,
+        capacity: l.capacity,
+      })),
+    })),
+    events: [
+      { at: '5s', every: '40s', shelf: 'DEMO-A', action: 'remove', lane: 0, count: 1 },
+      { at: '10s', every: '45s', jitter: 0.5, action: 'remove', lane: 'any', count: [1, 2] },
+      {
+        at: '2m',
+        every: '6m',
+        jitter: 0.3,
+        action: 'lean',
+        lane: 'any',
+        grams: [150, 600],
+        ms: [2000, 4000],
+      },
+      { at: '10m', every: '10m', action: 'restock', lane: 'all', itemMs: 800 },
+    ],
+  };
+}
