@@ -89,6 +89,10 @@ export class Agent {
     this.publisher = publisher;
     publisher.shelves = () => [...this.shelves.keys()];
     publisher.on('laneSettings', (s) => this.onLaneSettings(s));
+    // Health goes out directly, not through the outbox: say it again on every (re)connect.
+    publisher.on('connected', () => {
+      for (const s of this.shelves.values()) s.publishHealth(true);
+    });
     this.commands = new CommandHandler(
       {
         site: c.agent.site,

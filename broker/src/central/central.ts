@@ -40,8 +40,13 @@ export interface CentralParts {
   rules: RulesEngine | null;
   broker: MqttBroker | null;
   relay: MqttCommandRelay;
+  ingest: Ingest | null;
+  worker: WebhookWorker | null;
+  dataDir: string;
   registry: Registry;
   log: Logger;
+  /** Publishes an alert change on MQTT (for alerts acknowledged through the API). */
+  publishAlert(a: AlertEvent): void;
 }
 
 /** Mounted on the central HTTP server; returns false for requests it does not own. */
@@ -234,8 +239,12 @@ export class Central {
       rules: this.rules,
       broker: this.broker,
       relay: this.relay,
+      ingest: this.ingest,
+      worker: this.worker,
+      dataDir: this.dataDir,
       registry: this.registry,
       log: this.log,
+      publishAlert: (a) => this.onAlert(a),
     };
   }
 

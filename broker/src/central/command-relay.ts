@@ -15,10 +15,7 @@ import {
 } from '@shelfsense/protocol';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-
-export class CommandTimeoutError extends Error {
-  readonly code = 'SHELF_ERR_TIMEOUT';
-}
+import { CommandRelayError, CommandRelayErrorCodes } from '../http/deps.js';
 
 interface Pending {
   resolve: (r: CommandResponse) => void;
@@ -63,13 +60,20 @@ export class MqttCommandRelay {
     args: unknown,
     actor: Actor,
   ): Promise<CommandResponse> {
+    if (!this.client().connected) {
+      throw new CommandRelayError(
+        CommandRelayErrorCodes.UNAVAILABLE,
+        'central is not connected to the broker',
+      );
+    }
     await this.ensureSubscribed();
     const transaction = randomUUID();
     const reply = new Promise<CommandResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(transaction);
         reject(
-          new CommandTimeoutError(
+          new CommandRelayError(
+            CommandRelayErrorCodes.TIMEOUT,
             `agent ${agent} at ${site} did not answer ${command} within ${this.timeoutMs} ms`,
           ),
         );

@@ -2,8 +2,39 @@
  * What the central HTTP server serves besides /metrics and /healthz: the HTTP API under /api and
  * the dashboard at /. (MQTT over WebSocket at /mqtt is attached by the broker itself.)
  */
+import { serveDashboard } from '@shelfsense/dashboard';
+import { loadTokenSecret, TokenSigner } from '../auth/tokens.js';
+import { UserStore } from '../auth/user-store.js';
+import { createApi } from '../http/api.js';
+import { LiveState } from '../http/live-state.js';
 import type { CentralParts, HttpMount } from './central.js';
 
-export async function defaultMounts(_parts: CentralParts): Promise<HttpMount[]> {
-  return [];
+export async function defaultMounts(parts: CentralParts): Promise<HttpMount[]> {
+  const c = parts.config;
+  const live = new LiveState();
+  // Status and health are retained, so a (re)started central learns them at once.
+  parts.ingest?.mqtt.on('message', (topic, payload) => live.onMessage(topic, payload));
+  await parts.ingest?.mqtt.subscribeAsync(['shelfsense/v1/+/agents/+/status', 'shelfsense/v1/+/+/health'], {
+    qos: 1,
+  });
+  const users = parts.broker?.users ?? new UserStore(parts.dataDir, { scrypt: c.auth.scrypt });
+  const api = createApi({
+    users,
+    tokens: new TokenSigner(loadTokenSecret(parts.dataDir)),
+    map: parts.map,
+    store: parts.store,
+    orders: parts.orders,
+    rules: parts.rules,
+    replenishment: c.replenishment,
+    commands: parts.relay,
+    log: parts.log.child({ part: 'http' }),
+    tokenTtlMs: c.auth.tokenTtlMs,
+    skus: c.skus,
+    live,
+    offlineAfterMs: c.timing.offlineAfterMs,
+    registry: parts.registry,
+    onAlert: (a) => parts.publishAlert(a),
+    ...(parts.worker ? { webhooks: parts.worker } : {}),
+  });
+  return [api, (req, res) => serveDashboard(req, res)];
 }
