@@ -3,19 +3,22 @@
 // uPlot.min.css, each with a gzip twin, plus assets.json (content hashes used as `?v=` so the
 // server can let browsers cache them for good). Nothing is loaded from a CDN.
 //
-//   node scripts/build.mjs [--dev]     --dev: no minification, inline source maps
+//   node scripts/build.mjs [--dev] [--out DIR]
+//     --dev: no minification, inline source maps; --out: another output directory (tests)
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const web = join(pkg, 'web');
-const out = join(pkg, 'dist', 'public');
 const dev = process.argv.includes('--dev');
+const outFlag = process.argv.indexOf('--out');
+const out =
+  outFlag > 0 && process.argv[outFlag + 1] ? resolve(process.argv[outFlag + 1]) : join(pkg, 'dist', 'public');
 const require = createRequire(import.meta.url);
 
 /**
@@ -44,6 +47,7 @@ export const readFileSync = unavailable; export const parse = unavailable; expor
   },
 };
 
+const OUTPUTS = ['index.html', 'app.js', 'app.css', 'uPlot.min.css', 'assets.json'];
 const hash = (buf) => createHash('sha256').update(buf).digest('hex').slice(0, 12);
 
 function emit(name, contents, gzip = true) {
@@ -54,8 +58,9 @@ function emit(name, contents, gzip = true) {
 }
 
 export async function build() {
-  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  // Remove only what this script writes: --out may point anywhere.
+  for (const f of OUTPUTS) for (const n of [f, `${f}.gz`]) rmSync(join(out, n), { force: true });
 
   const result = await esbuild.build({
     entryPoints: { app: join(web, 'main.tsx'), 'app-style': join(web, 'app.css') },

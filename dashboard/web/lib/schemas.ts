@@ -72,6 +72,7 @@ export const Order = z.object({
   supplier: z.string(),
   state: OrderState,
   quantity: z.number(),
+  shippedQuantity: num,
   receivedQuantity: num,
   createdAt: z.number(),
   updatedAt: z.number(),
@@ -90,6 +91,7 @@ export const Alert = z.object({
   message: z.string().default(''),
   openedAt: z.number(),
   updatedAt: num,
+  acknowledgedBy: str,
 });
 export type Alert = z.infer<typeof Alert>;
 export const Alerts = z.array(Alert);

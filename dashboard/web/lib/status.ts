@@ -52,8 +52,8 @@ export function statusClass(status: LaneStatus): string {
 /** Order states that mean "replenishment in flight" for a lane. */
 export const LIVE_ORDER_STATES = ['open', 'acknowledged', 'shipped'] as const;
 
-/** Shelf health values that mean the cells cannot be trusted. */
-const FAULT_HEALTH = new Set(['saturated', 'disconnected']);
+/** Shelf health values that mean the cells cannot be trusted (as the central side counts them). */
+const FAULT_HEALTH = new Set(['saturated', 'disconnected', 'no_data']);
 
 export interface StatusInputs {
   units: number | null;

@@ -40,6 +40,7 @@ function AlertItem({ alert, onChanged }: { alert: Alert; onChanged(): void }) {
       {alert.message && <p class="alert-message">{alert.message}</p>}
       <p class="muted" title={formatDateTime(alert.openedAt)}>
         Opened {formatAgo(alert.openedAt, now)}
+        {alert.acknowledgedBy ? ` · acknowledged by ${alert.acknowledgedBy}` : ''}
       </p>
       {alert.state === 'open' && (
         <div class="actions">

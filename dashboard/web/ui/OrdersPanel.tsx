@@ -64,6 +64,12 @@ function OrderItem({ order, name, onChanged }: { order: Order; name: string; onC
           <dt>Quantity</dt>
           <dd>{formatUnits(order.quantity)}</dd>
         </div>
+        {order.shippedQuantity !== null && (
+          <div>
+            <dt>Shipped</dt>
+            <dd>{formatUnits(order.shippedQuantity)}</dd>
+          </div>
+        )}
         {order.receivedQuantity !== null && (
           <div>
             <dt>Received</dt>

@@ -118,7 +118,7 @@ export function Wizard({ site, agent, shelf, lane, unitWeightG, onDone }: Wizard
           </>
         )}
         {(phase === 'measure' || phase === 'running') && (
-          <form onSubmit={run}>
+          <form onSubmit={run} noValidate>
             {def.input && (
               <div class="field">
                 <label for={inputId}>{def.input.label}</label>

@@ -66,6 +66,7 @@ describe('deriveStatus', () => {
   it('[no false orders] a faulty cell shows sensor-fault, not stock-out', () => {
     expect(deriveStatus({ ...base, units: 0, state: 'fault' })).toBe('sensor-fault');
     expect(deriveStatus({ ...base, health: 'saturated' })).toBe('sensor-fault');
+    expect(deriveStatus({ ...base, health: 'no_data' })).toBe('sensor-fault');
     expect(deriveStatus({ ...base, health: 'disconnected' })).toBe('sensor-fault');
     expect(deriveStatus({ ...base, health: 'noisy' })).toBe('ok');
   });
