@@ -63,12 +63,14 @@ export function authRoutes(router: ApiRouter, limiter: LoginLimiter): void {
           { 'Retry-After': String(Math.ceil(wait / 1000)) },
         );
       }
+      // Count the attempt as a failure before the (slow) password check, so that many attempts in
+      // flight at once cannot all slip under the limit; a success clears the count.
+      limiter.fail(body.username, now);
       // A token is not a password here: logging in needs the password itself.
       const identity = body.password.startsWith(TOKEN_PREFIX)
         ? null
         : await ctx.deps.users.authenticate(body.username, body.password);
       if (identity?.via !== 'password') {
-        limiter.fail(body.username, now);
         ctx.log.warn({ user: body.username }, 'login failed');
         throw unauthenticated(LOGIN_FAILED);
       }

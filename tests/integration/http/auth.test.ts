@@ -137,6 +137,26 @@ describe('HTTP API: authentication', () => {
     }
   });
 
+  it('[rate limit] many wrong logins in flight at once cannot slip under the limit', async () => {
+    const start = h.now.t;
+    try {
+      const all = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          h.call('POST', '/api/login', { body: { username: 'tech-b', password: `guess-${i}-wrong` } }),
+        ),
+      );
+      const statuses = all.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(9);
+    } finally {
+      h.now.t = start + 60_000;
+      expect(
+        (await h.call('POST', '/api/login', { body: { username: 'tech-b', password: PASSWORD } })).status,
+      ).toBe(200);
+      h.now.t = start;
+    }
+  });
+
   it('[400] a login body that fails its schema names the field; bad JSON is a 400 too', async () => {
     const r = await h.call<ErrorBody>('POST', '/api/login', { body: { username: 'op-a' } });
     expect(r.status).toBe(400);
