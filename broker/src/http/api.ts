@@ -8,6 +8,7 @@
  * transition). Every answer is JSON except the CSV export; every error has one shape (errors.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, type Registry } from 'prom-client';
 import { alertRoutes } from './alerts.js';
 import { authenticate, authRoutes } from './auth.js';
 import { commandRoutes } from './commands.js';
@@ -17,13 +18,44 @@ import { HttpError, HttpErrorCodes, mapError, notFound } from './errors.js';
 import { exportRoutes } from './export.js';
 import { sendJson } from './io.js';
 import { laneRoutes } from './lanes.js';
-import { apiMetrics } from './metrics.js';
 import { orderRoutes } from './orders.js';
 import { LoginLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 import { webhookRoutes } from './webhooks.js';
 
 export const API_PREFIX = '/api';
+
+/**
+ * `shelfsense_http_requests_total{route, method, status}`: API requests counted by route pattern
+ * (never the raw path, so ids do not blow up the label set), on the Registry passed in.
+ */
+export const HTTP_REQUESTS_METRIC = 'shelfsense_http_requests_total';
+
+export interface ApiMetrics {
+  observe(route: string, method: string, status: number): void;
+}
+
+const NONE: ApiMetrics = { observe() {} };
+const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+
+export function apiMetrics(registry: Registry | undefined): ApiMetrics {
+  if (!registry) return NONE;
+  // A second API on the same registry (a restart in one process) shares the counter.
+  const existing = registry.getSingleMetric(HTTP_REQUESTS_METRIC);
+  const counter =
+    (existing as Counter<'route' | 'method' | 'status'> | undefined) ??
+    new Counter({
+      name: HTTP_REQUESTS_METRIC,
+      help: 'HTTP API requests by route pattern, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    });
+  return {
+    observe(route, method, status) {
+      counter.inc({ route, method: KNOWN_METHODS.has(method) ? method : 'OTHER', status: String(status) });
+    },
+  };
+}
 
 /** Resolves true when it answered the request, false when the path is not the API's. */
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;

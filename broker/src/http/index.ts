@@ -1,4 +1,4 @@
-export { API_PREFIX, type ApiHandler, createApi } from './api.js';
+export { API_PREFIX, type ApiHandler, createApi, HTTP_REQUESTS_METRIC } from './api.js';
 export { authenticate, LOGIN_FAILED } from './auth.js';
 export { csvField, csvRow, parseCsv } from './csv.js';
 export {
@@ -25,6 +25,5 @@ export {
 } from './lane-status.js';
 export { DEFAULT_OFFLINE_AFTER_MS, type LaneView } from './lane-view.js';
 export { LiveState } from './live-state.js';
-export { HTTP_REQUESTS_METRIC } from './metrics.js';
 export { LoginLimiter, type LoginLimiterOptions } from './rate-limit.js';
 export { ACTION_ROLES, type Action, may } from './scope.js';
