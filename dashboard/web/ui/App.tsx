@@ -5,14 +5,14 @@
  */
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { Api } from '../lib/api.js';
+import { Api, refreshDelay } from '../lib/api.js';
 import { resolveView, VIEW_INFO, type View, viewsFor } from '../lib/routes.js';
 import { AppContext, type AppContextValue } from './hooks.js';
 import { Login } from './Login.js';
 import { LIVE_STATE_TEXT, LiveClient, type LiveState, liveUrl } from './live-client.js';
 import { OperatorView } from './OperatorView.js';
 import { SupplierView } from './SupplierView.js';
-import { clearSession, loadSession, refreshDelay, type Session, saveSession } from './session.js';
+import { clearSession, loadSession, type Session, saveSession } from './session.js';
 import { TechnicianView } from './TechnicianView.js';
 
 function usePath(): [string, (path: string) => void] {

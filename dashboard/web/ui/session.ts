@@ -38,9 +38,3 @@ export function saveSession(session: Session): void {
 export function clearSession(): void {
   storage()?.removeItem(KEY);
 }
-
-/** When to refresh a token: at 80 % of its remaining life, at least 5 s and at most ~24 days out. */
-export function refreshDelay(expiresAt: number, now = Date.now()): number {
-  const left = expiresAt - now;
-  return Math.min(2 ** 31 - 1, Math.max(5_000, Math.floor(left * 0.8)));
-}

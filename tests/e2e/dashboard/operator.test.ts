@@ -105,3 +105,34 @@ describe('operator view', () => {
     expect(await h.page.getByRole('navigation', { name: 'Views' }).count()).toBe(0);
   });
 });
+
+describe('admin', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness(DESKTOP);
+    await login(h, 'admin', 'admin-pass', 'Fill levels & orders');
+  });
+  afterAll(() => h?.close());
+
+  it('[role views] an admin switches between every view by link', async () => {
+    const nav = h.page.getByRole('navigation', { name: 'Views' });
+    expect(await nav.getByRole('link').allInnerTexts()).toEqual([
+      'Fill levels & orders',
+      'Store operations',
+      'Sensors & calibration',
+    ]);
+    await nav.getByRole('link', { name: 'Sensors & calibration' }).click();
+    await h.page.getByRole('heading', { level: 1, name: 'Sensors & calibration' }).waitFor();
+    expect(new URL(h.page.url()).pathname).toBe('/technician');
+    expect(await nav.getByRole('link', { name: 'Sensors & calibration' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    await h.page.goBack();
+    await h.page.getByRole('heading', { level: 1, name: 'Fill levels & orders' }).waitFor();
+    // An admin sees every supplier's lanes.
+    await h.page
+      .getByRole('listitem', { name: 'Bolts M6 (box) at store-1 · shelf-a · L2', exact: true })
+      .waitFor();
+  });
+});
