@@ -4,7 +4,6 @@
  * neither holds the whole history in memory nor blocks other requests for long.
  * Rows are grouped by lane (site, shelf, lane order) and ordered by time within a lane.
  */
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Id } from '@shelfsense/protocol';
 import type { LaneInfo } from '../shelf-map.js';
@@ -63,13 +62,21 @@ export function* levelPages(
 }
 
 /** Writes `text`; resolves once the socket can take more. False when the client went away. */
-async function write(res: ServerResponse, text: string): Promise<boolean> {
+function write(res: ServerResponse, text: string): Promise<boolean> | boolean {
   if (res.destroyed) return false;
   if (res.write(text)) return true;
   if (res.destroyed) return false;
-  const closed = once(res, 'close').then(() => false);
-  const drained = once(res, 'drain').then(() => true);
-  return Promise.race([drained, closed]);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
 }
 
 export function exportRoutes(router: ApiRouter): void {
