@@ -79,6 +79,8 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   private timer: NodeJS.Timeout | null = null;
   /** Per lane: fires when its debounce ends, so an order does not wait for the next reading. */
   private readonly debounceTimers = new Map<string, NodeJS.Timeout>();
+  /** Reading time of each lane's last timed assessment, so a due time is acted on once. */
+  private readonly wokeAt = new Map<string, number>();
   /** Counters for operations: readings for lanes not in the map, gains judged to be moved items. */
   readonly counters = { unknownLane: 0, movedItems: 0, ignoredOld: 0 };
 
@@ -130,6 +132,8 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
       },
       Math.max(1, this.cfg.tickMs),
     );
+    // After a restart: a debounce or a delivery that was pending when central stopped.
+    for (const lane of this.lanes.values()) this.scheduleWake(lane, this.state(lane.info));
   }
 
   stop(): void {
@@ -346,7 +350,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
       }
     }
     this.setState(lane.info, next);
-    this.scheduleDebounce(lane, next);
+    this.scheduleWake(lane, next);
     this.publish(out, firstOrder, firstAlert);
   }
 
@@ -358,31 +362,37 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   }
 
   /**
-   * A lane that went below its reorder point orders once it has stayed there for the debounce.
-   * The agent publishes a level only when it changes (plus a slow heartbeat), so silence means
-   * "unchanged": when the debounce ends with no newer reading, the lane is assessed at the moment
-   * the debounce ended. Only the central clock's timer decides *when* to look; the decision still
-   * rests on the lane's readings (any contrary reading meanwhile reset belowSince).
+   * Agents publish a level only when it changes (plus a slow heartbeat), so silence means
+   * "unchanged". Two decisions wait on time rather than on a reading: a lane below its reorder
+   * point orders once the debounce has passed, and a delivery step is confirmed once the
+   * move window has passed. A per-lane timer on the central clock assesses the lane when the first
+   * of them falls due, at that reading time; the decision still rests on the lane's readings (any
+   * contrary reading meanwhile resets them).
    */
-  private scheduleDebounce(lane: Lane, s: LaneRuleState): void {
+  private scheduleWake(lane: Lane, s: LaneRuleState): void {
     const key = laneKey(lane.info);
     const old = this.debounceTimers.get(key);
     if (old) clearTimeout(old);
     this.debounceTimers.delete(key);
+    if (!this.timer) return;
+    const after = Math.max(s.lastTs ?? 0, this.wokeAt.get(key) ?? 0);
+    const dues: number[] = [];
     const policy = lane.policy;
-    if (!this.timer || !policy?.enabled || !s.armed || s.belowSince === null || !usable(s)) return;
-    const due = s.belowSince + policy.debounceMs;
-    const delay = Math.min(policy.debounceMs, Math.max(0, due - this.clock()));
+    if (policy?.enabled && s.armed && s.belowSince !== null && usable(s))
+      dues.push(s.belowSince + policy.debounceMs);
+    for (const step of s.receipt.steps) dues.push(step.ts + this.cfg.receipt.moveWindowMs);
+    const due = Math.min(...dues.filter((d) => d > after));
+    if (!Number.isFinite(due)) return;
+    const delay = Math.max(0, Math.min(due - this.clock(), 24 * 3_600_000));
     const t = setTimeout(() => {
       this.debounceTimers.delete(key);
-      const cur = this.state(lane.info);
-      if (cur.belowSince !== s.belowSince || !cur.armed || !usable(cur)) return;
+      this.wokeAt.set(key, due);
       const out: RuleOutcome = { orders: [], alerts: [] };
       try {
-        this.update(lane, cur, Math.max(due, cur.lastTs ?? due), out);
+        this.update(lane, this.state(lane.info), due, out);
         this.flush();
       } catch (err) {
-        this.log?.error({ err, lane: key }, 'debounce assessment failed');
+        this.log?.error({ err, lane: key }, 'timed assessment failed');
       }
     }, delay);
     t.unref();
