@@ -1,4 +1,6 @@
 export * from './agent.js';
 export * from './central.js';
 export * from './common.js';
+export * from './history.js';
+export * from './integrations.js';
 export * from './load.js';
