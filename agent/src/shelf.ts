@@ -39,7 +39,6 @@ export class ShelfRuntime {
   /** Wall-clock ms of the last line from this shelf (for the no-data watch). */
   lastLineAt = Date.now();
   online = true;
-  private frame: SampleFrame | null = null;
   /** Wall time = anchorWall + (deviceT − anchorDevice): timestamps follow the shelf's own clock. */
   private anchorWall = 0;
   private anchorDevice = 0;
@@ -81,7 +80,6 @@ export class ShelfRuntime {
     this.lastLineAt = Date.now();
     this.online = true;
     this.advanceClock(frame.deviceMs);
-    this.frame = frame;
     this.pipeline.push(frame);
     if (this.waiters.size) for (const w of [...this.waiters]) w();
   }
@@ -138,7 +136,8 @@ export class ShelfRuntime {
       confidence: lane.confidence,
       state: lane.state,
       ts: this.now(),
-      frameSeq: this.frame?.seq ?? lane.frameSeq,
+      // The frame the count is known to be true of (a few frames behind the newest while stable).
+      frameSeq: lane.frameSeq,
     };
   }
 

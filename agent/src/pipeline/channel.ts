@@ -1,10 +1,12 @@
 /**
  * One load-cell channel: stages 1–5 and 7 in order — junk/spike rejection, median + moving
- * average, stability on the device clock, calibration to grams, the zero-tracking correction, and
- * health. Allocation-free per sample; grams are computed only when read.
+ * average, stability on the device clock (with the fresh check on the newest raw samples),
+ * calibration to grams, the zero-tracking correction, and health. Allocation-free per sample;
+ * grams are computed only when read.
  */
 import type { Calibration, HealthStatus } from '@shelfsense/protocol';
 import { CalibrationMap } from './calibrate.js';
+import { FreshBlock, SAMPLE_SIGMAS } from './fresh.js';
 import { healthStatus, NoiseEstimator } from './health.js';
 import { CellFault, Rejector } from './reject.js';
 import type { SignalSettings, Windows } from './settings.js';
@@ -23,7 +25,10 @@ export interface ChannelReading {
   readonly settledRaw: number;
   /** settledRaw in grams, zero-tracking applied. */
   readonly settledGrams: number;
+  /** Stable: the filtered value still for stableMs, and the newest raw samples agree with it. */
   readonly stable: boolean;
+  /** Frame seq the settled reading is known to be true of (see fresh.ts); meaningful while stable. */
+  readonly settledSeq: number;
   readonly status: HealthStatus;
   /** Raw noise σ, grams. */
   readonly noiseG: number;
@@ -42,6 +47,12 @@ export class Channel implements ChannelReading {
   readonly zero: ZeroTracker;
   private readonly smooth: MedianAverage;
   private readonly window: StabilityWindow;
+  private readonly fresh = new FreshBlock();
+  /** Stability band, raw counts. (A fractional start value: a field declared without one starts as
+   * undefined, and V8 would then box every double stored in it.) */
+  private band = 0.5;
+  /** The stability window is still and the fresh block agrees with it. */
+  private still = false;
   private readonly noise = new NoiseEstimator();
   private cal: CalibrationMap;
   private calRecord: Calibration;
@@ -56,8 +67,15 @@ export class Channel implements ChannelReading {
   settledG = Number.NaN;
   settledSigmaG = Number.POSITIVE_INFINITY;
   noiseSigmaG = 0;
+  /**
+   * Frame seq and device time the settled reading is known to be true of (fresh.ts), refreshed
+   * with every sample while stable.
+   */
+  settledSeq = 0.5;
+  settledT = 0.5;
   private lastOutT = Number.NaN;
   private now = 0.5;
+  private seqNow = 0.5;
 
   constructor(index: number, cfg: SignalSettings, cal: Calibration, windows: Windows) {
     this.index = index;
@@ -68,25 +86,25 @@ export class Channel implements ChannelReading {
     this.zero = new ZeroTracker(cfg.zeroTrackLimitG, cfg.zeroTrackMs, this.cal.originSlope);
     this.smooth = new MedianAverage(31, 256);
     this.smooth.configure(windows.median, windows.average);
-    this.window = new StabilityWindow(
-      cfg.stableMs,
-      cfg.stableBandG * this.cal.minSlope,
-      StabilityWindow.capacityFor(cfg.stableMs),
-    );
+    this.fresh.configure(FreshBlock.sizeFor(windows.median));
+    this.band = cfg.stableBandG * this.cal.minSlope;
+    this.fresh.band = this.band;
+    this.window = new StabilityWindow(cfg.stableMs, this.band, StabilityWindow.capacityFor(cfg.stableMs));
   }
 
-  /** Takes one raw reading at device time `t`. */
-  push(raw: number, t: number): void {
-    // The time goes through a field: this wrapper is small enough to be inlined into the caller,
-    // so a device time beyond the small-integer range is not boxed once per call.
+  /** Takes one raw reading of frame `seq` at device time `t`. */
+  push(raw: number, t: number, seq: number): void {
+    // Time and seq go through fields: this wrapper is small enough to be inlined into the caller,
+    // so a device time or seq beyond the small-integer range is not boxed once per call.
     this.now = t;
+    this.seqNow = seq;
     this.step(raw);
   }
 
   private step(raw: number): void {
     const t = this.now;
     const faultBefore = this.rejector.fault;
-    const released = this.rejector.push(raw, t);
+    const released = this.rejector.push(raw, t, this.seqNow);
     if (this.rejector.fault !== faultBefore) this.resetSignal();
     if (!released) return;
     const x = this.rejector.out;
@@ -96,8 +114,15 @@ export class Channel implements ChannelReading {
     this.smooth.push(x);
     this.filteredRaw = this.smooth.value;
     this.window.push(this.filteredRaw, xt);
+    this.fresh.take(this.rejector);
     this.noiseSigmaG = this.noise.ready ? this.noise.sigma / Math.abs(this.cal.originSlope) : 0;
-    if (this.window.stable) {
+    // A step in the newest raw samples makes the channel unstable before the filters show it.
+    const perSample = SAMPLE_SIGMAS * this.noise.sigma;
+    this.fresh.sampleBand = Math.max(perSample, this.band);
+    this.still = this.window.stable && this.fresh.agrees(this.window);
+    if (this.still) {
+      this.settledSeq = this.fresh.oldestSeq;
+      this.settledT = this.fresh.oldestT;
       const cal = this.cal;
       const counts = this.window.mean() - cal.offset - this.zero.counts;
       // The common linear case in line: a call the JIT does not inline boxes its double result.
@@ -116,6 +141,8 @@ export class Channel implements ChannelReading {
     this.rejector.resetSignal();
     this.smooth.reset();
     this.window.reset();
+    this.fresh.reset();
+    this.still = false;
     this.noise.restart();
     this.filteredRaw = Number.NaN;
     this.lastOutT = Number.NaN;
@@ -124,6 +151,7 @@ export class Channel implements ChannelReading {
   /** New filter windows (after a rate change); restarts filtering. */
   setWindows(w: Windows): void {
     this.smooth.configure(w.median, w.average);
+    this.fresh.configure(FreshBlock.sizeFor(w.median));
     this.resetSignal();
   }
 
@@ -131,7 +159,9 @@ export class Channel implements ChannelReading {
     this.calRecord = cal;
     this.cal = CalibrationMap.of(cal);
     this.rejector.setSpikeCounts(this.cfg.spikeG * this.cal.minSlope);
-    this.window.setBand(this.cfg.stableBandG * this.cal.minSlope);
+    this.band = this.cfg.stableBandG * this.cal.minSlope;
+    this.fresh.band = this.band;
+    this.window.setBand(this.band);
     this.zero.recalibrated(this.cal.originSlope);
   }
 
@@ -145,12 +175,7 @@ export class Channel implements ChannelReading {
   }
 
   get stable(): boolean {
-    return this.window.stable && this.rejector.fault === CellFault.NONE;
-  }
-
-  /** Device time since when the channel has been stable, NaN when it is not. */
-  get stableSince(): number {
-    return this.window.stableSince;
+    return this.still && this.rejector.fault === CellFault.NONE;
   }
 
   get settledRaw(): number {

@@ -1,7 +1,8 @@
 /**
  * Stage 6 — counting, per lane (one SKU slot: one or more channels summed).
  *
- * The lane is settled when every channel is stable. Its settled weight W (sum of the channels'
+ * The lane is settled when every channel is stable (its filtered value still, and its newest raw
+ * samples agreeing with it: fresh.ts). Its settled weight W (sum of the channels'
  * window means, in grams) gives x = (W − B) / unit weight; k = round(x) is a candidate count when
  * |x − k| ≤ wholeTolerance, and it is accepted once it has held, settled and unchanged, for
  * `confirmMs`. A settled weight that is not near a whole number of items (a hand leaning, a foreign
@@ -17,6 +18,10 @@
  * persist `baselineG` with the count and hand both back (options `counts` and `baselines`). B never jumps on a change of
  * count, and reported grams are never corrected by it: the cell's zero itself stays untouched
  * while the lane is loaded.
+ *
+ * A count names the frame it is known to be true of: the oldest frame of the channels' fresh
+ * blocks (a few frames behind the newest one), because a change after that frame may not show yet
+ * in what the lane has seen, while a change at or before it would have unsettled the lane.
  *
  * A new accepted count different from the last one yields one event: pick if fewer, restock if
  * more; adjust for the first count after start, a cell fault, a shelf restart, a calibration or a
@@ -39,7 +44,7 @@ export interface LaneEvent {
   delta: number;
   /** The new count. */
   units: number;
-  /** Sequence number of the frame the count was accepted on. */
+  /** Sequence number of the frame the new count is known to be true of (see the header). */
   frameSeq: number;
   /** Unwrapped device time of that frame, ms. */
   deviceT: number;
@@ -69,7 +74,10 @@ export interface LaneReading {
   readonly residual: number;
   /** The count reference B (see the header), grams. */
   readonly baselineG: number;
-  /** Frame seq of the last change of state or count. */
+  /**
+   * While ok: the frame the count is known to be true of, refreshed with every frame (a few frames
+   * behind the newest, see the header). Otherwise: the frame of the last change of state.
+   */
   readonly frameSeq: number;
 }
 
@@ -100,6 +108,9 @@ export class LaneCounter implements LaneReading {
   private now = 0.5;
   /** Noise of the settled reading, in items. */
   private sigmaItems = 0.5;
+  /** Frame seq and device time the settled reading is known to be true of (see the header). */
+  private settledSeq = 0;
+  private settledT = 0.5;
 
   constructor(setting: LaneSetting, chans: Channel[], cfg: SignalSettings) {
     this.id = setting.lane;
@@ -182,6 +193,7 @@ export class LaneCounter implements LaneReading {
       this.candidate = -1;
       return this.enter('unstable', seq);
     }
+    this.settledAt(seq);
     const unit = this.unitWeightG;
     let w = 0;
     let var2 = 0;
@@ -208,14 +220,35 @@ export class LaneCounter implements LaneReading {
         this.candidateSince = t;
       }
       if (t - this.candidateSince < this.cfg.confirmMs) return this.enter('unstable', seq);
-      return this.commit(k, t, seq, emit);
+      return this.commit(k, emit);
     }
     this.candidate = -1;
     this.follow(k);
-    return this.enter('ok', seq);
+    const change = this.enter('ok', this.settledSeq);
+    this.frameSeq = this.settledSeq;
+    return change;
   }
 
-  private commit(k: number, t: number, seq: number, emit: (e: LaneEvent) => void): number {
+  /**
+   * The oldest of the channels' settled frames, as seen from frame `seq` (seq wraps after 2^32):
+   * the frame every channel of the lane is known to have held its settled reading through.
+   */
+  private settledAt(seq: number): void {
+    let age = -1;
+    for (const c of this.chans) {
+      let a = seq - c.settledSeq;
+      if (a < 0) a += 4_294_967_296;
+      if (a > age) {
+        age = a;
+        this.settledSeq = c.settledSeq;
+        this.settledT = c.settledT;
+      }
+    }
+  }
+
+  private commit(k: number, emit: (e: LaneEvent) => void): number {
+    const seq = this.settledSeq;
+    const t = this.settledT;
     const prev = this.needsAdjust ? Math.max(this.known, 0) : (this.units as number);
     const kind: LaneEventKind = this.needsAdjust ? 'adjust' : k < prev ? 'pick' : 'restock';
     this.units = k;

@@ -34,6 +34,8 @@ export class Rejector {
   /** The released sample, valid when push() returned true. */
   out = 0;
   outT = 0.5;
+  /** Frame seq of the released sample. */
+  outSeq = 0.5;
   /** Device time of the last valid (non-junk) sample, or -Infinity. */
   lastValidT = Number.NEGATIVE_INFINITY;
 
@@ -49,8 +51,10 @@ export class Rejector {
   private hasPending = false;
   private pending = 0;
   private pendingT = 0.5;
-  /** Device time of the sample being pushed (a field, not an argument: see ShelfPipeline.push). */
+  private pendingSeq = 0.5;
+  /** Device time and frame seq of the sample being pushed (fields, not arguments: see ShelfPipeline.push). */
   private now = 0.5;
+  private seqNow = 0.5;
 
   constructor(faultMs: number, spikeCounts: number) {
     this.faultMs = faultMs;
@@ -71,10 +75,12 @@ export class Rejector {
   /**
    * Takes one raw reading at device time `t`. Returns true when a sample is released in
    * `out`/`outT` (the previous valid one, if it was not a spike). Junk is never released, nor is
-   * anything while the channel is faulty.
+   * anything while the channel is faulty. `seq` is the frame's sequence number, handed on in
+   * `outSeq`.
    */
-  push(raw: number, t: number): boolean {
+  push(raw: number, t: number, seq = 0): boolean {
     this.now = t;
+    this.seqNow = seq;
     return this.step(raw);
   }
 
@@ -115,13 +121,16 @@ export class Rejector {
     if (!this.hasPending) {
       this.pending = x;
       this.pendingT = t;
+      this.pendingSeq = this.seqNow;
       this.hasPending = true;
       return false;
     }
     const p = this.pending;
     const pt = this.pendingT;
+    const ps = this.pendingSeq;
     this.pending = x;
     this.pendingT = t;
+    this.pendingSeq = this.seqNow;
     const th = this.spikeCounts;
     if (
       this.hasPrev &&
@@ -136,6 +145,7 @@ export class Rejector {
     this.hasPrev = true;
     this.out = p;
     this.outT = pt;
+    this.outSeq = ps;
     return true;
   }
 }

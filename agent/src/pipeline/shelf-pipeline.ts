@@ -124,9 +124,10 @@ export class ShelfPipeline {
     // The device time outgrows small integers after 24.8 days; it is handed on only to small
     // wrappers the JIT inlines (Channel.push, LaneCounter.update), never boxed once per frame.
     const t = this.clock.t;
-    for (let i = 0; i < n; i++) (this.chans[i] as Channel).push(raw[i] as number, t);
+    const seq = frame.seq;
+    for (let i = 0; i < n; i++) (this.chans[i] as Channel).push(raw[i] as number, t, seq);
     this.silent = false;
-    return this.evaluate(frame.seq);
+    return this.evaluate(seq);
   }
 
   /** Health of every channel, then every lane; callbacks on change. */
