@@ -32,6 +32,9 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
+  // mqtt.js runs its keepalive timer in a Worker built from a blob (timers in background tabs
+  // are throttled); the blob holds code from app.js itself.
+  "worker-src 'self' blob:",
   "frame-ancestors 'none'",
   "base-uri 'none'",
   "form-action 'self'",

@@ -8,10 +8,9 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, refreshDelay } from '../lib/api.js';
 import { resolveView, VIEW_INFO, type View, viewsFor } from '../lib/routes.js';
 import { AppContext, type AppContextValue } from './hooks.js';
+import { OperatorView, SupplierView } from './LaneViews.js';
 import { Login } from './Login.js';
 import { LIVE_STATE_TEXT, LiveClient, type LiveState, liveUrl } from './live-client.js';
-import { OperatorView } from './OperatorView.js';
-import { SupplierView } from './SupplierView.js';
 import { clearSession, loadSession, type Session, saveSession } from './session.js';
 import { TechnicianView } from './TechnicianView.js';
 
@@ -35,15 +34,15 @@ const VIEW_COMPONENTS: Readonly<Record<View, () => JSX.Element>> = {
   technician: TechnicianView,
 };
 
-function LoggedIn({
-  session,
-  onLogout,
-  onExpired,
-}: {
+interface LoggedInProps {
   session: Session;
   onLogout(): void;
   onExpired(): void;
-}) {
+  /** A refreshed token: stored, and the next refresh is scheduled from its expiry. */
+  onRefreshed(session: Session): void;
+}
+
+function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) {
   const sessionRef = useRef(session);
   sessionRef.current = session;
   const [path, go] = usePath();
@@ -73,8 +72,8 @@ function LoggedIn({
     const t = setTimeout(() => {
       ctx.api.refresh().then(
         (fresh) => {
-          saveSession(fresh);
           sessionRef.current = fresh;
+          onRefreshed(fresh);
         },
         () => onExpired(),
       );
@@ -156,6 +155,10 @@ export function App() {
       session={session}
       onLogout={() => logout('You are logged out.')}
       onExpired={() => logout('Your session has expired; please log in again.')}
+      onRefreshed={(fresh) => {
+        saveSession(fresh);
+        setSession(fresh);
+      }}
     />
   );
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type FixtureServer, startFixtureServer } from './fixture-server.js';
+import { type FixtureOptions, type FixtureServer, startFixtureServer } from './fixture-server.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
@@ -33,6 +33,8 @@ export interface Win {
 
 export interface Harness {
   server: FixtureServer;
+  /** Console errors and uncaught exceptions of the page (failed HTTP statuses excluded). */
+  errors: string[];
   browser: Browser;
   context: BrowserContext;
   page: Page;
@@ -47,10 +49,13 @@ function buildInto(dir: string): void {
   if (r.status !== 0) throw new Error(`dashboard build failed: ${r.stderr || r.stdout}`);
 }
 
-export async function startHarness(viewport = DESKTOP): Promise<Harness> {
+export async function startHarness(
+  viewport = DESKTOP,
+  fixture: Omit<FixtureOptions, 'publicDir'> = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'dash-e2e-'));
   buildInto(dir);
-  const server = await startFixtureServer({ publicDir: dir });
+  const server = await startFixtureServer({ ...fixture, publicDir: dir });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -67,8 +72,15 @@ export async function startHarness(viewport = DESKTOP): Promise<Harness> {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
+  const errors: string[] = [];
+  // A refused login or an expired token shows in the console as a failed resource: expected.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
   return {
     server,
+    errors,
     browser,
     context,
     page,

@@ -34,6 +34,8 @@ export interface FixtureServer {
   calls: ApiCall[];
   broker: FixtureBroker;
   publish(topic: string, payload: unknown, retain?: boolean): Promise<void>;
+  /** Forgets every token, as a restarted central side with a new key would. */
+  revokeTokens(): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export interface FixtureOptions {
   publicDir: string;
   /** How often a requested stream publishes, ms (default 200, as the agent does). */
   streamIntervalMs?: number;
+  /** Token lifetime, ms (default one hour). */
+  tokenTtlMs?: number;
 }
 
 class HttpFail extends Error {
@@ -98,7 +102,7 @@ export async function startFixtureServer(opts: FixtureOptions): Promise<FixtureS
     tokens.set(token, u);
     return {
       token,
-      expiresAt: Date.now() + 3_600_000,
+      expiresAt: Date.now() + (opts.tokenTtlMs ?? 3_600_000),
       user: { name: u.name, role: u.role, supplier: u.supplier, sites: u.sites },
     };
   };
@@ -320,6 +324,7 @@ export async function startFixtureServer(opts: FixtureOptions): Promise<FixtureS
     calls,
     broker,
     publish: broker.publish,
+    revokeTokens: () => tokens.clear(),
     close: async () => {
       for (const t of timers) clearInterval(t);
       timers.clear();

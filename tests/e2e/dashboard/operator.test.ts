@@ -98,6 +98,10 @@ describe('operator view', () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it('[no CDN, strict CSP] the page ran without console errors or exceptions', () => {
+    expect(h.errors).toEqual([]);
+  });
+
   it('[role views] an operator is sent to its own view from another path', async () => {
     await h.page.goto(`${h.server.url}/technician`);
     await h.page.getByRole('heading', { level: 1, name: 'Store operations' }).waitFor();

@@ -176,6 +176,10 @@ describe('supplier view', () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it('[no CDN, strict CSP] the page ran without console errors or exceptions', () => {
+    expect(h.errors).toEqual([]);
+  });
+
   it('[logout] logging out forgets the token', async () => {
     await h.page.getByRole('button', { name: 'Log out' }).click();
     await h.page.getByRole('button', { name: 'Log in' }).waitFor();

@@ -113,6 +113,10 @@ describe('technician view', () => {
     await screenshot(h.page, 'technician');
   });
 
+  it('[no CDN, strict CSP] the page ran without console errors or exceptions', () => {
+    expect(h.errors).toEqual([]);
+  });
+
   it('[phone] at 390 px nothing scrolls sideways', async () => {
     const { page } = h;
     await page.setViewportSize(PHONE);

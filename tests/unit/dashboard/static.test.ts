@@ -78,6 +78,7 @@ describe('createStaticHandler', () => {
     expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(r.headers['cache-control']).toBe('no-cache');
     expect(r.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(r.headers['content-security-policy']).toMatch(/script-src 'self';/);
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     expect(r.body.toString()).toContain('<title>index</title>');
   });
