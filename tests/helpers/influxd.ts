@@ -20,6 +20,8 @@ export interface TestInfluxd {
   stop(): Promise<void>;
   /** Starts again on the same ports and data, resolving once /ping answers 204. */
   restart(): Promise<void>;
+  /** Sends a signal to the running influxd (SIGSTOP / SIGCONT to make it hang and come back). */
+  signal(sig: NodeJS.Signals): void;
   /** stop() and remove the directory. */
   close(): Promise<void>;
   /** Everything influxd wrote to stderr (it is quiet unless something is wrong). */
@@ -114,6 +116,7 @@ export async function startInfluxd(opts: { readyTimeoutMs?: number } = {}): Prom
     child = null;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     c.kill('SIGTERM');
+    c.kill('SIGCONT'); // a paused influxd handles the SIGTERM only once it runs again
     const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
@@ -126,6 +129,9 @@ export async function startInfluxd(opts: { readyTimeoutMs?: number } = {}): Prom
     dir,
     stop: down,
     restart: up,
+    signal(sig) {
+      child?.kill(sig);
+    },
     async close() {
       await down();
       live.delete(server);
