@@ -1,0 +1,28 @@
+/**
+ * "order event": emits each replenishment order event (opened, acknowledged, shipped, received,
+ * closed, cancelled), filtered by site, supplier, SKU and state. msg.topic is the order id,
+ * msg.payload the event — the same body a supplier's webhook receives.
+ */
+'use strict';
+
+const { centralApi, filterOf, matches, seen } = require('./lib/api.js');
+
+module.exports = (RED) => {
+  function OrderEventNode(config) {
+    RED.nodes.createNode(this, config);
+    const api = centralApi(RED, this);
+    if (!api) return;
+    const filter = filterOf(config, ['site', 'supplier', 'sku', 'state']);
+    this.status({ fill: 'grey', shape: 'ring', text: 'waiting' });
+    const off = api.onOrderEvent((event) => {
+      if (!matches(filter, event)) return;
+      this.send({ topic: event.orderId, payload: event });
+      this.status({ fill: 'green', shape: 'dot', text: seen(`${event.state} ${event.sku}`) });
+    });
+    this.on('close', (done) => {
+      off();
+      done();
+    });
+  }
+  RED.nodes.registerType('shelfsense-order-event', OrderEventNode);
+};
