@@ -36,7 +36,7 @@ const TAGS: Record<string, string[]> = {
 /** The row the influx client would return for a point: absent tags read back as null. */
 function asRow(p: ReturnType<typeof toInfluxPoint>): Record<string, unknown> {
   const row: Record<string, unknown> = { time: toNanoDate(String(p.timestamp)), ...p.fields };
-  for (const t of TAGS[p.measurement] ?? []) row[t] = p.tags?.[t] ?? null;
+  for (const t of TAGS[p.measurement ?? ''] ?? []) row[t] = p.tags?.[t] ?? null;
   return row;
 }
 
