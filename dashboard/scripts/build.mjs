@@ -6,7 +6,7 @@
 //   node scripts/build.mjs [--dev] [--out DIR]
 //     --dev: no minification, inline source maps; --out: another output directory (tests)
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,20 +47,24 @@ export const readFileSync = unavailable; export const parse = unavailable; expor
   },
 };
 
-const OUTPUTS = ['index.html', 'app.js', 'app.css', 'uPlot.min.css', 'assets.json'];
 const hash = (buf) => createHash('sha256').update(buf).digest('hex').slice(0, 12);
+
+/** Replaces a file in one step, so a server reading it meanwhile sees the old or the new one. */
+function replace(path, buf) {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, buf);
+  renameSync(tmp, path);
+}
 
 function emit(name, contents, gzip = true) {
   const buf = Buffer.isBuffer(contents) ? contents : Buffer.from(contents);
-  writeFileSync(join(out, name), buf);
-  if (gzip) writeFileSync(join(out, `${name}.gz`), gzipSync(buf, { level: 9 }));
+  if (gzip) replace(join(out, `${name}.gz`), gzipSync(buf, { level: 9 }));
+  replace(join(out, name), buf);
   return hash(buf);
 }
 
 export async function build() {
   mkdirSync(out, { recursive: true });
-  // Remove only what this script writes: --out may point anywhere.
-  for (const f of OUTPUTS) for (const n of [f, `${f}.gz`]) rmSync(join(out, n), { force: true });
 
   const result = await esbuild.build({
     entryPoints: { app: join(web, 'main.tsx'), 'app-style': join(web, 'app.css') },
@@ -94,7 +98,7 @@ export async function build() {
     .replace('%APP_CSS_HASH%', hashes['app.css'])
     .replace('%UPLOT_CSS_HASH%', hashes['uPlot.min.css']);
   emit('index.html', html, false);
-  writeFileSync(join(out, 'assets.json'), `${JSON.stringify(hashes, null, 2)}\n`);
+  replace(join(out, 'assets.json'), `${JSON.stringify(hashes, null, 2)}\n`);
 
   const sizes = Object.keys(hashes).map((n) => {
     const size = readFileSync(join(out, n)).length;

@@ -31,31 +31,31 @@ export interface Win {
   marker?: number;
 }
 
-export interface Harness {
-  server: FixtureServer;
-  /** Console errors and uncaught exceptions of the page (failed HTTP statuses excluded). */
-  errors: string[];
+export interface BrowserPage {
   browser: Browser;
   context: BrowserContext;
   page: Page;
+  /** Console errors and uncaught exceptions of the page (failed HTTP statuses excluded). */
+  errors: string[];
+}
+
+export interface Harness extends BrowserPage {
+  server: FixtureServer;
   close(): Promise<void>;
 }
 
-function buildInto(dir: string): void {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dashboard', 'scripts', 'build.mjs'), '--out', dir], {
+/** Runs the dashboard build (scripts/build.mjs) into `dir`, or into dashboard/dist/public. */
+export function buildDashboard(dir?: string): void {
+  const args = [join(ROOT, 'dashboard', 'scripts', 'build.mjs'), ...(dir ? ['--out', dir] : [])];
+  const r = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     timeout: 60_000,
   });
   if (r.status !== 0) throw new Error(`dashboard build failed: ${r.stderr || r.stdout}`);
 }
 
-export async function startHarness(
-  viewport = DESKTOP,
-  fixture: Omit<FixtureOptions, 'publicDir'> = {},
-): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'dash-e2e-'));
-  buildInto(dir);
-  const server = await startFixtureServer({ ...fixture, publicDir: dir });
+/** Debian's Chromium through playwright-core, one context and page, console errors collected. */
+export async function launchBrowser(viewport = DESKTOP): Promise<BrowserPage> {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -78,6 +78,17 @@ export async function startHarness(
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
+  return { browser, context, page, errors };
+}
+
+export async function startHarness(
+  viewport = DESKTOP,
+  fixture: Omit<FixtureOptions, 'publicDir'> = {},
+): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'dash-e2e-'));
+  buildDashboard(dir);
+  const server = await startFixtureServer({ ...fixture, publicDir: dir });
+  const { browser, context, page, errors } = await launchBrowser(viewport);
   return {
     server,
     errors,
@@ -95,8 +106,11 @@ export async function startHarness(
 
 /** Logs in through the form, found by its labels, and waits for the role's view. */
 export async function login(h: Harness, user: string, password: string, heading: string): Promise<void> {
-  const { page } = h;
-  await page.goto(h.server.url);
+  await loginAt(h.page, h.server.url, user, password, heading);
+}
+
+export async function loginAt(page: Page, url: string, user: string, password: string, heading: string) {
+  await page.goto(url);
   await page.getByLabel('User name').fill(user);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
