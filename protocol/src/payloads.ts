@@ -65,7 +65,7 @@ export const HealthPayload = z.object({
     z.object({
       channel: z.number().int().min(0).max(7),
       status: HealthStatus,
-      /** Standard deviation of the filtered weight at rest, grams. */
+      /** Raw noise: standard deviation of a single raw sample (before filtering), grams. */
       noiseG: z.number().nonnegative(),
       /** Zero drift corrected so far, grams. */
       driftG: z.number(),

@@ -253,6 +253,11 @@ export class ShelfPipeline {
     return this.channelAt(index).calibration;
   }
 
+  /** Frames lost on the line, from sequence gaps (the serial link counts the same as `gap`). */
+  get lostFrames(): number {
+    return this.clock.dropped;
+  }
+
   /** The sample rate the pipeline is tuned for. */
   get sampleRate(): Rate {
     return this.rate;
@@ -265,12 +270,12 @@ export class ShelfPipeline {
       noiseG: Number.isFinite(c.noiseG) ? c.noiseG : 0,
       driftG: c.driftG,
     }));
-    // Names distinct from the serial link's reject reasons, since the agent adds both up.
+    // Names distinct from the serial link's reject reasons, since the agent adds both up. Frames
+    // lost on the line are the link's `gap` count (and lostFrames here), so they are not repeated.
     const rejects: Record<string, number> = {
       junk_rail: 0,
       junk_glitch: 0,
       spike: 0,
-      seq_lost: this.clock.dropped,
       duplicate: this.clock.duplicates,
       shelf_restart: this.clock.restarts,
       clock_hole: this.gaps,
