@@ -25,6 +25,7 @@ import { SerialSource } from './source/serial.js';
 import type { ShelfSource } from './source/source.js';
 import { TcpSource } from './source/tcp.js';
 import { CalibrationStore } from './state/calibration-store.js';
+import { LaneCountStore } from './state/lane-counts.js';
 import { LaneSettingsStore } from './state/lane-settings.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -206,7 +207,13 @@ export class Agent {
     }
     const { shelf: shelfId, lanes } = this.lanesFor(identity.serial, identity.channels);
     const runtime = new ShelfRuntime(
-      { identity, shelfId, lanes, calibrations: this.calibrationsFor(identity) },
+      {
+        identity,
+        shelfId,
+        lanes,
+        calibrations: this.calibrationsFor(identity),
+        counts: new LaneCountStore(this.config.stateDir, this.log),
+      },
       this.config,
       {
         record: (topic, payload, retain) => this.outbox?.append({ topic, payload, qos: 1, retain }),
@@ -303,6 +310,7 @@ export class Agent {
     this.timers = [];
     this.commands?.stop();
     await Promise.allSettled(this.links.map((l) => l.stop()));
+    for (const s of this.shelves.values()) s.saveCounts();
     await this.publisher?.stop();
     await this.metrics?.close();
     await this.outbox?.close();

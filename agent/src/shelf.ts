@@ -16,6 +16,8 @@ import {
 } from '@shelfsense/protocol';
 import type { Logger } from './log.js';
 import { type LaneEvent, type LaneReading, ShelfPipeline } from './pipeline/index.js';
+import { CountKeeper, type CountKeeperOptions } from './state/count-keeper.js';
+import type { LaneCountStore } from './state/lane-counts.js';
 
 export interface ShelfSinks {
   /** Durable: levels and events go through the outbox. */
@@ -29,6 +31,9 @@ export interface ShelfSetup {
   shelfId: string;
   lanes: LaneSetting[];
   calibrations: Calibration[];
+  /** Where lane counts persist across restarts; restored from here at once. None: not persisted. */
+  counts?: LaneCountStore;
+  countSaving?: CountKeeperOptions;
 }
 
 export class ShelfRuntime {
@@ -46,6 +51,7 @@ export class ShelfRuntime {
   private unwrapped = 0;
   private lastHealthJson = '';
   private readonly waiters = new Set<() => void>();
+  private readonly keeper: CountKeeper | null = null;
 
   constructor(
     setup: ShelfSetup,
@@ -56,17 +62,29 @@ export class ShelfRuntime {
     this.serial = setup.identity.serial;
     this.identity = setup.identity;
     this.shelfId = setup.shelfId;
+    // The last counts and count references, so a restart neither recounts from nothing nor reads
+    // the zero drift followed so far as weight.
+    const restored = setup.counts?.restore(this.serial, setup.lanes);
     this.pipeline = new ShelfPipeline({
       channels: setup.identity.channels,
       rate: setup.identity.rate,
       signal: config.signal,
       calibrations: setup.calibrations,
       lanes: setup.lanes,
+      counts: restored?.counts ?? {},
+      baselines: restored?.baselines ?? {},
       log,
       onEvent: (e) => this.onEvent(e),
       onLaneChange: (lane) => this.onLaneChange(lane),
       onHealthChange: () => this.publishHealth(),
     });
+    if (setup.counts) {
+      this.keeper = new CountKeeper(setup.counts, this.serial, log, setup.countSaving);
+      this.keeper.restored(restored?.stored ?? {});
+      if (restored && Object.keys(restored.counts).length > 0) {
+        log.info({ counts: restored.counts, baselines: restored.baselines }, 'lane counts restored');
+      }
+    }
   }
 
   /** The shelf (re)identified itself, e.g. after a reconnect. */
@@ -153,6 +171,7 @@ export class ShelfRuntime {
       frameSeq: e.frameSeq,
     };
     this.sinks.record(topics.event(this.config.agent.site, this.shelfId, e.lane), payload, false);
+    this.keeper?.maybeSave(this.pipeline.lanes());
   }
 
   private onLaneChange(lane: LaneReading): void {
@@ -191,8 +210,22 @@ export class ShelfRuntime {
     this.sinks.health(topics.health(this.config.agent.site, this.shelfId), payload);
   }
 
-  /** Wall-clock silence check; returns true when the shelf's state changed. */
+  /**
+   * The agent's watch tick (about once a second): the wall-clock silence check, and the lane
+   * counts saved if they changed since the last write.
+   */
   checkSilence(): void {
     if (this.pipeline.noteSilence(Date.now() - this.lastLineAt)) this.publishHealth();
+    this.keeper?.maybeSave(this.pipeline.lanes());
+  }
+
+  /** Writes the lane counts now if they changed (the agent is stopping). */
+  saveCounts(): void {
+    this.keeper?.flush(this.pipeline.lanes());
+  }
+
+  /** Lane-count writes done and failed (0 when counts are not persisted). */
+  get countWrites(): { writes: number; failures: number } {
+    return { writes: this.keeper?.writes ?? 0, failures: this.keeper?.failures ?? 0 };
   }
 }
