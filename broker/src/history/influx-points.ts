@@ -14,7 +14,7 @@ import {
   parseJsonWith,
   parseWith,
 } from '@shelfsense/protocol';
-import { FieldType, type INanoDate, type IPoint, type ISchemaOptions } from 'influx';
+import { FieldType, type IPoint, type ISchemaOptions } from 'influx';
 import { z } from 'zod';
 import type { CalibrationRow, EventRow, HealthRow, HistoryPoint, LatestLevel, LevelRow } from './contract.js';
 import { HistoryError, HistoryErrorCodes } from './errors.js';
@@ -218,18 +218,14 @@ function healthPoint(site: string, shelf: string, h: HealthPayload): IPoint {
 
 // --- reading rows back -------------------------------------------------------------------------------
 
-const NanoTime = z.custom<INanoDate>(
-  (v) => v instanceof Date && typeof (v as Partial<INanoDate>).getNanoTime === 'function',
-  'a timestamp',
-);
+/**
+ * Rows are read with epoch=ms: InfluxDB then answers the reading time in ms (the sub-millisecond
+ * seq offset floored away) as a plain number, which is cheaper than parsing ns ISO dates.
+ */
+const Time = z.number().int().nonnegative();
 const Tag = z.string().min(1);
 const OptTag = z.string().nullish();
 const Int = z.number().int();
-
-/** Reading time in ms from a point's ns timestamp (dropping the seq offset). */
-function msOf(t: INanoDate): number {
-  return Number(BigInt(t.getNanoTime()) / NS_PER_MS);
-}
 
 function parseRow<S extends z.ZodType>(schema: S, row: unknown, what: string): z.output<S> {
   try {
@@ -240,7 +236,7 @@ function parseRow<S extends z.ZodType>(schema: S, row: unknown, what: string): z
 }
 
 const LevelDbRow = z.object({
-  time: NanoTime,
+  time: Time,
   site: Tag,
   shelf: Tag,
   lane: Tag,
@@ -263,7 +259,7 @@ export function levelRow(row: unknown): LevelRow {
     site: r.site,
     shelf: r.shelf,
     lane: r.lane,
-    ts: msOf(r.time),
+    ts: r.time,
     units: r.units,
     grams: r.grams,
     fill: r.fill ?? null,
@@ -290,7 +286,7 @@ export function latestLevel(row: unknown): LatestLevel {
       stable: r.stable,
       confidence: r.confidence,
       state: r.state,
-      ts: msOf(r.time),
+      ts: r.time,
       seq: r.seq,
       frameSeq: r.frame_seq,
     },
@@ -300,7 +296,7 @@ export function latestLevel(row: unknown): LatestLevel {
 }
 
 const EventDbRow = z.object({
-  time: NanoTime,
+  time: Time,
   site: Tag,
   shelf: Tag,
   lane: Tag,
@@ -324,7 +320,7 @@ export function eventRow(row: unknown): EventRow {
     delta: r.delta,
     units: r.units,
     sku: r.sku ?? null,
-    ts: msOf(r.time),
+    ts: r.time,
   };
 }
 
@@ -352,7 +348,7 @@ export function calibrationRow(row: unknown): CalibrationRow {
 
 const HealthDbRow = z
   .object({
-    time: NanoTime,
+    time: Time,
     site: Tag,
     shelf: Tag,
     agent: Tag,
@@ -391,7 +387,7 @@ export function healthRow(row: unknown): HealthRow {
     status: r.status,
     channels,
     rejects,
-    ts: msOf(r.time),
+    ts: r.time,
   };
 }
 

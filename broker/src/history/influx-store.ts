@@ -39,7 +39,7 @@ import {
   MEASUREMENTS,
   toInfluxPoint,
 } from './influx-points.js';
-import { classify, parseInfluxDuration, retentionDuration, timeRange } from './influx-util.js';
+import { classify, parseInfluxDuration, retentionDuration, rowsOf, timeRange } from './influx-util.js';
 
 /** A backoff that never takes the host out of the pool: retry timing is the writer's business. */
 const NO_BACKOFF: NonNullable<IPoolOptions['backoff']> = {
@@ -190,13 +190,19 @@ export class InfluxHistoryStore implements HistoryStore {
     }
   }
 
-  private async select(sql: string, what: string): Promise<unknown[]> {
+  private async select(sql: string, what: string): Promise<Record<string, unknown>[]> {
+    let raw: unknown;
     try {
-      return (await this.db.query(sql)) as unknown[];
+      raw = await this.db.queryRaw(sql, { precision: 'ms' });
     } catch (err) {
-      const e = classify(err, what);
-      if (/database not found/i.test(e.message)) return [];
-      throw e;
+      throw classify(err, what);
+    }
+    try {
+      return rowsOf(raw, what);
+    } catch (err) {
+      // Nothing written yet: the database does not exist, so there is nothing to show.
+      if (/database not found/i.test((err as Error).message)) return [];
+      throw err;
     }
   }
 

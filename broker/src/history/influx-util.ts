@@ -3,6 +3,7 @@
  * InfluxQL and back, and sorting the client's errors into "try again" and "refused".
  */
 import { escape as influxEscape } from 'influx';
+import { z } from 'zod';
 import { HistoryError, HistoryErrorCodes } from './errors.js';
 
 const NS_PER_MS = 1_000_000n;
@@ -67,4 +68,46 @@ export function classify(err: unknown, what: string): HistoryError {
     return new HistoryError(HistoryErrorCodes.REJECTED, message, status);
   }
   return new HistoryError(HistoryErrorCodes.UNAVAILABLE, message, status);
+}
+
+const RawResponse = z.object({
+  results: z.array(
+    z.object({
+      error: z.string().optional(),
+      series: z
+        .array(
+          z.object({
+            tags: z.record(z.string(), z.string()).optional(),
+            columns: z.array(z.string()),
+            values: z.array(z.array(z.unknown())),
+          }),
+        )
+        .optional(),
+    }),
+  ),
+});
+
+/**
+ * The rows of a raw /query answer (one statement) as objects: column → value, plus the series'
+ * GROUP BY tags. An error inside the answer (a 200 with `error`) is thrown as REJECTED.
+ */
+export function rowsOf(raw: unknown, what: string): Record<string, unknown>[] {
+  const parsed = RawResponse.safeParse(raw);
+  if (!parsed.success) {
+    throw new HistoryError(HistoryErrorCodes.CORRUPT, `InfluxDB: ${what}: unexpected answer shape`);
+  }
+  const rows: Record<string, unknown>[] = [];
+  for (const result of parsed.data.results) {
+    if (result.error)
+      throw new HistoryError(HistoryErrorCodes.REJECTED, `InfluxDB: cannot ${what}: ${result.error}`);
+    for (const series of result.series ?? []) {
+      const { columns, tags } = series;
+      for (const values of series.values) {
+        const row: Record<string, unknown> = { ...tags };
+        for (let i = 0; i < columns.length; i++) row[columns[i] as string] = values[i];
+        rows.push(row);
+      }
+    }
+  }
+  return rows;
 }

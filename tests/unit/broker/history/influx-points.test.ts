@@ -4,7 +4,6 @@
  * client errors are sorted into "try again" and "refused". The real round trip is in
  * tests/integration/history.
  */
-import { toNanoDate } from 'influx';
 import { describe, expect, it } from 'vitest';
 import { HistoryErrorCodes, isHistoryError } from '../../../../broker/src/history/errors.js';
 import {
@@ -21,6 +20,7 @@ import {
   classify,
   parseInfluxDuration,
   retentionDuration,
+  rowsOf,
   timeRange,
 } from '../../../../broker/src/history/influx-util.js';
 import { BASE_TS, Points } from '../../../integration/history/fixtures.js';
@@ -33,9 +33,12 @@ const TAGS: Record<string, string[]> = {
   calibration: ['site', 'shelf', 'lane', 'agent', 'kind'],
 };
 
-/** The row the influx client would return for a point: absent tags read back as null. */
+/** The row InfluxDB answers for a point (epoch=ms: time floored to ms); absent tags read back as null. */
 function asRow(p: ReturnType<typeof toInfluxPoint>): Record<string, unknown> {
-  const row: Record<string, unknown> = { time: toNanoDate(String(p.timestamp)), ...p.fields };
+  const row: Record<string, unknown> = {
+    time: Number(BigInt(String(p.timestamp)) / 1_000_000n),
+    ...p.fields,
+  };
   for (const t of TAGS[p.measurement ?? ''] ?? []) row[t] = p.tags?.[t] ?? null;
   return row;
 }
@@ -108,6 +111,38 @@ describe('InfluxQL helpers', () => {
     expect(timeRange({ site: "it's", from: 1_000, to: 2_000 }, { kind: 'pick' })).toBe(
       ` WHERE "site" = 'it\\'s' AND "kind" = 'pick' AND time >= 1000000000 AND time < 2000000000`,
     );
+  });
+
+  it('a raw answer becomes rows with the GROUP BY tags; an error inside it is thrown', () => {
+    const raw = {
+      results: [
+        {
+          statement_id: 0,
+          series: [
+            {
+              name: 'level',
+              tags: { lane: 'l1' },
+              columns: ['time', 'units'],
+              values: [
+                [1, 5],
+                [2, 6],
+              ],
+            },
+            { name: 'level', tags: { lane: 'l2' }, columns: ['time', 'units'], values: [[3, 7]] },
+          ],
+        },
+      ],
+    };
+    expect(rowsOf(raw, 'query')).toEqual([
+      { lane: 'l1', time: 1, units: 5 },
+      { lane: 'l1', time: 2, units: 6 },
+      { lane: 'l2', time: 3, units: 7 },
+    ]);
+    expect(rowsOf({ results: [{ statement_id: 0 }] }, 'query')).toEqual([]);
+    expect(() => rowsOf({ results: [{ error: 'database not found: x' }] }, 'query')).toThrow(
+      /database not found/,
+    );
+    expect(() => rowsOf({ nope: 1 }, 'query')).toThrow(/unexpected answer/);
   });
 
   it('retention durations in InfluxQL and back', () => {
