@@ -61,6 +61,7 @@ export const USERS: Record<string, Grant> = {
 
 export interface Received {
   path: string;
+  headers: IncomingMessage['headers'];
   body: unknown;
 }
 
@@ -121,7 +122,7 @@ export async function startHarness(
     try {
       body = JSON.parse(text);
     } catch {}
-    erp.push({ path: req.url ?? '/', body });
+    erp.push({ path: req.url ?? '/', headers: req.headers, body });
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   const erpUrl = `http://127.0.0.1:${await listen(erpServer)}`;
