@@ -26,7 +26,7 @@ export {
   pointsFromReadings,
   type SupplierLookup,
 } from './service.js';
-export { SqliteHistoryStore } from './sqlite-store.js';
+export { pruneHealth, SqliteHistoryStore } from './sqlite-store.js';
 export {
   HistoryWriter,
   type HistoryWriterCounters,

@@ -148,6 +148,12 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 }
 
+/** Deletes health rows older than `before` (report time); levels and events: HistoryRepo.prune. */
+export function pruneHealth(store: Store, before: number): number {
+  store.db.exec(HEALTH_TABLE);
+  return store.db.prepare('DELETE FROM health_history WHERE ts < ?').run(before).changes;
+}
+
 export function healthRow(site: string, shelf: string, p: HealthPayload): HealthRow {
   return {
     site,

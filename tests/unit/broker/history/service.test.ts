@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   HistoryService,
   pointsFromReadings,
+  pruneHealth,
   registerHistoryMetrics,
 } from '../../../../broker/src/history/index.js';
 import { Store } from '../../../../broker/src/store/store.js';
@@ -44,6 +45,9 @@ describe('HistoryService', () => {
     const h = pts.health('s1', 'a', BASE_TS);
     history.onHealth('s1', 'a', h.payload);
     await waitFor(async () => (await history.store.health()).length === 1, 2_000, { what: 'the health row' });
+    expect(pruneHealth(store, BASE_TS)).toBe(0);
+    expect(pruneHealth(store, BASE_TS + 1)).toBe(1);
+    expect(await history.store.health()).toEqual([]);
   });
 
   it('[HIST-TAGS] committed readings become points tagged with their lane’s supplier', () => {
