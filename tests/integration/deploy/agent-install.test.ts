@@ -1,0 +1,163 @@
+/**
+ * A Raspberry Pi installs the agent alone: deploy/pack.sh packs @shelfsense/protocol and
+ * @shelfsense/agent (dist/ only), deploy/install-agent.sh installs them from the tarballs with
+ * `npm install --omit=dev` (the npm registry supplies mqtt, serialport, pino, yaml, zod,
+ * prom-client), and neither the central side nor its heavy dependencies come along. Then the
+ * installed `shelfsense agent --help` runs, and the systemd units pass `systemd-analyze verify`.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AgentConfig, loadConfigFile } from '@shelfsense/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../helpers/proc.js';
+
+const run = promisify(execFile);
+
+/** The central side and what only it needs: none of it may reach a Pi. (ws does: mqtt.js uses it.) */
+const CENTRAL_ONLY = [
+  'aedes',
+  'node-red',
+  'better-sqlite3',
+  'influx',
+  '@shelfsense/broker',
+  '@shelfsense/dashboard',
+  '@shelfsense/firmware-sim',
+];
+
+/** npm's own variables from an `npm test` run would point the nested npm at this repository. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+async function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  try {
+    const r = await run(cmd, args, {
+      cwd: opts.cwd ?? ROOT,
+      env: opts.env ?? cleanEnv(),
+      timeout: 300_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+let dir: string;
+let destdir: string;
+let prefix: string;
+let tarballs: string[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'shelfsense-deploy-'));
+  const out = join(dir, 'pack');
+  const packed = await sh('sh', [join(ROOT, 'deploy/pack.sh'), 'agent', out]);
+  expect(packed.code, packed.stderr).toBe(0);
+  tarballs = readdirSync(out)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => join(out, f));
+  destdir = join(dir, 'root');
+  const installed = await sh('sh', [join(ROOT, 'deploy/install-agent.sh'), ...tarballs], {
+    cwd: dir,
+    env: cleanEnv({ DESTDIR: destdir }),
+  });
+  expect(installed.code, installed.stderr).toBe(0);
+  prefix = join(destdir, 'opt/shelfsense/agent');
+}, 600_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('installing the agent on a Pi', () => {
+  it('[DEPLOY-PACK] the tarballs are the contract and the agent, compiled only (dist/ and package.json)', async () => {
+    expect(tarballs.map((t) => t.split('/').pop()).sort()).toEqual([
+      'shelfsense-agent-0.1.0.tgz',
+      'shelfsense-protocol-0.1.0.tgz',
+    ]);
+    for (const t of tarballs) {
+      const list = (await sh('tar', ['-tzf', t])).stdout.trim().split('\n');
+      expect(list).toContain('package/package.json');
+      expect(list.some((f) => f.startsWith('package/dist/'))).toBe(true);
+      expect(list.filter((f) => !/^package\/(dist\/|package\.json$|README|LICENSE)/.test(f))).toEqual([]);
+    }
+  });
+
+  it('[DEPLOY-ALONE] the install pulls in neither aedes, node-red, better-sqlite3 nor the dashboard', async () => {
+    const ls = await sh('npm', ['ls', '--all', '--omit=dev', '--json'], { cwd: prefix });
+    const tree = JSON.parse(ls.stdout) as { dependencies?: Record<string, unknown> };
+    const names = new Set<string>();
+    const walk = (deps: Record<string, unknown> | undefined) => {
+      for (const [name, d] of Object.entries(deps ?? {})) {
+        names.add(name);
+        walk((d as { dependencies?: Record<string, unknown> }).dependencies);
+      }
+    };
+    walk(tree.dependencies);
+    expect(names).toContain('@shelfsense/agent');
+    expect(names).toContain('serialport');
+    expect(names).toContain('mqtt');
+    for (const name of CENTRAL_ONLY) {
+      expect(names.has(name), `${name} is in the tree`).toBe(false);
+      expect(existsSync(join(prefix, 'node_modules', name)), `${name} is on disk`).toBe(false);
+    }
+  });
+
+  it('[DEPLOY-RUN] `shelfsense agent --help` runs from the install; central says its package is missing', async () => {
+    const bin = join(prefix, 'node_modules/.bin/shelfsense');
+    const help = await sh(bin, ['agent', '--help'], { cwd: dir });
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain('Usage: shelfsense agent');
+    const central = await sh(bin, ['central', '--help'], { cwd: dir });
+    expect(central.code).toBe(2);
+    expect(central.stderr).toContain('@shelfsense/broker is not installed');
+  });
+
+  it('[DEPLOY-SERIAL] serialport’s native binding loads from the install (prebuilt, nothing compiled)', async () => {
+    const probe = await sh(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const { SerialPort } = await import('serialport'); await SerialPort.list(); console.log('serial ok');",
+      ],
+      { cwd: prefix },
+    );
+    expect(probe.code, probe.stderr).toBe(0);
+    expect(probe.stdout).toContain('serial ok');
+    expect(existsSync(join(prefix, 'node_modules/@serialport/bindings-cpp/build'))).toBe(false);
+  });
+
+  it('[DEPLOY-UNIT] the installed unit runs the installed CLI with this node; both units verify', async () => {
+    const unit = readFileSync(join(destdir, 'etc/systemd/system/shelfsense-agent.service'), 'utf8');
+    const exec = /^ExecStart=(\S+) (\S+) agent --config \/etc\/shelfsense\/agent\.yaml$/m.exec(unit);
+    expect(exec).not.toBeNull();
+    expect(existsSync(exec![1]!)).toBe(true);
+    expect(existsSync(join(destdir, exec![2]!))).toBe(true);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^SupplementaryGroups=dialout$/m);
+    expect(unit).toMatch(/^StateDirectory=shelfsense-agent$/m);
+    expect(unit).toMatch(/^User=shelfsense$/m);
+    const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
+    if (!analyze) return;
+    for (const file of [
+      join(destdir, 'etc/systemd/system/shelfsense-agent.service'),
+      join(ROOT, 'deploy/shelfsense-central.service'),
+    ]) {
+      const v = await sh(analyze, ['verify', file]);
+      expect(v.stderr).not.toMatch(/Unknown (key|section)|Invalid|Failed|bad-setting|not executable/i);
+    }
+  });
+
+  it('[DEPLOY-CONFIG] the example agent config is valid', () => {
+    const cfg = loadConfigFile(AgentConfig, join(ROOT, 'deploy/agent.example.yaml'), 'agent config');
+    expect(cfg.stateDir).toBe('/var/lib/shelfsense-agent');
+    expect(cfg.sources).toHaveLength(2);
+  });
+});
