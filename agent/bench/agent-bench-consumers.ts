@@ -1,0 +1,202 @@
+/**
+ * The two consumers the agent benchmark feeds with the same frames, each a child process whose
+ * pid is measured: the compiled Shelfsense agent, and Node-RED 4.1 with a core tcp in → mqtt out
+ * flow (bench/nodered/run.mjs). Also the factory calibration of the simulated shelves.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSimulator } from '@shelfsense/firmware-sim';
+import mqtt from 'mqtt';
+import { alive, type Child, launch, ROOT, until } from './agent-bench-procs.js';
+
+export interface ShelfSetup {
+  seed: number;
+  shelves: number;
+  channels: number;
+}
+
+export interface ShelfCalibration {
+  serial: string;
+  shelf: string;
+  lanes: { lane: string; channels: number[]; sku: string; unitWeightG: number; capacity: number }[];
+  calibration: { channel: number; offset: number; scale: number }[];
+}
+
+/**
+ * The factory calibration each simulated shelf ships with (as tests/helpers/agent.ts gives it), so
+ * the agent really counts: the same seed builds the same shelves in the simulator's own process.
+ */
+export async function factoryShelves(setup: ShelfSetup): Promise<ShelfCalibration[]> {
+  const sim = await startSimulator({
+    seed: setup.seed,
+    shelves: setup.shelves,
+    lanes: setup.channels,
+    scenario: 'steady',
+    transport: 'none',
+    control: false,
+    autoStart: false,
+    logLevel: 'silent',
+  });
+  try {
+    return sim.shelves.map((s) => ({
+      serial: s.serial,
+      shelf: s.serial,
+      lanes: s.lanes.map((l) => ({
+        lane: `L${l.lane}`,
+        channels: l.channels,
+        sku: `sku-${s.serial}-${l.lane}`,
+        unitWeightG: l.unitWeightG,
+        capacity: l.capacity,
+      })),
+      calibration: sim.truth(s.serial, 0).cells.map((c, channel) => ({
+        channel,
+        offset: c.offset + c.trayG * c.scale,
+        scale: c.scale,
+      })),
+    }));
+  } finally {
+    await sim.stop();
+  }
+}
+
+// ---- the two consumers --------------------------------------------------------------------------
+
+export interface Expected {
+  frames: number;
+  lines: number;
+}
+
+export interface Consumer {
+  child: Child;
+  /** Started, connected to the broker. */
+  ready(): Promise<void>;
+  /** True once everything the simulator sent has been taken in and passed on. */
+  caughtUp(e: Expected): Promise<boolean>;
+  /** What it did, for the notes under the table. */
+  report(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The compiled agent (`shelfsense agent --config`), started with `nodeFlags` before the script. */
+export async function startAgent(
+  dir: string,
+  brokerPort: number,
+  base: number,
+  shelves: ShelfCalibration[],
+  nodeFlags: string[] = [],
+) {
+  const stateDir = join(dir, 'agent-state');
+  mkdirSync(stateDir);
+  const config = {
+    agent: { id: 'bench-agent', site: 'bench' },
+    sources: shelves.map((_, i) => ({ url: `tcp://127.0.0.1:${base + i}` })),
+    broker: { url: `mqtt://127.0.0.1:${brokerPort}`, reconnectMs: 100 },
+    stateDir,
+    delivery: { trimOn: 'broker' },
+    reconnect: { minMs: 50, maxMs: 200 },
+    shelves,
+    log: { level: 'warn' },
+    metrics: { port: 0 },
+  };
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
+  const main = join(ROOT, 'protocol/dist/main.js');
+  const child = launch(process.execPath, [...nodeFlags, main, 'agent', '--config', file]);
+  let port = 0;
+  const metrics = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const sum = (name: string) =>
+      [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    return {
+      frames: sum('shelfsense_agent_frames_total'),
+      depth: sum('shelfsense_agent_outbox_depth'),
+      published: sum('shelfsense_agent_published_total'),
+      rejects: sum('shelfsense_agent_rejects_total'),
+      connected: sum('shelfsense_agent_broker_connected'),
+    };
+  };
+  const consumer: Consumer = {
+    child,
+    async ready() {
+      port = await until('agent ready', 20_000, () => {
+        alive(child);
+        const r = child.lines.find((l) => (l.v as { ready?: boolean })?.ready === true);
+        return (r?.v as { metricsPort?: number } | undefined)?.metricsPort;
+      });
+      await until('agent broker connection', 20_000, async () =>
+        (await metrics()).connected ? true : undefined,
+      );
+    },
+    async caughtUp(e) {
+      const m = await metrics();
+      return m.frames >= e.frames && m.depth === 0;
+    },
+    async report() {
+      const m = await metrics();
+      return `agent: ${m.frames} frames accepted, ${m.rejects} samples/lines rejected, ${m.published} records published (QoS 1), outbox ${m.depth}`;
+    },
+    close: () => child.stop(),
+  };
+  return consumer;
+}
+
+export async function startNodeRed(
+  dir: string,
+  brokerPort: number,
+  base: number,
+  shelves: number,
+  qos: '0' | '1',
+) {
+  const userDir = join(dir, 'node-red');
+  mkdirSync(userDir);
+  const ports = Array.from({ length: shelves }, (_, i) => base + i).join(',');
+  const child = launch(
+    process.execPath,
+    [join(ROOT, 'bench/nodered/run.mjs'), '--user-dir', userDir, '--broker-port', String(brokerPort)].concat([
+      '--ports',
+      ports,
+      '--qos',
+      qos,
+    ]),
+    { SHELFSENSE_BENCH_RECONNECT_MS: '200' },
+  );
+  // The broker's own count of PUBLISH packets received: only Node-RED publishes to this broker.
+  const sys = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { reconnectPeriod: 0 });
+  let received = 0;
+  sys.on('message', (_t, payload) => {
+    received = Number(payload.toString());
+  });
+  await sys.subscribeAsync('$SYS/broker/publish/messages/received');
+  const logged = (type: string | null, text: string) =>
+    child.lines.some((l) => {
+      const r = l.v as { type?: string | null; msg?: string };
+      return r?.type === type && typeof r.msg === 'string' && r.msg.startsWith(text);
+    });
+  const consumer: Consumer = {
+    child,
+    async ready() {
+      await until('Node-RED flows', 60_000, () => {
+        alive(child);
+        return logged(null, 'Started flows') || undefined;
+      });
+      await until(
+        'Node-RED broker connection',
+        20_000,
+        () => logged('mqtt-broker', 'Connected') || undefined,
+      );
+    },
+    // Every line becomes one message: the sample lines plus one ID line per connection.
+    caughtUp: async (e) => received >= e.lines + shelves,
+    report: async () => `Node-RED: ${received} messages published (QoS ${qos}), one per line`,
+    async close() {
+      await sys.endAsync(true);
+      await child.stop();
+    },
+  };
+  return consumer;
+}
+
+// ---- one measurement ----------------------------------------------------------------------------

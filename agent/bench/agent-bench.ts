@@ -1,0 +1,335 @@
+/**
+ * End-to-end agent benchmark (not a test): 16 shelves × 8 channels × 80 SPS from the simulator in
+ * virtual time over TCP, into the COMPILED agent (a child process, factory calibration, durable
+ * outbox, QoS 1 to a bare Mosquitto), and the same frames into Node-RED 4.1 running a core
+ * `tcp in` → `mqtt out` flow (bench/nodered), in the same run. Virtual time runs as fast as the
+ * reader takes frames, so each consumer is CPU-bound; its CPU time (/proc/PID/stat), RSS and peak
+ * RSS (/proc/PID/status) are read from the moment the simulator starts until the consumer has
+ * taken every frame (agent: its frame counter and an empty outbox; Node-RED: the broker's count of
+ * publishes received). Before the data, each consumer sits connected to silent ports, which gives
+ * its idle RSS. Prints a Markdown table (median of the runs, min–max in brackets).
+ *
+ *   npx tsc -b tsconfig.build.json && node --import tsx agent/bench/agent-bench.ts \
+ *     [--duration 10m] [--runs 3] [--budget 170] [--shelves 16] [--channels 8] [--seed 1]
+ *     [--nodered-qos 0] [--idle-ms 2000] [--agent-node-flags "--max-semi-space-size=1"]
+ *
+ * --budget (seconds, 0 = none) skips further runs once the next would not fit; the output says so.
+ * Usually run through `npm run bench -- agent`, which also records the result in docs/benchmarks.md.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import {
+  type Consumer,
+  type Expected,
+  factoryShelves,
+  type ShelfCalibration,
+  startAgent,
+  startNodeRed,
+} from './agent-bench-consumers.js';
+import {
+  alive,
+  type Child,
+  CLK_TCK,
+  children,
+  holdPorts,
+  type Line,
+  launch,
+  POLL_MS,
+  type ProcStats,
+  procStats,
+  ROOT,
+  sleep,
+  startMosquitto,
+  until,
+} from './agent-bench-procs.js';
+
+const RATE = 80;
+const Args = z.object({
+  duration: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 90s or 10m'),
+  runs: z.coerce.number().int().min(1).max(9),
+  shelves: z.coerce.number().int().min(1).max(64),
+  channels: z.coerce.number().int().min(1).max(8),
+  seed: z.coerce.number().int().min(0),
+  'nodered-qos': z.enum(['0', '1']),
+  'idle-ms': z.coerce.number().int().min(0).max(60_000),
+  budget: z.coerce.number().min(0),
+  'agent-node-flags': z
+    .string()
+    .regex(/^(--[\w-]+(=\S+)?\s*)*$/, 'node flags such as --max-semi-space-size=1')
+    .transform((s) => s.split(/\s+/).filter(Boolean)),
+});
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10m' },
+    runs: { type: 'string', default: '3' },
+    shelves: { type: 'string', default: '16' },
+    channels: { type: 'string', default: '8' },
+    seed: { type: 'string', default: '1' },
+    'nodered-qos': { type: 'string', default: '0' },
+    'idle-ms': { type: 'string', default: '2000' },
+    budget: { type: 'string', default: '170' },
+    'agent-node-flags': { type: 'string', default: '' },
+  },
+});
+const parsedArgs = Args.safeParse(values);
+if (!parsedArgs.success) {
+  for (const i of parsedArgs.error.issues) console.error(`agent-bench: --${i.path.join('.')}: ${i.message}`);
+  process.exit(2);
+}
+const opts = parsedArgs.data;
+
+// ---- one measurement ----------------------------------------------------------------------------
+
+type Kind = 'agent' | 'node-red';
+
+interface Result {
+  frames: number;
+  samples: number;
+  /** From the simulator's ready line until the consumer's last busy poll. */
+  wallS: number;
+  /** CPU of the data phase (after the idle sample). */
+  cpuS: number;
+  /** CPU from process start until the idle sample (start-up and idle). */
+  startCpuS: number;
+  idle: ProcStats;
+  end: ProcStats;
+  simCpuS: number;
+  complete: boolean;
+  note: string;
+}
+
+const simDone = (l: Line) => (l.v as { type?: string })?.type === 'done';
+
+async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<Result> {
+  const runDir = mkdtempSync(join(dir, `${kind}-`));
+  const n = shelves.length;
+  const broker = await startMosquitto(runDir);
+  const ports = await holdPorts(n);
+  let consumer: Consumer | undefined;
+  let sim: Child | undefined;
+  try {
+    consumer =
+      kind === 'agent'
+        ? await startAgent(runDir, broker.port, ports.base, shelves, opts['agent-node-flags'])
+        : await startNodeRed(runDir, broker.port, ports.base, n, opts['nodered-qos']);
+    const pid = consumer.child.pid;
+    await consumer.ready();
+    await until('a connection on every shelf port', 20_000, () => ports.connected() === n || undefined);
+    await sleep(opts['idle-ms']);
+    const idle = procStats(pid);
+    await ports.release();
+
+    sim = launch(
+      process.execPath,
+      [join(ROOT, 'protocol/dist/main.js'), 'sim', '--tcp', String(ports.base)].concat(
+        ['--shelves', String(n), '--lanes', String(opts.channels), '--virtual', '--duration', opts.duration],
+        ['--seed', String(opts.seed), '--scenario', 'steady'],
+      ),
+    );
+    const simChild = sim;
+    const t0 = await until('the simulator', 20_000, () => {
+      alive(simChild);
+      return simChild.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+    });
+    const serials = simChild.lines.map((l) => (l.v as { serial?: string }).serial).filter(Boolean);
+    if (serials.join() !== shelves.map((s) => s.serial).join()) throw new Error('simulator shelves differ');
+
+    let last = idle;
+    let lastBusy = t0;
+    let simCpuS = 0;
+    let expected: Expected | undefined;
+    let doneAt = 0;
+    let complete = false;
+    for (;;) {
+      await sleep(POLL_MS);
+      const now = performance.now();
+      const s = procStats(pid);
+      // At least 2 ticks in a poll (≥ 20 % of a core): still working through frames.
+      if (s.cpuS - last.cpuS >= 2 / CLK_TCK) lastBusy = now;
+      last = s;
+      if (simChild.proc.exitCode === null) simCpuS = procStats(simChild.pid).cpuS;
+      if (!expected) {
+        const done = simChild.lines.find(simDone)?.v as
+          | { shelves: { frames: number; lines: number }[] }
+          | undefined;
+        if (done) {
+          const sum = (k: 'frames' | 'lines') => done.shelves.reduce((a, x) => a + x[k], 0);
+          expected = { frames: sum('frames'), lines: sum('lines') };
+          doneAt = now;
+        } else alive(simChild);
+      }
+      alive(consumer.child);
+      if (expected && (await consumer.caughtUp(expected))) {
+        complete = true;
+        break;
+      }
+      if (expected && now - doneAt > 180_000) break;
+    }
+    const end = procStats(pid);
+    if (!expected) throw new Error('the simulator did not finish');
+    const frames = expected.frames;
+    return {
+      frames,
+      samples: frames * opts.channels,
+      wallS: (lastBusy - t0) / 1000,
+      cpuS: end.cpuS - idle.cpuS,
+      startCpuS: idle.cpuS,
+      idle,
+      end,
+      simCpuS,
+      complete,
+      note:
+        (await consumer.report()) +
+        (complete ? '' : `; its stderr ends: ${consumer.child.stderr().slice(-2_000)}`),
+    };
+  } finally {
+    await consumer?.close();
+    await sim?.stop();
+    await ports.release();
+    await broker.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+// ---- the table ----------------------------------------------------------------------------------
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+interface Row {
+  label: string;
+  of: (r: Result) => number;
+  digits: number;
+  /** The agent's target: the value must stay at or below it. */
+  target?: number;
+  unit?: string;
+}
+
+const PHYSICAL = () => opts.shelves * RATE;
+const ROWS: Row[] = [
+  { label: 'CPU per channel sample, µs', of: (r) => (r.cpuS / r.samples) * 1e6, digits: 2, target: 5 },
+  {
+    label: 'CPU per channel sample incl. start-up, µs',
+    of: (r) => ((r.cpuS + r.startCpuS) / r.samples) * 1e6,
+    digits: 2,
+  },
+  { label: 'CPU, % of one core (data phase)', of: (r) => (100 * r.cpuS) / r.wallS, digits: 0 },
+  { label: 'frames/s (all shelves)', of: (r) => r.frames / r.wallS, digits: 0 },
+  {
+    label: `× real time (${opts.shelves} × ${RATE} frames/s)`,
+    of: (r) => r.frames / r.wallS / PHYSICAL(),
+    digits: 0,
+  },
+  {
+    label: 'CPU at real time, % of one core (projected)',
+    of: (r) => (r.cpuS / r.frames) * PHYSICAL() * 100,
+    digits: 2,
+  },
+  { label: 'RSS at the end, MB', of: (r) => r.end.rssMb, digits: 1, target: 60 },
+  { label: 'peak RSS (VmHWM), MB', of: (r) => r.end.peakMb, digits: 1 },
+  { label: 'idle RSS (connected, no data), MB', of: (r) => r.idle.rssMb, digits: 1 },
+  { label: 'start-up + idle CPU, s', of: (r) => r.startCpuS, digits: 2 },
+  { label: 'data-phase CPU, s', of: (r) => r.cpuS, digits: 2 },
+  { label: 'wall time, s', of: (r) => r.wallS, digits: 1 },
+];
+
+function cell(rs: Result[], row: Row): string {
+  const xs = rs.map(row.of);
+  const f = (x: number) =>
+    x.toLocaleString('en-US', { maximumFractionDigits: row.digits, minimumFractionDigits: row.digits });
+  const m = median(xs);
+  return xs.length > 1 ? `${f(m)} (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : f(m);
+}
+
+function table(agent: Result[], red: Result[]): string {
+  const out = [
+    '| measure | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED | agent target |',
+    '| --- | ---: | ---: | ---: | --- |',
+  ];
+  for (const row of ROWS) {
+    const a = median(agent.map(row.of));
+    const ratio = a / median(red.map(row.of));
+    const target = row.target === undefined ? '' : `≤ ${row.target}: ${a <= row.target ? 'met' : 'NOT met'}`;
+    out.push(`| ${row.label} | ${cell(agent, row)} | ${cell(red, row)} | ${ratio.toFixed(2)} | ${target} |`);
+  }
+  return out.join('\n');
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+function header(agent: Result[], runsAsked: number, wallS: number): string {
+  const a = agent[0] as Result;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const load = loadavg()[0] as number;
+  const cores = availableParallelism();
+  const runs = agent.length;
+  const flags = opts['agent-node-flags'];
+  return [
+    `${opts.shelves} shelves × ${opts.channels} channels × ${RATE} SPS, ${opts.duration} of device time per shelf ` +
+      `(${n(a.frames)} frames = ${n(a.samples)} channel samples per consumer) in virtual time over TCP ` +
+      `(seed ${opts.seed}, scenario steady). ${runs === 1 ? 'One run' : `Median of ${runs} runs, min–max in brackets`}` +
+      `${runs < runsAsked ? ` (${runsAsked} asked; the ${opts.budget} s budget allowed ${runs})` : ''}; ` +
+      `${wallS.toFixed(0)} s of wall time in all.`,
+    '',
+    `- Agent: compiled JavaScript (\`shelfsense agent --config\`), factory calibration, durable outbox, QoS 1, ` +
+      `trimmed on the broker's PUBACK${flags.length ? `; node ${flags.join(' ')}` : ''}.`,
+    `- Node-RED 4.1: ${opts.shelves} core \`tcp in\` nodes (client, stream of lines) → one \`mqtt out\` at QoS ` +
+      `${opts['nodered-qos']}: one message per line, no parsing, no checks, nothing stored.`,
+    '- Both publish to a bare Mosquitto; each consumer is a process of its own, read from /proc.',
+    `- Load average ${load.toFixed(1)} on ${cores} cores${load > cores ? ': the machine is shared and busy, so the wall-clock figures (CPU %, frames/s, wall time) are lower bounds; CPU time and memory are hardly affected' : ''}.`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  for (const f of ['protocol/dist/main.js', 'agent/dist/index.js', 'firmware-sim/dist/index.js']) {
+    if (!existsSync(join(ROOT, f)))
+      throw new Error(`${f} is missing: build first (npx tsc -b tsconfig.build.json)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'shelfsense-agent-bench-'));
+  const agent: Result[] = [];
+  const red: Result[] = [];
+  const started = performance.now();
+  const elapsedS = () => (performance.now() - started) / 1000;
+  try {
+    const shelves = await factoryShelves(opts);
+    for (let run = 1; run <= opts.runs; run++) {
+      // Another run only if it fits in the budget, judged by the runs so far.
+      if (run > 1 && opts.budget > 0 && elapsedS() * (run / (run - 1)) > opts.budget) break;
+      for (const kind of ['agent', 'node-red'] as const) {
+        process.stderr.write(`run ${run}/${opts.runs}: ${kind}, ${opts.duration} of device time… `);
+        const r = await measure(kind, dir, shelves);
+        (kind === 'agent' ? agent : red).push(r);
+        process.stderr.write(
+          `${r.frames} frames in ${r.wallS.toFixed(1)} s, CPU ${r.cpuS.toFixed(2)} s, ` +
+            `RSS ${r.end.rssMb.toFixed(1)} MB, simulator CPU ${r.simCpuS.toFixed(1)} s${r.complete ? '' : ', INCOMPLETE'}\n`,
+        );
+        if (!r.complete) throw new Error(`${kind} did not take every frame: ${r.note}`);
+      }
+    }
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\n${header(agent, opts.runs, elapsedS())}\n`);
+  console.log(table(agent, red));
+  console.log(`\nLast run: ${(agent.at(-1) as Result).note}; ${(red.at(-1) as Result).note}.`);
+}
+
+const stopAll = () => {
+  for (const c of children) c.kill('SIGKILL');
+  process.exit(130);
+};
+process.once('SIGINT', stopAll);
+process.once('SIGTERM', stopAll);
+
+main().catch((err: Error) => {
+  for (const c of children) c.kill('SIGKILL');
+  console.error(`agent-bench: ${err.stack ?? err.message}`);
+  process.exitCode = 1;
+});
