@@ -219,7 +219,9 @@ describe('[one need = one order] replenishment end to end', () => {
     });
     await waitFor(() => agent.outboxStats?.queued === 0, 30_000, { what: 'the agent outbox to drain' });
     expect(await ordersOf('L1')).toHaveLength(1);
-    expect(hooks.received.filter((h) => h.json.lane === 'L1' && h.json.state === 'open')).toHaveLength(1);
+    const l1Opened = () => hooks.received.filter((h) => h.json.lane === 'L1' && h.json.state === 'open');
+    await waitFor(() => l1Opened().length >= 1, 30_000, { what: 'the L1 order webhook' });
+    expect(l1Opened()).toHaveLength(1);
 
     await central.stop();
     const db = new Database(join(dir, 'central', 'central.db'), { readonly: true });
