@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// `npm run bench`: builds the compiled JavaScript the benchmarks run, then runs each benchmark
+// script that exists (agent, broker, central pipeline), prints its output and records it in
+// docs/benchmarks.md between the markers of its section, with the machine, the versions and the
+// command that reproduces it.
+//
+//   npm run bench                          every benchmark
+//   npm run bench -- agent                 one (or several: agent broker)
+//   npm run bench -- agent --duration 2m   flags after the names go to that benchmark
+//   npm run bench -- --no-build --no-docs  skip the build / leave docs/benchmarks.md alone
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+const BENCHES = [
+  { name: 'agent', title: 'Agent', script: 'agent/bench/agent-bench.ts' },
+  { name: 'broker', title: 'Broker', script: 'broker/bench/broker-bench.ts' },
+  { name: 'pipeline', title: 'Central pipeline', script: 'broker/bench/pipeline-bench.ts' },
+];
+const DOC = 'docs/benchmarks.md';
+
+function usage(message) {
+  console.error(`bench: ${message}`);
+  console.error(
+    `usage: npm run bench -- [${BENCHES.map((b) => b.name).join('|')}]… [--no-build] [--no-docs] [flags]`,
+  );
+  process.exit(2);
+}
+
+// Leading names choose benchmarks; --no-build / --no-docs are ours; the rest go to the benchmark.
+const argv = process.argv.slice(2);
+const names = [];
+while (argv.length && !argv[0].startsWith('-')) names.push(argv.shift());
+const own = new Set(['--no-build', '--no-docs']);
+const flags = argv.filter((a) => !own.has(a));
+const build = !argv.includes('--no-build');
+const docs = !argv.includes('--no-docs');
+for (const n of names) if (!BENCHES.some((b) => b.name === n)) usage(`unknown benchmark "${n}"`);
+const chosen = names.length ? BENCHES.filter((b) => names.includes(b.name)) : BENCHES;
+if (flags.length && chosen.length !== 1) usage('flags need exactly one benchmark name before them');
+
+function firstLine(cmd, args) {
+  try {
+    const out = spawnSync(cmd, args, { encoding: 'utf8' });
+    return `${out.stdout ?? ''}${out.stderr ?? ''}`.split('\n')[0].trim();
+  } catch {
+    return '';
+  }
+}
+
+function machine() {
+  const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  const ram = (totalmem() / 2 ** 30).toFixed(1);
+  const mosquittoBin =
+    ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) ?? 'mosquitto';
+  const mosquitto = /version (\S+)/.exec(firstLine(mosquittoBin, ['-h']))?.[1] ?? 'not installed';
+  let nodeRed = 'not installed';
+  try {
+    nodeRed = JSON.parse(readFileSync('node_modules/node-red/package.json', 'utf8')).version;
+  } catch {}
+  let commit = '';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {}
+  return (
+    `${cpu}, ${availableParallelism()} cores, ${ram} GiB RAM; Node ${process.version}, ` +
+    `Mosquitto ${mosquitto}, Node-RED ${nodeRed}${commit ? `; commit ${commit}` : ''}`
+  );
+}
+
+/** Runs one benchmark with tsx, its stdout shown live and kept; stderr passes through. */
+function run(bench, args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', bench.script, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+  });
+}
+
+function record(bench, args, output, startedAt) {
+  const begin = `<!-- bench:${bench.name}:begin -->`;
+  const end = `<!-- bench:${bench.name}:end -->`;
+  const command = ['npm run bench --', bench.name, ...args].join(' ');
+  const block = [
+    begin,
+    '',
+    `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}; load average ` +
+      `${loadavg()[0].toFixed(1)} at the end. Reproduce: \`${command}\`.`,
+    '',
+    output.trim(),
+    '',
+    end,
+  ].join('\n');
+  let text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) {
+    text = text.slice(0, i) + block + text.slice(j + end.length);
+  } else {
+    // No markers yet: put them under the section's heading, or add the section.
+    const heading = new RegExp(`^## ${bench.title}\\s*$`, 'm').exec(text);
+    if (heading) {
+      const next = text.slice(heading.index + heading[0].length).search(/^## /m);
+      const at = next < 0 ? text.length : heading.index + heading[0].length + next;
+      text = `${text.slice(0, at).trimEnd()}\n\n${block}\n\n${text.slice(at)}`;
+    } else {
+      text = `${text.trimEnd()}\n\n## ${bench.title}\n\n${block}\n`;
+    }
+  }
+  writeFileSync(DOC, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+if (build) {
+  console.error('bench: building (npm run build)…');
+  const b = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  if (b.status !== 0)
+    console.error('bench: the build failed; running on the compiled files already in dist/');
+}
+
+let failed = 0;
+for (const bench of chosen) {
+  if (!existsSync(bench.script)) {
+    console.error(`bench: ${bench.name}: ${bench.script} does not exist yet, skipped`);
+    continue;
+  }
+  console.error(`\nbench: ${bench.name} (${bench.script})`);
+  const startedAt = new Date();
+  const { code, out } = await run(bench, flags);
+  if (code !== 0) {
+    failed++;
+    console.error(`bench: ${bench.name} failed (exit ${code}); ${DOC} left as it was for it`);
+  } else if (docs) {
+    record(bench, flags, out, startedAt);
+    console.error(`bench: ${bench.name}: recorded in ${DOC}`);
+  }
+}
+process.exit(failed ? 1 : 0);
