@@ -20,6 +20,7 @@ import {
 } from '@shelfsense/protocol';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { HistoryService, registerHistoryMetrics } from '../history/index.js';
 import { MqttBroker } from '../mqtt/broker.js';
 import { OrderService } from '../orders/orders.js';
 import { RulesEngine } from '../rules/engine.js';
@@ -42,7 +43,12 @@ export interface CentralParts {
   relay: MqttCommandRelay;
   ingest: Ingest | null;
   worker: WebhookWorker | null;
+  history: HistoryService | null;
+  /** The central HTTP server (for parts that attach to it, such as Node-RED). */
+  server: Server;
   dataDir: string;
+  /** Registers a stop hook, run before the parts central itself started are stopped. */
+  onStop(fn: () => Promise<void> | void): void;
   registry: Registry;
   log: Logger;
   /** Publishes an alert change on MQTT (for alerts acknowledged through the API). */
@@ -72,6 +78,7 @@ export class Central {
   broker: MqttBroker | null = null;
   ingest: Ingest | null = null;
   relay: MqttCommandRelay | null = null;
+  history: HistoryService | null = null;
   private http: Server | null = null;
   private mounts: HttpMount[] = [];
   private readonly stops: (() => Promise<void> | void)[] = [];
@@ -118,6 +125,17 @@ export class Central {
       );
       this.store = store;
       this.stops.unshift(() => store.close());
+
+      const history = new HistoryService({
+        config: c.history,
+        store,
+        supplierOf: (site, shelf, lane) => this.map.supplierOf(site, shelf, lane),
+        log,
+      });
+      await this.part('history', () => history.start());
+      this.history = history;
+      this.stops.unshift(() => history.stop());
+      if (history.writer) registerHistoryMetrics(this.registry, history.writer);
 
       const orders = new OrderService(store, {
         logger: log,
@@ -193,6 +211,8 @@ export class Central {
           flushMs: c.ingest.flushMs,
           log: log.child({ part: 'ingest' }),
         });
+        ingest.on('committed', history.onCommitted);
+        ingest.on('health', history.onHealth);
         await this.part('ingest', () => ingest.start());
         this.ingest = ingest;
         this.stops.unshift(() => ingest.stop());
@@ -241,7 +261,10 @@ export class Central {
       relay: this.relay,
       ingest: this.ingest,
       worker: this.worker,
+      history: this.history,
+      server: this.http as Server,
       dataDir: this.dataDir,
+      onStop: (fn) => this.stops.unshift(fn),
       registry: this.registry,
       log: this.log,
       publishAlert: (a) => this.onAlert(a),

@@ -47,6 +47,7 @@ export interface IngestCounters {
 
 export interface IngestEvents {
   committed: [accepted: ReadingInput[]];
+  health: [site: string, shelf: string, payload: HealthPayload];
   connected: [];
 }
 
@@ -151,9 +152,12 @@ export class Ingest extends EventEmitter<IngestEvents> {
           else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
           return;
         }
-        case 'health':
-          this.o.rules?.onHealth(t.site, t.shelf, parseJsonWith(HealthPayload, payload, 'health'));
+        case 'health': {
+          const health = parseJsonWith(HealthPayload, payload, 'health');
+          this.o.rules?.onHealth(t.site, t.shelf, health);
+          this.emit('health', t.site, t.shelf, health);
           return;
+        }
         case 'status':
           this.o.rules?.onAgentStatus(t.site, parseJsonWith(AgentStatusPayload, payload, 'agent status'));
           return;

@@ -1,12 +1,15 @@
 /**
- * What the central HTTP server serves besides /metrics and /healthz: the HTTP API under /api and
- * the dashboard at /. (MQTT over WebSocket at /mqtt is attached by the broker itself.)
+ * What the central HTTP server serves besides /metrics and /healthz: the HTTP API under /api,
+ * Node-RED at /flows (admins), and the dashboard at /; plus Home Assistant discovery when enabled.
+ * (MQTT over WebSocket at /mqtt is attached by the broker itself.)
  */
 import { serveDashboard } from '@shelfsense/dashboard';
 import { loadTokenSecret, TokenSigner } from '../auth/tokens.js';
 import { UserStore } from '../auth/user-store.js';
+import { startHomeAssistant } from '../ha/start.js';
 import { createApi } from '../http/api.js';
 import { LiveState } from '../http/live-state.js';
+import { mountNodeRed } from '../nodered/mount.js';
 import type { CentralParts, HttpMount } from './central.js';
 
 export async function defaultMounts(parts: CentralParts): Promise<HttpMount[]> {
@@ -36,5 +39,9 @@ export async function defaultMounts(parts: CentralParts): Promise<HttpMount[]> {
     onAlert: (a) => parts.publishAlert(a),
     ...(parts.worker ? { webhooks: parts.worker } : {}),
   });
-  return [api, (req, res) => serveDashboard(req, res)];
+  const red = await mountNodeRed(parts.server, parts, c.integrations.nodeRed);
+  if (red) parts.onStop(() => red.stop());
+  const ha = await startHomeAssistant(parts, c.integrations.homeAssistant);
+  if (ha) parts.onStop(() => ha.stop());
+  return [api, ...(red ? [red.mount] : []), (req, res) => serveDashboard(req, res)];
 }

@@ -2,9 +2,12 @@
  * The central side's YAML config: the shelf map (the one source of truth for which SKU sits where
  * and which supplier owns it), then the parts that run: the MQTT broker and its authentication.
  */
+
 import { z } from 'zod';
 import { Id, Serial } from '../payloads.js';
 import { Duration, LogLevel } from './common.js';
+import { HistoryConfig } from './history.js';
+import { IntegrationsConfig } from './integrations.js';
 import { ReplenishmentConfig } from './replenishment.js';
 
 export const CentralLane = z.strictObject({
@@ -196,6 +199,10 @@ export const CentralConfig = z
     /** The broker ingest and the rules talk to when the embedded broker is off (Mosquitto, EMQX). */
     externalBroker: ExternalBrokerConfig.optional(),
     ingest: IngestConfig.prefault({}),
+    /** Where level, event and health history goes: the embedded SQLite (default) or InfluxDB 1.x. */
+    history: HistoryConfig.prefault({}),
+    /** Node-RED at /flows (admins) and Home Assistant MQTT discovery. */
+    integrations: IntegrationsConfig.prefault({}),
     /** How long a technician command waits for the agent's reply. */
     commands: z.strictObject({ timeoutMs: Duration.default(20_000) }).prefault({}),
   })
