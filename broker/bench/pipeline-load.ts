@@ -169,7 +169,7 @@ export async function runLoad(o: LoadOptions): Promise<void> {
   const sent = agents.reduce((n, a) => n + a.seq, 0);
   const errors = agents.reduce((n, a) => n + a.errors, 0);
   emit({ phase: 'sent', sent, errors, publishMs: Date.now() - t0 });
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 240_000;
   while (Date.now() < deadline && agents.some((a) => a.mark < a.seq)) await sleep(5);
   const complete = agents.every((a) => a.mark >= a.seq);
   emit({ phase: 'committed', sent, complete, elapsedMs: Date.now() - t0 });
@@ -199,7 +199,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       auth: { type: 'boolean', default: false },
       agents: { type: 'string', default: '100' },
       lanes: { type: 'string', default: '4' },
-      duration: { type: 'string', default: '15s' },
+      duration: { type: 'string', default: '10s' },
       window: { type: 'string', default: '10' },
       'latency-lanes': { type: 'string', default: '100' },
       'latency-gap': { type: 'string', default: '20' },
