@@ -386,7 +386,7 @@ async function main(): Promise<void> {
     median(true, 'brokerUs'),
   ];
   console.log(
-    `CPU per reading: central with aedes ${ourUs.toFixed(0)} µs; central behind Mosquitto ${theirUs.toFixed(0)} µs ` +
+    `\nCPU per reading: central with aedes ${ourUs.toFixed(0)} µs; central behind Mosquitto ${theirUs.toFixed(0)} µs ` +
       `+ Mosquitto ${mosqUs.toFixed(0)} µs. With a core of its own for each process that is ≈ ${(1e6 / ourUs).toFixed(0)} ` +
       `vs ≈ ${(1e6 / theirUs).toFixed(0)} readings/s (ratio ${(theirUs / ourUs).toFixed(2)}); on one shared core ` +
       `≈ ${(1e6 / ourUs).toFixed(0)} vs ≈ ${(1e6 / (theirUs + mosqUs)).toFixed(0)} (ratio ${((theirUs + mosqUs) / ourUs).toFixed(2)}).`,
