@@ -26,6 +26,7 @@ export async function defaultMounts(parts: CentralParts): Promise<HttpMount[]> {
     tokens: new TokenSigner(loadTokenSecret(parts.dataDir)),
     map: parts.map,
     store: parts.store,
+    history: parts.history?.store,
     orders: parts.orders,
     rules: parts.rules,
     replenishment: c.replenishment,

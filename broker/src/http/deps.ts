@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { TokenSigner } from '../auth/tokens.js';
 import type { UserStore } from '../auth/user-store.js';
+import type { HistoryStore } from '../history/contract.js';
+import { SqliteHistoryStore } from '../history/sqlite-store.js';
 import type { OrderService } from '../orders/orders.js';
 import type { ReplenishmentConfig } from '../rules/config.js';
 import type { RulesEngine } from '../rules/engine.js';
@@ -71,6 +73,11 @@ export interface ApiDeps {
   tokens: TokenSigner;
   map: ShelfMap;
   store: Store;
+  /**
+   * Where the history route and the CSV export read level and event history (central's
+   * `HistoryService.store`: SQLite or InfluxDB). Default: the SQLite history of `store`.
+   */
+  history?: HistoryStore;
   orders: OrderService;
   /** Forecasts and the reorder point in force; null when the rules run elsewhere. */
   rules: RulesEngine | null;
@@ -95,4 +102,17 @@ export interface ApiDeps {
   onAlert?: (event: AlertEvent) => void;
   /** The webhook worker, woken after a dead letter is re-queued. */
   webhooks?: { notify(): void };
+}
+
+const sqliteHistory = new WeakMap<Store, HistoryStore>();
+
+/** The history store the API reads: `deps.history`, else (one per store) the SQLite adapter over `deps.store`. */
+export function historyOf(deps: Pick<ApiDeps, 'history' | 'store'>): HistoryStore {
+  if (deps.history) return deps.history;
+  let h = sqliteHistory.get(deps.store);
+  if (!h) {
+    h = new SqliteHistoryStore(deps.store);
+    sqliteHistory.set(deps.store, h);
+  }
+  return h;
 }

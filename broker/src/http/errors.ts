@@ -8,6 +8,7 @@
  */
 import { ErrorCodes, type Issue, isShelfError } from '@shelfsense/protocol';
 import { isAuthError } from '../auth/errors.js';
+import { HistoryErrorCodes, isHistoryError } from '../history/errors.js';
 import { isReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
 
 export const HttpErrorCodes = {
@@ -30,6 +31,8 @@ export const HttpErrorCodes = {
   TIMEOUT: 'SHELF_ERR_TIMEOUT',
   /** The command could not be sent (central is not connected to the broker). */
   UNAVAILABLE: 'SHELF_ERR_UNAVAILABLE',
+  /** The history store (InfluxDB) cannot be reached or timed out; try again later. */
+  HISTORY_UNAVAILABLE: HistoryErrorCodes.UNAVAILABLE,
   /** Anything unexpected; the details go to the log, not to the client. */
   INTERNAL: 'SHELF_ERR_INTERNAL',
 } as const;
@@ -110,6 +113,15 @@ export function mapError(err: unknown): MappedError {
     if (status !== undefined) {
       return { status, body: body(err.code, err.message, err.issues), headers: {}, internal: false };
     }
+  }
+  if (isHistoryError(err, HistoryErrorCodes.UNAVAILABLE)) {
+    // A failure of ours (logged at error with the cause), but one the client may retry.
+    return {
+      status: 503,
+      body: body(err.code, 'the history store cannot be reached; try again later'),
+      headers: { 'Retry-After': '5' },
+      internal: true,
+    };
   }
   if (isAuthError(err, 'SHELF_ERR_TOKEN')) {
     const e = unauthenticated(err.message);

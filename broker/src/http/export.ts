@@ -3,13 +3,19 @@
  * one SKU) in a time range, as CSV, streamed page by page with backpressure so a large export
  * neither holds the whole history in memory nor blocks other requests for long.
  * Rows are grouped by lane (site, shelf, lane order) and ordered by time within a lane.
+ *
+ * The rows come from the configured history store (SQLite or InfluxDB, `historyOf`). The status
+ * line is sent with the first chunk, after the first query answered: a history store that cannot
+ * be reached gets a JSON error (503) rather than an empty CSV; one that fails later cuts the
+ * response off, so a client never takes a partial file for a whole one.
  */
 import type { ServerResponse } from 'node:http';
 import { Id } from '@shelfsense/protocol';
+import { type HistoryStore, type LevelRow, MAX_ROWS } from '../history/contract.js';
 import type { LaneInfo } from '../shelf-map.js';
-import type { HistoryRepo, LevelRow } from '../store/history.js';
 import { type ApiRouter, authed, STREAMED } from './context.js';
 import { csvRow } from './csv.js';
+import { historyOf } from './deps.js';
 import { parseQuery } from './io.js';
 import { RangeQuery, resolveRange } from './params.js';
 import { visibleLanes } from './scope.js';
@@ -18,25 +24,24 @@ export const CSV_HEADER = ['ts', 'iso', 'site', 'shelf', 'lane', 'sku', 'units',
 
 const ExportQuery = RangeQuery.extend({ site: Id.optional(), sku: Id.optional() });
 const PAGE_ROWS = 5_000;
-/** The history store answers at most this many rows per query. */
-const STORE_MAX_ROWS = 100_000;
 const CHUNK_CHARS = 64 * 1024;
 
 /**
  * One lane's level rows in [from, to), page by page. Pages continue from the last timestamp seen,
- * skipping the rows of that timestamp already given (the store orders by ts, then insertion).
+ * skipping the rows of that timestamp already given (a store orders rows of one ms the same way
+ * every time: SQLite by insertion, InfluxDB by the sub-millisecond seq offset of the point time).
  */
-export function* levelPages(
-  history: HistoryRepo,
+export async function* levelPages(
+  history: Pick<HistoryStore, 'levels'>,
   lane: LaneInfo,
   from: number,
   to: number,
   pageRows = PAGE_ROWS,
-): Generator<LevelRow[]> {
+): AsyncGenerator<LevelRow[]> {
   let cursor = from;
   let skip = 0;
   for (;;) {
-    const rows = history.levels({
+    const rows = await history.levels({
       site: lane.site,
       shelf: lane.shelf,
       lane: lane.lane,
@@ -50,7 +55,7 @@ export function* levelPages(
     if (rows.length < skip + pageRows) return;
     const lastTs = (page[page.length - 1] as LevelRow).ts;
     const sameTs = rows.reduce((n, r) => n + (r.ts === lastTs ? 1 : 0), 0);
-    if (sameTs + pageRows > STORE_MAX_ROWS) {
+    if (sameTs + pageRows > MAX_ROWS) {
       // More rows in one millisecond than the store returns at once: move on to the next one.
       cursor = lastTs + 1;
       skip = 0;
@@ -87,15 +92,21 @@ export function exportRoutes(router: ApiRouter): void {
       (l) => (q.site === undefined || l.site === q.site) && (q.sku === undefined || l.sku === q.sku),
     );
     const res = ctx.res;
-    res.writeHead(200, {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="shelfsense-levels-${from}-${to}.csv"`,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-    });
+    const send = (text: string) => {
+      if (!res.headersSent) {
+        res.writeHead(200, {
+          'Content-Type': 'text/csv; charset=utf-8',
+          'Content-Disposition': `attachment; filename="shelfsense-levels-${from}-${to}.csv"`,
+          'Cache-Control': 'no-store',
+          'X-Content-Type-Options': 'nosniff',
+        });
+      }
+      return write(res, text);
+    };
+    const history = historyOf(ctx.deps);
     let buf = csvRow(CSV_HEADER);
     for (const lane of lanes) {
-      for (const page of levelPages(ctx.deps.store.history, lane, from, to)) {
+      for await (const page of levelPages(history, lane, from, to)) {
         for (const r of page) {
           buf += csvRow([
             r.ts,
@@ -109,15 +120,15 @@ export function exportRoutes(router: ApiRouter): void {
             r.state,
           ]);
           if (buf.length >= CHUNK_CHARS) {
-            if (!(await write(res, buf))) return STREAMED;
+            if (!(await send(buf))) return STREAMED;
             buf = '';
           }
         }
-        // Let other requests in between pages (the store's queries are synchronous).
+        // Let other requests in between pages (the SQLite store answers without yielding).
         await new Promise((r) => setImmediate(r));
       }
     }
-    if (buf && !(await write(res, buf))) return STREAMED;
+    if (!(await send(buf))) return STREAMED;
     res.end();
     return STREAMED;
   });

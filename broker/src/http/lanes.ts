@@ -1,10 +1,17 @@
 /**
  * Lanes: the list and one lane (lane-view.ts), a lane's level and event history over a time range,
  * and its calibration records. A lane outside the user's scope answers 404 like an absent one.
+ *
+ * The history comes from the configured history store (SQLite or InfluxDB, `historyOf`). The lane
+ * view's newest level and the calibration records come from the central store, which ingest
+ * commits every reading to first: the newest level is there before InfluxDB's batched writer has
+ * flushed it (and whatever InfluxDB's downsampling or retention dropped), and the calibration
+ * audit outlives InfluxDB's retention.
  */
 import { z } from 'zod';
 import type { LaneInfo } from '../shelf-map.js';
 import { type ApiRouter, authed, type RequestContext } from './context.js';
+import { historyOf } from './deps.js';
 import { forbidden, notFound } from './errors.js';
 import { parseQuery } from './io.js';
 import { laneView, laneViews } from './lane-view.js';
@@ -27,16 +34,14 @@ export function laneFromPath(ctx: RequestContext, p: Principal): LaneInfo {
   return lane;
 }
 
-/** The level and event history of one lane in [from, to). */
-export function laneHistory(ctx: RequestContext, lane: LaneInfo, from: number, to: number) {
+/** The level and event history of one lane in [from, to), from the configured history store. */
+export async function laneHistory(ctx: RequestContext, lane: LaneInfo, from: number, to: number) {
   const ref = { site: lane.site, shelf: lane.shelf, lane: lane.lane, from, to };
+  const history = historyOf(ctx.deps);
+  const [levels, events] = await Promise.all([history.levels(ref), history.events(ref)]);
   return {
-    levels: ctx.deps.store.history
-      .levels(ref)
-      .map((r) => ({ ts: r.ts, units: r.units, grams: r.grams, state: r.state })),
-    events: ctx.deps.store.history
-      .events(ref)
-      .map((e) => ({ ts: e.ts, kind: e.kind, delta: e.delta, units: e.units })),
+    levels: levels.map((r) => ({ ts: r.ts, units: r.units, grams: r.grams, state: r.state })),
+    events: events.map((e) => ({ ts: e.ts, kind: e.kind, delta: e.delta, units: e.units })),
   };
 }
 
