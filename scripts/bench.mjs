@@ -13,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { placeSection, sectionBlock } from './bench-doc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -22,7 +23,8 @@ const BENCHES = [
   { name: 'broker', title: 'Broker', script: 'broker/bench/broker-bench.ts' },
   { name: 'pipeline', title: 'Central pipeline', script: 'broker/bench/pipeline-bench.ts' },
 ];
-const DOC = 'docs/benchmarks.md';
+// SHELFSENSE_BENCH_DOC: write elsewhere (the benchmark's own test does).
+const DOC = process.env.SHELFSENSE_BENCH_DOC || 'docs/benchmarks.md';
 
 function usage(message) {
   console.error(`bench: ${message}`);
@@ -89,41 +91,19 @@ function run(bench, args) {
 }
 
 function record(bench, args, output, startedAt) {
-  const begin = `<!-- bench:${bench.name}:begin -->`;
-  const end = `<!-- bench:${bench.name}:end -->`;
   const command = ['npm run bench --', bench.name, ...args].join(' ');
-  const block = [
-    begin,
-    '',
-    `Measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}; load average ` +
-      `${loadavg()[0].toFixed(1)} at the end. Reproduce: \`${command}\`.`,
-    '',
-    output.trim(),
-    '',
-    end,
-  ].join('\n');
-  let text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  if (i >= 0 && j > i) {
-    text = text.slice(0, i) + block + text.slice(j + end.length);
-  } else {
-    // No markers yet: put them under the section's heading, or add the section.
-    const heading = new RegExp(`^## ${bench.title}\\s*$`, 'm').exec(text);
-    if (heading) {
-      const next = text.slice(heading.index + heading[0].length).search(/^## /m);
-      const at = next < 0 ? text.length : heading.index + heading[0].length + next;
-      text = `${text.slice(0, at).trimEnd()}\n\n${block}\n\n${text.slice(at)}`;
-    } else {
-      text = `${text.trimEnd()}\n\n## ${bench.title}\n\n${block}\n`;
-    }
-  }
-  writeFileSync(DOC, text.endsWith('\n') ? text : `${text}\n`);
+  const when = startedAt.toISOString().slice(0, 16).replace('T', ' ');
+  const header =
+    `Measured ${when} UTC on ${machine()}; load average ${loadavg()[0].toFixed(1)} at the end. ` +
+    `Reproduce: \`${command}\`.`;
+  const text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
+  writeFileSync(DOC, placeSection(text, bench, sectionBlock(bench.name, header, output)));
 }
 
 if (build) {
   console.error('bench: building (npm run build)…');
-  const b = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  // The build's chatter goes to stderr: stdout carries only the benchmarks' results.
+  const b = spawnSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 2, 2] });
   if (b.status !== 0)
     console.error('bench: the build failed; running on the compiled files already in dist/');
 }

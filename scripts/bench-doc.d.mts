@@ -1,0 +1,7 @@
+export interface BenchSection {
+  name: string;
+  title: string;
+}
+export function markers(name: string): { begin: string; end: string };
+export function sectionBlock(name: string, header: string, output: string): string;
+export function placeSection(text: string, section: BenchSection, block: string): string;
