@@ -19,8 +19,8 @@
  *     [--window 10] [--latency-lanes 100] [--latency-gap 20ms] [--debounce 200ms] [--rounds 2] [--profile]
  *
  * --rounds N runs the pair N times, alternating, and compares the medians (the machine's load
- * changes from minute to minute); --profile runs each central under `node --cpu-prof` and prints
- * where its CPU time went.
+ * changes from minute to minute); --profile runs the first round's centrals under `node --cpu-prof`
+ * and prints where their CPU time went.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -202,7 +202,7 @@ interface Row {
 
 let runs = 0;
 
-async function runPipeline(dir: string, mosquitto: boolean, hook: Receiver) {
+async function runPipeline(dir: string, mosquitto: boolean, hook: Receiver, profile: boolean) {
   const tag = mosquitto ? 'mosquitto' : 'aedes';
   const name = mosquitto ? 'Mosquitto → central (parts.broker: false)' : 'central with embedded aedes';
   const base = join(dir, tag);
@@ -220,7 +220,7 @@ async function runPipeline(dir: string, mosquitto: boolean, hook: Receiver) {
   }
   writeFileSync(join(base, 'central.json'), JSON.stringify(input));
   const prof = join(base, 'profile');
-  const nodeArgs = v.profile ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
   const central = spawn(
     process.execPath,
     [...nodeArgs, 'protocol/dist/main.js', 'central', '--config', join(base, 'central.json')],
@@ -317,7 +317,7 @@ async function runPipeline(dir: string, mosquitto: boolean, hook: Receiver) {
     await stopChild(central, 20_000);
     await broker?.stop();
   }
-  return { row, profile: v.profile && existsSync(prof) ? profileSummary(prof) : null };
+  return { row, profile: profile && existsSync(prof) ? profileSummary(prof) : null };
 }
 
 function table(rows: Row[]): string {
@@ -350,7 +350,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 0; round < Number(v.rounds); round++)
       for (const mosquitto of round % 2 ? [true, false] : [false, true])
-        results.push(await runPipeline(join(dir, String(round)), mosquitto, hook));
+        results.push(await runPipeline(join(dir, String(round)), mosquitto, hook, v.profile && round === 0));
   } finally {
     hook.server.closeAllConnections();
     await new Promise((r) => hook.server.close(r));
@@ -391,7 +391,8 @@ async function main(): Promise<void> {
       `vs ≈ ${(1e6 / theirUs).toFixed(0)} readings/s (ratio ${(theirUs / ourUs).toFixed(2)}); on one shared core ` +
       `≈ ${(1e6 / ourUs).toFixed(0)} vs ≈ ${(1e6 / (theirUs + mosqUs)).toFixed(0)} (ratio ${((theirUs + mosqUs) / ourUs).toFixed(2)}).`,
   );
-  for (const r of results) if (r.profile) console.log(`\nCPU profile of ${r.row.name}:\n\n${r.profile}`);
+  for (const r of results)
+    if (r.profile) console.log(`\nCPU profile of ${r.row.name} (whole process life):\n\n${r.profile}`);
 }
 
 main().catch((err: unknown) => {
