@@ -2,7 +2,8 @@
  * Where a process spent its CPU: reads the `.cpuprofile` that `node --cpu-prof --cpu-prof-dir DIR`
  * writes at exit and sums self time by package (node_modules), by Shelfsense module (`<pkg>/dist/
  * <folder>`), by Node built-in, or by V8 pseudo-frame ((garbage collector), (program)); idle time is
- * left out. Returns two Markdown tables: those groups, and the hottest functions.
+ * left out, and so, when a time window is given, is everything outside it (start-up, say). Returns
+ * two Markdown tables: those groups, and the hottest functions.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -35,8 +37,14 @@ function rows(m: Map<string, number>, busy: number, k: number): string[] {
     .map(([name, t]) => `| ${name.replaceAll('|', '\\|')} | ${((100 * t) / busy).toFixed(1)} |`);
 }
 
-/** Summary of the first profile in `dir`, or a note when there is none. */
-export function profileSummary(dir: string, top = 12): string {
+/** Now on the clock V8 stamps profile samples with (CLOCK_MONOTONIC on Linux, as `process.hrtime`), µs. */
+export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Summary of the first profile in `dir`, or a note when there is none. With `window` ([from, to]
+ * in monotonicUs() of any process on this machine), only the samples taken within it count.
+ */
+export function profileSummary(dir: string, window?: readonly [number, number], top = 12): string {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return '(no profile written)';
   const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
@@ -44,9 +52,12 @@ export function profileSummary(dir: string, top = 12): string {
   const groups = new Map<string, number>();
   const fns = new Map<string, number>();
   let busy = 0;
+  let at = p.startTime;
   p.samples.forEach((id, i) => {
     const n = byId.get(id);
     const dt = p.timeDeltas[i] ?? 0;
+    at += dt;
+    if (window && (at < window[0] || at > window[1])) return;
     if (!n || n.callFrame.functionName === '(idle)') return;
     busy += dt;
     const g = frameGroup(n.callFrame.url, n.callFrame.functionName);
