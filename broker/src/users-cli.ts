@@ -8,6 +8,7 @@ import {
   CentralConfig as CentralConfigSchema,
   type Grant,
   loadConfigFile,
+  ROLES,
 } from '@shelfsense/protocol';
 import { type CommandSpec, type FlagSpec, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { z } from 'zod';
@@ -29,10 +30,11 @@ const where = {
 } as const;
 const whereSchema = { 'data-dir': z.string().min(1).optional(), config: z.string().min(1).optional() };
 
-const ROLE_HELP = 'agent | supplier | operator | technician | service | admin';
+const ROLE_HELP = 'agent | supplier | operator | technician | homeassistant | service | admin';
 const addSpec = {
   name: 'users add',
-  usage: '<name> --role ROLE [--site ID]… [--supplier ID] [--agent ID] (--data-dir DIR | --config FILE)',
+  usage:
+    '<name> --role ROLE [--site ID]… [--supplier ID] [--agent ID] [--prefix ID] (--data-dir DIR | --config FILE)',
   description: 'Add a user. The password is read from stdin (first line) or asked for on the terminal.',
   flags: {
     role: { type: 'string', short: 'r', value: 'ROLE', description: ROLE_HELP },
@@ -41,22 +43,29 @@ const addSpec = {
       short: 's',
       multiple: true,
       value: 'ID',
-      description: 'site (agent: one; operator, technician: one or more)',
+      description: 'site (agent: one; operator, technician, homeassistant: one or more)',
     },
     supplier: { type: 'string', value: 'ID', description: 'supplier id (supplier role)' },
     agent: { type: 'string', value: 'ID', description: 'agent id (agent role; default: the user name)' },
+    prefix: {
+      type: 'string',
+      value: 'ID',
+      description: 'discovery prefix (homeassistant role; default: homeassistant)',
+    },
     ...where,
   },
   schema: z.object({
-    role: z.enum(['agent', 'supplier', 'operator', 'technician', 'service', 'admin'], `one of ${ROLE_HELP}`),
+    role: z.enum(ROLES, `one of ${ROLE_HELP}`),
     site: z.array(z.string()).optional(),
     supplier: z.string().optional(),
     agent: z.string().optional(),
+    prefix: z.string().optional(),
     ...whereSchema,
   }),
   examples: [
     'echo "$PW" | shelfsense users add acme-portal --role supplier --supplier acme --config central.yaml',
     'shelfsense users add pi-1 --role agent --site store-1 --data-dir /var/lib/shelfsense',
+    'shelfsense users add hass --role homeassistant --site store-1 --config central.yaml',
   ],
 } satisfies CommandSpec<z.ZodType>;
 
@@ -151,6 +160,9 @@ function grantFrom(f: z.infer<typeof addSpec.schema>, name: string): Grant {
     case 'technician':
       need(sites.length > 0, `the ${f.role} role needs at least one --site`);
       return { role: f.role, sites };
+    case 'homeassistant':
+      need(sites.length > 0, 'the homeassistant role needs at least one --site');
+      return { role: f.role, sites, ...(f.prefix !== undefined ? { prefix: f.prefix } : {}) };
     default:
       return { role: f.role };
   }
@@ -175,6 +187,8 @@ export function describeGrant(g: Grant): string {
     case 'operator':
     case 'technician':
       return `sites=${g.sites.join(',')}`;
+    case 'homeassistant':
+      return `sites=${g.sites.join(',')}${g.prefix !== undefined ? ` prefix=${g.prefix}` : ''}`;
     default:
       return '-';
   }

@@ -100,7 +100,6 @@ export function describeUser(p: Principal): {
     name: p.user,
     role: g.role,
     supplier: g.role === 'supplier' ? g.supplier : null,
-    sites:
-      g.role === 'operator' || g.role === 'technician' ? [...g.sites] : g.role === 'agent' ? [g.site] : [],
+    sites: 'sites' in g ? [...g.sites] : g.role === 'agent' ? [g.site] : [],
   };
 }

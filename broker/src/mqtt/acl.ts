@@ -31,6 +31,23 @@ const AGENT_PUBLISHES: ReadonlySet<string> = new Set([
 const AGENT_READS: ReadonlySet<string> = new Set(['status', 'lanes', 'stored', 'request']);
 const SERVICE_PUBLISHES: ReadonlySet<string> = new Set(['lanes', 'stored', 'order', 'alert', 'request']);
 
+/** Home Assistant's own discovery prefix when its grant names none (HA's default). */
+export const HA_DEFAULT_PREFIX = 'homeassistant';
+
+type HaGrant = Extract<Grant, { role: 'homeassistant' }>;
+const haPrefix = (g: HaGrant): string => g.prefix ?? HA_DEFAULT_PREFIX;
+
+/**
+ * Home Assistant reads its discovery prefix (the configs central publishes, its own status) and,
+ * at its sites, lane levels and agent status — what the discovered sensors and their availability
+ * read; no events, orders, alerts or health.
+ */
+function haReads(g: HaGrant, topic: string, t: ParsedTopic | null): boolean {
+  const prefix = haPrefix(g);
+  if (topic === prefix || topic.startsWith(`${prefix}/`)) return true;
+  return t !== null && (t.kind === 'level' || t.kind === 'status') && g.sites.includes(t.site);
+}
+
 /** Parsed topics, memoised: the same few thousand topics are checked on every message. */
 export class TopicCache {
   private readonly map = new Map<string, ParsedTopic | null>();
@@ -54,6 +71,11 @@ export function canPublish(p: Principal, topic: string, t: ParsedTopic | null, m
   const g = p.grant;
   if (topic.startsWith('$')) return deny('topics starting with $ are reserved to the broker');
   if (g.role === 'admin') return ALLOW;
+  if (g.role === 'homeassistant') {
+    // Its birth message and its last will; it never speaks for a shelf.
+    const status = `${haPrefix(g)}/status`;
+    return topic === status ? ALLOW : deny(`Home Assistant may publish only ${status}`);
+  }
   if (!t) return deny('topic is outside the Shelfsense tree');
   switch (g.role) {
     case 'agent': {
@@ -87,6 +109,7 @@ export function canRead(p: Principal, topic: string, t: ParsedTopic | null, map:
   if (g.role === 'admin') return true;
   if (topic.charCodeAt(0) === 36 /* $ */) return false;
   if (g.role === 'service') return true;
+  if (g.role === 'homeassistant') return haReads(g, topic, t);
   if (!t) return false;
   switch (g.role) {
     case 'supplier':
@@ -123,6 +146,11 @@ export function readablePatterns(p: Principal, map: ShelfMap): string[] {
       const base = `${r}/${g.site}/agents/${g.agent}`;
       return [`${base}/status`, `${base}/lanes`, `${base}/stored`, `${base}/request/+`];
     }
+    case 'homeassistant':
+      return [
+        `${haPrefix(g)}/#`,
+        ...g.sites.flatMap((s) => [`${r}/${s}/+/+/level`, `${r}/${s}/agents/+/status`]),
+      ];
     case 'supplier':
       return map
         .lanesOf(g.supplier)

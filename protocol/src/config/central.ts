@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { Id, Serial } from '../payloads.js';
+import { TOPIC_ROOT } from '../topics.js';
 import { Duration, LogLevel } from './common.js';
 import { HistoryConfig } from './history.js';
 import { IntegrationsConfig } from './integrations.js';
@@ -44,19 +45,37 @@ export const Supplier = z.strictObject({
 
 // --- roles -----------------------------------------------------------------------------------------
 
-export const ROLES = ['agent', 'supplier', 'operator', 'technician', 'service', 'admin'] as const;
+export const ROLES = [
+  'agent',
+  'supplier',
+  'operator',
+  'technician',
+  'homeassistant',
+  'service',
+  'admin',
+] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
 /**
  * What a role is bound to. An agent to one site and its agent id; a supplier to its supplier id;
- * operators and technicians to sites; service and admin to nothing.
+ * operators, technicians and Home Assistant to sites (Home Assistant also to its discovery
+ * prefix, `homeassistant` unless given); service and admin to nothing.
  */
 export const Grant = z.discriminatedUnion('role', [
   z.strictObject({ role: z.literal('agent'), site: Id, agent: Id }),
   z.strictObject({ role: z.literal('supplier'), supplier: Id }),
   z.strictObject({ role: z.literal('operator'), sites: z.array(Id).min(1) }),
   z.strictObject({ role: z.literal('technician'), sites: z.array(Id).min(1) }),
+  z.strictObject({
+    role: z.literal('homeassistant'),
+    sites: z.array(Id).min(1),
+    /** Home Assistant's discovery prefix (default `homeassistant`); never the Shelfsense tree. */
+    prefix: Id.refine(
+      (p) => p !== TOPIC_ROOT.split('/')[0],
+      'must not be the Shelfsense topic root',
+    ).optional(),
+  }),
   z.strictObject({ role: z.literal('service') }),
   z.strictObject({ role: z.literal('admin') }),
 ]);
@@ -291,7 +310,7 @@ export const CentralConfig = z
         issue([...path, 'supplier'], `unknown supplier "${anon.supplier}"`);
       if (anon.role === 'agent' && !sites.has(anon.site))
         issue([...path, 'site'], `unknown site "${anon.site}"`);
-      if (anon.role === 'operator' || anon.role === 'technician') {
+      if (anon.role === 'operator' || anon.role === 'technician' || anon.role === 'homeassistant') {
         anon.sites.forEach((s, i) => {
           if (!sites.has(s)) issue([...path, 'sites', i], `unknown site "${s}"`);
         });

@@ -12,7 +12,7 @@ import {
   readablePatterns,
   ShelfMap,
 } from '@shelfsense/broker';
-import { CentralConfig, type Grant, parseTopic } from '@shelfsense/protocol';
+import { CentralConfig, Grant, parseTopic } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mapConfig } from '../../../integration/broker/helpers.js';
@@ -29,6 +29,8 @@ const agentA: Grant = { role: 'agent', site: 'A', agent: 'agent-a' };
 const supX: Grant = { role: 'supplier', supplier: 'X' };
 const opA: Grant = { role: 'operator', sites: ['A'] };
 const techA: Grant = { role: 'technician', sites: ['A'] };
+const haA: Grant = { role: 'homeassistant', sites: ['A'] };
+const haPrefixed: Grant = { role: 'homeassistant', sites: ['B'], prefix: 'hass' };
 const svc: Grant = { role: 'service' };
 const admin: Grant = { role: 'admin' };
 const GRANTS = [
@@ -38,6 +40,8 @@ const GRANTS = [
   { role: 'supplier', supplier: 'Y' },
   opA,
   techA,
+  haA,
+  haPrefixed,
   svc,
   admin,
 ] as Grant[];
@@ -83,6 +87,26 @@ describe('ACL: publish', () => {
       expect(pub(svc, t), t).toBe(false);
   });
 
+  it('[HA-ACL] Home Assistant publishes only <prefix>/status (birth and last will)', () => {
+    expect(pub(haA, 'homeassistant/status')).toBe(true);
+    expect(pub(haPrefixed, 'hass/status')).toBe(true);
+    for (const t of [
+      'homeassistant/sensor/shelfsense/A_a1_l1_count/config',
+      'homeassistant/status/x',
+      'homeassistant',
+      'hass/status',
+      `${R}/A/a1/l1/level`,
+      `${R}/A/agents/agent-a/status`,
+      `${R}/A/agents/agent-a/request/tare`,
+      'elsewhere',
+    ]) {
+      expect(pub(haA, t), t).toBe(false);
+    }
+    expect(pub(haPrefixed, 'homeassistant/status')).toBe(false);
+    // Other roles may not publish Home Assistant's status (admin aside).
+    for (const g of [agentA, supX, opA, techA, svc]) expect(pub(g, 'homeassistant/status')).toBe(false);
+  });
+
   it('nobody publishes to $ topics; admin publishes anything else', () => {
     for (const g of GRANTS) expect(pub(g, '$SYS/x/heartbeat')).toBe(false);
     expect(pub(admin, 'anything/at/all')).toBe(true);
@@ -103,6 +127,64 @@ describe('ACL: read and subscribe', () => {
     expect(sub(supX, `${R}/A/a1/l2/level`)).toBe(false);
     expect(sub(supX, `${R}/+/+/+/alert`)).toBe(false);
     expect(sub(supX, '$SYS/#')).toBe(false);
+  });
+
+  it('[HA-ACL] Home Assistant reads its discovery prefix and, at its sites, lane levels and agent status only', () => {
+    for (const t of [
+      'homeassistant/status',
+      'homeassistant/sensor/shelfsense/B_b1_l1_count/config',
+      `${R}/A/a1/l1/level`,
+      `${R}/A/a1/l2/level`,
+      `${R}/A/unknown/l9/level`,
+      `${R}/A/agents/agent-a/status`,
+    ]) {
+      expect(read(haA, t), t).toBe(true);
+    }
+    for (const t of [
+      `${R}/B/b1/l1/level`,
+      `${R}/B/agents/agent-b/status`,
+      `${R}/A/a1/l1/event`,
+      `${R}/A/a1/l1/order`,
+      `${R}/A/a1/l1/alert`,
+      `${R}/A/a1/l1/calibration`,
+      `${R}/A/a1/health`,
+      `${R}/A/agents/agent-a/lanes`,
+      `${R}/A/agents/agent-a/request/tare`,
+      `${R}/A/agents/agent-a/response/tare`,
+      `${R}/A/agents/agent-a/stream`,
+      'hass/status',
+      'homeassistantx/status',
+      '$SYS/broker/uptime',
+      'elsewhere',
+    ]) {
+      expect(read(haA, t), t).toBe(false);
+    }
+    expect(read(haPrefixed, 'hass/sensor/x/config')).toBe(true);
+    expect(read(haPrefixed, 'homeassistant/status')).toBe(false);
+    expect(read(haPrefixed, `${R}/B/b1/l1/level`)).toBe(true);
+    expect(read(haPrefixed, `${R}/A/a1/l1/level`)).toBe(false);
+
+    expect(readablePatterns(who(haA), map).sort()).toEqual(
+      ['homeassistant/#', `${R}/A/+/+/level`, `${R}/A/agents/+/status`].sort(),
+    );
+    expect(sub(haA, 'homeassistant/#')).toBe(true);
+    expect(sub(haA, `${R}/+/+/+/level`)).toBe(true);
+    expect(sub(haA, `${R}/+/agents/+/status`)).toBe(true);
+    expect(sub(haA, '#')).toBe(true);
+    expect(sub(haA, `${R}/B/+/+/level`)).toBe(false);
+    expect(sub(haA, `${R}/A/+/+/event`)).toBe(false);
+    expect(sub(haA, `${R}/A/+/health`)).toBe(false);
+    expect(sub(haA, '$SYS/#')).toBe(false);
+    expect(sub(haA, 'hass/#')).toBe(false);
+  });
+
+  it('[HA-ACL] a grant cannot take the Shelfsense tree as its discovery prefix', () => {
+    expect(Grant.safeParse({ role: 'homeassistant', sites: ['A'], prefix: 'shelfsense' }).success).toBe(
+      false,
+    );
+    expect(Grant.safeParse({ role: 'homeassistant', sites: [] }).success).toBe(false);
+    expect(Grant.safeParse({ role: 'homeassistant', sites: ['A'], prefix: 'ha/x' }).success).toBe(false);
+    expect(Grant.safeParse({ role: 'homeassistant', sites: ['A'] }).success).toBe(true);
   });
 
   it('readable patterns: only admin sees $SYS; malformed and shared subscriptions are refused', () => {
@@ -134,6 +216,12 @@ describe('ACL: read and subscribe', () => {
     fc
       .tuple(segment, segment, fc.constantFrom('request', 'response'), fc.constantFrom('tare', 'identify'))
       .map(([s, a, d, c]) => `${R}/${s}/agents/${a}/${d}/${c}`),
+    fc
+      .tuple(
+        fc.constantFrom('homeassistant', 'hass', 'other'),
+        fc.constantFrom('status', 'sensor/shelfsense/x/config'),
+      )
+      .map(([p, rest]) => `${p}/${rest}`),
   );
   const filterArb = fc
     .tuple(topicArb, fc.array(fc.nat(6), { maxLength: 3 }), fc.boolean())
