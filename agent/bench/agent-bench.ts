@@ -10,7 +10,7 @@
  * its idle RSS. Prints a Markdown table (median of the runs, min–max in brackets).
  *
  *   npx tsc -b tsconfig.build.json && node --import tsx agent/bench/agent-bench.ts \
- *     [--duration 10m] [--runs 3] [--budget 170] [--shelves 16] [--channels 8] [--seed 1]
+ *     [--duration 10m] [--runs 3] [--budget 150] [--shelves 16] [--channels 8] [--seed 1]
  *     [--nodered-qos 0] [--idle-ms 2000] [--agent-node-flags "--max-semi-space-size=1"]
  *
  * --budget (seconds, 0 = none) skips further runs once the next would not fit; the output says so.
@@ -70,7 +70,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'nodered-qos': { type: 'string', default: '0' },
     'idle-ms': { type: 'string', default: '2000' },
-    budget: { type: 'string', default: '170' },
+    budget: { type: 'string', default: '150' },
     'agent-node-flags': { type: 'string', default: '' },
   },
 });
