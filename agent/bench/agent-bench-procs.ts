@@ -63,6 +63,8 @@ export interface Child {
   pid: number;
   lines: Line[];
   stderr: () => string;
+  /** True once the process has exited and its output has been read to the end. */
+  closed: () => boolean;
   stop(): Promise<void>;
 }
 
@@ -88,11 +90,17 @@ export function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv = {})
   });
   proc.once('exit', () => children.delete(proc));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  // 'close' comes after the last stdout line; 'exit' may come before it.
+  let closed = false;
+  proc.once('close', () => {
+    closed = true;
+  });
   return {
     proc,
     pid: proc.pid as number,
     lines,
     stderr: () => err,
+    closed: () => closed,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
@@ -102,8 +110,12 @@ export function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv = {})
   };
 }
 
+/** Throws if the process has ended (an early exit, or a crash, or a kill by a signal). */
 export function alive(c: Child): void {
-  if (c.proc.exitCode !== null) throw new Error(`process exited (${c.proc.exitCode}): ${c.stderr()}`);
+  if (c.closed()) {
+    const how = c.proc.signalCode ?? `code ${c.proc.exitCode}`;
+    throw new Error(`process ${c.pid} ended (${how}): ${c.stderr()}`);
+  }
 }
 
 export async function startMosquitto(dir: string): Promise<{ port: number; stop(): Promise<void> }> {

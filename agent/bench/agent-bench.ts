@@ -103,6 +103,15 @@ interface Result {
 
 const simDone = (l: Line) => (l.v as { type?: string })?.type === 'done';
 
+/** The CPU time of a process that may have just exited: the last value read, then. */
+function readOr(pid: number, last: number): number {
+  try {
+    return procStats(pid).cpuS;
+  } catch {
+    return last;
+  }
+}
+
 async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<Result> {
   const runDir = mkdtempSync(join(dir, `${kind}-`));
   const n = shelves.length;
@@ -150,7 +159,7 @@ async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Pr
       // At least 2 ticks in a poll (≥ 20 % of a core): still working through frames.
       if (s.cpuS - last.cpuS >= 2 / CLK_TCK) lastBusy = now;
       last = s;
-      if (simChild.proc.exitCode === null) simCpuS = procStats(simChild.pid).cpuS;
+      if (simChild.proc.exitCode === null) simCpuS = readOr(simChild.pid, simCpuS);
       if (!expected) {
         const done = simChild.lines.find(simDone)?.v as
           | { shelves: { frames: number; lines: number }[] }
