@@ -198,5 +198,3 @@ export async function startNodeRed(
   };
   return consumer;
 }
-
-// ---- one measurement ----------------------------------------------------------------------------
