@@ -292,7 +292,7 @@ describe('the embedded Shelfsense broker', () => {
     });
     const broker = new MqttBroker({ config, dataDir: dir, logger: log });
     await broker.start();
-    await broker.users.add('hass', { role: 'admin' }, 'correct horse battery');
+    await broker.users.add('hass', { role: 'homeassistant', sites: ['s1'] }, 'correct horse battery');
     const url = `mqtt://127.0.0.1:${broker.ports.tcp}`;
     // Central's own client, as the service role: a refused publish would disconnect it.
     const store = Store.open({ file: join(dir, 'central.db') });
