@@ -87,7 +87,7 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
       join(dir, 'demo'),
     ]);
     ready = await demo.waitForJson<Ready>((o) => o.ready === true, 30_000);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await killAll();
@@ -131,7 +131,7 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     });
     // Nor does a changed body.
     expect(verifyWebhook(secret!, hook.headers, `${hook.body} `, 5 * 60_000)).toMatchObject({ ok: false });
-  });
+  }, 120_000);
 
   it('[dashboard] the dashboard URL answers with the HTML page', async () => {
     const r = await fetch(ready.dashboard);
@@ -172,7 +172,7 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     expect(orders.map((o) => o.id)).toContain((hook.json as { orderId: string }).orderId);
     // Without a token the API refuses.
     expect((await api('/api/orders')).status).toBe(401);
-  });
+  }, 120_000);
 
   it('[clean stop] SIGINT stops everything: exit code 0, no process left behind', async () => {
     const children = descendants(demo.pid);
@@ -196,5 +196,5 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     expect(mine).toEqual([]);
     // The ports are released.
     await expect(fetch(ready.dashboard)).rejects.toThrow();
-  });
+  }, 60_000);
 });
