@@ -63,7 +63,7 @@ describe('operator view', () => {
     expect(await orders.getByRole('button', { name: 'Cancel order' }).count()).toBe(2);
     expect(await orders.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
     expect(await orders.getByRole('button', { name: 'Ship' }).count()).toBe(0);
-    await screenshot(h.page, 'operator');
+    await screenshot(h.page, 'fixture-operator');
   });
 
   it('[orders] cancelling an order calls the API and it leaves the list', async () => {

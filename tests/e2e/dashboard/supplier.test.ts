@@ -146,7 +146,7 @@ describe('supplier view', () => {
     expect(await item.getByRole('button', { name: 'Hide history' }).getAttribute('aria-expanded')).toBe(
       'true',
     );
-    await screenshot(page, 'supplier');
+    await screenshot(page, 'fixture-supplier');
   });
 
   it('[CSV] the export is fetched with the token header and saved as a file', async () => {
