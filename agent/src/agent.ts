@@ -99,6 +99,7 @@ export class Agent {
         site: c.agent.site,
         agent: c.agent.id,
         settleTimeoutMs: c.commands.settleTimeoutMs,
+        verifyMs: c.signal.stableMs,
         shelves: () => [...this.shelves.values()],
         respond: (topic, body, properties) =>
           publisher.publishDirect(topic, body, { qos: 1, ...(properties ? { properties } : {}) }),

@@ -28,6 +28,8 @@ export interface CommandContext {
   site: string;
   agent: string;
   settleTimeoutMs: number;
+  /** How much fresh data (device time) the verification of a calibration waits for. */
+  verifyMs: number;
   shelves(): ShelfRuntime[];
   respond(topic: string, body: CommandResponse, properties?: object): void;
   stream(payload: unknown): void;
@@ -104,6 +106,29 @@ export class CommandHandler {
     }
   }
 
+  /**
+   * The error left after an operation: once a fresh stability window of frames has passed under
+   * the new calibration, the lane's filtered weight minus what should be on it. Null when the lane
+   * did not settle again in time (the result is still applied and recorded).
+   */
+  private async verify(
+    shelf: ShelfRuntime,
+    channels: readonly number[],
+    expectedG: number,
+  ): Promise<number | null> {
+    const p = shelf.pipeline;
+    const frames = Math.max(8, Math.ceil((p.sampleRate * this.ctx.verifyMs) / 1000));
+    const target = p.frames + frames;
+    const deadline = Date.now() + this.ctx.settleTimeoutMs;
+    while (p.frames < target || !channels.every((c) => p.channel(c).stable)) {
+      if (Date.now() > deadline) return null;
+      await shelf.nextFrame(100);
+    }
+    let grams = 0;
+    for (const c of channels) grams += p.channel(c).grams;
+    return grams - expectedG;
+  }
+
   private async run(command: CommandName, req: CommandRequest): Promise<unknown> {
     const by: Actor | null = req.actor ?? null;
     switch (command) {
@@ -114,19 +139,49 @@ export class CommandHandler {
         const a = parseWith(CommandArgs.tare, req.args, 'tare arguments');
         const shelf = this.shelf(a.shelf);
         const r = await this.whenSettled(shelf, () => shelf.pipeline.tareLane(a.lane));
-        return this.record(shelf, 'tare', by, r.lane, r.channels, null, null, r.changes, r.residualG);
+        const residual = await this.verify(shelf, r.channels, 0);
+        return this.record(
+          shelf,
+          'tare',
+          by,
+          r.lane,
+          r.channels,
+          null,
+          null,
+          r.changes,
+          residual,
+          r.residualG,
+        );
       }
       case 'calibrate': {
         const a = parseWith(CommandArgs.calibrate, req.args, 'calibrate arguments');
         const shelf = this.shelf(a.shelf);
         const r = await this.whenSettled(shelf, () => shelf.pipeline.calibrateLane(a.lane, a.massG));
-        return this.record(shelf, 'calibrate', by, r.lane, r.channels, a.massG, null, r.changes, r.residualG);
+        const residual = await this.verify(shelf, r.channels, a.massG);
+        return this.record(
+          shelf,
+          'calibrate',
+          by,
+          r.lane,
+          r.channels,
+          a.massG,
+          null,
+          r.changes,
+          residual,
+          r.residualG,
+        );
       }
       case 'learn-unit': {
         const a = parseWith(CommandArgs['learn-unit'], req.args, 'learn-unit arguments');
         const shelf = this.shelf(a.shelf);
         const r = await this.whenSettled(shelf, () => shelf.pipeline.learnUnit(a.lane, a.count));
         const lane = shelf.pipeline.lane(a.lane);
+        const channels = [...(lane?.channels ?? [])];
+        const residual = await this.verify(
+          shelf,
+          channels,
+          (lane?.baselineG ?? 0) + a.count * r.change.after,
+        );
         return this.record(
           shelf,
           'learn-unit',
@@ -142,6 +197,7 @@ export class CommandHandler {
               residualG: r.change.residualG,
             },
           ],
+          residual,
           r.change.residualG,
         );
       }
@@ -163,7 +219,8 @@ export class CommandHandler {
     referenceG: number | null,
     items: number | null,
     changes: ({ before: unknown; after: unknown; residualG?: number } | null)[],
-    residualG: number,
+    residualG: number | null,
+    correctionG: number,
   ) {
     const before: Record<string, unknown> = {};
     const after: Record<string, unknown> = {};
@@ -184,7 +241,8 @@ export class CommandHandler {
       items,
       before,
       after,
-      residualG: Math.round(residualG * 1000) / 1000,
+      residualG: residualG === null ? null : Math.round(residualG * 1000) / 1000,
+      correctionG: Math.round(correctionG * 1000) / 1000,
       ts: Date.now(),
     };
     this.ctx.persist(shelf, rec);

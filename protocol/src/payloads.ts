@@ -172,7 +172,13 @@ export const CalibrationRecord = z.object({
   items: z.number().int().nullable(),
   before: z.record(z.string(), z.unknown()),
   after: z.record(z.string(), z.unknown()),
+  /**
+   * Error left after the operation, grams: a fresh settled reading under the new calibration
+   * minus what should be there (0 after a tare, the reference mass, N × the learned unit weight).
+   */
   residualG: z.number().nullable(),
+  /** How far the previous calibration was off, grams: the error this operation corrected. */
+  correctionG: z.number().nullable().optional(),
   ts: EpochMs,
   seq: AgentSeq,
 });

@@ -161,6 +161,10 @@ export function summarize(kind: WizardKind, data: unknown, unitWeightG: number |
   if (kind === 'calibrate' && typeof rec['referenceG'] === 'number') {
     lines.push(`Reference mass: ${formatGrams(rec['referenceG'])}`);
   }
+  // The record says how far the previous calibration was off (what was corrected) and the error
+  // left afterwards on fresh readings; only the latter judges the result.
+  const correctionG = typeof rec['correctionG'] === 'number' ? rec['correctionG'] : null;
+  if (correctionG !== null) lines.push(`Corrected: ${formatResidual(correctionG)} (the previous error)`);
   lines.push(`Residual error: ${formatResidual(residualG)}`);
   return { residualG, lines, verdict: verdict(residualG, weight) };
 }

@@ -113,9 +113,11 @@ describe('technician calibration through MQTT commands', () => {
     await waitFor(() => nextSeq() > placed.appliesFromSeq + 120, 10_000); // 1.5 s to settle
     const cal = await command('calibrate', { shelf: SERIAL, lane: 'L0', massG: 1000 }, 't-cal');
     expect(cal.status).toBe('ok');
-    // The scale was 8 % high: 1000 g read as ~926 g, the error this calibration corrected.
-    expect(cal.data.residualG as number).toBeGreaterThan(-85);
-    expect(cal.data.residualG as number).toBeLessThan(-65);
+    // The scale was 8 % high: 1000 g read as ~926 g, the error this calibration corrected …
+    expect(cal.data.correctionG as number).toBeGreaterThan(-85);
+    expect(cal.data.correctionG as number).toBeLessThan(-65);
+    // … and fresh readings under the new calibration read the mass within noise.
+    expect(Math.abs(cal.data.residualG as number)).toBeLessThan(3);
     await control({ action: 'lift', lane: 0 });
 
     const added = await control({ action: 'add', lane: 0, count: 10 });
@@ -124,6 +126,7 @@ describe('technician calibration through MQTT commands', () => {
     expect(learn.status).toBe('ok');
     const after = (learn.data.after as Record<string, { unitWeightG: number }>)['0']?.unitWeightG ?? 0;
     expect(Math.abs(after - 100)).toBeLessThan(1);
+    expect(Math.abs(learn.data.residualG as number)).toBeLessThan(5);
 
     const removed = await control({ action: 'remove', lane: 0, count: 3 });
     const level = await stableCountAfter(removed.appliesFromSeq + 1);

@@ -76,6 +76,20 @@ describe('results', () => {
     expect(verdict(1, null)).toBe('unknown');
   });
 
+  it('[residual shown] shows the correction apart from the error left, and judges only the latter', () => {
+    const s = summarize(
+      'calibrate',
+      { residualG: 0.8, correctionG: -159, referenceG: 2000, after: {}, before: {} },
+      100,
+    );
+    expect(s.lines).toEqual([
+      'Reference mass: 2,000.0 g',
+      'Corrected: ±159.00 g (the previous error)',
+      'Residual error: ±0.80 g',
+    ]);
+    expect(s.verdict).toBe('good');
+  });
+
   it('[residual shown] reads a calibrate record', () => {
     const s = summarize('calibrate', { residualG: 0.42, referenceG: 500, after: {}, before: {} }, 350);
     expect(s.lines).toEqual(['Reference mass: 500.0 g', 'Residual error: ±0.42 g']);
