@@ -1,6 +1,10 @@
 /**
  * `shelfsense central` and `shelfsense demo`.
  */
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CentralConfig, loadConfigFile } from '@shelfsense/protocol';
 import { type CommandSpec, numberFlag, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { pino } from 'pino';
@@ -116,4 +120,30 @@ export const demoCommand: Subcommand = {
       await demo.stop();
       return 0;
     }),
+};
+
+/**
+ * `shelfsense bench`: the benchmarks measure several parts side by side (agent, broker, central
+ * pipeline, Mosquitto, Node-RED), so they run from a source checkout, where `scripts/bench.mjs` is.
+ */
+export const benchCommand: Subcommand = {
+  name: 'bench',
+  summary: 'run the benchmarks',
+  run: async (argv) => {
+    const script = fileURLToPath(new URL('../../../scripts/bench.mjs', import.meta.url));
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(
+        'Usage: shelfsense bench [agent|broker|pipeline] [options]\n\n' +
+          'Runs the benchmarks (from a source checkout) and writes docs/benchmarks.md.\n' +
+          'Same as `npm run bench -- …`; see docs/benchmarks.md for the options.\n',
+      );
+      return 0;
+    }
+    if (!existsSync(script)) {
+      process.stderr.write('shelfsense bench: run it from a Shelfsense source checkout (npm run bench)\n');
+      return 2;
+    }
+    const r = spawnSync(process.execPath, [script, ...argv], { stdio: 'inherit' });
+    return r.status ?? 1;
+  },
 };
