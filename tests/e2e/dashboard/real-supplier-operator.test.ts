@@ -21,7 +21,7 @@ import {
   type Win,
   widths,
 } from './browser.js';
-import { type ApiLane, SITE, startWorld, type World } from './real-world.js';
+import { type ApiLane, SITE, startSettledWorld, type World } from './real-world.js';
 
 const SHELF = 'shelf-a';
 const LABELS = {
@@ -73,17 +73,12 @@ describe('[real central] supplier and operator views on simulated shelves', () =
 
   beforeAll(async () => {
     buildDashboard();
-    w = await startWorld({ seed: 31, shelf: SHELF, serial: 'REAL-A', lanes: LANES });
-    admin = await w.login('admin');
-    for (const [i, l] of LANES.entries()) {
-      await w.waitLane(
-        `L${i + 1}`,
-        admin,
-        `first level (${l.items} items)`,
-        (x) => x.units === l.items,
-        30_000,
-      );
-    }
+    ({ world: w, admin } = await startSettledWorld({
+      seed: 31,
+      shelf: SHELF,
+      serial: 'REAL-A',
+      lanes: LANES,
+    }));
     b = await launchBrowser(DESKTOP);
   }, 60_000);
 

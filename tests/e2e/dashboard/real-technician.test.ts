@@ -16,7 +16,7 @@ import {
   screenshot,
   widths,
 } from './browser.js';
-import { SITE, startWorld, type World } from './real-world.js';
+import { SITE, startSettledWorld, type World } from './real-world.js';
 
 const SHELF = 'shelf-t';
 const UNIT_G = 250;
@@ -37,17 +37,12 @@ describe('[real central] technician calibrates a lane whose scale is wrong', () 
 
   beforeAll(async () => {
     buildDashboard();
-    w = await startWorld({ seed: 43, shelf: SHELF, serial: 'REAL-T', lanes: LANES });
-    admin = await w.login('admin');
-    for (const [i, l] of LANES.entries()) {
-      await w.waitLane(
-        `L${i + 1}`,
-        admin,
-        `first level (${l.items} items)`,
-        (x) => x.units === l.items,
-        30_000,
-      );
-    }
+    ({ world: w, admin } = await startSettledWorld({
+      seed: 43,
+      shelf: SHELF,
+      serial: 'REAL-T',
+      lanes: LANES,
+    }));
     b = await launchBrowser(DESKTOP);
   }, 60_000);
 

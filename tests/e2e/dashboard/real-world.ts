@@ -268,3 +268,19 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     throw err;
   }
 }
+
+/** startWorld, then wait until central holds every lane's first level; returns an admin token too. */
+export async function startSettledWorld(o: WorldOptions): Promise<{ world: World; admin: string }> {
+  const world = await startWorld(o);
+  const admin = await world.login('admin');
+  for (const [i, l] of o.lanes.entries()) {
+    await world.waitLane(
+      laneIdOf(i),
+      admin,
+      `first level (${l.items} items)`,
+      (x) => x.units === l.items,
+      30_000,
+    );
+  }
+  return { world, admin };
+}
