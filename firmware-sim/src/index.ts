@@ -35,6 +35,22 @@ export {
   startSimulator,
 } from './simulator.js';
 export {
+  type Crossing,
+  crossings,
+  DAY_MS,
+  DEFAULT_HOURS,
+  HOUR_MS,
+  SOAK_CATALOGUE,
+  type SoakLane,
+  type SoakShelf,
+  type SoakSku,
+  type SoakWeek,
+  type SoakWeekOptions,
+  simLabel,
+  soakWeek,
+  Timeline,
+} from './soak.js';
+export {
   CellSpec,
   DEFAULT_FIRMWARE,
   LaneSpec,
