@@ -14,7 +14,9 @@ export const Duration = z.union([
     .transform((s) => {
       const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(s) as RegExpExecArray;
       return Math.round(Number(m[1]) * (UNITS[m[2] as string] as number));
-    }),
+    })
+    // Enough digits make Infinity, which no timer or age can use.
+    .pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'a duration no longer than 2^53 ms')),
 ]);
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
