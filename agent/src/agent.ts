@@ -207,21 +207,32 @@ export class Agent {
       return;
     }
     const { shelf: shelfId, lanes } = this.lanesFor(identity.serial, identity.channels);
-    const runtime = new ShelfRuntime(
-      {
-        identity,
-        shelfId,
-        lanes,
-        calibrations: this.calibrationsFor(identity),
-        counts: new LaneCountStore(this.config.stateDir, this.log),
-      },
-      this.config,
-      {
-        record: (topic, payload, retain) => this.outbox?.append({ topic, payload, qos: 1, retain }),
-        health: (topic, payload) => this.publisher?.publishDirect(topic, payload, { qos: 1, retain: true }),
-      },
-      this.log.child({ serial: identity.serial, shelf: shelfId }),
-    );
+    const make = (laneSettings: LaneSetting[]) =>
+      new ShelfRuntime(
+        {
+          identity,
+          shelfId,
+          lanes: laneSettings,
+          calibrations: this.calibrationsFor(identity),
+          counts: new LaneCountStore(this.config.stateDir, this.log),
+        },
+        this.config,
+        {
+          record: (topic, payload, retain) => this.outbox?.append({ topic, payload, qos: 1, retain }),
+          health: (topic, payload) => this.publisher?.publishDirect(topic, payload, { qos: 1, retain: true }),
+        },
+        this.log.child({ serial: identity.serial, shelf: shelfId }),
+      );
+    let runtime: ShelfRuntime;
+    try {
+      runtime = make(lanes);
+    } catch (err) {
+      // Lane settings that do not fit this shelf (two lanes on one channel) must not stop it being
+      // read: this runs inside the serial line handler. The shelf runs without lanes — health and
+      // raw readings, no counts rather than wrong ones — until settings that fit arrive.
+      this.log.error({ err: (err as Error).message, serial: identity.serial }, 'lane settings refused');
+      runtime = make([]);
+    }
     this.shelves.set(identity.serial, runtime);
     this.log.info({ serial: identity.serial, shelf: shelfId, lanes: lanes.length }, 'shelf ready');
   }
