@@ -50,6 +50,7 @@ export {
   soakWeek,
   Timeline,
 } from './soak.js';
+export { CappedClock, type CappedClockOptions } from './soak-clock.js';
 export {
   CellSpec,
   DEFAULT_FIRMWARE,
