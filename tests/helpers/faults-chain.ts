@@ -22,7 +22,6 @@ import {
   orderFigures,
   readingFigures,
   report,
-  storedMark,
   storedSeqs,
   trueNeeds,
 } from './faults-figures.js';
@@ -79,13 +78,19 @@ export interface Chain {
   orders(): Promise<Order[]>;
   lane(id: string): Promise<{ units: number; status: string }>;
   deadLetters(): Promise<unknown[]>;
+  /** A technician command through central's HTTP API (as admin); resolves with the HTTP answer. */
+  command(name: string, args: Record<string, unknown>): Promise<Response>;
   /** Logs in again (after central restarted). */
   relogin(): Promise<void>;
   /** Child agent only. */
   killAgent(): Promise<void>;
   startAgent(): Promise<void>;
+  /** Child agent: connected to the broker and reading its shelf. */
+  agentReady(): Promise<void>;
   /** The agent's last accepted sequence number and dropped count (child: read from its metrics). */
   agentSeq(): Promise<{ lastSeq: number; trimmedThrough: number; queued: number; dropped: number }>;
+  /** Records waiting in the agent's outbox (child: from its metrics, so central may be down). */
+  queued(): Promise<number>;
   /** Waits until central's mark covers everything the agent had accepted; returns the ms it took. */
   waitCaughtUp(since: number, timeoutMs?: number): Promise<number>;
   /** Scores the case against the ground truth, appends it to the report, and returns the row. */
@@ -234,6 +239,12 @@ export async function startChain(o: ChainOptions): Promise<Chain> {
       if (r.status !== 200) throw new Error(`dead letters: ${r.status}`);
       return (await r.json()) as unknown[];
     },
+    command(name, args) {
+      return central.api(`/api/agents/store-1/pi-1/commands/${name}`, admin, {
+        method: 'POST',
+        body: JSON.stringify({ args }),
+      });
+    },
     async relogin() {
       admin = await central.login('admin', 'admin-password-1');
     },
@@ -241,6 +252,15 @@ export async function startChain(o: ChainOptions): Promise<Chain> {
       await agentProc?.kill('SIGKILL');
     },
     startAgent,
+    async agentReady() {
+      await waitFor(
+        async () =>
+          (await metric('shelfsense_agent_broker_connected')) === 1 &&
+          (await metric('shelfsense_agent_frames_total')) > 80,
+        20_000,
+        { intervalMs: 50, what: 'the agent connected and reading its shelf' },
+      );
+    },
     async agentSeq() {
       if (agent) {
         const s = agent.outboxStats;
@@ -249,11 +269,23 @@ export async function startChain(o: ChainOptions): Promise<Chain> {
         return { lastSeq: s.lastSeq, trimmedThrough: s.trimmedThrough, queued: s.queued, dropped };
       }
       if (agentProc && agentProc.child.exitCode === null && agentProc.child.signalCode === null) {
-        // A running child: its metrics say how deep the outbox is; central's table says the rest.
-        const depth = await metric('shelfsense_agent_outbox_depth');
-        const dropped = await metric('shelfsense_agent_outbox_dropped_total');
-        const mark = storedMark(dbFile);
-        return { lastSeq: mark + depth, trimmedThrough: mark, queued: depth, dropped };
+        // A running child says what its outbox holds when asked to identify itself.
+        const r = await chain.command('identify', {});
+        const body = (await r.json()) as {
+          status: string;
+          data?: {
+            outbox?: {
+              lastSeq: number;
+              trimmedThrough: number;
+              queued: number;
+              dropped: Record<string, number>;
+            };
+          };
+        };
+        const s = body.data?.outbox;
+        if (body.status !== 'ok' || !s) throw new Error(`identify: ${JSON.stringify(body)}`);
+        const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+        return { lastSeq: s.lastSeq, trimmedThrough: s.trimmedThrough, queued: s.queued, dropped };
       }
       // A stopped child: open its outbox and read it.
       const box = await Outbox.open(join(stateDir, 'outbox'), {});
@@ -263,6 +295,10 @@ export async function startChain(o: ChainOptions): Promise<Chain> {
       } finally {
         await box.close();
       }
+    },
+    async queued() {
+      if (agent) return agent.outboxStats?.queued ?? 0;
+      return metric('shelfsense_agent_outbox_depth');
     },
     async waitCaughtUp(since, timeoutMs = 60_000) {
       const target = (await chain.agentSeq()).lastSeq;
