@@ -29,7 +29,10 @@ export class CappedClock {
   private readonly transports: TcpTransport[] = [];
   private t0 = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** A turn is queued (immediate or timer): never more than one loop. */
+  private queued = false;
   private stopped = false;
+  private pausedAt: number | null = null;
   private resolveFinished!: () => void;
   /** Resolves when every shelf reached the duration. */
   readonly finished = new Promise<void>((resolve) => {
@@ -79,12 +82,42 @@ export class CappedClock {
   start(): void {
     for (const r of this.runners) r.boot();
     this.t0 = performance.now();
-    this.turn();
+    this.queue(false);
   }
 
-  private readonly turn = (): void => {
-    this.timer = null;
-    if (this.stopped) return;
+  private queue(later: boolean): void {
+    if (this.queued || this.stopped) return;
+    this.queued = true;
+    const run = () => {
+      this.queued = false;
+      this.timer = null;
+      this.turn();
+    };
+    if (later) this.timer = setTimeout(run, 2);
+    else setImmediate(run);
+  }
+
+  /**
+   * Holds every device clock (e.g. while the host processes are measured); the paused wall time
+   * does not count towards the cap.
+   */
+  pause(): void {
+    if (this.pausedAt === null) this.pausedAt = performance.now();
+  }
+
+  resume(): void {
+    if (this.pausedAt === null) return;
+    this.t0 += performance.now() - this.pausedAt;
+    this.pausedAt = null;
+    this.queue(false);
+  }
+
+  get paused(): boolean {
+    return this.pausedAt !== null;
+  }
+
+  private turn(): void {
+    if (this.stopped || this.pausedAt !== null) return;
     const capUs = (performance.now() - this.t0) * 1000 * this.opts.maxSpeed;
     let busy = false;
     let left = 0;
@@ -106,9 +139,8 @@ export class CappedClock {
       this.resolveFinished();
       return;
     }
-    if (busy) setImmediate(this.turn);
-    else this.timer = setTimeout(this.turn, 2);
-  };
+    this.queue(!busy);
+  }
 
   async stop(): Promise<void> {
     this.stopped = true;

@@ -1,12 +1,13 @@
 /**
- * One soak run on the real chain: the simulator (in this process, virtual time, TCP) → the compiled
- * agent → the compiled central process (aedes, ingest, rules, orders, SQLite) → a webhook receiver
- * acting as the supplier: it acknowledges and ships every order through the HTTP API and delivers
- * the goods onto the shelf at the next night's delivery round, so the week goes on.
+ * One soak run on the real chain: the simulator (in this process, capped virtual time, TCP) → the
+ * compiled agent → the compiled central process (aedes, ingest, rules, orders, SQLite) → a webhook
+ * receiver acting as the supplier (supplier.ts), who ships every order and restocks the lane at
+ * night, so the week goes on.
  *
- * Every simulated hour both child processes are made to run a full GC and report their memory.
- * At the end the figures are read back: readings from central.db scored against the ground truth
- * by frame sequence number, orders matched against the reorder-point crossings of the ground truth.
+ * Every simulated hour the shelves' clocks are held while both child processes run a full GC and
+ * report their memory. At the end the figures are read back: readings from central.db scored
+ * against the ground truth by frame sequence number, orders matched against the reorder-point
+ * crossings of the true counts (analyse.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,28 +15,30 @@ import { join } from 'node:path';
 import { Outbox } from '@shelfsense/agent';
 import {
   CappedClock,
-  HOUR_MS,
   type Simulator,
   type SoakWeek,
   soakWeek,
   startSimulator,
 } from '@shelfsense/firmware-sim';
-import { verifyWebhook } from '../../broker/src/webhooks/sign.js';
 import { WebhookReceiver } from '../helpers/central.js';
 import type { CliProcess } from '../helpers/proc.js';
 import { cpuSeconds, type MemSample, metric, sampleMemory, soakChild } from '../helpers/soak-procs.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Analysis, analyse } from './analyse.js';
+import { type Delivery, Supplier } from './supplier.js';
 import {
   addSoakUsers,
   agentConfig,
   centralConfig,
   laneId,
   SITE,
+  SUPPLIERS,
   shelfId,
   supplierPassword,
   webhookSecret,
 } from './world.js';
+
+export type { Delivery };
 
 export interface SoakOptions {
   days: number;
@@ -56,7 +59,7 @@ export interface SoakOptions {
   maxSpeed?: number;
   /** Progress lines (one per simulated day). */
   log?: (line: string) => void;
-  /** Keep the working directory (central.db, configs) for inspection. */
+  /** Keep the working directory (central.db, configs, memory samples) for inspection. */
   keepDir?: boolean;
 }
 
@@ -65,18 +68,6 @@ export interface MemPoint {
   hour: number;
   agent: MemSample;
   central: MemSample;
-}
-
-export interface Delivery {
-  orderId: string;
-  serial: string;
-  lane: number;
-  quantity: number;
-  /** Device time of the shelf when the supplier heard of the order. */
-  orderedDeviceMs: number;
-  dueSimMs: number;
-  deliveredDeviceMs: number | null;
-  seq: number | null;
 }
 
 export interface SoakResult {
@@ -89,16 +80,9 @@ export interface SoakResult {
   cpu: { agentS: number; centralS: number };
   deliveries: Delivery[];
   postponed: number;
-  webhooks: { received: number; badSignature: number; duplicates: number };
+  webhooks: Supplier['webhooks'];
   analysis: Analysis;
   dir: string;
-}
-
-/** The next `hour`:00 at or after simulated time `simMs`. */
-function nextClock(simMs: number, hour: number): number {
-  const day = Math.floor(simMs / (24 * HOUR_MS));
-  const t = day * 24 * HOUR_MS + hour * HOUR_MS;
-  return t >= simMs ? t : t + 24 * HOUR_MS;
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
@@ -120,13 +104,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const timeline = week.timeline;
   const dir = mkdtempSync(join(tmpdir(), 'shelfsense-soak-'));
   const dataDir = join(dir, 'central');
+  const stateDir = join(dir, 'agent-state');
   const memAgent = join(dir, 'mem-agent.jsonl');
   const memCentral = join(dir, 'mem-central.jsonl');
   const hooks = new WebhookReceiver();
   let sim: Simulator | undefined;
+  let clock: CappedClock | undefined;
   let central: CliProcess | undefined;
   let agent: CliProcess | undefined;
-  let clock: CappedClock | undefined;
   const started = performance.now();
   try {
     addSoakUsers(dataDir);
@@ -143,158 +128,68 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const s = sim;
     clock = await CappedClock.serve(s, { maxSpeed: options.maxSpeed, durationMs: timeline.deviceMs });
     const k = clock;
+
+    // ---- central, its supplier users, the agent -------------------------------------------------
     const cfgFile = join(dir, 'central.json');
     writeFileSync(cfgFile, JSON.stringify(centralConfig(week, s, dataDir, hookUrl)));
     central = soakChild(['central', '--config', cfgFile], memCentral);
-    const ready = await central.waitForJson<{ ready: boolean; http: number; mqtt: number }>(
+    const c = central;
+    const ready = await c.waitForJson<{ ready: boolean; http: number; mqtt: number }>(
       (x) => x.ready === true,
       60_000,
     );
-    const api = (path: string, token?: string, init: RequestInit = {}) =>
-      fetch(`http://127.0.0.1:${ready.http}${path}`, {
+    const tokens = new Map<string, string>();
+    const api = (path: string, supplier: string, init: RequestInit = {}) => {
+      const token = tokens.get(supplier);
+      return fetch(`http://127.0.0.1:${ready.http}${path}`, {
         ...init,
         headers: {
           'content-type': 'application/json',
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
       });
-    const tokens = new Map<string, string>();
-    for (const supplier of ['acme', 'crunchy']) {
-      const r = await api('/api/login', undefined, {
+    };
+    for (const supplier of SUPPLIERS) {
+      const r = await api('/api/login', '', {
         method: 'POST',
         body: JSON.stringify({ username: supplier, password: supplierPassword(supplier) }),
       });
       if (r.status !== 200) throw new Error(`login ${supplier}: ${r.status}`);
       tokens.set(supplier, ((await r.json()) as { token: string }).token);
     }
-
-    const stateDir = join(dir, 'agent-state');
     mkdirSync(stateDir, { recursive: true });
     const agentFile = join(dir, 'agent.json');
     writeFileSync(agentFile, JSON.stringify(agentConfig(s, ready.mqtt, stateDir, options.heartbeatMs)));
     agent = soakChild(['agent', '--config', agentFile], memAgent);
-    const agentReady = await agent.waitForJson<{ ready: boolean; metricsPort: number }>(
+    const a = agent;
+    const { metricsPort } = await a.waitForJson<{ ready: boolean; metricsPort: number }>(
       (x) => x.ready === true,
       60_000,
     );
-    const agentMetrics = async () =>
-      (await fetch(`http://127.0.0.1:${agentReady.metricsPort}/metrics`)).text();
-    await waitFor(
-      async () => metric(await agentMetrics(), 'shelfsense_agent_broker_connected') === 1,
-      30_000,
-      {
-        what: 'the agent connected to central',
-        intervalMs: 100,
-      },
-    );
-    await waitFor(() => k.connected, 30_000, {
-      what: 'the agent on every shelf port',
-      intervalMs: 50,
+    const agentMetric = async (name: string) =>
+      metric(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), name);
+    await waitFor(async () => (await agentMetric('shelfsense_agent_broker_connected')) === 1, 30_000, {
+      what: 'the agent connected to central',
+      intervalMs: 100,
+    });
+    await waitFor(() => k.connected, 30_000, { what: 'the agent on every shelf port', intervalMs: 50 });
+
+    const serials = new Map(week.shelves.map((x) => [shelfId(x.index), x.serial]));
+    const supplier = new Supplier({
+      sim: s,
+      timeline,
+      hooks,
+      api,
+      secret: webhookSecret,
+      serialOf: (shelf) => serials.get(shelf) as string,
+      deliveryHour: options.deliveryHour,
+      leadHours: options.leadHours,
+      // The store opens at 8 at the earliest.
+      quietHours: Math.max(1, 7 - options.deliveryHour),
     });
 
-    // ---- the supplier --------------------------------------------------------------------------
-    const bySerial = new Map(week.shelves.map((x) => [shelfId(x.index), x.serial]));
-    const deliveries: Delivery[] = [];
-    const pending: Delivery[] = [];
-    const seenKeys = new Set<string>();
-    const webhooks = { received: 0, badSignature: 0, duplicates: 0 };
-    let hookIndex = 0;
-    let postponed = 0;
-    const supplierQueue: (() => Promise<void>)[] = [];
-    let supplierBusy = false;
-    const deviceMs = (serial: string) => s.shelf(serial).engine.nextDeviceUs / 1000;
-
-    const drainSupplier = async () => {
-      if (supplierBusy) return;
-      supplierBusy = true;
-      try {
-        while (supplierQueue.length > 0) await (supplierQueue.shift() as () => Promise<void>)();
-      } finally {
-        supplierBusy = false;
-      }
-    };
-    const handleHooks = () => {
-      while (hookIndex < hooks.received.length) {
-        const h = hooks.received[hookIndex++];
-        if (!h) continue;
-        webhooks.received++;
-        const j = h.json as { idempotencyKey: string; orderId: string; state: string; supplier: string };
-        if (!verifyWebhook(webhookSecret(j.supplier), h.headers, h.body, 600_000).ok) {
-          webhooks.badSignature++;
-          continue;
-        }
-        if (seenKeys.has(j.idempotencyKey)) {
-          webhooks.duplicates++;
-          continue;
-        }
-        seenKeys.add(j.idempotencyKey);
-        if (j.state !== 'open') continue;
-        const e = h.json as {
-          orderId: string;
-          shelf: string;
-          lane: string;
-          quantity: number;
-          supplier: string;
-        };
-        const serial = bySerial.get(e.shelf) as string;
-        const now = deviceMs(serial);
-        const d: Delivery = {
-          orderId: e.orderId,
-          serial,
-          lane: Number(e.lane.slice(1)),
-          quantity: e.quantity,
-          orderedDeviceMs: now,
-          dueSimMs: nextClock(timeline.toSim(now) + options.leadHours * HOUR_MS, options.deliveryHour),
-          deliveredDeviceMs: null,
-          seq: null,
-        };
-        deliveries.push(d);
-        const token = tokens.get(e.supplier);
-        supplierQueue.push(async () => {
-          for (const step of ['acknowledge', 'ship']) {
-            const r = await api(`/api/orders/${e.orderId}/${step}`, token, { method: 'POST', body: '{}' });
-            if (r.status !== 200) throw new Error(`${step} ${e.orderId}: ${r.status} ${await r.text()}`);
-          }
-          pending.push(d);
-        });
-      }
-      void drainSupplier().catch((err) => {
-        supplierError = err as Error;
-      });
-    };
-    let supplierError: Error | null = null;
-
-    /** Goods go on the shelf at night, well before opening: no pick can blur the restock. */
-    const deliverDue = () => {
-      for (let i = pending.length - 1; i >= 0; i--) {
-        const d = pending[i] as Delivery;
-        const dueDevice = timeline.toDevice(d.dueSimMs);
-        const now = deviceMs(d.serial);
-        if (now < dueDevice) continue;
-        if (now + 4_000 > timeline.deviceMs) {
-          // Too close to the end of the run for the shelf to show it: never delivered.
-          pending.splice(i, 1);
-          continue;
-        }
-        const quietUntil = timeline.toDevice(d.dueSimMs + 4 * HOUR_MS);
-        pending.splice(i, 1);
-        if (now > quietUntil) {
-          // The pump ran past the quiet window: come back the next night.
-          postponed++;
-          d.dueSimMs += 24 * HOUR_MS;
-          pending.push(d);
-          continue;
-        }
-        const r = s.apply(d.serial, { action: 'add', lane: d.lane, count: d.quantity });
-        d.deliveredDeviceMs = r.deviceMs;
-        d.seq = r.appliesFromSeq;
-      }
-    };
-
-    // ---- memory every simulated hour ------------------------------------------------------------
+    // ---- memory every simulated hour, with the shelves' clocks held ------------------------------
     const mem: MemPoint[] = [];
-    const a = agent;
-    const c = central;
     const sample = async (hour: number) => {
       const [am, cm] = await Promise.all([sampleMemory(a, memAgent), sampleMemory(c, memCentral)]);
       mem.push({ hour, agent: am, central: cm });
@@ -303,88 +198,92 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let nextHour = 1;
     let sampling: Promise<void> | null = null;
     let samplingError: Error | null = null;
-    const dayStarted = { wall: performance.now() };
+    let dayWall = performance.now();
     const watchHours = () => {
+      if (sampling) return;
       const minDevice = Math.min(...s.shelves.map((x) => x.engine.nextDeviceUs / 1000));
-      while (nextHour <= timeline.hours && minDevice >= timeline.hourStart(nextHour)) {
-        const hour = nextHour++;
-        if (!sampling) {
-          sampling = sample(hour)
-            .catch((err) => {
-              samplingError = err as Error;
-            })
-            .finally(() => {
-              sampling = null;
-            });
-        }
-        if (hour % 24 === 0) {
-          const last = mem.at(-1);
-          const frames = s.shelves.reduce((n, x) => n + x.engine.stats.frames, 0);
-          const now = performance.now();
-          log(
-            `day ${hour / 24}/${options.days} simulated in ${((now - dayStarted.wall) / 1000).toFixed(0)} s ` +
-              `(total ${((now - started) / 1000).toFixed(0)} s): ${frames.toLocaleString('en-US')} frames, ` +
-              `${deliveries.length} orders, ${deliveries.filter((d) => d.deliveredDeviceMs !== null).length} delivered; ` +
-              `RSS after GC agent ${mb(last?.agent.rss)} MB, central ${mb(last?.central.rss)} MB`,
-          );
-          dayStarted.wall = now;
-        }
-      }
+      if (nextHour > timeline.hours || minDevice < timeline.hourStart(nextHour)) return;
+      const hour = nextHour++;
+      k.pause();
+      sampling = sample(hour)
+        .then(() => {
+          if (hour % 24 === 0) {
+            progress(hour);
+            dayWall = performance.now();
+          }
+        })
+        .catch((err) => {
+          samplingError = err as Error;
+        })
+        .finally(() => {
+          sampling = null;
+          k.resume();
+        });
+    };
+    const progress = (hour: number) => {
+      const last = mem.at(-1);
+      const frames = s.shelves.reduce((n, x) => n + x.engine.stats.frames, 0);
+      const now = performance.now();
+      log(
+        `day ${hour / 24}/${options.days} simulated in ${((now - dayWall) / 1000).toFixed(0)} s ` +
+          `(total ${((now - started) / 1000).toFixed(0)} s): ${frames.toLocaleString('en-US')} frames, ` +
+          `${supplier.deliveries.length} orders, ${supplier.delivered} delivered; ` +
+          `RSS after GC agent ${mb(last?.agent.rss)} MB, central ${mb(last?.central.rss)} MB`,
+      );
     };
 
+    // ---- the week ---------------------------------------------------------------------------------
+    let finished = false;
+    void k.finished.then(() => {
+      finished = true;
+    });
     k.start();
     const timer = setInterval(() => {
-      try {
-        handleHooks();
-        deliverDue();
-        watchHours();
-      } catch (err) {
-        supplierError = err as Error;
-      }
+      supplier.poll();
+      watchHours();
     }, 20);
+    const check = () => {
+      if (supplier.error) throw supplier.error;
+      if (samplingError) throw samplingError;
+      alive(a, 'agent');
+      alive(c, 'central');
+    };
     try {
-      let done = false;
-      void k.finished.then(() => {
-        done = true;
-      });
       await waitFor(
         () => {
-          if (supplierError) throw supplierError;
-          if (samplingError) throw samplingError;
-          alive(a, 'agent');
-          alive(c, 'central');
-          return done;
+          check();
+          return finished && !sampling && nextHour > timeline.hours;
         },
-        3 * 3_600_000,
+        6 * 3_600_000,
         { what: 'the simulated week', intervalMs: 200 },
       ).catch((err) => {
-        throw supplierError ?? samplingError ?? err;
+        throw supplier.error ?? samplingError ?? err;
       });
-      // Everything the agent took in is stored at central; the last orders are handled.
+      // Everything the agent took in is stored at central...
+      await waitFor(async () => (await agentMetric('shelfsense_agent_outbox_depth')) === 0, 120_000, {
+        what: 'the agent outbox to drain',
+        intervalMs: 200,
+      });
+      // ...and every order raised has reached its supplier by webhook and been acknowledged.
+      const openOrders = async () => {
+        let n = 0;
+        for (const name of SUPPLIERS) {
+          n += ((await (await api('/api/orders?state=open', name)).json()) as unknown[]).length;
+        }
+        return n;
+      };
       await waitFor(
-        async () => metric(await agentMetrics(), 'shelfsense_agent_outbox_depth') === 0,
-        120_000,
-        {
-          what: 'the agent outbox to drain',
-          intervalMs: 200,
+        async () => {
+          check();
+          return supplier.idle && (await openOrders()) === 0;
         },
-      );
-      await waitFor(
-        () => hookIndex === hooks.received.length && supplierQueue.length === 0 && !supplierBusy,
         60_000,
-        {
-          what: 'the supplier to catch up',
-          intervalMs: 100,
-        },
+        { what: 'the supplier to acknowledge every order', intervalMs: 200 },
       );
-      await sampling;
     } finally {
       clearInterval(timer);
     }
-    watchHours();
-    if (mem.at(-1)?.hour !== timeline.hours) await sample(timeline.hours);
-    const agentText = await agentMetrics();
-    const framesAccepted = metric(agentText, 'shelfsense_agent_frames_total') ?? 0;
+    const framesAccepted = (await agentMetric('shelfsense_agent_frames_total')) ?? 0;
     const cpu = { agentS: cpuSeconds(a.pid) ?? 0, centralS: cpuSeconds(c.pid) ?? 0 };
     // The agent stops first (central still storing), then its outbox is read back from disk:
     // every record it ever appended is either stored at central or still queued there.
@@ -393,8 +292,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const outbox = await Outbox.open(join(stateDir, 'outbox'));
     const ob = outbox.stats();
     await outbox.close();
-    const dropped = Object.values(ob.dropped).reduce((n, x) => n + x, 0);
-    const framesSent = s.shelves.reduce((n, x) => n + x.engine.stats.lines, 0);
     const analysis = analyse({
       sim: s,
       week,
@@ -402,20 +299,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       site: SITE,
       shelfId,
       laneId,
-      deliveries,
-      outbox: { lastSeq: ob.lastSeq, queued: ob.queued, firstSeq: ob.firstSeq, dropped },
+      deliveries: supplier.deliveries,
+      outbox: {
+        lastSeq: ob.lastSeq,
+        queued: ob.queued,
+        firstSeq: ob.firstSeq,
+        dropped: Object.values(ob.dropped).reduce((n, x) => n + x, 0),
+      },
     });
     return {
       options,
       week,
       wallS: (performance.now() - started) / 1000,
-      framesSent,
+      framesSent: s.shelves.reduce((n, x) => n + x.engine.stats.lines, 0),
       framesAccepted,
       mem,
       cpu,
-      deliveries,
-      postponed,
-      webhooks,
+      deliveries: supplier.deliveries,
+      postponed: supplier.postponed,
+      webhooks: supplier.webhooks,
       analysis,
       dir,
     };

@@ -52,6 +52,33 @@ describe('capped virtual clock', () => {
     for (const seqs of seen.values()) expect(seqs).toEqual(Array.from({ length: 800 }, (_, i) => i));
   });
 
+  it('pause() holds every device clock; the paused wall time does not count towards the cap', async () => {
+    sim = await startSimulator({ seed: 3, shelves: 1, transport: 'none', control: false, autoStart: false });
+    clock = await CappedClock.serve(sim, { maxSpeed: 50, durationMs: 20_000 });
+    const sock = connect(sim.shelves[0]?.tcpPort as number, '127.0.0.1');
+    sockets.push(sock);
+    sock.resume();
+    const c = clock;
+    const engine = sim.shelves[0]!.engine;
+    await waitFor(() => c.connected, 5_000, { what: 'host connected' });
+    c.start();
+    await waitFor(() => engine.nextDeviceUs > 1_000_000, 5_000, { what: 'a second of device time' });
+    c.pause();
+    expect(c.paused).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    const held = engine.nextDeviceUs;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(engine.nextDeviceUs).toBe(held);
+    const resumed = performance.now();
+    c.resume();
+    // Right after the pause the cap has not jumped ahead by the paused time.
+    await new Promise((r) => setTimeout(r, 20));
+    const ahead = engine.nextDeviceUs - held;
+    expect(ahead).toBeLessThanOrEqual((performance.now() - resumed) * 1000 * 50 + 600_000);
+    await c.finished;
+    expect(engine.nextDeviceUs).toBeGreaterThanOrEqual(20_000_000);
+  });
+
   it('refuses shelves that already have a transport, and a speed of 0', async () => {
     sim = await startSimulator({ seed: 2, shelves: 1, transport: 'tcp', control: false, autoStart: false });
     await expect(CappedClock.serve(sim, { maxSpeed: 5, durationMs: 1_000 })).rejects.toThrow(/transport/);
