@@ -3,7 +3,8 @@
  * through the opening hours (busier at lunch and in the evening, busier on Saturday), quiet nights —
  * and a timeline that compresses it. Every simulated hour gets a fixed slice of device time: a long
  * one while the store is open (each pick needs a second or two of 80 SPS samples to settle), a short
- * one while it is closed (nothing moves, the cells still sample). The sample rate stays real in
+ * one while it is closed (nothing moves, the cells still sample). Now and then a hand leans on a
+ * lane for a moment: weight that is not stock, which must never order. The sample rate stays real in
  * device time; only the gaps between events shrink, so a week runs in minutes of device time.
  *
  * Restocks are not scripted: in a soak they follow the orders the central side raises.
@@ -54,6 +55,8 @@ export interface SoakWeekOptions {
   hours?: readonly (readonly [number, number] | null)[];
   /** Mean items picked per lane per open hour on an average hour (default 0.5). */
   picksPerLaneHour?: number;
+  /** Mean times per open hour a hand leans on some lane of a shelf, 150–600 g (default 0.25). */
+  leansPerShelfHour?: number;
   /** Least device time between two events on one shelf, so each count settles (default 2.5 s). */
   minGapMs?: number;
   catalogue?: readonly SoakSku[];
@@ -78,6 +81,8 @@ export interface SoakWeek {
   timeline: Timeline;
   /** Picks scheduled, all shelves. */
   picks: number;
+  /** Hands leaning on a lane for a moment (never a change of stock), all shelves. */
+  leans: number;
 }
 
 /** Monday–Saturday 8–20, Sunday 10–16. */
@@ -157,6 +162,13 @@ function hourWeight(hourOfDay: number): number {
 
 const WEEKDAY_WEIGHT = [1, 0.95, 1, 1.05, 1.15, 1.35, 0.8];
 
+function shuffle<T>(xs: T[], rng: Rng): void {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+}
+
 /** Poisson-distributed count by inversion (λ is small here). */
 function poisson(lambda: number, rng: Rng): number {
   const limit = Math.exp(-lambda);
@@ -199,6 +211,8 @@ export function soakWeek(opts: SoakWeekOptions): SoakWeek {
   const shelves: SoakShelf[] = [];
   const events: NonNullable<ScenarioFileInput['events']> = [];
   let picks = 0;
+  let leans = 0;
+  const leanRate = opts.leansPerShelfHour ?? 0.25;
   for (let i = 0; i < opts.shelves; i++) {
     const serial = `SOAK-${String(i + 1).padStart(3, '0')}`;
     const lanes: SoakLane[] = [];
@@ -217,14 +231,26 @@ export function soakWeek(opts: SoakWeekOptions): SoakWeek {
       const d = timeline.hourDeviceMs[h] as number;
       const lambda = laneCount * perLane * hourWeight(h % 24) * (WEEKDAY_WEIGHT[Math.floor(h / 24) % 7] ?? 1);
       // Slots of at least 2 × minGap keep jittered neighbours ≥ minGap apart, across hours too.
-      const k = Math.min(poisson(lambda, rng), Math.floor(d / (2 * minGap)));
+      const kinds: ('pick' | 'lean')[] = [];
+      for (let n = poisson(lambda, rng); n > 0; n--) kinds.push('pick');
+      for (let n = poisson(leanRate, rng); n > 0; n--) kinds.push('lean');
+      const k = Math.min(kinds.length, Math.floor(d / (2 * minGap)));
       if (k === 0) continue;
+      shuffle(kinds, rng);
       const slot = d / k;
       for (let j = 0; j < k; j++) {
         const at = Math.round(timeline.hourStart(h) + slot * (j + 0.5 + 0.25 * (2 * rng.next() - 1)));
         let u = rng.uniform(0, popTotal);
         let lane = 0;
         while (lane < laneCount - 1 && u >= (popularity[lane] as number)) u -= popularity[lane++] as number;
+        if (kinds[j] === 'lean') {
+          // A hand rests on the lane and lets go well before the next event (≥ 0.5 slot away).
+          const grams = Math.round(rng.uniform(150, 600));
+          const ms = Math.round(Math.min(3_000, 0.35 * slot) * rng.uniform(0.6, 1));
+          events.push({ at, shelf: serial, action: 'lean', lane, grams, ms });
+          leans++;
+          continue;
+        }
         const r = rng.next();
         const count = r < 0.75 ? 1 : r < 0.95 ? 2 : 3;
         events.push({ at, shelf: serial, action: 'remove', lane, count });
@@ -237,7 +263,7 @@ export function soakWeek(opts: SoakWeekOptions): SoakWeek {
   const dayDeviceMs = timeline.deviceMs / days;
   const scenario: ScenarioFileInput = {
     name: 'soak-week',
-    description: `${days} simulated days, ${opts.shelves} shelves, picks in opening hours, restocks by order`,
+    description: `${days} simulated days, ${opts.shelves} shelves, picks and leaning hands in opening hours, restocks by order`,
     seed: opts.seed,
     rate: 80,
     model: { driftPeriodMs: dayDeviceMs },
@@ -251,7 +277,7 @@ export function soakWeek(opts: SoakWeekOptions): SoakWeek {
     })),
     events,
   };
-  return { scenario, shelves, timeline, picks };
+  return { scenario, shelves, timeline, picks, leans };
 }
 
 export interface Crossing {

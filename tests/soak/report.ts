@@ -126,7 +126,7 @@ export function summaryTable(r: SoakResult): string {
     ],
     ['wall time', `${(r.wallS / 60).toFixed(1)} min`],
     ['shelves × lanes', `${opt.shelves} × ${opt.lanes} = ${laneCount} lanes, 80 SPS`],
-    ['picks scheduled', int(r.week.picks)],
+    ['picks / leaning hands scheduled', `${int(r.week.picks)} / ${int(r.week.leans)}`],
     ['frames sent / accepted by the agent', `${int(r.framesSent)} / ${int(r.framesAccepted)}`],
     [
       'readings stored at central (levels, events)',

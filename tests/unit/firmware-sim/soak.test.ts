@@ -50,25 +50,41 @@ describe('soak week', () => {
     expect(t.hourDeviceMs[9]).toBe(20_000);
   });
 
-  it('picks only while the store is open, ≥ 2.5 s of device time apart on each shelf', () => {
-    const events = week.scenario.events as { at: number; shelf: string; action: string; count: number }[];
-    expect(events.length).toBe(week.picks);
+  it('picks and leaning hands only while the store is open, ≥ 2.5 s of device time apart on each shelf', () => {
+    const events = week.scenario.events as {
+      at: number;
+      shelf: string;
+      action: string;
+      count?: number;
+      grams?: number;
+      ms?: number;
+    }[];
+    expect(events.length).toBe(week.picks + week.leans);
     expect(week.picks).toBeGreaterThan(6 * 78 * 4 * 0.5 * 0.7);
-    const byShelf = new Map<string, number[]>();
+    expect(week.leans).toBeGreaterThan(6 * 78 * 0.25 * 0.5);
+    const byShelf = new Map<string, typeof events>();
     for (const e of events) {
-      expect(e.action).toBe('remove');
-      expect(e.count).toBeGreaterThanOrEqual(1);
-      const hod = Math.floor((week.timeline.toSim(e.at) % DAY_MS) / HOUR_MS);
-      const weekday = Math.floor(week.timeline.toSim(e.at) / DAY_MS) % 7;
+      if (e.action === 'remove') expect(e.count).toBeGreaterThanOrEqual(1);
+      else {
+        expect(e.action).toBe('lean');
+        expect(e.grams).toBeGreaterThanOrEqual(150);
+        expect(e.grams).toBeLessThanOrEqual(600);
+      }
+      const sim = week.timeline.toSim(e.at);
+      const hod = Math.floor((sim % DAY_MS) / HOUR_MS);
+      const weekday = Math.floor(sim / DAY_MS) % 7;
       expect(hod).toBeGreaterThanOrEqual(weekday === 6 ? 10 : 8);
       expect(hod).toBeLessThan(weekday === 6 ? 16 : 20);
-      byShelf.set(e.shelf, [...(byShelf.get(e.shelf) ?? []), e.at]);
+      byShelf.set(e.shelf, [...(byShelf.get(e.shelf) ?? []), e]);
     }
     expect(byShelf.size).toBe(6);
-    for (const ats of byShelf.values()) {
-      const sorted = [...ats].sort((a, b) => a - b);
+    for (const list of byShelf.values()) {
+      const sorted = [...list].sort((a, b) => a.at - b.at);
       for (let i = 1; i < sorted.length; i++) {
-        expect((sorted[i] as number) - (sorted[i - 1] as number)).toBeGreaterThanOrEqual(2_500);
+        const prev = sorted[i - 1]!;
+        expect(sorted[i]!.at - prev.at).toBeGreaterThanOrEqual(2_500);
+        // A hand lets go at least 0.15 slot (≥ 0.75 s) before the next event on the shelf.
+        if (prev.action === 'lean') expect(sorted[i]!.at - prev.at - prev.ms!).toBeGreaterThanOrEqual(750);
       }
     }
   });
@@ -158,6 +174,7 @@ describe('reorder-point crossings in the ground truth', () => {
     const picked = states.filter((s) => s.cause === 'remove').length;
     expect(picked).toBeGreaterThan(0);
     expect(picked).toBeLessThanOrEqual(week.picks);
+    expect(states.filter((s) => s.cause === 'lean').length).toBe(week.leans);
     for (const l of week.shelves[0]!.lanes) {
       for (const c of crossings(states, l.lane, l.sku.reorderPoint)) {
         const at = states.find((s) => s.seq === c.seq);
