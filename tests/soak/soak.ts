@@ -5,7 +5,7 @@
  * between the `bench:soak` markers.
  *
  *   node --import tsx tests/soak/soak.ts [--days 7] [--shelves 50] [--seed 1] [--max-speed 10]
- *     [--no-docs] [--keep] [--help]
+ *     [--open-hour-ms 40000] [--closed-hour-ms 4000] [--no-docs] [--keep] [--help]
  *
  * Needs the compiled JavaScript (`npx tsc -b tsconfig.build.json`); scripts/soak.mjs builds first.
  */
@@ -19,20 +19,23 @@ import { placeSection, sectionBlock } from '../../scripts/bench-doc.mjs';
 import { ROOT } from '../helpers/proc.js';
 import { RSS_SLOPE_BOUND_MB_PER_DAY } from './bounds.js';
 
-const USAGE = `usage: npm run soak -- [--days N] [--shelves N] [--seed N] [--max-speed X] [--no-docs] [--keep]
+const USAGE = `usage: npm run soak -- [--days N] [--shelves N] [--seed N] [--max-speed X] [--open-hour-ms N]
+         [--closed-hour-ms N] [--no-docs] [--keep]
 
 A simulated store week on the real chain: simulator (virtual time, TCP) → compiled agent →
 compiled central (aedes, ingest, rules, orders, SQLite) → webhook supplier who ships and restocks.
 Checks: counts exact against the ground truth, nothing lost, orders 1:1 with needs, and RSS after
 a forced GC growing by less than ${RSS_SLOPE_BOUND_MB_PER_DAY} MB per simulated day (agent and central).
 
-  --days N        simulated days (default 7)
-  --shelves N     simulated shelves, 4 lanes each (default 50, at most 64)
-  --seed N        seed of the week and the simulator (default 1)
-  --max-speed X   device time at most X × the wall clock (default 10)
-  --no-docs       leave docs/reliability.md alone
-  --keep          keep the working directory (central.db, configs, memory samples)
-  --help          this text`;
+  --days N            simulated days (default 7)
+  --shelves N         simulated shelves, 4 lanes each (default 50, at most 64)
+  --seed N            seed of the week and the simulator (default 1)
+  --max-speed X       device time at most X × the wall clock (default 10)
+  --open-hour-ms N    device time of a simulated hour while the store is open (default 40000)
+  --closed-hour-ms N  device time of a simulated hour while it is closed (default 4000)
+  --no-docs           leave docs/reliability.md alone
+  --keep              keep the working directory (central.db, configs, memory samples)
+  --help              this text`;
 
 const Args = z.object({
   days: z.coerce.number().int().min(1).max(60),
@@ -43,6 +46,8 @@ const Args = z.object({
     .min(0)
     .max(2 ** 32 - 1),
   'max-speed': z.coerce.number().positive().max(1_000),
+  'open-hour-ms': z.coerce.number().int().min(5_000).max(3_600_000),
+  'closed-hour-ms': z.coerce.number().int().min(500).max(3_600_000),
 });
 
 const OPTIONS = {
@@ -50,6 +55,8 @@ const OPTIONS = {
   shelves: { type: 'string', default: '50' },
   seed: { type: 'string', default: '1' },
   'max-speed': { type: 'string', default: '10' },
+  'open-hour-ms': { type: 'string', default: '40000' },
+  'closed-hour-ms': { type: 'string', default: '4000' },
   'no-docs': { type: 'boolean', default: false },
   keep: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
@@ -102,6 +109,8 @@ async function main(): Promise<number> {
     shelves: args.shelves,
     seed: args.seed,
     maxSpeed: args['max-speed'],
+    openHourMs: args['open-hour-ms'],
+    closedHourMs: args['closed-hour-ms'],
     keepDir: args.keep,
     log: (line) => console.error(`soak: ${line}`),
   });
@@ -112,7 +121,9 @@ async function main(): Promise<number> {
   console.log(`\n${table}\n\n${lines.join('\n')}`);
   if (args.keep) console.error(`soak: working directory kept: ${result.dir}`);
   if (args.docs) {
-    const cmd = `npm run soak -- --days ${args.days} --shelves ${args.shelves} --seed ${args.seed} --max-speed ${args['max-speed']}`;
+    const cmd =
+      `npm run soak -- --days ${args.days} --shelves ${args.shelves} --seed ${args.seed} --max-speed ${args['max-speed']} ` +
+      `--open-hour-ms ${args['open-hour-ms']} --closed-hour-ms ${args['closed-hour-ms']}`;
     const header = [
       `${new Date().toISOString().slice(0, 10)}, commit ${commit()}, seed ${args.seed}; ${machine()}; ` +
         `load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end.`,
