@@ -22,6 +22,7 @@ if [ "$what" = central ]; then
   npm run build
 else
   npx tsc -b protocol agent
+  node agent/scripts/bundle.mjs
 fi
 mkdir -p "$out"
 for p in $pkgs; do

@@ -3,7 +3,7 @@
  * pid is measured: the compiled Shelfsense agent, and Node-RED 4.1 with a core tcp in → mqtt out
  * flow (bench/nodered/run.mjs). Also the factory calibration of the simulated shelves.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '@shelfsense/firmware-sim';
 import mqtt from 'mqtt';
@@ -78,6 +78,17 @@ export interface Consumer {
 }
 
 /** The compiled agent (`shelfsense agent --config`), started with `nodeFlags` before the script. */
+/**
+ * The agent as deploy/shelfsense-agent.service runs it: the node flags and the script of its
+ * ExecStart, the script taken from this checkout's agent/ instead of /opt/shelfsense.
+ */
+export function deployedAgent(): { nodeFlags: string[]; script: string } {
+  const unit = readFileSync(join(ROOT, 'deploy/shelfsense-agent.service'), 'utf8');
+  const m = /^ExecStart=\S+((?: --[\w-]+(?:=\S+)?)*) \S+\/@shelfsense\/agent\/(\S+) --config /m.exec(unit);
+  if (!m) throw new Error('deploy/shelfsense-agent.service: no ExecStart running @shelfsense/agent');
+  return { nodeFlags: m[1]!.trim().split(/\s+/).filter(Boolean), script: join(ROOT, 'agent', m[2]!) };
+}
+
 export async function startAgent(
   dir: string,
   brokerPort: number,
@@ -100,8 +111,13 @@ export async function startAgent(
   };
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
-  const main = join(ROOT, 'protocol/dist/main.js');
-  const child = launch(process.execPath, [...nodeFlags, main, 'agent', '--config', file]);
+  const deployed = deployedAgent();
+  const child = launch(process.execPath, [
+    ...(nodeFlags.length ? nodeFlags : deployed.nodeFlags),
+    deployed.script,
+    '--config',
+    file,
+  ]);
   let port = 0;
   const metrics = async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

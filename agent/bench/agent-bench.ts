@@ -11,7 +11,7 @@
  *
  *   npx tsc -b tsconfig.build.json && node --import tsx agent/bench/agent-bench.ts \
  *     [--duration 10m] [--runs 3] [--budget 150] [--shelves 16] [--channels 8] [--seed 1]
- *     [--nodered-qos 0] [--idle-ms 2000] [--agent-node-flags "--max-semi-space-size=1"]
+ *     [--nodered-qos 0] [--idle-ms 2000] [--agent-node-flags="--max-semi-space-size=1"]
  *
  * --budget (seconds, 0 = none) skips further runs once the next would not fit; the output says so.
  * Usually run through `npm run bench -- agent`, which also records the result in docs/benchmarks.md.

@@ -5,11 +5,15 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import { BoundedReadlineParser } from './lines.js';
+import { LineSplitter } from './lines.js';
 import { Backoff, type BackoffOptions, type ShelfSource, type SourceEvents } from './source.js';
+
+/** One read buffer per source, reused for every read (see LineSplitter). */
+const READ_BUFFER_BYTES = 16 * 1024;
 
 export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource {
   private socket: Socket | null = null;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   private open = false;
@@ -45,12 +49,23 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
 
   private connect(): void {
     if (this.stopped) return;
-    const socket = connect({ host: this.host, port: this.port });
+    const lines = new LineSplitter((line) => this.emit('line', line));
+    const buffer = this.readBuffer;
+    const socket = connect({
+      host: this.host,
+      port: this.port,
+      onread: {
+        buffer,
+        callback: (n) => {
+          lines.push(buffer, 0, n);
+          return true;
+        },
+      },
+    });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 5_000);
-    const parser = socket.pipe(new BoundedReadlineParser());
-    parser.on('data', (line: string) => this.emit('line', line));
+    socket.on('end', () => lines.flush());
     socket.on('connect', () => {
       this.open = true;
       this.backoff.reset();

@@ -6,7 +6,7 @@
  * installed `shelfsense agent --help` runs, and the systemd units pass `systemd-analyze verify`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -134,12 +134,26 @@ describe('installing the agent on a Pi', () => {
     expect(existsSync(join(prefix, 'node_modules/@serialport/bindings-cpp/build'))).toBe(false);
   });
 
-  it('[DEPLOY-UNIT] the installed unit runs the installed CLI with this node; both units verify', async () => {
+  it('[DEPLOY-UNIT] the installed unit runs the installed agent bundle with this node; both units verify', async () => {
     const unit = readFileSync(join(destdir, 'etc/systemd/system/shelfsense-agent.service'), 'utf8');
-    const exec = /^ExecStart=(\S+) (\S+) agent --config \/etc\/shelfsense\/agent\.yaml$/m.exec(unit);
+    const exec =
+      /^ExecStart=(\S+)((?: --[\w-]+(?:=\S+)?)*) (\S+) --config \/etc\/shelfsense\/agent\.yaml$/m.exec(unit);
     expect(exec).not.toBeNull();
     expect(existsSync(exec![1]!)).toBe(true);
-    expect(existsSync(join(destdir, exec![2]!))).toBe(true);
+    const script = join(destdir, exec![3]!);
+    expect(script).toMatch(/@shelfsense\/agent\/dist\/shelfsense-agent\.mjs$/);
+    expect(existsSync(script)).toBe(true);
+    // The bundle runs from the install with the unit's node flags: its help, and a config error
+    // named by field with exit code 2 (which the unit does not restart on).
+    const flags = exec![2]!.trim().split(/\s+/).filter(Boolean);
+    const help = await sh(process.execPath, [...flags, script, '--help'], { cwd: dir });
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain('Usage: shelfsense agent');
+    const bad = join(dir, 'bad-agent.yaml');
+    writeFileSync(bad, 'agent: { id: pi-1 }\nsources: []\n');
+    const refused = await sh(process.execPath, [...flags, script, '--config', bad], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/agent\.site/);
     expect(unit).toMatch(/^Restart=on-failure$/m);
     expect(unit).toMatch(/^SupplementaryGroups=dialout$/m);
     expect(unit).toMatch(/^StateDirectory=shelfsense-agent$/m);
