@@ -106,7 +106,7 @@ describe('[nothing lost] agent kill -9 during an outage and during a calibration
     const baseScale = chain.sim.truth(SERIAL, 0).cells[3]?.scale ?? 1;
     // Delays (ms) between the temp file of the write appearing and the kill; -1: no watch, the kill
     // lands 300 ms after the request, while the new calibration is verified but not yet stored.
-    const delays = scale([0, 2, 6, -1], [0, 0, 1, 1, 2, 3, 4, 6, 8, 12, 20, 40, -1, -1]);
+    const delays = scale([0, 4, -1], [0, 0, 1, 1, 2, 3, 4, 6, 8, 12, 20, 40, -1, -1]);
     let applied = 0;
     let kept = 0;
     let torn = 0;
