@@ -66,6 +66,35 @@ export interface OutboxEnd {
   dropped: number;
 }
 
+/**
+ * Matches one lane's orders to its needs, both as device times in increasing order. Each order
+ * answers the newest need before it that no order answered yet; needs it skipped over, and needs
+ * left at the end, are missed. An order with no unanswered need before it is a duplicate when the
+ * lane already ordered for its last need, else false.
+ */
+export function matchOrders(
+  needs: readonly number[],
+  orders: readonly number[],
+): { matched: number; missed: number; duplicate: number; false: number } {
+  const r = { matched: 0, missed: 0, duplicate: 0, false: 0 };
+  let ni = 0;
+  let answered = false;
+  for (const t of orders) {
+    let open = -1;
+    while (ni < needs.length && (needs[ni] as number) <= t) {
+      if (open >= 0) r.missed++;
+      open = ni++;
+    }
+    if (open >= 0) {
+      r.matched++;
+      answered = true;
+    } else if (answered) r.duplicate++;
+    else r.false++;
+  }
+  r.missed += needs.length - ni;
+  return r;
+}
+
 interface LevelRow {
   shelf: string;
   lane: string;
@@ -153,32 +182,12 @@ export function analyse(input: AnalyseInput): Analysis {
             return d?.orderedDeviceMs ?? Number.POSITIVE_INFINITY;
           })
           .sort((a, b) => a - b);
-        const r: LaneOrders = {
+        lanes.push({
           lane: `${shelf}/${lane}`,
           needs: needs.length,
           orders: times.length,
-          matched: 0,
-          missed: 0,
-          duplicate: 0,
-          false: 0,
-        };
-        let ni = 0;
-        let lastMatched = -1;
-        for (const t of times) {
-          // Needs before this order that no order answered are missed; the newest one is this order's.
-          let open = -1;
-          while (ni < needs.length && (needs[ni] as number) <= t) {
-            if (open >= 0) r.missed++;
-            open = ni++;
-          }
-          if (open >= 0) {
-            r.matched++;
-            lastMatched = open;
-          } else if (lastMatched >= 0) r.duplicate++;
-          else r.false++;
-        }
-        r.missed += needs.length - ni;
-        lanes.push(r);
+          ...matchOrders(needs, times),
+        });
       }
     }
     const sum = (k: keyof Omit<LaneOrders, 'lane'>) => lanes.reduce((n, x) => n + x[k], 0);
