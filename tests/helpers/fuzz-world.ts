@@ -65,7 +65,11 @@ export interface FuzzWorld {
   stop(): Promise<void>;
 }
 
-export async function startFuzzWorld(): Promise<FuzzWorld> {
+/**
+ * `agentBroker`: connect the agent to this broker instead of central's (a plain broker without
+ * central's request checks, so fuzzed requests reach the agent itself).
+ */
+export async function startFuzzWorld(opts: { agentBroker?: string } = {}): Promise<FuzzWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'fuzz-world-'));
   const stops: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
   const clients: MqttClient[] = [];
@@ -130,12 +134,15 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
       {
         agent: { id: AGENT_ID, site: SITE },
         sources: [{ url: `tcp://127.0.0.1:${(server.address() as { port: number }).port}` }],
-        broker: {
-          url: `mqtt://127.0.0.1:${central.mqttPort}`,
-          username: AGENT_ID,
-          password: FUZZ_USERS.find((u) => u.name === AGENT_ID)!.password,
-          reconnectMs: 100,
-        },
+        broker: opts.agentBroker
+          ? { url: opts.agentBroker, reconnectMs: 100 }
+          : {
+              url: `mqtt://127.0.0.1:${central.mqttPort}`,
+              username: AGENT_ID,
+              password: FUZZ_USERS.find((u) => u.name === AGENT_ID)!.password,
+              reconnectMs: 100,
+            },
+        ...(opts.agentBroker ? { delivery: { trimOn: 'broker' as const } } : {}),
         stateDir: join(dir, 'agent'),
         commands: { identifyRetryMs: 3_600_000, settleTimeoutMs: 300 },
         signal: { noDataMs: 600_000 },
