@@ -210,6 +210,7 @@ export class Central {
           batchSize: c.ingest.batchSize,
           flushMs: c.ingest.flushMs,
           log: log.child({ part: 'ingest' }),
+          inProcess: this.broker?.aedes,
         });
         ingest.on('committed', history.onCommitted);
         ingest.on('health', history.onHealth);

@@ -5,6 +5,12 @@
  * (agent, seq)); feeds the rules; and publishes each agent's stored high-water mark, retained, so
  * the agent can trim its outbox. That mark is what makes delivery end to end: a reading leaves an
  * agent only once it is committed here.
+ *
+ * With the embedded broker (`inProcess`), readings are taken from aedes in process and the marks
+ * published into it directly, so a reading crosses the broker once instead of going out again over
+ * loopback TCP to central's own client. Delivery stays end to end: the agent still trims only on the
+ * mark, published after the commit. The MQTT client remains for everything else (health, status,
+ * orders, alerts, commands).
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -18,7 +24,9 @@ import {
   TOPIC_ROOT,
   topics,
 } from '@shelfsense/protocol';
+import type { Aedes, AedesPublishPacket } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+
 import type { Logger } from 'pino';
 import type { RulesEngine } from '../rules/engine.js';
 import type { ReadingInput } from '../store/readings.js';
@@ -35,6 +43,8 @@ export interface IngestOptions {
   batchSize: number;
   flushMs: number;
   log: Logger;
+  /** The embedded broker: take readings from it in process and publish the marks into it. */
+  inProcess?: Aedes | undefined;
 }
 
 export interface IngestCounters {
@@ -51,13 +61,12 @@ export interface IngestEvents {
   connected: [];
 }
 
-const FILTERS = [
+const READING_FILTERS = [
   `${TOPIC_ROOT}/+/+/+/level`,
   `${TOPIC_ROOT}/+/+/+/event`,
   `${TOPIC_ROOT}/+/+/+/calibration`,
-  `${TOPIC_ROOT}/+/+/health`,
-  `${TOPIC_ROOT}/+/agents/+/status`,
 ];
+const STATE_FILTERS = [`${TOPIC_ROOT}/+/+/health`, `${TOPIC_ROOT}/+/agents/+/status`];
 
 export class Ingest extends EventEmitter<IngestEvents> {
   private client: MqttClient | null = null;
@@ -82,7 +91,21 @@ export class Ingest extends EventEmitter<IngestEvents> {
     return this.client;
   }
 
+  /** In-process delivery from the embedded broker: one call per publish, acknowledged at once. */
+  private readonly deliver = (packet: AedesPublishPacket, done: () => void): void => {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    this.onMessage(packet.topic, payload);
+    done();
+  };
+
   async start(): Promise<void> {
+    const aedes = this.o.inProcess;
+    if (aedes) {
+      await Promise.all(
+        READING_FILTERS.map((f) => new Promise<void>((resolve) => aedes.subscribe(f, this.deliver, resolve))),
+      );
+    }
+    const filters = aedes ? STATE_FILTERS : [...READING_FILTERS, ...STATE_FILTERS];
     const opts: IClientOptions = {
       clientId: this.o.clientId,
       clean: true,
@@ -95,7 +118,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('connect', () => {
-      client.subscribe(FILTERS, { qos: 1 }, (err) => {
+      client.subscribe(filters, { qos: 1 }, (err) => {
         if (err) this.o.log.error({ err: err.message }, 'ingest subscription refused');
         else {
           this.republishMarks();
@@ -200,11 +223,20 @@ export class Ingest extends EventEmitter<IngestEvents> {
 
   private publishMark(agent: string, seq: number): void {
     const site = this.siteOf.get(agent);
-    if (!site || !this.client?.connected) return;
-    this.client.publish(topics.stored(site, agent), JSON.stringify({ agent, seq, ts: Date.now() }), {
-      qos: 1,
-      retain: true,
-    });
+    if (!site) return;
+    const topic = topics.stored(site, agent);
+    const payload = JSON.stringify({ agent, seq, ts: Date.now() });
+    const aedes = this.o.inProcess;
+    if (aedes) {
+      aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false },
+        (err) => {
+          if (err) this.o.log.warn({ err: err.message, agent }, 'stored mark not published');
+        },
+      );
+      return;
+    }
+    if (this.client?.connected) this.client.publish(topic, payload, { qos: 1, retain: true });
   }
 
   /** After a (re)connect: the broker may have lost retained marks; say them again. */
@@ -214,6 +246,13 @@ export class Ingest extends EventEmitter<IngestEvents> {
 
   async stop(): Promise<void> {
     this.flush();
+    const aedes = this.o.inProcess;
+    if (aedes)
+      await Promise.all(
+        READING_FILTERS.map(
+          (f) => new Promise<void>((resolve) => aedes.unsubscribe(f, this.deliver, resolve)),
+        ),
+      );
     const c = this.client;
     this.client = null;
     if (c) await c.endAsync();
