@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run soak`: builds the compiled JavaScript the agent and central processes run, then runs the
-// soak driver (tests/soak/soak.ts) with tsx: a simulated store week on the real chain, judged for
-// leaks, lost readings, exact counts and one order per need. Flags go to the driver (--help lists
+// `npm run soak`: builds the compiled JavaScript the agent and central processes run (the agent
+// bundled, as its systemd unit runs it), then runs the soak driver (tests/soak/soak.ts) with tsx: a
+// simulated store week on the real chain, judged for leaks, lost readings, exact counts and one
+// order per need. Flags go to the driver (--help lists
 // them); the result is recorded in docs/reliability.md unless --no-docs is given.
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -11,10 +12,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 
 if (!args.includes('--help')) {
-  const build = spawnSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) {
-    console.error('soak: the build failed');
-    process.exit(build.status ?? 1);
+  // The packages' JavaScript, and the bundled agent its systemd unit runs.
+  for (const [cmd, argv] of [
+    ['npx', ['tsc', '-b', 'tsconfig.build.json']],
+    [process.execPath, ['agent/scripts/bundle.mjs']],
+  ]) {
+    const build = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) {
+      console.error(`soak: the build failed (${[cmd, ...argv].join(' ')})`);
+      process.exit(build.status ?? 1);
+    }
   }
 }
 

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type CliProcess, ROOT, shelfsense } from './proc.js';
+import { type CliProcess, ROOT, shelfsense, spawnCli } from './proc.js';
 import { waitFor } from './wait.js';
 
 export const GC_PRELOAD = join(ROOT, 'tests/soak/gc-preload.mjs');
@@ -24,18 +24,36 @@ export interface MemSample {
 
 /** A `shelfsense` subcommand with the GC preload; memory lines go to `memFile`. */
 export function soakChild(args: string[], memFile: string): CliProcess {
-  const preload = pathToFileURL(GC_PRELOAD).href;
+  return shelfsense(args, { env: preloadEnv(memFile) });
+}
+
+/**
+ * The agent as deploy/shelfsense-agent.service runs it: the node flags and the bundled script of its
+ * ExecStart (taken from this checkout's agent/), with the GC preload.
+ */
+export function soakAgent(configFile: string, memFile: string): CliProcess {
+  const unit = readFileSync(join(ROOT, 'deploy/shelfsense-agent.service'), 'utf8');
+  const m = /^ExecStart=\S+((?: --[\w-]+(?:=\S+)?)*) \S+\/@shelfsense\/agent\/(\S+) --config /m.exec(unit);
+  if (!m) throw new Error('deploy/shelfsense-agent.service: no ExecStart running @shelfsense/agent');
+  const flags = (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  const script = join(ROOT, 'agent', m[2] as string);
+  if (!existsSync(script)) throw new Error(`${script} is missing: build first (npm run build)`);
+  // Some of the unit's flags (--single-threaded) are not allowed in NODE_OPTIONS: they go before
+  // the script on the command line, which spawnCli() starts as `node <first> <rest…>`.
+  const [first, ...rest] = [...flags, script, '--config', configFile];
+  return spawnCli(first as string, rest, { env: preloadEnv(memFile) });
+}
+
+function preloadEnv(memFile: string): NodeJS.ProcessEnv {
   const inherited = process.env.NODE_OPTIONS ?? '';
-  return shelfsense(args, {
-    env: {
-      SHELFSENSE_SOAK_MEM: memFile,
-      // vitest or tsx may have put a loader here: the children run compiled JavaScript only.
-      NODE_OPTIONS: `${inherited
-        .split(/\s+/)
-        .filter((o) => o.startsWith('--max'))
-        .join(' ')} --import=${preload}`.trim(),
-    },
-  });
+  return {
+    SHELFSENSE_SOAK_MEM: memFile,
+    // vitest or tsx may have put a loader here: the children run compiled JavaScript only.
+    NODE_OPTIONS: `${inherited
+      .split(/\s+/)
+      .filter((o) => o.startsWith('--max'))
+      .join(' ')} --import=${pathToFileURL(GC_PRELOAD).href}`.trim(),
+  };
 }
 
 function readSamples(file: string): MemSample[] {

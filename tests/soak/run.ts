@@ -1,6 +1,6 @@
 /**
  * One soak run on the real chain: the simulator (in this process, capped virtual time, TCP) → the
- * compiled agent → the compiled central process (aedes, ingest, rules, orders, SQLite) → a webhook
+ * agent as its systemd unit runs it (bundled, with the unit's node flags) → the compiled central process (aedes, ingest, rules, orders, SQLite) → a webhook
  * receiver acting as the supplier (supplier.ts), who ships every order and restocks the lane at
  * night, so the week goes on.
  *
@@ -22,7 +22,14 @@ import {
 } from '@shelfsense/firmware-sim';
 import { WebhookReceiver } from '../helpers/central.js';
 import type { CliProcess } from '../helpers/proc.js';
-import { cpuSeconds, type MemSample, metric, sampleMemory, soakChild } from '../helpers/soak-procs.js';
+import {
+  cpuSeconds,
+  type MemSample,
+  metric,
+  sampleMemory,
+  soakAgent,
+  soakChild,
+} from '../helpers/soak-procs.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Analysis, analyse } from './analyse.js';
 import { type Delivery, Supplier } from './supplier.js';
@@ -160,7 +167,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     mkdirSync(stateDir, { recursive: true });
     const agentFile = join(dir, 'agent.json');
     writeFileSync(agentFile, JSON.stringify(agentConfig(s, ready.mqtt, stateDir, options.heartbeatMs)));
-    agent = soakChild(['agent', '--config', agentFile], memAgent);
+    agent = soakAgent(agentFile, memAgent);
     const a = agent;
     const { metricsPort } = await a.waitForJson<{ ready: boolean; metricsPort: number }>(
       (x) => x.ready === true,
