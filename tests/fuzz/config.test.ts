@@ -195,7 +195,7 @@ describe('config files under fuzzing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fuzz-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const agentRuns = fuzzRuns(2_500);
+  const agentRuns = fuzzRuns(1_500);
   it(
     'agent config: parsed, or an error listing paths',
     () => {
@@ -235,7 +235,7 @@ describe('config files under fuzzing', () => {
     fuzzTimeout(fileRuns, 3),
   );
 
-  const centralRuns = fuzzRuns(2_500);
+  const centralRuns = fuzzRuns(1_500);
   it(
     'central config: parsed, or an error listing paths',
     () => {

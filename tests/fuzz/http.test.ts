@@ -186,7 +186,7 @@ function check(r: Req, a: { status: number; text: string }): boolean {
 
 describe('HTTP API under fuzzing', () => {
   it('never answers 5xx; 400 names the fields; authorization holds', async () => {
-    const runs = fuzzRuns(2_000);
+    const runs = fuzzRuns(1_000);
     const tally = new FuzzTally('http', 'central HTTP API (bodies, query strings)', 'over HTTP');
     for (let done = 0; done < runs; done += 5_000) {
       const n = Math.min(5_000, runs - done);
