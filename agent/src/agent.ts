@@ -69,6 +69,7 @@ export class Agent {
       fsyncIntervalMs: c.delivery.fsyncIntervalMs,
       logger: this.log,
     });
+    this.requeueCalibrationRecords(this.outbox);
     const publisher = new Publisher(
       {
         url: c.broker.url,
@@ -261,13 +262,33 @@ export class Agent {
     } else {
       for (const ch of record.channels) updates[ch] = shelf.pipeline.calibration(ch);
     }
-    this.calibrations.set(shelf.serial, updates, units);
-    this.outbox?.append({
-      topic: topics.calibration(this.config.agent.site, shelf.shelfId, record.lane),
-      payload: record as unknown as Record<string, unknown>,
-      qos: 1,
-      retain: false,
-    });
+    const topic = topics.calibration(this.config.agent.site, shelf.shelfId, record.lane);
+    const payload = record as unknown as Record<string, unknown>;
+    // The file names its record and where in the outbox it goes: a power cut between the two
+    // writes is repaired at the next start. Nothing appends between them (both are synchronous).
+    const afterSeq = this.outbox?.lastSeq ?? 0;
+    this.calibrations.set(shelf.serial, updates, units, { afterSeq, topic, record: payload });
+    this.outbox?.append({ topic, payload, qos: 1, retain: false });
+  }
+
+  /**
+   * Queues the audit record of a calibration that was stored just before the agent died, when the
+   * outbox never got it: the record that followed `afterSeq` is absent from the outbox and was
+   * never trimmed (a power-loss skip of sequence numbers does not count as having it).
+   */
+  private requeueCalibrationRecords(outbox: Outbox): void {
+    for (const p of this.calibrations.pending()) {
+      const next = p.afterSeq + 1;
+      const has = outbox.trimmedThrough >= next || outbox.peek(p.afterSeq, 1)[0]?.seq === next;
+      if (!has) {
+        this.log.warn(
+          { serial: p.serial, afterSeq: p.afterSeq },
+          'calibration record queued again after a crash',
+        );
+        outbox.append({ topic: p.topic, payload: p.record, qos: 1, retain: false });
+      }
+      this.calibrations.clearPending(p.serial);
+    }
   }
 
   private heartbeat(): void {

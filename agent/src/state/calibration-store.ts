@@ -2,7 +2,14 @@
  * Calibration (tare offset, scale, reference points) per shelf serial number and channel,
  * persisted atomically under the state directory. Calibration stays on the agent: it belongs to
  * the physical cell, whichever lane or site the shelf is mapped to.
+ *
+ * A calibration and its audit record must not part: the file is written first, then the record
+ * is queued in the outbox. A power cut between the two would leave a calibration in force that
+ * central never hears of, so the file also carries the record as `pending`, with the outbox's
+ * last sequence number before it; at start-up the agent queues a pending record the outbox does
+ * not have (see Agent.requeueCalibrationRecords).
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Calibration, parseWith } from '@shelfsense/protocol';
 import { z } from 'zod';
@@ -15,8 +22,25 @@ const ShelfCalibration = z.object({
   /** Unit weights learned on this shelf, by lane id; they override the lane settings. */
   unitWeights: z.record(z.string(), z.number().positive()).default({}),
   updatedAt: z.number(),
+  /** The audit record of the last change, until the outbox is known to hold it. */
+  pending: z
+    .object({
+      afterSeq: z.number().int().nonnegative(),
+      topic: z.string(),
+      record: z.record(z.string(), z.unknown()),
+    })
+    .nullable()
+    .default(null),
 });
 type ShelfCalibration = z.infer<typeof ShelfCalibration>;
+
+export interface PendingCalibrationRecord {
+  serial: string;
+  /** The outbox's last sequence number just before the record was to be appended. */
+  afterSeq: number;
+  topic: string;
+  record: Record<string, unknown>;
+}
 
 export class CalibrationStore {
   private readonly cache = new Map<string, ShelfCalibration>();
@@ -33,7 +57,7 @@ export class CalibrationStore {
   private load(serial: string): ShelfCalibration {
     const hit = this.cache.get(serial);
     if (hit) return hit;
-    let value: ShelfCalibration = { serial, channels: {}, unitWeights: {}, updatedAt: 0 };
+    let value: ShelfCalibration = { serial, channels: {}, unitWeights: {}, updatedAt: 0, pending: null };
     try {
       const raw = readJson(this.file(serial));
       if (raw !== undefined) value = parseWith(ShelfCalibration, raw, `calibration file for ${serial}`);
@@ -54,17 +78,54 @@ export class CalibrationStore {
     return this.load(serial).unitWeights;
   }
 
-  /** Persists new calibrations and learned unit weights of a shelf; returns when it is on disk. */
-  set(serial: string, updates: Record<number, Calibration>, unitWeights: Record<string, number> = {}): void {
+  /**
+   * Persists new calibrations and learned unit weights of a shelf, with the audit record about to
+   * be queued for them; returns when it is on disk.
+   */
+  set(
+    serial: string,
+    updates: Record<number, Calibration>,
+    unitWeights: Record<string, number> = {},
+    pending: Omit<PendingCalibrationRecord, 'serial'> | null = null,
+  ): void {
     const current = this.load(serial);
     const next: ShelfCalibration = {
       serial,
       channels: { ...current.channels },
       unitWeights: { ...current.unitWeights, ...unitWeights },
       updatedAt: Date.now(),
+      pending,
     };
     for (const [ch, cal] of Object.entries(updates)) next.channels[ch] = cal;
-    writeFileAtomic(this.file(serial), `${JSON.stringify(next, null, 2)}\n`);
-    this.cache.set(serial, next);
+    this.write(serial, next);
+  }
+
+  private write(serial: string, value: ShelfCalibration): void {
+    writeFileAtomic(this.file(serial), `${JSON.stringify(value, null, 2)}\n`);
+    this.cache.set(serial, value);
+  }
+
+  /** Audit records of every shelf's last change that may not have reached the outbox. */
+  pending(): PendingCalibrationRecord[] {
+    let names: string[];
+    try {
+      names = readdirSync(join(this.dir, 'calibration'));
+    } catch {
+      return [];
+    }
+    const out: PendingCalibrationRecord[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      const serial = name.slice(0, -'.json'.length);
+      const p = this.load(serial).pending;
+      if (p) out.push({ serial, ...p });
+    }
+    return out;
+  }
+
+  /** The outbox holds the shelf's pending record (or it was queued again): forget it. */
+  clearPending(serial: string): void {
+    const current = this.load(serial);
+    if (current.pending) this.write(serial, { ...current, pending: null });
   }
 }
