@@ -53,13 +53,22 @@ describe('[one need = one order, delivered once] webhook receiver down, slow, fa
     return Date.now() - since;
   }
 
-  async function check(name: string, from: number, recoveryMs: number, id: string) {
+  async function check(name: string, from: number, recoveryMs: number, id: string, transitions = 1) {
     const attempts = chain.hooks.requests.filter((r) => r.json.orderId === id).length;
     const keys = new Set(
       chain.hooks.requests.filter((r) => r.json.orderId === id).map((r) => r.headers['idempotency-key']),
     );
     const row = await chain.score(name, from, recoveryMs, { attempts });
-    expect(keys.size).toBe(1); // every attempt of the one transition carried the same key
+    expect(keys.size).toBe(transitions); // every attempt of one transition carried the same key
+    // … and no key stands for two transitions.
+    const transitionsOfKey = new Map<string, Set<string>>();
+    for (const r of chain.hooks.requests) {
+      const key = String(r.headers['idempotency-key']);
+      const set = transitionsOfKey.get(key) ?? new Set<string>();
+      set.add(`${r.json.orderId}/${r.json.state}`);
+      transitionsOfKey.set(key, set);
+    }
+    for (const set of transitionsOfKey.values()) expect(set.size).toBe(1);
     expect(await chain.deadLetters()).toEqual([]);
     expect(row).toMatchObject({ readingsLost: 0, duplicateOrders: 0, falseOrders: 0, missedOrders: 0 });
     return row;
@@ -100,19 +109,36 @@ describe('[one need = one order, delivered once] webhook receiver down, slow, fa
     );
   }, 180_000);
 
-  it('receiver answering 500 for a long stretch: delivered after it heals, no dead letter', async () => {
+  it('receiver answering 500 while the order moves on: each transition delivered once, in order, no dead letter', async () => {
     const from = (await chain.agentSeq()).lastSeq;
     chain.hooks.mode = 'error';
     const order = await orderOn(2, 9);
+    // The supplier acknowledges and ships through the API while its endpoint fails.
+    expect(await chain.orderAction(order.id, 'acknowledge')).toBe(200);
+    expect(await chain.orderAction(order.id, 'ship')).toBe(200);
     await new Promise((r) => setTimeout(r, scale(4_000, 90_000)));
     expect(chain.hooks.requests.filter((r) => r.json.orderId === order.id).length).toBeGreaterThan(2);
     chain.hooks.mode = 'ok';
-    const recoveryMs = await delivered(order.id, Date.now());
+    const t0 = Date.now();
+    await waitFor(
+      () =>
+        ['open', 'acknowledged', 'shipped'].every((state) =>
+          chain.hooks.requests.some(
+            (r) => r.json.orderId === order.id && r.json.state === state && r.status === 200,
+          ),
+        ),
+      30_000,
+      { what: 'every transition of the order after the receiver healed' },
+    );
+    const recoveryMs = Date.now() - t0;
+    const states = chain.hooks.processed().filter((h) => h.orderId === order.id);
+    expect(states.map((h) => h.state)).toEqual(['open', 'acknowledged', 'shipped']);
     await check(
       scale('webhook receiver 500 (4 s)', 'webhook receiver 500 (90 s)'),
       from,
       recoveryMs,
       order.id,
+      3,
     );
     expect((await chain.orders()).map((o) => o.lane).sort()).toEqual(['L0', 'L1', 'L2']);
   }, 240_000);

@@ -80,6 +80,8 @@ export interface Chain {
   deadLetters(): Promise<unknown[]>;
   /** A technician command through central's HTTP API (as admin); resolves with the HTTP answer. */
   command(name: string, args: Record<string, unknown>): Promise<Response>;
+  /** An order transition through the HTTP API, as admin (`acknowledge`, `ship`); the HTTP status. */
+  orderAction(id: string, action: string): Promise<number>;
   /** Logs in again (after central restarted). */
   relogin(): Promise<void>;
   /** Child agent only. */
@@ -244,6 +246,10 @@ export async function startChain(o: ChainOptions): Promise<Chain> {
         method: 'POST',
         body: JSON.stringify({ args }),
       });
+    },
+    async orderAction(id, action) {
+      const r = await central.api(`/api/orders/${id}/${action}`, admin, { method: 'POST', body: '{}' });
+      return r.status;
     },
     async relogin() {
       admin = await central.login('admin', 'admin-password-1');
