@@ -323,6 +323,44 @@ async function runPipeline(dir: string, mosquitto: boolean, hook: Receiver, prof
   return { row, profile: profile && existsSync(prof) ? profileSummary(prof, window) : null };
 }
 
+/** The same generator against a bare Mosquitto with nobody behind it: the broker's QoS 1 ceiling. */
+async function runBare(dir: string) {
+  const base = join(dir, 'bare');
+  mkdirSync(base, { recursive: true });
+  const broker = await startMosquitto(base);
+  process.stderr.write(`bare Mosquitto (no central): ${AGENTS} agents × ${LANES} lanes for ${v.duration}…\n`);
+  const args = ['--url', broker.url, '--bare'];
+  for (const k of ['agents', 'lanes', 'duration', 'window'] as const) args.push(`--${k}`, v[k]);
+  const gen = spawn(process.execPath, [...process.execArgv, loadScript, ...args], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  try {
+    const genLine = jsonLines(gen);
+    const snap = () => ({ g: procStats(gen.pid as number), b: procStats(broker.pid) });
+    await genLine((o) => o.phase === 'connected', 120_000, 'agents to connect');
+    const s0 = snap();
+    const sent = await genLine<{ sent: number; publishMs: number; errors: number }>(
+      (o) => o.phase === 'sent',
+      parseMs(v.duration) + 60_000,
+      'publishing',
+    );
+    const s1 = snap();
+    const publishS = sent.publishMs / 1000;
+    return {
+      rate: sent.sent / publishS,
+      errors: sent.errors,
+      brokerCpu: (100 * (s1.b.cpuS - s0.b.cpuS)) / publishS,
+      brokerUs: ((s1.b.cpuS - s0.b.cpuS) * 1e6) / sent.sent,
+      genCpu: (100 * (s1.g.cpuS - s0.g.cpuS)) / publishS,
+      load: loadavg()[0] as number,
+    };
+  } finally {
+    await stopChild(gen, 5_000);
+    await broker.stop();
+  }
+}
+
 function table(rows: Row[]): string {
   const f = (n: number | null, d = 0) => (n !== null && Number.isFinite(n) ? n.toFixed(d) : '–');
   const verdict = (r: Row) =>
@@ -350,10 +388,13 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => hook.server.listen(0, '127.0.0.1', () => r()));
   hook.url = `http://127.0.0.1:${(hook.server.address() as { port: number }).port}`;
   const results: Awaited<ReturnType<typeof runPipeline>>[] = [];
+  const bare: Awaited<ReturnType<typeof runBare>>[] = [];
   try {
-    for (let round = 0; round < Number(v.rounds); round++)
+    for (let round = 0; round < Number(v.rounds); round++) {
       for (const mosquitto of round % 2 ? [true, false] : [false, true])
         results.push(await runPipeline(join(dir, String(round)), mosquitto, hook, v.profile && round === 0));
+      bare.push(await runBare(join(dir, String(round))));
+    }
   } finally {
     hook.server.closeAllConnections();
     await new Promise((r) => hook.server.close(r));
@@ -381,6 +422,19 @@ async function main(): Promise<void> {
   console.log(
     `\nthroughput${rows.length > 2 ? ' (medians)' : ''}, embedded aedes / Mosquitto-fed: ${ratio.toFixed(2)} (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'not met'}); ` +
       `worst webhook p99 ${p99.toFixed(0)} ms (target ≤ 1000: ${p99 <= 1000 ? 'met' : 'not met'})`,
+  );
+  const mid = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return ((s[Math.floor((s.length - 1) / 2)] as number) + (s[Math.floor(s.length / 2)] as number)) / 2;
+  };
+  const bareRate = mid(bare.map((b) => b.rate));
+  const bareVoid = bare.some((b) => b.genCpu > 90 || b.errors > 0);
+  const vsBare = median(false, 'rate') / bareRate;
+  console.log(
+    `\nbare Mosquitto, same generator, nobody behind it: ${bareRate.toFixed(0)} msgs/s acknowledged` +
+      `${bare.length > 1 ? ' (median)' : ''}, Mosquitto ${mid(bare.map((b) => b.brokerUs)).toFixed(0)} µs/msg, ` +
+      `generator CPU ${mid(bare.map((b) => b.genCpu)).toFixed(0)} %${bareVoid ? ' (void: generator saturated or unacked publishes)' : ''}; ` +
+      `central pipeline (aedes + ingest + rules + SQLite) / bare Mosquitto: ${vsBare.toFixed(2)} (target ≥ 0.60: ${vsBare >= 0.6 ? 'met' : 'not met'})`,
   );
   // What the machine's load hides: the CPU each reading costs, and what one core per process would carry.
   const [ourUs, theirUs, mosqUs] = [

@@ -10,6 +10,8 @@
  *   (waits for a line on stdin, so the driver can read the store first)
  *   {phase:'latency', sends:[{key, ts}]}              one stable level below the reorder point per lane
  *
+ * With --bare (a broker and no central) it stops after 'sent': nobody commits, nothing to wait for.
+ *
  *   node --import tsx broker/bench/pipeline-load.ts --url mqtt://… [--auth] [--agents 100] …
  */
 import { fileURLToPath } from 'node:url';
@@ -38,6 +40,8 @@ export interface LoadOptions {
   agents: number;
   lanes: number;
   durationMs: number;
+  /** No central behind the broker: no stored marks to follow, no latency phase. */
+  bare?: boolean;
   window: number;
   latencyLanes: number;
   latencyGapMs: number;
@@ -169,6 +173,10 @@ export async function runLoad(o: LoadOptions): Promise<void> {
   const sent = agents.reduce((n, a) => n + a.seq, 0);
   const errors = agents.reduce((n, a) => n + a.errors, 0);
   emit({ phase: 'sent', sent, errors, publishMs: Date.now() - t0 });
+  if (o.bare) {
+    await Promise.all(agents.map((a) => a.c.endAsync()));
+    return;
+  }
   const deadline = Date.now() + 240_000;
   while (Date.now() < deadline && agents.some((a) => a.mark < a.seq)) await sleep(5);
   const complete = agents.every((a) => a.mark >= a.seq);
@@ -203,6 +211,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       window: { type: 'string', default: '10' },
       'latency-lanes': { type: 'string', default: '100' },
       'latency-gap': { type: 'string', default: '20' },
+      bare: { type: 'boolean', default: false },
     },
   });
   if (!v.url) throw new Error('--url is required');
@@ -215,6 +224,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     window: Number(v.window),
     latencyLanes: Number(v['latency-lanes']),
     latencyGapMs: parseMs(v['latency-gap']),
+    bare: v.bare,
   }).then(
     () => process.exit(0),
     (err: unknown) => {

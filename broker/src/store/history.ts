@@ -117,13 +117,16 @@ export class HistoryRepo {
     };
   }
 
-  /** Writes the derived rows of one newly committed record (called inside the commit). */
-  record(r: ReadingInput): void {
+  /**
+   * Writes the derived rows of one newly committed record (called inside the commit). `json` is
+   * the payload as the commit already serialised it.
+   */
+  record(r: ReadingInput, json?: string): void {
     const { site, shelf, lane } = r;
     switch (r.kind) {
       case 'level': {
         const p = r.payload;
-        this.q.latest.run(site, shelf, lane, p.ts, JSON.stringify(p));
+        this.q.latest.run(site, shelf, lane, p.ts, json ?? JSON.stringify(p));
         if (this.keep(r, p)) {
           this.q.insertLevel.run({
             site,

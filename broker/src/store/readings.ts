@@ -66,6 +66,12 @@ interface MarkRow {
 
 export class ReadingsRepo {
   private readonly q;
+  /**
+   * Each agent's mark row as last committed. This repository is the only writer of agent_marks,
+   * so the cache is exact; it is updated only after a transaction commits, so a rollback leaves
+   * it as the database is.
+   */
+  private readonly markCache = new Map<string, MarkRow>();
 
   constructor(
     private readonly db: Db,
@@ -111,16 +117,19 @@ export class ReadingsRepo {
    * calibrations) written, marks advanced. `now` is central's clock (for the gap timeout).
    */
   commit(batch: readonly ReadingInput[], now: number = Date.now()): CommitResult {
-    return this.db
+    const marks = new Map<string, MarkRow>();
+    /** Per agent, the seqs above its mark accepted in this batch (in arrival order). */
+    const above = new Map<string, number[]>();
+    const result = this.db
       .transaction(() => {
         const result: CommitResult = { accepted: [], duplicates: 0, late: 0, marks: new Map() };
-        const marks = new Map<string, MarkRow>();
         for (const r of batch) {
           const p = r.payload;
           let m = marks.get(p.agent);
           if (!m) {
             m = this.loadMark(p.agent, now);
             marks.set(p.agent, m);
+            above.set(p.agent, []);
           }
           let gapFirst: number | undefined;
           if (p.seq <= m.mark) {
@@ -130,17 +139,8 @@ export class ReadingsRepo {
               continue;
             }
           }
-          const ins = this.q.insert.run(
-            p.agent,
-            p.seq,
-            r.kind,
-            r.site,
-            r.shelf,
-            r.lane,
-            p.ts,
-            JSON.stringify(p),
-            now,
-          );
+          const json = JSON.stringify(p);
+          const ins = this.q.insert.run(p.agent, p.seq, r.kind, r.site, r.shelf, r.lane, p.ts, json, now);
           if (ins.changes === 0) {
             result.duplicates++;
             continue;
@@ -148,18 +148,36 @@ export class ReadingsRepo {
           if (gapFirst !== undefined) {
             this.q.countLate.run(p.agent, gapFirst);
             result.late++;
-          }
-          this.history.record(r);
+          } else (above.get(p.agent) as number[]).push(p.seq);
+          this.history.record(r, json);
           result.accepted.push(r);
         }
         for (const m of marks.values()) {
-          this.advance(m, now);
+          if (!this.advanceInOrder(m, above.get(m.agent) as number[], now)) this.advance(m, now);
           this.q.putMark.run(m);
           result.marks.set(m.agent, m.mark);
         }
         return result;
       })
       .immediate();
+    for (const m of marks.values()) this.markCache.set(m.agent, m);
+    return result;
+  }
+
+  /**
+   * The usual case without a query: nothing was committed above the mark before (highest ≤ mark:
+   * advance() leaves highest above the mark whenever a committed seq is), and this batch brought
+   * exactly mark+1, mark+2, … in order. Returns false to leave anything else to advance().
+   */
+  private advanceInOrder(m: MarkRow, seqs: number[], now: number): boolean {
+    if (m.highest > m.mark) return false;
+    for (let i = 0; i < seqs.length; i++) if (seqs[i] !== m.mark + 1 + i) return false;
+    m.mark += seqs.length;
+    m.highest = Math.max(m.highest, m.mark);
+    m.gap_since = null;
+    m.last_commit_at = now;
+    m.updated_at = now;
+    return true;
   }
 
   /** The stored high-water mark of an agent (0 before anything is committed). */
@@ -181,7 +199,8 @@ export class ReadingsRepo {
   }
 
   private loadMark(agent: string, now: number): MarkRow {
-    const row = this.q.getMark.get(agent);
+    const cached = this.markCache.get(agent);
+    const row = cached ? { ...cached } : this.q.getMark.get(agent);
     if (!row) {
       return { agent, mark: 0, highest: 0, gap_since: null, last_commit_at: now, updated_at: now };
     }
