@@ -40,3 +40,46 @@ export function placeSection(text, { name, title }, block) {
   }
   return out.endsWith('\n') ? out : `${out}\n`;
 }
+
+// ---- summary ------------------------------------------------------------------------------------
+// Each benchmark ends its output with one line `<!-- summary:NAME {"rows":[…]} -->` (invisible in
+// the rendered Markdown): its headline figures, each next to the peer measured in the same run.
+// After recording a benchmark, bench.mjs rebuilds the "Summary" section from every such line in
+// the file, so the table covers the latest run of each benchmark.
+
+/** The summary line a benchmark prints last. Row: {measure, ours, peer, peerName, higherIsBetter, target, met}. */
+export function summaryLine(name, rows) {
+  return `<!-- summary:${name} ${JSON.stringify({ rows })} -->`;
+}
+
+const fmt = (x) =>
+  typeof x !== 'number' || !Number.isFinite(x)
+    ? '–'
+    : x.toLocaleString('en-US', {
+        maximumFractionDigits: Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2,
+      });
+
+/** The Summary section's Markdown, from every summary line in `text` (benchmarks in file order). */
+export function summaryTable(text) {
+  const lines = [...text.matchAll(/<!-- summary:([\w-]+) (\{.*\}) -->/g)];
+  if (!lines.length) return null;
+  const out = [
+    '| benchmark | measure | Shelfsense | peer (same run) | ratio | target | |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+  ];
+  for (const [, name, json] of lines) {
+    let rows;
+    try {
+      rows = JSON.parse(json).rows;
+    } catch {
+      continue;
+    }
+    for (const r of rows) {
+      const ratio = r.peer ? r.ours / r.peer : Number.NaN;
+      out.push(
+        `| ${name} | ${r.measure} | ${fmt(r.ours)} | ${fmt(r.peer)} ${r.peerName ?? ''} | ${fmt(ratio)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'met' : '**not met**'} |`,
+      );
+    }
+  }
+  return out.join('\n');
+}

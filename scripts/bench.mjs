@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { placeSection, sectionBlock } from './bench-doc.mjs';
+import { placeSection, sectionBlock, summaryTable } from './bench-doc.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -97,7 +97,16 @@ function record(bench, args, output, startedAt) {
     `Measured ${when} UTC on ${machine()}; load average ${loadavg()[0].toFixed(1)} at the end. ` +
     `Reproduce: \`${command}\`.`;
   const text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-  writeFileSync(DOC, placeSection(text, bench, sectionBlock(bench.name, header, output)));
+  let next = placeSection(text, bench, sectionBlock(bench.name, header, output));
+  // The summary: every benchmark's headline figures next to their peers, latest run of each.
+  const summary = summaryTable(next);
+  if (summary) {
+    const note =
+      `Ratios are Shelfsense / the peer measured in the same run (medians of the runs each section ` +
+      `states). Updated ${when} UTC from the sections below; each section says how it was measured.`;
+    next = placeSection(next, { name: 'summary', title: 'Summary' }, sectionBlock('summary', note, summary));
+  }
+  writeFileSync(DOC, next);
 }
 
 if (build) {

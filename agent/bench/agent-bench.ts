@@ -20,7 +20,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { encodeDeviceFrame } from '@shelfsense/protocol';
 import { z } from 'zod';
+import { summaryLine } from '../../scripts/bench-doc.mjs';
 import {
   type Consumer,
   type Expected,
@@ -328,6 +330,78 @@ async function main(): Promise<void> {
   console.log(`\n${header(agent, opts.runs, elapsedS())}\n`);
   console.log(table(agent, red));
   console.log(`\nLast run: ${(agent.at(-1) as Result).note}; ${(red.at(-1) as Result).note}.`);
+  console.log(`\n${headroom(agent)}`);
+  console.log(summary(agent, red));
+}
+
+/** A sample line as a shelf sends it: this many channels of 7-digit counts, a late seq and clock. */
+function frameBytes(): number {
+  const raw = Array.from({ length: opts.channels }, (_, i) => (i % 2 ? -1 : 1) * 4_194_304);
+  return encodeDeviceFrame({ type: 'sample', seq: 4_000_000_000, deviceMs: 4_000_000_000, raw }).length;
+}
+
+/** Frames/s that every shelf's 115200-baud line (8N1: 11,520 bytes/s) could carry, all shelves. */
+const BAUD_LIMIT = () => (opts.shelves * 115_200) / 10 / frameBytes();
+
+function headroom(agent: Result[]): string {
+  const fps = median(agent.map((r) => r.frames / r.wallS));
+  return (
+    `Headroom: the agent took ${fps.toFixed(0)} frames/s, ${(fps / PHYSICAL()).toFixed(0)} × what ${opts.shelves} ` +
+    `HX711s at ${RATE} SPS produce and ${(fps / BAUD_LIMIT()).toFixed(1)} × what ${opts.shelves} lines at 115200 baud ` +
+    `can carry (${frameBytes()}-byte frames, ${(BAUD_LIMIT() / opts.shelves).toFixed(0)} frames/s per line).`
+  );
+}
+
+function summary(agent: Result[], red: Result[]): string {
+  const m = (rs: Result[], label: string) =>
+    median(rs.map((ROWS.find((r) => r.label.startsWith(label)) as Row).of));
+  const cpu = m(agent, 'CPU per channel sample, µs');
+  const idle = m(agent, 'idle RSS');
+  const idleRed = m(red, 'idle RSS');
+  const end = m(agent, 'RSS at the end');
+  const fps = median(agent.map((r) => r.frames / r.wallS));
+  return summaryLine('agent', [
+    {
+      measure: 'CPU per channel sample, µs',
+      ours: cpu,
+      peer: m(red, 'CPU per channel sample, µs'),
+      peerName: 'Node-RED',
+      target: '≤ 5 µs',
+      met: cpu <= 5,
+    },
+    {
+      measure: 'idle RSS, MB',
+      ours: idle,
+      peer: idleRed,
+      peerName: 'Node-RED idle',
+      target: '≤ ½ of idle Node-RED',
+      met: idle <= idleRed / 2,
+    },
+    {
+      measure: `RSS after ${opts.duration} at full speed, MB`,
+      ours: end,
+      peer: m(red, 'RSS at the end'),
+      peerName: 'Node-RED',
+      target: '≤ 60 MB',
+      met: end <= 60,
+    },
+    {
+      measure: 'frames/s',
+      ours: fps,
+      peer: PHYSICAL(),
+      peerName: `HX711 ${RATE} SPS × ${opts.shelves}`,
+      target: '≥ 1 ×',
+      met: fps >= PHYSICAL(),
+    },
+    {
+      measure: 'frames/s',
+      ours: fps,
+      peer: BAUD_LIMIT(),
+      peerName: `115200 baud × ${opts.shelves}`,
+      target: '≥ 1 ×',
+      met: fps >= BAUD_LIMIT(),
+    },
+  ]);
 }
 
 const stopAll = () => {

@@ -6,6 +6,9 @@
  * generator above 90 % of a core was the bottleneck, so that row is marked void.
  *
  *   npx tsc -b tsconfig.build.json && node --import tsx broker/bench/broker-bench.ts [--duration 8s] [--window 10]
+ *     [--publishers 10,100] [--runs 2]
+ *
+ * --runs N measures each broker N times, alternating which goes first; the ratios use the medians.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { UserStore } from '@shelfsense/broker';
 import { CentralConfig, type CentralConfigInput, type LevelPayload, topics } from '@shelfsense/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
+import { summaryLine } from '../../scripts/bench-doc.mjs';
 import { procStats, startMosquitto, startShelfsense, type Target } from './bench-targets.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,8 +27,10 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '8s' },
     window: { type: 'string', default: '10' },
     publishers: { type: 'string', default: '10,100' },
+    runs: { type: 'string', default: '2' },
   },
 });
+const RUNS = Math.max(1, Math.min(9, Number.parseInt(values.runs, 10) || 1));
 const DURATION_MS = Number.parseFloat(values.duration) * (values.duration.endsWith('ms') ? 1 : 1000);
 const WINDOW = Number(values.window);
 const LOADS = values.publishers.split(',').map(Number);
@@ -199,18 +205,19 @@ async function main(): Promise<void> {
         }),
       () => startMosquitto(dir),
     ];
-    for (const start of starters) {
-      const target = await start();
-      try {
-        for (const n of LOADS) {
-          process.stderr.write(`${target.name}: ${n} publishers for ${DURATION_MS} ms…\n`);
-          rows.push(await run(target, n));
+    for (let round = 0; round < RUNS; round++)
+      for (const start of round % 2 ? [...starters].reverse() : starters) {
+        const target = await start();
+        try {
+          for (const n of LOADS) {
+            process.stderr.write(`${target.name}: ${n} publishers for ${DURATION_MS} ms…\n`);
+            rows.push(await run(target, n));
+          }
+        } finally {
+          const report = await target.stop();
+          if (report) process.stderr.write(`${target.name} counters: ${JSON.stringify(report.counters)}\n`);
         }
-      } finally {
-        const report = await target.stop();
-        if (report) process.stderr.write(`${target.name} counters: ${JSON.stringify(report.counters)}\n`);
       }
-    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -221,6 +228,28 @@ async function main(): Promise<void> {
       `load average ${load.toFixed(1)} on ${cores} cores${load > cores ? ' (machine busy: figures are a lower bound)' : ''}\n`,
   );
   console.log(table(rows));
+  // Medians per broker and load, and the ratio Shelfsense / Mosquitto.
+  const med = (broker: string, n: number, key: 'rate' | 'p99') => {
+    const xs = rows.filter((r) => r.broker === broker && r.publishers === n).map((r) => r[key]);
+    xs.sort((a, b) => a - b);
+    return ((xs[(xs.length - 1) >> 1] as number) + (xs[xs.length >> 1] as number)) / 2;
+  };
+  const [ours, peer] = [rows[0]?.broker ?? '', rows.find((r) => r.broker !== rows[0]?.broker)?.broker ?? ''];
+  const summary = LOADS.map((n) => ({
+    measure: `QoS 1 msgs/s, ${n} publishers`,
+    ours: med(ours, n, 'rate'),
+    peer: med(peer, n, 'rate'),
+    peerName: 'Mosquitto',
+  }));
+  console.log(
+    `\n${RUNS > 1 ? `Medians of ${RUNS} runs: ` : ''}${summary
+      .map(
+        (r) =>
+          `${r.measure}: ${r.ours.toFixed(0)} vs ${r.peer.toFixed(0)} (${(r.ours / r.peer).toFixed(2)} ×)`,
+      )
+      .join('; ')}.`,
+  );
+  console.log(summaryLine('broker', summary));
 }
 
 main().catch((err) => {

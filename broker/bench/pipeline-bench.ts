@@ -33,6 +33,7 @@ import { parseArgs } from 'node:util';
 import { UserStore } from '@shelfsense/broker';
 import { CentralConfig, type CentralConfigInput } from '@shelfsense/protocol';
 import Database from 'better-sqlite3';
+import { summaryLine } from '../../scripts/bench-doc.mjs';
 import { procStats, startMosquitto } from './bench-targets.js';
 import { monotonicUs, profileSummary } from './cpu-profile.js';
 import {
@@ -447,6 +448,33 @@ async function main(): Promise<void> {
       `+ Mosquitto ${mosqUs.toFixed(0)} µs. With a core of its own for each process that is ≈ ${(1e6 / ourUs).toFixed(0)} ` +
       `vs ≈ ${(1e6 / theirUs).toFixed(0)} readings/s (ratio ${(theirUs / ourUs).toFixed(2)}); on one shared core ` +
       `≈ ${(1e6 / ourUs).toFixed(0)} vs ≈ ${(1e6 / (theirUs + mosqUs)).toFixed(0)} (ratio ${((theirUs + mosqUs) / ourUs).toFixed(2)}).`,
+  );
+  console.log(
+    summaryLine('pipeline', [
+      {
+        measure: 'readings/s committed (QoS 1, zero loss)',
+        ours: median(false, 'rate'),
+        peer: median(true, 'rate'),
+        peerName: 'Mosquitto-fed central',
+        target: '≥ 0.8 ×',
+        met: ratio >= 0.8,
+      },
+      {
+        measure: 'readings/s committed vs acknowledged',
+        ours: median(false, 'rate'),
+        peer: bareRate,
+        peerName: 'bare Mosquitto',
+        target: '≥ 0.6 ×',
+        met: vsBare >= 0.6,
+      },
+      {
+        measure: 'CPU per reading, µs (central; Mosquitto-fed: central + Mosquitto)',
+        ours: ourUs,
+        peer: theirUs + mosqUs,
+        peerName: 'Mosquitto-fed',
+      },
+      { measure: 'webhook p99 after the debounce, ms', ours: p99, target: '≤ 1000 ms', met: p99 <= 1000 },
+    ]),
   );
   for (const r of results)
     if (r.profile)

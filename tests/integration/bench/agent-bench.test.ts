@@ -71,10 +71,17 @@ describe('agent benchmark', () => {
     );
     expect(block).toContain('agent: 800 frames accepted');
     expect(block).toMatch(/Node-RED \S+; commit/);
-    // Everything outside the agent's block is as it was.
-    expect(after.slice(after.indexOf('## Broker'))).toBe(before.slice(before.indexOf('## Broker')));
-    expect(after.slice(0, after.indexOf('<!-- bench:agent:begin -->'))).toBe(
-      before.slice(0, before.indexOf('<!-- bench:agent:begin -->')),
+    // The summary now has the agent's headline figures next to Node-RED's and the physical limits.
+    const summary = between(after, 'summary');
+    expect(summary).toMatch(/\| agent \| CPU per channel sample, µs \| [\d.,]+ \| [\d.,]+ Node-RED \| [\d.]+ \|/);
+    expect(summary).toContain('115200 baud × 2');
+    // Everything outside the agent's block and the summary is as it was.
+    const rest = (t: string) => t.replace(/<!-- bench:summary:begin -->[\s\S]*<!-- bench:summary:end -->/, '');
+    expect(rest(after).slice(rest(after).indexOf('## Broker'))).toBe(
+      rest(before).slice(rest(before).indexOf('## Broker')),
+    );
+    expect(rest(after).slice(0, rest(after).indexOf('<!-- bench:agent:begin -->'))).toBe(
+      rest(before).slice(0, rest(before).indexOf('<!-- bench:agent:begin -->')),
     );
   }, 180_000);
 });
