@@ -157,6 +157,8 @@ function check(r: Req, a: { status: number; text: string }): boolean {
     throw new Error(`${a.status} for ${where}: ${a.text}`);
   // 503/504 only from a command the agent could not answer: never from anything else.
   if (a.status >= 500 && !r.path.includes('/commands/')) throw new Error(`${a.status} for ${where}`);
+  // A path that `..` segments resolve to outside /api is the dashboard's (its page), not the API's.
+  if (!new URL(r.path, 'http://h').pathname.startsWith('/api/')) return a.status !== 200;
   const isLogin = r.path === '/api/login';
   // Routing answers first (404 / 405 for a path no route has, e.g. after `..` is resolved); past it,
   // no token is always 401.
