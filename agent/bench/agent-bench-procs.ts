@@ -19,6 +19,8 @@ export interface ProcStats {
   cpuS: number;
   rssMb: number;
   peakMb: number;
+  /** The process's own memory (RssAnon): RSS without the file-backed pages of node and its libraries. */
+  anonMb: number;
 }
 
 /** CPU seconds (user + system) and memory of a live process, from /proc (Linux). */
@@ -31,6 +33,7 @@ export function procStats(pid: number): ProcStats {
     cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK,
     rssMb: kb('VmRSS') / 1024,
     peakMb: kb('VmHWM') / 1024,
+    anonMb: kb('RssAnon') / 1024,
   };
 }
 

@@ -245,6 +245,8 @@ const ROWS: Row[] = [
   { label: 'RSS at the end, MB', of: (r) => r.end.rssMb, digits: 1, target: 60 },
   { label: 'peak RSS (VmHWM), MB', of: (r) => r.end.peakMb, digits: 1 },
   { label: 'idle RSS (connected, no data), MB', of: (r) => r.idle.rssMb, digits: 1 },
+  { label: 'private memory at the end (RssAnon), MB', of: (r) => r.end.anonMb, digits: 1 },
+  { label: 'idle private memory (RssAnon), MB', of: (r) => r.idle.anonMb, digits: 1 },
   { label: 'start-up + idle CPU, s', of: (r) => r.startCpuS, digits: 2 },
   { label: 'data-phase CPU, s', of: (r) => r.cpuS, digits: 2 },
   { label: 'wall time, s', of: (r) => r.wallS, digits: 1 },
@@ -376,6 +378,12 @@ function summary(agent: Result[], red: Result[]): string {
       peerName: 'Node-RED idle',
       target: '≤ ½ of idle Node-RED',
       met: idle <= idleRed / 2,
+    },
+    {
+      measure: 'idle private memory (RssAnon: RSS less the node binary’s pages), MB',
+      ours: m(agent, 'idle private memory'),
+      peer: m(red, 'idle private memory'),
+      peerName: 'Node-RED idle',
     },
     {
       measure: `RSS after ${opts.duration} at full speed, MB`,
