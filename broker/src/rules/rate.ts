@@ -17,6 +17,13 @@ export interface RateState {
 
 export const DAY_MS = 86_400_000;
 
+/**
+ * The shortest history a rate is divided by: a lane watched for a second, in which a customer took
+ * four items, has not shown a rate of 345,600 a day. Below this much observation the rate is
+ * items over this window (an underestimate that grows into the true rate), never a burst.
+ */
+export const MIN_RATE_WINDOW_MS = 3_600_000;
+
 export function emptyRate(): RateState {
   return { sum: 0, lastTs: null, since: null };
 }
@@ -40,8 +47,9 @@ export function addPick(state: RateState, items: number, ts: number, tauMs: numb
 /** Items per millisecond at `atTs`; null until some time has been observed. */
 export function ratePerMs(state: RateState, atTs: number, tauMs: number): number | null {
   if (state.since === null) return null;
-  const span = atTs - state.since;
-  if (span <= 0) return null;
+  const observed = atTs - state.since;
+  if (observed <= 0) return null;
+  const span = Math.max(observed, Math.min(MIN_RATE_WINDOW_MS, tauMs));
   let s = state.sum;
   if (state.lastTs !== null && atTs > state.lastTs) s *= Math.exp(-(atTs - state.lastTs) / tauMs);
   return s / (tauMs * (1 - Math.exp(-span / tauMs)));

@@ -117,3 +117,17 @@ describe('rules: forecast per lane from pick events', () => {
     expect(order?.quantity).toBe(60 - units);
   });
 });
+
+describe('consumption rate right after observation starts', () => {
+  it('a pick seconds after the first reading is not read as a burst of hundreds of thousands a day', () => {
+    let s = observe(emptyRate(), T0);
+    s = addPick(s, 4, T0 + 1_000, TAU);
+    const perDay = (ratePerMs(s, T0 + 2_000, TAU) as number) * DAY_MS;
+    // 4 items over at least an hour of observation: about 96 a day, not 172,800.
+    expect(perDay).toBeGreaterThan(90);
+    expect(perDay).toBeLessThan(100);
+    // Once more than the window has been watched, the rate is the plain one again.
+    const later = (ratePerMs(s, T0 + 2 * H, TAU) as number) * DAY_MS;
+    expect(Math.abs(later / (4 / (2 / 24)) - 1)).toBeLessThan(0.02);
+  });
+});
