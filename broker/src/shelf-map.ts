@@ -26,7 +26,9 @@ export interface AgentRef {
   agent: string;
 }
 
-type MapInput = Pick<CentralConfig, 'sites' | 'skus' | 'suppliers'>;
+type MapInput = Pick<CentralConfig, 'sites' | 'skus' | 'suppliers'> & {
+  integrations?: { homeAssistant?: { nodeId?: string } };
+};
 
 const key3 = (site: string, shelf: string, lane: string) => `${site}\u0000${shelf}\u0000${lane}`;
 const key2 = (a: string, b: string) => `${a}\u0000${b}`;
@@ -38,8 +40,14 @@ export class ShelfMap {
   private readonly agentShelves = new Map<string, { shelf: string; serial: string; lanes: LaneInfo[] }[]>();
   private readonly siteIds: ReadonlySet<string>;
   private readonly supplierIds: ReadonlySet<string>;
+  /**
+   * Home Assistant discovery publishes each site's configs under the node id `<nodeId>-<site>`,
+   * so that a Home Assistant user reads only its own sites' lanes (see the ACL).
+   */
+  readonly haNodeId: string;
 
   constructor(config: MapInput) {
+    this.haNodeId = config.integrations?.homeAssistant?.nodeId ?? 'shelfsense';
     const skus = new Map(config.skus.map((s) => [s.id, s]));
     this.siteIds = new Set(config.sites.map((s) => s.id));
     this.supplierIds = new Set(config.suppliers.map((s) => s.id));

@@ -150,7 +150,8 @@ function assignTopics(msgs: DiscoveryMessage[], ha: Pick<HomeAssistantConfig, 'p
   for (const m of msgs) {
     const p = plain(m);
     const objectId = (seen.get(p) ?? 0) > 1 ? `${p}_${shortHash(`${m.site}/${m.shelf}/${m.lane}`)}` : p;
-    m.topic = `${ha.prefix}/sensor/${ha.nodeId}/${objectId}/config`;
+    // One node id per site: the broker lets a Home Assistant user read only its own sites' configs.
+    m.topic = `${ha.prefix}/sensor/${ha.nodeId}-${m.site}/${objectId}/config`;
   }
   return msgs;
 }

@@ -165,10 +165,10 @@ export class HomeAssistantPublisher {
       );
       return [];
     }
-    // Only our own topics: never empty something another integration published.
-    return r.data.topics.filter((t) =>
-      t.startsWith(`${this.o.config.prefix}/sensor/${this.o.config.nodeId}/`),
-    );
+    // Only our own topics (per-site node ids, and the single node id of earlier versions): never
+    // empty something another integration published.
+    const own = `${this.o.config.prefix}/sensor/${this.o.config.nodeId}`;
+    return r.data.topics.filter((t) => t.startsWith(`${own}-`) || t.startsWith(`${own}/`));
   }
 
   private writePublished(list: string[]): void {

@@ -38,13 +38,20 @@ type HaGrant = Extract<Grant, { role: 'homeassistant' }>;
 const haPrefix = (g: HaGrant): string => g.prefix ?? HA_DEFAULT_PREFIX;
 
 /**
- * Home Assistant reads its discovery prefix (the configs central publishes, its own status) and,
- * at its sites, lane levels and agent status — what the discovered sensors and their availability
- * read; no events, orders, alerts or health.
+ * Home Assistant reads, under its discovery prefix, its own status and the discovery configs of its
+ * sites (published under the node id `<nodeId>-<site>`, one per site), and at its sites lane levels
+ * and agent status — what the discovered sensors and their availability read; no other site's lane
+ * names, no events, orders, alerts or health.
  */
-function haReads(g: HaGrant, topic: string, t: ParsedTopic | null): boolean {
+function haReads(g: HaGrant, topic: string, t: ParsedTopic | null, map: ShelfMap): boolean {
   const prefix = haPrefix(g);
-  if (topic === prefix || topic.startsWith(`${prefix}/`)) return true;
+  if (topic === `${prefix}/status`) return true;
+  const sensors = `${prefix}/sensor/${map.haNodeId}-`;
+  if (topic.startsWith(sensors)) {
+    // Site ids hold no '/': the node id's site ends at the next level.
+    const end = topic.indexOf('/', sensors.length);
+    return end > sensors.length && g.sites.includes(topic.slice(sensors.length, end));
+  }
   return t !== null && (t.kind === 'level' || t.kind === 'status') && g.sites.includes(t.site);
 }
 
@@ -109,7 +116,7 @@ export function canRead(p: Principal, topic: string, t: ParsedTopic | null, map:
   if (g.role === 'admin') return true;
   if (topic.charCodeAt(0) === 36 /* $ */) return false;
   if (g.role === 'service') return true;
-  if (g.role === 'homeassistant') return haReads(g, topic, t);
+  if (g.role === 'homeassistant') return haReads(g, topic, t, map);
   if (!t) return false;
   switch (g.role) {
     case 'supplier':
@@ -148,8 +155,12 @@ export function readablePatterns(p: Principal, map: ShelfMap): string[] {
     }
     case 'homeassistant':
       return [
-        `${haPrefix(g)}/#`,
-        ...g.sites.flatMap((s) => [`${r}/${s}/+/+/level`, `${r}/${s}/agents/+/status`]),
+        `${haPrefix(g)}/status`,
+        ...g.sites.flatMap((s) => [
+          `${haPrefix(g)}/sensor/${map.haNodeId}-${s}/#`,
+          `${r}/${s}/+/+/level`,
+          `${r}/${s}/agents/+/status`,
+        ]),
       ];
     case 'supplier':
       return map

@@ -4,7 +4,7 @@
  * subscriber plays Home Assistant: it reads the discovery configs, follows their state and
  * availability topics, and applies their templates to what an agent publishes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -20,7 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ingest } from '../../../broker/src/central/ingest.js';
 import { ensureServiceIdentity } from '../../../broker/src/central/service-identity.js';
 import { discoveryMessages, type SensorDiscovery } from '../../../broker/src/ha/discovery.js';
-import { HomeAssistantPublisher } from '../../../broker/src/ha/publisher.js';
+import { HomeAssistantPublisher, PUBLISHED_FILE } from '../../../broker/src/ha/publisher.js';
 import { startHomeAssistant } from '../../../broker/src/ha/start.js';
 import { mqttTransport } from '../../../broker/src/ha/transport.js';
 import { MqttBroker } from '../../../broker/src/mqtt/broker.js';
@@ -103,7 +103,7 @@ describe('discovery messages', () => {
     const msgs = discoveryMessages(CentralConfig.parse(MAP), HA);
     expect(msgs.map((m) => `${m.lane}:${m.kind}`)).toEqual(['lane-a:count', 'lane-a:fill', 'lane-b:count']);
     for (const m of msgs) {
-      expect(m.topic).toMatch(/^homeassistant\/sensor\/shelfsense\/[A-Za-z0-9_-]+\/config$/);
+      expect(m.topic).toMatch(/^homeassistant\/sensor\/shelfsense-s1\/[A-Za-z0-9_-]+\/config$/);
       expect(m.config).toMatchObject({
         unique_id: expect.any(String),
         state_topic: topics.level('s1', 'shelf-1', m.lane),
@@ -278,6 +278,23 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     clients.push(ha.client);
     await waitFor(() => ha.last.size === 2, 5_000, { what: 'the retained configs left' });
     expect([...ha.last.keys()].some((t) => t.includes('lane-b'))).toBe(false);
+  });
+
+  it('[HA-STALE] configs under the old single node id are emptied once the per-site ones are out', async () => {
+    const first = await startPublisher();
+    await first.stop();
+    // What an earlier version recorded: one node id for every site.
+    const old = `homeassistant/sensor/${HA.nodeId}/s1_shelf-1_lane-a_count/config`;
+    await central.publishAsync(old, '{"name":"old"}', { qos: 1, retain: true });
+    writeFileSync(join(dir, PUBLISHED_FILE), JSON.stringify({ topics: [old] }));
+    const second = await startPublisher();
+    expect(second.counters.removed).toBe(1);
+    const ha = await recorder(broker.url, ['homeassistant/sensor/+/+/config']);
+    await waitFor(() => ha.last.size === 3, 5_000, { what: 'the per-site configs' });
+    expect([...ha.last.keys()].every((t) => t.startsWith(`homeassistant/sensor/${HA.nodeId}-s1/`))).toBe(
+      true,
+    );
+    clients.push(ha.client);
   });
 });
 

@@ -144,17 +144,20 @@ describe('the homeassistant role on the Shelfsense broker', () => {
       ]),
     ).toEqual([1, 1, 1, 128, 128, 128]);
 
-    // Every lane's discovery config (A: l1 count and fill, l2 count; B: l1 and l2 count).
+    // Its site's discovery configs (A: l1 count and fill, l2 count), and not B's lane names.
     await until(
-      () => ha.messages.filter((m) => m.topic.endsWith('/config')).length === 5,
-      'the five retained configs',
+      () => ha.messages.filter((m) => m.topic.endsWith('/config')).length === 3,
+      'site A’s three retained configs',
+    );
+    await observer.waitFor(
+      (m) => m.topic.startsWith('homeassistant/sensor/shelfsense-B/'),
+      'B’s configs published',
     );
     const stateTopics = ha.messages
-      .filter((m) => m.topic.startsWith('homeassistant/sensor/shelfsense/'))
+      .filter((m) => m.topic.startsWith('homeassistant/sensor/'))
       .map((m) => (JSON.parse(m.payload) as { state_topic: string }).state_topic);
-    expect(new Set(stateTopics)).toEqual(
-      new Set([`${R}/A/a1/l1/level`, `${R}/A/a1/l2/level`, `${R}/B/b1/l1/level`, `${R}/B/b1/l2/level`]),
-    );
+    expect(new Set(stateTopics)).toEqual(new Set([`${R}/A/a1/l1/level`, `${R}/A/a1/l2/level`]));
+    expect(ha.messages.filter((m) => m.topic.includes('shelfsense-B'))).toEqual([]);
     await ha.waitFor((m) => m.topic === `${R}/A/a1/l1/level` && m.retain, 'site A’s retained level');
     await ha.waitFor((m) => m.topic === topics.status('A', 'agent-a'), 'site A’s agent status');
 
@@ -177,7 +180,7 @@ describe('the homeassistant role on the Shelfsense broker', () => {
   it('[HA-ROLE] a publish anywhere but homeassistant/status is refused (the connection closes, the last will fires)', async () => {
     for (const topic of [
       topics.level('A', 'a1', 'l1'),
-      'homeassistant/sensor/shelfsense/fake/config',
+      'homeassistant/sensor/shelfsense-A/fake/config',
       topics.request('A', 'agent-a', 'tare'),
     ]) {
       const ha = await hass();

@@ -129,10 +129,10 @@ describe('ACL: read and subscribe', () => {
     expect(sub(supX, '$SYS/#')).toBe(false);
   });
 
-  it('[HA-ACL] Home Assistant reads its discovery prefix and, at its sites, lane levels and agent status only', () => {
+  it('[HA-ACL] Home Assistant reads its status, its sites’ discovery configs and, at its sites, lane levels and agent status only', () => {
     for (const t of [
       'homeassistant/status',
-      'homeassistant/sensor/shelfsense/B_b1_l1_count/config',
+      'homeassistant/sensor/shelfsense-A/A_a1_l1_count/config',
       `${R}/A/a1/l1/level`,
       `${R}/A/a1/l2/level`,
       `${R}/A/unknown/l9/level`,
@@ -143,6 +143,12 @@ describe('ACL: read and subscribe', () => {
     for (const t of [
       `${R}/B/b1/l1/level`,
       `${R}/B/agents/agent-b/status`,
+      // Another site's lane names, also where the site id starts like this one's.
+      'homeassistant/sensor/shelfsense-B/B_b1_l1_count/config',
+      'homeassistant/sensor/shelfsense-A_x/A_x_l1_count/config',
+      'homeassistant/sensor/shelfsense-A',
+      'homeassistant/sensor/shelfsense/A_a1_l1_count/config',
+      'homeassistant/sensor/other-A/A_a1_l1_count/config',
       `${R}/A/a1/l1/event`,
       `${R}/A/a1/l1/order`,
       `${R}/A/a1/l1/alert`,
@@ -159,15 +165,23 @@ describe('ACL: read and subscribe', () => {
     ]) {
       expect(read(haA, t), t).toBe(false);
     }
-    expect(read(haPrefixed, 'hass/sensor/x/config')).toBe(true);
+    expect(read(haPrefixed, 'hass/sensor/shelfsense-B/B_b1_l1_count/config')).toBe(true);
+    expect(read(haPrefixed, 'hass/sensor/shelfsense-A/A_a1_l1_count/config')).toBe(false);
     expect(read(haPrefixed, 'homeassistant/status')).toBe(false);
     expect(read(haPrefixed, `${R}/B/b1/l1/level`)).toBe(true);
     expect(read(haPrefixed, `${R}/A/a1/l1/level`)).toBe(false);
 
     expect(readablePatterns(who(haA), map).sort()).toEqual(
-      ['homeassistant/#', `${R}/A/+/+/level`, `${R}/A/agents/+/status`].sort(),
+      [
+        'homeassistant/status',
+        'homeassistant/sensor/shelfsense-A/#',
+        `${R}/A/+/+/level`,
+        `${R}/A/agents/+/status`,
+      ].sort(),
     );
     expect(sub(haA, 'homeassistant/#')).toBe(true);
+    expect(sub(haA, 'homeassistant/sensor/+/+/config')).toBe(true);
+    expect(sub(haA, 'homeassistant/sensor/shelfsense-B/#')).toBe(false);
     expect(sub(haA, `${R}/+/+/+/level`)).toBe(true);
     expect(sub(haA, `${R}/+/agents/+/status`)).toBe(true);
     expect(sub(haA, '#')).toBe(true);
@@ -219,7 +233,12 @@ describe('ACL: read and subscribe', () => {
     fc
       .tuple(
         fc.constantFrom('homeassistant', 'hass', 'other'),
-        fc.constantFrom('status', 'sensor/shelfsense/x/config'),
+        fc.constantFrom(
+          'status',
+          'sensor/shelfsense/x/config',
+          'sensor/shelfsense-A/x/config',
+          'sensor/shelfsense-B/x/config',
+        ),
       )
       .map(([p, rest]) => `${p}/${rest}`),
   );
