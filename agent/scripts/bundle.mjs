@@ -9,24 +9,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { zodEnglishOnly } from '../../scripts/esbuild-zod-english.mjs';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (a) =>
-      /[\\/]zod[\\/]/.test(a.resolveDir)
-        ? { path: join(a.resolveDir, '..', 'locales', 'en.js'), namespace: 'zod-en' }
-        : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (a) => ({
-      contents: `export { default as en } from ${JSON.stringify(a.path)};`,
-      loader: 'js',
-      resolveDir: dirname(a.path),
-    }));
-  },
-};
 
 await esbuild.build({
   entryPoints: [join(pkg, 'dist', 'main.js')],

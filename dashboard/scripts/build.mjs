@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { zodEnglishOnly } from '../../scripts/esbuild-zod-english.mjs';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const web = join(pkg, 'web');
@@ -23,7 +24,7 @@ const require = createRequire(import.meta.url);
 
 /**
  * The contract package also holds Node-only config loading (node:fs, yaml) that the browser never
- * calls; stub those imports. zod's locale barrel is replaced by English alone (saves ~250 kB).
+ * calls; stub those imports. (zod's locales: see zodEnglishOnly.)
  */
 const browserStubs = {
   name: 'browser-stubs',
@@ -33,16 +34,6 @@ const browserStubs = {
       contents: `const unavailable = () => { throw new Error(${JSON.stringify(`${a.path} is not available in the browser`)}); };
 export const readFileSync = unavailable; export const parse = unavailable; export default {};`,
       loader: 'js',
-    }));
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (a) =>
-      /[\\/]zod[\\/]/.test(a.resolveDir)
-        ? { path: join(a.resolveDir, '..', 'locales', 'en.js'), namespace: 'zod-en' }
-        : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (a) => ({
-      contents: `export { default as en } from ${JSON.stringify(a.path)};`,
-      loader: 'js',
-      resolveDir: dirname(a.path),
     }));
   },
 };
@@ -81,7 +72,7 @@ export async function build() {
     sourcemap: dev ? 'inline' : false,
     legalComments: 'none',
     define: { 'process.env.NODE_ENV': JSON.stringify(dev ? 'development' : 'production') },
-    plugins: [browserStubs],
+    plugins: [browserStubs, zodEnglishOnly],
     logLevel: 'warning',
     metafile: true,
   });

@@ -9,7 +9,13 @@ import { readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Chain, REORDER_POINT, SERIAL, startChain } from '../helpers/faults-chain.js';
+import {
+  type Chain,
+  REORDER_POINT,
+  SERIAL,
+  startChain,
+  picksFor as takeFor,
+} from '../helpers/faults-chain.js';
 import { scale } from '../helpers/faults-figures.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -35,14 +41,9 @@ describe('[nothing lost] agent kill -9 during an outage and during a calibration
     await chain?.stop();
   });
 
+  /** Picks from L1 for `ms`, keeping its expected count. */
   async function picksFor(ms: number) {
-    const end = Date.now() + ms;
-    let picks = 0;
-    while (Date.now() < end) {
-      await chain.control({ action: 'remove', lane: 1, count: 1 });
-      picks++;
-      await new Promise((r) => setTimeout(r, scale(700, 1_500)));
-    }
+    const picks = await takeFor(chain, 1, ms);
     l1 -= picks;
     return picks;
   }

@@ -5,7 +5,7 @@
  * reading reaches central, and the lane that crossed its reorder point meanwhile orders once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Chain, REORDER_POINT, startChain } from '../helpers/faults-chain.js';
+import { type Chain, REORDER_POINT, startChain, picksFor as takeFor } from '../helpers/faults-chain.js';
 import { scale } from '../helpers/faults-figures.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -30,14 +30,9 @@ describe('[nothing lost, one need = one order] network cut and stall between age
     await chain?.stop();
   });
 
+  /** Picks from L1 for `ms`, keeping its expected count. */
   async function picksFor(ms: number) {
-    const end = Date.now() + ms;
-    let picks = 0;
-    while (Date.now() < end) {
-      await chain.control({ action: 'remove', lane: 1, count: 1 });
-      picks++;
-      await new Promise((r) => setTimeout(r, scale(700, 1_500)));
-    }
+    const picks = await takeFor(chain, 1, ms);
     l1 -= picks;
     return picks;
   }

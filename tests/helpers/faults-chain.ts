@@ -22,6 +22,7 @@ import {
   orderFigures,
   readingFigures,
   report,
+  scale,
   storedSeqs,
   trueNeeds,
 } from './faults-figures.js';
@@ -103,6 +104,18 @@ export interface Chain {
     notes?: FaultRow['notes'],
   ): Promise<FaultRow>;
   stop(): Promise<void>;
+}
+
+/** Takes one item from `lane` (by index) every 0.7 s (1.5 s in full mode) for `ms`; returns the picks. */
+export async function picksFor(chain: Chain, lane: number, ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  let picks = 0;
+  while (Date.now() < end) {
+    await chain.control({ action: 'remove', lane, count: 1 });
+    picks++;
+    await new Promise((r) => setTimeout(r, scale(700, 1_500)));
+  }
+  return picks;
 }
 
 export async function startChain(o: ChainOptions): Promise<Chain> {
