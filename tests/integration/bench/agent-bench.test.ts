@@ -73,10 +73,13 @@ describe('agent benchmark', () => {
     expect(block).toMatch(/Node-RED \S+; commit/);
     // The summary now has the agent's headline figures next to Node-RED's and the physical limits.
     const summary = between(after, 'summary');
-    expect(summary).toMatch(/\| agent \| CPU per channel sample, µs \| [\d.,]+ \| [\d.,]+ Node-RED \| [\d.]+ \|/);
+    expect(summary).toMatch(
+      /\| agent \| CPU per channel sample, µs \| [\d.,]+ \| [\d.,]+ Node-RED \| [\d.]+ \|/,
+    );
     expect(summary).toContain('115200 baud × 2');
     // Everything outside the agent's block and the summary is as it was.
-    const rest = (t: string) => t.replace(/<!-- bench:summary:begin -->[\s\S]*<!-- bench:summary:end -->/, '');
+    const rest = (t: string) =>
+      t.replace(/<!-- bench:summary:begin -->[\s\S]*<!-- bench:summary:end -->/, '');
     expect(rest(after).slice(rest(after).indexOf('## Broker'))).toBe(
       rest(before).slice(rest(before).indexOf('## Broker')),
     );
