@@ -121,7 +121,10 @@ export class Central {
     collectDefaultMetrics({ register: this.registry, prefix: 'shelfsense_central_' });
     try {
       const store = await this.part('store', () =>
-        Store.open({ file: c.ingest.storeFile ?? join(this.dataDir, 'central.db') }),
+        Store.open({
+          file: c.ingest.storeFile ?? join(this.dataDir, 'central.db'),
+          gapTimeoutMs: c.ingest.gapTimeoutMs,
+        }),
       );
       this.store = store;
       this.stops.unshift(() => store.close());

@@ -196,6 +196,12 @@ export const IngestConfig = z.strictObject({
   flushMs: Duration.default(20),
   /** The SQLite file (default: `central.db` in dataDir). */
   storeFile: z.string().min(1).optional(),
+  /**
+   * How long a hole in an agent's seqs may stand, while the agent keeps sending, before the stored
+   * mark steps over it (the agent dropped those records at its outbox bound). Meanwhile the agent
+   * keeps the records after the hole.
+   */
+  gapTimeoutMs: Duration.default(60_000),
 });
 
 type Path = (string | number)[];

@@ -111,6 +111,38 @@ describe('ingest paths', () => {
     );
   });
 
+  it('[gap timeout] a hole the agent dropped at its bound is stepped over after ingest.gapTimeoutMs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingest-gap-'));
+    stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const central = new Central({
+      config: config(dir, { ingest: { gapTimeoutMs: 300 } }),
+      logger: pino({ level: 'silent' }),
+    });
+    await central.start();
+    stops.unshift(() => central.stop());
+    await central.broker!.users.add(AGENT, { role: 'agent', site: SITE, agent: AGENT }, 'agent-password-1');
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${central.broker!.ports.tcp}`, {
+      username: AGENT,
+      password: 'agent-password-1',
+    });
+    stops.unshift(() => client.endAsync());
+    const topic = topics.level(SITE, 'shelf-1', 'L0');
+    for (const seq of [1, 2, 4, 5]) await client.publishAsync(topic, level(seq), { qos: 1 });
+    const store = central.parts().store;
+    await waitFor(() => store.readings.mark(AGENT) === 2, 10_000, { what: 'the mark at 2, before the hole' });
+    // The agent keeps sending; once the hole has stood for the timeout, the mark steps over it.
+    let seq = 6;
+    await waitFor(
+      async () => {
+        await client.publishAsync(topic, level(seq++), { qos: 1 });
+        return store.readings.mark(AGENT) >= 5;
+      },
+      10_000,
+      { what: 'the mark past the hole' },
+    );
+    expect(store.readings.gaps(AGENT)).toMatchObject([{ first: 3, last: 3 }]);
+  });
+
   it('[external] behind a real Mosquitto: central subscribes as a client', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingest-external-'));
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
