@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { Id, LaneSetting, Serial } from '../payloads.js';
-import { BrokerUrl, Duration, LogLevel } from './common.js';
+import { BrokerUrl, Duration, LogLevel, TimerDuration } from './common.js';
 
 /** A shelf source: a serial device path, a TCP bridge (`tcp://host:port`), or discovery by USB ids. */
 export const SourceConfig = z.union([
@@ -73,7 +73,7 @@ export const SignalConfig = z.strictObject({
   /** Raw noise σ (grams) above which a channel is `noisy`. */
   noisyG: z.number().positive().default(4),
   /** Heartbeat: republish the level this often even when nothing changed. */
-  heartbeatMs: Duration.default(60_000),
+  heartbeatMs: TimerDuration.default(60_000),
 });
 export type SignalConfig = z.infer<typeof SignalConfig>;
 export type SignalConfigInput = z.input<typeof SignalConfig>;
@@ -88,7 +88,7 @@ export const AgentConfig = z.strictObject({
     /** MQTT protocol version; `auto` tries 5 then falls back to 3.1.1. */
     protocol: z.union([z.literal('auto'), z.literal(4), z.literal(5)]).default('auto'),
     keepaliveS: z.number().int().min(1).max(3600).default(30),
-    reconnectMs: Duration.default(1_000),
+    reconnectMs: TimerDuration.default(1_000),
   }),
   delivery: z
     .strictObject({
@@ -104,15 +104,17 @@ export const AgentConfig = z.strictObject({
       /** Records in flight at once. */
       window: z.number().int().min(1).max(10_000).default(200),
       /** In `central` mode, send again what the broker took but central did not confirm in this time. */
-      redeliverMs: Duration.default(10_000),
+      redeliverMs: TimerDuration.default(10_000),
       /** Outbox fsync policy: `append` (every record), `interval` (default) or `none`. */
       fsync: z.enum(['append', 'interval', 'none']).default('interval'),
-      fsyncIntervalMs: Duration.default(5),
+      fsyncIntervalMs: TimerDuration.default(5),
     })
     .prefault({}),
   /** Where the outbox, calibration and cached lane settings live. */
   stateDir: z.string().min(1).default('./shelfsense-state'),
-  reconnect: z.strictObject({ minMs: Duration.default(200), maxMs: Duration.default(30_000) }).prefault({}),
+  reconnect: z
+    .strictObject({ minMs: TimerDuration.default(200), maxMs: TimerDuration.default(30_000) })
+    .prefault({}),
   signal: SignalConfig.prefault({}),
   shelves: z.array(LocalShelf).default([]),
   /** Calibration of a channel nobody calibrated yet: raw counts at zero load and counts per gram. */
@@ -122,9 +124,9 @@ export const AgentConfig = z.strictObject({
   commands: z
     .strictObject({
       /** How long tare / calibrate / learn-unit wait for the lane to settle. */
-      settleTimeoutMs: Duration.default(15_000),
+      settleTimeoutMs: TimerDuration.default(15_000),
       /** Re-ask a shelf to identify itself this often until it answers. */
-      identifyRetryMs: Duration.default(2_000),
+      identifyRetryMs: TimerDuration.default(2_000),
     })
     .prefault({}),
   log: z.strictObject({ level: LogLevel.default('warn') }).prefault({}),

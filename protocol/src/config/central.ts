@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Id, Serial } from '../payloads.js';
 import { TOPIC_ROOT } from '../topics.js';
-import { Duration, LogLevel } from './common.js';
+import { Duration, LogLevel, TimerDuration } from './common.js';
 import { HistoryConfig } from './history.js';
 import { IntegrationsConfig } from './integrations.js';
 import { ReplenishmentConfig } from './replenishment.js';
@@ -108,9 +108,9 @@ export const MqttLimits = z.strictObject({
   /** Inbound QoS 2 messages awaiting PUBREL per client (aedes `maxInflightInbound`). */
   maxInflightInbound: z.number().int().min(1).max(65_535).default(100),
   /** A client that sends no CONNECT in this time is dropped. */
-  connectTimeoutMs: Duration.default(10_000),
+  connectTimeoutMs: TimerDuration.default(10_000),
   /** A subscriber whose socket does not drain in this time is disconnected. */
-  drainTimeoutMs: Duration.default(60_000),
+  drainTimeoutMs: TimerDuration.default(60_000),
   /** Largest keepalive a client may ask for, seconds (0: no limit). */
   keepaliveLimitS: z.number().int().min(0).max(65_535).default(0),
 });
@@ -193,7 +193,7 @@ export const IngestConfig = z.strictObject({
   /** Commit when this many readings wait … */
   batchSize: z.number().int().min(1).max(100_000).default(500),
   /** … or after this long. */
-  flushMs: Duration.default(20),
+  flushMs: TimerDuration.default(20),
   /** The SQLite file (default: `central.db` in dataDir). */
   storeFile: z.string().min(1).optional(),
   /**
@@ -229,7 +229,7 @@ export const CentralConfig = z
     /** Node-RED at /flows (admins) and Home Assistant MQTT discovery. */
     integrations: IntegrationsConfig.prefault({}),
     /** How long a technician command waits for the agent's reply. */
-    commands: z.strictObject({ timeoutMs: Duration.default(20_000) }).prefault({}),
+    commands: z.strictObject({ timeoutMs: TimerDuration.default(20_000) }).prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -19,6 +19,14 @@ export const Duration = z.union([
     .pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'a duration no longer than 2^53 ms')),
 ]);
 
+/** The longest a Node timer can wait: 2^31 − 1 ms. A longer delay fires after 1 ms. */
+export const TIMER_MAX_MS = 2_147_483_647;
+
+/** A duration some timer waits for (a heartbeat, a retry, a timeout): at most 24.8 days. */
+export const TimerDuration = Duration.pipe(
+  z.number().max(TIMER_MAX_MS, 'at most 24.8 days (2^31 − 1 ms), the longest a timer can wait'),
+);
+
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** `mqtt://`, `mqtts://`, `ws://` or `wss://` URL. */

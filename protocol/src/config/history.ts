@@ -8,7 +8,7 @@
  *     influx: { host: influx.local, database: shelfsense, retention: 90d, flushMs: 1s }
  */
 import { z } from 'zod';
-import { Duration } from './common.js';
+import { Duration, TimerDuration } from './common.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -37,23 +37,23 @@ export const InfluxHistoryConfig = z
     /** Points per write request … */
     batchSize: z.number().int().min(1).max(5_000).default(1_000),
     /** … or write whatever waits after this long. */
-    flushMs: Duration.default(1_000),
+    flushMs: TimerDuration.default(1_000),
     /** Points held while InfluxDB cannot be reached; beyond it the oldest are dropped (and counted). */
     bufferLimit: z.number().int().min(1).max(10_000_000).default(100_000),
     /** Retry schedule of a failed write: doubles from initialMs up to maxMs. */
     retry: z
       .strictObject({
-        initialMs: Duration.pipe(z.number().min(1)).default(500),
-        maxMs: Duration.pipe(z.number().min(1)).default(30_000),
+        initialMs: TimerDuration.pipe(z.number().min(1)).default(500),
+        maxMs: TimerDuration.pipe(z.number().min(1)).default(30_000),
       })
       .prefault({}),
     /** One HTTP request to InfluxDB gives up after this long. */
-    requestTimeoutMs: Duration.pipe(z.number().min(1)).default(10_000),
+    requestTimeoutMs: TimerDuration.pipe(z.number().min(1)).default(10_000),
     /** `all` writes every level reading; `downsampled` one per lane per levelIntervalMs plus every change. */
     levels: z.enum(['all', 'downsampled']).default('all'),
     levelIntervalMs: Duration.default(60_000),
     /** On stop, the last write may take this long before what is left is given up (and counted). */
-    stopTimeoutMs: Duration.default(2_000),
+    stopTimeoutMs: TimerDuration.default(2_000),
   })
   .superRefine((c, ctx) => {
     if (c.passwordFile && !c.username) {

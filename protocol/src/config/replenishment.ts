@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { Id } from '../payloads.js';
-import { Duration } from './common.js';
+import { Duration, TimerDuration } from './common.js';
 
 const Items = z.number().int().nonnegative();
 
@@ -64,9 +64,9 @@ export const LanePolicy = PolicyOverride.extend({ site: Id, shelf: Id, lane: Id 
 
 export const RetryPolicy = z.strictObject({
   /** First retry delay; each later one doubles. */
-  baseMs: Duration.default(1_000),
+  baseMs: TimerDuration.default(1_000),
   /** Ceiling on the delay between attempts. */
-  maxMs: Duration.default(3_600_000),
+  maxMs: TimerDuration.default(3_600_000),
   /** Fraction of each delay that is randomised (0 = none, 1 = "full jitter"). */
   jitter: z.number().min(0).max(1).default(0.2),
   /** Attempts (including the first) before an event is dead-lettered. */
@@ -89,9 +89,9 @@ export const WebhooksConfig = z.strictObject({
   suppliers: z.array(SupplierWebhook).default([]),
   retry: RetryPolicy.prefault({}),
   /** A request that has not answered in this time counts as a failed attempt. */
-  timeoutMs: Duration.default(10_000),
+  timeoutMs: TimerDuration.default(10_000),
   /** How often the delivery worker looks for due events when it has not been woken. */
-  pollMs: Duration.default(1_000),
+  pollMs: TimerDuration.default(1_000),
   /** Requests in flight at once. */
   concurrency: z.number().int().min(1).max(64).default(4),
   /** Age beyond which a receiver should reject a timestamp (documented to suppliers; used in tests). */
@@ -134,7 +134,7 @@ export const ReplenishmentConfig = z
       })
       .prefault({}),
     /** How often the rules service checks for lanes gone silent. */
-    tickMs: Duration.default(5_000),
+    tickMs: TimerDuration.default(5_000),
     webhooks: WebhooksConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {
