@@ -265,9 +265,12 @@ describe('command relay under fuzzed responses', () => {
       else tally.reject();
     }
     // The service role may publish responses only as an agent would; the admin may publish anything.
+    const invalidBefore = relay.invalid;
     await publishAll(admin, batch);
     const again = await relay.send(SITE, AGENT_ID, 'identify', {}, { user: 'tech', role: 'technician' });
     expect(again.status).toBe('ok');
+    // Every response its schema refuses is counted (QoS 1, in order: all arrived before `again`).
+    expect(relay.invalid - invalidBefore).toBe(tally.rejects);
     guard.check();
     tally.report();
   }, 120_000);

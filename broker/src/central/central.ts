@@ -334,6 +334,11 @@ export class Central {
       'messages refused by their schema',
       () => ingest.counters.invalid,
     );
+    gauge(
+      'shelfsense_central_invalid_command_responses_total',
+      'command responses refused by their schema',
+      () => this.relay?.invalid ?? 0,
+    );
     const store = this.store!;
     new Gauge({
       name: 'shelfsense_central_orders',

@@ -32,6 +32,10 @@ export class MqttCommandRelay {
     private readonly log: Logger,
   ) {}
 
+  /** Responses refused by their schema (shelfsense_central_invalid_command_responses_total). */
+  invalid = 0;
+  private lastInvalidLog = 0;
+
   private async ensureSubscribed(): Promise<void> {
     if (this.subscribed) return;
     const c = this.client();
@@ -46,7 +50,15 @@ export class MqttCommandRelay {
         this.pending.delete(r.transaction);
         p.resolve(r);
       } catch (err) {
-        this.log.warn({ topic, err: (err as Error).message }, 'ignored an invalid command response');
+        this.invalid++;
+        const now = Date.now();
+        if (now - this.lastInvalidLog > 5_000) {
+          this.lastInvalidLog = now;
+          this.log.warn(
+            { topic, err: (err as Error).message, total: this.invalid },
+            'ignored an invalid command response',
+          );
+        }
       }
     });
     await c.subscribeAsync(`${TOPIC_ROOT}/+/agents/+/response/+`, { qos: 1 });

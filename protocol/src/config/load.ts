@@ -29,7 +29,9 @@ export function parseConfigText<S extends z.ZodType>(
 ): Readonly<z.output<S>> {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Errors throw; warnings (an unknown tag, a stray directive) are not printed to stderr behind
+    // the structured logs: what such a document means is judged by the schema.
+    doc = parseYaml(text, { logLevel: 'error' });
   } catch (err) {
     throw new ShelfError(ErrorCodes.FILE, `${what} is not valid YAML: ${(err as Error).message}`);
   }
