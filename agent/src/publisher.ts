@@ -266,14 +266,28 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       return;
     }
     this.pendingAcks.add(seq);
+    this.settleDropped();
     while (this.pendingAcks.delete(this.brokerAcked + 1)) this.brokerAcked++;
     if (this.opts.trimOn === 'broker') this.trim(this.brokerAcked);
     this.pump();
   }
 
+  /**
+   * Records dropped at the outbox bound will never be acknowledged: count the acknowledgements on
+   * from past them, or the contiguous count would stop at the first dropped record and, in central
+   * mode, nothing would be sent again until central's mark passed the hole.
+   */
+  private settleDropped(): void {
+    const through = this.outbox.trimmedThrough;
+    if (this.brokerAcked >= through) return;
+    this.brokerAcked = through;
+    for (const s of this.pendingAcks) if (s <= through) this.pendingAcks.delete(s);
+  }
+
   /** In central mode, resend what the broker took but central never confirmed. */
   private checkProgress(): void {
     if (this.opts.trimOn !== 'central' || !this.client?.connected) return;
+    this.settleDropped();
     const unconfirmed = this.brokerAcked > this.outbox.trimmedThrough;
     if (unconfirmed && Date.now() - this.lastProgress > this.opts.redeliverMs) {
       this.log.info(
