@@ -21,9 +21,6 @@ describe('[no false count, no false order] serial port vanishing and a shelf sen
 
   beforeAll(async () => {
     chain = await startChain({ name: 'serial', seed: 61, lanes });
-    await waitFor(async () => (await chain.lane('L1')).units === 40, 30_000, {
-      what: 'first levels at central',
-    });
   }, 60_000);
 
   afterAll(async () => {

@@ -118,6 +118,7 @@ export async function picksFor(chain: Chain, lane: number, ms: number): Promise<
   return picks;
 }
 
+/** Starts the chain and returns once central shows L1 at its starting count. */
 export async function startChain(o: ChainOptions): Promise<Chain> {
   const dir = mkdtempSync(join(tmpdir(), `faults-${o.name}-`));
   const dataDir = join(dir, 'central');
@@ -353,5 +354,17 @@ export async function startChain(o: ChainOptions): Promise<Chain> {
       await hooks.stop();
     },
   };
+  // Settled: central shows L1's starting count (the lane every case watches first).
+  const l1 = o.lanes[1]?.items;
+  if (l1 !== undefined) {
+    try {
+      await waitFor(async () => (await chain.lane('L1')).units === l1, 30_000, {
+        what: 'first levels at central',
+      });
+    } catch (err) {
+      await chain.stop();
+      throw err;
+    }
+  }
   return chain;
 }
