@@ -6,12 +6,15 @@
  * reader takes frames, so each consumer is CPU-bound; its CPU time (/proc/PID/stat), RSS and peak
  * RSS (/proc/PID/status) are read from the moment the simulator starts until the consumer has
  * taken every frame (agent: its frame counter and an empty outbox; Node-RED: the broker's count of
- * publishes received). Before the data, each consumer sits connected to silent ports, which gives
- * its idle RSS. Prints a Markdown table (median of the runs, min–max in brackets).
+ * publishes received), and again once settled after the data. Before the data, each consumer sits
+ * connected to silent ports until its memory settles, which gives its idle RSS. Then, unless
+ * `--realtime 0`, both run side by side at the shelves' real rate for `--realtime` (10 minutes),
+ * for the CPU and memory of a deployed agent. Prints Markdown tables (median of the runs, min–max in
+ * brackets).
  *
  *   npx tsc -b tsconfig.build.json && node --import tsx agent/bench/agent-bench.ts \
  *     [--duration 10m] [--runs 3] [--budget 150] [--shelves 16] [--channels 8] [--seed 1]
- *     [--nodered-qos 0] [--idle-ms 2000] [--agent-node-flags="--max-semi-space-size=1"]
+ *     [--nodered-qos 0] [--idle-ms 10000] [--realtime 10m] [--agent-node-flags="--max-semi-space-size=1"]
  *
  * --budget (seconds, 0 = none) skips further runs once the next would not fit; the output says so.
  * Usually run through `npm run bench -- agent`, which also records the result in docs/benchmarks.md.
@@ -58,6 +61,7 @@ const Args = z.object({
   'nodered-qos': z.enum(['0', '1']),
   'idle-ms': z.coerce.number().int().min(0).max(60_000),
   budget: z.coerce.number().min(0),
+  realtime: z.string().regex(/^(0|\d+(ms|s|m|h))$/, 'a duration such as 10m, or 0 for none'),
   'agent-node-flags': z
     .string()
     .regex(/^(--[\w-]+(=\S+)?\s*)*$/, 'node flags such as --max-semi-space-size=1')
@@ -71,7 +75,8 @@ const { values } = parseArgs({
     channels: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
     'nodered-qos': { type: 'string', default: '0' },
-    'idle-ms': { type: 'string', default: '2000' },
+    'idle-ms': { type: 'string', default: '10000' },
+    realtime: { type: 'string', default: '10m' },
     budget: { type: 'string', default: '150' },
     'agent-node-flags': { type: 'string', default: '' },
   },
@@ -98,6 +103,8 @@ interface Result {
   startCpuS: number;
   idle: ProcStats;
   end: ProcStats;
+  /** Settled after the data (see settle()), still connected. */
+  after: ProcStats;
   simCpuS: number;
   complete: boolean;
   note: string;
@@ -111,6 +118,27 @@ function readOr(pid: number, last: number): number {
     return procStats(pid).cpuS;
   } catch {
     return last;
+  }
+}
+
+/**
+ * Memory once it has settled: RSS read every 500 ms until it moved less than 0.25 MB over the last
+ * 4 s, after at least `minMs` and at most 3 × `minMs` (4 s at least). A Node process that goes quiet shrinks its heap a
+ * few seconds later (V8's memory reducer), so a reading taken sooner holds the garbage of what
+ * came before; both consumers are read the same way.
+ */
+async function settle(pid: number, minMs: number): Promise<ProcStats> {
+  const t0 = performance.now();
+  const seen: { t: number; rss: number }[] = [];
+  for (;;) {
+    const s = procStats(pid);
+    const now = performance.now();
+    seen.push({ t: now, rss: s.rssMb });
+    const window = seen.filter((x) => now - x.t <= 4_000);
+    const span = Math.max(...window.map((x) => x.rss)) - Math.min(...window.map((x) => x.rss));
+    const steady = now - (seen[0] as { t: number }).t >= 4_000 && span < 0.25;
+    if ((now - t0 >= minMs && steady) || now - t0 >= Math.max(3 * minMs, 4_000)) return s;
+    await sleep(500);
   }
 }
 
@@ -129,8 +157,7 @@ async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Pr
     const pid = consumer.child.pid;
     await consumer.ready();
     await until('a connection on every shelf port', 20_000, () => ports.connected() === n || undefined);
-    await sleep(opts['idle-ms']);
-    const idle = procStats(pid);
+    const idle = await settle(pid, opts['idle-ms']);
     await ports.release();
 
     sim = launch(
@@ -181,6 +208,7 @@ async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Pr
     }
     const end = procStats(pid);
     if (!expected) throw new Error('the simulator did not finish');
+    const after = await settle(pid, opts['idle-ms'] / 2);
     const frames = expected.frames;
     return {
       frames,
@@ -190,6 +218,7 @@ async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Pr
       startCpuS: idle.cpuS,
       idle,
       end,
+      after,
       simCpuS,
       complete,
       note:
@@ -203,6 +232,108 @@ async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Pr
     await broker.stop();
     rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+// ---- real time ----------------------------------------------------------------------------------
+
+interface RealtimeResult {
+  samples: number;
+  cpuS: number;
+  wallS: number;
+  end: ProcStats;
+  complete: boolean;
+}
+
+/**
+ * The same shelves at their real rate (no virtual time) for `duration`, both consumers at once, each
+ * with its own simulator and Mosquitto: what a deployed agent does, and its memory after that long.
+ */
+async function measureRealtime(
+  kind: Kind,
+  dir: string,
+  shelves: ShelfCalibration[],
+  duration: string,
+): Promise<RealtimeResult> {
+  const runDir = mkdtempSync(join(dir, `${kind}-rt-`));
+  const n = shelves.length;
+  const broker = await startMosquitto(runDir);
+  const ports = await holdPorts(n);
+  let consumer: Consumer | undefined;
+  let sim: Child | undefined;
+  try {
+    consumer =
+      kind === 'agent'
+        ? await startAgent(runDir, broker.port, ports.base, shelves, opts['agent-node-flags'])
+        : await startNodeRed(runDir, broker.port, ports.base, n, opts['nodered-qos']);
+    const pid = consumer.child.pid;
+    await consumer.ready();
+    await until('a connection on every shelf port', 20_000, () => ports.connected() === n || undefined);
+    await ports.release();
+    const simChild = launch(
+      process.execPath,
+      [join(ROOT, 'protocol/dist/main.js'), 'sim', '--tcp', String(ports.base)].concat(
+        ['--shelves', String(n), '--lanes', String(opts.channels), '--duration', duration],
+        ['--seed', String(opts.seed), '--scenario', 'steady'],
+      ),
+    );
+    sim = simChild;
+    const t0 = await until('the simulator', 20_000, () => {
+      alive(simChild);
+      return simChild.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+    });
+    const start = procStats(pid);
+    const done = await until('the simulator to finish', durationMs(duration) + 120_000, () => {
+      alive(simChild);
+      alive(consumer?.child as Child);
+      return simChild.lines.find(simDone)?.v as { shelves: { frames: number; lines: number }[] } | undefined;
+    });
+    const end = procStats(pid);
+    const wallS = (performance.now() - t0) / 1000;
+    const expected = {
+      frames: done.shelves.reduce((a, x) => a + x.frames, 0),
+      lines: done.shelves.reduce((a, x) => a + x.lines, 0),
+    };
+    let complete = false;
+    const deadline = performance.now() + 30_000;
+    while (!complete && performance.now() < deadline) {
+      complete = await consumer.caughtUp(expected);
+      if (!complete) await sleep(POLL_MS);
+    }
+    return { samples: expected.frames * opts.channels, cpuS: end.cpuS - start.cpuS, wallS, end, complete };
+  } finally {
+    await consumer?.close();
+    await sim?.stop();
+    await ports.release();
+    await broker.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+function durationMs(d: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
+  if (!m) return 0;
+  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+function realtimeTable(agent: RealtimeResult, red: RealtimeResult): string {
+  const rows: [string, (r: RealtimeResult) => number, number, number?][] = [
+    ['CPU per channel sample, µs', (r) => (r.cpuS / r.samples) * 1e6, 2, 5],
+    ['CPU, % of one core', (r) => (100 * r.cpuS) / r.wallS, 2],
+    [`RSS after ${opts.realtime}, MB`, (r) => r.end.rssMb, 1, 60],
+    ['peak RSS (VmHWM), MB', (r) => r.end.peakMb, 1],
+    [`private memory after ${opts.realtime} (RssAnon), MB`, (r) => r.end.anonMb, 1],
+  ];
+  const out = [
+    '| measure, at real rate | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED | agent target |',
+    '| --- | ---: | ---: | ---: | --- |',
+  ];
+  for (const [label, of, digits, target] of rows) {
+    const a = of(agent);
+    const b = of(red);
+    const t = target === undefined ? '' : `≤ ${target}: ${a <= target ? 'met' : 'NOT met'}`;
+    out.push(`| ${label} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)} | ${t} |`);
+  }
+  return out.join('\n');
 }
 
 // ---- the table ----------------------------------------------------------------------------------
@@ -237,15 +368,11 @@ const ROWS: Row[] = [
     of: (r) => r.frames / r.wallS / PHYSICAL(),
     digits: 0,
   },
-  {
-    label: 'CPU at real time, % of one core (projected)',
-    of: (r) => (r.cpuS / r.frames) * PHYSICAL() * 100,
-    digits: 2,
-  },
-  { label: 'RSS at the end, MB', of: (r) => r.end.rssMb, digits: 1, target: 60 },
+  { label: 'RSS at the end of the data, MB', of: (r) => r.end.rssMb, digits: 1, target: 60 },
+  { label: 'RSS settled after the data, MB', of: (r) => r.after.rssMb, digits: 1, target: 60 },
   { label: 'peak RSS (VmHWM), MB', of: (r) => r.end.peakMb, digits: 1 },
-  { label: 'idle RSS (connected, no data), MB', of: (r) => r.idle.rssMb, digits: 1 },
-  { label: 'private memory at the end (RssAnon), MB', of: (r) => r.end.anonMb, digits: 1 },
+  { label: 'idle RSS (connected, no data, settled), MB', of: (r) => r.idle.rssMb, digits: 1 },
+  { label: 'private memory at the end of the data (RssAnon), MB', of: (r) => r.end.anonMb, digits: 1 },
   { label: 'idle private memory (RssAnon), MB', of: (r) => r.idle.anonMb, digits: 1 },
   { label: 'start-up + idle CPU, s', of: (r) => r.startCpuS, digits: 2 },
   { label: 'data-phase CPU, s', of: (r) => r.cpuS, digits: 2 },
@@ -307,6 +434,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shelfsense-agent-bench-'));
   const agent: Result[] = [];
   const red: Result[] = [];
+  let realtime: [RealtimeResult, RealtimeResult] | undefined;
   const started = performance.now();
   const elapsedS = () => (performance.now() - started) / 1000;
   try {
@@ -325,6 +453,16 @@ async function main(): Promise<void> {
         if (!r.complete) throw new Error(`${kind} did not take every frame: ${r.note}`);
       }
     }
+    if (opts.realtime !== '0') {
+      process.stderr.write(`real time: both consumers at once, ${opts.realtime} of shelves at ${RATE} SPS… `);
+      realtime = await Promise.all([
+        measureRealtime('agent', dir, shelves, opts.realtime),
+        measureRealtime('node-red', dir, shelves, opts.realtime),
+      ]);
+      const [a, b] = realtime;
+      process.stderr.write(`agent RSS ${a.end.rssMb.toFixed(1)} MB, Node-RED ${b.end.rssMb.toFixed(1)} MB\n`);
+      if (!a.complete || !b.complete) throw new Error('a consumer did not take every frame at real rate');
+    }
   } finally {
     for (const c of children) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -333,7 +471,14 @@ async function main(): Promise<void> {
   console.log(table(agent, red));
   console.log(`\nLast run: ${(agent.at(-1) as Result).note}; ${(red.at(-1) as Result).note}.`);
   console.log(`\n${headroom(agent)}`);
-  console.log(summary(agent, red));
+  if (realtime) {
+    console.log(
+      `\nAt the shelves' real rate: ${opts.shelves} × ${opts.channels} channels × ${RATE} SPS for ${opts.realtime}, ` +
+        'both consumers at once, each with its own simulator and Mosquitto; RSS read at the end.\n',
+    );
+    console.log(realtimeTable(...realtime));
+  }
+  console.log(summary(agent, red, realtime));
 }
 
 /** A sample line as a shelf sends it: this many channels of 7-digit counts, a late seq and clock. */
@@ -354,13 +499,14 @@ function headroom(agent: Result[]): string {
   );
 }
 
-function summary(agent: Result[], red: Result[]): string {
+function summary(agent: Result[], red: Result[], realtime?: [RealtimeResult, RealtimeResult]): string {
   const m = (rs: Result[], label: string) =>
     median(rs.map((ROWS.find((r) => r.label.startsWith(label)) as Row).of));
   const cpu = m(agent, 'CPU per channel sample, µs');
   const idle = m(agent, 'idle RSS');
   const idleRed = m(red, 'idle RSS');
-  const end = m(agent, 'RSS at the end');
+  const end = m(agent, 'RSS at the end of the data');
+  const after = m(agent, 'RSS settled after the data');
   const fps = median(agent.map((r) => r.frames / r.wallS));
   return summaryLine('agent', [
     {
@@ -386,13 +532,41 @@ function summary(agent: Result[], red: Result[]): string {
       peerName: 'Node-RED idle',
     },
     {
-      measure: `RSS after ${opts.duration} at full speed, MB`,
+      measure: `RSS at the end of ${opts.duration} of data at full speed, MB`,
       ours: end,
-      peer: m(red, 'RSS at the end'),
+      peer: m(red, 'RSS at the end of the data'),
       peerName: 'Node-RED',
       target: '≤ 60 MB',
       met: end <= 60,
     },
+    {
+      measure: `RSS settled after ${opts.duration} of data at full speed, MB`,
+      ours: after,
+      peer: m(red, 'RSS settled after the data'),
+      peerName: 'Node-RED',
+      target: '≤ 60 MB',
+      met: after <= 60,
+    },
+    ...(realtime
+      ? [
+          {
+            measure: `RSS after ${opts.realtime} at the real rate, MB`,
+            ours: realtime[0].end.rssMb,
+            peer: realtime[1].end.rssMb,
+            peerName: 'Node-RED',
+            target: '≤ 60 MB',
+            met: realtime[0].end.rssMb <= 60,
+          },
+          {
+            measure: 'CPU per channel sample at the real rate, µs',
+            ours: (realtime[0].cpuS / realtime[0].samples) * 1e6,
+            peer: (realtime[1].cpuS / realtime[1].samples) * 1e6,
+            peerName: 'Node-RED',
+            target: '≤ 5 µs',
+            met: (realtime[0].cpuS / realtime[0].samples) * 1e6 <= 5,
+          },
+        ]
+      : []),
     {
       measure: 'frames/s',
       ours: fps,

@@ -17,10 +17,11 @@ import {
 import { CommandHandler } from './commands.js';
 import { ShelfLink } from './link.js';
 import { type Logger, RateLimitedLog } from './log.js';
-import { AgentMetrics } from './metrics.js';
+import type { AgentMetrics } from './metrics.js';
 import { Outbox } from './outbox/index.js';
 import { Publisher } from './publisher.js';
 import { ShelfRuntime } from './shelf.js';
+import { ReadPacer } from './source/pacer.js';
 import { SerialSource } from './source/serial.js';
 import type { ShelfSource } from './source/source.js';
 import { TcpSource } from './source/tcp.js';
@@ -44,12 +45,14 @@ export class Agent {
   metricsPort: number | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly limited: RateLimitedLog;
+  private readonly pacer: ReadPacer;
 
   constructor(
     readonly config: AgentRuntimeConfig,
     private readonly log: Logger,
   ) {
     this.limited = new RateLimitedLog(log);
+    this.pacer = new ReadPacer(config.readBatchMs);
     this.calibrations = new CalibrationStore(config.stateDir, log);
     this.settings = new LaneSettingsStore(
       config.stateDir,
@@ -126,6 +129,8 @@ export class Agent {
     for (const t of this.timers) t.unref();
 
     if (c.metrics.port !== undefined) {
+      // Loaded only when asked for: prom-client and node:http are ~3 MB of an agent's memory.
+      const { AgentMetrics } = await import('./metrics.js');
       this.metrics = new AgentMetrics({
         framesIn: () => this.links.reduce((n, l) => n + l.framesIn, 0),
         rejects: () => this.rejects(),
@@ -144,7 +149,7 @@ export class Agent {
   private makeSource(src: AgentConfig['sources'][number]): ShelfSource {
     const backoff = { minMs: this.config.reconnect.minMs, maxMs: this.config.reconnect.maxMs };
     const log = this.log.child({ part: 'source' });
-    if ('url' in src) return new TcpSource(src.url, backoff, log);
+    if ('url' in src) return new TcpSource(src.url, backoff, log, this.pacer);
     if ('path' in src) return new SerialSource({ path: src.path, baudRate: src.baudRate }, backoff, log);
     return new SerialSource(
       {

@@ -19,8 +19,9 @@ import {
   StoredMarkPayload,
   topics,
 } from '@shelfsense/protocol';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from './log.js';
+import { BrokerConnector } from './mqtt-transport.js';
 
 export interface OutboxRecord {
   seq: number;
@@ -66,6 +67,7 @@ export interface PublisherEvents {
 
 export class Publisher extends EventEmitter<PublisherEvents> {
   private client: MqttClient | null = null;
+  private readonly connector: BrokerConnector;
   private version: 4 | 5;
   private nextToSend = 1;
   private inflight = 0;
@@ -86,6 +88,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   ) {
     super();
     this.version = opts.protocol === 4 ? 4 : 5;
+    this.connector = new BrokerConnector(opts.url);
     outbox.on('appended', () => this.pump());
   }
 
@@ -104,7 +107,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   start(): void {
     this.stopped = false;
-    this.connect();
+    this.connector.prepare().then(
+      () => {
+        if (!this.stopped) this.connect();
+      },
+      (err: Error) =>
+        this.log.error({ err: err.message, url: this.opts.url }, 'cannot load the MQTT transport'),
+    );
     this.watchdog = setInterval(
       () => this.checkProgress(),
       Math.max(50, Math.min(this.opts.redeliverMs, 1000)),
@@ -145,7 +154,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       ...(this.opts.username ? { username: this.opts.username } : {}),
       ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
     };
-    const client = mqtt.connect(this.opts.url, options);
+    const client = this.connector.connect(options);
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => {

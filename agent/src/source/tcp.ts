@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { LineSplitter } from './lines.js';
+import type { ReadPacer } from './pacer.js';
 import { Backoff, type BackoffOptions, type ShelfSource, type SourceEvents } from './source.js';
 
 /** One read buffer per source, reused for every read (see LineSplitter). */
@@ -20,12 +21,14 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
   private readonly backoff: Backoff;
   private readonly host: string;
   private readonly port: number;
+  private resumeReading: (() => void) | null = null;
   reconnects = 0;
 
   constructor(
     readonly url: string,
     backoff: BackoffOptions,
     private readonly log: Logger,
+    private readonly pacer: ReadPacer | null = null,
   ) {
     super();
     const u = new URL(url);
@@ -51,6 +54,10 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
     if (this.stopped) return;
     const lines = new LineSplitter((line) => this.emit('line', line));
     const buffer = this.readBuffer;
+    const pacer = this.pacer?.enabled ? this.pacer : null;
+    const resume = () => {
+      if (this.socket === socket && !socket.destroyed) socket.resume();
+    };
     const socket = connect({
       host: this.host,
       port: this.port,
@@ -58,11 +65,15 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
         buffer,
         callback: (n) => {
           lines.push(buffer, 0, n);
-          return true;
+          if (!pacer) return true;
+          // Paused until the pacer's next tick; what arrives meanwhile comes in one read.
+          pacer.later(resume);
+          return false;
         },
       },
     });
     this.socket = socket;
+    this.resumeReading = resume;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 5_000);
     socket.on('end', () => lines.flush());
@@ -74,6 +85,7 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
     });
     socket.on('error', (err) => this.log.debug({ err: err.message, url: this.url }, 'tcp source error'));
     socket.on('close', () => {
+      pacer?.cancel(resume);
       if (this.socket !== socket) return;
       const wasOpen = this.open;
       this.open = false;
@@ -103,6 +115,8 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.resumeReading) this.pacer?.cancel(this.resumeReading);
+    this.resumeReading = null;
     const s = this.socket;
     this.socket = null;
     this.open = false;

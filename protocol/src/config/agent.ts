@@ -115,6 +115,13 @@ export const AgentConfig = z.strictObject({
   reconnect: z
     .strictObject({ minMs: TimerDuration.default(200), maxMs: TimerDuration.default(30_000) })
     .prefault({}),
+  /**
+   * TCP sources read at most this often (ms): frames that arrive meanwhile wait in the kernel's
+   * socket buffer and come in one read, which saves most of the agent's CPU at a shelf's real rate.
+   * Readings are delayed by at most this much; 0 reads every frame as it arrives. (Serial ports
+   * read as data comes: serialport's stream does not resume reliably once paused.)
+   */
+  readBatchMs: z.number().int().min(0).max(1000).default(100),
   signal: SignalConfig.prefault({}),
   shelves: z.array(LocalShelf).default([]),
   /** Calibration of a channel nobody calibrated yet: raw counts at zero load and counts per gram. */

@@ -42,6 +42,8 @@ describe('agent benchmark', () => {
       '2',
       '--idle-ms',
       '200',
+      '--realtime',
+      '5s',
     ];
     const bench = spawnCli('scripts/bench.mjs', args, { env: { SHELFSENSE_BENCH_DOC: doc } });
     const exit = await withTimeout(bench.exited, 150_000, 'the benchmark');
@@ -58,8 +60,12 @@ describe('agent benchmark', () => {
     );
     for (const row of [
       'CPU per channel sample, µs',
-      'RSS at the end, MB',
-      'idle RSS (connected, no data), MB',
+      'RSS at the end of the data, MB',
+      'RSS settled after the data, MB',
+      'idle RSS (connected, no data, settled), MB',
+      // the real-rate table
+      'RSS after 5s, MB',
+      'CPU, % of one core',
     ]) {
       expect(out).toMatch(new RegExp(`\\| ${literal(row)} \\| [\\d.,]+ \\| [\\d.,]+ \\| [\\d.]+ \\|`));
     }
@@ -67,7 +73,7 @@ describe('agent benchmark', () => {
     const after = readFileSync(doc, 'utf8');
     const block = between(after, 'agent');
     expect(block).toContain(
-      'Reproduce: `npm run bench -- agent --duration 5s --runs 1 --shelves 2 --idle-ms 200`',
+      'Reproduce: `npm run bench -- agent --duration 5s --runs 1 --shelves 2 --idle-ms 200 --realtime 5s`',
     );
     expect(block).toContain('agent: 800 frames accepted');
     expect(block).toMatch(/Node-RED \S+; commit/);

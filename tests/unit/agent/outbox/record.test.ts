@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,6 +16,14 @@ import { levelPayload, openOutbox, segmentFiles, TOPIC, tempDir } from './helper
 describe('outbox record format', () => {
   it('CRC-32 matches the standard check value', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('CRC-32 agrees with zlib on any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
+        expect(crc32(bytes)).toBe(zlib.crc32(bytes) >>> 0);
+      }),
+    );
   });
 
   it('[outbox-record] encodes and decodes every field; any flipped byte fails the check', () => {

@@ -1,0 +1,90 @@
+/**
+ * Read pacing (`readBatchMs`): a TCP source with a paced reader takes a shelf's lines in a few
+ * batches instead of one wake-up per line, and loses, reorders or splits none of them; with pacing
+ * off every line comes on its own.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReadPacer } from '../../../agent/src/source/pacer.js';
+import type { ShelfSource } from '../../../agent/src/source/source.js';
+import { TcpSource } from '../../../agent/src/source/tcp.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const LINES = 120;
+const EVERY_MS = 5;
+const log = pino({ level: 'silent' });
+const backoff = { minMs: 20, maxMs: 100 };
+const cleanup: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const line = (i: number) => `S,${i},${i * 12},100,200*0000\n`;
+
+/** Lines as the source hands them on, with the time each came; a group = arrivals > 2 ms apart. */
+function record(source: ShelfSource) {
+  const got: { line: string; t: number }[] = [];
+  source.on('line', (l) => got.push({ line: l, t: performance.now() }));
+  const groups = () => got.filter((g, i) => i === 0 || g.t - (got[i - 1] as { t: number }).t > 2).length;
+  return { got, groups };
+}
+
+/** Writes LINES lines, one every EVERY_MS, through `write`. */
+async function feed(write: (s: string) => void): Promise<void> {
+  for (let i = 0; i < LINES; i++) {
+    write(line(i));
+    await new Promise((r) => setTimeout(r, EVERY_MS));
+  }
+}
+
+async function tcpShelf(): Promise<{ url: string; connected: Promise<Socket> }> {
+  let resolve!: (s: Socket) => void;
+  const connected = new Promise<Socket>((r) => {
+    resolve = r;
+  });
+  const server: Server = createServer((s) => {
+    s.setNoDelay(true);
+    resolve(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { url: `tcp://127.0.0.1:${(server.address() as { port: number }).port}`, connected };
+}
+
+describe('read pacing', () => {
+  it.each([
+    [100, 'paced'],
+    [0, 'not paced'],
+  ])('a TCP source reading every %i ms (%s) hands on every line, in order', async (ms) => {
+    const shelf = await tcpShelf();
+    const source = new TcpSource(shelf.url, backoff, log, new ReadPacer(ms));
+    cleanup.push(() => source.stop());
+    const rec = record(source);
+    source.start();
+    const sock = await shelf.connected;
+    cleanup.push(() => void sock.destroy());
+    await feed((s) => sock.write(s));
+    await waitFor(() => rec.got.length === LINES, 5_000, { what: 'every line' });
+    expect(rec.got.map((g) => g.line)).toEqual(Array.from({ length: LINES }, (_, i) => line(i).trimEnd()));
+    const spanMs = LINES * EVERY_MS;
+    if (ms > 0) expect(rec.groups()).toBeLessThanOrEqual(Math.ceil(spanMs / ms) + 3);
+    else expect(rec.groups()).toBeGreaterThan(LINES / 2);
+  });
+
+  it('the pacer resumes every waiting source on one tick, and forgets a cancelled one', async () => {
+    const pacer = new ReadPacer(30);
+    const calls: string[] = [];
+    const a = () => calls.push('a');
+    const b = () => calls.push('b');
+    pacer.later(a);
+    pacer.later(b);
+    pacer.later(a);
+    pacer.cancel(b);
+    await waitFor(() => calls.length > 0, 1_000, { what: 'the tick' });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(calls).toEqual(['a']);
+    expect(new ReadPacer(0).enabled).toBe(false);
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { parseBrokerUrl } from '../../../agent/src/mqtt-transport.js';
+
+describe('broker URLs', () => {
+  it.each([
+    ['mqtt://broker.local', { protocol: 'mqtt', hostname: 'broker.local', port: 1883 }],
+    ['tcp://10.0.0.2:1884', { protocol: 'mqtt', hostname: '10.0.0.2', port: 1884 }],
+    ['mqtts://central.example', { protocol: 'mqtts', hostname: 'central.example', port: 8883 }],
+    ['ssl://central.example:8884', { protocol: 'mqtts', hostname: 'central.example', port: 8884 }],
+    ['ws://h', { protocol: 'ws', hostname: 'h', port: 80, path: '/mqtt' }],
+    ['wss://h:8443/broker?x=1', { protocol: 'wss', hostname: 'h', port: 8443, path: '/broker?x=1' }],
+    ['mqtt://[::1]:1883', { protocol: 'mqtt', hostname: '::1', port: 1883 }],
+  ])('%s', (url, want) => {
+    expect(parseBrokerUrl(url)).toMatchObject(want);
+  });
+
+  it('takes credentials written into the URL, decoded', () => {
+    expect(parseBrokerUrl('mqtt://pi%201:p%40ss@h')).toMatchObject({ username: 'pi 1', password: 'p@ss' });
+    expect(parseBrokerUrl('mqtt://h')).not.toHaveProperty('username');
+  });
+
+  it('names the scheme it does not know', () => {
+    expect(() => parseBrokerUrl('http://h')).toThrow(/unknown scheme "http"/);
+  });
+});
