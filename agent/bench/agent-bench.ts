@@ -142,7 +142,23 @@ async function settle(pid: number, minMs: number): Promise<ProcStats> {
   }
 }
 
-async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<Result> {
+interface Stage {
+  consumer: Consumer;
+  pid: number;
+  /** Frees the shelf ports to the simulator and starts it; resolves with its `ready` time. */
+  startSim(virtual: boolean, duration: string): Promise<{ sim: Child; t0: number }>;
+}
+
+/**
+ * A fresh Mosquitto, the shelf ports held open and silent, the consumer started and connected to
+ * both; then `body`; then everything stopped.
+ */
+async function staged<T>(
+  kind: Kind,
+  dir: string,
+  shelves: ShelfCalibration[],
+  body: (stage: Stage) => Promise<T>,
+): Promise<T> {
   const runDir = mkdtempSync(join(dir, `${kind}-`));
   const n = shelves.length;
   const broker = await startMosquitto(runDir);
@@ -154,26 +170,45 @@ async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Pr
       kind === 'agent'
         ? await startAgent(runDir, broker.port, ports.base, shelves, opts['agent-node-flags'])
         : await startNodeRed(runDir, broker.port, ports.base, n, opts['nodered-qos']);
-    const pid = consumer.child.pid;
     await consumer.ready();
     await until('a connection on every shelf port', 20_000, () => ports.connected() === n || undefined);
-    const idle = await settle(pid, opts['idle-ms']);
-    await ports.release();
-
-    sim = launch(
-      process.execPath,
-      [join(ROOT, 'protocol/dist/main.js'), 'sim', '--tcp', String(ports.base)].concat(
-        ['--shelves', String(n), '--lanes', String(opts.channels), '--virtual', '--duration', opts.duration],
-        ['--seed', String(opts.seed), '--scenario', 'steady'],
-      ),
-    );
-    const simChild = sim;
-    const t0 = await until('the simulator', 20_000, () => {
-      alive(simChild);
-      return simChild.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+    return await body({
+      consumer,
+      pid: consumer.child.pid,
+      async startSim(virtual, duration) {
+        await ports.release();
+        const child = launch(
+          process.execPath,
+          [join(ROOT, 'protocol/dist/main.js'), 'sim', '--tcp', String(ports.base)].concat(
+            ['--shelves', String(n), '--lanes', String(opts.channels), '--duration', duration],
+            virtual ? ['--virtual'] : [],
+            ['--seed', String(opts.seed), '--scenario', 'steady'],
+          ),
+        );
+        sim = child;
+        const t0 = await until('the simulator', 20_000, () => {
+          alive(child);
+          return child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+        });
+        const serials = child.lines.map((l) => (l.v as { serial?: string }).serial).filter(Boolean);
+        if (serials.join() !== shelves.map((s) => s.serial).join())
+          throw new Error('simulator shelves differ');
+        return { sim: child, t0 };
+      },
     });
-    const serials = simChild.lines.map((l) => (l.v as { serial?: string }).serial).filter(Boolean);
-    if (serials.join() !== shelves.map((s) => s.serial).join()) throw new Error('simulator shelves differ');
+  } finally {
+    await consumer?.close();
+    await sim?.stop();
+    await ports.release();
+    await broker.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<Result> {
+  return staged(kind, dir, shelves, async ({ consumer, pid, startSim }) => {
+    const idle = await settle(pid, opts['idle-ms']);
+    const { sim: simChild, t0 } = await startSim(true, opts.duration);
 
     let last = idle;
     let lastBusy = t0;
@@ -225,13 +260,7 @@ async function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Pr
         (await consumer.report()) +
         (complete ? '' : `; its stderr ends: ${consumer.child.stderr().slice(-2_000)}`),
     };
-  } finally {
-    await consumer?.close();
-    await sim?.stop();
-    await ports.release();
-    await broker.stop();
-    rmSync(runDir, { recursive: true, force: true });
-  }
+  });
 }
 
 // ---- real time ----------------------------------------------------------------------------------
@@ -249,42 +278,17 @@ interface RealtimeResult {
  * The same shelves at their real rate (no virtual time) for `duration`, both consumers at once, each
  * with its own simulator and Mosquitto: what a deployed agent does, and its memory after that long.
  */
-async function measureRealtime(
+function measureRealtime(
   kind: Kind,
   dir: string,
   shelves: ShelfCalibration[],
   duration: string,
 ): Promise<RealtimeResult> {
-  const runDir = mkdtempSync(join(dir, `${kind}-rt-`));
-  const n = shelves.length;
-  const broker = await startMosquitto(runDir);
-  const ports = await holdPorts(n);
-  let consumer: Consumer | undefined;
-  let sim: Child | undefined;
-  try {
-    consumer =
-      kind === 'agent'
-        ? await startAgent(runDir, broker.port, ports.base, shelves, opts['agent-node-flags'])
-        : await startNodeRed(runDir, broker.port, ports.base, n, opts['nodered-qos']);
-    const pid = consumer.child.pid;
-    await consumer.ready();
-    await until('a connection on every shelf port', 20_000, () => ports.connected() === n || undefined);
-    await ports.release();
-    const simChild = launch(
-      process.execPath,
-      [join(ROOT, 'protocol/dist/main.js'), 'sim', '--tcp', String(ports.base)].concat(
-        ['--shelves', String(n), '--lanes', String(opts.channels), '--duration', duration],
-        ['--seed', String(opts.seed), '--scenario', 'steady'],
-      ),
-    );
-    sim = simChild;
-    const t0 = await until('the simulator', 20_000, () => {
-      alive(simChild);
-      return simChild.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
-    });
+  return staged(kind, dir, shelves, async ({ consumer, pid, startSim }) => {
+    const { sim: simChild, t0 } = await startSim(false, duration);
     const start = procStats(pid);
     const done = await until('the simulator to finish', durationMs(duration) + 120_000, () => {
-      alive(consumer?.child as Child);
+      alive(consumer.child);
       const d = simChild.lines.find(simDone)?.v as
         | { shelves: { frames: number; lines: number }[] }
         | undefined;
@@ -316,13 +320,7 @@ async function measureRealtime(
       complete,
       note,
     };
-  } finally {
-    await consumer?.close();
-    await sim?.stop();
-    await ports.release();
-    await broker.stop();
-    rmSync(runDir, { recursive: true, force: true });
-  }
+  });
 }
 
 function durationMs(d: string): number {

@@ -3,8 +3,8 @@
  * source `intervalMs` later. What a shelf sends meanwhile waits in the kernel's socket buffer and
  * comes in one read, so the agent wakes ~20 times a second per source instead of once per frame:
  * at a shelf's real rate the wake-up (poll, read, callback) costs more than the frame itself.
- * Counting runs on the device clock, so pacing delays readings by at most `intervalMs` and changes
- * nothing else.
+ * A read that fills the source's whole buffer means a backlog and does not pause. Counting runs on
+ * the device clock, so pacing delays readings by at most `intervalMs` and changes nothing else.
  */
 export class ReadPacer {
   private readonly due = new Set<() => void>();

@@ -65,8 +65,9 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
         buffer,
         callback: (n) => {
           lines.push(buffer, 0, n);
-          if (!pacer) return true;
-          // Paused until the pacer's next tick; what arrives meanwhile comes in one read.
+          // A full buffer means more is waiting (a backlog): read on at once. Otherwise pause until
+          // the pacer's next tick; what arrives meanwhile comes in one read.
+          if (!pacer || n === buffer.length) return true;
           pacer.later(resume);
           return false;
         },

@@ -1,7 +1,7 @@
 /**
  * Read pacing (`readBatchMs`): a TCP source with a paced reader takes a shelf's lines in a few
  * batches instead of one wake-up per line, and loses, reorders or splits none of them; with pacing
- * off every line comes on its own.
+ * off every line comes on its own; a backlog is read at full speed.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
@@ -71,6 +71,23 @@ describe('read pacing', () => {
     const spanMs = LINES * EVERY_MS;
     if (ms > 0) expect(rec.groups()).toBeLessThanOrEqual(Math.ceil(spanMs / ms) + 3);
     else expect(rec.groups()).toBeGreaterThan(LINES / 2);
+  });
+
+  it('a backlog is read on without pausing: a full read buffer means more is waiting', async () => {
+    const shelf = await tcpShelf();
+    // Reading once a second, 120 kB (eight 16 kB reads) would take 7 s if every read paused.
+    const source = new TcpSource(shelf.url, backoff, log, new ReadPacer(1_000));
+    cleanup.push(() => source.stop());
+    const rec = record(source);
+    source.start();
+    const sock = await shelf.connected;
+    cleanup.push(() => void sock.destroy());
+    const n = Math.ceil(120_000 / line(0).length);
+    const t0 = performance.now();
+    sock.write(Array.from({ length: n }, (_, i) => line(i)).join(''));
+    await waitFor(() => rec.got.length === n, 10_000, { what: 'the whole backlog' });
+    expect(performance.now() - t0).toBeLessThan(3_000);
+    expect(rec.got.at(-1)?.line).toBe(line(n - 1).trimEnd());
   });
 
   it('the pacer resumes every waiting source on one tick, and forgets a cancelled one', async () => {
