@@ -26,30 +26,27 @@ import { parseArgs } from 'node:util';
 import { encodeDeviceFrame } from '@shelfsense/protocol';
 import { z } from 'zod';
 import { summaryLine } from '../../scripts/bench-doc.mjs';
-import {
-  type Consumer,
-  type Expected,
-  factoryShelves,
-  type ShelfCalibration,
-  startAgent,
-  startNodeRed,
-} from './agent-bench-consumers.js';
+import { type Expected, factoryShelves, type ShelfCalibration } from './agent-bench-consumers.js';
 import {
   alive,
-  type Child,
   CLK_TCK,
   children,
-  holdPorts,
-  type Line,
-  launch,
   POLL_MS,
   type ProcStats,
   procStats,
   ROOT,
   sleep,
-  startMosquitto,
-  until,
 } from './agent-bench-procs.js';
+import {
+  type Kind,
+  measureRealtime,
+  type RealtimeResult,
+  realtimeTable,
+  type StageSetup,
+  settle,
+  simDone,
+  staged,
+} from './agent-bench-run.js';
 
 const RATE = 80;
 const Args = z.object({
@@ -90,8 +87,6 @@ const opts = parsedArgs.data;
 
 // ---- one measurement ----------------------------------------------------------------------------
 
-type Kind = 'agent' | 'node-red';
-
 interface Result {
   frames: number;
   samples: number;
@@ -110,8 +105,6 @@ interface Result {
   note: string;
 }
 
-const simDone = (l: Line) => (l.v as { type?: string })?.type === 'done';
-
 /** The CPU time of a process that may have just exited: the last value read, then. */
 function readOr(pid: number, last: number): number {
   try {
@@ -121,92 +114,16 @@ function readOr(pid: number, last: number): number {
   }
 }
 
-/**
- * Memory once it has settled: RSS read every 500 ms until it moved less than 0.25 MB over the last
- * 4 s, after at least `minMs` and at most 3 × `minMs` (4 s at least). A Node process that goes quiet shrinks its heap a
- * few seconds later (V8's memory reducer), so a reading taken sooner holds the garbage of what
- * came before; both consumers are read the same way.
- */
-async function settle(pid: number, minMs: number): Promise<ProcStats> {
-  const t0 = performance.now();
-  const seen: { t: number; rss: number }[] = [];
-  for (;;) {
-    const s = procStats(pid);
-    const now = performance.now();
-    seen.push({ t: now, rss: s.rssMb });
-    const window = seen.filter((x) => now - x.t <= 4_000);
-    const span = Math.max(...window.map((x) => x.rss)) - Math.min(...window.map((x) => x.rss));
-    const steady = now - (seen[0] as { t: number }).t >= 4_000 && span < 0.25;
-    if ((now - t0 >= minMs && steady) || now - t0 >= Math.max(3 * minMs, 4_000)) return s;
-    await sleep(500);
-  }
-}
-
-interface Stage {
-  consumer: Consumer;
-  pid: number;
-  /** Frees the shelf ports to the simulator and starts it; resolves with its `ready` time. */
-  startSim(virtual: boolean, duration: string): Promise<{ sim: Child; t0: number }>;
-}
-
-/**
- * A fresh Mosquitto, the shelf ports held open and silent, the consumer started and connected to
- * both; then `body`; then everything stopped.
- */
-async function staged<T>(
-  kind: Kind,
-  dir: string,
-  shelves: ShelfCalibration[],
-  body: (stage: Stage) => Promise<T>,
-): Promise<T> {
-  const runDir = mkdtempSync(join(dir, `${kind}-`));
-  const n = shelves.length;
-  const broker = await startMosquitto(runDir);
-  const ports = await holdPorts(n);
-  let consumer: Consumer | undefined;
-  let sim: Child | undefined;
-  try {
-    consumer =
-      kind === 'agent'
-        ? await startAgent(runDir, broker.port, ports.base, shelves, opts['agent-node-flags'])
-        : await startNodeRed(runDir, broker.port, ports.base, n, opts['nodered-qos']);
-    await consumer.ready();
-    await until('a connection on every shelf port', 20_000, () => ports.connected() === n || undefined);
-    return await body({
-      consumer,
-      pid: consumer.child.pid,
-      async startSim(virtual, duration) {
-        await ports.release();
-        const child = launch(
-          process.execPath,
-          [join(ROOT, 'protocol/dist/main.js'), 'sim', '--tcp', String(ports.base)].concat(
-            ['--shelves', String(n), '--lanes', String(opts.channels), '--duration', duration],
-            virtual ? ['--virtual'] : [],
-            ['--seed', String(opts.seed), '--scenario', 'steady'],
-          ),
-        );
-        sim = child;
-        const t0 = await until('the simulator', 20_000, () => {
-          alive(child);
-          return child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
-        });
-        const serials = child.lines.map((l) => (l.v as { serial?: string }).serial).filter(Boolean);
-        if (serials.join() !== shelves.map((s) => s.serial).join())
-          throw new Error('simulator shelves differ');
-        return { sim: child, t0 };
-      },
-    });
-  } finally {
-    await consumer?.close();
-    await sim?.stop();
-    await ports.release();
-    await broker.stop();
-    rmSync(runDir, { recursive: true, force: true });
-  }
-}
+/** What staging a consumer takes from the command line. */
+const stageSetup = (): StageSetup => ({
+  agentNodeFlags: opts['agent-node-flags'],
+  noderedQos: opts['nodered-qos'],
+  channels: opts.channels,
+  seed: opts.seed,
+});
 
 function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<Result> {
-  return staged(kind, dir, shelves, async ({ consumer, pid, startSim }) => {
+  return staged(kind, dir, shelves, stageSetup(), async ({ consumer, pid, startSim }) => {
     const idle = await settle(pid, opts['idle-ms']);
     const { sim: simChild, t0 } = await startSim(true, opts.duration);
 
@@ -261,95 +178,6 @@ function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<
         (complete ? '' : `; its stderr ends: ${consumer.child.stderr().slice(-2_000)}`),
     };
   });
-}
-
-// ---- real time ----------------------------------------------------------------------------------
-
-interface RealtimeResult {
-  samples: number;
-  cpuS: number;
-  wallS: number;
-  end: ProcStats;
-  complete: boolean;
-  note: string;
-}
-
-/**
- * The same shelves at their real rate (no virtual time) for `duration`, both consumers at once, each
- * with its own simulator and Mosquitto: what a deployed agent does, and its memory after that long.
- */
-function measureRealtime(
-  kind: Kind,
-  dir: string,
-  shelves: ShelfCalibration[],
-  duration: string,
-): Promise<RealtimeResult> {
-  return staged(kind, dir, shelves, async ({ consumer, pid, startSim }) => {
-    const { sim: simChild, t0 } = await startSim(false, duration);
-    const start = procStats(pid);
-    const done = await until('the simulator to finish', durationMs(duration) + 120_000, () => {
-      alive(consumer.child);
-      const d = simChild.lines.find(simDone)?.v as
-        | { shelves: { frames: number; lines: number }[] }
-        | undefined;
-      // In real time the simulator exits once done: look for its last line before asking if it lives.
-      if (!d) alive(simChild);
-      return d;
-    });
-    const end = procStats(pid);
-    const wallS = (performance.now() - t0) / 1000;
-    const expected = {
-      frames: done.shelves.reduce((a, x) => a + x.frames, 0),
-      lines: done.shelves.reduce((a, x) => a + x.lines, 0),
-    };
-    // A real line drops what is sent while nobody listens: frames of the first moments, before the
-    // consumer reconnected to the simulator's ports (100–300 ms on a busy machine), are gone. What
-    // this checks is that the consumer kept up: 90 % must have arrived (of 10 minutes, all but ~0.05 %
-    // do; the note says how many).
-    const enough = { frames: Math.floor(expected.frames * 0.9), lines: Math.floor(expected.lines * 0.9) };
-    let complete = false;
-    const deadline = performance.now() + 30_000;
-    while (!complete && performance.now() < deadline) {
-      complete = await consumer.caughtUp(enough);
-      if (!complete) await sleep(POLL_MS);
-    }
-    const note = `${await consumer.report()} (${expected.frames} frames, ${expected.lines} lines sent)`;
-    return {
-      samples: expected.frames * opts.channels,
-      cpuS: end.cpuS - start.cpuS,
-      wallS,
-      end,
-      complete,
-      note,
-    };
-  });
-}
-
-function durationMs(d: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
-  if (!m) return 0;
-  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-}
-
-function realtimeTable(agent: RealtimeResult, red: RealtimeResult): string {
-  const rows: [string, (r: RealtimeResult) => number, number, number?][] = [
-    ['CPU per channel sample, µs', (r) => (r.cpuS / r.samples) * 1e6, 2, 5],
-    ['CPU, % of one core', (r) => (100 * r.cpuS) / r.wallS, 2],
-    [`RSS after ${opts.realtime}, MB`, (r) => r.end.rssMb, 1, 60],
-    ['peak RSS (VmHWM), MB', (r) => r.end.peakMb, 1],
-    [`private memory after ${opts.realtime} (RssAnon), MB`, (r) => r.end.anonMb, 1],
-  ];
-  const out = [
-    '| measure, at real rate | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED | agent target |',
-    '| --- | ---: | ---: | ---: | --- |',
-  ];
-  for (const [label, of, digits, target] of rows) {
-    const a = of(agent);
-    const b = of(red);
-    const t = target === undefined ? '' : `≤ ${target}: ${a <= target ? 'met' : 'NOT met'}`;
-    out.push(`| ${label} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)} | ${t} |`);
-  }
-  return out.join('\n');
 }
 
 // ---- the table ----------------------------------------------------------------------------------
@@ -472,8 +300,8 @@ async function main(): Promise<void> {
     if (opts.realtime !== '0') {
       process.stderr.write(`real time: both consumers at once, ${opts.realtime} of shelves at ${RATE} SPS… `);
       realtime = await Promise.all([
-        measureRealtime('agent', dir, shelves, opts.realtime),
-        measureRealtime('node-red', dir, shelves, opts.realtime),
+        measureRealtime('agent', dir, shelves, stageSetup(), opts.realtime),
+        measureRealtime('node-red', dir, shelves, stageSetup(), opts.realtime),
       ]);
       const [a, b] = realtime;
       process.stderr.write(`agent RSS ${a.end.rssMb.toFixed(1)} MB, Node-RED ${b.end.rssMb.toFixed(1)} MB\n`);
@@ -493,7 +321,7 @@ async function main(): Promise<void> {
       `\nAt the shelves' real rate: ${opts.shelves} × ${opts.channels} channels × ${RATE} SPS for ${opts.realtime}, ` +
         'both consumers at once, each with its own simulator and Mosquitto; RSS read at the end.\n',
     );
-    console.log(realtimeTable(...realtime));
+    console.log(realtimeTable(...realtime, opts.realtime));
   }
   console.log(summary(agent, red, realtime));
 }
