@@ -102,9 +102,11 @@ export async function staged<T>(
           ),
         );
         sim = child;
+        // A short virtual run can be over before the next poll: its ready line is what counts.
         const t0 = await until('the simulator', 20_000, () => {
-          alive(child);
-          return child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+          const ready = child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+          if (ready === undefined) alive(child);
+          return ready;
         });
         const serials = child.lines.map((l) => (l.v as { serial?: string }).serial).filter(Boolean);
         if (serials.join() !== shelves.map((s) => s.serial).join())

@@ -25,6 +25,8 @@ beforeAll(async () => {
         serial: 'CTRL-1',
         lanes: [{ unitWeightG: UNIT, items: 10 }, { unitWeightG: 120, items: 20 }, {}, {}],
         cells: [{ scale: SCALE }, { scale: SCALE }],
+        // No HX711 junk values: one of them reads 8388607, like an unplugged cell.
+        model: { junkProbability: 0 },
       },
     ],
   });
