@@ -22,7 +22,11 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  *   default metrics and OpenTelemetry exemplars);
  * - `serialport` → its SerialPort class (the index loads ten parsers and a mock binding);
  * - `readable-stream` (mqtt.js) → node:stream, which it mirrors;
- * - `worker-timers` (mqtt.js, for browser tabs) → a stub: on Node, mqtt.js uses native timers.
+ * - `worker-timers` (mqtt.js, for browser tabs) → a stub: on Node, mqtt.js uses native timers;
+ * - `thread-stream` (pino's transports, run in worker threads) → a stub that says so: the agent logs
+ *   through pino.destination;
+ * - `worker_threads` in pino's tools → `isMainThread: true`, all pino reads of it (the agent has no
+ *   worker threads). With thread-stream stubbed, this keeps node:worker_threads out of memory.
  */
 const LEAN = {
   'prom-client':
@@ -30,11 +34,14 @@ const LEAN = {
   serialport: "export { SerialPort } from 'serialport/dist/serialport.js';",
   'worker-timers':
     "const no = () => { throw new Error('worker-timers are for browsers'); }; export { no as setInterval, no as clearInterval, no as setTimeout, no as clearTimeout };",
+  'pino-main-thread': 'export const isMainThread = true;',
+  'thread-stream':
+    "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not part of the agent bundle: it logs to stderr'); } };",
 };
 const leanImports = {
   name: 'lean-imports',
   setup(build) {
-    build.onResolve({ filter: /^(prom-client|serialport|worker-timers)$/ }, (a) => ({
+    build.onResolve({ filter: /^(prom-client|serialport|worker-timers|thread-stream)$/ }, (a) => ({
       path: a.path,
       namespace: 'lean',
     }));
@@ -43,6 +50,11 @@ const leanImports = {
       loader: 'js',
       resolveDir: pkg,
     }));
+    build.onResolve({ filter: /^worker_threads$/ }, (a) =>
+      /[\\/]pino[\\/]lib[\\/]tools\.js$/.test(a.importer)
+        ? { path: 'pino-main-thread', namespace: 'lean' }
+        : undefined,
+    );
     build.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'node:stream', external: true }));
   },
 };

@@ -22,7 +22,7 @@ import { Outbox } from './outbox/index.js';
 import { Publisher } from './publisher.js';
 import { ShelfRuntime } from './shelf.js';
 import { ReadPacer } from './source/pacer.js';
-import { SerialSource } from './source/serial.js';
+import type { SerialSource } from './source/serial.js';
 import type { ShelfSource } from './source/source.js';
 import { TcpSource } from './source/tcp.js';
 import { CalibrationStore } from './state/calibration-store.js';
@@ -121,7 +121,10 @@ export class Agent {
     });
     publisher.start();
 
-    for (const src of c.sources) this.addLink(this.makeSource(src));
+    // serialport and its native binding are loaded only for serial sources: an agent reading TCP
+    // bridges alone never has them in memory.
+    const serial = c.sources.some((s) => !('url' in s)) ? await import('./source/serial.js') : null;
+    for (const src of c.sources) this.addLink(this.makeSource(src, serial?.SerialSource));
     for (const link of this.links) link.start();
 
     this.timers.push(setInterval(() => this.heartbeat(), c.signal.heartbeatMs));
@@ -146,10 +149,14 @@ export class Agent {
     }
   }
 
-  private makeSource(src: AgentConfig['sources'][number]): ShelfSource {
+  private makeSource(
+    src: AgentConfig['sources'][number],
+    SerialSource: typeof import('./source/serial.js').SerialSource | undefined,
+  ): ShelfSource {
     const backoff = { minMs: this.config.reconnect.minMs, maxMs: this.config.reconnect.maxMs };
     const log = this.log.child({ part: 'source' });
     if ('url' in src) return new TcpSource(src.url, backoff, log, this.pacer);
+    if (!SerialSource) throw new Error('serial source module not loaded');
     if ('path' in src) return new SerialSource({ path: src.path, baudRate: src.baudRate }, backoff, log);
     return new SerialSource(
       {

@@ -4,9 +4,10 @@
  * product id or a path glob on every attempt, because USB ports renumber on reboot and replug.
  */
 import { EventEmitter } from 'node:events';
+import type { TransformCallback } from 'node:stream';
+import { ReadlineParser } from '@serialport/parser-readline';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../log.js';
-import { BoundedReadlineParser } from './lines.js';
 import { Backoff, type BackoffOptions, type ShelfSource, type SourceEvents } from './source.js';
 
 export interface SerialTarget {
@@ -21,6 +22,26 @@ export interface SerialTarget {
    * shelf sends at least 10 lines a second, so silence means the link is dead.
    */
   silenceReopenMs?: number;
+}
+
+/**
+ * ReadlineParser that never buffers without bound: line noise with no newline for a long time is
+ * cut at `maxLength` and handed on, where the frame check rejects it.
+ */
+export class BoundedReadlineParser extends ReadlineParser {
+  constructor(private readonly maxLength = 512) {
+    super({ delimiter: '\n', encoding: 'latin1' });
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, cb: TransformCallback): void {
+    super._transform(chunk, encoding, (err) => {
+      if (!err && this.buffer.length > this.maxLength) {
+        this.push(this.buffer);
+        this.buffer = Buffer.alloc(0);
+      }
+      cb(err);
+    });
+  }
 }
 
 function globToRegExp(glob: string): RegExp {

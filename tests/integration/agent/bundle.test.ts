@@ -1,9 +1,10 @@
 /**
  * The agent as a Raspberry Pi runs it: the bundle (agent/dist/shelfsense-agent.mjs and its chunks,
- * what deploy/shelfsense-agent.service starts) as a child process. Over plain TCP it counts the
- * simulator's shelves and serves its metrics; it reaches a broker over TLS (a private CA given by
- * NODE_EXTRA_CA_CERTS, as a unit's Environment= would) and over WebSocket. The metrics endpoint
- * and the TLS and WebSocket transports are chunks of their own, loaded only when asked for.
+ * what deploy/shelfsense-agent.service starts) as a child process. It counts the simulator's
+ * shelves over plain TCP and on a serial port (a pty), and serves its metrics; it reaches a broker
+ * over TLS (a private CA given by NODE_EXTRA_CA_CERTS, as a unit's Environment= would) and over
+ * WebSocket. The serial source, the metrics endpoint and the TLS and WebSocket transports are
+ * chunks of their own, loaded only when asked for.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,23 +43,14 @@ afterAll(() => {
 });
 
 describe('the bundled agent', () => {
-  it('counts simulated shelves over TCP, publishes to a plain broker and serves metrics', async () => {
-    const sim: Simulator = await startSimulator({
-      seed: 21,
-      shelves: 2,
-      lanes: 3,
-      transport: 'tcp',
-      tcpPort: 0,
-      control: false,
-      scenario: 'steady',
-      logLevel: 'silent',
-    });
+  /** The bundle counts `sim`'s shelves (every lane stable, at the simulator's count) and serves metrics. */
+  async function countsAndServesMetrics(sim: Simulator, sources: AgentConfigInput['sources']): Promise<void> {
     const broker: Aedes = await startAedes();
     const sub = await collect(broker.url, ['shelfsense/v1/#']);
     try {
       const config = writeConfig({
         agent: { id: 'pi-bundle', site: 'store-1' },
-        sources: sim.shelves.map((s) => ({ url: `tcp://127.0.0.1:${s.tcpPort}` })),
+        sources,
         broker: { url: broker.url, reconnectMs: 100 },
         delivery: { trimOn: 'broker' },
         shelves: shelvesFromSim(sim),
@@ -101,6 +93,39 @@ describe('the bundled agent', () => {
       await broker.close();
       await sim.stop();
     }
+  }
+
+  it('counts simulated shelves over TCP, publishes to a plain broker and serves metrics', async () => {
+    const sim = await startSimulator({
+      seed: 21,
+      shelves: 2,
+      lanes: 3,
+      transport: 'tcp',
+      tcpPort: 0,
+      control: false,
+      scenario: 'steady',
+      logLevel: 'silent',
+    });
+    await countsAndServesMetrics(
+      sim,
+      sim.shelves.map((s) => ({ url: `tcp://127.0.0.1:${s.tcpPort}` })),
+    );
+  }, 40_000);
+
+  it("counts a shelf on a serial port (its chunk and serialport's native binding load then)", async () => {
+    const sim = await startSimulator({
+      seed: 22,
+      shelves: 1,
+      lanes: 3,
+      transport: 'pty',
+      control: false,
+      scenario: 'steady',
+      logLevel: 'silent',
+    });
+    await countsAndServesMetrics(
+      sim,
+      sim.shelves.map((s) => ({ path: s.path as string })),
+    );
   }, 40_000);
 
   describe('over TLS and WebSocket to the Shelfsense broker', () => {
