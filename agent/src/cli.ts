@@ -1,8 +1,10 @@
 /**
  * `shelfsense agent`: runs the edge agent until SIGINT/SIGTERM.
  */
+
+import type { AnySchema } from '@shelfsense/protocol';
 import { type CommandSpec, numberFlag, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
-import { z } from 'zod';
+import * as z from '@shelfsense/protocol/zod';
 import { Agent } from './agent.js';
 import { resolveAgentConfig } from './config.js';
 import { createLogger } from './log.js';
@@ -61,24 +63,24 @@ const spec = {
     'metrics-port': { type: 'string', value: 'PORT', description: 'serve Prometheus metrics on this port' },
   },
   schema: z.object({
-    config: z.string().optional(),
-    source: z.array(z.string().min(1)).optional(),
-    broker: z.string().optional(),
-    site: z.string().optional(),
-    id: z.string().optional(),
-    username: z.string().optional(),
-    'password-file': z.string().optional(),
-    'state-dir': z.string().optional(),
-    'trim-on': z.enum(['central', 'broker']).optional(),
-    'unit-weight': numberFlag(z.number().positive()).optional(),
-    'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    'metrics-port': numberFlag(z.number().int().min(0).max(65535)).optional(),
+    config: z.optional(z.string()),
+    source: z.optional(z.array(z.string().check(z.minLength(1)))),
+    broker: z.optional(z.string()),
+    site: z.optional(z.string()),
+    id: z.optional(z.string()),
+    username: z.optional(z.string()),
+    'password-file': z.optional(z.string()),
+    'state-dir': z.optional(z.string()),
+    'trim-on': z.optional(z.enum(['central', 'broker'])),
+    'unit-weight': z.optional(numberFlag(z.number().check(z.positive()))),
+    'log-level': z.optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+    'metrics-port': z.optional(numberFlag(z.number().check(z.int(), z.minimum(0), z.maximum(65535)))),
   }),
   examples: [
     'shelfsense agent --source /dev/ttyUSB0 --broker mqtt://central:1883 --site store-1 -u pi-1',
     'shelfsense agent --config /etc/shelfsense/agent.yaml',
   ],
-} satisfies CommandSpec<z.ZodType>;
+} satisfies CommandSpec<AnySchema>;
 
 export const agentCommand: Subcommand = {
   name: 'agent',

@@ -3,6 +3,7 @@
  * Passwords come from stdin or an interactive prompt, never from the command line.
  */
 import { resolve } from 'node:path';
+import type { AnySchema } from '@shelfsense/protocol';
 import {
   type CentralConfig,
   CentralConfig as CentralConfigSchema,
@@ -67,7 +68,7 @@ const addSpec = {
     'shelfsense users add pi-1 --role agent --site store-1 --data-dir /var/lib/shelfsense',
     'shelfsense users add hass --role homeassistant --site store-1 --config central.yaml',
   ],
-} satisfies CommandSpec<z.ZodType>;
+} satisfies CommandSpec<AnySchema>;
 
 function nameOnly<E extends Record<string, FlagSpec>, S extends z.ZodRawShape>(
   name: string,

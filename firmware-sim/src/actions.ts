@@ -16,7 +16,7 @@ export const LaneRef = z.union([Index, z.literal('any')], { error: 'a lane index
 const LaneOrAll = z.union([Index, z.literal('all')], { error: 'a lane index 0–7 or "all"' });
 
 /** A duration: milliseconds, or text such as `250ms`, `5s`, `2m`, `1h`, `1d`. */
-export const Dur = z.union(Duration.options, {
+export const Dur = z.union(Duration.def.options, {
   error: 'a duration: milliseconds, or text such as 250ms, 5s, 2m, 1h or 1d',
 });
 

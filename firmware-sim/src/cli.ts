@@ -15,33 +15,35 @@ import { type ShelfOptions, type Simulator, startSimulator } from './simulator.j
 
 const flagsSchema = z.strictObject({
   scenario: z.string().min(1).optional(),
-  seed: numberFlag(
-    z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1),
-  ).optional(),
-  shelves: numberFlag(z.number().int().min(1).max(64)).optional(),
+  seed: z.optional(
+    numberFlag(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1),
+    ),
+  ),
+  shelves: z.optional(numberFlag(z.number().int().min(1).max(64))),
   serial: z
     .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, 1–32 characters'))
     .optional(),
-  lanes: numberFlag(z.number().int().min(1).max(8)).optional(),
+  lanes: z.optional(numberFlag(z.number().int().min(1).max(8))),
   rate: z.enum(['10', '80'], { error: '10 or 80' }).transform(Number).optional(),
-  speed: numberFlag(z.number().positive().max(1_000_000)).optional(),
+  speed: z.optional(numberFlag(z.number().positive().max(1_000_000))),
   virtual: z.boolean().optional(),
-  tcp: numberFlag(z.number().int().min(0).max(65_535)).optional(),
+  tcp: z.optional(numberFlag(z.number().int().min(0).max(65_535))),
   host: z.string().min(1).optional(),
   device: z.array(z.string().min(1)).optional(),
   'pty-dir': z.string().min(1).optional(),
-  'control-port': numberFlag(z.number().int().min(0).max(65_535)).optional(),
+  'control-port': z.optional(numberFlag(z.number().int().min(0).max(65_535))),
   truth: z.string().min(1).optional(),
   duration: z
     .string()
     .transform((s) => (/^\d+$/.test(s) ? Number(s) : s))
     .pipe(Dur)
     .optional(),
-  'log-level': LogLevel.optional(),
+  'log-level': z.optional(LogLevel),
   'list-scenarios': z.boolean().optional(),
 });
 

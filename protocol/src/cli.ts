@@ -4,9 +4,11 @@
  * `shelfsense agent`, and says plainly which package is missing for the others.
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import type { output } from 'zod/v4/core';
 import { ErrorCodes, isShelfError, ShelfError } from './errors.js';
 import { formatIssues, toIssues } from './validate.js';
+import type { AnySchema } from './zod.js';
+import * as z from './zod.js';
 
 export interface Subcommand {
   name: string;
@@ -87,7 +89,7 @@ export interface FlagSpec {
   description: string;
 }
 
-export interface CommandSpec<S extends z.ZodType> {
+export interface CommandSpec<S extends AnySchema> {
   name: string;
   usage: string;
   description: string;
@@ -97,7 +99,7 @@ export interface CommandSpec<S extends z.ZodType> {
   examples?: string[];
 }
 
-export function commandHelp(spec: CommandSpec<z.ZodType>): string {
+export function commandHelp(spec: CommandSpec<AnySchema>): string {
   const rows = Object.entries(spec.flags).map(([name, f]) => {
     const left = `${f.short ? `-${f.short}, ` : '    '}--${name}${f.value ? ` ${f.value}` : ''}`;
     return [left, f.description] as const;
@@ -115,15 +117,15 @@ export function commandHelp(spec: CommandSpec<z.ZodType>): string {
   ].join('\n');
 }
 
-export type ParsedFlags<S extends z.ZodType> =
+export type ParsedFlags<S extends AnySchema> =
   | { help: true }
-  | { help: false; flags: z.output<S>; positionals: string[] };
+  | { help: false; flags: output<S>; positionals: string[] };
 
 /**
  * Parses argv against the spec, then validates the values with the spec's zod schema.
  * Throws ShelfError(SHELF_ERR_USAGE) naming the flag at fault.
  */
-export function parseFlags<S extends z.ZodType>(spec: CommandSpec<S>, argv: string[]): ParsedFlags<S> {
+export function parseFlags<S extends AnySchema>(spec: CommandSpec<S>, argv: string[]): ParsedFlags<S> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
   };
@@ -142,7 +144,7 @@ export function parseFlags<S extends z.ZodType>(spec: CommandSpec<S>, argv: stri
   }
   if (parsed.values.help) return { help: true };
   const { help: _help, ...values } = parsed.values;
-  const result = spec.schema.safeParse(values);
+  const result = z.safeParse(spec.schema, values);
   if (!result.success) {
     const issues = toIssues(result.error).map((i) => ({
       ...i,
@@ -154,21 +156,17 @@ export function parseFlags<S extends z.ZodType>(spec: CommandSpec<S>, argv: stri
 }
 
 /** A flag holding a number written as text. */
-export const numberFlag = (schema: z.ZodNumber = z.number()) =>
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/, 'a number')
-    .transform(Number)
-    .pipe(schema);
+export const numberFlag = <S extends AnySchema<number, number>>(schema: S) =>
+  z.pipe(z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'a number')), z.transform(Number)), schema);
 
 /**
  * Runs a subcommand body with the conventions every command shares: --help prints and exits 0;
  * usage and validation errors print one clear line and exit 2.
  */
-export async function runCommand<S extends z.ZodType>(
+export async function runCommand<S extends AnySchema>(
   spec: CommandSpec<S>,
   argv: string[],
-  body: (flags: z.output<S>, positionals: string[]) => Promise<number>,
+  body: (flags: output<S>, positionals: string[]) => Promise<number>,
 ): Promise<number> {
   let parsed: ParsedFlags<S>;
   try {

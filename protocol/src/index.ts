@@ -4,3 +4,4 @@ export * from './payloads.js';
 export * from './serial.js';
 export * from './topics.js';
 export * from './validate.js';
+export type { AnySchema } from './zod.js';

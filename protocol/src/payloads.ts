@@ -2,16 +2,20 @@
  * Every MQTT payload, as one zod schema each; the schema is the type (`z.infer`). Unknown keys
  * are stripped rather than refused, so a newer agent can talk to an older central.
  */
-import { z } from 'zod';
-import { type CommandName, ID_PATTERN } from './topics.js';
 
-export const Id = z.string().regex(ID_PATTERN, 'letters, digits, _ and -, 1–64 characters');
-export const Serial = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, 1–32 characters');
+import { type CommandName, ID_PATTERN } from './topics.js';
+import type { AnySchema } from './zod.js';
+import * as z from './zod.js';
+
+export const Id = z.string().check(z.regex(ID_PATTERN, 'letters, digits, _ and -, 1–64 characters'));
+export const Serial = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, 1–32 characters'));
 /** Milliseconds since the Unix epoch. */
-export const EpochMs = z.number().int().nonnegative();
+export const EpochMs = z.number().check(z.int(), z.nonnegative());
 /** The agent's own increasing sequence number, one per outbox record. */
-export const AgentSeq = z.number().int().positive();
-export const FrameSeq = z.number().int().min(0).max(4_294_967_295);
+export const AgentSeq = z.number().check(z.int(), z.positive());
+export const FrameSeq = z.number().check(z.int(), z.minimum(0), z.maximum(4_294_967_295));
 
 export const LaneStates = ['ok', 'unstable', 'anomalous', 'fault', 'offline'] as const;
 export const LaneState = z.enum(LaneStates);
@@ -21,14 +25,14 @@ export type LaneState = z.infer<typeof LaneState>;
 export const LevelPayload = z.object({
   agent: Id,
   serial: Serial,
-  sku: Id.nullable(),
-  units: z.number().int().nonnegative(),
-  grams: z.number().finite(),
+  sku: z.nullable(Id),
+  units: z.number().check(z.int(), z.nonnegative()),
+  grams: z.number(),
   /** units / capacity; above 1 when overfilled, null when the capacity is unknown. */
-  fill: z.number().nonnegative().nullable(),
+  fill: z.nullable(z.number().check(z.nonnegative())),
   stable: z.boolean(),
   /** 0..1: how close the net weight is to a whole number of items, scaled by the noise. */
-  confidence: z.number().min(0).max(1),
+  confidence: z.number().check(z.minimum(0), z.maximum(1)),
   state: LaneState,
   ts: EpochMs,
   seq: AgentSeq,
@@ -41,11 +45,11 @@ export const EventKinds = ['pick', 'restock', 'adjust'] as const;
 export const EventPayload = z.object({
   agent: Id,
   serial: Serial,
-  sku: Id.nullable(),
+  sku: z.nullable(Id),
   kind: z.enum(EventKinds),
   /** Items added (positive) or taken (negative). */
-  delta: z.number().int(),
-  units: z.number().int().nonnegative(),
+  delta: z.number().check(z.int()),
+  units: z.number().check(z.int(), z.nonnegative()),
   ts: EpochMs,
   seq: AgentSeq,
   frameSeq: FrameSeq,
@@ -63,15 +67,15 @@ export const HealthPayload = z.object({
   status: HealthStatus,
   channels: z.array(
     z.object({
-      channel: z.number().int().min(0).max(7),
+      channel: z.number().check(z.int(), z.minimum(0), z.maximum(7)),
       status: HealthStatus,
       /** Raw noise: standard deviation of a single raw sample (before filtering), grams. */
-      noiseG: z.number().nonnegative(),
+      noiseG: z.number().check(z.nonnegative()),
       /** Zero drift corrected so far, grams. */
       driftG: z.number(),
     }),
   ),
-  rejects: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  rejects: z._default(z.record(z.string(), z.number().check(z.int(), z.nonnegative())), {}),
   ts: EpochMs,
 });
 export type HealthPayload = z.infer<typeof HealthPayload>;
@@ -81,8 +85,8 @@ export const AgentStatusPayload = z.object({
   agent: Id,
   site: Id,
   state: z.enum(['online', 'offline']),
-  version: z.string().max(32).optional(),
-  shelves: z.array(Serial).default([]),
+  version: z.optional(z.string().check(z.maxLength(32))),
+  shelves: z._default(z.array(Serial), []),
   ts: EpochMs,
 });
 export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;
@@ -90,17 +94,17 @@ export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;
 export const LaneSetting = z.object({
   lane: Id,
   /** Channels summed into this lane. */
-  channels: z.array(z.number().int().min(0).max(7)).min(1),
-  sku: Id.nullable().default(null),
-  unitWeightG: z.number().positive(),
-  capacity: z.number().int().positive().nullable().default(null),
+  channels: z.array(z.number().check(z.int(), z.minimum(0), z.maximum(7))).check(z.minLength(1)),
+  sku: z._default(z.nullable(Id), null),
+  unitWeightG: z.number().check(z.positive()),
+  capacity: z._default(z.nullable(z.number().check(z.int(), z.positive())), null),
 });
 export type LaneSetting = z.infer<typeof LaneSetting>;
 
 /** `.../agents/{agent}/lanes`: which shelf serial is which shelf id, and its lanes. Retained. */
 export const LaneSettingsPayload = z.object({
   agent: Id,
-  revision: z.number().int().nonnegative(),
+  revision: z.number().check(z.int(), z.nonnegative()),
   shelves: z.array(
     z.object({
       shelf: Id,
@@ -114,38 +118,41 @@ export type LaneSettingsPayload = z.infer<typeof LaneSettingsPayload>;
 /** `.../agents/{agent}/stored`: the highest agent sequence central has committed. Retained. */
 export const StoredMarkPayload = z.object({
   agent: Id,
-  seq: z.number().int().nonnegative(),
+  seq: z.number().check(z.int(), z.nonnegative()),
   ts: EpochMs,
 });
 export type StoredMarkPayload = z.infer<typeof StoredMarkPayload>;
 
 /** Who asked: stamped by central or the broker from the authenticated session, never by the requester. */
-export const Actor = z.object({ user: z.string().min(1).max(64), role: z.string().min(1).max(32) });
+export const Actor = z.object({
+  user: z.string().check(z.minLength(1), z.maxLength(64)),
+  role: z.string().check(z.minLength(1), z.maxLength(32)),
+});
 export type Actor = z.infer<typeof Actor>;
 
 const LaneRef = { shelf: Id, lane: Id };
 export const CommandArgs = {
   identify: z.object({}),
   tare: z.object(LaneRef),
-  calibrate: z.object({ ...LaneRef, massG: z.number().positive().max(1_000_000) }),
-  'learn-unit': z.object({ ...LaneRef, count: z.number().int().min(1).max(10_000) }),
-  stream: z.object({ shelf: Id, durationMs: z.number().int().min(100).max(600_000) }),
-} satisfies Record<CommandName, z.ZodType>;
+  calibrate: z.object({ ...LaneRef, massG: z.number().check(z.positive(), z.maximum(1_000_000)) }),
+  'learn-unit': z.object({ ...LaneRef, count: z.number().check(z.int(), z.minimum(1), z.maximum(10_000)) }),
+  stream: z.object({ shelf: Id, durationMs: z.number().check(z.int(), z.minimum(100), z.maximum(600_000)) }),
+} satisfies Record<CommandName, AnySchema>;
 
 /** `.../agents/{agent}/request/{command}` */
 export const CommandRequest = z.object({
-  transaction: z.string().min(1).max(64),
-  args: z.record(z.string(), z.unknown()).default({}),
-  actor: Actor.optional(),
+  transaction: z.string().check(z.minLength(1), z.maxLength(64)),
+  args: z._default(z.record(z.string(), z.unknown()), {}),
+  actor: z.optional(Actor),
 });
 export type CommandRequest = z.infer<typeof CommandRequest>;
 
 /** `.../agents/{agent}/response/{command}` */
 export const CommandResponse = z.object({
-  transaction: z.string().min(1).max(64),
+  transaction: z.string().check(z.minLength(1), z.maxLength(64)),
   status: z.enum(['ok', 'error']),
-  data: z.unknown().optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  data: z.optional(z.unknown()),
+  error: z.optional(z.object({ code: z.string(), message: z.string() })),
 });
 export type CommandResponse = z.infer<typeof CommandResponse>;
 
@@ -155,7 +162,7 @@ export const Calibration = z.object({
   /** Counts per gram. */
   scale: z.number(),
   /** Extra reference points (grams → raw counts above offset) for piecewise-linear calibration. */
-  points: z.array(z.object({ grams: z.number(), counts: z.number() })).default([]),
+  points: z._default(z.array(z.object({ grams: z.number(), counts: z.number() })), []),
 });
 export type Calibration = z.infer<typeof Calibration>;
 
@@ -166,19 +173,19 @@ export const CalibrationRecord = z.object({
   shelf: Id,
   lane: Id,
   kind: z.enum(['tare', 'calibrate', 'learn-unit']),
-  by: Actor.nullable(),
-  channels: z.array(z.number().int().min(0).max(7)),
-  referenceG: z.number().nullable(),
-  items: z.number().int().nullable(),
+  by: z.nullable(Actor),
+  channels: z.array(z.number().check(z.int(), z.minimum(0), z.maximum(7))),
+  referenceG: z.nullable(z.number()),
+  items: z.nullable(z.number().check(z.int())),
   before: z.record(z.string(), z.unknown()),
   after: z.record(z.string(), z.unknown()),
   /**
    * Error left after the operation, grams: a fresh settled reading under the new calibration
    * minus what should be there (0 after a tare, the reference mass, N × the learned unit weight).
    */
-  residualG: z.number().nullable(),
+  residualG: z.nullable(z.number()),
   /** How far the previous calibration was off, grams: the error this operation corrected. */
-  correctionG: z.number().nullable().optional(),
+  correctionG: z.optional(z.nullable(z.number())),
   ts: EpochMs,
   seq: AgentSeq,
 });
@@ -190,18 +197,18 @@ export type OrderState = z.infer<typeof OrderState>;
 
 /** `.../{lane}/order` and the webhook body. */
 export const OrderEvent = z.object({
-  eventId: z.string().min(1).max(64),
+  eventId: z.string().check(z.minLength(1), z.maxLength(64)),
   /** Stable per (order, transition): the receiver processes each key once. */
-  idempotencyKey: z.string().min(1).max(128),
-  orderId: z.string().min(1).max(64),
+  idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
+  orderId: z.string().check(z.minLength(1), z.maxLength(64)),
   state: OrderState,
   site: Id,
   shelf: Id,
   lane: Id,
   sku: Id,
   supplier: Id,
-  quantity: z.number().int().positive(),
-  receivedQuantity: z.number().int().nonnegative().nullable().default(null),
+  quantity: z.number().check(z.int(), z.positive()),
+  receivedQuantity: z._default(z.nullable(z.number().check(z.int(), z.nonnegative())), null),
   ts: EpochMs,
 });
 export type OrderEvent = z.infer<typeof OrderEvent>;
@@ -209,13 +216,13 @@ export type OrderEvent = z.infer<typeof OrderEvent>;
 export const AlertKinds = ['stock-out', 'offline', 'sensor-fault', 'anomaly'] as const;
 /** `.../{lane}/alert` */
 export const AlertEvent = z.object({
-  alertId: z.string().min(1).max(64),
+  alertId: z.string().check(z.minLength(1), z.maxLength(64)),
   kind: z.enum(AlertKinds),
   state: z.enum(['open', 'acknowledged', 'cleared']),
   site: Id,
   shelf: Id,
   lane: Id,
-  message: z.string().max(500),
+  message: z.string().check(z.maxLength(500)),
   ts: EpochMs,
 });
 export type AlertEvent = z.infer<typeof AlertEvent>;
@@ -247,4 +254,4 @@ export const PayloadSchemas = {
   stored: StoredMarkPayload,
   request: CommandRequest,
   response: CommandResponse,
-} as const satisfies { [K in keyof TopicPayloads]: z.ZodType<TopicPayloads[K], unknown> };
+} as const satisfies { [K in keyof TopicPayloads]: AnySchema<TopicPayloads[K], unknown> };

@@ -1,8 +1,10 @@
-import type { z } from 'zod';
+import type { $ZodError, output } from 'zod/v4/core';
 import { ErrorCodes, type Issue, ShelfError } from './errors.js';
+import type { AnySchema } from './zod.js';
+import * as z from './zod.js';
 
 /** Turns zod issues into `{path, message}` pairs with dotted paths. */
-export function toIssues(error: z.ZodError): Issue[] {
+export function toIssues(error: $ZodError): Issue[] {
   return error.issues.map((i) => ({
     path: i.path.map((p) => String(p)).join('.'),
     message: i.message,
@@ -18,19 +20,19 @@ export function formatIssues(issues: readonly Issue[]): string {
  * Validates `input` against `schema`; on failure throws a ShelfError (code SHELF_ERR_INVALID) whose
  * message names `what` and every offending field.
  */
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
+export function parseWith<S extends AnySchema>(schema: S, input: unknown, what: string): output<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const issues = toIssues(result.error);
   throw new ShelfError(ErrorCodes.INVALID, `invalid ${what}: ${formatIssues(issues)}`, issues);
 }
 
 /** Parses a JSON text then validates it; a syntax error is reported as an invalid payload too. */
-export function parseJsonWith<S extends z.ZodType>(
+export function parseJsonWith<S extends AnySchema>(
   schema: S,
   text: string | Uint8Array,
   what: string,
-): z.output<S> {
+): output<S> {
   let value: unknown;
   try {
     value = JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));

@@ -15,6 +15,7 @@
  */
 import {
   AgentStatusPayload,
+  type AnySchema,
   CalibrationRecord,
   CommandResponse,
   EventPayload,
@@ -25,10 +26,10 @@ import {
   StoredMarkPayload,
   topics,
 } from '@shelfsense/protocol';
+import * as z from '@shelfsense/protocol/zod';
 import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { payloadText } from '../helpers/fuzz-arbitraries.js';
 import { BIG_RUN, FuzzTally, fcParams, fuzzRuns, loadCorpus, ProcessGuard } from '../helpers/fuzz-support.js';
 import {
@@ -56,7 +57,7 @@ interface Target {
   name: string;
   /** The topic for a payload the schema accepts, and for one it refuses. */
   topic(valid: boolean): string;
-  schema: z.ZodType;
+  schema: AnySchema;
   valid: fc.Arbitrary<unknown>;
 }
 
@@ -118,7 +119,7 @@ function messages(targets: Target[], n: number, seedOffset: number): Message[] {
       payloadText(t.valid).map((payload) => {
         let valid = false;
         try {
-          valid = t.schema.safeParse(JSON.parse(payload.toString('utf8'))).success;
+          valid = z.safeParse(t.schema, JSON.parse(payload.toString('utf8'))).success;
         } catch {
           valid = false;
         }

@@ -8,20 +8,20 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonWith } from '@shelfsense/protocol';
-import { z } from 'zod';
+import * as z from '@shelfsense/protocol/zod';
 
 export const META_FILE = 'outbox.meta.json';
 
 export const OutboxMeta = z.object({
   version: z.literal(1),
   /** Every sequence number below this one has been handed out. */
-  nextSeq: z.number().int().positive(),
+  nextSeq: z.number().check(z.int(), z.positive()),
   /** Records up to and including this sequence number are delivered or dropped. */
-  trimmedThrough: z.number().int().nonnegative(),
+  trimmedThrough: z.number().check(z.int(), z.nonnegative()),
   /** True while an Outbox has the directory open; false after a clean close. */
   open: z.boolean(),
   /** Linux boot id of the machine run that last opened the outbox, if known. */
-  bootId: z.string().nullable(),
+  bootId: z.nullable(z.string()),
 });
 export type OutboxMeta = z.infer<typeof OutboxMeta>;
 

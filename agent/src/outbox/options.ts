@@ -3,54 +3,44 @@
  * defaults of `delivery` in the agent config, so `Outbox.open(dir, config.delivery)` works as is.
  */
 import { Duration, EpochMs, ErrorCodes, isPublishable, parseWith, ShelfError } from '@shelfsense/protocol';
+import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { encodeRecord, U48_MAX } from './record.js';
 
 export const FsyncModes = ['append', 'interval', 'none'] as const;
 
 export const OutboxSettings = z.object({
   /** Most records kept; past it the oldest are dropped (reason `maxRecords`). */
-  maxRecords: z.number().int().positive().default(1_000_000),
+  maxRecords: z._default(z.number().check(z.int(), z.positive()), 1_000_000),
   /** Most record bytes kept (headers included); past it the oldest are dropped (`maxBytes`). */
-  maxBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(256 * 1024 * 1024),
+  maxBytes: z._default(z.number().check(z.int(), z.positive()), 256 * 1024 * 1024),
   /** Records whose `ts` is older than this are dropped (`maxAge`). */
-  maxAgeMs: Duration.default(30 * 86_400_000),
+  maxAgeMs: z._default(Duration, 30 * 86_400_000),
   /** A segment file is closed and a new one started once it would grow past this size. */
-  segmentBytes: z
-    .number()
-    .int()
-    .min(4096)
-    .default(4 * 1024 * 1024),
+  segmentBytes: z._default(z.number().check(z.int(), z.minimum(4096)), 4 * 1024 * 1024),
   /**
    * `append`: fdatasync after every append (no loss on power cut, slow on SD cards);
    * `interval`: fdatasync at most `fsyncIntervalMs` after an append (a power cut can lose the
    * records of that last window); `none`: leave it to the OS (it usually flushes within ~30 s).
    * A process crash or `kill -9` loses nothing in any mode: the OS already holds every append.
    */
-  fsync: z.enum(FsyncModes).default('interval'),
-  fsyncIntervalMs: Duration.default(5),
+  fsync: z._default(z.enum(FsyncModes), 'interval'),
+  fsyncIntervalMs: z._default(Duration, 5),
   /** How soon a moved trim mark reaches the meta file when no segment is deleted. */
-  metaFlushMs: Duration.default(1000),
+  metaFlushMs: z._default(Duration, 1000),
   /** How often the age bound is checked; default a tenth of maxAgeMs, between 10 ms and 60 s. */
-  ageCheckMs: Duration.optional(),
+  ageCheckMs: z.optional(Duration),
   /** Largest single record, header included; larger appends are refused. */
-  maxRecordBytes: z
-    .number()
-    .int()
-    .min(256)
-    .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
+  maxRecordBytes: z._default(
+    z.number().check(z.int(), z.minimum(256), z.maximum(64 * 1024 * 1024)),
+    1024 * 1024,
+  ),
   /**
    * After an unclean stop across a reboot (a power cut), records of the last fsync window may be
    * gone while their sequence numbers already left the agent; numbering resumes this far ahead so
    * no number is ever reused for different content. 0 disables it.
    */
-  powerLossSeqSkip: z.number().int().nonnegative().default(10_000),
+  powerLossSeqSkip: z._default(z.number().check(z.int(), z.nonnegative()), 10_000),
 });
 export type OutboxSettings = z.output<typeof OutboxSettings>;
 
@@ -68,13 +58,21 @@ function isJsonObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A record's timestamp: epoch milliseconds that fit the record header's 48 bits. */
+const RecordTs = EpochMs.check(z.maximum(U48_MAX));
+
 /** What `append` accepts. `ts` defaults to `payload.ts` when that is a number, else to now. */
 export const AppendInput = z.object({
-  topic: z.string().max(65_535).refine(isPublishable, 'a publishable MQTT topic (no +, #, or empty level)'),
+  topic: z
+    .string()
+    .check(
+      z.maxLength(65_535),
+      z.refine(isPublishable, 'a publishable MQTT topic (no +, #, or empty level)'),
+    ),
   payload: z.custom<Record<string, unknown>>(isJsonObject, 'a JSON object'),
-  qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
-  retain: z.boolean().default(false),
-  ts: EpochMs.max(U48_MAX).optional(),
+  qos: z._default(z.union([z.literal(0), z.literal(1), z.literal(2)]), 1),
+  retain: z._default(z.boolean(), false),
+  ts: z.optional(RecordTs),
 });
 export type AppendInput = z.input<typeof AppendInput>;
 
@@ -100,7 +98,7 @@ export function encodeAppend(
     throw invalid('outbox record', 'payload', `not serialisable as JSON (${(err as Error).message})`);
   }
   const pts = rec.payload['ts'];
-  const ts = rec.ts ?? (EpochMs.max(U48_MAX).safeParse(pts).success ? (pts as number) : now());
+  const ts = rec.ts ?? (RecordTs.safeParse(pts).success ? (pts as number) : now());
   const buf = encodeRecord(seq, { topic: rec.topic, qos: rec.qos, retain: rec.retain, ts }, json);
   if (buf.length > maxRecordBytes) {
     throw invalid('outbox record', 'payload', `${buf.length} bytes exceeds the limit of ${maxRecordBytes}`);

@@ -3,40 +3,44 @@
  * callbacks, and the shapes of what it reports.
  */
 import { Calibration, type HealthStatus, LaneSetting, SignalConfig } from '@shelfsense/protocol';
+import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { CalibrationChange } from './calibrate.js';
 import type { ChannelReading } from './channel.js';
 import type { LaneEvent, LaneReading } from './count.js';
 
 export const RateSchema = z.union([z.literal(10), z.literal(80)]);
-export const CalibrationSchema = Calibration.refine((c) => Number.isFinite(c.scale) && c.scale !== 0, {
-  message: 'scale must be a non-zero number of counts per gram',
-  path: ['scale'],
-});
+export const CalibrationSchema = Calibration.check(
+  z.refine((c) => Number.isFinite(c.scale) && c.scale !== 0, {
+    message: 'scale must be a non-zero number of counts per gram',
+    path: ['scale'],
+  }),
+);
 
 export const Options = z
   .object({
-    channels: z.number().int().min(1).max(8),
-    signal: SignalConfig.prefault({}),
+    channels: z.number().check(z.int(), z.minimum(1), z.maximum(8)),
+    signal: z.prefault(SignalConfig, {}),
     calibrations: z.array(CalibrationSchema),
-    lanes: z.array(LaneSetting).default([]),
-    rate: RateSchema.default(80),
+    lanes: z._default(z.array(LaneSetting), []),
+    rate: z._default(RateSchema, 80),
     /** Last published count per lane id, restored after an agent restart. */
-    counts: z.record(z.string(), z.number().int().nonnegative()).default({}),
+    counts: z._default(z.record(z.string(), z.number().check(z.int(), z.nonnegative())), {}),
     /** Each lane's count reference (LaneReading.baselineG) as persisted with its count. */
-    baselines: z.record(z.string(), z.number().finite()).default({}),
+    baselines: z._default(z.record(z.string(), z.number()), {}),
   })
-  .superRefine((o, ctx) => {
-    if (o.calibrations.length !== o.channels) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['calibrations'],
-        message: `needs one per channel (${o.channels})`,
-      });
-    }
-    for (const issue of laneIssues(o.lanes, o.channels)) ctx.addIssue({ code: 'custom', ...issue });
-  });
+  .check(
+    z.superRefine((o, ctx) => {
+      if (o.calibrations.length !== o.channels) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['calibrations'],
+          message: `needs one per channel (${o.channels})`,
+        });
+      }
+      for (const issue of laneIssues(o.lanes, o.channels)) ctx.addIssue({ code: 'custom', ...issue });
+    }),
+  );
 
 export type ShelfPipelineInput = z.input<typeof Options>;
 

@@ -25,8 +25,8 @@ import {
   type SampleFrame,
   ShelfError,
 } from '@shelfsense/protocol';
+import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import {
   type CalibrationChange,
   calibrateChannels,

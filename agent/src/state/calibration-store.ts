@@ -12,7 +12,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Calibration, parseWith } from '@shelfsense/protocol';
-import { z } from 'zod';
+import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from '../log.js';
 import { readJson, writeFileAtomic } from './atomic.js';
 
@@ -20,17 +20,19 @@ const ShelfCalibration = z.object({
   serial: z.string(),
   channels: z.record(z.string(), Calibration),
   /** Unit weights learned on this shelf, by lane id; they override the lane settings. */
-  unitWeights: z.record(z.string(), z.number().positive()).default({}),
+  unitWeights: z._default(z.record(z.string(), z.number().check(z.positive())), {}),
   updatedAt: z.number(),
   /** The audit record of the last change, until the outbox is known to hold it. */
-  pending: z
-    .object({
-      afterSeq: z.number().int().nonnegative(),
-      topic: z.string(),
-      record: z.record(z.string(), z.unknown()),
-    })
-    .nullable()
-    .default(null),
+  pending: z._default(
+    z.nullable(
+      z.object({
+        afterSeq: z.number().check(z.int(), z.nonnegative()),
+        topic: z.string(),
+        record: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    null,
+  ),
 });
 type ShelfCalibration = z.infer<typeof ShelfCalibration>;
 

@@ -11,17 +11,17 @@
  */
 import { join } from 'node:path';
 import { parseWith, Serial } from '@shelfsense/protocol';
-import { z } from 'zod';
+import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from '../log.js';
 import { readJson, writeFileAtomic } from './atomic.js';
 
 export const StoredLaneCount = z.object({
   /** The last accepted count. */
-  units: z.number().int().nonnegative(),
+  units: z.number().check(z.int(), z.nonnegative()),
   /** The count reference (LaneReading.baselineG), grams. */
-  baselineG: z.number().finite(),
+  baselineG: z.number(),
   /** The channels the reference was measured on. */
-  channels: z.array(z.number().int().min(0).max(7)).min(1),
+  channels: z.array(z.number().check(z.int(), z.minimum(0), z.maximum(7))).check(z.minLength(1)),
 });
 export type StoredLaneCount = z.infer<typeof StoredLaneCount>;
 

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { AnySchema } from '@shelfsense/protocol';
 import { CentralConfig, loadConfigFile } from '@shelfsense/protocol';
 import { type CommandSpec, numberFlag, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { pino } from 'pino';
@@ -38,9 +39,9 @@ const centralSpec = {
     },
     'log-level': { type: 'string', value: 'LEVEL', description: 'override the config’s log level' },
   },
-  schema: z.object({ config: z.string().min(1, 'required'), 'log-level': LogLevel.optional() }),
+  schema: z.object({ config: z.string().min(1, 'required'), 'log-level': z.optional(LogLevel) }),
   examples: ['shelfsense central --config /etc/shelfsense/central.yaml'],
-} satisfies CommandSpec<z.ZodType>;
+} satisfies CommandSpec<AnySchema>;
 
 export const centralCommand: Subcommand = {
   name: 'central',
@@ -82,17 +83,17 @@ const demoSpec = {
   },
   schema: z.object({
     dir: z.string().optional(),
-    speed: numberFlag(z.number().positive().max(10_000)).optional(),
+    speed: z.optional(numberFlag(z.number().positive().max(10_000))),
     webhook: z.url({ protocol: /^https?$/ }).optional(),
-    'http-port': numberFlag(z.number().int().min(0).max(65535)).optional(),
-    'mqtt-port': numberFlag(z.number().int().min(0).max(65535)).optional(),
-    'log-level': LogLevel.optional(),
+    'http-port': z.optional(numberFlag(z.number().int().min(0).max(65535))),
+    'mqtt-port': z.optional(numberFlag(z.number().int().min(0).max(65535))),
+    'log-level': z.optional(LogLevel),
   }),
   examples: [
     'shelfsense demo',
     'shelfsense demo --speed 30 --webhook http://localhost:9000/orders --http-port 0',
   ],
-} satisfies CommandSpec<z.ZodType>;
+} satisfies CommandSpec<AnySchema>;
 
 export const demoCommand: Subcommand = {
   name: 'demo',

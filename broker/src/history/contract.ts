@@ -51,11 +51,11 @@ export const MAX_ROWS = 100_000;
 
 /** A lane (or shelf, or site) and a time range [from, to) in reading time, ms. */
 export const HistoryQuery = z.strictObject({
-  site: Id.optional(),
-  shelf: Id.optional(),
-  lane: Id.optional(),
-  from: EpochMs.optional(),
-  to: EpochMs.optional(),
+  site: z.optional(Id),
+  shelf: z.optional(Id),
+  lane: z.optional(Id),
+  from: z.optional(EpochMs),
+  to: z.optional(EpochMs),
   /** At most this many rows, oldest first (clamped to MAX_ROWS). */
   limit: z.number().int().positive().optional(),
 });

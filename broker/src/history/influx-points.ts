@@ -6,6 +6,8 @@
  * per (measurement, tag set, timestamp), so two readings of one lane within the same millisecond
  * stay apart, and a reading written twice (a retried batch) lands on itself: stored once.
  */
+
+import type { AnySchema } from '@shelfsense/protocol';
 import {
   CalibrationRecord,
   type HealthPayload,
@@ -227,7 +229,7 @@ const Tag = z.string().min(1);
 const OptTag = z.string().nullish();
 const Int = z.number().int();
 
-function parseRow<S extends z.ZodType>(schema: S, row: unknown, what: string): z.output<S> {
+function parseRow<S extends AnySchema>(schema: S, row: unknown, what: string): z.output<S> {
   try {
     return parseWith(schema, row, what);
   } catch (err) {

@@ -16,7 +16,7 @@ const AlertStates = ['open', 'acknowledged', 'cleared'] as const;
 const ListQuery = z.object({
   state: listParam(AlertStates).optional(),
   kind: listParam(AlertKinds).optional(),
-  site: Id.optional(),
+  site: z.optional(Id),
   limit: limitParam(10_000).optional(),
 });
 const Empty = z.strictObject({});

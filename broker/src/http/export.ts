@@ -11,6 +11,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Id } from '@shelfsense/protocol';
+import { z } from 'zod';
 import { type HistoryStore, type LevelRow, MAX_ROWS } from '../history/contract.js';
 import type { LaneInfo } from '../shelf-map.js';
 import { type ApiRouter, authed, STREAMED } from './context.js';
@@ -22,7 +23,7 @@ import { visibleLanes } from './scope.js';
 
 export const CSV_HEADER = ['ts', 'iso', 'site', 'shelf', 'lane', 'sku', 'units', 'grams', 'state'] as const;
 
-const ExportQuery = RangeQuery.extend({ site: Id.optional(), sku: Id.optional() });
+const ExportQuery = RangeQuery.extend({ site: z.optional(Id), sku: z.optional(Id) });
 const PAGE_ROWS = 5_000;
 const CHUNK_CHARS = 64 * 1024;
 

@@ -14,7 +14,7 @@ import { type Action, canReadLane, may, type Principal } from './scope.js';
 
 const ListQuery = z.object({
   state: listParam(OrderStates).optional(),
-  site: Id.optional(),
+  site: z.optional(Id),
   limit: limitParam(10_000).optional(),
 });
 const Empty = z.strictObject({});

@@ -14,10 +14,10 @@ export const StoreOptions = z.strictObject({
   /** The database file (`:memory:` for a throwaway store). */
   file: z.string().min(1),
   /** Level history keeps one row per lane per this interval, plus every change. */
-  historyIntervalMs: Duration.default(60_000),
+  historyIntervalMs: z._default(Duration, 60_000),
   /** A hole in an agent's sequence that stood this long while the agent kept sending is stepped over. */
-  gapTimeoutMs: Duration.default(60_000),
-  busyTimeoutMs: Duration.default(5_000),
+  gapTimeoutMs: z._default(Duration, 60_000),
+  busyTimeoutMs: z._default(Duration, 5_000),
   synchronous: z.enum(['normal', 'full']).default('normal'),
   /** SQLite page cache per connection, MB. */
   cacheSizeMb: z.number().positive().max(4_096).default(16),

@@ -3,6 +3,8 @@
  * schemas), and applies level and agent-status actions to the lane list without mutating it.
  * Order and alert messages only ask for a refresh: the API holds the truth about those.
  */
+
+import type { AnySchema } from '@shelfsense/protocol';
 import {
   AgentStatusPayload,
   HealthPayload,
@@ -29,7 +31,7 @@ export type LiveAction =
 
 const decoder = new TextDecoder();
 
-function decode<S extends z.ZodType>(schema: S, payload: Uint8Array | string, what: string): z.output<S> {
+function decode<S extends AnySchema>(schema: S, payload: Uint8Array | string, what: string): z.output<S> {
   const text = typeof payload === 'string' ? payload : decoder.decode(payload);
   let value: unknown;
   try {

@@ -1,27 +1,24 @@
 /**
  * The agent's YAML config. One schema is the source of truth for fields, defaults and type.
  */
-import { z } from 'zod';
+
 import { Id, LaneSetting, Serial } from '../payloads.js';
+import * as z from '../zod.js';
 import { BrokerUrl, Duration, LogLevel, TimerDuration } from './common.js';
+
+const BaudRate = z._default(z.number().check(z.int(), z.positive()), 115_200);
 
 /** A shelf source: a serial device path, a TCP bridge (`tcp://host:port`), or discovery by USB ids. */
 export const SourceConfig = z.union([
-  z.strictObject({ path: z.string().min(1), baudRate: z.number().int().positive().default(115_200) }),
-  z.strictObject({ url: z.string().regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'tcp://host:port') }),
+  z.strictObject({ path: z.string().check(z.minLength(1)), baudRate: BaudRate }),
+  z.strictObject({ url: z.string().check(z.regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'tcp://host:port')) }),
   z.strictObject({
     discover: z.strictObject({
-      vendorId: z
-        .string()
-        .regex(/^[0-9a-fA-F]{4}$/)
-        .optional(),
-      productId: z
-        .string()
-        .regex(/^[0-9a-fA-F]{4}$/)
-        .optional(),
-      glob: z.string().min(1).optional(),
+      vendorId: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{4}$/))),
+      productId: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{4}$/))),
+      glob: z.optional(z.string().check(z.minLength(1))),
     }),
-    baudRate: z.number().int().positive().default(115_200),
+    baudRate: BaudRate,
   }),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfig>;
@@ -29,15 +26,22 @@ export type SourceConfig = z.infer<typeof SourceConfig>;
 /** Local lane settings, used until (and unless) central publishes its own. */
 export const LocalShelf = z.strictObject({
   serial: Serial,
-  shelf: Id.optional(),
-  lanes: z.array(LaneSetting).optional(),
+  shelf: z.optional(Id),
+  lanes: z.optional(z.array(LaneSetting)),
   /**
    * Factory calibration per channel, used until a technician calibrates the shelf (the agent's own
    * calibration records then take precedence).
    */
-  calibration: z
-    .array(z.strictObject({ channel: z.number().int().min(0).max(7), offset: z.number(), scale: z.number() }))
-    .default([]),
+  calibration: z._default(
+    z.array(
+      z.strictObject({
+        channel: z.number().check(z.int(), z.minimum(0), z.maximum(7)),
+        offset: z.number(),
+        scale: z.number(),
+      }),
+    ),
+    [],
+  ),
 });
 
 /**
@@ -47,97 +51,105 @@ export const LocalShelf = z.strictObject({
  */
 export const SignalConfig = z.strictObject({
   /** Median window (samples) that removes single-sample spikes. */
-  medianWindow: z.number().int().min(1).max(31).default(5),
+  medianWindow: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(31)), 5),
   /** Moving-average window (samples) after the median. */
-  averageWindow: z.number().int().min(1).max(256).default(8),
+  averageWindow: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(256)), 8),
   /** How long the filtered weight must stay within the band to be called stable. */
-  stableMs: Duration.pipe(z.number().min(50).max(60_000)).default(500),
+  stableMs: z._default(z.pipe(Duration, z.number().check(z.minimum(50), z.maximum(60_000))), 500),
   /** Band (grams, peak to peak) within which the filtered weight counts as still. */
-  stableBandG: z.number().positive().default(3),
+  stableBandG: z._default(z.number().check(z.positive()), 3),
   /** A new count must hold, stable and unchanged, this much longer before it is accepted. */
-  confirmMs: Duration.pipe(z.number().max(60_000)).default(250),
+  confirmMs: z._default(z.pipe(Duration, z.number().check(z.maximum(60_000))), 250),
   /** A count is accepted only when the net weight is within this fraction of a unit of a whole number. */
-  wholeTolerance: z.number().positive().max(0.5).default(0.3),
+  wholeTolerance: z._default(z.number().check(z.positive(), z.maximum(0.5)), 0.3),
   /** A single sample further than this (grams) from both neighbours, which agree, is dropped. */
-  spikeG: z.number().positive().default(20),
+  spikeG: z._default(z.number().check(z.positive()), 20),
   /** Largest zero correction zero-tracking may apply, grams. */
-  zeroTrackLimitG: z.number().nonnegative().default(20),
+  zeroTrackLimitG: z._default(z.number().check(z.nonnegative()), 20),
   /** Time constant of zero-tracking (empty, stable lane). */
-  zeroTrackMs: Duration.pipe(z.number().min(1)).default(10_000),
+  zeroTrackMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1))), 10_000),
   /** Time constant with which a loaded lane's count reference follows slow drift between picks. */
-  driftTrackMs: Duration.pipe(z.number().min(1)).default(30_000),
+  driftTrackMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1))), 30_000),
   /** A channel reading only junk (saturated / glitch codes) this long is saturated or disconnected. */
-  faultMs: Duration.pipe(z.number().min(1)).default(500),
+  faultMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1))), 500),
   /** A channel with no valid sample this long is `no_data`. */
-  noDataMs: Duration.pipe(z.number().min(1)).default(3_000),
+  noDataMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1))), 3_000),
   /** Raw noise σ (grams) above which a channel is `noisy`. */
-  noisyG: z.number().positive().default(4),
+  noisyG: z._default(z.number().check(z.positive()), 4),
   /** Heartbeat: republish the level this often even when nothing changed. */
-  heartbeatMs: TimerDuration.default(60_000),
+  heartbeatMs: z._default(TimerDuration, 60_000),
 });
 export type SignalConfig = z.infer<typeof SignalConfig>;
 export type SignalConfigInput = z.input<typeof SignalConfig>;
 
 export const AgentConfig = z.strictObject({
   agent: z.strictObject({ id: Id, site: Id }),
-  sources: z.array(SourceConfig).min(1, 'at least one source (serial path, tcp:// URL or discover)'),
+  sources: z
+    .array(SourceConfig)
+    .check(z.minLength(1, 'at least one source (serial path, tcp:// URL or discover)')),
   broker: z.strictObject({
     url: BrokerUrl,
-    username: z.string().min(1).optional(),
-    password: z.string().optional(),
+    username: z.optional(z.string().check(z.minLength(1))),
+    password: z.optional(z.string()),
     /** MQTT protocol version; `auto` tries 5 then falls back to 3.1.1. */
-    protocol: z.union([z.literal('auto'), z.literal(4), z.literal(5)]).default('auto'),
-    keepaliveS: z.number().int().min(1).max(3600).default(30),
-    reconnectMs: TimerDuration.default(1_000),
+    protocol: z._default(z.union([z.literal('auto'), z.literal(4), z.literal(5)]), 'auto'),
+    keepaliveS: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(3600)), 30),
+    reconnectMs: z._default(TimerDuration, 1_000),
   }),
-  delivery: z
-    .strictObject({
+  delivery: z.prefault(
+    z.strictObject({
       /** `central`: trim the outbox on central's stored mark; `broker`: on the broker's PUBACK. */
-      trimOn: z.enum(['central', 'broker']).default('central'),
-      maxRecords: z.number().int().positive().default(1_000_000),
-      maxBytes: z
-        .number()
-        .int()
-        .positive()
-        .default(256 * 1024 * 1024),
-      maxAgeMs: Duration.default(30 * 86_400_000),
+      trimOn: z._default(z.enum(['central', 'broker']), 'central'),
+      maxRecords: z._default(z.number().check(z.int(), z.positive()), 1_000_000),
+      maxBytes: z._default(z.number().check(z.int(), z.positive()), 256 * 1024 * 1024),
+      maxAgeMs: z._default(Duration, 30 * 86_400_000),
       /** Records in flight at once. */
-      window: z.number().int().min(1).max(10_000).default(200),
+      window: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(10_000)), 200),
       /** In `central` mode, send again what the broker took but central did not confirm in this time. */
-      redeliverMs: TimerDuration.default(10_000),
+      redeliverMs: z._default(TimerDuration, 10_000),
       /** Outbox fsync policy: `append` (every record), `interval` (default) or `none`. */
-      fsync: z.enum(['append', 'interval', 'none']).default('interval'),
-      fsyncIntervalMs: TimerDuration.default(5),
-    })
-    .prefault({}),
+      fsync: z._default(z.enum(['append', 'interval', 'none']), 'interval'),
+      fsyncIntervalMs: z._default(TimerDuration, 5),
+    }),
+    {},
+  ),
   /** Where the outbox, calibration and cached lane settings live. */
-  stateDir: z.string().min(1).default('./shelfsense-state'),
-  reconnect: z
-    .strictObject({ minMs: TimerDuration.default(200), maxMs: TimerDuration.default(30_000) })
-    .prefault({}),
+  stateDir: z._default(z.string().check(z.minLength(1)), './shelfsense-state'),
+  reconnect: z.prefault(
+    z.strictObject({ minMs: z._default(TimerDuration, 200), maxMs: z._default(TimerDuration, 30_000) }),
+    {},
+  ),
   /**
    * TCP sources read at most this often (ms): frames that arrive meanwhile wait in the kernel's
    * socket buffer and come in one read, which saves most of the agent's CPU at a shelf's real rate.
    * Readings are delayed by at most this much; 0 reads every frame as it arrives. (Serial ports
    * read as data comes: serialport's stream does not resume reliably once paused.)
    */
-  readBatchMs: z.number().int().min(0).max(1000).default(100),
-  signal: SignalConfig.prefault({}),
-  shelves: z.array(LocalShelf).default([]),
+  readBatchMs: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1000)), 100),
+  signal: z.prefault(SignalConfig, {}),
+  shelves: z._default(z.array(LocalShelf), []),
   /** Calibration of a channel nobody calibrated yet: raw counts at zero load and counts per gram. */
-  defaultCalibration: z
-    .strictObject({ offset: z.number().default(0), scale: z.number().positive().default(420) })
-    .prefault({}),
-  commands: z
-    .strictObject({
+  defaultCalibration: z.prefault(
+    z.strictObject({
+      offset: z._default(z.number(), 0),
+      scale: z._default(z.number().check(z.positive()), 420),
+    }),
+    {},
+  ),
+  commands: z.prefault(
+    z.strictObject({
       /** How long tare / calibrate / learn-unit wait for the lane to settle. */
-      settleTimeoutMs: TimerDuration.default(15_000),
+      settleTimeoutMs: z._default(TimerDuration, 15_000),
       /** Re-ask a shelf to identify itself this often until it answers. */
-      identifyRetryMs: TimerDuration.default(2_000),
-    })
-    .prefault({}),
-  log: z.strictObject({ level: LogLevel.default('warn') }).prefault({}),
-  metrics: z.strictObject({ port: z.number().int().min(0).max(65535).optional() }).prefault({}),
+      identifyRetryMs: z._default(TimerDuration, 2_000),
+    }),
+    {},
+  ),
+  log: z.prefault(z.strictObject({ level: z._default(LogLevel, 'warn') }), {}),
+  metrics: z.prefault(
+    z.strictObject({ port: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))) }),
+    {},
+  ),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 export type AgentConfigInput = z.input<typeof AgentConfig>;

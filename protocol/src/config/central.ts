@@ -19,7 +19,7 @@ export const CentralLane = z.strictObject({
 });
 
 export const CentralShelf = z.strictObject({
-  id: Id.refine((s) => s !== 'agents', 'the shelf id "agents" is reserved'),
+  id: Id.check(z.refine((s) => s !== 'agents', 'the shelf id "agents" is reserved')),
   serial: Serial,
   agent: Id,
   lanes: z.array(CentralLane).min(1),
@@ -71,10 +71,9 @@ export const Grant = z.discriminatedUnion('role', [
     role: z.literal('homeassistant'),
     sites: z.array(Id).min(1),
     /** Home Assistant's discovery prefix (default `homeassistant`); never the Shelfsense tree. */
-    prefix: Id.refine(
-      (p) => p !== TOPIC_ROOT.split('/')[0],
-      'must not be the Shelfsense topic root',
-    ).optional(),
+    prefix: z.optional(
+      Id.check(z.refine((p) => p !== TOPIC_ROOT.split('/')[0], 'must not be the Shelfsense topic root')),
+    ),
   }),
   z.strictObject({ role: z.literal('service') }),
   z.strictObject({ role: z.literal('admin') }),
@@ -108,9 +107,9 @@ export const MqttLimits = z.strictObject({
   /** Inbound QoS 2 messages awaiting PUBREL per client (aedes `maxInflightInbound`). */
   maxInflightInbound: z.number().int().min(1).max(65_535).default(100),
   /** A client that sends no CONNECT in this time is dropped. */
-  connectTimeoutMs: TimerDuration.default(10_000),
+  connectTimeoutMs: z._default(TimerDuration, 10_000),
   /** A subscriber whose socket does not drain in this time is disconnected. */
-  drainTimeoutMs: TimerDuration.default(60_000),
+  drainTimeoutMs: z._default(TimerDuration, 60_000),
   /** Largest keepalive a client may ask for, seconds (0: no limit). */
   keepaliveLimitS: z.number().int().min(0).max(65_535).default(0),
 });
@@ -147,7 +146,7 @@ export type MqttConfig = z.infer<typeof MqttConfig>;
 
 export const AuthConfig = z.strictObject({
   /** Default lifetime of a signed token. */
-  tokenTtlMs: Duration.default(15 * 60_000),
+  tokenTtlMs: z._default(Duration, 15 * 60_000),
   /** scrypt cost parameters for new password hashes; each hash stores its own. */
   scrypt: z
     .strictObject({
@@ -163,7 +162,7 @@ export const AuthConfig = z.strictObject({
     })
     .prefault({}),
   /** How long a verified password is remembered (as a keyed hash) to spare scrypt on reconnects; 0: never. */
-  verifyCacheMs: Duration.default(5 * 60_000),
+  verifyCacheMs: z._default(Duration, 5 * 60_000),
 });
 export type AuthConfig = z.infer<typeof AuthConfig>;
 
@@ -193,7 +192,7 @@ export const IngestConfig = z.strictObject({
   /** Commit when this many readings wait … */
   batchSize: z.number().int().min(1).max(100_000).default(500),
   /** … or after this long. */
-  flushMs: TimerDuration.default(20),
+  flushMs: z._default(TimerDuration, 20),
   /** The SQLite file (default: `central.db` in dataDir). */
   storeFile: z.string().min(1).optional(),
   /**
@@ -201,7 +200,7 @@ export const IngestConfig = z.strictObject({
    * mark steps over it (the agent dropped those records at its outbox bound). Meanwhile the agent
    * keeps the records after the hole.
    */
-  gapTimeoutMs: Duration.default(60_000),
+  gapTimeoutMs: z._default(Duration, 60_000),
 });
 
 type Path = (string | number)[];
@@ -212,8 +211,8 @@ export const CentralConfig = z
     skus: z.array(Sku).default([]),
     suppliers: z.array(Supplier).default([]),
     dataDir: z.string().min(1).default('./shelfsense-central'),
-    log: z.strictObject({ level: LogLevel.default('warn') }).prefault({}),
-    timing: z.strictObject({ offlineAfterMs: Duration.default(120_000) }).prefault({}),
+    log: z.strictObject({ level: z._default(LogLevel, 'warn') }).prefault({}),
+    timing: z.strictObject({ offlineAfterMs: z._default(Duration, 120_000) }).prefault({}),
     mqtt: MqttConfig.prefault({}),
     auth: AuthConfig.prefault({}),
     /** Reorder policies, receipts, alerts and supplier webhooks (see replenishment.ts). */
@@ -229,7 +228,7 @@ export const CentralConfig = z
     /** Node-RED at /flows (admins) and Home Assistant MQTT discovery. */
     integrations: IntegrationsConfig.prefault({}),
     /** How long a technician command waits for the agent's reply. */
-    commands: z.strictObject({ timeoutMs: TimerDuration.default(20_000) }).prefault({}),
+    commands: z.strictObject({ timeoutMs: z._default(TimerDuration, 20_000) }).prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -27,33 +27,36 @@ export const InfluxHistoryConfig = z
     /** Read from this file, so the password is not in the config. */
     passwordFile: z.string().min(1).optional(),
     /** How long InfluxDB keeps points: 0 keeps them forever; otherwise at least 1h (InfluxDB's floor). */
-    retention: Duration.pipe(
-      z
-        .number()
-        .refine((ms) => ms === 0 || ms >= HOUR_MS, '0 (forever) or at least 1h, the InfluxDB minimum'),
-    ).default(90 * 24 * HOUR_MS),
+    retention: z
+      .pipe(
+        Duration,
+        z
+          .number()
+          .refine((ms) => ms === 0 || ms >= HOUR_MS, '0 (forever) or at least 1h, the InfluxDB minimum'),
+      )
+      .default(90 * 24 * HOUR_MS),
     /** The retention policy created (or altered) at start and written to. */
     retentionPolicy: InfluxName.default('shelfsense'),
     /** Points per write request … */
     batchSize: z.number().int().min(1).max(5_000).default(1_000),
     /** … or write whatever waits after this long. */
-    flushMs: TimerDuration.default(1_000),
+    flushMs: z._default(TimerDuration, 1_000),
     /** Points held while InfluxDB cannot be reached; beyond it the oldest are dropped (and counted). */
     bufferLimit: z.number().int().min(1).max(10_000_000).default(100_000),
     /** Retry schedule of a failed write: doubles from initialMs up to maxMs. */
     retry: z
       .strictObject({
-        initialMs: TimerDuration.pipe(z.number().min(1)).default(500),
-        maxMs: TimerDuration.pipe(z.number().min(1)).default(30_000),
+        initialMs: z.pipe(TimerDuration, z.number().min(1)).default(500),
+        maxMs: z.pipe(TimerDuration, z.number().min(1)).default(30_000),
       })
       .prefault({}),
     /** One HTTP request to InfluxDB gives up after this long. */
-    requestTimeoutMs: TimerDuration.pipe(z.number().min(1)).default(10_000),
+    requestTimeoutMs: z.pipe(TimerDuration, z.number().min(1)).default(10_000),
     /** `all` writes every level reading; `downsampled` one per lane per levelIntervalMs plus every change. */
     levels: z.enum(['all', 'downsampled']).default('all'),
-    levelIntervalMs: Duration.default(60_000),
+    levelIntervalMs: z._default(Duration, 60_000),
     /** On stop, the last write may take this long before what is left is given up (and counted). */
-    stopTimeoutMs: TimerDuration.default(2_000),
+    stopTimeoutMs: z._default(TimerDuration, 2_000),
   })
   .superRefine((c, ctx) => {
     if (c.passwordFile && !c.username) {

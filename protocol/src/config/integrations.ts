@@ -36,7 +36,7 @@ export const NodeRedConfig = z.strictObject({
     .regex(/^[A-Za-z0-9._-]+\.json$/, 'a file name ending in .json')
     .default('flows.json'),
   /** How long an editor login lasts before the admin must log in again. */
-  sessionTtlMs: Duration.pipe(z.number().int().min(60_000)).default(8 * 3_600_000),
+  sessionTtlMs: z.pipe(Duration, z.number().int().min(60_000)).default(8 * 3_600_000),
   /** Let admins install extra nodes from npm through the editor's palette manager. */
   allowPaletteInstall: z.boolean().default(false),
 });

@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type { output } from 'zod/v4/core';
 import { ErrorCodes, ShelfError } from '../errors.js';
 import { deepFreeze, parseWith } from '../validate.js';
+import type { AnySchema } from '../zod.js';
 
 /**
  * Reads a YAML (or JSON) file, validates it with `schema`, and returns the frozen result.
  * Every problem is reported with its field path; nothing half-valid is returned.
  */
-export function loadConfigFile<S extends z.ZodType>(
+export function loadConfigFile<S extends AnySchema>(
   schema: S,
   file: string,
   what: string,
-): Readonly<z.output<S>> {
+): Readonly<output<S>> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -22,11 +23,11 @@ export function loadConfigFile<S extends z.ZodType>(
   return parseConfigText(schema, text, `${what} ${file}`);
 }
 
-export function parseConfigText<S extends z.ZodType>(
+export function parseConfigText<S extends AnySchema>(
   schema: S,
   text: string,
   what: string,
-): Readonly<z.output<S>> {
+): Readonly<output<S>> {
   let doc: unknown;
   try {
     // Errors throw; warnings (an unknown tag, a stray directive) are not printed to stderr behind

@@ -50,8 +50,8 @@ export const PolicyDefaults = z.strictObject({
   orderUpTo: PolicyFields.orderUpTo.optional(),
   packSize: PolicyFields.packSize.default(1),
   minOrderQty: PolicyFields.minOrderQty.default(1),
-  leadTimeMs: Duration.default(2 * 86_400_000),
-  debounceMs: Duration.default(5 * 60_000),
+  leadTimeMs: z._default(Duration, 2 * 86_400_000),
+  debounceMs: z._default(Duration, 5 * 60_000),
   hysteresis: Items.default(1),
   safetyStock: Items.default(0),
   dynamicReorderPoint: z.boolean().default(false),
@@ -64,9 +64,9 @@ export const LanePolicy = PolicyOverride.extend({ site: Id, shelf: Id, lane: Id 
 
 export const RetryPolicy = z.strictObject({
   /** First retry delay; each later one doubles. */
-  baseMs: TimerDuration.default(1_000),
+  baseMs: z._default(TimerDuration, 1_000),
   /** Ceiling on the delay between attempts. */
-  maxMs: TimerDuration.default(3_600_000),
+  maxMs: z._default(TimerDuration, 3_600_000),
   /** Fraction of each delay that is randomised (0 = none, 1 = "full jitter"). */
   jitter: z.number().min(0).max(1).default(0.2),
   /** Attempts (including the first) before an event is dead-lettered. */
@@ -89,13 +89,13 @@ export const WebhooksConfig = z.strictObject({
   suppliers: z.array(SupplierWebhook).default([]),
   retry: RetryPolicy.prefault({}),
   /** A request that has not answered in this time counts as a failed attempt. */
-  timeoutMs: TimerDuration.default(10_000),
+  timeoutMs: z._default(TimerDuration, 10_000),
   /** How often the delivery worker looks for due events when it has not been woken. */
-  pollMs: TimerDuration.default(1_000),
+  pollMs: z._default(TimerDuration, 1_000),
   /** Requests in flight at once. */
   concurrency: z.number().int().min(1).max(64).default(4),
   /** Age beyond which a receiver should reject a timestamp (documented to suppliers; used in tests). */
-  toleranceMs: Duration.default(5 * 60_000),
+  toleranceMs: z._default(Duration, 5 * 60_000),
 });
 export type WebhooksConfig = z.infer<typeof WebhooksConfig>;
 
@@ -105,11 +105,11 @@ export const ReceiptConfig = z.strictObject({
   /** ...or within this fraction of it, whichever is larger. */
   toleranceFraction: z.number().min(0).max(1).default(0.1),
   /** Restock steps this close together add up to one delivery. */
-  windowMs: Duration.default(30 * 60_000),
+  windowMs: z._default(Duration, 30 * 60_000),
   /** A gain matching a pick on a neighbouring lane this close in time is an item moved, not a delivery. */
-  moveWindowMs: Duration.default(15_000),
+  moveWindowMs: z._default(Duration, 15_000),
   /** Close a received order after this long (0: at once). */
-  closeAfterMs: Duration.default(0),
+  closeAfterMs: z._default(Duration, 0),
 });
 export type ReceiptConfig = z.infer<typeof ReceiptConfig>;
 
@@ -122,19 +122,19 @@ export const ReplenishmentConfig = z
     rate: z
       .strictObject({
         /** Time constant of the exponentially weighted consumption rate. */
-        tauMs: Duration.default(7 * 86_400_000),
+        tauMs: z._default(Duration, 7 * 86_400_000),
         /** The dynamic reorder point needs at least this much pick history. */
-        minHistoryMs: Duration.default(86_400_000),
+        minHistoryMs: z._default(Duration, 86_400_000),
       })
       .prefault({}),
     alerts: z
       .strictObject({
         /** An unstable or anomalous lane raises an anomaly alert after this long. */
-        anomalyAfterMs: Duration.default(5 * 60_000),
+        anomalyAfterMs: z._default(Duration, 5 * 60_000),
       })
       .prefault({}),
     /** How often the rules service checks for lanes gone silent. */
-    tickMs: TimerDuration.default(5_000),
+    tickMs: z._default(TimerDuration, 5_000),
     webhooks: WebhooksConfig.prefault({}),
   })
   .superRefine((cfg, ctx) => {

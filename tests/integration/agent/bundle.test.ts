@@ -195,14 +195,21 @@ describe('the bundled agent', () => {
     );
   });
 
-  it('names the file of a bad config and exits 2', async () => {
+  it('names the file and every bad field of a config, in English, and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-bundle-bad-'));
     dirs.push(dir);
     const file = join(dir, 'agent.yaml');
-    writeFileSync(file, 'agent: { id: pi }\n');
+    writeFileSync(
+      file,
+      'agent: { id: pi }\nsources: [{ url: "tcp://127.0.0.1:1" }]\nbroker: { url: "mqtt://127.0.0.1:1", keepaliveS: 0 }\n',
+    );
     const agent = spawnCli(join(ROOT, BUNDLE), ['--config', file]);
     const exit = await agent.exited;
     expect(exit.code).toBe(2);
-    expect(agent.stderr()).toMatch(/agent\.site/);
+    const err = agent.stderr();
+    expect(err).toContain(file);
+    expect(err).toMatch(/agent\.site: Invalid input: expected string, received undefined/);
+    // The bundle carries zod's English messages (zod/mini alone would say "Invalid input").
+    expect(err).toMatch(/broker\.keepaliveS: Too small: expected number to be >=1/);
   });
 });
