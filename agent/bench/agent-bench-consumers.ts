@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '@shelfsense/firmware-sim';
+import { topics } from '@shelfsense/protocol';
 import mqtt from 'mqtt';
 import { alive, type Child, launch, ROOT, until } from './agent-bench-procs.js';
 
@@ -77,7 +78,6 @@ export interface Consumer {
   close(): Promise<void>;
 }
 
-/** The compiled agent (`shelfsense agent --config`), started with `nodeFlags` before the script. */
 /**
  * The agent as deploy/shelfsense-agent.service runs it: the node flags and the script of its
  * ExecStart, the script taken from this checkout's agent/ instead of /opt/shelfsense.
@@ -89,6 +89,11 @@ export function deployedAgent(): { nodeFlags: string[]; script: string } {
   return { nodeFlags: m[1]!.trim().split(/\s+/).filter(Boolean), script: join(ROOT, 'agent', m[2]!) };
 }
 
+/**
+ * The compiled agent as deployed (deployedAgent(), or `nodeFlags` before the script; no metrics
+ * endpoint, as in deploy/agent.example.yaml), watched through its own `identify` command over
+ * MQTT: frames taken per source, outbox depth, records published.
+ */
 export async function startAgent(
   dir: string,
   brokerPort: number,
@@ -98,8 +103,10 @@ export async function startAgent(
 ) {
   const stateDir = join(dir, 'agent-state');
   mkdirSync(stateDir);
+  const site = 'bench';
+  const agent = 'bench-agent';
   const config = {
-    agent: { id: 'bench-agent', site: 'bench' },
+    agent: { id: agent, site },
     sources: shelves.map((_, i) => ({ url: `tcp://127.0.0.1:${base + i}` })),
     broker: { url: `mqtt://127.0.0.1:${brokerPort}`, reconnectMs: 100 },
     stateDir,
@@ -107,7 +114,6 @@ export async function startAgent(
     reconnect: { minMs: 50, maxMs: 200 },
     shelves,
     log: { level: 'warn' },
-    metrics: { port: 0 },
   };
   const file = join(dir, 'agent.yaml');
   writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
@@ -118,45 +124,80 @@ export async function startAgent(
     '--config',
     file,
   ]);
-  let port = 0;
-  const metrics = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const sum = (name: string) =>
-      [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
-        (n, m) => n + Number(m[1]),
-        0,
-      );
+  const tech = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { reconnectPeriod: 0 });
+  const replies = new Map<string, (data: Identified) => void>();
+  tech.on('message', (_t, payload) => {
+    const r = JSON.parse(payload.toString()) as { transaction: string; status: string; data: Identified };
+    if (r.status === 'ok') replies.get(r.transaction)?.(r.data);
+  });
+  await tech.subscribeAsync(topics.response(site, agent, 'identify'), { qos: 1 });
+  let asked = 0;
+  const identify = async (): Promise<Identified> => {
+    const transaction = `bench-${++asked}`;
+    const reply = new Promise<Identified>((resolve, reject) => {
+      const t = setTimeout(() => {
+        replies.delete(transaction);
+        reject(new Error('the agent did not answer identify within 10 s'));
+      }, 10_000);
+      replies.set(transaction, (d) => {
+        clearTimeout(t);
+        replies.delete(transaction);
+        resolve(d);
+      });
+    });
+    await tech.publishAsync(
+      topics.request(site, agent, 'identify'),
+      JSON.stringify({ transaction, args: {} }),
+      {
+        qos: 1,
+      },
+    );
+    return reply;
+  };
+  const counts = async () => {
+    const d = await identify();
+    const sum = (f: (s: Identified['sources'][number]) => number) => d.sources.reduce((n, s) => n + f(s), 0);
     return {
-      frames: sum('shelfsense_agent_frames_total'),
-      depth: sum('shelfsense_agent_outbox_depth'),
-      published: sum('shelfsense_agent_published_total'),
-      rejects: sum('shelfsense_agent_rejects_total'),
-      connected: sum('shelfsense_agent_broker_connected'),
+      frames: sum((s) => s.frames),
+      rejects: sum((s) => Object.values(s.rejects).reduce((a, b) => a + b, 0)),
+      depth: d.outbox?.queued ?? 0,
+      published: d.publisher?.published ?? 0,
     };
   };
   const consumer: Consumer = {
     child,
     async ready() {
-      port = await until('agent ready', 20_000, () => {
+      await until('agent ready', 20_000, () => {
         alive(child);
-        const r = child.lines.find((l) => (l.v as { ready?: boolean })?.ready === true);
-        return (r?.v as { metricsPort?: number } | undefined)?.metricsPort;
+        return child.lines.some((l) => (l.v as { ready?: boolean })?.ready === true) || undefined;
       });
-      await until('agent broker connection', 20_000, async () =>
-        (await metrics()).connected ? true : undefined,
-      );
+      // Answering identify means connected and subscribed to its commands.
+      await until('agent broker connection', 20_000, async () => {
+        alive(child);
+        return (await identify().catch(() => null))?.publisher?.connected || undefined;
+      });
     },
     async caughtUp(e) {
-      const m = await metrics();
+      const m = await counts();
       return m.frames >= e.frames && m.depth === 0;
     },
     async report() {
-      const m = await metrics();
+      const m = await counts();
       return `agent: ${m.frames} frames accepted, ${m.rejects} samples/lines rejected, ${m.published} records published (QoS 1), outbox ${m.depth}`;
     },
-    close: () => child.stop(),
+    async close() {
+      await tech.endAsync(true);
+      await child.stop();
+    },
   };
   return consumer;
+}
+
+/** The parts of the agent's identify reply the benchmark reads. */
+interface Identified {
+  sources: { frames: number; rejects: Record<string, number> }[];
+  outbox?: { queued: number };
+  publisher: { connected: boolean; published: number } | null;
 }
 
 export async function startNodeRed(

@@ -333,7 +333,16 @@ export class Agent {
         rate: s.identity.rate,
         lanes: s.pipeline.lanes().map((l) => ({ lane: l.id, sku: l.sku, units: l.units, state: l.state })),
       })),
+      // Which port or bridge carries which shelf, and how its line is doing.
+      sources: this.links.map((l) => ({
+        source: l.source.describe,
+        serial: l.identity?.serial ?? null,
+        frames: l.framesIn,
+        rejects: { ...l.rejects },
+        reconnects: l.source.reconnects,
+      })),
       outbox: this.outbox?.stats(),
+      publisher: this.publisher ? { ...this.publisher.counters, connected: this.publisher.connected } : null,
     };
   }
 

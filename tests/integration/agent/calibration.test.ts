@@ -176,6 +176,18 @@ describe('technician calibration through MQTT commands', () => {
     );
     const ok = await command('identify', {}, 't-identify');
     expect(ok.status).toBe('ok');
+    // Identify says which port carries which shelf and how its line is doing.
+    const data = ok.data as {
+      shelves: { serial: string }[];
+      sources: { source: string; serial: string | null; frames: number; reconnects: number }[];
+      publisher: { connected: boolean; published: number } | null;
+    };
+    expect(data.shelves.map((x) => x.serial)).toEqual([SERIAL]);
+    expect(data.sources).toHaveLength(1);
+    expect(data.sources[0]?.serial).toBe(SERIAL);
+    expect(data.sources[0]?.source).toContain(sim.shelves[0]?.path as string);
+    expect(data.sources[0]?.frames).toBeGreaterThan(0);
+    expect(data.publisher?.connected).toBe(true);
     expect(responses.some((r) => r.transaction === 'other-agent')).toBe(false);
   }, 60_000);
 });
