@@ -26,7 +26,12 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  * - `thread-stream` (pino's transports, run in worker threads) → a stub that says so: the agent logs
  *   through pino.destination;
  * - `worker_threads` in pino's tools → `isMainThread: true`, all pino reads of it (the agent has no
- *   worker threads). With thread-stream stubbed, this keeps node:worker_threads out of memory.
+ *   worker threads). With thread-stream stubbed, this keeps node:worker_threads out of memory;
+ * - `debug` (mqtt.js, mqtt-packet, serialport) → scripts/lean/debug.cjs: the same loggers and
+ *   DEBUG variable, printed without colours (the package loads node:tty for them);
+ * - `lru-cache` (mqtt.js's topic aliases) → scripts/lean/lru-cache.cjs, the part mqtt.js uses (the
+ *   package reads `performance` on load, which loads node:perf_hooks and ten modules behind it).
+ * tests/unit/agent/lean-modules.test.ts holds the two stand-ins to the packages' behaviour.
  */
 const LEAN = {
   'prom-client':
@@ -55,6 +60,9 @@ const leanImports = {
         ? { path: 'pino-main-thread', namespace: 'lean' }
         : undefined,
     );
+    build.onResolve({ filter: /^(debug|lru-cache)$/ }, (a) => ({
+      path: join(pkg, 'scripts', 'lean', `${a.path}.cjs`),
+    }));
     build.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'node:stream', external: true }));
   },
 };

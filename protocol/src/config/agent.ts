@@ -47,7 +47,9 @@ export const LocalShelf = z.strictObject({
 /**
  * The edge agent's signal pipeline (agent/src/pipeline). Window sizes are in samples at 80 SPS; at
  * 10 SPS the pipeline shrinks them toward the same time span (neither below 3 samples). Every
- * duration runs on the shelf's device clock, not the wall clock.
+ * duration of the signal runs on the shelf's device clock, not the wall clock; two watch the shelf
+ * from outside and run on the wall clock: a shelf that sends nothing (noDataMs) has no clock, and the
+ * heartbeat tells central the agent is alive in real time.
  */
 export const SignalConfig = z.strictObject({
   /** Median window (samples) that removes single-sample spikes. */
@@ -72,11 +74,14 @@ export const SignalConfig = z.strictObject({
   driftTrackMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1))), 30_000),
   /** A channel reading only junk (saturated / glitch codes) this long is saturated or disconnected. */
   faultMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1))), 500),
-  /** A channel with no valid sample this long is `no_data`. */
+  /**
+   * A channel with no valid sample this long (device time) is `no_data`; a shelf silent this long
+   * (wall-clock time) has every channel `no_data` and every lane `fault`.
+   */
   noDataMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1))), 3_000),
   /** Raw noise σ (grams) above which a channel is `noisy`. */
   noisyG: z._default(z.number().check(z.positive()), 4),
-  /** Heartbeat: republish the level this often even when nothing changed. */
+  /** Heartbeat (wall clock): republish the level this often even when nothing changed. */
   heartbeatMs: z._default(TimerDuration, 60_000),
 });
 export type SignalConfig = z.infer<typeof SignalConfig>;
