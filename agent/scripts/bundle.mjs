@@ -31,7 +31,10 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  *   DEBUG variable, printed without colours (the package loads node:tty for them);
  * - `lru-cache` (mqtt.js's topic aliases) → scripts/lean/lru-cache.cjs, the part mqtt.js uses (the
  *   package reads `performance` on load, which loads node:perf_hooks and ten modules behind it).
- * tests/unit/agent/lean-modules.test.ts holds the two stand-ins to the packages' behaviour.
+ * - `yaml` → scripts/lean/yaml.mjs, which loads the real package from dist/bundle/yaml.cjs for the
+ *   config file's one parse at start and lets it go (≈ 1.5 MB of memory otherwise).
+ * tests/unit/agent/lean-modules.test.ts holds the debug and lru-cache stand-ins to the packages'
+ * behaviour.
  */
 const LEAN = {
   'prom-client':
@@ -63,6 +66,7 @@ const leanImports = {
     build.onResolve({ filter: /^(debug|lru-cache)$/ }, (a) => ({
       path: join(pkg, 'scripts', 'lean', `${a.path}.cjs`),
     }));
+    build.onResolve({ filter: /^yaml$/ }, () => ({ path: join(pkg, 'scripts', 'lean', 'yaml.mjs') }));
     build.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'node:stream', external: true }));
   },
 };
@@ -93,5 +97,18 @@ await esbuild.build({
   banner: {
     js: "import { createRequire as __shelfsenseRequire } from 'node:module';\nconst require = __shelfsenseRequire(import.meta.url);",
   },
+  logLevel: 'warning',
+});
+
+// The YAML parser the agent loads for its config file and lets go (scripts/lean/yaml.mjs).
+await esbuild.build({
+  entryPoints: ['yaml'],
+  outfile: join(pkg, 'dist', 'bundle', 'yaml.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
