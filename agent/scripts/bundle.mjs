@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Bundles the compiled agent (dist/main.js, after `tsc -b`) and its dependencies into one file,
 // dist/shelfsense-agent.mjs, which is what a Raspberry Pi runs (deploy/shelfsense-agent.service).
-// One file loads in ~6 MB less memory than the tree of ~400 modules; zod's locale barrel is replaced
-// by English alone, and `leanImports` below keeps out what the agent never runs. serialport's native
+// One file loads in ~6 MB less memory than the tree of ~400 modules, and `leanImports` below keeps
+// out what the agent never runs (zod is zod/mini with English alone, see protocol/src/zod.ts). serialport's native
 // binding stays outside (node-gyp-build finds its prebuilt binary next to the package), so the agent
 // package keeps its dependencies for that one.
 //
@@ -11,13 +11,12 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { zodEnglishOnly } from '../../scripts/esbuild-zod-english.mjs';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Imports narrowed to what the agent uses; each of these loaded code (and Node built-ins) the agent
- * never runs, together ~1.5 MB of its resident memory:
+ * never runs, together ≈ 3 MB of its resident memory (docs/benchmarks.md):
  * - `prom-client` → its Registry and Gauge (the index loads cluster aggregation, the push gateway,
  *   default metrics and OpenTelemetry exemplars);
  * - `serialport` → its SerialPort class (the index loads ten parsers and a mock binding);
@@ -78,9 +77,9 @@ await esbuild.build({
   entryPoints: { 'shelfsense-agent': join(pkg, 'dist', 'main.js') },
   outdir: join(pkg, 'dist'),
   outExtension: { '.js': '.mjs' },
-  // What the agent imports only when asked for (the metrics endpoint, TLS and WebSocket transports)
-  // goes into chunks of its own, loaded then: nothing of it, nor the Node built-ins it needs, is in
-  // memory otherwise.
+  // What the agent imports only when asked for (serial sources, the metrics endpoint, the TLS and
+  // WebSocket transports) goes into chunks of its own, loaded then: nothing of it, nor the Node
+  // built-ins it needs, is in memory otherwise.
   splitting: true,
   chunkNames: 'bundle/[name]-[hash]',
   bundle: true,
@@ -92,7 +91,7 @@ await esbuild.build({
   minifySyntax: true,
   sourcemap: 'linked',
   external: ['@serialport/bindings-cpp'],
-  plugins: [leanImports, zodEnglishOnly],
+  plugins: [leanImports],
   // CommonJS dependencies call require() for Node's built-ins.
   banner: {
     js: "import { createRequire as __shelfsenseRequire } from 'node:module';\nconst require = __shelfsenseRequire(import.meta.url);",

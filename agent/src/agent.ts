@@ -132,7 +132,7 @@ export class Agent {
     for (const t of this.timers) t.unref();
 
     if (c.metrics.port !== undefined) {
-      // Loaded only when asked for: prom-client and node:http are ~3 MB of an agent's memory.
+      // Loaded only when asked for: prom-client and node:http are ≈ 1.2 MB of an agent's memory.
       const { AgentMetrics } = await import('./metrics.js');
       this.metrics = new AgentMetrics({
         framesIn: () => this.links.reduce((n, l) => n + l.framesIn, 0),

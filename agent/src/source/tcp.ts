@@ -21,7 +21,6 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
   private readonly backoff: Backoff;
   private readonly host: string;
   private readonly port: number;
-  private resumeReading: (() => void) | null = null;
   reconnects = 0;
 
   constructor(
@@ -74,7 +73,6 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
       },
     });
     this.socket = socket;
-    this.resumeReading = resume;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 5_000);
     socket.on('end', () => lines.flush());
@@ -116,8 +114,6 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.resumeReading) this.pacer?.cancel(this.resumeReading);
-    this.resumeReading = null;
     const s = this.socket;
     this.socket = null;
     this.open = false;
