@@ -2,9 +2,9 @@
 // Bundles the compiled agent (dist/main.js, after `tsc -b`) and its dependencies into one file,
 // dist/shelfsense-agent.mjs, which is what a Raspberry Pi runs (deploy/shelfsense-agent.service).
 // One file loads in ~6 MB less memory than the tree of ~400 modules, and `leanImports` below keeps
-// out what the agent never runs (zod is zod/mini with English alone, see protocol/src/zod.ts). serialport's native
-// binding stays outside (node-gyp-build finds its prebuilt binary next to the package), so the agent
-// package keeps its dependencies for that one.
+// out what the agent never runs (zod is zod/mini with English alone, see protocol/src/zod.ts).
+// serialport's binding layer (@serialport/bindings-cpp) stays outside: node-gyp-build finds its
+// prebuilt native binary next to the package, so the agent package keeps that dependency.
 //
 //   node agent/scripts/bundle.mjs
 import { rmSync } from 'node:fs';
@@ -19,14 +19,13 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  * never runs, together ≈ 3 MB of its resident memory (docs/benchmarks.md):
  * - `prom-client` → its Registry and Gauge (the index loads cluster aggregation, the push gateway,
  *   default metrics and OpenTelemetry exemplars);
- * - `serialport` → its SerialPort class (the index loads ten parsers and a mock binding);
  * - `readable-stream` (mqtt.js) → node:stream, which it mirrors;
  * - `worker-timers` (mqtt.js, for browser tabs) → a stub: on Node, mqtt.js uses native timers;
  * - `thread-stream` (pino's transports, run in worker threads) → a stub that says so: the agent logs
  *   through pino.destination;
  * - `worker_threads` in pino's tools → `isMainThread: true`, all pino reads of it (the agent has no
  *   worker threads). With thread-stream stubbed, this keeps node:worker_threads out of memory;
- * - `debug` (mqtt.js, mqtt-packet, serialport) → scripts/lean/debug.cjs: the same loggers and
+ * - `debug` (mqtt.js, mqtt-packet) → scripts/lean/debug.cjs: the same loggers and
  *   DEBUG variable, printed without colours (the package loads node:tty for them);
  * - `lru-cache` (mqtt.js's topic aliases) → scripts/lean/lru-cache.cjs, the part mqtt.js uses (the
  *   package reads `performance` on load, which loads node:perf_hooks and ten modules behind it).
@@ -38,7 +37,6 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LEAN = {
   'prom-client':
     "export { default as Registry } from 'prom-client/lib/registry.js'; export { default as Gauge } from 'prom-client/lib/gauge.js';",
-  serialport: "export { SerialPort } from 'serialport/dist/serialport.js';",
   'worker-timers':
     "const no = () => { throw new Error('worker-timers are for browsers'); }; export { no as setInterval, no as clearInterval, no as setTimeout, no as clearTimeout };",
   'pino-main-thread': 'export const isMainThread = true;',
@@ -48,7 +46,7 @@ const LEAN = {
 const leanImports = {
   name: 'lean-imports',
   setup(build) {
-    build.onResolve({ filter: /^(prom-client|serialport|worker-timers|thread-stream)$/ }, (a) => ({
+    build.onResolve({ filter: /^(prom-client|worker-timers|thread-stream)$/ }, (a) => ({
       path: a.path,
       namespace: 'lean',
     }));

@@ -157,7 +157,9 @@ export class Agent {
     const log = this.log.child({ part: 'source' });
     if ('url' in src) return new TcpSource(src.url, backoff, log, this.pacer);
     if (!SerialSource) throw new Error('serial source module not loaded');
-    if ('path' in src) return new SerialSource({ path: src.path, baudRate: src.baudRate }, backoff, log);
+    if ('path' in src) {
+      return new SerialSource({ path: src.path, baudRate: src.baudRate }, backoff, log, this.pacer);
+    }
     return new SerialSource(
       {
         discover: src.discover,
@@ -169,6 +171,7 @@ export class Agent {
       },
       backoff,
       log,
+      this.pacer,
     );
   }
 

@@ -1,6 +1,6 @@
 /**
  * The agent's counts against the simulator's ground truth, end to end over real parts:
- * simulator (virtual time) on socat ptys → agent (serialport + ReadlineParser) → aedes on an
+ * simulator (virtual time) on socat ptys → agent (serialport's binding, line splitter) → aedes on an
  * ephemeral port → an MQTT subscriber. Scored by the frame sequence number each level carries.
  */
 import { Agent, createLogger } from '@shelfsense/agent';

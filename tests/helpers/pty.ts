@@ -1,6 +1,6 @@
 /**
  * Pseudo-terminal pairs for tests: socat links two ptys, so bytes written to `a` come out of `b` and
- * each end opens like a USB serial adapter (`serialport` + ReadlineParser). socat's own PID is
+ * each end opens like a USB serial adapter (through serialport). socat's own PID is
  * recorded; stop() kills exactly it and waits; restart() brings the pair back on the same link
  * paths, as a device that was unplugged and plugged in again.
  *

@@ -1,8 +1,9 @@
 /**
  * Splits bytes into lines without keeping the bytes: each complete line is decoded (latin1) and
- * handed on at once, only an unfinished line is kept, as a string, and cut at `maxLength` like the
- * serial source's BoundedReadlineParser. Fed from one reused read buffer (a TCP source's `onread`),
- * it allocates no Buffer per read, so a fast bridge leaves no trail of 64 KB chunks for a major GC.
+ * handed on at once, only an unfinished line is kept, as a string, and cut at `maxLength` (line
+ * noise without a newline is handed on in pieces, which the frame check rejects). Fed from one
+ * reused read buffer (a TCP source's `onread`, a serial source's reads), it allocates no Buffer per
+ * read, so a fast shelf leaves no trail of 64 KB chunks for a major GC.
  */
 export class LineSplitter {
   private partial = '';

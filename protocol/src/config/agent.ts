@@ -125,10 +125,10 @@ export const AgentConfig = z.strictObject({
     {},
   ),
   /**
-   * TCP sources read at most this often (ms): frames that arrive meanwhile wait in the kernel's
-   * socket buffer and come in one read, which saves most of the agent's CPU at a shelf's real rate.
-   * Readings are delayed by at most this much; 0 reads every frame as it arrives. (Serial ports
-   * read as data comes: serialport's stream does not resume reliably once paused.)
+   * Sources (serial and TCP) read at most this often (ms): frames that arrive meanwhile wait in
+   * the kernel's tty or socket buffer and come in one read, which saves most of the agent's CPU at
+   * a shelf's real rate. Readings are delayed by at most this much; 0 reads every frame as it
+   * arrives. A backlog is read on without pausing.
    */
   readBatchMs: z._default(z.number().check(z.int(), z.minimum(0), z.maximum(1000)), 100),
   signal: z.prefault(SignalConfig, {}),

@@ -1,14 +1,18 @@
 /**
- * Read pacing (`readBatchMs`): a TCP source with a paced reader takes a shelf's lines in a few
- * batches instead of one wake-up per line, and loses, reorders or splits none of them; with pacing
- * off every line comes on its own; a backlog is read at full speed.
+ * Read pacing (`readBatchMs`): a TCP or serial source with a paced reader takes a shelf's lines in a
+ * few batches instead of one wake-up per line, and loses, reorders or splits none of them; with
+ * pacing off every line comes on its own; a backlog is read at full speed. Serial sources read a
+ * real pseudo-terminal pair (socat).
  */
+import { createWriteStream } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReadPacer } from '../../../agent/src/source/pacer.js';
+import { SerialSource } from '../../../agent/src/source/serial.js';
 import type { ShelfSource } from '../../../agent/src/source/source.js';
 import { TcpSource } from '../../../agent/src/source/tcp.js';
+import { startPtyPair } from '../../helpers/pty.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const LINES = 120;
@@ -88,6 +92,47 @@ describe('read pacing', () => {
     await waitFor(() => rec.got.length === n, 10_000, { what: 'the whole backlog' });
     expect(performance.now() - t0).toBeLessThan(3_000);
     expect(rec.got.at(-1)?.line).toBe(line(n - 1).trimEnd());
+  });
+
+  /** A pty pair: the source reads `b`; what is written to `a` comes out there. */
+  async function serialShelf(ms: number) {
+    const pty = await startPtyPair();
+    cleanup.push(() => pty.close());
+    // Written from libuv's thread pool: a write into a full pty waits there, not on the event loop
+    // the source reads on.
+    const device = createWriteStream(pty.a);
+    cleanup.push(() => new Promise<void>((r) => device.end(() => r())));
+    const source = new SerialSource({ path: pty.b, baudRate: 115200 }, backoff, log, new ReadPacer(ms));
+    cleanup.push(() => source.stop());
+    const rec = record(source);
+    const opened = new Promise<void>((r) => source.once('open', () => r()));
+    source.start();
+    await opened;
+    return { source, rec, write: (s: string) => device.write(s) };
+  }
+
+  it.each([
+    [100, 'paced'],
+    [0, 'not paced'],
+  ])('a serial source reading every %i ms (%s) hands on every line, in order', async (ms) => {
+    const { rec, write } = await serialShelf(ms);
+    await feed(write);
+    await waitFor(() => rec.got.length === LINES, 5_000, { what: 'every line' });
+    expect(rec.got.map((g) => g.line)).toEqual(Array.from({ length: LINES }, (_, i) => line(i).trimEnd()));
+    const spanMs = LINES * EVERY_MS;
+    if (ms > 0) expect(rec.groups()).toBeLessThanOrEqual(Math.ceil(spanMs / ms) + 3);
+    else expect(rec.groups()).toBeGreaterThan(LINES / 2);
+  });
+
+  it('a serial backlog is read on without pausing, though a tty hands over 4 kB at a time', async () => {
+    // Reading once a second, 120 kB would take 30 s if every read of a tty's 4 kB paused.
+    const { rec, write } = await serialShelf(1_000);
+    const n = Math.ceil(120_000 / line(0).length);
+    const t0 = performance.now();
+    write(Array.from({ length: n }, (_, i) => line(i)).join(''));
+    await waitFor(() => rec.got.length === n, 20_000, { what: 'the whole backlog' });
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(rec.got.map((g) => g.line)).toEqual(Array.from({ length: n }, (_, i) => line(i).trimEnd()));
   });
 
   it('the pacer resumes every waiting source on one tick, and forgets a cancelled one', async () => {

@@ -1,8 +1,8 @@
 /**
  * A Raspberry Pi installs the agent alone: deploy/pack.sh packs @shelfsense/protocol and
  * @shelfsense/agent (dist/ only), deploy/install-agent.sh installs them from the tarballs with
- * `npm install --omit=dev` (the npm registry supplies mqtt, serialport, pino, yaml, zod,
- * prom-client), and neither the central side nor its heavy dependencies come along. Then the
+ * `npm install --omit=dev` (the npm registry supplies mqtt, serialport's binding layer, pino,
+ * yaml, zod, prom-client), and neither the central side nor its heavy dependencies come along. Then the
  * installed `shelfsense agent --help` runs, and the systemd units pass `systemd-analyze verify`.
  */
 import { execFile } from 'node:child_process';
@@ -101,7 +101,9 @@ describe('installing the agent on a Pi', () => {
     };
     walk(tree.dependencies);
     expect(names).toContain('@shelfsense/agent');
-    expect(names).toContain('serialport');
+    expect(names).toContain('@serialport/bindings-cpp');
+    // The binding layer alone: not serialport's stream package and its ten parsers.
+    expect(names.has('serialport')).toBe(false);
     expect(names).toContain('mqtt');
     for (const name of CENTRAL_ONLY) {
       expect(names.has(name), `${name} is in the tree`).toBe(false);
@@ -125,7 +127,7 @@ describe('installing the agent on a Pi', () => {
       [
         '--input-type=module',
         '-e',
-        "const { SerialPort } = await import('serialport'); await SerialPort.list(); console.log('serial ok');",
+        "const { autoDetect } = await import('@serialport/bindings-cpp'); await autoDetect().list(); console.log('serial ok');",
       ],
       { cwd: prefix },
     );

@@ -10,7 +10,7 @@ function split(chunks: Buffer[], maxLength?: number): string[] {
   return lines;
 }
 
-describe('LineSplitter (a TCP source reading into one reused buffer)', () => {
+describe('LineSplitter (a source reading into one reused buffer)', () => {
   it('gives the same lines however the bytes are cut into reads', () => {
     fc.assert(
       fc.property(
