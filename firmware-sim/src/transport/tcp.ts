@@ -34,7 +34,15 @@ export class TcpTransport extends Transport {
   }
 
   get ready(): boolean {
-    return !this.stopped && !this.away && this.client !== null && !this.client.destroyed;
+    // Not once the run's end has closed our side (flush): a reply to a late command would be a
+    // write after end, which resets the connection.
+    return (
+      !this.stopped &&
+      !this.away &&
+      this.client !== null &&
+      !this.client.destroyed &&
+      !this.client.writableEnded
+    );
   }
 
   get blocked(): boolean {
@@ -126,12 +134,22 @@ export class TcpTransport extends Transport {
     );
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Closes the connection gracefully once everything written has gone out: a FIN after the last
+   * frame, then the reader's own close (bounded by `timeoutMs`). Destroying the socket straight
+   * away would send a reset whenever a command from the reader was still unread, and a reset makes
+   * the reader's kernel discard the frames it had not read yet.
+   */
+  async flush(timeoutMs = 5_000): Promise<void> {
     const sock = this.client;
-    if (!sock || sock.destroyed || sock.writableLength === 0) return;
+    if (!sock || sock.destroyed) return;
     await new Promise<void>((resolve) => {
-      sock.once('drain', resolve);
-      sock.once('close', resolve);
+      const timer = setTimeout(resolve, timeoutMs);
+      sock.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      sock.end();
     });
   }
 

@@ -35,7 +35,10 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
   abstract write(text: string): void;
   /** The pipe disappears for `ms` (wall clock), then comes back and emits `ready`. */
   abstract vanish(ms: number): void;
-  /** Resolves once everything written so far has been handed to the OS (or the pipe is gone). */
+  /**
+   * At the end of a run: resolves once everything written so far has been handed to the OS (or the
+   * pipe is gone); a TCP connection is then closed gracefully, after the reader has read it all.
+   */
   abstract flush(): Promise<void>;
 
   private readonly splitter = new LineSplitter((line) => this.emit('line', line));

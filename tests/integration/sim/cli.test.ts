@@ -2,13 +2,16 @@
  * `shelfsense sim` as installed: the compiled CLI in a child process (build first:
  * `npx tsc -b tsconfig.build.json`).
  */
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_NAMES, loadTruth } from '@shelfsense/firmware-sim';
-import type { SampleFrame } from '@shelfsense/protocol';
+import { decodeDeviceLine, encodeCommand, type SampleFrame } from '@shelfsense/protocol';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAll, runCli, shelfsense } from '../../helpers/proc.js';
+import { withTimeout } from '../../helpers/wait.js';
 import { openSerial, openTcp } from './reader.js';
 
 const MAIN = 'protocol/dist/main.js';
@@ -108,6 +111,54 @@ describe('shelfsense sim (compiled CLI)', () => {
     const truth = loadTruth(truthFile);
     expect(truth.states(shelf.serial)[0]?.cause).toBe('start');
     expect(truth.states(shelf.serial).some((s) => s.cause === 'remove')).toBe(true);
+  });
+
+  it('[sim-cli] at the end of a virtual run the TCP connection closes cleanly: a slow reader that keeps sending commands loses no frame', async () => {
+    const p = shelfsense([
+      'sim',
+      '--tcp',
+      '0',
+      '--virtual',
+      '--duration',
+      '5s',
+      '--seed',
+      '4',
+      '--scenario',
+      'steady',
+    ]);
+    const shelf = await p.waitForJson<{ type: string; port: number }>((o) => o.type === 'shelf');
+    await p.waitForJson((o) => o.type === 'ready');
+    // Reads at most every 50 ms, as a paced agent does, and sends an identify command after every
+    // read: bytes the simulator may not have read when the run ends. Closing with unread input
+    // resets the connection, and a reset discards the frames the reader had not read yet.
+    const buffer = Buffer.allocUnsafe(4096);
+    let text = '';
+    const ended: string[] = [];
+    const sock = connect({
+      host: '127.0.0.1',
+      port: shelf.port,
+      onread: {
+        buffer,
+        callback: (n) => {
+          text += buffer.toString('latin1', 0, n);
+          if (!sock.writableEnded) sock.write(encodeCommand({ type: 'identify' }));
+          setTimeout(() => sock.resume(), 50);
+          return false;
+        },
+      },
+    });
+    sock.on('end', () => ended.push('end'));
+    sock.on('error', (err: NodeJS.ErrnoException) => ended.push(err.code ?? err.message));
+    const closed = once(sock, 'close');
+    await p.waitForJson((o) => o.type === 'done', 60_000);
+    await withTimeout(closed, 10_000, 'the connection to close');
+    expect(ended).toEqual(['end']);
+    const seqs = text
+      .split('\n')
+      .filter((l) => l.startsWith('S,'))
+      .map((l) => (decodeDeviceLine(l) as SampleFrame).seq);
+    expect(seqs).toEqual(Array.from({ length: 5 * 80 }, (_, k) => k));
+    expect(await p.exited).toEqual({ code: 0, signal: null });
   });
 
   it('[sim-cli] by default it makes a pty per shelf, prints its path, and cleans up on SIGTERM', async () => {
