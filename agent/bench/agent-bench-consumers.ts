@@ -1,7 +1,8 @@
 /**
  * The two consumers the agent benchmark feeds with the same frames, each a child process whose
- * pid is measured: the compiled Shelfsense agent, and Node-RED 4.1 with a core tcp in → mqtt out
- * flow (bench/nodered/run.mjs). Also the factory calibration of the simulated shelves.
+ * pid is measured: the compiled Shelfsense agent (its shelves over TCP, or on serial ports), and
+ * Node-RED 4.1 with a core tcp in → mqtt out flow (bench/nodered/run.mjs). Also the factory
+ * calibration of the simulated shelves.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,7 +98,7 @@ export function deployedAgent(): { nodeFlags: string[]; script: string } {
 export async function startAgent(
   dir: string,
   brokerPort: number,
-  base: number,
+  sources: ({ url: string } | { path: string })[],
   shelves: ShelfCalibration[],
   nodeFlags: string[] = [],
 ) {
@@ -107,7 +108,7 @@ export async function startAgent(
   const agent = 'bench-agent';
   const config = {
     agent: { id: agent, site },
-    sources: shelves.map((_, i) => ({ url: `tcp://127.0.0.1:${base + i}` })),
+    sources,
     broker: { url: `mqtt://127.0.0.1:${brokerPort}`, reconnectMs: 100 },
     stateDir,
     delivery: { trimOn: 'broker' },

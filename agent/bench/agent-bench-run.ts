@@ -24,6 +24,9 @@ import {
 
 export type Kind = 'agent' | 'node-red';
 
+/** The simulated shelves' sample rate (the simulator's default). */
+const SPS = 80;
+
 /** What staging a consumer needs from the benchmark's flags. */
 export interface StageSetup {
   /** Node flags for the agent; empty: the deployed unit's. */
@@ -84,7 +87,13 @@ export async function staged<T>(
   try {
     consumer =
       kind === 'agent'
-        ? await startAgent(runDir, broker.port, ports.base, shelves, setup.agentNodeFlags)
+        ? await startAgent(
+            runDir,
+            broker.port,
+            shelves.map((_, i) => ({ url: `tcp://127.0.0.1:${ports.base + i}` })),
+            shelves,
+            setup.agentNodeFlags,
+          )
         : await startNodeRed(runDir, broker.port, ports.base, n, setup.noderedQos);
     await consumer.ready();
     await until('a connection on every shelf port', 20_000, () => ports.connected() === n || undefined);
@@ -144,47 +153,116 @@ export function measureRealtime(
   duration: string,
 ): Promise<RealtimeResult> {
   return staged(kind, dir, shelves, setup, async ({ consumer, pid, startSim }) => {
-    const { sim: simChild, t0 } = await startSim(false, duration);
-    const start = procStats(pid);
-    const done = await until('the simulator to finish', Duration.parse(duration) + 120_000, () => {
-      alive(consumer.child);
-      const d = simChild.lines.find(simDone)?.v as
-        | { shelves: { frames: number; lines: number }[] }
-        | undefined;
-      // In real time the simulator exits once done: look for its last line before asking if it lives.
-      if (!d) alive(simChild);
-      return d;
-    });
-    const end = procStats(pid);
-    const wallS = (performance.now() - t0) / 1000;
-    const expected = {
-      frames: done.shelves.reduce((a, x) => a + x.frames, 0),
-      lines: done.shelves.reduce((a, x) => a + x.lines, 0),
-    };
-    // A real line drops what is sent while nobody listens: frames of the first moments, before the
-    // consumer reconnected to the simulator's ports (100–300 ms on a busy machine), are gone. What
-    // this checks is that the consumer kept up: 90 % must have arrived (of 10 minutes, all but ~0.05 %
-    // do; the note says how many).
-    const enough = { frames: Math.floor(expected.frames * 0.9), lines: Math.floor(expected.lines * 0.9) };
-    let complete = false;
-    const deadline = performance.now() + 30_000;
-    while (!complete && performance.now() < deadline) {
-      complete = await consumer.caughtUp(enough);
-      if (!complete) await sleep(POLL_MS);
-    }
-    const note = `${await consumer.report()} (${expected.frames} frames, ${expected.lines} lines sent)`;
-    return {
-      samples: expected.frames * setup.channels,
-      cpuS: end.cpuS - start.cpuS,
-      wallS,
-      end,
-      complete,
-      note,
-    };
+    const { sim, t0 } = await startSim(false, duration);
+    return measureRealtimeRun(consumer, pid, sim, t0, setup, duration);
   });
 }
 
-export function realtimeTable(agent: RealtimeResult, red: RealtimeResult, duration: string): string {
+/**
+ * The agent with the same shelves on serial ports, as a Pi with USB shelves runs: the simulator
+ * makes a pseudo-terminal per shelf (socat) and the agent opens them by path (`path:` sources), at
+ * the real rate for `duration`, with its own Mosquitto. No Node-RED counterpart: its serial node is
+ * not part of the core.
+ */
+export async function measureRealtimeSerial(
+  dir: string,
+  shelves: ShelfCalibration[],
+  setup: StageSetup,
+  duration: string,
+): Promise<RealtimeResult> {
+  const runDir = mkdtempSync(join(dir, 'agent-serial-'));
+  const broker = await startMosquitto(runDir);
+  let consumer: Consumer | undefined;
+  let sim: Child | undefined;
+  try {
+    const child = launch(
+      process.execPath,
+      [join(ROOT, 'protocol/dist/main.js'), 'sim', '--pty-dir', join(runDir, 'ptys')].concat(
+        ['--shelves', String(shelves.length), '--lanes', String(setup.channels), '--duration', duration],
+        ['--seed', String(setup.seed), '--scenario', 'steady'],
+      ),
+    );
+    sim = child;
+    const simReady = await until('the simulator', 20_000, () => {
+      alive(child);
+      return child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+    });
+    const printed = child.lines.map((l) => l.v as { serial?: string; path?: string }).filter((v) => v.path);
+    if (printed.map((v) => v.serial).join() !== shelves.map((s) => s.serial).join())
+      throw new Error('simulator shelves differ');
+    const paths = printed.map((v) => ({ path: v.path as string }));
+    consumer = await startAgent(runDir, broker.port, paths, shelves, setup.agentNodeFlags);
+    await consumer.ready();
+    // The ptys exist only once the simulator runs, so it starts first: what it sent before the
+    // agent had opened the ports is gone, as on a real line (opening a port flushes it). The
+    // measurement starts when the agent is ready, and those frames are not counted.
+    const t0 = performance.now();
+    const before = Math.floor(((t0 - simReady) / 1000) * SPS) * shelves.length;
+    return await measureRealtimeRun(consumer, consumer.child.pid, child, t0, setup, duration, before);
+  } finally {
+    await consumer?.close();
+    await sim?.stop();
+    await broker.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+async function measureRealtimeRun(
+  consumer: Consumer,
+  pid: number,
+  simChild: Child,
+  t0: number,
+  setup: StageSetup,
+  duration: string,
+  /** Frames sent before the consumer was ready (and `t0`), left out of the counts. */
+  before = 0,
+): Promise<RealtimeResult> {
+  const start = procStats(pid);
+  const done = await until('the simulator to finish', Duration.parse(duration) + 120_000, () => {
+    alive(consumer.child);
+    const d = simChild.lines.find(simDone)?.v as { shelves: { frames: number; lines: number }[] } | undefined;
+    // In real time the simulator exits once done: look for its last line before asking if it lives.
+    if (!d) alive(simChild);
+    return d;
+  });
+  const end = procStats(pid);
+  const wallS = (performance.now() - t0) / 1000;
+  const expected = {
+    frames: done.shelves.reduce((a, x) => a + x.frames, 0),
+    lines: done.shelves.reduce((a, x) => a + x.lines, 0),
+  };
+  // A real line drops what is sent while nobody listens: frames of the first moments, before the
+  // consumer reconnected to the simulator's ports (100–300 ms on a busy machine), are gone. What
+  // this checks is that the consumer kept up: 90 % must have arrived (of 10 minutes, all but ~0.05 %
+  // do; the note says how many).
+  const enough = {
+    frames: Math.floor((expected.frames - before) * 0.9),
+    lines: Math.floor((expected.lines - before) * 0.9),
+  };
+  let complete = false;
+  const deadline = performance.now() + 30_000;
+  while (!complete && performance.now() < deadline) {
+    complete = await consumer.caughtUp(enough);
+    if (!complete) await sleep(POLL_MS);
+  }
+  const sent = `${expected.frames} frames, ${expected.lines} lines sent${before ? `, ≈ ${before} frames of them before the agent had opened its ports` : ''}`;
+  const note = `${await consumer.report()} (${sent})`;
+  return {
+    samples: (expected.frames - before) * setup.channels,
+    cpuS: end.cpuS - start.cpuS,
+    wallS,
+    end,
+    complete,
+    note,
+  };
+}
+
+export function realtimeTable(
+  agent: RealtimeResult,
+  red: RealtimeResult,
+  serial: RealtimeResult | undefined,
+  duration: string,
+): string {
   const rows: [string, (r: RealtimeResult) => number, number, number?][] = [
     ['CPU per channel sample, µs', (r) => (r.cpuS / r.samples) * 1e6, 2, 5],
     ['CPU, % of one core', (r) => (100 * r.cpuS) / r.wallS, 2],
@@ -193,14 +271,20 @@ export function realtimeTable(agent: RealtimeResult, red: RealtimeResult, durati
     [`private memory after ${duration} (RssAnon), MB`, (r) => r.end.anonMb, 1],
   ];
   const out = [
-    '| measure, at real rate | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED | agent target |',
-    '| --- | ---: | ---: | ---: | --- |',
+    `| measure, at real rate | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED | agent target |${serial ? ' agent, serial shelves (ptys) |' : ''}`,
+    `| --- | ---: | ---: | ---: | --- |${serial ? ' ---: |' : ''}`,
   ];
   for (const [label, of, digits, target] of rows) {
     const a = of(agent);
     const b = of(red);
-    const t = target === undefined ? '' : `≤ ${target}: ${a <= target ? 'met' : 'NOT met'}`;
-    out.push(`| ${label} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)} | ${t} |`);
+    const met = (x: number) =>
+      target === undefined ? '' : `≤ ${target}: ${x <= target ? 'met' : 'NOT met'}`;
+    const s = serial
+      ? ` ${of(serial).toFixed(digits)}${target === undefined ? '' : ` (${met(of(serial))})`} |`
+      : '';
+    out.push(
+      `| ${label} | ${a.toFixed(digits)} | ${b.toFixed(digits)} | ${(a / b).toFixed(2)} | ${met(a)} |${s}`,
+    );
   }
   return out.join('\n');
 }

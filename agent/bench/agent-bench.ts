@@ -40,6 +40,7 @@ import {
 import {
   type Kind,
   measureRealtime,
+  measureRealtimeSerial,
   type RealtimeResult,
   realtimeTable,
   type StageSetup,
@@ -279,6 +280,7 @@ async function main(): Promise<void> {
   const agent: Result[] = [];
   const red: Result[] = [];
   let realtime: [RealtimeResult, RealtimeResult] | undefined;
+  let serial: RealtimeResult | undefined;
   const started = performance.now();
   const elapsedS = () => (performance.now() - started) / 1000;
   try {
@@ -298,15 +300,23 @@ async function main(): Promise<void> {
       }
     }
     if (opts.realtime !== '0') {
-      process.stderr.write(`real time: both consumers at once, ${opts.realtime} of shelves at ${RATE} SPS… `);
-      realtime = await Promise.all([
+      process.stderr.write(
+        `real time: the agent over TCP, Node-RED and the agent on serial ports at once, ${opts.realtime} of shelves at ${RATE} SPS… `,
+      );
+      const [a, b, s] = await Promise.all([
         measureRealtime('agent', dir, shelves, stageSetup(), opts.realtime),
         measureRealtime('node-red', dir, shelves, stageSetup(), opts.realtime),
+        measureRealtimeSerial(dir, shelves, stageSetup(), opts.realtime),
       ]);
-      const [a, b] = realtime;
-      process.stderr.write(`agent RSS ${a.end.rssMb.toFixed(1)} MB, Node-RED ${b.end.rssMb.toFixed(1)} MB\n`);
-      if (!a.complete || !b.complete)
-        throw new Error(`a consumer did not take every frame at the real rate: ${a.note}; ${b.note}`);
+      realtime = [a, b];
+      serial = s;
+      process.stderr.write(
+        `agent RSS ${a.end.rssMb.toFixed(1)} MB, Node-RED ${b.end.rssMb.toFixed(1)} MB, agent on serial ports ${s.end.rssMb.toFixed(1)} MB\n`,
+      );
+      if (!a.complete || !b.complete || !s.complete)
+        throw new Error(
+          `a consumer did not take every frame at the real rate: ${a.note}; ${b.note}; ${s.note}`,
+        );
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');
@@ -319,11 +329,13 @@ async function main(): Promise<void> {
   if (realtime) {
     console.log(
       `\nAt the shelves' real rate: ${opts.shelves} × ${opts.channels} channels × ${RATE} SPS for ${opts.realtime}, ` +
-        'both consumers at once, each with its own simulator and Mosquitto; RSS read at the end.\n',
+        'the agent over TCP, Node-RED and the agent with the same shelves on serial ports (a pseudo-terminal per shelf) ' +
+        'at once, each with its own simulator and Mosquitto; RSS read at the end.\n',
     );
-    console.log(realtimeTable(...realtime, opts.realtime));
+    console.log(realtimeTable(...realtime, serial, opts.realtime));
+    if (serial) console.log(`\nSerial run: ${serial.note}.`);
   }
-  console.log(summary(agent, red, realtime));
+  console.log(summary(agent, red, realtime, serial));
 }
 
 /** A sample line as a shelf sends it: this many channels of 7-digit counts, a late seq and clock. */
@@ -344,7 +356,12 @@ function headroom(agent: Result[]): string {
   );
 }
 
-function summary(agent: Result[], red: Result[], realtime?: [RealtimeResult, RealtimeResult]): string {
+function summary(
+  agent: Result[],
+  red: Result[],
+  realtime?: [RealtimeResult, RealtimeResult],
+  serial?: RealtimeResult,
+): string {
   const m = (rs: Result[], label: string) =>
     median(rs.map((ROWS.find((r) => r.label.startsWith(label)) as Row).of));
   const cpu = m(agent, 'CPU per channel sample, µs');
@@ -409,6 +426,18 @@ function summary(agent: Result[], red: Result[], realtime?: [RealtimeResult, Rea
             peerName: 'Node-RED',
             target: '≤ 5 µs',
             met: (realtime[0].cpuS / realtime[0].samples) * 1e6 <= 5,
+          },
+        ]
+      : []),
+    ...(serial
+      ? [
+          {
+            measure: `RSS after ${opts.realtime} at the real rate, shelves on serial ports, MB`,
+            ours: serial.end.rssMb,
+            peer: realtime?.[0].end.rssMb ?? Number.NaN,
+            peerName: 'the agent over TCP',
+            target: '≤ 60 MB',
+            met: serial.end.rssMb <= 60,
           },
         ]
       : []),

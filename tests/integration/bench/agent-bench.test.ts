@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- agent` end to end, scaled down (2 shelves, 5 s of device time, one run): the
- * simulator, the compiled agent, Node-RED and Mosquitto all run for real. Proves the benchmark
+ * simulator (over TCP and on ptys), the compiled agent, Node-RED and Mosquitto all run for real. Proves the benchmark
  * completes with every frame accounted for on both sides and records its table in the benchmarks
  * document between the agent's markers, leaving the other sections alone. No figure is checked:
  * timings belong to the benchmark, not to a test.
@@ -69,6 +69,10 @@ describe('agent benchmark', () => {
     ]) {
       expect(out).toMatch(new RegExp(`\\| ${literal(row)} \\| [\\d.,]+ \\| [\\d.,]+ \\| [\\d.]+ \\|`));
     }
+
+    // The same shelves on serial ports (ptys) at the real rate, as a Pi with USB shelves reads them.
+    expect(out).toContain('| agent, serial shelves (ptys) |');
+    expect(out).toMatch(/Serial run: agent: \d+ frames accepted/);
 
     const after = readFileSync(doc, 'utf8');
     const block = between(after, 'agent');
