@@ -3,8 +3,9 @@
 // dist/shelfsense-agent.mjs, which is what a Raspberry Pi runs (deploy/shelfsense-agent.service).
 // One file loads in ~6 MB less memory than the tree of ~400 modules, and `leanImports` below keeps
 // out what the agent never runs (zod is zod/mini with English alone, see protocol/src/zod.ts).
-// serialport's binding layer (@serialport/bindings-cpp) stays outside: node-gyp-build finds its
-// prebuilt native binary next to the package, so the agent package keeps that dependency.
+// serialport's binding layer (@serialport/bindings-cpp) is bundled in the serial chunk but for its
+// native binary, which node-gyp-build loads from the installed package (prebuilt), so the agent
+// package keeps that dependency.
 //
 //   node agent/scripts/bundle.mjs
 import { rmSync } from 'node:fs';
@@ -29,6 +30,10 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  *   DEBUG variable, printed without colours (the package loads node:tty for them);
  * - `lru-cache` (mqtt.js's topic aliases) → scripts/lean/lru-cache.cjs, the part mqtt.js uses (the
  *   package reads `performance` on load, which loads node:perf_hooks and ten modules behind it).
+ * - in `@serialport/bindings-cpp`: its native addon is loaded from the installed package (its
+ *   loader looks next to its own file, which is in the bundle now), and the Linux port lister
+ *   (node:child_process, a readline parser and `udevadm`, ≈ 2.5 MB) is loaded when discovery
+ *   first lists ports, not with the binding;
  * - `yaml` → scripts/lean/yaml.mjs, which loads the real package from dist/bundle/yaml.cjs for the
  *   config file's one parse at start and lets it go (≈ 1.5 MB of memory otherwise).
  * tests/unit/agent/lean-modules.test.ts holds the debug and lru-cache stand-ins to the packages'
@@ -40,6 +45,10 @@ const LEAN = {
   'worker-timers':
     "const no = () => { throw new Error('worker-timers are for browsers'); }; export { no as setInterval, no as clearInterval, no as setTimeout, no as clearTimeout };",
   'pino-main-thread': 'export const isMainThread = true;',
+  'serialport-native':
+    "const { dirname } = require('node:path'); const load = require('node-gyp-build'); exports.binding = load(dirname(require.resolve('@serialport/bindings-cpp/package.json')));",
+  'serialport-list':
+    "exports.linuxList = (...args) => require('@serialport/bindings-cpp/dist/linux-list.js').linuxList(...args);",
   'thread-stream':
     "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not part of the agent bundle: it logs to stderr'); } };",
 };
@@ -60,6 +69,17 @@ const leanImports = {
         ? { path: 'pino-main-thread', namespace: 'lean' }
         : undefined,
     );
+    const bindingsDist = /[\\/]@serialport[\\/]bindings-cpp[\\/]dist[\\/][^\\/]+\.js$/;
+    build.onResolve({ filter: /^\.\/(serialport-bindings|linux-list)$/ }, (a) =>
+      bindingsDist.test(a.importer)
+        ? { path: a.path === './linux-list' ? 'serialport-list' : 'serialport-native', namespace: 'lean' }
+        : undefined,
+    );
+    // Resolved when the code runs, from the installed package: not bundled.
+    build.onResolve({ filter: /^@serialport\/bindings-cpp\/(package\.json|dist\/linux-list\.js)$/ }, (a) => ({
+      path: a.path,
+      external: true,
+    }));
     build.onResolve({ filter: /^(debug|lru-cache)$/ }, (a) => ({
       path: join(pkg, 'scripts', 'lean', `${a.path}.cjs`),
     }));
@@ -88,7 +108,6 @@ await esbuild.build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
-  external: ['@serialport/bindings-cpp'],
   plugins: [leanImports],
   // CommonJS dependencies call require() for Node's built-ins.
   banner: {

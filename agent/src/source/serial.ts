@@ -11,7 +11,7 @@
  * `Buffer.concat`, malloc churn that left 16 shelves ≈ 9 MB above the same shelves over TCP.
  */
 import { EventEmitter } from 'node:events';
-import { autoDetect, type BindingInterface } from '@serialport/bindings-cpp';
+import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { Logger } from '../log.js';
 import { LineSplitter } from './lines.js';
 import type { ReadPacer } from './pacer.js';
@@ -43,9 +43,18 @@ export interface SerialTarget {
   silenceReopenMs?: number;
 }
 
-let platformBinding: Binding | undefined;
-function binding(): Binding {
-  platformBinding ??= autoDetect();
+let platformBinding: Promise<Binding> | undefined;
+/**
+ * The binding for this platform. On Linux (a Pi) its module alone: the package's index loads the
+ * macOS and Windows bindings too, and through the port lister node:child_process and a readline
+ * parser (the agent bundle defers the lister until discovery runs, see scripts/bundle.mjs).
+ */
+function binding(): Promise<Binding> {
+  platformBinding ??=
+    process.platform === 'linux'
+      ? // A CommonJS module: its exports are the default export (also once bundled).
+        import('@serialport/bindings-cpp/dist/linux.js').then((m) => m.default.LinuxBinding)
+      : import('@serialport/bindings-cpp').then((m) => m.default.autoDetect());
   return platformBinding;
 }
 
@@ -58,7 +67,7 @@ function globToRegExp(glob: string): RegExp {
 }
 
 export async function discoverPath(d: NonNullable<SerialTarget['discover']>, exclude = new Set<string>()) {
-  const ports = await binding().list();
+  const ports = await (await binding()).list();
   const re = d.glob ? globToRegExp(d.glob) : null;
   const hit = ports.find(
     (p) =>
@@ -132,7 +141,7 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
     this.currentPath = path;
     let port: Port;
     try {
-      port = await binding().open({ path, baudRate: this.target.baudRate });
+      port = await (await binding()).open({ path, baudRate: this.target.baudRate });
     } catch (err) {
       return this.retry((err as Error).message);
     }

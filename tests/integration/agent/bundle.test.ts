@@ -195,6 +195,29 @@ describe('the bundled agent', () => {
     );
   });
 
+  it('discovers serial ports through the port lister, which the bundle loads only then', async () => {
+    const broker: Aedes = await startAedes();
+    try {
+      const config = writeConfig({
+        agent: { id: 'pi-discover', site: 'store-1' },
+        // No device matches: the lister runs (udevadm) and finds none, so the source waits.
+        sources: [{ discover: { glob: '/dev/shelfsense-none-*' } }],
+        broker: { url: broker.url, reconnectMs: 100 },
+        reconnect: { minMs: 50, maxMs: 100 },
+        log: { level: 'info' },
+      });
+      const agent = startBundle(config);
+      // The logs (stderr): had the lister failed to load, discovery would say so at each attempt.
+      await waitFor(() => agent.stderr().includes('"reason":"no matching serial port"'), 15_000, {
+        what: 'a discovery that found no port',
+      });
+      expect(agent.stderr()).not.toMatch(/discovery failed/);
+    } finally {
+      await killAll();
+      await broker.close();
+    }
+  });
+
   it('names the file and every bad field of a config, in English, and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-bundle-bad-'));
     dirs.push(dir);
