@@ -14,6 +14,7 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/setup/tmpdir.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

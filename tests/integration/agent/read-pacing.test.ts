@@ -43,6 +43,15 @@ async function feed(write: (s: string) => void): Promise<void> {
   }
 }
 
+/** Every line fed arrives, in order; paced, in about one group per tick, else one by one. */
+async function expectEveryLine(rec: ReturnType<typeof record>, ms: number): Promise<void> {
+  await waitFor(() => rec.got.length === LINES, 5_000, { what: 'every line' });
+  expect(rec.got.map((g) => g.line)).toEqual(Array.from({ length: LINES }, (_, i) => line(i).trimEnd()));
+  const spanMs = LINES * EVERY_MS;
+  if (ms > 0) expect(rec.groups()).toBeLessThanOrEqual(Math.ceil(spanMs / ms) + 3);
+  else expect(rec.groups()).toBeGreaterThan(LINES / 2);
+}
+
 async function tcpShelf(): Promise<{ url: string; connected: Promise<Socket> }> {
   let resolve!: (s: Socket) => void;
   const connected = new Promise<Socket>((r) => {
@@ -70,11 +79,7 @@ describe('read pacing', () => {
     const sock = await shelf.connected;
     cleanup.push(() => void sock.destroy());
     await feed((s) => sock.write(s));
-    await waitFor(() => rec.got.length === LINES, 5_000, { what: 'every line' });
-    expect(rec.got.map((g) => g.line)).toEqual(Array.from({ length: LINES }, (_, i) => line(i).trimEnd()));
-    const spanMs = LINES * EVERY_MS;
-    if (ms > 0) expect(rec.groups()).toBeLessThanOrEqual(Math.ceil(spanMs / ms) + 3);
-    else expect(rec.groups()).toBeGreaterThan(LINES / 2);
+    await expectEveryLine(rec, ms);
   });
 
   it('a backlog is read on without pausing: a full read buffer means more is waiting', async () => {
@@ -117,11 +122,7 @@ describe('read pacing', () => {
   ])('a serial source reading every %i ms (%s) hands on every line, in order', async (ms) => {
     const { rec, write } = await serialShelf(ms);
     await feed(write);
-    await waitFor(() => rec.got.length === LINES, 5_000, { what: 'every line' });
-    expect(rec.got.map((g) => g.line)).toEqual(Array.from({ length: LINES }, (_, i) => line(i).trimEnd()));
-    const spanMs = LINES * EVERY_MS;
-    if (ms > 0) expect(rec.groups()).toBeLessThanOrEqual(Math.ceil(spanMs / ms) + 3);
-    else expect(rec.groups()).toBeGreaterThan(LINES / 2);
+    await expectEveryLine(rec, ms);
   });
 
   it('a serial backlog is read on without pausing, though a tty hands over 4 kB at a time', async () => {
