@@ -61,7 +61,7 @@ describe('agent counts against ground truth (sim → pty → agent → aedes)', 
       autoStart: false,
       control: false,
     });
-    const config = agentConfig(sim, broker.url, { signal: { heartbeatMs: 3_600_000 } });
+    const config = agentConfig(sim, broker.url, { signal: { heartbeatMs: 3_600_000 }, readBatchMs: 0 });
     const sub = await collect(broker.url, ['shelfsense/v1/store-1/+/+/level']);
     levels = sub.messages;
     closeSub = sub.close;

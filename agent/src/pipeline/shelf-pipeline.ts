@@ -351,6 +351,14 @@ export class ShelfPipeline {
       ]);
     }
     const chans = lane.channels.map((c) => this.chans[c] as Channel);
+    // Right after the shelf identified itself its cells read "no data" until the first frames
+    // come: not settled yet (an operation waits for it), unlike a shelf that went silent.
+    if (this.frames === 0) {
+      throw new PipelineError(
+        PipelineErrorCodes.NOT_STABLE,
+        `lane "${id}" has no readings yet; keep it still and retry`,
+      );
+    }
     if (chans.some((c) => c.faulty)) {
       throw new PipelineError(PipelineErrorCodes.LANE_FAULT, `lane "${id}" has a faulty cell`);
     }

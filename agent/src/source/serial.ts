@@ -20,14 +20,13 @@ import { Backoff, type BackoffOptions, type ShelfSource, type SourceEvents } fro
 type Binding = BindingInterface;
 type Port = Awaited<ReturnType<Binding['open']>>;
 
-/** Bytes per read. */
-const READ_BUFFER_BYTES = 16 * 1024;
 /**
- * A read this large means a backlog, read on without pausing. A tty hands over at most what its
- * line discipline holds (4 KB on Linux), so a serial read never fills the buffer as a TCP read
- * does; 100 ms of a shelf at 115200 baud is 1.2 KB.
+ * Bytes per read. A read that fills the buffer means a backlog and is read on at once, as for TCP;
+ * otherwise the source pauses until the pacer's next tick. A tty hands over no more than it holds
+ * (4 KB or more, by kernel and driver): paced at 100 ms that is ≥ 40 KB/s, 3.5 × what a 115200-baud
+ * line carries (11.5 KB/s).
  */
-const BACKLOG_BYTES = 2 * 1024;
+const READ_BUFFER_BYTES = 16 * 1024;
 
 export interface SerialTarget {
   path?: string;
@@ -139,9 +138,19 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
     }
     if (!path) return this.retry('no matching serial port');
     this.currentPath = path;
+    let api: Binding;
+    try {
+      api = await binding();
+    } catch (err) {
+      this.log.error(
+        { err: (err as Error).message },
+        "serialport's binding cannot be loaded: reinstall the agent (npm ci) on this machine",
+      );
+      return this.retry('serial binding unavailable');
+    }
     let port: Port;
     try {
-      port = await (await binding()).open({ path, baudRate: this.target.baudRate });
+      port = await api.open({ path, baudRate: this.target.baudRate });
     } catch (err) {
       return this.retry((err as Error).message);
     }
@@ -167,9 +176,9 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
         if (this.port !== port) return;
         this.lastData = Date.now();
         lines.push(buffer, 0, bytesRead);
-        // As for TCP: pause until the pacer's next tick unless there is a backlog; what the shelf
-        // sends meanwhile waits in the tty's buffer and comes in one read.
-        if (pacer && bytesRead < BACKLOG_BYTES) {
+        // Pause until the pacer's next tick: what the shelf sends meanwhile waits in the tty's
+        // buffer and comes in one read.
+        if (pacer && bytesRead < buffer.length) {
           await new Promise<void>((resume) => {
             this.paused = resume;
             pacer.later(resume);

@@ -202,6 +202,8 @@ describe('technician operations through the pipeline', () => {
 
   it('[cal-errors] operations need a known, settled, healthy lane; settings are validated field by field', () => {
     const { model, pipeline, run } = rig();
+    // Before the first frame the lane is not settled yet (a command waits), not faulty.
+    expect(codeOf(() => pipeline.tareLane('a')).code).toBe(PipelineErrorCodes.NOT_STABLE);
     run(1_500);
     expect(codeOf(() => pipeline.tareLane('zz')).code).toBe(PipelineErrorCodes.UNKNOWN_LANE);
     setLaneExtra(model, model.lane('a'), 500);
