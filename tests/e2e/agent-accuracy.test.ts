@@ -61,6 +61,9 @@ describe('agent counts against ground truth (sim → pty → agent → aedes)', 
       autoStart: false,
       control: false,
     });
+    // Read unpaced: in virtual time the simulator streams as fast as it is read, and until the
+    // shelf answers the agent's identify its frames are rejected as unidentified; paced reading
+    // changes how many come first and makes the run take minutes. Pacing has its own tests.
     const config = agentConfig(sim, broker.url, { signal: { heartbeatMs: 3_600_000 }, readBatchMs: 0 });
     const sub = await collect(broker.url, ['shelfsense/v1/store-1/+/+/level']);
     levels = sub.messages;
