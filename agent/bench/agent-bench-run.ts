@@ -102,25 +102,10 @@ export async function staged<T>(
       pid: consumer.child.pid,
       async startSim(virtual, duration) {
         await ports.release();
-        const child = launch(
-          process.execPath,
-          [join(ROOT, 'protocol/dist/main.js'), 'sim', '--tcp', String(ports.base)].concat(
-            ['--shelves', String(n), '--lanes', String(setup.channels), '--duration', duration],
-            virtual ? ['--virtual'] : [],
-            ['--seed', String(setup.seed), '--scenario', 'steady'],
-          ),
-        );
-        sim = child;
-        // A short virtual run can be over before the next poll: its ready line is what counts.
-        const t0 = await until('the simulator', 20_000, () => {
-          const ready = child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
-          if (ready === undefined) alive(child);
-          return ready;
-        });
-        const serials = child.lines.map((l) => (l.v as { serial?: string }).serial).filter(Boolean);
-        if (serials.join() !== shelves.map((s) => s.serial).join())
-          throw new Error('simulator shelves differ');
-        return { sim: child, t0 };
+        const started = launchSim(['--tcp', String(ports.base)], shelves, setup, duration, virtual);
+        sim = started.child;
+        const { t0 } = await started.ready;
+        return { sim: started.child, t0 };
       },
     });
   } finally {
@@ -130,6 +115,43 @@ export async function staged<T>(
     await broker.stop();
     rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The simulator with the benchmark's shelves (`transport`: `--tcp PORT` or `--pty-dir DIR`);
+ * `ready` resolves with the time of its ready line and the shelves it printed, checked against
+ * `shelves`.
+ */
+function launchSim(
+  transport: string[],
+  shelves: ShelfCalibration[],
+  setup: StageSetup,
+  duration: string,
+  virtual: boolean,
+) {
+  const child = launch(
+    process.execPath,
+    [join(ROOT, 'protocol/dist/main.js'), 'sim', ...transport].concat(
+      ['--shelves', String(shelves.length), '--lanes', String(setup.channels), '--duration', duration],
+      virtual ? ['--virtual'] : [],
+      ['--seed', String(setup.seed), '--scenario', 'steady'],
+    ),
+  );
+  const ready = (async () => {
+    // A short virtual run can be over before the next poll: its ready line is what counts.
+    const t0 = await until('the simulator', 20_000, () => {
+      const t = child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
+      if (t === undefined) alive(child);
+      return t;
+    });
+    const printed = child.lines
+      .map((l) => l.v as { serial?: string; path?: string })
+      .filter((v) => v.serial !== undefined);
+    if (printed.map((v) => v.serial).join() !== shelves.map((s) => s.serial).join())
+      throw new Error('simulator shelves differ');
+    return { t0, printed };
+  })();
+  return { child, ready };
 }
 
 export interface RealtimeResult {
@@ -175,21 +197,10 @@ export async function measureRealtimeSerial(
   let consumer: Consumer | undefined;
   let sim: Child | undefined;
   try {
-    const child = launch(
-      process.execPath,
-      [join(ROOT, 'protocol/dist/main.js'), 'sim', '--pty-dir', join(runDir, 'ptys')].concat(
-        ['--shelves', String(shelves.length), '--lanes', String(setup.channels), '--duration', duration],
-        ['--seed', String(setup.seed), '--scenario', 'steady'],
-      ),
-    );
+    const started = launchSim(['--pty-dir', join(runDir, 'ptys')], shelves, setup, duration, false);
+    const child = started.child;
     sim = child;
-    const simReady = await until('the simulator', 20_000, () => {
-      alive(child);
-      return child.lines.find((l) => (l.v as { type?: string })?.type === 'ready')?.t;
-    });
-    const printed = child.lines.map((l) => l.v as { serial?: string; path?: string }).filter((v) => v.path);
-    if (printed.map((v) => v.serial).join() !== shelves.map((s) => s.serial).join())
-      throw new Error('simulator shelves differ');
+    const { t0: simReady, printed } = await started.ready;
     const paths = printed.map((v) => ({ path: v.path as string }));
     consumer = await startAgent(runDir, broker.port, paths, shelves, setup.agentNodeFlags);
     await consumer.ready();
