@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles the compiled agent (dist/main.js, after `tsc -b`) and its dependencies into one file,
-// dist/shelfsense-agent.mjs, which is what a Raspberry Pi runs (deploy/shelfsense-agent.service).
+// dist/shelfsense-agent.cjs, which is what a Raspberry Pi runs (deploy/shelfsense-agent.service).
 // One file loads in ~6 MB less memory than the tree of ~400 modules, and `leanImports` below keeps
 // out what the agent never runs (zod is zod/mini with English alone, see protocol/src/zod.ts).
 // serialport's binding layer (@serialport/bindings-cpp) is bundled in the serial chunk but for its
@@ -8,8 +8,9 @@
 // package keeps that dependency.
 //
 //   node agent/scripts/bundle.mjs
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -89,32 +90,75 @@ const leanImports = {
 };
 
 // Chunk names carry a content hash: clear the last build's.
-rmSync(join(pkg, 'dist', 'bundle'), { recursive: true, force: true });
+const dist = join(pkg, 'dist');
+rmSync(join(dist, 'bundle'), { recursive: true, force: true });
 
-await esbuild.build({
-  entryPoints: { 'shelfsense-agent': join(pkg, 'dist', 'main.js') },
-  outdir: join(pkg, 'dist'),
-  outExtension: { '.js': '.mjs' },
-  // What the agent imports only when asked for (serial sources, the metrics endpoint, the TLS and
-  // WebSocket transports) goes into chunks of its own, loaded then: nothing of it, nor the Node
-  // built-ins it needs, is in memory otherwise.
-  splitting: true,
-  chunkNames: 'bundle/[name]-[hash]',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // Whitespace and syntax only: stack traces in the logs keep their function names.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  sourcemap: 'linked',
-  plugins: [leanImports],
-  // CommonJS dependencies call require() for Node's built-ins.
-  banner: {
-    js: "import { createRequire as __shelfsenseRequire } from 'node:module';\nconst require = __shelfsenseRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
-});
+// Two passes. esbuild splits code into chunks for ES modules only, but an ES-module entry makes
+// Node load its ES module loader (a dozen modules of its own, and fs/promises and readline behind
+// them: ≈ 1 MB of a running agent's resident memory). So the first pass bundles and splits as ES
+// modules into a scratch directory, and the second turns each file into CommonJS next to the
+// first's: static imports of chunks become require(), the dynamic import() of a chunk a require()
+// when it is first asked for, and the source maps are chained back to the TypeScript.
+const scratch = mkdtempSync(join(tmpdir(), 'shelfsense-agent-bundle-'));
+try {
+  const first = await esbuild.build({
+    entryPoints: { 'shelfsense-agent': join(dist, 'main.js') },
+    outdir: scratch,
+    outExtension: { '.js': '.mjs' },
+    // What the agent imports only when asked for (serial sources, the metrics endpoint, the TLS and
+    // WebSocket transports) goes into chunks of its own, loaded then: nothing of it, nor the Node
+    // built-ins it needs, is in memory otherwise.
+    splitting: true,
+    chunkNames: 'bundle/[name]-[hash]',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    plugins: [leanImports],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  for (const out of Object.keys(first.metafile.outputs)) {
+    if (!out.endsWith('.mjs')) continue;
+    const rel = relative(scratch, out);
+    const file = join(scratch, rel);
+    // Chunks are named the same in both passes, .cjs for .mjs (the same length: the source map
+    // still lines up). A chunk imported when first asked for is required then: its exports object
+    // is its namespace, as the CommonJS pass writes it (esbuild's own conversion of import() would
+    // wrap it as a foreign CommonJS module, whose namespace's default is the whole exports object).
+    const text = readFileSync(file, 'utf8')
+      .replace(/(["'])(\.\.?\/[^"'\n]+)\.mjs\1/g, '$1$2.cjs$1')
+      .replace(
+        /\bimport\((["'])(\.\.?\/[^"'\n]+\.cjs)\1\)/g,
+        'Promise.resolve().then(() => require($1$2$1))',
+      );
+    if (/\bimport\(/.test(text))
+      throw new Error(`${rel}: an import() the CommonJS pass cannot turn into require()`);
+    writeFileSync(file, text);
+    await esbuild.build({
+      entryPoints: [file],
+      outfile: join(dist, rel.replace(/\.mjs$/, '.cjs')),
+      bundle: false,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      supported: { 'dynamic-import': false },
+      // scripts/lean/yaml.mjs resolves the YAML chunk from the script's own location.
+      define: { 'import.meta.url': '__shelfsenseUrl' },
+      banner: text.includes('import.meta.url')
+        ? { js: "var __shelfsenseUrl = require('node:url').pathToFileURL(__filename).href;" }
+        : undefined,
+      // Whitespace and syntax only: stack traces in the logs keep their function names.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      sourcemap: 'linked',
+      logLevel: 'warning',
+    });
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
 
 // The YAML parser the agent loads for its config file and lets go (scripts/lean/yaml.mjs).
 await esbuild.build({

@@ -1,5 +1,5 @@
 /**
- * The agent as a Raspberry Pi runs it: the bundle (agent/dist/shelfsense-agent.mjs and its chunks,
+ * The agent as a Raspberry Pi runs it: the bundle (agent/dist/shelfsense-agent.cjs and its chunks,
  * what deploy/shelfsense-agent.service starts) as a child process. It counts the simulator's
  * shelves over plain TCP and on a serial port (a pty), and serves its metrics; it reaches a broker
  * over TLS (a private CA given by NODE_EXTRA_CA_CERTS, as a unit's Environment= would) and over
@@ -19,7 +19,7 @@ import { waitFor } from '../../helpers/wait.js';
 import { type CertFiles, makeCertificate } from '../broker/certificate.js';
 import { connect, login, PASSWORD, startBroker, type TestBroker } from '../broker/helpers.js';
 
-const BUNDLE = 'agent/dist/shelfsense-agent.mjs';
+const BUNDLE = 'agent/dist/shelfsense-agent.cjs';
 const dirs: string[] = [];
 
 function writeConfig(config: AgentConfigInput): string {

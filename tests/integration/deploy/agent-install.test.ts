@@ -143,7 +143,7 @@ describe('installing the agent on a Pi', () => {
     expect(exec).not.toBeNull();
     expect(existsSync(exec![1]!)).toBe(true);
     const script = join(destdir, exec![3]!);
-    expect(script).toMatch(/@shelfsense\/agent\/dist\/shelfsense-agent\.mjs$/);
+    expect(script).toMatch(/@shelfsense\/agent\/dist\/shelfsense-agent\.cjs$/);
     expect(existsSync(script)).toBe(true);
     // The bundle runs from the install with the unit's node flags: its help, and a config error
     // named by field with exit code 2 (which the unit does not restart on).
