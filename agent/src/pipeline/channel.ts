@@ -84,7 +84,7 @@ export class Channel implements ChannelReading {
     this.cal = CalibrationMap.of(cal);
     this.rejector = new Rejector(cfg.faultMs, cfg.spikeG * this.cal.minSlope);
     this.zero = new ZeroTracker(cfg.zeroTrackLimitG, cfg.zeroTrackMs, this.cal.originSlope);
-    this.smooth = new MedianAverage(31, 256);
+    this.smooth = new MedianAverage();
     this.smooth.configure(windows.median, windows.average);
     this.fresh.configure(FreshBlock.sizeFor(windows.median));
     this.band = cfg.stableBandG * this.cal.minSlope;

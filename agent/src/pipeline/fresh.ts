@@ -37,9 +37,10 @@ export interface ReleasedSample {
 }
 
 export class FreshBlock {
-  private readonly vals = new Float64Array(MAX_FRESH);
-  private readonly seqs = new Float64Array(MAX_FRESH);
-  private readonly times = new Float64Array(MAX_FRESH);
+  // Sized to the block configured (up to MAX_FRESH samples).
+  private vals = new Float64Array(3);
+  private seqs = new Float64Array(3);
+  private times = new Float64Array(3);
   private size = 3;
   private head = 0;
   private n = 0;
@@ -62,6 +63,11 @@ export class FreshBlock {
   /** Sets the block size and empties the block. */
   configure(size: number): void {
     this.size = Math.max(1, Math.min(MAX_FRESH, size));
+    if (this.vals.length < this.size) {
+      this.vals = new Float64Array(this.size);
+      this.seqs = new Float64Array(this.size);
+      this.times = new Float64Array(this.size);
+    }
     this.reset();
   }
 

@@ -9,31 +9,35 @@
  * the samples it has, so output starts with the first sample.
  */
 
+/** Largest windows a channel may be configured with (the agent config's bounds). */
+export const MAX_MEDIAN = 31;
+export const MAX_AVERAGE = 256;
+
 export class MedianAverage {
   private medianCap = 1;
   private averageCap = 1;
-  private readonly ring: Float64Array;
-  private readonly sorted: Float64Array;
+  // Sized to the windows configured (a rate change may ask for larger ones): a shelf's 8 channels
+  // at the bounds would hold 26 KB where the default windows need 1 KB.
+  private ring = new Float64Array(1);
+  private sorted = new Float64Array(1);
   private ringHead = 0;
   private n = 0;
-  private readonly avg: Float64Array;
+  private avg = new Float64Array(1);
   private avgHead = 0;
   private avgN = 0;
   private sum = 0;
   /** The last output. */
   value = Number.NaN;
 
-  /** `maxMedian`/`maxAverage` size the buffers once; configure() picks the windows within them. */
-  constructor(maxMedian: number, maxAverage: number) {
-    this.ring = new Float64Array(maxMedian);
-    this.sorted = new Float64Array(maxMedian);
-    this.avg = new Float64Array(maxAverage);
-  }
-
-  /** Sets the window sizes (clamped to the buffers) and empties the windows. */
+  /** Sets the window sizes (clamped to 1…MAX_MEDIAN and 1…MAX_AVERAGE) and empties the windows. */
   configure(median: number, average: number): void {
-    this.medianCap = Math.max(1, Math.min(median, this.ring.length));
-    this.averageCap = Math.max(1, Math.min(average, this.avg.length));
+    this.medianCap = Math.max(1, Math.min(median, MAX_MEDIAN));
+    this.averageCap = Math.max(1, Math.min(average, MAX_AVERAGE));
+    if (this.ring.length < this.medianCap) {
+      this.ring = new Float64Array(this.medianCap);
+      this.sorted = new Float64Array(this.medianCap);
+    }
+    if (this.avg.length < this.averageCap) this.avg = new Float64Array(this.averageCap);
     this.reset();
   }
 

@@ -44,6 +44,25 @@ describe('stage 3b: the fresh block', () => {
     expect(FreshBlock.sizeFor(5)).toBe(5);
     expect(FreshBlock.sizeFor(1)).toBe(3);
   });
+
+  it('[fresh-grow] configured to a larger block than before, it holds and names the whole block', () => {
+    const b = block(3, [5, 5, 5]);
+    b.configure(9);
+    b.band = 1;
+    b.sampleBand = 1;
+    for (let i = 0; i < 9; i++) {
+      expect(b.agrees(settledAt(5))).toBe(false); // i of 9
+      b.take({ out: 5, outSeq: 200 + i, outT: 2000 + 12.5 * i });
+    }
+    expect(b.agrees(settledAt(5))).toBe(true);
+    expect(b.oldestSeq).toBe(200);
+    // A sample 3 away anywhere in the block unsettles it: every sample of the 9 is held.
+    b.take({ out: 8, outSeq: 209, outT: 2112.5 });
+    for (let i = 1; i < 9; i++) b.take({ out: 5, outSeq: 209 + i, outT: 2112.5 + 12.5 * i });
+    expect(b.agrees(settledAt(5))).toBe(false);
+    b.take({ out: 5, outSeq: 218, outT: 2225 });
+    expect(b.agrees(settledAt(5))).toBe(true);
+  });
 });
 
 /** One lane of 10 g items at σ 1 g on one cell, no drift: the hardest case for a fast count. */

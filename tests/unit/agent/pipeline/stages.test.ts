@@ -82,7 +82,32 @@ describe('stage 2: median then moving average', () => {
         fc.integer({ min: 1, max: 12 }),
         fc.array(fc.integer({ min: -8_388_608, max: 8_388_607 }), { minLength: 1, maxLength: 120 }),
         (mw, aw, xs) => {
-          const f = new MedianAverage(31, 256);
+          const f = new MedianAverage();
+          f.configure(mw, aw);
+          const medians: number[] = [];
+          xs.forEach((x, i) => {
+            medians.push(median(xs.slice(Math.max(0, i - mw + 1), i + 1)));
+            const window = medians.slice(Math.max(0, medians.length - aw));
+            const want = window.reduce((a, b) => a + b, 0) / window.length;
+            f.push(x);
+            expect(f.value).toBeCloseTo(want, 6);
+          });
+        },
+      ),
+      FC,
+    );
+  });
+
+  it('[smooth-grow] reconfigured to larger windows, it equals a naive median-then-mean again', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 31 }),
+        fc.integer({ min: 1, max: 256 }),
+        fc.array(fc.integer({ min: -8_388_608, max: 8_388_607 }), { minLength: 1, maxLength: 300 }),
+        (mw, aw, xs) => {
+          const f = new MedianAverage();
+          f.configure(1, 1);
+          f.push(12345);
           f.configure(mw, aw);
           const medians: number[] = [];
           xs.forEach((x, i) => {
