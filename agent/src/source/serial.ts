@@ -15,7 +15,7 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { Logger } from '../log.js';
 import { LineSplitter } from './lines.js';
 import type { ReadPacer } from './pacer.js';
-import { Backoff, type BackoffOptions, type ShelfSource, type SourceEvents } from './source.js';
+import { Backoff, type BackoffOptions, FailureLog, type ShelfSource, type SourceEvents } from './source.js';
 
 type Binding = BindingInterface;
 type Port = Awaited<ReturnType<Binding['open']>>;
@@ -83,6 +83,7 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   private readonly backoff: Backoff;
+  private readonly failures: FailureLog;
   reconnects = 0;
   currentPath: string | undefined;
   private lastData = 0;
@@ -102,6 +103,7 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
   ) {
     super();
     this.backoff = new Backoff(backoff);
+    this.failures = new FailureLog(log);
   }
 
   get describe(): string {
@@ -160,6 +162,7 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
     }
     this.port = port;
     this.backoff.reset();
+    this.failures.opened();
     this.lastData = Date.now();
     this.log.info({ path }, 'serial port open');
     this.emit('open');
@@ -220,7 +223,7 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
   private retry(reason: string): void {
     if (this.stopped || this.timer) return;
     const delay = this.backoff.next();
-    this.log.info({ source: this.describe, reason, delayMs: delay }, 'serial source will reconnect');
+    this.failures.failed(this.describe, reason, delay);
     this.timer = setTimeout(() => {
       this.timer = null;
       this.reconnects++;

@@ -3,6 +3,7 @@
  * lines. Serial ports and TCP bridges implement it; both reconnect by themselves with backoff.
  */
 import type { EventEmitter } from 'node:events';
+import type { Logger } from '../log.js';
 
 export interface SourceEvents {
   open: [];
@@ -41,5 +42,34 @@ export class Backoff {
 
   reset(): void {
     this.attempt = 0;
+  }
+}
+
+/**
+ * Why a source cannot open or connect, logged at `warn` the first time and whenever the reason
+ * changes — with the default level, what tells a technician why a shelf never comes up — and at
+ * `info` for every further attempt that fails the same way, so a shelf left unplugged does not fill
+ * the log. Opening again starts afresh.
+ */
+export class FailureLog {
+  private last: string | null = null;
+
+  constructor(private readonly log: Logger) {}
+
+  failed(source: string, reason: string, delayMs: number): void {
+    const fields = { source, reason, delayMs };
+    if (reason === this.last) {
+      this.log.info(fields, 'shelf source will reconnect');
+      return;
+    }
+    this.last = reason;
+    this.log.warn(
+      fields,
+      'shelf source cannot be read; retrying with backoff (the same failure again is logged at info)',
+    );
+  }
+
+  opened(): void {
+    this.last = null;
   }
 }

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { LineSplitter } from './lines.js';
 import type { ReadPacer } from './pacer.js';
-import { Backoff, type BackoffOptions, type ShelfSource, type SourceEvents } from './source.js';
+import { Backoff, type BackoffOptions, FailureLog, type ShelfSource, type SourceEvents } from './source.js';
 
 /** One read buffer per source, reused for every read (see LineSplitter). */
 const READ_BUFFER_BYTES = 16 * 1024;
@@ -19,6 +19,9 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
   private stopped = true;
   private open = false;
   private readonly backoff: Backoff;
+  private readonly failures: FailureLog;
+  /** Why the last connection failed or ended, for the log. */
+  private lastError: string | null = null;
   private readonly host: string;
   private readonly port: number;
   reconnects = 0;
@@ -34,6 +37,7 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
     this.host = u.hostname;
     this.port = Number(u.port);
     this.backoff = new Backoff(backoff);
+    this.failures = new FailureLog(log);
   }
 
   get describe(): string {
@@ -79,10 +83,14 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
     socket.on('connect', () => {
       this.open = true;
       this.backoff.reset();
+      this.failures.opened();
+      this.lastError = null;
       this.log.info({ url: this.url }, 'tcp source connected');
       this.emit('open');
     });
-    socket.on('error', (err) => this.log.debug({ err: err.message, url: this.url }, 'tcp source error'));
+    socket.on('error', (err) => {
+      this.lastError = err.message;
+    });
     socket.on('close', () => {
       pacer?.cancel(resume);
       if (this.socket !== socket) return;
@@ -97,6 +105,8 @@ export class TcpSource extends EventEmitter<SourceEvents> implements ShelfSource
   private retry(): void {
     if (this.stopped || this.timer) return;
     const delay = this.backoff.next();
+    this.failures.failed(this.url, this.lastError ?? 'connection closed', delay);
+    this.lastError = null;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.reconnects++;
