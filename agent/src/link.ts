@@ -52,6 +52,11 @@ export interface LinkOptions {
 export class ShelfLink extends EventEmitter<LinkEvents> {
   identity: IdentityFrame | null = null;
   private lastSeq = -1;
+  /** The shelf lastSeq belongs to: kept across a reopen, so frames lost meanwhile count as a gap. */
+  private seqSerial: string | null = null;
+  /** Seqs of the first and last samples since the reopen that came before the identity (-1: none). */
+  private firstUnidentified = -1;
+  private lastUnidentified = -1;
   private identifyTimer: NodeJS.Timeout | null = null;
   readonly rejects: Record<string, number> = {};
   framesIn = 0;
@@ -79,7 +84,8 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
   }
 
   private onOpen(): void {
-    this.lastSeq = -1;
+    this.firstUnidentified = -1;
+    this.lastUnidentified = -1;
     this.requestIdentity();
   }
 
@@ -134,7 +140,17 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
           { serial: frame.serial, source: this.source.describe, channels: frame.channels },
           'shelf identified',
         );
-        this.lastSeq = -1;
+        if (frame.serial !== this.seqSerial) {
+          this.lastSeq = -1;
+          this.seqSerial = frame.serial;
+        } else if (this.firstUnidentified >= 0) {
+          // The same shelf again (a reopen): frames lost while the port was closed are a gap; the
+          // ones that came before its identity are counted as unidentified, not again here.
+          this.countGap(this.firstUnidentified);
+          this.lastSeq = this.lastUnidentified;
+        }
+        this.firstUnidentified = -1;
+        this.lastUnidentified = -1;
       }
       this.emit('identity', frame);
       return;
@@ -142,9 +158,19 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
     this.emit('reply', frame);
   }
 
+  /** Counts the frames missing between the last sample taken and `seq`. */
+  private countGap(seq: number): void {
+    if (this.lastSeq < 0) return;
+    const gap = (seq - this.lastSeq - 1 + 4_294_967_296) % 4_294_967_296;
+    // A huge forward jump is a reboot or a re-plug, not billions of lost frames.
+    if (gap > 0 && gap < 1_000_000) this.reject('gap', `${gap} frame(s) missing before seq ${seq}`, gap);
+  }
+
   private onSample(frame: SampleFrame): void {
     const id = this.identity;
     if (!id) {
+      if (this.firstUnidentified < 0) this.firstUnidentified = frame.seq;
+      this.lastUnidentified = frame.seq;
       this.reject('unidentified', `sample ${frame.seq} before the shelf identified itself`);
       return;
     }
@@ -152,12 +178,7 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
       this.reject('channel_count', `sample has ${frame.raw.length} channels, shelf announced ${id.channels}`);
       return;
     }
-    if (this.lastSeq >= 0) {
-      const gap = (frame.seq - this.lastSeq - 1 + 4_294_967_296) % 4_294_967_296;
-      // A huge forward jump is a reboot or a re-plug, not billions of lost frames.
-      if (gap > 0 && gap < 1_000_000)
-        this.reject('gap', `${gap} frame(s) missing before seq ${frame.seq}`, gap);
-    }
+    this.countGap(frame.seq);
     this.lastSeq = frame.seq;
     this.framesIn++;
     this.emit('frame', frame, id);
