@@ -5,11 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type CliProcess, ROOT, shelfsense, spawnCli } from './proc.js';
 import { waitFor } from './wait.js';
 
-export const GC_PRELOAD = join(ROOT, 'tests/soak/gc-preload.mjs');
+export const GC_PRELOAD = join(ROOT, 'tests/soak/gc-preload.cjs');
 
 export interface MemSample {
   pid: number;
@@ -52,7 +51,7 @@ function preloadEnv(memFile: string): NodeJS.ProcessEnv {
     NODE_OPTIONS: `${inherited
       .split(/\s+/)
       .filter((o) => o.startsWith('--max'))
-      .join(' ')} --import=${pathToFileURL(GC_PRELOAD).href}`.trim(),
+      .join(' ')} --require=${JSON.stringify(GC_PRELOAD)}`.trim(),
   };
 }
 
