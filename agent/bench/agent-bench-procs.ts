@@ -140,12 +140,13 @@ export async function startMosquitto(dir: string): Promise<{ port: number; stop(
 }
 
 /**
- * Listens on `n` consecutive free ports (the simulator serves shelf i on base + i) and holds every
- * connection open without sending a byte: consumers connect and sit idle until `release()`.
+ * Listens on `n` consecutive free ports (the simulator serves shelf i on base + i; from `at` when
+ * given, else from a free run found at random) and holds every connection open without sending a
+ * byte: consumers connect and sit idle until `release()`.
  */
-export async function holdPorts(n: number) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+export async function holdPorts(n: number, at?: number) {
+  for (let attempt = 0; attempt < (at === undefined ? 50 : 1); attempt++) {
+    const base = at ?? 20_000 + Math.floor(Math.random() * 40_000);
     const servers: Server[] = [];
     const sockets = new Set<Socket>();
     const connected = new Set<number>();
@@ -175,5 +176,5 @@ export async function holdPorts(n: number) {
       },
     };
   }
-  throw new Error('no run of free ports found');
+  throw new Error(at === undefined ? 'no run of free ports found' : `ports ${at}… are taken`);
 }

@@ -65,6 +65,12 @@ export interface Stage {
   pid: number;
   /** Frees the shelf ports to the simulator and starts it; resolves with its `ready` time. */
   startSim(virtual: boolean, duration: string): Promise<{ sim: Child; t0: number }>;
+  /**
+   * Once the simulator has finished and closed its ports: holds them again, open and silent as
+   * before the data, and waits until the consumer is connected to every one (Node-RED's `tcp in`
+   * retries every 10 s) — shelves that are still there, with nothing new to say.
+   */
+  holdAgain(): Promise<void>;
 }
 
 /**
@@ -82,6 +88,7 @@ export async function staged<T>(
   const n = shelves.length;
   const broker = await startMosquitto(runDir);
   const ports = await holdPorts(n);
+  let again: Awaited<ReturnType<typeof holdPorts>> | undefined;
   let consumer: Consumer | undefined;
   let sim: Child | undefined;
   try {
@@ -107,11 +114,22 @@ export async function staged<T>(
         const { t0 } = await started.ready;
         return { sim: started.child, t0 };
       },
+      async holdAgain() {
+        await sim?.stop();
+        again = await holdPorts(n, ports.base);
+        const held = again;
+        await until(
+          'a connection on every shelf port again',
+          30_000,
+          () => held.connected() === n || undefined,
+        );
+      },
     });
   } finally {
     await consumer?.close();
     await sim?.stop();
     await ports.release();
+    await again?.release();
     await broker.stop();
     rmSync(runDir, { recursive: true, force: true });
   }

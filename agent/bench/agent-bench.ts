@@ -99,7 +99,7 @@ interface Result {
   startCpuS: number;
   idle: ProcStats;
   end: ProcStats;
-  /** Settled after the data (see settle()), still connected. */
+  /** Settled after the data (see settle()), connected again to the ports held silent. */
   after: ProcStats;
   simCpuS: number;
   complete: boolean;
@@ -124,7 +124,7 @@ const stageSetup = (): StageSetup => ({
 });
 
 function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<Result> {
-  return staged(kind, dir, shelves, stageSetup(), async ({ consumer, pid, startSim }) => {
+  return staged(kind, dir, shelves, stageSetup(), async ({ consumer, pid, startSim, holdAgain }) => {
     const idle = await settle(pid, opts['idle-ms']);
     const { sim: simChild, t0 } = await startSim(true, opts.duration);
 
@@ -161,6 +161,7 @@ function measure(kind: Kind, dir: string, shelves: ShelfCalibration[]): Promise<
     }
     const end = procStats(pid);
     if (!expected) throw new Error('the simulator did not finish');
+    await holdAgain();
     const after = await settle(pid, opts['idle-ms'] / 2);
     const frames = expected.frames;
     return {
