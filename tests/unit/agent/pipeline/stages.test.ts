@@ -75,25 +75,27 @@ describe('stage 1: junk and spike rejection', () => {
 });
 
 describe('stage 2: median then moving average', () => {
+  /** Pushes `xs` through `f` (configured for `mw`, `aw`) and checks each output against a naive median-then-mean. */
+  function expectNaive(f: MedianAverage, mw: number, aw: number, xs: number[]): void {
+    const medians: number[] = [];
+    xs.forEach((x, i) => {
+      medians.push(median(xs.slice(Math.max(0, i - mw + 1), i + 1)));
+      const window = medians.slice(Math.max(0, medians.length - aw));
+      const want = window.reduce((a, b) => a + b, 0) / window.length;
+      f.push(x);
+      expect(f.value).toBeCloseTo(want, 6);
+    });
+  }
+  const raw = (maxLength: number) =>
+    fc.array(fc.integer({ min: -8_388_608, max: 8_388_607 }), { minLength: 1, maxLength });
+
   it('[smooth] equals a naive median-then-mean for any windows and inputs', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 9 }),
-        fc.integer({ min: 1, max: 12 }),
-        fc.array(fc.integer({ min: -8_388_608, max: 8_388_607 }), { minLength: 1, maxLength: 120 }),
-        (mw, aw, xs) => {
-          const f = new MedianAverage();
-          f.configure(mw, aw);
-          const medians: number[] = [];
-          xs.forEach((x, i) => {
-            medians.push(median(xs.slice(Math.max(0, i - mw + 1), i + 1)));
-            const window = medians.slice(Math.max(0, medians.length - aw));
-            const want = window.reduce((a, b) => a + b, 0) / window.length;
-            f.push(x);
-            expect(f.value).toBeCloseTo(want, 6);
-          });
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 12 }), raw(120), (mw, aw, xs) => {
+        const f = new MedianAverage();
+        f.configure(mw, aw);
+        expectNaive(f, mw, aw, xs);
+      }),
       FC,
     );
   });
@@ -103,20 +105,13 @@ describe('stage 2: median then moving average', () => {
       fc.property(
         fc.integer({ min: 1, max: 31 }),
         fc.integer({ min: 1, max: 256 }),
-        fc.array(fc.integer({ min: -8_388_608, max: 8_388_607 }), { minLength: 1, maxLength: 300 }),
+        raw(300),
         (mw, aw, xs) => {
           const f = new MedianAverage();
           f.configure(1, 1);
           f.push(12345);
           f.configure(mw, aw);
-          const medians: number[] = [];
-          xs.forEach((x, i) => {
-            medians.push(median(xs.slice(Math.max(0, i - mw + 1), i + 1)));
-            const window = medians.slice(Math.max(0, medians.length - aw));
-            const want = window.reduce((a, b) => a + b, 0) / window.length;
-            f.push(x);
-            expect(f.value).toBeCloseTo(want, 6);
-          });
+          expectNaive(f, mw, aw, xs);
         },
       ),
       FC,
