@@ -123,10 +123,11 @@ try {
     if (!out.endsWith('.mjs')) continue;
     const rel = relative(scratch, out);
     const file = join(scratch, rel);
-    // Chunks are named the same in both passes, .cjs for .mjs (the same length: the source map
-    // still lines up). A chunk imported when first asked for is required then: its exports object
-    // is its namespace, as the CommonJS pass writes it (esbuild's own conversion of import() would
-    // wrap it as a foreign CommonJS module, whose namespace's default is the whole exports object).
+    // Chunks are named the same in both passes, .cjs for .mjs. A chunk imported when first asked
+    // for is required then: its exports object is its namespace, as the CommonJS pass writes it
+    // (esbuild's own conversion of import() would wrap it as a foreign CommonJS module, whose
+    // namespace's default is the whole exports object). The first pass's source map still holds
+    // for every line (the rewrite shifts only the columns after an import() on its line).
     const text = readFileSync(file, 'utf8')
       .replace(/(["'])(\.\.?\/[^"'\n]+)\.mjs\1/g, '$1$2.cjs$1')
       .replace(
@@ -143,7 +144,6 @@ try {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      supported: { 'dynamic-import': false },
       // scripts/lean/yaml.mjs resolves the YAML chunk from the script's own location.
       define: { 'import.meta.url': '__shelfsenseUrl' },
       banner: text.includes('import.meta.url')
