@@ -57,6 +57,8 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
   /** Seqs of the first and last samples since the reopen that came before the identity (-1: none). */
   private firstUnidentified = -1;
   private lastUnidentified = -1;
+  /** When the source last opened (wall clock, ms). */
+  private openedAt = 0;
   private identifyTimer: NodeJS.Timeout | null = null;
   readonly rejects: Record<string, number> = {};
   framesIn = 0;
@@ -84,6 +86,7 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
   }
 
   private onOpen(): void {
+    this.openedAt = Date.now();
     this.firstUnidentified = -1;
     this.lastUnidentified = -1;
     this.requestIdentity();
@@ -108,8 +111,13 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
     this.emit('down', serial, reason);
   }
 
-  private reject(reason: RejectReason, detail: string, n = 1): void {
+  /** Counts a rejected line; logged (rate-limited) at warn, or at debug when `quiet`. */
+  private reject(reason: RejectReason, detail: string, n = 1, quiet = false): void {
     this.rejects[reason] = (this.rejects[reason] ?? 0) + n;
+    if (quiet) {
+      this.log.debug({ source: this.source.describe, reason, total: this.rejects[reason] }, detail);
+      return;
+    }
     this.limited.warn(
       `reject:${this.source.describe}:${reason}`,
       { source: this.source.describe, serial: this.identity?.serial, reason, total: this.rejects[reason] },
@@ -171,7 +179,10 @@ export class ShelfLink extends EventEmitter<LinkEvents> {
     if (!id) {
       if (this.firstUnidentified < 0) this.firstUnidentified = frame.seq;
       this.lastUnidentified = frame.seq;
-      this.reject('unidentified', `sample ${frame.seq} before the shelf identified itself`);
+      // A shelf streams from power-on, so the frames of the first moments after the port opens
+      // come before its answer to identify: counted, but a warning only once it is overdue.
+      const overdue = Date.now() - this.openedAt >= this.opts.identifyRetryMs;
+      this.reject('unidentified', `sample ${frame.seq} before the shelf identified itself`, 1, !overdue);
       return;
     }
     if (frame.raw.length !== id.channels) {

@@ -1,7 +1,9 @@
 /**
- * Sequence gaps across a reconnect: when a TCP bridge drops and comes back with the same shelf, the
- * frames the shelf sent meanwhile are counted as a gap; frames that come before its identity are
- * counted as unidentified, and not again as a gap; another shelf on the port starts afresh. A real
+ * The link's bookkeeping around a (re)open. Sequence gaps across a reconnect: when a TCP bridge
+ * drops and comes back with the same shelf, the frames the shelf sent meanwhile are counted as a
+ * gap; frames that come before its identity are counted as unidentified, and not again as a gap;
+ * another shelf on the port starts afresh. Frames before the identity are expected right after an
+ * open (a shelf streams from power-on) and warned about only once the identity is overdue. A real
  * socket server as the bridge, the agent's TcpSource and ShelfLink.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -14,6 +16,15 @@ import { TcpSource } from '../../../agent/src/source/tcp.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const silent = pino({ level: 'silent' });
+
+/** A logger at `debug` that keeps what it writes. */
+function capture() {
+  const entries: { level: number; reason?: string }[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => entries.push(JSON.parse(s)) });
+  const about = (level: number, reason: string) =>
+    entries.filter((e) => e.level === level && e.reason === reason);
+  return { log, about };
+}
 const cleanup: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
@@ -94,5 +105,44 @@ describe('sequence gaps across a reconnect', () => {
     await waitFor(() => link.framesIn === 25, 5_000, { what: 'that shelf again' });
     expect(link.rejects.gap).toBe(14);
     expect(b.connections).toBe(4);
+  });
+
+  it('[unidentified-quiet] frames before the identity just after the open are counted quietly; a shelf that never answers is warned about', async () => {
+    const { log, about } = capture();
+    const b = await bridge([{ serial: 'SN-1', before: [0, 4], after: [5, 9] }]);
+    const link = new ShelfLink(
+      new TcpSource(b.url, { minMs: 10, maxMs: 30 }, log),
+      { identifyRetryMs: 5_000 },
+      log,
+      new RateLimitedLog(log),
+    );
+    link.start();
+    cleanup.push(() => link.stop());
+    await waitFor(() => link.framesIn === 5, 5_000, { what: 'the frames after the identity' });
+    expect(link.rejects.unidentified).toBe(5);
+    expect(about(40, 'unidentified')).toHaveLength(0);
+    expect(about(20, 'unidentified')).toHaveLength(5);
+
+    // A shelf that streams but never answers identify: once the identity is overdue, a warning.
+    const mute = capture();
+    const server: Server = createServer((socket) => {
+      let seq = 0;
+      const t = setInterval(() => socket.write(samples(seq, seq++)), 10);
+      socket.on('close', () => clearInterval(t));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const mutePort = (server.address() as { port: number }).port;
+    const quiet = new ShelfLink(
+      new TcpSource(`tcp://127.0.0.1:${mutePort}`, { minMs: 10, maxMs: 30 }, mute.log),
+      { identifyRetryMs: 100 },
+      mute.log,
+      new RateLimitedLog(mute.log),
+    );
+    quiet.start();
+    cleanup.push(() => quiet.stop());
+    await waitFor(() => mute.about(40, 'unidentified').length === 1, 5_000, { what: 'a warning' });
+    expect(quiet.rejects.unidentified).toBeGreaterThan(mute.about(20, 'unidentified').length);
   });
 });
