@@ -19,6 +19,12 @@ describe('soak, one simulated day with 3 shelves', () => {
       // Busy enough that lanes cross their reorder points; goods arrive after closing the same day.
       picksPerLaneHour: 1.5,
       deliveryHour: 21,
+      // A delivery is confirmed by a reading at least moveWindowMs (2 s of device time) after the
+      // restock; after 21:00 the lanes are still, so only heartbeats bring one, every 500 ms of
+      // wall time (up to 5 s of device time at 10 ×). Night hours of 4 s leave 12 s between the
+      // delivery and the end of the day, two heartbeats at least: with 2 s hours (6 s) whether one
+      // fell in the window was down to the heartbeat's phase.
+      closedHourMs: 4_000,
       heartbeatMs: 500,
       leadHours: 1,
     });
