@@ -13,18 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ShelfLink } from '../../../agent/src/link.js';
 import { RateLimitedLog } from '../../../agent/src/log.js';
 import { TcpSource } from '../../../agent/src/source/tcp.js';
+import { captureLog } from '../../helpers/log-capture.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const silent = pino({ level: 'silent' });
-
-/** A logger at `debug` that keeps what it writes. */
-function capture() {
-  const entries: { level: number; reason?: string }[] = [];
-  const log = pino({ level: 'debug' }, { write: (s: string) => entries.push(JSON.parse(s)) });
-  const about = (level: number, reason: string) =>
-    entries.filter((e) => e.level === level && e.reason === reason);
-  return { log, about };
-}
 const cleanup: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
@@ -108,7 +100,7 @@ describe('sequence gaps across a reconnect', () => {
   });
 
   it('[unidentified-quiet] frames before the identity just after the open are counted quietly; a shelf that never answers is warned about', async () => {
-    const { log, about } = capture();
+    const { log, at: about } = captureLog();
     const b = await bridge([{ serial: 'SN-1', before: [0, 4], after: [5, 9] }]);
     const link = new ShelfLink(
       new TcpSource(b.url, { minMs: 10, maxMs: 30 }, log),
@@ -124,7 +116,7 @@ describe('sequence gaps across a reconnect', () => {
     expect(about(20, 'unidentified')).toHaveLength(5);
 
     // A shelf that streams but never answers identify: once the identity is overdue, a warning.
-    const mute = capture();
+    const mute = captureLog();
     const server: Server = createServer((socket) => {
       let seq = 0;
       const t = setInterval(() => socket.write(samples(seq, seq++)), 10);
@@ -142,7 +134,7 @@ describe('sequence gaps across a reconnect', () => {
     );
     quiet.start();
     cleanup.push(() => quiet.stop());
-    await waitFor(() => mute.about(40, 'unidentified').length === 1, 5_000, { what: 'a warning' });
-    expect(quiet.rejects.unidentified).toBeGreaterThan(mute.about(20, 'unidentified').length);
+    await waitFor(() => mute.at(40, 'unidentified').length === 1, 5_000, { what: 'a warning' });
+    expect(quiet.rejects.unidentified).toBeGreaterThan(mute.at(20, 'unidentified').length);
   });
 });

@@ -4,11 +4,11 @@
  * each further attempt that fails the same way at `info` only. Real ptys (socat) and real sockets.
  */
 import { createServer, type Server } from 'node:net';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SerialSource } from '../../../agent/src/source/serial.js';
 import type { ShelfSource } from '../../../agent/src/source/source.js';
 import { TcpSource } from '../../../agent/src/source/tcp.js';
+import { captureLog } from '../../helpers/log-capture.js';
 import { closeAllPtys, startPtyPair } from '../../helpers/pty.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -20,19 +20,10 @@ afterEach(async () => {
   await closeAllPtys();
 });
 
-interface Entry {
-  level: number;
-  msg: string;
-  source?: string;
-  reason?: string;
-}
-
-/** A logger at `info` that keeps what it writes. */
+/** A captured logger, with the failures it logged at warn and at info. */
 function capture() {
-  const entries: Entry[] = [];
-  const log = pino({ level: 'info' }, { write: (s: string) => entries.push(JSON.parse(s) as Entry) });
-  const failures = (level: number) => entries.filter((e) => e.level === level && e.reason !== undefined);
-  return { log, entries, warns: () => failures(40), infos: () => failures(30) };
+  const { log, at } = captureLog('info');
+  return { log, warns: () => at(40), infos: () => at(30) };
 }
 
 function started<T extends ShelfSource>(source: T): T {
