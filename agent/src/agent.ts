@@ -9,6 +9,7 @@ import {
   type AgentConfig,
   type Calibration,
   type CalibrationRecord,
+  childLogger,
   type IdentityFrame,
   type LaneSetting,
   type LaneSettingsPayload,
@@ -89,7 +90,7 @@ export class Agent {
         version: AGENT_VERSION,
       },
       this.outbox,
-      this.log.child({ part: 'mqtt' }),
+      childLogger(this.log, 'mqtt'),
     );
     this.publisher = publisher;
     publisher.shelves = () => [...this.shelves.keys()];
@@ -112,7 +113,7 @@ export class Agent {
         persist: (shelf, record) => this.persistCalibration(shelf, record),
         identify: () => this.describe(),
       },
-      this.log.child({ part: 'commands' }),
+      childLogger(this.log, 'commands'),
     );
     publisher.on('request', (cmd, payload, packet) => {
       this.commands?.handle(cmd, payload, packet).catch((err: Error) => {
@@ -154,7 +155,7 @@ export class Agent {
     SerialSource: typeof import('./source/serial.js').SerialSource | undefined,
   ): ShelfSource {
     const backoff = { minMs: this.config.reconnect.minMs, maxMs: this.config.reconnect.maxMs };
-    const log = this.log.child({ part: 'source' });
+    const log = childLogger(this.log, 'source');
     if ('url' in src) return new TcpSource(src.url, backoff, log, this.pacer);
     if (!SerialSource) throw new Error('serial source module not loaded');
     if ('path' in src) {
@@ -179,7 +180,7 @@ export class Agent {
     const link = new ShelfLink(
       source,
       { identifyRetryMs: this.config.commands.identifyRetryMs },
-      this.log.child({ part: 'link' }),
+      childLogger(this.log, 'link'),
       this.limited,
     );
     link.on('identity', (id) => this.onIdentity(id));

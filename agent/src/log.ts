@@ -1,10 +1,17 @@
+import { partMixin, rootLogger } from '@shelfsense/protocol';
 import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
-/** The agent's root logger: JSON lines on stderr, quiet (warn) unless configured otherwise. */
+/**
+ * The agent's root logger: JSON lines on stderr, quiet (warn) unless configured otherwise, its
+ * lines named `part: 'agent'` (or `bindings.part`) and `agent.<stage>` below it (see childLogger in
+ * the protocol package). Other `bindings` (the agent id, the site) are keys of their own.
+ */
 export function createLogger(level = 'warn', bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { part: 'agent', ...bindings } }, pino.destination(2));
+  const { part, ...base } = bindings;
+  const log = pino({ level, base, mixin: partMixin }, pino.destination(2));
+  return rootLogger(log, typeof part === 'string' ? part : 'agent');
 }
 
 /** Logs at most one message per `key` per `intervalMs`, with a count of the ones suppressed. */

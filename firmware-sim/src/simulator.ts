@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  childLogger,
   ErrorCodes,
   formatIssues,
   type Issue,
@@ -257,7 +258,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   try {
     await Promise.all(shelves.map((s) => startTransport(s)));
     if (options.control !== false) {
-      control = new ControlServer(controlTarget(sim), log.child({ part: 'control' }));
+      control = new ControlServer(controlTarget(sim), childLogger(log, 'control'));
       await control.start(options.control?.port ?? 0, options.control?.host ?? '127.0.0.1');
     }
   } catch (err) {

@@ -1,5 +1,6 @@
 export * from './config/index.js';
 export * from './errors.js';
+export * from './log.js';
 export * from './payloads.js';
 export * from './serial.js';
 export * from './topics.js';

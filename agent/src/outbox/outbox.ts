@@ -43,8 +43,9 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseWith } from '@shelfsense/protocol';
-import { type Logger, pino } from 'pino';
+import { childLogger, parseWith } from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import { createLogger } from '../log.js';
 import { OutboxErrorCodes, outboxError } from './errors.js';
 import { acquireLock } from './lock.js';
 import { currentBootId, writeMeta } from './meta.js';
@@ -85,7 +86,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     private readonly bootId: string | null,
   ) {
     super();
-    this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ part: 'outbox' });
+    this.log = childLogger(options.logger ?? createLogger('warn'), 'outbox');
     this.now = options.now ?? Date.now;
     this.maxRecordBytes = Math.min(settings.maxRecordBytes, settings.maxBytes);
     this.syncer = new Syncer(settings.fsync, settings.fsyncIntervalMs, this.log);

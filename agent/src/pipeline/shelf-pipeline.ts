@@ -18,6 +18,7 @@
  */
 import {
   type Calibration,
+  childLogger,
   ErrorCodes,
   formatIssues,
   LaneSetting,
@@ -85,7 +86,7 @@ export class ShelfPipeline {
       onLaneChange: options.onLaneChange,
       onHealthChange: options.onHealthChange,
     };
-    this.log = options.log?.child({ part: 'pipeline' });
+    this.log = options.log && childLogger(options.log, 'pipeline');
     this.emit = (e) => {
       this.log?.debug({ event: e }, 'lane event');
       this.cb.onEvent?.(e);

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import {
   type AlertEvent,
   type CentralConfig,
+  childLogger,
   ErrorCodes,
   type OrderEvent,
   ShelfError,
@@ -212,7 +213,7 @@ export class Central {
           rules: this.rules,
           batchSize: c.ingest.batchSize,
           flushMs: c.ingest.flushMs,
-          log: log.child({ part: 'ingest' }),
+          log: childLogger(log, 'ingest'),
           inProcess: this.broker?.aedes,
         });
         ingest.on('committed', history.onCommitted);
@@ -223,7 +224,7 @@ export class Central {
         this.relay = new MqttCommandRelay(
           () => ingest.mqtt,
           c.commands.timeoutMs,
-          log.child({ part: 'commands' }),
+          childLogger(log, 'commands'),
         );
         this.stops.unshift(() => this.relay?.stop());
         this.registerMetrics(ingest);

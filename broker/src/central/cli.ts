@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AnySchema } from '@shelfsense/protocol';
-import { CentralConfig, loadConfigFile } from '@shelfsense/protocol';
+import { CentralConfig, loadConfigFile, partMixin, rootLogger } from '@shelfsense/protocol';
 import { type CommandSpec, numberFlag, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -51,7 +51,10 @@ export const centralCommand: Subcommand = {
       if (!flags.config) throw new Error('--config is required');
       const loaded = loadConfigFile(CentralConfig, flags.config, 'central config');
       const config = flags['log-level'] ? { ...loaded, log: { level: flags['log-level'] } } : loaded;
-      const log = pino({ level: config.log.level, base: { part: 'central' } }, pino.destination(2));
+      const log = rootLogger(
+        pino({ level: config.log.level, base: null, mixin: partMixin }, pino.destination(2)),
+        'central',
+      );
       const central = new Central({ config, logger: log, mounts: defaultMounts });
       await central.start();
       process.stdout.write(
@@ -101,7 +104,7 @@ export const demoCommand: Subcommand = {
   run: (argv) =>
     runCommand(demoSpec, argv, async (flags) => {
       const level = flags['log-level'] ?? 'warn';
-      const log = pino({ level, base: { part: 'demo' } }, pino.destination(2));
+      const log = rootLogger(pino({ level, base: null, mixin: partMixin }, pino.destination(2)), 'demo');
       const demo = await startDemo(
         {
           dir: flags.dir,

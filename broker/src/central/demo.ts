@@ -6,9 +6,9 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Agent, createLogger } from '@shelfsense/agent';
+import { Agent } from '@shelfsense/agent';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
-import { AgentConfig, CentralConfig, parseWith } from '@shelfsense/protocol';
+import { AgentConfig, CentralConfig, childLogger, parseWith } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { Central, type CentralParts, type HttpMount } from './central.js';
 import {
@@ -56,7 +56,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
   );
   const central = new Central({
     config,
-    logger: log.child({ part: 'central' }),
+    logger: childLogger(log, 'central'),
     ...(o.mounts ? { mounts: o.mounts } : {}),
   });
   await central.start();
@@ -71,7 +71,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
       tcpPort: 0,
       speed: o.speed,
       scenario: demoScenario(),
-      logger: log.child({ part: 'sim' }),
+      logger: childLogger(log, 'sim'),
     });
     stops.unshift(() => sim.stop());
     const agentPassword = DEMO_USERS.find((u) => u.name === DEMO_AGENT)!.password;
@@ -101,7 +101,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
       },
       'demo agent config',
     );
-    const agent = new Agent(agentConfig, createLogger(o.logLevel, { part: 'agent' }));
+    const agent = new Agent(agentConfig, childLogger(log, 'agent'));
     await agent.start();
     stops.unshift(() => agent.stop());
     const host = `127.0.0.1:${central.httpPort}`;

@@ -4,6 +4,7 @@
  * (MQTT over WebSocket at /mqtt is attached by the broker itself.)
  */
 import { serveDashboard } from '@shelfsense/dashboard';
+import { childLogger } from '@shelfsense/protocol';
 import { loadTokenSecret, TokenSigner } from '../auth/tokens.js';
 import { UserStore } from '../auth/user-store.js';
 import { startHomeAssistant } from '../ha/start.js';
@@ -31,7 +32,7 @@ export async function defaultMounts(parts: CentralParts): Promise<HttpMount[]> {
     rules: parts.rules,
     replenishment: c.replenishment,
     commands: parts.relay,
-    log: parts.log.child({ part: 'http' }),
+    log: childLogger(parts.log, 'http'),
     tokenTtlMs: c.auth.tokenTtlMs,
     skus: c.skus,
     live,

@@ -13,6 +13,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CentralConfig, HomeAssistantConfig } from '@shelfsense/protocol';
+import { childLogger } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type DiscoveryMessage, discoveryMessages } from './discovery.js';
@@ -55,7 +56,7 @@ export class HomeAssistantPublisher {
   private stopped = false;
 
   constructor(private readonly o: HomeAssistantPublisherOptions) {
-    this.log = o.log.child({ part: 'home-assistant' });
+    this.log = childLogger(o.log, 'home-assistant');
     this.messages = discoveryMessages(o.map, o.config);
     this.file = join(o.dataDir, PUBLISHED_FILE);
   }

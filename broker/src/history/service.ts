@@ -9,6 +9,7 @@
  *   … await history.stop();
  */
 import type { HealthPayload, HistoryConfig } from '@shelfsense/protocol';
+import { childLogger } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { ReadingInput } from '../store/readings.js';
 import type { Store } from '../store/store.js';
@@ -48,7 +49,7 @@ export class HistoryService {
   private readonly supplierOf: SupplierLookup | undefined;
 
   constructor(o: HistoryServiceOptions) {
-    this.log = o.log.child({ part: 'history' });
+    this.log = childLogger(o.log, 'history');
     this.supplierOf = o.supplierOf;
     if (o.config.store === 'influx') {
       const c = o.config.influx;

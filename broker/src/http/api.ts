@@ -8,6 +8,7 @@
  * transition). Every answer is JSON except the CSV export; every error has one shape (errors.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { childLogger } from '@shelfsense/protocol';
 import { Counter, type Registry } from 'prom-client';
 import { alertRoutes } from './alerts.js';
 import { authenticate, authRoutes } from './auth.js';
@@ -61,7 +62,7 @@ export function apiMetrics(registry: Registry | undefined): ApiMetrics {
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 export function createApi(deps: ApiDeps): ApiHandler {
-  const log = deps.log.child({ module: 'http' });
+  const log = childLogger(deps.log, 'api');
   const now = deps.clock ?? Date.now;
   const metrics = apiMetrics(deps.registry);
   const router = new Router<RouteEntry>();

@@ -8,6 +8,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { resolve } from 'node:path';
 import type { CentralConfig } from '@shelfsense/protocol';
+import { childLogger } from '@shelfsense/protocol';
 import { Aedes, type Client } from 'aedes';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
@@ -71,7 +72,7 @@ export class MqttBroker {
     this.dataDir = resolve(options.dataDir ?? options.config.dataDir);
     this.map = options.map ?? new ShelfMap(options.config);
     const base = options.logger ?? pino({ level: options.config.log.level });
-    this.log = base.child({ component: 'mqtt-broker' });
+    this.log = childLogger(base, 'broker');
   }
 
   get ports(): BoundPorts {

@@ -12,6 +12,7 @@
  */
 import type { Server } from 'node:http';
 import type { NodeRedConfig } from '@shelfsense/protocol';
+import { childLogger } from '@shelfsense/protocol';
 import { UserStore } from '../auth/user-store.js';
 import type { CentralParts, HttpMount } from '../central/central.js';
 import { ShelfsenseFeed } from './feed.js';
@@ -35,7 +36,7 @@ export async function mountNodeRed(
 ): Promise<MountedNodeRed | null> {
   if (!config.enabled) return null;
   const log = parts.log;
-  const feed = new ShelfsenseFeed(parts.map, log.child({ part: 'node-red-feed' }));
+  const feed = new ShelfsenseFeed(parts.map, childLogger(log, 'node-red-feed'));
   // The broker's store when it runs here; otherwise the same users.db, opened for the editor login.
   const ownUsers = parts.broker ? null : new UserStore(parts.dataDir, { scrypt: parts.config.auth.scrypt });
   const users = parts.broker?.users ?? (ownUsers as UserStore);

@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NodeRedConfig } from '@shelfsense/protocol';
+import { childLogger } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { UserStore } from '../auth/user-store.js';
 import type { OrderService } from '../orders/orders.js';
@@ -56,7 +57,7 @@ export class NodeRedService {
   private starting: Promise<void> | null = null;
 
   constructor(private readonly o: NodeRedServiceOptions) {
-    this.log = o.log.child({ part: 'node-red' });
+    this.log = childLogger(o.log, 'node-red');
     this.userDir = o.config.userDir ?? `${o.dataDir}/node-red`;
   }
 

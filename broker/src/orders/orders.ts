@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Actor,
+  childLogger,
   ErrorCodes,
   Id,
   type OrderEvent,
@@ -102,7 +103,7 @@ export class OrderService {
   ) {
     const db = store.db;
     this.outbox = new OutboxRepo(db);
-    this.log = options.logger?.child({ module: 'orders' });
+    this.log = options.logger && childLogger(options.logger, 'orders');
     this.onEvent = options.onEvent;
     this.q = {
       insert: db.prepare(

@@ -15,6 +15,7 @@ import type {
   HealthPayload,
   OrderEvent,
 } from '@shelfsense/protocol';
+import { childLogger } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { OrderService } from '../orders/orders.js';
 import { cancelMovedStep, isMovePair } from '../orders/receipt.js';
@@ -90,7 +91,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     this.orders = o.orders;
     this.cfg = o.config;
     this.offlineAfterMs = o.offlineAfterMs ?? 120_000;
-    this.log = o.logger?.child({ module: 'rules' });
+    this.log = o.logger && childLogger(o.logger, 'rules');
     this.clock = o.clock ?? Date.now;
     this.states = new LaneStateRepo(o.store, this.log);
     this.actions = {

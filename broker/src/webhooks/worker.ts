@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
+import { childLogger } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { WebhooksConfig } from '../rules/config.js';
 import type { Store } from '../store/store.js';
@@ -65,7 +66,7 @@ export class WebhookWorker extends EventEmitter<Events> {
     super();
     this.outbox = new OutboxRepo(o.store.db);
     this.cfg = o.config;
-    this.log = o.logger?.child({ module: 'webhooks' });
+    this.log = o.logger && childLogger(o.logger, 'webhooks');
     this.clock = o.clock ?? Date.now;
     this.random = o.random ?? Math.random;
   }
