@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Shelfsense edge agent from packed tarballs (deploy/pack.sh agent) on a Raspberry
-# Pi or any systemd Linux with Node.js >= 20 and npm. Run as root:
+# Pi or any systemd Linux with Node.js 22 or 24 LTS and npm. Run as root:
 #
 #   sudo sh install-agent.sh ./shelfsense-protocol-*.tgz ./shelfsense-agent-*.tgz
 #
@@ -19,9 +19,9 @@ etc="$dest/etc/shelfsense"
 units="$dest/etc/systemd/system"
 
 [ "$#" -ge 2 ] || { echo "usage: $0 shelfsense-protocol-*.tgz shelfsense-agent-*.tgz" >&2; exit 2; }
-node=$(command -v node) || { echo "node is not installed (Node.js >= 20 is needed)" >&2; exit 1; }
+node=$(command -v node) || { echo "node is not installed (Node.js 22 or 24 LTS is needed)" >&2; exit 1; }
 major=$("$node" -p 'process.versions.node.split(".")[0]')
-[ "$major" -ge 20 ] || { echo "Node.js $major is too old: Shelfsense needs >= 20" >&2; exit 1; }
+[ "$major" -ge 22 ] || { echo "Node.js $major is too old: Shelfsense needs 22 or 24 LTS" >&2; exit 1; }
 
 tarballs=""
 for t in "$@"; do
