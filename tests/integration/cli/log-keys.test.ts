@@ -41,7 +41,8 @@ describe('strict JSON', () => {
     expect(() => parseStrictJson('{"a":[{"b":1,"b":2}]}')).toThrow(/duplicate key "b"/);
     expect(() => parseStrictJson('{"a":1,}')).toThrow();
     expect(() => parseStrictJson('{"a":1} x')).toThrow();
-    const ok = '{"level":30,"part":"demo.central","n":-1.5e3,"s":"a\\"\\u00e9","x":[true,false,null,{}],"e":{}}';
+    const ok =
+      '{"level":30,"part":"demo.central","n":-1.5e3,"s":"a\\"\\u00e9","x":[true,false,null,{}],"e":{}}';
     expect(parseStrictJson(ok)).toEqual(JSON.parse(ok));
   });
 });
@@ -140,7 +141,8 @@ describe('[log keys once] every log line carries each key once', () => {
     };
     for (const [name, entries] of Object.entries(byProcess)) {
       expect(entries.length, `${name} log lines`).toBeGreaterThan(0);
-      for (const e of entries) expect(String(e.part), JSON.stringify(e)).toMatch(new RegExp(`^${name}(\\.|$)`));
+      for (const e of entries)
+        expect(String(e.part), JSON.stringify(e)).toMatch(new RegExp(`^${name}(\\.|$)`));
     }
     // the agent's own keys are bound once at its root, beside its part
     expect(byProcess.agent.some((e) => e.agent === 'pi-1' && e.site === 'store-1')).toBe(true);

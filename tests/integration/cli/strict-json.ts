@@ -12,6 +12,12 @@ export class StrictJsonError extends Error {
   }
 }
 
+const LITERALS = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+] as const;
+
 export function parseStrictJson(text: string): unknown {
   let i = 0;
   const fail = (msg: string): never => {
@@ -46,9 +52,9 @@ export function parseStrictJson(text: string): unknown {
   };
   const number = () => {
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!m) fail('bad number');
-    i += m![0].length;
-    return Number(m![0]);
+    if (!m) return fail('bad number');
+    i += m[0].length;
+    return Number(m[0]);
   };
   const value = (): unknown => {
     ws();
@@ -70,7 +76,12 @@ export function parseStrictJson(text: string): unknown {
         keys.add(key);
         ws();
         expect(':');
-        Object.defineProperty(obj, key, { value: value(), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, key, {
+          value: value(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         ws();
         if (text[i] === ',') i++;
         else if (text[i] === '}') {
@@ -98,9 +109,12 @@ export function parseStrictJson(text: string): unknown {
       }
     }
     if (c === '"') return string();
-    if (text.startsWith('true', i)) return (i += 4), true;
-    if (text.startsWith('false', i)) return (i += 5), false;
-    if (text.startsWith('null', i)) return (i += 4), null;
+    for (const [word, v] of LITERALS) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return v;
+      }
+    }
     return number();
   };
   const result = value();
