@@ -34,17 +34,59 @@ function usage(message) {
   process.exit(2);
 }
 
-// Leading names choose benchmarks; --no-build / --no-docs are ours; the rest go to the benchmark.
+/**
+ * The flags a benchmark script takes, read from its `parseArgs({ options: { … } })` (name → type),
+ * or null if it cannot be read: the scripts stay the one place their flags are declared.
+ */
+function benchFlags(bench) {
+  if (!existsSync(bench.script)) return null;
+  const src = readFileSync(bench.script, 'utf8');
+  const at = src.indexOf('parseArgs({');
+  if (at < 0) return null;
+  const block = src.slice(at, src.indexOf('\n});', at));
+  const flags = new Map();
+  for (const m of block.matchAll(/^\s+(?:([\w]+)|'([\w-]+)'): \{ type: '(string|boolean)'/gm))
+    flags.set(m[1] ?? m[2], m[3]);
+  return flags.size ? flags : null;
+}
+
+function help(chosen) {
+  console.log(
+    `usage: npm run bench -- [${BENCHES.map((b) => b.name).join('|')}]… [--no-build] [--no-docs] [flags]\n\n` +
+      'Builds (npm run build), runs each chosen benchmark (default: all) and records its output in\n' +
+      `${DOC}. Flags after one benchmark's name go to that benchmark; see docs/benchmarks.md.`,
+  );
+  for (const bench of chosen) {
+    const flags = benchFlags(bench);
+    const list = flags
+      ? [...flags].map(([n, t]) => `--${n}${t === 'string' ? ' V' : ''}`).join(' ')
+      : '(see its script)';
+    console.log(`\n  ${bench.name.padEnd(9)} ${bench.script}\n            ${list}`);
+  }
+  process.exit(0);
+}
+
+// Leading names choose benchmarks; --no-build / --no-docs / --help are ours; the rest go to the
+// benchmark.
 const argv = process.argv.slice(2);
 const names = [];
 while (argv.length && !argv[0].startsWith('-')) names.push(argv.shift());
-const own = new Set(['--no-build', '--no-docs']);
+const own = new Set(['--no-build', '--no-docs', '--help', '-h']);
 const flags = argv.filter((a) => !own.has(a));
 const build = !argv.includes('--no-build');
 const docs = !argv.includes('--no-docs');
 for (const n of names) if (!BENCHES.some((b) => b.name === n)) usage(`unknown benchmark "${n}"`);
 const chosen = names.length ? BENCHES.filter((b) => names.includes(b.name)) : BENCHES;
 if (flags.length && chosen.length !== 1) usage('flags need exactly one benchmark name before them');
+// A mistyped flag is refused now, not after the build.
+const known = chosen.length === 1 ? benchFlags(chosen[0]) : null;
+for (let i = 0; known && i < flags.length; i++) {
+  const name = /^--([\w-]+)(=.*)?$/.exec(flags[i]);
+  const type = name && known.get(name[1]);
+  if (!type) usage(`unknown flag ${flags[i]} for the ${chosen[0].name} benchmark`);
+  if (type === 'string' && name[2] === undefined) i++; // its value
+}
+if (argv.includes('--help') || argv.includes('-h')) help(chosen);
 
 function firstLine(cmd, args) {
   try {

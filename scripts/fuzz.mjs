@@ -25,8 +25,17 @@ function arg(name, fallback) {
   return v;
 }
 
-if (process.argv.includes('--help')) {
-  console.log('usage: node scripts/fuzz.mjs [--runs N] [--seed N] [--no-doc]');
+const USAGE = 'usage: npm run fuzz -- [--runs N] [--seed N] [--no-doc] [--help]';
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a === '--runs' || a === '--seed') i++;
+  else if (!['--no-doc', '--help', '-h'].includes(a)) {
+    console.error(`fuzz: unknown argument ${a}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
   process.exit(0);
 }
 const runs = arg('runs', 100_000);

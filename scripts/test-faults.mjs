@@ -26,13 +26,24 @@ const DOC = process.env.SHELFSENSE_FAULTS_DOC || 'docs/reliability.md';
 const SECTION = { name: 'faults', title: 'Fault injection' };
 const ZERO = ['readingsLost', 'duplicateOrders', 'falseOrders', 'missedOrders'];
 
+const USAGE = 'usage: npm run test:faults -- [--full] [--docs] [--no-build] [--help]';
 const argv = process.argv.slice(2);
-const known = new Set(['--full', '--docs', '--no-build']);
+const known = new Set(['--full', '--docs', '--no-build', '--help', '-h']);
 const unknown = argv.filter((a) => !known.has(a));
 if (unknown.length) {
   console.error(`test-faults: unknown argument ${unknown[0]}`);
-  console.error('usage: node scripts/test-faults.mjs [--full] [--docs] [--no-build]');
+  console.error(USAGE);
   process.exit(2);
+}
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(
+    `${USAGE}\n\n` +
+      'Builds, runs the fault-injection suite (tests/faults) on the real chain and prints its table.\n' +
+      '  --full      minute-long cuts and outages, more kills; records the table in docs/reliability.md\n' +
+      '  --docs      the reduced set, and record it anyway\n' +
+      '  --no-build  run on the compiled files already in dist/',
+  );
+  process.exit(0);
 }
 const full = argv.includes('--full');
 const docs = full || argv.includes('--docs');
