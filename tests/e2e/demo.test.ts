@@ -1,8 +1,10 @@
 /**
- * `shelfsense demo` as a user runs it: the compiled CLI with free ports, a faster scenario and a
- * local webhook. It must start, raise an order that reaches the supplier's webhook signed with the
- * demo secret, serve the dashboard page, let a demo user log in, and stop everything on Ctrl-C
- * (SIGINT) with exit code 0 and no process left behind.
+ * `shelfsense demo` as a user runs it: the compiled CLI with free ports, a faster scenario, short
+ * supplier and delivery delays and a local webhook. It must start, raise an order that reaches the
+ * supplier's webhook signed with the demo secret, close the loop unattended (the automatic supplier
+ * acknowledges and ships, the goods reach the shelf, the shelf confirms the delivery by weight),
+ * serve the dashboard page, let a demo user log in, and stop everything on Ctrl-C (SIGINT) with
+ * exit code 0 and no process left behind. Its --help documents the loop's flags; a bad one exits 2.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SITE, DEMO_USERS, demoCentralConfig } from '../../broker/src/central/demo-setup.js';
 import { verifyWebhook } from '../../broker/src/webhooks/sign.js';
 import { WebhookReceiver } from '../helpers/central.js';
-import { type CliProcess, killAll, shelfsense } from '../helpers/proc.js';
+import { type CliProcess, killAll, runCli, shelfsense } from '../helpers/proc.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 
 interface Ready {
@@ -83,6 +85,10 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
       '20',
       '--webhook',
       hookUrl,
+      '--supplier-delay',
+      '500',
+      '--delivery-delay',
+      '0.5s',
       '--dir',
       join(dir, 'demo'),
     ]);
@@ -133,6 +139,38 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     expect(verifyWebhook(secret!, hook.headers, `${hook.body} `, 5 * 60_000)).toMatchObject({ ok: false });
   }, 120_000);
 
+  it('[closed loop] unattended, the first order is acknowledged, shipped and received by weight', async () => {
+    const first = await waitFor(() => hooks.received[0], 90_000, { intervalMs: 100, what: 'an order' });
+    const { orderId, supplier, quantity } = first.json as {
+      orderId: string;
+      supplier: string;
+      quantity: number;
+    };
+    const secret = demoSecrets().get(supplier)!;
+    const event = (state: string) =>
+      waitFor(
+        () =>
+          hooks.received.find((h) => {
+            const e = h.json as { orderId: string; state: string };
+            return e.orderId === orderId && e.state === state;
+          }),
+        60_000,
+        { intervalMs: 100, what: `the ${state} webhook of order ${orderId}` },
+      );
+    for (const state of ['acknowledged', 'shipped']) {
+      const h = await event(state);
+      expect(verifyWebhook(secret, h.headers, h.body, 5 * 60_000)).toMatchObject({ ok: true });
+    }
+    const received = await event('received');
+    expect(verifyWebhook(secret, received.headers, received.body, 5 * 60_000)).toMatchObject({ ok: true });
+    const e = received.json as { receivedQuantity: number; quantity: number };
+    expect(e.quantity).toBe(quantity);
+    // The shelf counted what arrived: the order, or one pack less when the supplier shipped short,
+    // give or take an item a customer picked while the goods were shelved.
+    expect(e.receivedQuantity).toBeGreaterThan(0);
+    expect(e.receivedQuantity).toBeLessThanOrEqual(quantity + 2);
+  }, 150_000);
+
   it('[dashboard] the dashboard URL answers with the HTML page', async () => {
     const r = await fetch(ready.dashboard);
     expect(r.status).toBe(200);
@@ -173,6 +211,26 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     // Without a token the API refuses.
     expect((await api('/api/orders')).status).toBe(401);
   }, 120_000);
+
+  it('[help] --help documents the supplier and delivery flags; a bad value exits 2 naming the flag', async () => {
+    const help = await runCli('protocol/dist/main.js', ['demo', '--help']);
+    expect(help.code).toBe(0);
+    for (const flag of [
+      '--manual-supplier',
+      '--supplier-delay',
+      '--short-rate',
+      '--delivery-delay',
+      '--item-ms',
+    ]) {
+      expect(help.stdout).toContain(flag);
+    }
+    const bad = await runCli('protocol/dist/main.js', ['demo', '--short-rate', '1.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--short-rate');
+    const badDelay = await runCli('protocol/dist/main.js', ['demo', '--delivery-delay', 'soon']);
+    expect(badDelay.code).toBe(2);
+    expect(badDelay.stderr).toContain('--delivery-delay');
+  });
 
   it('[clean stop] SIGINT stops everything: exit code 0, no process left behind', async () => {
     const children = descendants(demo.pid);

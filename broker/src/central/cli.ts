@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AnySchema } from '@shelfsense/protocol';
-import { CentralConfig, loadConfigFile, partMixin, rootLogger } from '@shelfsense/protocol';
+import { CentralConfig, loadConfigFile, partMixin, rootLogger, TimerDuration } from '@shelfsense/protocol';
 import { type CommandSpec, numberFlag, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -15,6 +15,15 @@ import { demoBanner, startDemo } from './demo.js';
 import { defaultMounts } from './mounts.js';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** A duration flag: milliseconds (`1500`) or text (`1.5s`, `2m`). */
+const durationFlag = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+  ),
+  TimerDuration,
+);
 
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -71,7 +80,12 @@ const demoSpec = {
   usage: '[options]',
   description:
     'Starts everything on this machine: simulated shelves (TCP), an agent, and the central side with\n' +
-    'an embedded broker, SQLite and the dashboard. Prints the dashboard URL and demo logins.',
+    'an embedded broker, SQLite and the dashboard. Prints the dashboard URL and demo logins.\n' +
+    'Customers pick; when a lane runs low an order opens, an automatic supplier acknowledges and\n' +
+    'ships it (now and then one pack short), the goods arrive on the shelf item by item after the\n' +
+    'delivery delay, and the shelf confirms the delivery by weight. With --manual-supplier you\n' +
+    'acknowledge and ship in the dashboard (log in as acme or crunchy), or through the HTTP API.\n' +
+    'Durations are milliseconds or text such as 1.5s or 2m.',
   flags: {
     dir: { type: 'string', value: 'DIR', description: 'keep data here (default: a new temp directory)' },
     speed: { type: 'string', value: 'X', description: 'scenario events X times faster (default 10)' },
@@ -83,9 +97,38 @@ const demoSpec = {
     },
     'mqtt-port': { type: 'string', value: 'PORT', description: 'MQTT port (default 1883; 0: any)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'log level (default warn)' },
+    'manual-supplier': {
+      type: 'boolean',
+      description: 'no automatic supplier: people acknowledge and ship orders',
+    },
+    'supplier-delay': {
+      type: 'string',
+      value: 'MS',
+      description: 'automatic supplier: wait before acknowledging, and before shipping (default 3000)',
+    },
+    'short-rate': {
+      type: 'string',
+      value: 'P',
+      description: 'share of automatic shipments one pack short, 0–1 (default 0.2, seeded)',
+    },
+    'delivery-delay': {
+      type: 'string',
+      value: 'MS',
+      description: 'shipped goods reach the shelf after this (default 5000)',
+    },
+    'item-ms': {
+      type: 'string',
+      value: 'MS',
+      description: 'between two delivered items put on the shelf (default 100)',
+    },
   },
   schema: z.object({
     dir: z.string().optional(),
+    'manual-supplier': z.boolean().optional(),
+    'supplier-delay': z.optional(durationFlag),
+    'short-rate': z.optional(numberFlag(z.number().min(0).max(1))),
+    'delivery-delay': z.optional(durationFlag),
+    'item-ms': z.optional(durationFlag),
     speed: z.optional(numberFlag(z.number().positive().max(10_000))),
     webhook: z.url({ protocol: /^https?$/ }).optional(),
     'http-port': z.optional(numberFlag(z.number().int().min(0).max(65535))),
@@ -95,6 +138,7 @@ const demoSpec = {
   examples: [
     'shelfsense demo',
     'shelfsense demo --speed 30 --webhook http://localhost:9000/orders --http-port 0',
+    'shelfsense demo --manual-supplier --delivery-delay 2s',
   ],
 } satisfies CommandSpec<AnySchema>;
 
@@ -114,6 +158,11 @@ export const demoCommand: Subcommand = {
           webhook: flags.webhook,
           logLevel: level,
           mounts: defaultMounts,
+          supplier: flags['manual-supplier'] ? 'manual' : 'auto',
+          supplierDelayMs: flags['supplier-delay'],
+          shortRate: flags['short-rate'],
+          deliveryDelayMs: flags['delivery-delay'],
+          itemMs: flags['item-ms'],
         },
         log,
       );

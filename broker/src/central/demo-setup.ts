@@ -1,12 +1,17 @@
 /**
  * The demo's world: two simulated shelves at one store, SKUs from two suppliers, users for every
- * role, and a replenishment policy quick enough that an order happens within a minute.
+ * role, and a replenishment policy quick enough that an order happens within a minute. Restocks
+ * come only from orders (demo-supplier.ts ships them, demo-delivery.ts puts them on the shelf).
  */
 import type { CentralConfig, CentralConfig as CentralConfigSchema } from '@shelfsense/protocol';
 import type { z } from 'zod';
 
 export const DEMO_SITE = 'demo-store';
 export const DEMO_AGENT = 'pi-1';
+/** Seed of the simulated shelves and of the automatic supplier's short shipments. */
+export const DEMO_SEED = 7;
+/** Items per pack for every demo SKU: orders are whole packs, a short shipment lacks one. */
+export const DEMO_PACK_SIZE = 2;
 
 export const DEMO_SKUS = [
   { id: 'cola-330', name: 'Cola 0.33 l', unitWeightG: 352, supplier: 'acme' },
@@ -58,12 +63,21 @@ export const DEMO_USERS = [
 
 export const laneId = (i: number) => `L${i + 1}`;
 
+/** The simulated shelf and lane index behind a lane of the demo's shelf map. */
+export function demoSimLane(shelf: string, lane: string): { serial: string; lane: number } | null {
+  const sh = DEMO_SHELVES.find((s) => s.id === shelf);
+  const i = sh ? sh.lanes.findIndex((_, k) => laneId(k) === lane) : -1;
+  return sh && i >= 0 ? { serial: sh.serial, lane: i } : null;
+}
+
 export function demoCentralConfig(opts: {
   dataDir: string;
   httpPort: number;
   mqttPort: number;
   webhook?: string | undefined;
   logLevel: string;
+  /** The scenario's speed (default 10): a received order stays listed for 5 minutes of shop time. */
+  speed?: number;
 }): z.input<typeof CentralConfigSchema> {
   return {
     dataDir: opts.dataDir,
@@ -89,8 +103,27 @@ export function demoCentralConfig(opts: {
     mqtt: { port: opts.mqttPort, host: '127.0.0.1' },
     timing: { offlineAfterMs: 30_000 },
     replenishment: {
-      defaults: { reorderPoint: 4, packSize: 2, debounceMs: 3_000, hysteresis: 1, leadTimeMs: 3_600_000 },
+      defaults: {
+        reorderPoint: 4,
+        packSize: DEMO_PACK_SIZE,
+        debounceMs: 3_000,
+        hysteresis: 1,
+        leadTimeMs: 3_600_000,
+      },
       tickMs: 1_000,
+      receipt: {
+        // The demo shelves move no items between lanes, so a short move window lets the weight
+        // confirm a delivery seconds after its last item.
+        moveWindowMs: 5_000,
+        // Customers keep picking while a delivery is shelved (ten times as often at the default
+        // speed), and a pick in the middle of it shows as a smaller restock.
+        toleranceItems: 2,
+        toleranceFraction: 0.2,
+        // A received order stays on the dashboard for 5 minutes of shop time, less than the fast
+        // lane takes to sell down to its reorder point again (a lane due to order while its last
+        // order is still listed would not order).
+        closeAfterMs: Math.round(300_000 / (opts.speed ?? 10)),
+      },
       ...(opts.webhook
         ? {
             webhooks: {
@@ -105,10 +138,13 @@ export function demoCentralConfig(opts: {
   };
 }
 
-/** The simulator scenario matching the map: the first lane of shelf-a sells fast, so it orders first. */
+/**
+ * The simulator scenario matching the map: the first lane of shelf-a sells fast, so it orders first.
+ * Customers pick and lean; nothing restocks on a timer — goods arrive only when an order ships.
+ */
 export function demoScenario() {
   return {
-    seed: 7,
+    seed: DEMO_SEED,
     shelves: DEMO_SHELVES.map((sh) => ({
       serial: sh.serial,
       lanes: sh.lanes.map((l) => ({
@@ -129,7 +165,6 @@ export function demoScenario() {
         grams: [150, 600],
         ms: [2000, 4000],
       },
-      { at: '10m', every: '10m', action: 'restock', lane: 'all', itemMs: 800 },
     ],
   };
 }

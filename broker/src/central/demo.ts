@@ -1,7 +1,10 @@
 /**
  * `shelfsense demo`: the whole system on one machine — simulated shelves over TCP, an agent, and
  * the central side with its embedded broker, SQLite store and dashboard — in a temp or given
- * directory. Prints the dashboard URL and the demo credentials; Ctrl-C stops everything cleanly.
+ * directory. The loop closes by itself: an automatic supplier (unless `supplier: 'manual'`)
+ * acknowledges and ships each order, the goods arrive on the simulated shelf, and the shelf's
+ * weight marks the order received. Prints the dashboard URL and the demo credentials; Ctrl-C
+ * stops everything cleanly.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,15 +14,20 @@ import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { AgentConfig, CentralConfig, childLogger, parseWith } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { Central, type CentralParts, type HttpMount } from './central.js';
+import { DemoDelivery } from './demo-delivery.js';
 import {
   DEMO_AGENT,
+  DEMO_PACK_SIZE,
+  DEMO_SEED,
   DEMO_SHELVES,
   DEMO_SITE,
   DEMO_USERS,
   demoCentralConfig,
   demoScenario,
+  demoSimLane,
   laneId,
 } from './demo-setup.js';
+import { DemoSupplier } from './demo-supplier.js';
 
 export interface DemoOptions {
   dir?: string | undefined;
@@ -28,13 +36,27 @@ export interface DemoOptions {
   speed: number;
   webhook?: string | undefined;
   logLevel: string;
+  /** The HTTP API must be among them for the automatic supplier (see mounts.ts). */
   mounts?: (parts: CentralParts) => HttpMount[] | Promise<HttpMount[]>;
+  /** `auto` (default): the demo's supplier acknowledges and ships; `manual`: people do, in the dashboard. */
+  supplier?: 'auto' | 'manual';
+  /** The automatic supplier's delay before acknowledging, and again before shipping, ms (default 3000). */
+  supplierDelayMs?: number;
+  /** Fraction of automatic shipments sent one pack short (default 0.2). */
+  shortRate?: number;
+  /** From shipping to the first item on the shelf, ms (default 5000). */
+  deliveryDelayMs?: number;
+  /** Between two delivered items, ms (default 100). */
+  itemMs?: number;
 }
 
 export interface Demo {
   central: Central;
   agent: Agent;
   sim: Simulator;
+  delivery: DemoDelivery;
+  /** Null with `supplier: 'manual'`. */
+  supplier: DemoSupplier | null;
   dir: string;
   urls: { dashboard: string; mqtt: string; control: string | null };
   stop(): Promise<void>;
@@ -51,6 +73,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
       mqttPort: o.mqttPort,
       webhook: o.webhook,
       logLevel: o.logLevel,
+      speed: o.speed,
     }),
     'demo central config',
   );
@@ -70,6 +93,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
       transport: 'tcp',
       tcpPort: 0,
       speed: o.speed,
+      seed: DEMO_SEED,
       scenario: demoScenario(),
       logger: childLogger(log, 'sim'),
     });
@@ -104,11 +128,42 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
     const agent = new Agent(agentConfig, childLogger(log, 'agent'));
     await agent.start();
     stops.unshift(() => agent.stop());
+
+    const delivery = new DemoDelivery({
+      orders: central.orders!,
+      sim,
+      site: DEMO_SITE,
+      locate: demoSimLane,
+      delayMs: o.deliveryDelayMs ?? 5_000,
+      itemMs: o.itemMs ?? 100,
+      logger: childLogger(log, 'delivery'),
+    });
+    delivery.start();
+    stops.unshift(() => delivery.stop());
     const host = `127.0.0.1:${central.httpPort}`;
+    let supplier: DemoSupplier | null = null;
+    if ((o.supplier ?? 'auto') === 'auto') {
+      supplier = new DemoSupplier({
+        baseUrl: `http://${host}`,
+        accounts: DEMO_USERS.filter((u) => u.grant.role === 'supplier').map((u) => ({
+          username: u.name,
+          password: u.password,
+        })),
+        delayMs: o.supplierDelayMs ?? 3_000,
+        shortRate: o.shortRate ?? 0.2,
+        packSize: DEMO_PACK_SIZE,
+        seed: DEMO_SEED,
+        logger: childLogger(log, 'supplier'),
+      });
+      supplier.start();
+      stops.unshift(() => supplier!.stop());
+    }
     return {
       central,
       agent,
       sim,
+      delivery,
+      supplier,
       dir,
       urls: {
         dashboard: `http://${host}/`,
@@ -141,6 +196,13 @@ export function demoBanner(d: Demo): string {
     users,
     '',
     `  Lanes: ${DEMO_SHELVES.map((s) => `${s.id}/${s.lanes.map((_, i) => laneId(i)).join(',')}`).join('  ')}`,
+    '',
+    '  Within a minute the fast-selling lane (shelf-a/L1) drops below its reorder point and an order',
+    d.supplier
+      ? '  appears; the automatic supplier acknowledges and ships it, the goods arrive on the shelf item\n' +
+        '  by item, and the shelf confirms the delivery by weight (order Received).'
+      : '  appears. Log in as its supplier (acme) to acknowledge and ship it; the goods then arrive on\n' +
+        '  the shelf item by item and the shelf confirms the delivery by weight (order Received).',
     '  Press Ctrl-C to stop.',
   ].join('\n');
 }

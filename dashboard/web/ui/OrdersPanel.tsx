@@ -1,6 +1,7 @@
 /**
  * Orders: state, quantity, when, the supplier webhook's delivery status, and the transitions the
- * role may take (acknowledge, ship with a quantity, cancel). The list reloads itself when an order
+ * role may take (acknowledge, ship with a quantity, cancel). A shipment or a receipt that differs
+ * from the quantity ordered says so in words (short / over). The list reloads itself when an order
  * message arrives, and after each action.
  */
 import { useState } from 'preact/hooks';
@@ -24,6 +25,32 @@ function skuName(order: Order, lanes: readonly Lane[] | null): string {
   return lane?.skuName ?? order.sku;
 }
 
+/**
+ * How the goods compare with the order, in words: a shipment the supplier sent short or over, and
+ * once the shelf has weighed the delivery, what it counted against what was ordered (and shipped).
+ * Null while nothing has shipped.
+ */
+export function deliveryNote(order: Order): string | null {
+  const diff = (n: number, of: string) =>
+    n < order.quantity ? `${order.quantity - n} short of ${of}` : `${n - order.quantity} over ${of}`;
+  const received = order.receivedQuantity;
+  const shipped = order.shippedQuantity;
+  if (received !== null) {
+    const vsOrder =
+      received === order.quantity
+        ? `Complete: ${formatUnits(received)} as ordered`
+        : `${received < order.quantity ? 'Short' : 'Over'} delivery: ${formatUnits(received)} received, ${diff(received, 'the order')}`;
+    // The shelf's count can differ from the shipping note (an item lost, or a pick meanwhile).
+    return shipped !== null && shipped !== received
+      ? `${vsOrder} (${formatUnits(shipped)} shipped)`
+      : vsOrder;
+  }
+  if (shipped !== null && shipped !== order.quantity) {
+    return `${shipped < order.quantity ? 'Short' : 'Over'} shipment: ${diff(shipped, 'the order')}`;
+  }
+  return null;
+}
+
 function OrderItem({ order, name, onChanged }: { order: Order; name: string; onChanged(): void }) {
   const { api, user } = useApp();
   const now = useNow(30_000);
@@ -32,6 +59,7 @@ function OrderItem({ order, name, onChanged }: { order: Order; name: string; onC
   const actions = orderActions(user.role, order.state);
   const qtyId = `ship-qty-${order.id}`;
   const label = `Order ${order.id}: ${name} at ${laneName(order)}`;
+  const note = deliveryNote(order);
 
   const act = async (name: 'acknowledge' | 'ship' | 'cancel') => {
     const ok = await action.run(name, () => {
@@ -84,6 +112,12 @@ function OrderItem({ order, name, onChanged }: { order: Order; name: string; onC
           <dt>Supplier</dt>
           <dd>{order.supplier}</dd>
         </div>
+        {note !== null && (
+          <div class="wide">
+            <dt>Delivery</dt>
+            <dd>{note}</dd>
+          </div>
+        )}
         <div class="wide">
           <dt>Notification</dt>
           <dd>{deliveryLabel(order.delivery)}</dd>

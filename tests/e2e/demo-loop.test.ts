@@ -1,0 +1,120 @@
+/**
+ * The demo's closed loop, unattended, in process: the fast lane orders, the automatic supplier
+ * acknowledges and ships through the HTTP API as the supplier's own user (the audit trail names
+ * it), here always one pack short; the goods arrive on the simulated shelf item by item and the
+ * shelf's weight marks the order received with what it counted. The API and the order events show
+ * the short delivery as such. Seeded simulator, free ports, every wait bounded.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Demo } from '../../broker/src/central/demo.js';
+import { startDemo } from '../../broker/src/central/demo.js';
+import type { DeliveryDone } from '../../broker/src/central/demo-delivery.js';
+import { DEMO_PACK_SIZE, DEMO_SITE, DEMO_USERS } from '../../broker/src/central/demo-setup.js';
+import type { SupplierAct } from '../../broker/src/central/demo-supplier.js';
+import { defaultMounts } from '../../broker/src/central/mounts.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface ApiOrder {
+  id: string;
+  state: string;
+  supplier: string;
+  quantity: number;
+  shippedQuantity: number | null;
+  receivedQuantity: number | null;
+}
+
+describe('[demo loop] the automatic supplier closes an order unattended; a short delivery shows as short', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-loop-'));
+  let demo: Demo;
+  const acts: SupplierAct[] = [];
+  const delivered: DeliveryDone[] = [];
+
+  beforeAll(async () => {
+    demo = await startDemo(
+      {
+        dir,
+        httpPort: 0,
+        mqttPort: 0,
+        speed: 10,
+        logLevel: 'warn',
+        mounts: defaultMounts,
+        supplier: 'auto',
+        supplierDelayMs: 300,
+        shortRate: 1,
+        deliveryDelayMs: 300,
+        itemMs: 100,
+      },
+      pino({ level: 'warn' }),
+    );
+    demo.supplier!.on('acted', (a) => acts.push(a));
+    demo.delivery.on('delivered', (d) => delivered.push(d));
+  }, 60_000);
+
+  afterAll(async () => {
+    await demo?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('[closed loop] open → acknowledged → shipped (one pack short) → received by weight, no one at the keyboard', async () => {
+    const orders = demo.central.orders!;
+    const first = await waitFor(() => orders.list({ site: DEMO_SITE })[0], 90_000, {
+      intervalMs: 100,
+      what: 'the first order of the demo',
+    });
+    const received = await waitFor(
+      () => {
+        const o = orders.get(first.id)!;
+        return o.state === 'received' || o.state === 'closed' ? o : null;
+      },
+      60_000,
+      { intervalMs: 100, what: `order ${first.id} to be received by weight` },
+    );
+
+    // The supplier acted, in order, as its own user; one pack short, as configured.
+    const mine = acts.filter((a) => a.orderId === first.id);
+    expect(mine.map((a) => a.state)).toEqual(['acknowledged', 'shipped']);
+    expect(mine.every((a) => a.user === first.supplier)).toBe(true);
+    expect(received.shippedQuantity).toBe(first.quantity - DEMO_PACK_SIZE);
+    // The van brought exactly what was shipped, item by item onto the ordered lane.
+    const van = delivered.find((d) => d.orderId === first.id);
+    expect(van?.items).toBe(received.shippedQuantity);
+    // The shelf counted what arrived; a customer picking mid-delivery may take one or two.
+    expect(received.receivedQuantity).toBeGreaterThan(0);
+    expect(Math.abs(received.receivedQuantity! - received.shippedQuantity!)).toBeLessThanOrEqual(2);
+
+    // The audit trail: the supplier's authenticated user made the supplier's transitions, and
+    // nobody (the shelf, through the rules) made the receipt.
+    const rows = demo.central
+      .store!.db.prepare('SELECT state, actor FROM order_events WHERE order_id = ? ORDER BY rowid')
+      .all(first.id) as { state: string; actor: string | null }[];
+    const actors = Object.fromEntries(rows.map((r) => [r.state, r.actor ? JSON.parse(r.actor) : null]));
+    expect(rows.map((r) => r.state).slice(0, 4)).toEqual(['open', 'acknowledged', 'shipped', 'received']);
+    expect(actors['acknowledged']).toEqual({ user: first.supplier, role: 'supplier' });
+    expect(actors['shipped']).toEqual({ user: first.supplier, role: 'supplier' });
+    expect(actors['received']).toBeNull();
+  }, 160_000);
+
+  it('[short delivery] the API shows the order received short of what was ordered', async () => {
+    const first = demo.central.orders!.list({ site: DEMO_SITE })[0]!;
+    const user = DEMO_USERS.find((u) => u.name === first.supplier)!;
+    const base = demo.urls.dashboard;
+    const login = await fetch(new URL('/api/login', base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: user.name, password: user.password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const r = await fetch(new URL(`/api/orders/${first.id}`, base), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(r.status).toBe(200);
+    const o = (await r.json()) as ApiOrder;
+    expect(['received', 'closed']).toContain(o.state);
+    expect(o.shippedQuantity).toBe(o.quantity - DEMO_PACK_SIZE);
+    expect(o.receivedQuantity).toBeLessThan(o.quantity);
+  });
+});
