@@ -32,9 +32,10 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  * - `lru-cache` (mqtt.js's topic aliases) → scripts/lean/lru-cache.cjs, the part mqtt.js uses (the
  *   package reads `performance` on load, which loads node:perf_hooks and ten modules behind it).
  * - in `@serialport/bindings-cpp`: its native addon is loaded from the installed package (its
- *   loader looks next to its own file, which is in the bundle now), and the Linux port lister
- *   (node:child_process, a readline parser and `udevadm`, ≈ 2.5 MB) is loaded when discovery
- *   first lists ports, not with the binding;
+ *   loader looks next to its own file, which is in the bundle now), and its Linux port lister
+ *   (node:child_process, a readline parser and `udevadm`, ≈ 2.5 MB) is loaded only if discovery
+ *   finds no sysfs: the agent lists ports itself from sysfs and /dev/serial
+ *   (src/source/port-list.ts, node:fs alone);
  * - `yaml` → scripts/lean/yaml.mjs, which loads the real package from dist/bundle/yaml.cjs for the
  *   config file's one parse at start and lets it go (≈ 1.5 MB of memory otherwise).
  * tests/unit/agent/lean-modules.test.ts holds the debug and lru-cache stand-ins to the packages'

@@ -1,7 +1,8 @@
 /**
  * A shelf on a serial device (USB-serial adapter or a pseudo-terminal), reopened with backoff
- * whenever the device vanishes. With `discover`, the device path is looked up by USB vendor and
- * product id or a path glob on every attempt, because USB ports renumber on reboot and replug.
+ * whenever the device vanishes. With `discover`, the device is looked up on every attempt (USB
+ * ports renumber on reboot and replug) by USB vendor id, product id, serial number, or a glob on
+ * its path and its /dev/serial/by-id and by-path links, from sysfs (port-list.ts): no udevadm.
  *
  * The port is driven through serialport's binding layer (`@serialport/bindings-cpp`, the one the
  * `SerialPort` stream is built on: open with termios settings and an exclusive lock, non-blocking
@@ -15,6 +16,14 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import type { Logger } from '../log.js';
 import { LineSplitter } from './lines.js';
 import type { ReadPacer } from './pacer.js';
+import {
+  findPort,
+  listSerialPorts,
+  mergePorts,
+  type PortCriteria,
+  type PortListDirs,
+  type SerialPortInfo,
+} from './port-list.js';
 import { Backoff, type BackoffOptions, FailureLog, type ShelfSource, type SourceEvents } from './source.js';
 
 type Binding = BindingInterface;
@@ -28,9 +37,14 @@ type Port = Awaited<ReturnType<Binding['open']>>;
  */
 const READ_BUFFER_BYTES = 16 * 1024;
 
+/** A discovered source's criteria, and where its persistent links are (config `discover`). */
+export type DiscoverTarget = PortCriteria & Pick<PortListDirs, 'byIdDir' | 'byPathDir'>;
+
 export interface SerialTarget {
   path?: string;
-  discover?: { vendorId?: string; productId?: string; glob?: string };
+  discover?: DiscoverTarget;
+  /** Where sysfs and /dev are, for tests with a made-up tree (defaults: `/sys`, `/dev`). */
+  system?: Pick<PortListDirs, 'sysfsDir' | 'devDir'>;
   baudRate: number;
   /** Paths already served by another source, skipped by discovery. */
   exclude?: () => Set<string>;
@@ -57,25 +71,42 @@ function binding(): Promise<Binding> {
   return platformBinding;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const esc = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]');
-  return new RegExp(`^${esc}$`);
-}
-
-export async function discoverPath(d: NonNullable<SerialTarget['discover']>, exclude = new Set<string>()) {
-  const ports = await (await binding()).list();
-  const re = d.glob ? globToRegExp(d.glob) : null;
-  const hit = ports.find(
-    (p) =>
-      !exclude.has(p.path) &&
-      (!d.vendorId || p.vendorId?.toLowerCase() === d.vendorId.toLowerCase()) &&
-      (!d.productId || p.productId?.toLowerCase() === d.productId.toLowerCase()) &&
-      (!re || re.test(p.path)),
-  );
-  return hit?.path;
+/**
+ * The port `d` asks for that no other source holds. Ports come from sysfs and the by-id / by-path
+ * links; only where sysfs lists no tty (macOS, Windows, a sandbox without /sys) is serialport's own
+ * lister asked as well, and its failure (on Linux: no `udevadm`) leaves the links alone.
+ */
+export async function discoverPort(
+  d: DiscoverTarget,
+  exclude: ReadonlySet<string> = new Set(),
+  system: SerialTarget['system'] = {},
+  log?: Logger,
+): Promise<SerialPortInfo | undefined> {
+  const listed = listSerialPorts({ ...system, byIdDir: d.byIdDir, byPathDir: d.byPathDir });
+  let ports = listed.ports;
+  if (!listed.sysfs) {
+    try {
+      const found = await (await binding()).list();
+      ports = mergePorts(
+        ports,
+        found.map((p) => ({
+          path: p.path,
+          links: [],
+          vendorId: p.vendorId?.toLowerCase(),
+          productId: p.productId?.toLowerCase(),
+          serialNumber: p.serialNumber,
+          manufacturer: p.manufacturer,
+        })),
+      );
+    } catch (err) {
+      log?.debug(
+        { err: (err as Error).message },
+        "no sysfs, and serialport's port lister failed: links alone",
+      );
+    }
+  }
+  log?.debug({ ports: ports.length, sysfs: listed.sysfs }, 'serial ports listed');
+  return findPort(ports, d, exclude);
 }
 
 export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSource {
@@ -133,7 +164,14 @@ export class SerialSource extends EventEmitter<SourceEvents> implements ShelfSou
     let path = this.target.path;
     if (!path && this.target.discover) {
       try {
-        path = await discoverPath(this.target.discover, this.target.exclude?.());
+        const port = await discoverPort(
+          this.target.discover,
+          this.target.exclude?.(),
+          this.target.system,
+          this.log,
+        );
+        path = port?.path;
+        if (port) this.log.info({ ...port }, 'serial port discovered');
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'serial port discovery failed');
       }

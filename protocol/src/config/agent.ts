@@ -8,18 +8,43 @@ import { BrokerUrl, Duration, LogLevel, TimerDuration } from './common.js';
 
 const BaudRate = z._default(z.number().check(z.int(), z.positive()), 115_200);
 
+const UsbId = (what: string) =>
+  z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{4}$/, `a USB ${what} id: 4 hex digits, e.g. 1a86`)));
+const AbsolutePath = z.optional(z.string().check(z.regex(/^\//, 'an absolute directory path')));
+
+/**
+ * Which serial port a discovered source takes: every given criterion must hold. The agent lists
+ * ports from sysfs and the /dev/serial links itself (no udevadm), so a Zigbee or Z-Wave stick on
+ * the same Pi is left alone as long as the criteria single out the shelves' adapters.
+ */
+export const DiscoverConfig = z
+  .strictObject({
+    /** USB vendor id (`idVendor`), 4 hex digits, any case. */
+    vendorId: UsbId('vendor'),
+    /** USB product id (`idProduct`), 4 hex digits, any case. */
+    productId: UsbId('product'),
+    /** USB serial number string (`serial`), exact; one adapter. */
+    serialNumber: z.optional(z.string().check(z.minLength(1))),
+    /** `*` and `?` (not across `/`), matched against the device path and its by-id / by-path links. */
+    glob: z.optional(z.string().check(z.minLength(1))),
+    /** Where the persistent links by USB identity are (default `/dev/serial/by-id`). */
+    byIdDir: AbsolutePath,
+    /** Where the persistent links by USB port are (default `/dev/serial/by-path`). */
+    byPathDir: AbsolutePath,
+  })
+  .check(
+    z.refine(
+      (d) => [d.vendorId, d.productId, d.serialNumber, d.glob].some((v) => v !== undefined),
+      'at least one of vendorId, productId, serialNumber or glob: an empty discover takes any serial port',
+    ),
+  );
+export type DiscoverConfig = z.infer<typeof DiscoverConfig>;
+
 /** A shelf source: a serial device path, a TCP bridge (`tcp://host:port`), or discovery by USB ids. */
 export const SourceConfig = z.union([
   z.strictObject({ path: z.string().check(z.minLength(1)), baudRate: BaudRate }),
   z.strictObject({ url: z.string().check(z.regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'tcp://host:port')) }),
-  z.strictObject({
-    discover: z.strictObject({
-      vendorId: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{4}$/))),
-      productId: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]{4}$/))),
-      glob: z.optional(z.string().check(z.minLength(1))),
-    }),
-    baudRate: BaudRate,
-  }),
+  z.strictObject({ discover: DiscoverConfig, baudRate: BaudRate }),
 ]);
 export type SourceConfig = z.infer<typeof SourceConfig>;
 

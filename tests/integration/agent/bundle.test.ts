@@ -6,7 +6,7 @@
  * WebSocket. The serial source, the metrics endpoint and the TLS and WebSocket transports are
  * chunks of their own, loaded only when asked for.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
@@ -195,23 +195,28 @@ describe('the bundled agent', () => {
     );
   });
 
-  it('discovers serial ports through the port lister, which the bundle loads only then', async () => {
+  it('discovers serial ports through the port lister (sysfs and /dev/serial, no udevadm), in the serial chunk', async () => {
     const broker: Aedes = await startAedes();
     try {
       const config = writeConfig({
         agent: { id: 'pi-discover', site: 'store-1' },
-        // No device matches: the lister runs (udevadm) and finds none, so the source waits.
+        // No device matches: the lister reads sysfs and finds none, so the source waits.
         sources: [{ discover: { glob: '/dev/shelfsense-none-*' } }],
         broker: { url: broker.url, reconnectMs: 100 },
         reconnect: { minMs: 50, maxMs: 100 },
         log: { level: 'info' },
       });
-      const agent = startBundle(config);
+      // A PATH with `node` alone, as on a minimal image without udev's tools: serialport's
+      // lister would fail there with `spawn udevadm ENOENT`.
+      const bin = mkdtempSync(join(tmpdir(), 'agent-bundle-path-'));
+      dirs.push(bin);
+      symlinkSync(process.execPath, join(bin, 'node'));
+      const agent = startBundle(config, { PATH: bin });
       // The logs (stderr): had the lister failed to load, discovery would say so at each attempt.
       await waitFor(() => agent.stderr().includes('"reason":"no matching serial port"'), 15_000, {
         what: 'a discovery that found no port',
       });
-      expect(agent.stderr()).not.toMatch(/discovery failed/);
+      expect(agent.stderr()).not.toMatch(/discovery failed|udevadm/);
     } finally {
       await killAll();
       await broker.close();

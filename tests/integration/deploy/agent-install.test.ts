@@ -6,9 +6,19 @@
  * installed `shelfsense agent --help` runs, and the systemd units pass `systemd-analyze verify`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { AgentConfig, loadConfigFile } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,7 +86,7 @@ afterAll(() => {
 });
 
 describe('installing the agent on a Pi', () => {
-  it('[DEPLOY-PACK] the tarballs are the contract and the agent, compiled only (dist/ and package.json)', async () => {
+  it('[DEPLOY-PACK] the tarballs are the contract and the agent, compiled only (dist/, the bin launcher, package.json)', async () => {
     expect(tarballs.map((t) => t.split('/').pop()).sort()).toEqual([
       'shelfsense-agent-0.1.0.tgz',
       'shelfsense-protocol-0.1.0.tgz',
@@ -85,7 +95,9 @@ describe('installing the agent on a Pi', () => {
       const list = (await sh('tar', ['-tzf', t])).stdout.trim().split('\n');
       expect(list).toContain('package/package.json');
       expect(list.some((f) => f.startsWith('package/dist/'))).toBe(true);
-      expect(list.filter((f) => !/^package\/(dist\/|package\.json$|README|LICENSE)/.test(f))).toEqual([]);
+      expect(list.filter((f) => !/^package\/(dist\/|bin\/|package\.json$|README|LICENSE)/.test(f))).toEqual(
+        [],
+      );
     }
   });
 
@@ -121,18 +133,35 @@ describe('installing the agent on a Pi', () => {
     expect(central.stderr).toContain('@shelfsense/broker is not installed');
   });
 
-  it('[DEPLOY-SERIAL] serialport’s native binding loads from the install (prebuilt, nothing compiled)', async () => {
+  it('[DEPLOY-SERIAL] serialport’s native binding loads from the install (prebuilt, nothing compiled); ports list without udevadm', async () => {
+    // Run with a PATH holding `node` alone: a minimal Pi image has no udevadm, and the agent's own
+    // lister (sysfs and /dev/serial) must not need it.
+    const bin = join(dir, 'bin-node-only');
+    mkdirSync(bin, { recursive: true });
+    if (!existsSync(join(bin, 'node'))) symlinkSync(process.execPath, join(bin, 'node'));
+    const portList = pathToFileURL(
+      join(prefix, 'node_modules/@shelfsense/agent/dist/source/port-list.js'),
+    ).href;
     const probe = await sh(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        "const { autoDetect } = await import('@serialport/bindings-cpp'); await autoDetect().list(); console.log('serial ok');",
+        [
+          // The native addon loads with the module; opening a missing device is its own error.
+          "const { default: { LinuxBinding } } = await import('@serialport/bindings-cpp/dist/linux.js');",
+          "const opened = await LinuxBinding.open({ path: '/dev/shelfsense-none', baudRate: 115200 }).catch((e) => e);",
+          'if (!/no such file/i.test(opened.message)) throw opened;',
+          `const { listSerialPorts } = await import(${JSON.stringify(portList)});`,
+          'const { ports, sysfs } = listSerialPorts();',
+          "console.log('serial ok', JSON.stringify({ sysfs, ports: ports.length }));",
+        ].join('\n'),
       ],
-      { cwd: prefix },
+      { cwd: prefix, env: cleanEnv({ PATH: bin }) },
     );
     expect(probe.code, probe.stderr).toBe(0);
     expect(probe.stdout).toContain('serial ok');
+    if (process.platform === 'linux') expect(probe.stdout).toContain('"sysfs":true');
     expect(existsSync(join(prefix, 'node_modules/@serialport/bindings-cpp/build'))).toBe(false);
   });
 
