@@ -279,6 +279,12 @@ describe('matching a discover source to a port', () => {
       await discoverPort({ ...target, byIdDir: join(root, 'empty') }, new Set(), system),
     ).toBeUndefined();
   });
+
+  it("without sysfs, serialport's lister is asked too; with or without udevadm the links still find the port", async () => {
+    const system = { sysfsDir: join(root, 'no-such-sys'), devDir: dirs.devDir };
+    const target = { glob: `${dirs.byIdDir}/usb-FTDI_*`, byIdDir: dirs.byIdDir, byPathDir: dirs.byPathDir };
+    expect((await discoverPort(target, new Set(), system))?.path).toBe(dev('ttyUSB1'));
+  });
 });
 
 describe('the discover config', () => {
