@@ -57,14 +57,15 @@ export class CountKeeper {
       this.store.save(this.serial, Object.fromEntries(next));
       this.written = next;
       this.writes++;
-      if (this.failing) this.log.warn({ serial: this.serial }, 'lane counts saved again');
+      // The shelf's logger carries its serial and shelf id already.
+      if (this.failing) this.log.warn('lane counts saved again');
       this.failing = false;
       return true;
     } catch (err) {
       // A full or read-only disk must not stop counting; retried after minIntervalMs, logged once.
       this.failures++;
       if (!this.failing) {
-        this.log.error({ err: (err as Error).message, serial: this.serial }, 'lane counts not saved');
+        this.log.error({ err: (err as Error).message }, 'lane counts not saved');
       }
       this.failing = true;
       return false;

@@ -95,7 +95,7 @@ export class Central {
     try {
       return await fn();
     } catch (err) {
-      this.log.error({ part: name, err: (err as Error).message }, 'central part failed to start');
+      childLogger(this.log, name).error({ err: (err as Error).message }, 'central part failed to start');
       throw new ShelfError(ErrorCodes.INVALID, `${name}: ${(err as Error).message}`);
     }
   }
