@@ -104,7 +104,7 @@ const demoSpec = {
     'supplier-delay': {
       type: 'string',
       value: 'MS',
-      description: 'automatic supplier: wait before acknowledging, and before shipping (default 3000)',
+      description: 'automatic supplier: wait before acknowledging, and before shipping (default 2000)',
     },
     'short-rate': {
       type: 'string',
@@ -114,7 +114,7 @@ const demoSpec = {
     'delivery-delay': {
       type: 'string',
       value: 'MS',
-      description: 'shipped goods reach the shelf after this (default 5000)',
+      description: 'shipped goods reach the shelf after this (default 3000)',
     },
     'item-ms': {
       type: 'string',

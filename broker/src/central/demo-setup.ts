@@ -76,7 +76,7 @@ export function demoCentralConfig(opts: {
   mqttPort: number;
   webhook?: string | undefined;
   logLevel: string;
-  /** The scenario's speed (default 10): a received order stays listed for 5 minutes of shop time. */
+  /** The scenario's speed (default 10): a received order stays listed for 2 minutes of shop time. */
   speed?: number;
 }): z.input<typeof CentralConfigSchema> {
   return {
@@ -119,10 +119,10 @@ export function demoCentralConfig(opts: {
         // speed), and a pick in the middle of it shows as a smaller restock.
         toleranceItems: 2,
         toleranceFraction: 0.2,
-        // A received order stays on the dashboard for 5 minutes of shop time, less than the fast
-        // lane takes to sell down to its reorder point again (a lane due to order while its last
-        // order is still listed would not order).
-        closeAfterMs: Math.round(300_000 / (opts.speed ?? 10)),
+        // A received order stays on the dashboard for 2 minutes of shop time, well under the ~6
+        // the fast lane takes to sell down to its reorder point again (a lane due to order while
+        // its last order is still listed would not order).
+        closeAfterMs: Math.round(120_000 / (opts.speed ?? 10)),
       },
       ...(opts.webhook
         ? {

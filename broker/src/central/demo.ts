@@ -40,11 +40,11 @@ export interface DemoOptions {
   mounts?: (parts: CentralParts) => HttpMount[] | Promise<HttpMount[]>;
   /** `auto` (default): the demo's supplier acknowledges and ships; `manual`: people do, in the dashboard. */
   supplier?: 'auto' | 'manual';
-  /** The automatic supplier's delay before acknowledging, and again before shipping, ms (default 3000). */
+  /** The automatic supplier's delay before acknowledging, and again before shipping, ms (default 2000). */
   supplierDelayMs?: number;
   /** Fraction of automatic shipments sent one pack short (default 0.2). */
   shortRate?: number;
-  /** From shipping to the first item on the shelf, ms (default 5000). */
+  /** From shipping to the first item on the shelf, ms (default 3000). */
   deliveryDelayMs?: number;
   /** Between two delivered items, ms (default 100). */
   itemMs?: number;
@@ -134,7 +134,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
       sim,
       site: DEMO_SITE,
       locate: demoSimLane,
-      delayMs: o.deliveryDelayMs ?? 5_000,
+      delayMs: o.deliveryDelayMs ?? 3_000,
       itemMs: o.itemMs ?? 100,
       logger: childLogger(log, 'delivery'),
     });
@@ -149,7 +149,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
           username: u.name,
           password: u.password,
         })),
-        delayMs: o.supplierDelayMs ?? 3_000,
+        delayMs: o.supplierDelayMs ?? 2_000,
         shortRate: o.shortRate ?? 0.2,
         packSize: DEMO_PACK_SIZE,
         seed: DEMO_SEED,
