@@ -242,7 +242,7 @@ describe('broker service', () => {
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 40,
-        component: 'mqtt-broker',
+        part: 'broker',
         user: 'sup-y',
         role: 'supplier',
         action: 'publish',
