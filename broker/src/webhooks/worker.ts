@@ -59,6 +59,8 @@ export class WebhookWorker extends EventEmitter<Events> {
     https: new https.Agent({ keepAlive: true }),
   };
   private readonly inflight = new Map<number, { abort: AbortController; done: Promise<void> }>();
+  /** Suppliers without a webhook already warned about: one warning each, not one per event. */
+  private readonly unconfigured = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
 
@@ -142,7 +144,18 @@ export class WebhookWorker extends EventEmitter<Events> {
       const error = `no webhook configured for supplier ${entry.supplier}`;
       this.outbox.markSkipped(entry.id, error, this.clock());
       this.counters.skipped++;
-      this.log?.warn({ eventId: entry.eventId, supplier: entry.supplier }, error);
+      if (this.unconfigured.has(entry.supplier)) {
+        this.log?.debug({ eventId: entry.eventId, supplier: entry.supplier }, 'webhook skipped');
+      } else {
+        this.unconfigured.add(entry.supplier);
+        this.log?.warn(
+          { eventId: entry.eventId, supplier: entry.supplier },
+          `${error}: its order events are not sent, only marked skipped in the outbox (warned once` +
+            ' per supplier; shelfsense_central_webhook_outbox{state="skipped"} counts them). To send' +
+            ' them, add the supplier to replenishment.webhooks.suppliers in the central config (the' +
+            ' demo: --webhook URL)',
+        );
+      }
       this.safely(() => this.emit('skipped', { entry, status: null, error }));
       return;
     }
