@@ -1,7 +1,7 @@
 /**
  * The two consumers the agent benchmark feeds with the same frames, each a child process whose
  * pid is measured: the compiled Shelfsense agent (its shelves over TCP, or on serial ports), and
- * Node-RED 4.1 with a core tcp in → mqtt out flow (bench/nodered/run.mjs). Also the factory
+ * Node-RED 5 with a core tcp in → mqtt out flow (bench/nodered/run.mjs). Also the factory
  * calibration of the simulated shelves.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -300,7 +300,7 @@ export function realtimeTable(
     [`private memory after ${duration} (RssAnon), MB`, (r) => r.end.anonMb, 1],
   ];
   const out = [
-    `| measure, at real rate | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED | agent target |${serial ? ' agent, serial shelves (ptys) |' : ''}`,
+    `| measure, at real rate | Shelfsense agent | Node-RED 5 (tcp in → mqtt out) | agent / Node-RED | agent target |${serial ? ' agent, serial shelves (ptys) |' : ''}`,
     `| --- | ---: | ---: | ---: | --- |${serial ? ' ---: |' : ''}`,
   ];
   for (const [label, of, digits, target] of rows) {

@@ -1,7 +1,7 @@
 /**
  * End-to-end agent benchmark (not a test): 16 shelves × 8 channels × 80 SPS from the simulator in
  * virtual time over TCP, into the COMPILED agent (a child process, factory calibration, durable
- * outbox, QoS 1 to a bare Mosquitto), and the same frames into Node-RED 4.1 running a core
+ * outbox, QoS 1 to a bare Mosquitto), and the same frames into Node-RED 5 running a core
  * `tcp in` → `mqtt out` flow (bench/nodered), in the same run. Virtual time runs as fast as the
  * reader takes frames, so each consumer is CPU-bound; its CPU time (/proc/PID/stat), RSS and peak
  * RSS (/proc/PID/status) are read from the moment the simulator starts until the consumer has
@@ -235,7 +235,7 @@ function cell(rs: Result[], row: Row): string {
 
 function table(agent: Result[], red: Result[]): string {
   const out = [
-    '| measure | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED | agent target |',
+    '| measure | Shelfsense agent | Node-RED 5 (tcp in → mqtt out) | agent / Node-RED | agent target |',
     '| --- | ---: | ---: | ---: | --- |',
   ];
   for (const row of ROWS) {
@@ -265,7 +265,7 @@ function header(agent: Result[], runsAsked: number, wallS: number): string {
     '',
     `- Agent: compiled JavaScript (\`shelfsense agent --config\`), factory calibration, durable outbox, QoS 1, ` +
       `trimmed on the broker's PUBACK${flags.length ? `; node ${flags.join(' ')}` : ''}.`,
-    `- Node-RED 4.1: ${opts.shelves} core \`tcp in\` nodes (client, stream of lines) → one \`mqtt out\` at QoS ` +
+    `- Node-RED 5: ${opts.shelves} core \`tcp in\` nodes (client, stream of lines) → one \`mqtt out\` at QoS ` +
       `${opts['nodered-qos']}: one message per line, no parsing, no checks, nothing stored.`,
     '- Both publish to a bare Mosquitto; each consumer is a process of its own, read from /proc.',
     `- Load average ${load.toFixed(1)} on ${cores} cores${load > cores ? ': the machine is shared and busy, so the wall-clock figures (CPU %, frames/s, wall time) are lower bounds; CPU time and memory are hardly affected' : ''}.`,

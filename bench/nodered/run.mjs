@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Runs Node-RED 4.1 headless for the agent benchmark: the flow an integrator would wire to forward
+ * Runs Node-RED 5 headless for the agent benchmark: the flow an integrator would wire to forward
  * shelf frames to MQTT with core nodes only — one `tcp in` per shelf (client mode, a stream of
  * lines) into one `mqtt out` — written to USERDIR/flows.json, then the stock `node-red` entry
  * (red.js) started in this same process with bench/nodered/settings.cjs, so the process measured

@@ -1,5 +1,5 @@
 /**
- * Node-RED 4.1 settings for the agent benchmark: headless (no editor, no admin API, no HTTP nodes,
+ * Node-RED 5 settings for the agent benchmark: headless (no editor, no admin API, no HTTP nodes,
  * so no port is opened), nothing written to the console, no telemetry or update check. Runtime
  * log records at info level and above go to stdout as one JSON object per line, so the benchmark
  * sees "Started flows" and each connection without scraping human-readable console output.

@@ -1,5 +1,5 @@
 /**
- * The few parts of the embedded Node-RED 4.1 API central uses. (@types/node-red 1.3 is stale and
+ * The few parts of the embedded Node-RED 5 API central uses. (@types/node-red 1.3 is stale and
  * pulls in express types; this is what `node-red`'s lib/red.js exports.)
  */
 declare module 'node-red' {
