@@ -56,7 +56,7 @@ describe('agent benchmark', () => {
     expect(out).toMatch(/outbox 0;/);
     expect(out).toContain('Node-RED: 802 messages published');
     expect(out).toContain(
-      '| measure | Shelfsense agent | Node-RED 4.1 (tcp in → mqtt out) | agent / Node-RED |',
+      '| measure | Shelfsense agent | Node-RED 5 (tcp in → mqtt out) | agent / Node-RED |',
     );
     for (const row of [
       'CPU per channel sample, µs',

@@ -1,5 +1,5 @@
 /**
- * The Node-RED side of the agent benchmark (bench/nodered): Node-RED 4.1 started headless by
+ * The Node-RED side of the agent benchmark (bench/nodered): Node-RED 5 started headless by
  * run.mjs with the generated flow forwards every line from every shelf port to the broker, one
  * message per line on the shelf's topic — so the benchmark's message count really is its frames.
  * Real parts: Node-RED in its own process, Mosquitto, TCP servers standing in for the shelves.
