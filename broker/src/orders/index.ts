@@ -1,5 +1,7 @@
 export {
+  type OpenOptions,
   OpenOrderInput,
+  type OpenResult,
   type Order,
   OrderReason,
   OrderService,

@@ -3,6 +3,10 @@
  * database: a partial unique index allows one live (not closed, not cancelled) order per lane, so
  * a restart, a replayed backlog or two rules instances on the same file never create a second one.
  * Every change writes its order event and its webhook outbox row in the same transaction.
+ *
+ * A `received` order is still live (it stays listed until it closes), but its goods are on the
+ * shelf: the rules open the lane's next order with `replaceReceived`, which closes it first, in the
+ * same transaction.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -77,6 +81,21 @@ export interface TransitionResult {
   event: OrderEvent | null;
 }
 
+export interface OpenOptions {
+  /**
+   * When the lane's live order is `received` (delivered, only waiting to close), close it and open
+   * the new one in the same transaction instead of returning it. The rules set this: a received
+   * order covers no need any more.
+   */
+  replaceReceived?: boolean;
+}
+
+export interface OpenResult extends TransitionResult {
+  created: boolean;
+  /** The `closed` event of the received order this one replaced, if any. */
+  replaced: OrderEvent | null;
+}
+
 type OrderRow = Omit<Order, 'reason'> & { reason: string };
 const COLUMNS = `id, site, shelf, lane, sku, supplier, state, quantity, shipped_quantity AS shippedQuantity,
   received_quantity AS receivedQuantity, reason, created_at AS createdAt, updated_at AS updatedAt, version`;
@@ -127,6 +146,10 @@ export class OrderService {
       events: db
         .prepare<[string], string>('SELECT body FROM order_events WHERE order_id = ? ORDER BY rowid')
         .pluck(),
+      latest: db.prepare<[string, string, string], OrderRow>(
+        `SELECT ${COLUMNS} FROM orders WHERE site = ? AND shelf = ? AND lane = ?
+         ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+      ),
       receivedBefore: db.prepare<[number], OrderRow>(
         `SELECT ${COLUMNS} FROM orders WHERE state = 'received' AND updated_at <= ? ORDER BY updated_at`,
       ),
@@ -135,25 +158,38 @@ export class OrderService {
 
   /**
    * Opens an order for a lane unless the lane already has a live one, in which case that one is
-   * returned with `created: false` and nothing is written.
+   * returned with `created: false` and nothing is written (see `replaceReceived` for the exception).
    */
   openForLane(
     input: OpenOrderInput,
     now: number = Date.now(),
     actor: Actor | null = null,
-  ): TransitionResult & { created: boolean } {
+    options: OpenOptions = {},
+  ): OpenResult {
     const v = parseWith(OpenOrderInput, input, 'order');
-    const committed = this.store.transaction(() => {
+    const committed = this.store.transaction((): OpenResult => {
+      let replaced: OrderEvent | null = null;
+      if (options.replaceReceived) {
+        const prior = this.q.live.get(v.site, v.shelf, v.lane);
+        if (prior?.state === 'received') replaced = this.move(toOrder(prior), 'closed', {}, actor, now).event;
+      }
       const id = `ord_${randomUUID()}`;
       const r = this.q.insert.run({ ...v, id, reason: JSON.stringify(v.reason), now });
       if (r.changes === 0) {
         const existing = this.q.live.get(v.site, v.shelf, v.lane) as OrderRow;
-        return { order: toOrder(existing), event: null, created: false };
+        return { order: toOrder(existing), event: null, created: false, replaced };
       }
       const order = toOrder(this.q.get.get(id) as OrderRow);
       const event = this.writeEvent(order, actor, now);
-      return { order, event, created: true };
+      return { order, event, created: true, replaced };
     });
+    if (committed.replaced) {
+      this.log?.info(
+        { orderId: committed.replaced.orderId, lane: laneKey(v) },
+        'received order closed by the next',
+      );
+      this.emit(committed.replaced);
+    }
     if (committed.created) {
       this.log?.info({ orderId: committed.order.id, lane: laneKey(v), quantity: v.quantity }, 'order opened');
       this.emit(committed.event);
@@ -191,17 +227,7 @@ export class OrderService {
       if (input.receivedQuantity !== undefined && to !== 'received') {
         throw invalid('receivedQuantity', 'only allowed when receiving');
       }
-      const shipped = to === 'shipped' ? (input.shippedQuantity ?? order.quantity) : order.shippedQuantity;
-      const received =
-        to === 'received'
-          ? (input.receivedQuantity ?? order.shippedQuantity ?? order.quantity)
-          : order.receivedQuantity;
-      const r = this.q.update.run({ id, from: order.state, to, shipped, received, now });
-      if (r.changes !== 1) {
-        throw new ReplenishmentError(ReplenishmentErrorCodes.CONFLICT, `order ${id} changed meanwhile`);
-      }
-      const updated = this.require(id);
-      return { order: updated, event: this.writeEvent(updated, actor, now) };
+      return this.move(order, to, input, actor, now);
     });
     if (result.event) {
       this.log?.info({ orderId: id, state: to, by: actor?.user }, 'order transition');
@@ -233,6 +259,12 @@ export class OrderService {
   /** The lane's live order, if any. */
   live(ref: LaneRef): Order | undefined {
     const r = this.q.live.get(ref.site, ref.shelf, ref.lane);
+    return r ? toOrder(r) : undefined;
+  }
+
+  /** The lane's newest order, live or not, if it ever had one. */
+  latest(ref: LaneRef): Order | undefined {
+    const r = this.q.latest.get(ref.site, ref.shelf, ref.lane);
     return r ? toOrder(r) : undefined;
   }
 
@@ -278,6 +310,28 @@ export class OrderService {
   /** Every event of an order, oldest first. */
   events(orderId: string): OrderEvent[] {
     return this.q.events.all(orderId).map((b) => JSON.parse(b) as OrderEvent);
+  }
+
+  /** Writes a checked transition and its event; runs inside the caller's transaction. */
+  private move(
+    order: Order,
+    to: OrderState,
+    input: Pick<TransitionInput, 'shippedQuantity' | 'receivedQuantity'>,
+    actor: Actor | null,
+    now: number,
+  ): TransitionResult & { event: OrderEvent } {
+    const id = order.id;
+    const shipped = to === 'shipped' ? (input.shippedQuantity ?? order.quantity) : order.shippedQuantity;
+    const received =
+      to === 'received'
+        ? (input.receivedQuantity ?? order.shippedQuantity ?? order.quantity)
+        : order.receivedQuantity;
+    const r = this.q.update.run({ id, from: order.state, to, shipped, received, now });
+    if (r.changes !== 1) {
+      throw new ReplenishmentError(ReplenishmentErrorCodes.CONFLICT, `order ${id} changed meanwhile`);
+    }
+    const updated = this.require(id);
+    return { order: updated, event: this.writeEvent(updated, actor, now) };
   }
 
   private writeEvent(order: Order, actor: Actor | null, now: number): OrderEvent {

@@ -1,7 +1,8 @@
 /**
  * Carries out one decision of the rules against the store: open an order (the database keeps it
- * to one live order per lane), confirm a delivery (received, then closed unless a delay is
- * configured), open or clear an alert. Returns the lane state after the action.
+ * to one live order per lane; a received one is closed by it), confirm a delivery (received, then
+ * closed unless a delay is configured), open or clear an alert. Returns the lane state after the
+ * action.
  */
 import type { Logger } from 'pino';
 import type { OrderService } from '../orders/orders.js';
@@ -51,7 +52,11 @@ export function carryOut(
           },
         },
         now,
+        null,
+        // The rules order only when no order is on its way; a received one is closed by this one.
+        { replaceReceived: true },
       );
+      if (r.replaced) out.orders.push(r.replaced);
       if (r.event) out.orders.push(r.event);
       return { ...s, receipt: { orderId: r.order.id, steps: [] } };
     }

@@ -327,12 +327,19 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     const liveView: LiveOrderView | null = live
       ? { id: live.id, state: live.state, expected: live.shippedQuantity ?? live.quantity }
       : null;
+    // `closed` only ever follows `received`. Only a disarmed lane without a live order looks up its
+    // newest order (one indexed row): it may have been delivered without this instance re-arming
+    // the lane (another instance saw the receipt, or an older version left the lane disarmed).
+    const delivered = live
+      ? live.state === 'received'
+      : !s.armed && this.orders.latest(lane.info)?.state === 'closed';
     const { state, decisions } = assess(
       s,
       {
         policy: lane.policy,
         reorderPoint: this.reorderPoint(lane, s, ts),
         liveOrder: liveView,
+        delivered,
         receipt: this.cfg.receipt,
         anomalyAfterMs: this.cfg.alerts.anomalyAfterMs,
       },

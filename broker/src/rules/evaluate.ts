@@ -6,7 +6,11 @@
  * - Debounce: a lane must be stable, healthy and at or below its reorder point continuously for
  *   `debounceMs` of reading time before it orders; any reading above it, or unstable, restarts it.
  * - Hysteresis: after ordering, the lane re-arms only once the count rises above reorder point +
- *   `hysteresis`, or the order is received.
+ *   `hysteresis`, or the order is delivered (received, or closed after receipt). A cancelled order
+ *   leaves it disarmed until the count rises, or someone re-arms it.
+ * - An order on its way (open, acknowledged, shipped) covers the lane's need. A received one does
+ *   not — its goods are on the shelf, it only waits to close — so a new need while it is still
+ *   listed raises the next order, which closes it (the lane keeps one live order).
  * - An unstable, anomalous, faulty or offline lane never orders; it raises an alert instead
  *   (anomaly after `anomalyAfterMs` of instability, sensor fault and offline at once).
  */
@@ -39,6 +43,11 @@ export interface AssessContext {
   /** The reorder point in force (static or dynamic). */
   reorderPoint: number | null;
   liveOrder: LiveOrderView | null;
+  /**
+   * The lane's newest order has been delivered: it is `received`, or `closed` (which only follows
+   * a receipt). The engine need look only while the lane is disarmed.
+   */
+  delivered: boolean;
   receipt: ReceiptSettings;
   anomalyAfterMs: number;
 }
@@ -133,7 +142,11 @@ export function assess(
 
   const rop = ctx.reorderPoint;
   const policy = ctx.policy;
+  const live = ctx.liveOrder;
   if (ok && rop !== null && policy && units > rop + policy.hysteresis) s.armed = true;
+  // The delivery ends the hysteresis even when another instance saw it (or an older version of
+  // the rules left the lane disarmed): what is on the shelf now is all that counts.
+  if (ctx.delivered) s.armed = true;
   s.belowSince = ok && rop !== null && units <= rop ? (s.belowSince ?? ts) : null;
 
   if (
@@ -143,10 +156,11 @@ export function assess(
     s.belowSince !== null &&
     ts - s.belowSince >= policy.debounceMs
   ) {
-    if (ctx.liveOrder) {
-      // Another instance (or a person) already ordered for this lane.
+    if (live && live.state !== 'received') {
+      // Another instance (or a person) already ordered for this lane, and it is on its way.
       s.armed = false;
     } else {
+      // No order, or a received one that the new order replaces (closes) as it opens.
       const quantity = orderQuantity(policy, units);
       if (quantity > 0) {
         s.armed = false;
@@ -155,7 +169,6 @@ export function assess(
     }
   }
 
-  const live = ctx.liveOrder;
   if (live && (live.state === 'acknowledged' || live.state === 'shipped') && ok) {
     if (s.receipt.orderId === live.id && s.receipt.steps.length > 0) {
       const steps = [...s.receipt.steps];

@@ -133,6 +133,52 @@ describe('orders: lifecycle, one live order per lane, outbox in the same transac
     expect(isReplenishmentError(new Error('x'))).toBe(false);
   });
 
+  it('[one need = one order] replaceReceived closes a received order and opens the next in one transaction', () => {
+    const { order: first } = orders.openForLane(input(), T0);
+    orders.transition(first.id, 'acknowledged', { now: T0 + 1 });
+    orders.transition(first.id, 'received', { now: T0 + 2, receivedQuantity: 12 });
+    // Without the option a received order is the lane's live order, as any other.
+    expect(orders.openForLane(input(), T0 + 3)).toMatchObject({ created: false, replaced: null });
+    expect(orders.live(LANE)?.id).toBe(first.id);
+    seen.length = 0;
+
+    const next = orders.openForLane(input('l1', 6), T0 + 4, null, { replaceReceived: true });
+    expect(next).toMatchObject({ created: true, order: { state: 'open', quantity: 6 } });
+    expect(next.replaced).toMatchObject({ orderId: first.id, state: 'closed', receivedQuantity: 12 });
+    expect(orders.get(first.id)).toMatchObject({ state: 'closed', receivedQuantity: 12, updatedAt: T0 + 4 });
+    expect(orders.live(LANE)?.id).toBe(next.order.id);
+    expect(orders.latest(LANE)?.id).toBe(next.order.id);
+    // Closed first, then opened: listeners and the webhook outbox see them in that order.
+    expect(seen.map((e) => [e.orderId, e.state])).toEqual([
+      [first.id, 'closed'],
+      [next.order.id, 'open'],
+    ]);
+    expect(
+      orders.outbox
+        .list()
+        .slice(-2)
+        .map((o) => o.eventId),
+    ).toEqual(seen.map((e) => e.eventId));
+
+    // Asked again (a replay, a second rules instance): the new order is on its way, nothing changes.
+    const again = orders.openForLane(input(), T0 + 5, null, { replaceReceived: true });
+    expect(again).toMatchObject({ created: false, replaced: null, event: null });
+    expect(again.order.id).toBe(next.order.id);
+    expect(orders.list({ ...LANE })).toHaveLength(2);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('[never two orders for one need] replaceReceived leaves an order on its way alone', () => {
+    const { order } = orders.openForLane(input(), T0);
+    for (const step of ['open', 'acknowledged', 'shipped'] as const) {
+      if (step !== 'open') orders.transition(order.id, step, { now: T0 + 1 });
+      const r = orders.openForLane(input(), T0 + 2, null, { replaceReceived: true });
+      expect(r).toMatchObject({ created: false, replaced: null, event: null, order: { id: order.id } });
+    }
+    expect(orders.list({ ...LANE })).toHaveLength(1);
+    expect(orders.events(order.id).map((e) => e.state)).toEqual(['open', 'acknowledged', 'shipped']);
+  });
+
   it('closes received orders on the sweep', () => {
     const { order } = orders.openForLane(input(), T0);
     orders.transition(order.id, 'acknowledged', { now: T0 });
