@@ -119,9 +119,8 @@ export function demoCentralConfig(opts: {
         // speed), and a pick in the middle of it shows as a smaller restock.
         toleranceItems: 2,
         toleranceFraction: 0.2,
-        // A received order stays on the dashboard for 2 minutes of shop time, well under the ~6
-        // the fast lane takes to sell down to its reorder point again (a lane due to order while
-        // its last order is still listed would not order).
+        // A received order stays on the dashboard for 2 minutes of shop time, long enough to read
+        // its Delivery line. A lane that sells down meanwhile still orders: the new order closes it.
         closeAfterMs: Math.round(120_000 / (opts.speed ?? 10)),
       },
       ...(opts.webhook
