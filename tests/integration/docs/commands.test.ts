@@ -136,6 +136,12 @@ function planSegment(c: DocCommand, seg: string): Plan {
   const cli = /^(?:npx\s+|(?:\.\/)?node_modules\/\.bin\/)?shelfsense(?:\s+(\S+))?/.exec(s);
   if (cli) {
     const sub = cli[1];
+    // `agent --list-ports` lists this machine's serial ports and exits: it runs as written.
+    if (sub === 'agent' && /\s--list-ports(\s|$)/.test(s) && !/\s--help$/.test(s))
+      return {
+        how: 'run',
+        steps: [{ kind: 'run', cmd: seg, cwd: ROOT, expectOut: /^(\/dev\/|No serial ports found)/m }],
+      };
     const help = sub === undefined || LONG_SUBCOMMANDS.has(sub) || sub === 'users' || /\s--help$/.test(s);
     // `shelfsense …` as typed in a shell: the bin npm linked into node_modules/.bin.
     const cmd = help && !/\s--help$/.test(seg) ? `${seg} --help` : seg;
