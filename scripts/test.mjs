@@ -1,12 +1,32 @@
 #!/usr/bin/env node
 // The one test command: installs missing system packages (as root), builds the compiled
 // JavaScript that child processes run, runs vitest, and ends with one line `N passed, N failed`.
-// Extra arguments go to vitest (e.g. `npm test -- tests/unit`).
+// Extra arguments go to vitest (e.g. `npm test -- tests/unit`); `--help` or `-h` prints the usage.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSystemDeps } from './system-deps.mjs';
+
+const USAGE = `usage: npm test [-- VITEST-ARGS…]
+
+The one test command. In order:
+  1. installs the system programs the tests use for real (socat, mosquitto, influxdb, chromium)
+     with apt when run as root; otherwise names the missing ones and stops;
+  2. builds every package (npm run build: dist/, the dashboard and the agent bundle);
+  3. runs vitest over tests/ (unit, integration, e2e, and reduced fault and fuzz runs);
+  4. ends with one line: N passed, N failed (exit code 1 if any failed or nothing ran).
+
+Arguments after \`--\` go to vitest, e.g.
+  npm test -- tests/unit                     only the unit tests
+  npm test -- tests/integration/agent -t discovery
+(npm test --help, without --, is npm's own help.)`;
+
+// --help answers before anything is installed or built.
+if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
