@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { placeSection, sectionBlock } from './bench-doc.mjs';
 import { ensureNode } from './node-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,14 +26,24 @@ options:
   --rebuild-base     build the cached base root again
   --keep             keep the root after the run (its path is printed)
   --skip-test        stop after npm start (no npm test)
+  --no-docs          do not record the result in docs/reliability.md
   -h, --help         this help
 
 The base root is cached in ~/.cache/shelfsense/fresh (SHELFSENSE_FRESH_CACHE overrides); each run
-works on a copy of it under .tmp/fresh.
+works on a copy of it under .tmp/fresh. A run that reaches npm test records its table in
+docs/reliability.md (section "Fresh machine").
 `;
 
 function parseArgs(argv) {
-  const o = { node: '24', suite: 'bookworm', mirror: null, rebuild: false, keep: false, skipTest: false };
+  const o = {
+    node: '24',
+    suite: 'bookworm',
+    mirror: null,
+    rebuild: false,
+    keep: false,
+    skipTest: false,
+    docs: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -49,6 +60,7 @@ function parseArgs(argv) {
     else if (a === '--rebuild-base') o.rebuild = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--skip-test') o.skipTest = true;
+    else if (a === '--no-docs') o.docs = false;
     else fail(`unknown option ${a} (see --help)`);
   }
   if (!['22', '24'].includes(o.node)) fail(`--node must be 22 or 24, not ${o.node}`);
@@ -256,19 +268,39 @@ function main() {
 
   if (!o.keep) rmSync(work, { recursive: true, force: true });
   const total = (Date.now() - t0) / 1000;
-  const lines = [
-    '',
-    `check:fresh — Debian ${o.suite} (debootstrap minbase), Node ${o.node} LTS, ${new Date().toISOString()}`,
+  const table = [
     '| step | time | result |',
     '| --- | ---: | --- |',
     ...steps.map((s) => `| ${s.name} | ${s.s.toFixed(1)} s | ${s.result} |`),
     `| total | ${total.toFixed(1)} s | |`,
+  ];
+  const lines = [
+    '',
+    `check:fresh — Debian ${o.suite} (debootstrap minbase), Node ${o.node} LTS, ${new Date().toISOString()}`,
+    ...table,
     '',
     closing,
   ];
+  if (o.docs && !o.skipTest) record(o, table, closing);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (o.keep) process.stdout.write(`root kept at ${rootfs}\n`);
   return /^\d+ passed, 0 failed$/.test(closing) || o.skipTest ? 0 : 1;
+}
+
+/** Writes the run's table into docs/reliability.md between its markers. */
+function record(o, table, closing) {
+  const doc = join(root, 'docs', 'reliability.md');
+  const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  const dirty = git('status', '--porcelain', '--untracked-files=no') ? ' plus uncommitted changes' : '';
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const header =
+    `Recorded ${when} UTC, commit ${git('rev-parse', '--short', 'HEAD')}${dirty}: Debian ${o.suite} ` +
+    `(debootstrap minbase with g++, make, python3), Node ${o.node} LTS official build, npm from the ` +
+    'registry, on a 2-core machine. Reproduce: `npm run check:fresh`.';
+  const output = [...table, '', `Closing line of \`npm test\` in the root: **${closing}**`].join('\n');
+  const section = { name: 'fresh', title: 'Fresh machine' };
+  writeFileSync(doc, placeSection(readFileSync(doc, 'utf8'), section, sectionBlock('fresh', header, output)));
+  process.stderr.write(`check:fresh: recorded in ${doc}\n`);
 }
 
 try {
