@@ -3,12 +3,13 @@
  * acknowledges and ships through the HTTP API as the supplier's own user (the audit trail names
  * it), here always one pack short; the goods arrive on the simulated shelf item by item and the
  * shelf's weight marks the order received with what it counted. The API and the order events show
- * the short delivery as such. Seeded simulator, free ports, every wait bounded.
+ * the short delivery as such. Without `--webhook` none of the order events can be sent: central
+ * says so once per supplier at the demo's default level (warn), not once per event, and the outbox
+ * metric counts the skipped deliveries. Seeded simulator, free ports, every wait bounded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Demo } from '../../broker/src/central/demo.js';
 import { startDemo } from '../../broker/src/central/demo.js';
@@ -16,7 +17,10 @@ import type { DeliveryDone } from '../../broker/src/central/demo-delivery.js';
 import { DEMO_PACK_SIZE, DEMO_SITE, DEMO_USERS } from '../../broker/src/central/demo-setup.js';
 import type { SupplierAct } from '../../broker/src/central/demo-supplier.js';
 import { defaultMounts } from '../../broker/src/central/mounts.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait.js';
+
+const WARN = 40;
 
 interface ApiOrder {
   id: string;
@@ -32,6 +36,8 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
   let demo: Demo;
   const acts: SupplierAct[] = [];
   const delivered: DeliveryDone[] = [];
+  const capture = captureLog('info');
+  capture.log.level = 'warn'; // the demo's default
 
   beforeAll(async () => {
     demo = await startDemo(
@@ -48,7 +54,7 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
         deliveryDelayMs: 300,
         itemMs: 100,
       },
-      pino({ level: 'warn' }),
+      capture.log,
     );
     demo.supplier!.on('acted', (a) => acts.push(a));
     demo.delivery.on('delivered', (d) => delivered.push(d));
@@ -117,4 +123,39 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
     expect(o.shippedQuantity).toBe(o.quantity - DEMO_PACK_SIZE);
     expect(o.receivedQuantity).toBeLessThan(o.quantity);
   });
+
+  it('[once per supplier] an order taken from open to received warns once, naming --webhook', async () => {
+    const orders = demo.central.orders!;
+    // The first order, received by weight in the first test.
+    const first = orders.list({ site: DEMO_SITE })[0]!;
+    // Every event of that order has been through the webhook worker (skipped, as nobody listens).
+    const outbox = orders.outbox;
+    const skipped = await waitFor(
+      () => {
+        const mine = outbox.list({ orderId: first.id });
+        return mine.length >= 4 && mine.every((e) => e.state === 'skipped') ? mine : null;
+      },
+      10_000,
+      { intervalMs: 50, what: `the events of ${first.id} to be skipped` },
+    );
+    expect(skipped.length).toBeGreaterThanOrEqual(4);
+
+    const warnings = capture.entries.filter((e) => e.level === WARN && /no webhook/.test(e.msg));
+    const bySupplier = new Map<string, number>();
+    for (const w of warnings) {
+      const s = (w as { supplier?: string }).supplier ?? '?';
+      bySupplier.set(s, (bySupplier.get(s) ?? 0) + 1);
+    }
+    expect(bySupplier.get(first.supplier)).toBe(1);
+    expect([...bySupplier.values()].every((n) => n === 1)).toBe(true);
+    expect(warnings[0]?.msg).toMatch(/--webhook URL/);
+    expect(warnings[0]?.msg).toMatch(/replenishment\.webhooks\.suppliers/);
+
+    // The skipped deliveries are counted where operators look.
+    const metrics = await (await fetch(new URL('/metrics', demo.urls.dashboard))).text();
+    const line = metrics
+      .split('\n')
+      .find((l) => l.startsWith('shelfsense_central_webhook_outbox{state="skipped"}'));
+    expect(Number(line?.split(' ').pop())).toBeGreaterThanOrEqual(skipped.length);
+  }, 160_000);
 });
