@@ -5,88 +5,52 @@
  * test-only SHELFSENSE_TEST_SYSROOT), laid out as the kernel and udev lay them out for a shelf's
  * FTDI adapter, a Zigbee stick and the Pi's own UART.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSysfs } from '../../helpers/fake-sysfs.js';
 import { spawnCli } from '../../helpers/proc.js';
 
 const FTDI = 'usb-FTDI_FT232R_USB_UART_A10K5XYZ-if00-port0';
 const FTDI_PATH = 'platform-fd500000.pcie-pci-0000:01:00.0-usb-0:1.3:1.0-port0';
 const ZIGBEE = 'usb-ITead_Sonoff_Zigbee_3.0_USB_Dongle_Plus_c0ffee42-if00-port0';
 
+let piTree: FakeSysfs;
+let bareTree: FakeSysfs;
 let root: string;
 let bare: string;
 
-/** A tty in sysfs under `deviceUnder`, its USB device's attributes, its /dev node and links. */
-function addTty(
-  name: string,
-  deviceUnder: string,
-  usb?: { dir: string; attrs: Record<string, string> },
-  links: { byId?: string; byPath?: string } = {},
-): void {
-  const sys = join(root, 'sys');
-  const device = join(sys, 'devices', deviceUnder);
-  const ttyDir = join(device, 'tty', name);
-  mkdirSync(ttyDir, { recursive: true });
-  symlinkSync(device, join(ttyDir, 'device'));
-  symlinkSync(ttyDir, join(sys, 'class', 'tty', name));
-  if (usb)
-    for (const [k, v] of Object.entries(usb.attrs)) writeFileSync(join(sys, 'devices', usb.dir, k), `${v}\n`);
-  writeFileSync(join(root, 'dev', name), '');
-  if (links.byId) symlinkSync(`../../${name}`, join(root, 'dev', 'serial', 'by-id', links.byId));
-  if (links.byPath) symlinkSync(`../../${name}`, join(root, 'dev', 'serial', 'by-path', links.byPath));
-}
-
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'list-ports-'));
-  for (const d of ['sys/class/tty', 'dev/serial/by-id', 'dev/serial/by-path'])
-    mkdirSync(join(root, d), { recursive: true });
+  piTree = new FakeSysfs('list-ports-');
+  root = piTree.root;
   const usb = (port: string) =>
     `platform/scb/fd500000.pcie/pci0000:00/0000:00:00.0/0000:01:00.0/usb1/1-1/1-1.${port}`;
-  for (const p of ['3', '4']) mkdirSync(join(root, 'sys', 'devices', usb(p)), { recursive: true });
-  addTty(
-    'ttyUSB0',
-    `${usb('3')}/1-1.3:1.0/ttyUSB0`,
-    {
-      dir: usb('3'),
-      attrs: {
-        idVendor: '0403',
-        idProduct: '6001',
-        serial: 'A10K5XYZ',
-        manufacturer: 'FTDI',
-        product: 'FT232R USB UART',
-      },
-    },
-    { byId: FTDI, byPath: FTDI_PATH },
-  );
-  addTty(
-    'ttyUSB1',
-    `${usb('4')}/1-1.4:1.0/ttyUSB1`,
-    {
-      dir: usb('4'),
-      attrs: {
-        idVendor: '10C4',
-        idProduct: 'EA60',
-        serial: 'c0ffee42',
-        manufacturer: 'ITead',
-        product: 'Sonoff Zigbee 3.0 USB Dongle Plus',
-      },
-    },
-    { byId: ZIGBEE },
-  );
-  addTty('ttyAMA0', 'platform/soc/fe201000.serial');
+  piTree.addUsbDevice(usb('3'), {
+    idVendor: '0403',
+    idProduct: '6001',
+    serial: 'A10K5XYZ',
+    manufacturer: 'FTDI',
+    product: 'FT232R USB UART',
+  });
+  piTree.addTty('ttyUSB0', `${usb('3')}/1-1.3:1.0/ttyUSB0`, { byId: FTDI, byPath: FTDI_PATH });
+  piTree.addUsbDevice(usb('4'), {
+    idVendor: '10C4',
+    idProduct: 'EA60',
+    serial: 'c0ffee42',
+    manufacturer: 'ITead',
+    product: 'Sonoff Zigbee 3.0 USB Dongle Plus',
+  });
+  piTree.addTty('ttyUSB1', `${usb('4')}/1-1.4:1.0/ttyUSB1`, { byId: ZIGBEE });
+  piTree.addTty('ttyAMA0', 'platform/soc/fe201000.serial');
 
   // No sysfs at all (a container without /sys): only the links are there to list.
-  bare = mkdtempSync(join(tmpdir(), 'list-ports-bare-'));
-  mkdirSync(join(bare, 'dev', 'serial', 'by-id'), { recursive: true });
-  writeFileSync(join(bare, 'dev', 'ttyUSB0'), '');
-  symlinkSync('../../ttyUSB0', join(bare, 'dev', 'serial', 'by-id', FTDI));
+  bareTree = new FakeSysfs('list-ports-bare-', { sysfs: false });
+  bareTree.addDevNode('ttyUSB0', { byId: FTDI });
+  bare = bareTree.root;
 });
 
 afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-  rmSync(bare, { recursive: true, force: true });
+  piTree?.remove();
+  bareTree?.remove();
 });
 
 const COMMANDS = [

@@ -3,8 +3,7 @@
  * temp directory, laid out as the kernel and udev lay them out on a Pi with two shelf adapters
  * (CH340, FTDI), a Zigbee stick (CP210x) and a Z-Wave stick (CDC ACM) plugged in.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentConfig, isShelfError, parseWith } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,36 +16,11 @@ import {
   portMatches,
 } from '../../../../agent/src/source/port-list.js';
 import { discoverPort } from '../../../../agent/src/source/serial.js';
+import { FakeSysfs } from '../../../helpers/fake-sysfs.js';
 
+let tree: FakeSysfs;
 let root: string;
 let dirs: Required<PortListDirs>;
-
-interface FakeUsb {
-  /** The USB device's sysfs path under devices/, e.g. `usb1/1-1`. */
-  usb: string;
-  attrs: Record<string, string>;
-}
-
-/** A tty under a USB device, as usb-serial (port dir under the interface) or cdc-acm (interface) makes it. */
-function addTty(
-  name: string,
-  usb: FakeUsb | null,
-  deviceUnder: string,
-  byId?: string,
-  byPath?: string,
-): void {
-  const sys = join(root, 'sys');
-  const device = join(sys, 'devices', deviceUnder);
-  const ttyDir = join(device, 'tty', name);
-  mkdirSync(ttyDir, { recursive: true });
-  symlinkSync(device, join(ttyDir, 'device'));
-  symlinkSync(ttyDir, join(sys, 'class', 'tty', name));
-  if (usb)
-    for (const [k, v] of Object.entries(usb.attrs)) writeFileSync(join(sys, 'devices', usb.usb, k), `${v}\n`);
-  writeFileSync(join(dirs.devDir, name), '');
-  if (byId) symlinkSync(`../../${name}`, join(dirs.byIdDir, byId));
-  if (byPath) symlinkSync(`../../${name}`, join(dirs.byPathDir, byPath));
-}
 
 const CH340 = 'usb-1a86_USB_Serial-if00-port0';
 const FTDI = 'usb-FTDI_FT232R_USB_UART_A10K5XYZ-if00-port0';
@@ -54,76 +28,46 @@ const ZIGBEE = 'usb-Itead_Sonoff_Zigbee_3.0_USB_Dongle_Plus_c0ffee42-if00-port0'
 const ZWAVE = 'usb-0658_0200-if00';
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'port-list-'));
-  dirs = {
-    sysfsDir: join(root, 'sys'),
-    devDir: join(root, 'dev'),
-    byIdDir: join(root, 'dev', 'serial', 'by-id'),
-    byPathDir: join(root, 'dev', 'serial', 'by-path'),
-  };
-  for (const d of [join(dirs.sysfsDir, 'class', 'tty'), dirs.byIdDir, dirs.byPathDir])
-    mkdirSync(d, { recursive: true });
+  tree = new FakeSysfs('port-list-');
+  ({ root, dirs } = tree);
   const pci = 'pci0000:00/0000:00:14.0';
   const usb = (port: string) => `${pci}/usb1/1-${port}`;
-  for (const p of ['1', '2', '3', '4', '5'])
-    mkdirSync(join(dirs.sysfsDir, 'devices', usb(p)), { recursive: true });
   // Shelf adapter, CH340: no serial number (the chip has none).
-  addTty(
-    'ttyUSB0',
-    { usb: usb('1'), attrs: { idVendor: '1a86', idProduct: '7523', product: 'USB Serial' } },
-    `${usb('1')}/1-1:1.0/ttyUSB0`,
-    CH340,
-    'pci-0000:00:14.0-usb-0:1:1.0-port0',
-  );
+  tree.addUsbDevice(usb('1'), { idVendor: '1a86', idProduct: '7523', product: 'USB Serial' });
+  tree.addTty('ttyUSB0', `${usb('1')}/1-1:1.0/ttyUSB0`, {
+    byId: CH340,
+    byPath: 'pci-0000:00:14.0-usb-0:1:1.0-port0',
+  });
   // Shelf adapter, FTDI, with its serial number.
-  addTty(
-    'ttyUSB1',
-    {
-      usb: usb('2'),
-      attrs: {
-        idVendor: '0403',
-        idProduct: '6001',
-        serial: 'A10K5XYZ',
-        manufacturer: 'FTDI',
-        product: 'FT232R USB UART',
-      },
-    },
-    `${usb('2')}/1-2:1.0/ttyUSB1`,
-    FTDI,
-    'pci-0000:00:14.0-usb-0:2:1.0-port0',
-  );
+  tree.addUsbDevice(usb('2'), {
+    idVendor: '0403',
+    idProduct: '6001',
+    serial: 'A10K5XYZ',
+    manufacturer: 'FTDI',
+    product: 'FT232R USB UART',
+  });
+  tree.addTty('ttyUSB1', `${usb('2')}/1-2:1.0/ttyUSB1`, {
+    byId: FTDI,
+    byPath: 'pci-0000:00:14.0-usb-0:2:1.0-port0',
+  });
   // The Zigbee coordinator: a CP210x USB-serial stick, the same kind of tty as the shelves'.
-  addTty(
-    'ttyUSB2',
-    {
-      usb: usb('3'),
-      attrs: {
-        idVendor: '10C4',
-        idProduct: 'EA60',
-        serial: 'c0ffee42',
-        manufacturer: 'Itead',
-        product: 'Sonoff Zigbee 3.0 USB Dongle Plus',
-      },
-    },
-    `${usb('3')}/1-3:1.0/ttyUSB2`,
-    ZIGBEE,
-  );
+  tree.addUsbDevice(usb('3'), {
+    idVendor: '10C4',
+    idProduct: 'EA60',
+    serial: 'c0ffee42',
+    manufacturer: 'Itead',
+    product: 'Sonoff Zigbee 3.0 USB Dongle Plus',
+  });
+  tree.addTty('ttyUSB2', `${usb('3')}/1-3:1.0/ttyUSB2`, { byId: ZIGBEE });
   // A Z-Wave stick, CDC ACM: the tty's device is the USB interface itself.
-  addTty(
-    'ttyACM0',
-    { usb: usb('4'), attrs: { idVendor: '0658', idProduct: '0200' } },
-    `${usb('4')}/1-4:1.0`,
-    ZWAVE,
-  );
+  tree.addUsbDevice(usb('4'), { idVendor: '0658', idProduct: '0200' });
+  tree.addTty('ttyACM0', `${usb('4')}/1-4:1.0`, { byId: ZWAVE });
   // A second CH340 whose device left only its ids (no product string, no serial) and no links.
-  addTty(
-    'ttyUSB10',
-    { usb: usb('5'), attrs: { idVendor: '1a86', idProduct: '7523' } },
-    `${usb('5')}/1-5:1.0/ttyUSB10`,
-  );
+  tree.addUsbDevice(usb('5'), { idVendor: '1a86', idProduct: '7523' });
+  tree.addTty('ttyUSB10', `${usb('5')}/1-5:1.0/ttyUSB10`);
   // A real UART (no USB), an 8250 placeholder, and a virtual terminal with no device at all.
-  addTty('ttyS4', null, 'pnp0/00:05/00:05:0/00:05:0.0');
-  addTty('ttyS1', null, 'platform/serial8250/serial8250:0/serial8250:0.1');
+  tree.addTty('ttyS4', 'pnp0/00:05/00:05:0/00:05:0.0');
+  tree.addTty('ttyS1', 'platform/serial8250/serial8250:0/serial8250:0.1');
   mkdirSync(join(dirs.sysfsDir, 'devices', 'virtual', 'tty', 'tty0'), { recursive: true });
   symlinkSync(
     join(dirs.sysfsDir, 'devices', 'virtual', 'tty', 'tty0'),
@@ -136,7 +80,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
+  tree?.remove();
 });
 
 const dev = (name: string) => join(dirs.devDir, name);
