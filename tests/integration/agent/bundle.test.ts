@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, shelvesFromSim } from '../../helpers/agent.js';
 import { type TestBroker as Aedes, startAedes } from '../../helpers/brokers.js';
 import { type CliProcess, killAll, ROOT, spawnCli } from '../../helpers/proc.js';
+import { expectStableLevelsMatchSim } from '../../helpers/stable-levels.js';
 import { waitFor } from '../../helpers/wait.js';
 import { type CertFiles, makeCertificate } from '../broker/certificate.js';
 import { connect, login, PASSWORD, startBroker, type TestBroker } from '../broker/helpers.js';
@@ -65,22 +66,7 @@ describe('the bundled agent', () => {
       expect(ready.metricsPort).toBeGreaterThan(0);
 
       // A stable level for every lane of every shelf, with the simulator's count at its frame.
-      const lanes = sim.shelves.flatMap((s) => s.lanes.map((l) => `${s.serial}/L${l.lane}`));
-      const stable = () =>
-        sub.messages.filter((m) => m.topic.endsWith('/level') && m.payload.stable === true);
-      await waitFor(
-        () => {
-          const seen = new Set(stable().map((m) => m.topic.split('/').slice(-3, -1).join('/')));
-          return lanes.every((l) => seen.has(l));
-        },
-        20_000,
-        { what: 'a stable level for every lane' },
-      );
-      for (const m of stable()) {
-        const p = m.payload as { serial: string; units: number; frameSeq: number };
-        const lane = Number(m.topic.split('/').at(-2)?.slice(1));
-        expect(p.units).toBe(sim.truth(p.serial, p.frameSeq).lanes[lane]?.items);
-      }
+      await expectStableLevelsMatchSim(sim, sub.messages, { what: 'a stable level for every lane' });
       const status = sub.messages.find((m) => m.topic === topics.status('store-1', 'pi-bundle'));
       expect(status?.payload.state).toBe('online');
 

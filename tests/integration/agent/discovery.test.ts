@@ -15,6 +15,7 @@ import { collect, shelvesFromSim } from '../../helpers/agent.js';
 import { type TestBroker as Aedes, startAedes } from '../../helpers/brokers.js';
 import { type CliProcess, killAll, spawnCli } from '../../helpers/proc.js';
 import { closeAllPtys, startPtyPair } from '../../helpers/pty.js';
+import { expectStableLevelsMatchSim } from '../../helpers/stable-levels.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const BUNDLE = 'agent/dist/shelfsense-agent.cjs';
@@ -127,24 +128,10 @@ describe('serial port discovery without udevadm (the bundled agent)', () => {
       await agent.waitForJson<{ ready?: boolean }>((o) => o.ready === true, 15_000);
 
       // A stable level for every lane of both shelves, at the simulator's count for its frame.
-      const lanes = sim.shelves.flatMap((s) => s.lanes.map((l) => `${s.serial}/L${l.lane}`));
-      const stable = () =>
-        sub.messages.filter((m) => m.topic.endsWith('/level') && m.payload.stable === true);
-      await waitFor(
-        () => {
-          const seen = new Set(stable().map((m) => m.topic.split('/').slice(-3, -1).join('/')));
-          return lanes.every((l) => seen.has(l));
-        },
-        20_000,
-        { what: 'a stable level for every lane of both shelves' },
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}; agent said: ${agent.stderr()}`);
+      await expectStableLevelsMatchSim(sim, sub.messages, {
+        what: 'a stable level for every lane of both shelves',
+        onTimeout: () => `agent said: ${agent.stderr()}`,
       });
-      for (const m of stable()) {
-        const p = m.payload as { serial: string; units: number; frameSeq: number };
-        const lane = Number(m.topic.split('/').at(-2)?.slice(1));
-        expect(p.units).toBe(sim.truth(p.serial, p.frameSeq).lanes[lane]?.items);
-      }
 
       // Each source found its shelf through the link and opened the device the link points to.
       const shelfDevices = sim.shelves.map((s) => realpathSync(s.path as string)).sort();

@@ -1,0 +1,42 @@
+/**
+ * The agent's levels checked against the simulator's truth: wait until every lane of every
+ * simulated shelf has published a stable level, then expect each stable level's count to be the
+ * simulator's item count for the frame it was computed from.
+ */
+import type { Simulator } from '@shelfsense/firmware-sim';
+import { expect } from 'vitest';
+import type { Collected } from './agent.js';
+import { waitFor } from './wait.js';
+
+export interface StableLevelsOptions {
+  /** Says what was awaited, for the timeout error. */
+  what: string;
+  /** Added to the timeout error (e.g. what the agent logged). */
+  onTimeout?: () => string;
+  timeoutMs?: number;
+}
+
+export async function expectStableLevelsMatchSim(
+  sim: Simulator,
+  messages: readonly Collected[],
+  opts: StableLevelsOptions,
+): Promise<void> {
+  const lanes = sim.shelves.flatMap((s) => s.lanes.map((l) => `${s.serial}/L${l.lane}`));
+  const stable = () => messages.filter((m) => m.topic.endsWith('/level') && m.payload.stable === true);
+  await waitFor(
+    () => {
+      const seen = new Set(stable().map((m) => m.topic.split('/').slice(-3, -1).join('/')));
+      return lanes.every((l) => seen.has(l));
+    },
+    opts.timeoutMs ?? 20_000,
+    { what: opts.what },
+  ).catch((err: Error) => {
+    if (!opts.onTimeout) throw err;
+    throw new Error(`${err.message}; ${opts.onTimeout()}`);
+  });
+  for (const m of stable()) {
+    const p = m.payload as { serial: string; units: number; frameSeq: number };
+    const lane = Number(m.topic.split('/').at(-2)?.slice(1));
+    expect(p.units).toBe(sim.truth(p.serial, p.frameSeq).lanes[lane]?.items);
+  }
+}
