@@ -12,11 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Demo } from '../../broker/src/central/demo.js';
-import { startDemo } from '../../broker/src/central/demo.js';
 import type { DeliveryDone } from '../../broker/src/central/demo-delivery.js';
 import { DEMO_PACK_SIZE, DEMO_SITE, DEMO_USERS } from '../../broker/src/central/demo-setup.js';
 import type { SupplierAct } from '../../broker/src/central/demo-supplier.js';
-import { defaultMounts } from '../../broker/src/central/mounts.js';
+import { startFastDemo } from '../helpers/demo.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -40,22 +39,7 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
   capture.log.level = 'warn'; // the demo's default
 
   beforeAll(async () => {
-    demo = await startDemo(
-      {
-        dir,
-        httpPort: 0,
-        mqttPort: 0,
-        speed: 10,
-        logLevel: 'warn',
-        mounts: defaultMounts,
-        supplier: 'auto',
-        supplierDelayMs: 300,
-        shortRate: 1,
-        deliveryDelayMs: 300,
-        itemMs: 100,
-      },
-      capture.log,
-    );
+    demo = await startFastDemo(dir, { supplier: 'auto', shortRate: 1 }, capture.log);
     demo.supplier!.on('acted', (a) => acts.push(a));
     demo.delivery.on('delivered', (d) => delivered.push(d));
   }, 60_000);

@@ -9,11 +9,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Demo } from '../../../broker/src/central/demo.js';
-import { startDemo } from '../../../broker/src/central/demo.js';
 import type { DeliveryDone } from '../../../broker/src/central/demo-delivery.js';
 import {
   DEMO_PACK_SIZE,
@@ -22,7 +20,7 @@ import {
   DEMO_SKUS,
   demoSimLane,
 } from '../../../broker/src/central/demo-setup.js';
-import { defaultMounts } from '../../../broker/src/central/mounts.js';
+import { startFastDemo } from '../../helpers/demo.js';
 import { waitFor } from '../../helpers/wait.js';
 import { type BrowserPage, buildDashboard, DESKTOP, launchBrowser, loginAt, SCREENSHOTS } from './browser.js';
 
@@ -43,20 +41,7 @@ describe('[demo, in Chromium] a supplier follows one order from Open to Received
   beforeAll(async () => {
     // The central side serves dashboard/dist/public; build it (atomically) so it is current.
     buildDashboard();
-    demo = await startDemo(
-      {
-        dir,
-        httpPort: 0,
-        mqttPort: 0,
-        speed: 10,
-        logLevel: 'warn',
-        mounts: defaultMounts,
-        supplier: 'manual',
-        deliveryDelayMs: 1_000,
-        itemMs: 100,
-      },
-      pino({ level: 'warn' }),
-    );
+    demo = await startFastDemo(dir, { supplier: 'manual', deliveryDelayMs: 1_000 });
     demo.delivery.on('delivered', (d) => delivered.push(d));
     b = await launchBrowser(DESKTOP);
   }, 90_000);
