@@ -39,9 +39,12 @@ fi
 
 mkdir -p "$prefix" "$etc" "$units"
 cd "$prefix"
-[ -f package.json ] || echo '{ "name": "shelfsense-agent-install", "private": true }' > package.json
+# allowScripts: the dependencies whose install scripts are expected (npm 11 warns about others).
+[ -f package.json ] ||
+  echo '{ "name": "shelfsense-agent-install", "private": true, "allowScripts": { "@serialport/bindings-cpp": true } }' > package.json
 # shellcheck disable=SC2086
-npm install --omit=dev --no-audit --no-fund --loglevel=warn $tarballs
+# npm also reads DESTDIR (it prefixes its global config path with it): hide ours from it.
+env -u DESTDIR npm install --omit=dev --no-audit --no-fund --loglevel=warn $tarballs
 
 sed "s#^ExecStart=/usr/bin/node #ExecStart=$node #" "$here/shelfsense-agent.service" > "$units/shelfsense-agent.service"
 [ -f "$etc/agent.yaml" ] || cp "$here/agent.example.yaml" "$etc/agent.yaml.example"

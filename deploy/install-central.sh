@@ -4,9 +4,9 @@
 #   sudo sh install-central.sh ./shelfsense-*.tgz
 #
 # Same layout as install-agent.sh: user `shelfsense`, /opt/shelfsense/central,
-# shelfsense-central.service, config in /etc/shelfsense/central.yaml. better-sqlite3 compiles
-# from source when no prebuilt binary can be downloaded (a C++ toolchain and python3 are then
-# needed; a few minutes on a Pi). DESTDIR stages the files as in install-agent.sh.
+# shelfsense-central.service, config in /etc/shelfsense/central.yaml. better-sqlite3 and serialport
+# ship prebuilt Node-API binaries for Linux x64 and arm64; node-gyp still runs during the install
+# (python3 and make are needed). DESTDIR stages the files as in install-agent.sh.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,9 +35,12 @@ fi
 
 mkdir -p "$prefix" "$etc" "$units"
 cd "$prefix"
-[ -f package.json ] || echo '{ "name": "shelfsense-central-install", "private": true }' > package.json
+# allowScripts: the dependencies whose install scripts are expected (npm 11 warns about others).
+[ -f package.json ] ||
+  echo '{ "name": "shelfsense-central-install", "private": true, "allowScripts": { "@serialport/bindings-cpp": true, "better-sqlite3": true, "esbuild": true } }' > package.json
 # shellcheck disable=SC2086
-npm install --omit=dev --no-audit --no-fund --loglevel=warn $tarballs
+# npm also reads DESTDIR (it prefixes its global config path with it): hide ours from it.
+env -u DESTDIR npm install --omit=dev --no-audit --no-fund --loglevel=warn $tarballs
 
 sed "s#^ExecStart=/usr/bin/node #ExecStart=$node #" "$here/shelfsense-central.service" > "$units/shelfsense-central.service"
 
