@@ -135,6 +135,7 @@ function main() {
   const work = join(root, '.tmp', 'fresh');
   const rootfs = join(work, 'root');
   const mirror = o.mirror ?? aptMirror();
+  lock(join(root, '.tmp', 'check-fresh.lock'));
 
   step('debootstrap present', () => {
     if (existsSync('/usr/sbin/debootstrap')) return 'present';
@@ -285,6 +286,20 @@ function main() {
   process.stdout.write(`${lines.join('\n')}\n`);
   if (o.keep) process.stdout.write(`root kept at ${rootfs}\n`);
   return /^\d+ passed, 0 failed$/.test(closing) || o.skipTest ? 0 : 1;
+}
+
+/** One run at a time: a second would remove the root the first one is testing in. */
+function lock(file) {
+  mkdirSync(dirname(file), { recursive: true });
+  try {
+    const pid = Number(readFileSync(file, 'utf8'));
+    process.kill(pid, 0);
+    fail(`another check:fresh is running (pid ${pid}); wait for it to end`);
+  } catch (err) {
+    if (err.code !== 'ENOENT' && err.code !== 'ESRCH') throw err;
+  }
+  writeFileSync(file, String(process.pid));
+  process.on('exit', () => rmSync(file, { force: true }));
 }
 
 /** Writes the run's table into docs/reliability.md between its markers. */
