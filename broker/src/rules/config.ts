@@ -1,6 +1,6 @@
 /**
  * The replenishment config types, in one place for the broker. Type-only: the central config is
- * parsed (with `ReplenishmentConfig` from protocol/src/config/replenishment.ts) before it reaches
+ * parsed (with `ReplenishmentConfig` from @shelfsense/protocol) before it reaches
  * these modules, so no schema code is needed at run time here.
  */
 export type {
@@ -11,4 +11,4 @@ export type {
   RetryPolicy,
   SupplierWebhook,
   WebhooksConfig,
-} from '../../../protocol/src/config/replenishment.js';
+} from '@shelfsense/protocol';

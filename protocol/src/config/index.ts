@@ -4,3 +4,4 @@ export * from './common.js';
 export * from './history.js';
 export * from './integrations.js';
 export * from './load.js';
+export * from './replenishment.js';

@@ -4,11 +4,12 @@
  * covers no need any more. A real new need raises exactly one new order (closing the received one
  * in the same transaction, since a lane has one live order); anything else raises none.
  */
+
+import { ReplenishmentConfig } from '@shelfsense/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OrderService } from '../../../../broker/src/orders/index.js';
 import { RulesEngine } from '../../../../broker/src/rules/index.js';
 import { Store } from '../../../../broker/src/store/index.js';
-import { ReplenishmentConfig } from '../../../../protocol/src/config/replenishment.js';
 import { type Harness, harness, L1, T0 } from './harness.js';
 
 const S = 1_000;
