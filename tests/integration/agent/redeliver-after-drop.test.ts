@@ -77,7 +77,8 @@ describe('redelivery after records were dropped at the outbox bound', () => {
     await waitFor(() => publisher.connected, 10_000, { what: 'the publisher to connect' });
     gate = true;
     for (let i = 1; i <= 10; i++) outbox.append({ topic: TOPIC, payload: levelPayload(i) });
-    await waitFor(() => held.length === 2, 10_000, { what: 'two publishes held by the broker' });
+    // At least two: on a busy machine the redelivery timer may send the held ones again first.
+    await waitFor(() => held.length >= 2, 10_000, { what: 'two publishes held by the broker' });
     expect(outbox.trimmedThrough).toBe(5); // 1–5 dropped: 1 and 2 in flight, 3–5 never sent
     gate = false;
     for (const release of held.splice(0)) release();
