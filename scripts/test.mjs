@@ -4,7 +4,7 @@
 // Extra arguments go to vitest (e.g. `npm test -- tests/unit`); `--help` or `-h` prints the usage.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSystemDeps } from './system-deps.mjs';
 
@@ -52,19 +52,37 @@ const args = [
 ];
 const run = spawnSync('npx', args, { stdio: 'inherit' });
 
+function firstLine(message) {
+  // eslint-disable-next-line no-control-regex
+  const text = String(message ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+  return text.split('\n').find((l) => l.trim()) ?? '(no message)';
+}
+
 let passed = 0;
 let failed = 0;
+const failures = [];
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed = r.numPassedTests;
   failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
-  // A suite that fails to load has no tests counted: count it as a failure.
-  for (const s of r.testResults ?? [])
-    if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) failed++;
+  for (const s of r.testResults ?? []) {
+    const file = relative(root, s.name);
+    // A suite that fails to load has no tests counted: count it as a failure.
+    if (s.status === 'failed' && (s.assertionResults ?? []).length === 0) {
+      failed++;
+      failures.push(`${file}: ${firstLine(s.message)}`);
+    }
+    for (const a of s.assertionResults ?? [])
+      if (a.status === 'failed')
+        failures.push(`${file} > ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+  }
 } catch {
   failed = Math.max(failed, 1);
 }
+// Repeated last, so a log's tail names what failed without scrolling back through the run.
+for (const f of failures) console.log(`FAILED ${f}`);
 if (run.status !== 0 && failed === 0) failed = 1;
 if (passed === 0 && failed === 0) failed = 1; // a run that tested nothing is not a pass
 console.log(`${passed} passed, ${failed} failed`);
+
 process.exit(failed > 0 ? 1 : 0);
