@@ -112,6 +112,39 @@ export const MqttLimits = z.strictObject({
   drainTimeoutMs: z._default(TimerDuration, 60_000),
   /** Largest keepalive a client may ask for, seconds (0: no limit). */
   keepaliveLimitS: z.number().int().min(0).max(65_535).default(0),
+  /** Topic filters in one SUBSCRIBE or UNSUBSCRIBE; a packet with more closes the connection. */
+  maxFiltersPerPacket: z.number().int().min(1).max(65_535).default(100),
+  /**
+   * Persistent sessions (CleanSession=0): what they may hold while their client is away or slow —
+   * queued deliveries and unreleased inbound QoS 2 messages — and when an abandoned one is dropped.
+   */
+  sessions: z
+    .strictObject({
+      /** A persistent session whose client stays away this long is discarded. */
+      expiryMs: z._default(TimerDuration, 24 * 3_600_000),
+      /** Persistent sessions (client ids) one user may hold at once. */
+      maxPerUser: z.number().int().min(1).max(100_000).default(50),
+      /** Bytes one user's sessions may hold in total; beyond it deliveries to them are dropped. */
+      maxBytesPerUser: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(16 * 1024 * 1024),
+      /** Bytes all sessions together may hold. */
+      maxBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(256 * 1024 * 1024),
+    })
+    .prefault({}),
+  /** Refusal warnings: at most `lines` per window, the rest summarised once per window. */
+  refusalLog: z
+    .strictObject({
+      lines: z.number().int().min(0).max(100_000).default(20),
+      windowMs: z._default(TimerDuration, 10_000),
+    })
+    .prefault({}),
 });
 export type MqttLimits = z.infer<typeof MqttLimits>;
 
@@ -163,6 +196,18 @@ export const AuthConfig = z.strictObject({
     .prefault({}),
   /** How long a verified password is remembered (as a keyed hash) to spare scrypt on reconnects; 0: never. */
   verifyCacheMs: z._default(Duration, 5 * 60_000),
+  /** Failed logins, over HTTP and MQTT alike: per user name and per client address. */
+  login: z
+    .strictObject({
+      /** Failures per user name within the window before that name is refused. */
+      maxFailures: z.number().int().min(1).max(1_000).default(5),
+      /** Failures per client address within the window before that address is refused. */
+      maxFailuresPerAddress: z.number().int().min(1).max(100_000).default(30),
+      windowMs: z._default(TimerDuration, 60_000),
+      /** Names and addresses remembered at most (memory bound); a refused one is never forgotten early. */
+      maxEntries: z.number().int().min(100).max(10_000_000).default(100_000),
+    })
+    .prefault({}),
 });
 export type AuthConfig = z.infer<typeof AuthConfig>;
 
