@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ensureSystemDeps } from './system-deps.mjs';
 
@@ -53,8 +54,7 @@ const args = [
 const run = spawnSync('npx', args, { stdio: 'inherit' });
 
 function firstLine(message) {
-  // eslint-disable-next-line no-control-regex
-  const text = String(message ?? '').replace(/\x1b\[[0-9;]*m/g, '');
+  const text = stripVTControlCharacters(String(message ?? ''));
   return text.split('\n').find((l) => l.trim()) ?? '(no message)';
 }
 
