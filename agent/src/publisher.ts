@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import {
   type AgentStatusPayload,
   type CommandName,
+  clientIds,
   filters,
   LaneSettingsPayload,
   parseJsonWith,
@@ -135,7 +136,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     const statusTopic = topics.status(this.opts.site, this.opts.agent);
     const options: IClientOptions = {
       protocolVersion: this.version,
-      clientId: `shelfsense-agent-${this.opts.site}-${this.opts.agent}`,
+      clientId: clientIds.agent(this.opts.site, this.opts.agent),
       clean: true,
       keepalive: this.opts.keepaliveS,
       reconnectPeriod: this.opts.reconnectMs,

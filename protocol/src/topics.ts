@@ -83,6 +83,16 @@ export const topics = {
   },
 } as const;
 
+/**
+ * MQTT client ids the central broker reserves. An agent's id is derived from its identity, and only
+ * that agent may use it; ids under the central prefix belong to the `service` role.
+ */
+export const clientIds = {
+  agentPrefix: 'shelfsense-agent-',
+  centralPrefix: 'shelfsense-central-',
+  agent: (site: string, agent: string) => `shelfsense-agent-${seg(site, 'site')}-${seg(agent, 'agent')}`,
+} as const;
+
 /** Subscription filters (these may hold wildcards; they are never published to). */
 export const filters = {
   all: `${TOPIC_ROOT}/#`,

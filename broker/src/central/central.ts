@@ -6,6 +6,7 @@
  *
  *   const central = new Central({ config }); await central.start(); … await central.stop();
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import {
   type AlertEvent,
   type CentralConfig,
   childLogger,
+  clientIds,
   ErrorCodes,
   type OrderEvent,
   ShelfError,
@@ -208,13 +210,15 @@ export class Central {
         const ingest = new Ingest({
           url: ingestUrl,
           ...credentials,
-          clientId: `shelfsense-central-${process.pid}`,
+          // Under the prefix the broker reserves to the service role, and not guessable.
+          clientId: `${clientIds.centralPrefix}${randomUUID()}`,
           store,
           rules: this.rules,
           batchSize: c.ingest.batchSize,
           flushMs: c.ingest.flushMs,
           log: childLogger(log, 'ingest'),
           inProcess: this.broker?.aedes,
+          map: this.map,
         });
         ingest.on('committed', history.onCommitted);
         ingest.on('health', history.onHealth);
@@ -327,13 +331,18 @@ export class Central {
     );
     gauge(
       'shelfsense_central_duplicates_dropped_total',
-      'readings dropped as duplicates by (agent, seq)',
+      'readings dropped as duplicates by (site, agent, seq)',
       () => ingest.counters.duplicates,
     );
     gauge(
       'shelfsense_central_invalid_messages_total',
       'messages refused by their schema',
       () => ingest.counters.invalid,
+    );
+    gauge(
+      'shelfsense_central_forged_records_total',
+      'records refused because their body names another agent than their topic or shelf',
+      () => ingest.counters.forged,
     );
     gauge(
       'shelfsense_central_invalid_command_responses_total',

@@ -2,8 +2,12 @@
  * Ingest: the central side's MQTT client. It subscribes as the `service` role — so it works the
  * same against the embedded aedes, Mosquitto or EMQX — to levels, events, calibration records,
  * health and agent status; commits readings to the store in batches (duplicates dropped by
- * (agent, seq)); feeds the rules; and publishes each agent's stored high-water mark, retained, so
- * the agent can trim its outbox. That mark is what makes delivery end to end: a reading leaves an
+ * (site, agent, seq)); feeds the rules; and publishes each agent's stored high-water mark, retained,
+ * so the agent can trim its outbox.
+ *
+ * The site comes from the topic, which the broker authorised for the sender. The agent named in a
+ * body is checked against what the topic and the shelf map say (the embedded broker also checks it
+ * against the session's identity); a body that disagrees is refused and counted as forged. That mark is what makes delivery end to end: a reading leaves an
  * agent only once it is committed here.
  *
  * With the embedded broker (`inProcess`), readings are taken from aedes in process and the marks
@@ -29,6 +33,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 import type { Logger } from 'pino';
 import type { RulesEngine } from '../rules/engine.js';
+import type { ShelfMap } from '../shelf-map.js';
 import type { ReadingInput } from '../store/readings.js';
 import type { Store } from '../store/store.js';
 
@@ -45,6 +50,8 @@ export interface IngestOptions {
   log: Logger;
   /** The embedded broker: take readings from it in process and publish the marks into it. */
   inProcess?: Aedes | undefined;
+  /** Which agent serves which shelf: a record for a mapped shelf must come from its agent. */
+  map?: ShelfMap | undefined;
 }
 
 export interface IngestCounters {
@@ -52,6 +59,8 @@ export interface IngestCounters {
   committed: number;
   duplicates: number;
   invalid: number;
+  /** Records whose body names another agent than the one their topic or shelf belongs to. */
+  forged: number;
   batches: number;
 }
 
@@ -72,10 +81,15 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private client: MqttClient | null = null;
   private batch: ReadingInput[] = [];
   private timer: NodeJS.Timeout | null = null;
-  /** Where each agent publishes, for its stored-mark topic. */
-  private readonly siteOf = new Map<string, string>();
   private lastInvalidLog = 0;
-  readonly counters: IngestCounters = { received: 0, committed: 0, duplicates: 0, invalid: 0, batches: 0 };
+  readonly counters: IngestCounters = {
+    received: 0,
+    committed: 0,
+    duplicates: 0,
+    invalid: 0,
+    forged: 0,
+    batches: 0,
+  };
 
   constructor(private readonly o: IngestOptions) {
     super();
@@ -137,12 +151,13 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   private invalid(topic: string, err: unknown): void {
-    this.counters.invalid++;
+    if (err instanceof ForgedRecord) this.counters.forged++;
+    else this.counters.invalid++;
     const now = Date.now();
     if (now - this.lastInvalidLog > 5_000) {
       this.lastInvalidLog = now;
       this.o.log.warn(
-        { topic, err: (err as Error).message, total: this.counters.invalid },
+        { topic, err: (err as Error).message, invalid: this.counters.invalid, forged: this.counters.forged },
         'ignored an invalid message',
       );
     }
@@ -169,7 +184,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
               kind: 'calibration',
               payload: parseJsonWith(CalibrationRecord, payload, 'calibration record'),
             };
-          this.siteOf.set(reading.payload.agent, t.site);
+          this.checkAgent(t.site, t.shelf, reading.payload.agent);
           this.batch.push(reading);
           if (this.batch.length >= this.o.batchSize) this.flush();
           else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
@@ -177,19 +192,35 @@ export class Ingest extends EventEmitter<IngestEvents> {
         }
         case 'health': {
           const health = parseJsonWith(HealthPayload, payload, 'health');
+          this.checkAgent(t.site, t.shelf, health.agent);
           this.o.rules?.onHealth(t.site, t.shelf, health);
           this.emit('health', t.site, t.shelf, health);
           return;
         }
-        case 'status':
-          this.o.rules?.onAgentStatus(t.site, parseJsonWith(AgentStatusPayload, payload, 'agent status'));
+        case 'status': {
+          const status = parseJsonWith(AgentStatusPayload, payload, 'agent status');
+          if (status.agent !== t.agent || status.site !== t.site)
+            throw new ForgedRecord(
+              `the body names agent ${status.agent} at ${status.site} on agent ${t.agent}'s status topic at ${t.site}`,
+            );
+          this.o.rules?.onAgentStatus(t.site, status);
           return;
+        }
         default:
           return;
       }
     } catch (err) {
       this.invalid(topic, err);
     }
+  }
+
+  /** A record for a shelf the map gives to an agent must name that agent. */
+  private checkAgent(site: string, shelf: string, agent: string): void {
+    const owner = this.o.map?.agentOf(site, shelf);
+    if (owner !== undefined && owner !== agent)
+      throw new ForgedRecord(
+        `the body names agent ${agent}; shelf ${shelf} at ${site} is served by ${owner}`,
+      );
   }
 
   /** Commits the waiting readings, runs the rules on what was new, publishes the marks. */
@@ -217,13 +248,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
         this.o.log.error({ err: (err as Error).message }, 'rules failed on a batch');
       }
     }
-    for (const [agent, seq] of result.marks) this.publishMark(agent, seq);
+    for (const m of result.marks) this.publishMark(m.site, m.agent, m.mark);
     if (result.accepted.length) this.emit('committed', result.accepted);
   }
 
-  private publishMark(agent: string, seq: number): void {
-    const site = this.siteOf.get(agent);
-    if (!site) return;
+  private publishMark(site: string, agent: string, seq: number): void {
     const topic = topics.stored(site, agent);
     const payload = JSON.stringify({ agent, seq, ts: Date.now() });
     const aedes = this.o.inProcess;
@@ -241,7 +270,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
 
   /** After a (re)connect: the broker may have lost retained marks; say them again. */
   private republishMarks(): void {
-    for (const m of this.o.store.readings.marks()) this.publishMark(m.agent, m.mark);
+    for (const m of this.o.store.readings.marks()) this.publishMark(m.site, m.agent, m.mark);
   }
 
   async stop(): Promise<void> {
@@ -258,3 +287,6 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (c) await c.endAsync();
   }
 }
+
+/** A record whose body disagrees with who its topic says sent it. */
+class ForgedRecord extends Error {}

@@ -141,6 +141,7 @@ export class MqttBroker {
         authorizeForward: hooks.authorizeForward,
       });
       this.broker = broker;
+      hooks.attach(broker);
       installRoutingTrampoline(broker);
       installBacklogLimit(broker, limits.maxBacklog, () => {
         counters.dropped.backlog++;

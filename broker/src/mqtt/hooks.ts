@@ -4,8 +4,8 @@
  * logged with who, what and why; a bad client is refused and the broker goes on.
  */
 
-import { CommandRequest, type Grant, isShelfError, parseJsonWith } from '@shelfsense/protocol';
-import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
+import { CommandRequest, clientIds, type Grant, isShelfError, parseJsonWith } from '@shelfsense/protocol';
+import type { Aedes, AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity, UserStore } from '../auth/user-store.js';
 import type { ShelfMap } from '../shelf-map.js';
@@ -33,8 +33,37 @@ export interface HookContext {
   maxPacketBytes: number;
 }
 
+/** Topic kinds whose body names the agent that sent it; the broker checks it against the session. */
+const AGENT_BODY_KINDS: ReadonlySet<string> = new Set(['level', 'event', 'calibration', 'health', 'status']);
+
+/** Who holds a client id: the connected client, or a persistent session left behind by one. */
+interface IdOwner {
+  user: string;
+  client: Client;
+}
+
+/**
+ * Why `identity` may not use `id`, or null when it may. The ids of agents and of central are
+ * reserved; any other id belongs to the user that holds it (connected, or by a persistent session).
+ */
+function clientIdRefusal(id: string, identity: Identity, owner: IdOwner | undefined): string | null {
+  const g = identity.grant;
+  if (id.startsWith(clientIds.agentPrefix)) {
+    if (g.role !== 'agent') return `client ids starting ${clientIds.agentPrefix} are reserved to agents`;
+    const own = clientIds.agent(g.site, g.agent);
+    if (id !== own) return `agent ${g.agent} at ${g.site} connects as ${own}`;
+  } else if (id.startsWith(clientIds.centralPrefix) && g.role !== 'service') {
+    return `client ids starting ${clientIds.centralPrefix} are reserved to the service role`;
+  }
+  if (owner && owner.user !== identity.user) return 'the client id is held by another user';
+  return null;
+}
+
 export class AccessHooks {
   private readonly identities = new WeakMap<Client, Identity>();
+  /** Client id → its holder, for connected clients and persistent sessions. */
+  private readonly owners = new Map<string, IdOwner>();
+  private aedes: Aedes | null = null;
   private readonly refusedIds = new WeakSet<Client>();
   private readonly wills = new WeakMap<Client, string>();
   private readonly topics = new TopicCache();
@@ -44,6 +73,30 @@ export class AccessHooks {
   /** The identity the broker authenticated for a connected client. */
   identityOf(client: Client): Identity | undefined {
     return this.identities.get(client);
+  }
+
+  /** Follows the broker's clients, to know who holds which client id. */
+  attach(aedes: Aedes): void {
+    this.aedes = aedes;
+    aedes.on('clientReady', (client) => {
+      const identity = this.identities.get(client);
+      if (identity) this.owners.set(client.id, { user: identity.user, client });
+    });
+    aedes.on('clientDisconnect', (client) => {
+      // A persistent session keeps its id for its user until the session is discarded.
+      if (client.clean && this.owners.get(client.id)?.client === client) this.owners.delete(client.id);
+    });
+  }
+
+  /** The user holding a client id (connected or by a persistent session), if any. */
+  ownerOf(clientId: string): string | undefined {
+    return this.owners.get(clientId)?.user;
+  }
+
+  /** A persistent session was discarded: its id is free again. */
+  releaseClientId(clientId: string): void {
+    const owner = this.owners.get(clientId);
+    if (owner && !owner.client.connected) this.owners.delete(clientId);
   }
 
   private deny(reason: DenyReason, client: Client | null, what: Record<string, unknown>, why: string): void {
@@ -114,6 +167,28 @@ export class AccessHooks {
         throw authError(ConnackCodes.BAD_USERNAME_OR_PASSWORD, 'bad user name or password');
       }
     }
+    // The holder of an id is the connected client, or failing that a session left behind.
+    // aedes keeps its connected clients by id (not in its typings).
+    const live = (this.aedes as unknown as { clients?: Record<string, Client> } | null)?.clients?.[client.id];
+    const liveIdentity = live && live !== client ? this.identities.get(live) : undefined;
+    const holder = liveIdentity
+      ? { user: liveIdentity.user, client: live as Client }
+      : this.owners.get(client.id);
+    const idRefused = clientIdRefusal(client.id, identity, holder);
+    if (idRefused) {
+      this.ctx.counters.denied.client_id++;
+      this.ctx.log.warn(
+        {
+          user: identity.user,
+          role: identity.grant.role,
+          clientId: client.id,
+          action: 'connect',
+          why: idRefused,
+        },
+        'denied client_id',
+      );
+      throw authError(ConnackCodes.IDENTIFIER_REJECTED, 'identifier rejected');
+    }
     const will = this.wills.get(client);
     if (will !== undefined) {
       const d = canPublish(identity, will, this.topics.parse(will), this.ctx.map);
@@ -155,6 +230,16 @@ export class AccessHooks {
     const parsed = this.topics.parse(topic);
     const d = canPublish(identity, topic, parsed, this.ctx.map);
     if (!d.ok) return refuse('publish', d.why);
+    if (identity.grant.role === 'agent' && parsed && AGENT_BODY_KINDS.has(parsed.kind)) {
+      // Who sent a record is the session's agent, never a name in the body: ingest deduplicates and
+      // marks by it, and the rules take an agent's status from it.
+      const named = agentNamedIn(packet.payload);
+      if (named !== undefined && named !== identity.grant.agent)
+        return refuse(
+          'identity',
+          `the body names agent ${String(named)}, the session is agent ${identity.grant.agent}`,
+        );
+    }
     if (parsed?.kind === 'request') {
       if (packet.retain) return refuse('publish', 'a command request must not be retained');
       let request: CommandRequest;
@@ -201,4 +286,16 @@ export class AccessHooks {
     this.ctx.counters.messagesOut++;
     return packet;
   };
+}
+
+/** The `agent` field of a JSON object body; undefined when the body is no JSON object (ingest refuses it). */
+function agentNamedIn(payload: Buffer | string): unknown {
+  try {
+    const body: unknown = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    return body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? (body as { agent?: unknown }).agent
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,8 +9,10 @@ export const DENY_REASONS = [
   'bad_credentials',
   /** No credentials and anonymous access is off. */
   'anonymous',
-  /** Empty client id with CleanSession=0 [MQTT-3.1.3-8]. */
+  /** Empty client id with CleanSession=0 [MQTT-3.1.3-8], a reserved id, or an id another user holds. */
   'client_id',
+  /** A record whose body names another agent than the session's. */
+  'identity',
   /** A last will on a topic the client may not publish to. */
   'will',
   'publish',

@@ -203,6 +203,64 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'readings, marks and gaps keyed by site and agent',
+    sql: `
+      -- Agent ids are unique within a site only: every seq belongs to (site, agent).
+      CREATE TABLE readings_v4 (
+        site TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('level', 'event', 'calibration')),
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (site, agent, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO readings_v4 (site, agent, seq, kind, shelf, lane, ts, payload, received_at)
+        SELECT site, agent, seq, kind, shelf, lane, ts, payload, received_at FROM readings;
+      DROP TABLE readings;
+      ALTER TABLE readings_v4 RENAME TO readings;
+      CREATE INDEX readings_received ON readings (received_at);
+
+      -- A mark goes to each site its agent's readings came from. A mark whose readings were all
+      -- pruned has no known site and is dropped: the agent's next records start a gap the
+      -- gap timeout steps over.
+      CREATE TABLE agent_marks_v4 (
+        site TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        mark INTEGER NOT NULL,
+        highest INTEGER NOT NULL,
+        gap_since INTEGER,
+        last_commit_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (site, agent)
+      );
+      INSERT INTO agent_marks_v4 (site, agent, mark, highest, gap_since, last_commit_at, updated_at)
+        SELECT s.site, m.agent, m.mark, m.highest, m.gap_since, m.last_commit_at, m.updated_at
+        FROM agent_marks m JOIN (SELECT DISTINCT site, agent FROM readings) s ON s.agent = m.agent;
+      DROP TABLE agent_marks;
+      ALTER TABLE agent_marks_v4 RENAME TO agent_marks;
+
+      CREATE TABLE seq_gaps_v4 (
+        site TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        skipped_at INTEGER NOT NULL,
+        late INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (site, agent, first)
+      );
+      INSERT INTO seq_gaps_v4 (site, agent, first, last, skipped_at, late)
+        SELECT m.site, g.agent, g.first, g.last, g.skipped_at, g.late
+        FROM seq_gaps g JOIN agent_marks m ON m.agent = g.agent;
+      DROP TABLE seq_gaps;
+      ALTER TABLE seq_gaps_v4 RENAME TO seq_gaps;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,7 +1,8 @@
 /**
  * Commits agents' records exactly once and keeps each agent's stored high-water mark.
  *
- * Deduplication: (agent, seq) is the primary key of `readings`; a record is also a duplicate when
+ * Deduplication: (site, agent, seq) is the primary key of `readings` — an agent id is unique within
+ * its site, and the site comes from the topic the broker authorised; a record is also a duplicate when
  * its seq is at or below the agent's mark (so pruning old readings never lets a resent one in),
  * unless it falls inside a gap the mark stepped over (a late arrival, accepted and counted).
  *
@@ -36,10 +37,11 @@ export interface CommitResult {
   /** Accepted records that filled a gap the mark had already stepped over. */
   late: number;
   /** Stored high-water mark of every agent in the batch, after the commit. */
-  marks: Map<string, number>;
+  marks: AgentMark[];
 }
 
 export interface AgentMark {
+  site: string;
   agent: string;
   mark: number;
   highest: number;
@@ -48,6 +50,7 @@ export interface AgentMark {
 }
 
 export interface SeqGap {
+  site: string;
   agent: string;
   first: number;
   last: number;
@@ -56,6 +59,7 @@ export interface SeqGap {
 }
 
 interface MarkRow {
+  site: string;
   agent: string;
   mark: number;
   highest: number;
@@ -80,33 +84,35 @@ export class ReadingsRepo {
   ) {
     this.q = {
       insert: db.prepare(
-        `INSERT OR IGNORE INTO readings (agent, seq, kind, site, shelf, lane, ts, payload, received_at)
+        `INSERT OR IGNORE INTO readings (site, agent, seq, kind, shelf, lane, ts, payload, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      getMark: db.prepare<[string], MarkRow>('SELECT * FROM agent_marks WHERE agent = ?'),
-      allMarks: db.prepare<[], MarkRow>('SELECT * FROM agent_marks ORDER BY agent'),
+      getMark: db.prepare<[string, string], MarkRow>(
+        'SELECT * FROM agent_marks WHERE site = ? AND agent = ?',
+      ),
+      allMarks: db.prepare<[], MarkRow>('SELECT * FROM agent_marks ORDER BY site, agent'),
       putMark: db.prepare(
-        `INSERT INTO agent_marks (agent, mark, highest, gap_since, last_commit_at, updated_at)
-         VALUES (@agent, @mark, @highest, @gap_since, @last_commit_at, @updated_at)
-         ON CONFLICT (agent) DO UPDATE SET mark = excluded.mark, highest = excluded.highest,
+        `INSERT INTO agent_marks (site, agent, mark, highest, gap_since, last_commit_at, updated_at)
+         VALUES (@site, @agent, @mark, @highest, @gap_since, @last_commit_at, @updated_at)
+         ON CONFLICT (site, agent) DO UPDATE SET mark = excluded.mark, highest = excluded.highest,
            gap_since = excluded.gap_since, last_commit_at = excluded.last_commit_at,
            updated_at = excluded.updated_at`,
       ),
       seqsAbove: db
-        .prepare<[string, number, number], number>(
-          'SELECT seq FROM readings WHERE agent = ? AND seq > ? ORDER BY seq LIMIT ?',
+        .prepare<[string, string, number, number], number>(
+          'SELECT seq FROM readings WHERE site = ? AND agent = ? AND seq > ? ORDER BY seq LIMIT ?',
         )
         .pluck(),
-      inGap: db.prepare<[string, number], { first: number }>(
-        'SELECT first FROM seq_gaps WHERE agent = ? AND ? BETWEEN first AND last',
+      inGap: db.prepare<[string, string, number], { first: number }>(
+        'SELECT first FROM seq_gaps WHERE site = ? AND agent = ? AND ? BETWEEN first AND last',
       ),
-      countLate: db.prepare('UPDATE seq_gaps SET late = late + 1 WHERE agent = ? AND first = ?'),
+      countLate: db.prepare('UPDATE seq_gaps SET late = late + 1 WHERE site = ? AND agent = ? AND first = ?'),
       addGap: db.prepare(
-        'INSERT OR IGNORE INTO seq_gaps (agent, first, last, skipped_at) VALUES (?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO seq_gaps (site, agent, first, last, skipped_at) VALUES (?, ?, ?, ?, ?)',
       ),
-      gaps: db.prepare<[string], SeqGap>(
-        `SELECT agent, first, last, skipped_at AS skippedAt, late FROM seq_gaps
-         WHERE agent = ? ORDER BY first`,
+      gaps: db.prepare<[string, string], SeqGap>(
+        `SELECT site, agent, first, last, skipped_at AS skippedAt, late FROM seq_gaps
+         WHERE site = ? AND agent = ? ORDER BY first`,
       ),
       prune: db.prepare('DELETE FROM readings WHERE received_at < ?'),
     };
@@ -122,45 +128,46 @@ export class ReadingsRepo {
     const above = new Map<string, number[]>();
     const result = this.db
       .transaction(() => {
-        const result: CommitResult = { accepted: [], duplicates: 0, late: 0, marks: new Map() };
+        const result: CommitResult = { accepted: [], duplicates: 0, late: 0, marks: [] };
         for (const r of batch) {
           const p = r.payload;
-          let m = marks.get(p.agent);
+          const key = markKey(r.site, p.agent);
+          let m = marks.get(key);
           if (!m) {
-            m = this.loadMark(p.agent, now);
-            marks.set(p.agent, m);
-            above.set(p.agent, []);
+            m = this.loadMark(r.site, p.agent, now);
+            marks.set(key, m);
+            above.set(key, []);
           }
           let gapFirst: number | undefined;
           if (p.seq <= m.mark) {
-            gapFirst = this.q.inGap.get(p.agent, p.seq)?.first;
+            gapFirst = this.q.inGap.get(r.site, p.agent, p.seq)?.first;
             if (gapFirst === undefined) {
               result.duplicates++;
               continue;
             }
           }
           const json = JSON.stringify(p);
-          const ins = this.q.insert.run(p.agent, p.seq, r.kind, r.site, r.shelf, r.lane, p.ts, json, now);
+          const ins = this.q.insert.run(r.site, p.agent, p.seq, r.kind, r.shelf, r.lane, p.ts, json, now);
           if (ins.changes === 0) {
             result.duplicates++;
             continue;
           }
           if (gapFirst !== undefined) {
-            this.q.countLate.run(p.agent, gapFirst);
+            this.q.countLate.run(r.site, p.agent, gapFirst);
             result.late++;
-          } else (above.get(p.agent) as number[]).push(p.seq);
+          } else (above.get(key) as number[]).push(p.seq);
           this.history.record(r, json);
           result.accepted.push(r);
         }
-        for (const m of marks.values()) {
-          if (!this.advanceInOrder(m, above.get(m.agent) as number[], now)) this.advance(m, now);
+        for (const [key, m] of marks) {
+          if (!this.advanceInOrder(m, above.get(key) as number[], now)) this.advance(m, now);
           this.q.putMark.run(m);
-          result.marks.set(m.agent, m.mark);
+          result.marks.push(toMark(m));
         }
         return result;
       })
       .immediate();
-    for (const m of marks.values()) this.markCache.set(m.agent, m);
+    for (const [key, m] of marks) this.markCache.set(key, m);
     return result;
   }
 
@@ -180,17 +187,17 @@ export class ReadingsRepo {
     return true;
   }
 
-  /** The stored high-water mark of an agent (0 before anything is committed). */
-  mark(agent: string): number {
-    return this.q.getMark.get(agent)?.mark ?? 0;
+  /** The stored high-water mark of an agent at a site (0 before anything is committed). */
+  mark(site: string, agent: string): number {
+    return this.q.getMark.get(site, agent)?.mark ?? 0;
   }
 
   marks(): AgentMark[] {
     return this.q.allMarks.all().map(toMark);
   }
 
-  gaps(agent: string): SeqGap[] {
-    return this.q.gaps.all(agent);
+  gaps(site: string, agent: string): SeqGap[] {
+    return this.q.gaps.all(site, agent);
   }
 
   /** Deletes raw readings received before `before`; the marks keep deduplicating them. */
@@ -198,11 +205,11 @@ export class ReadingsRepo {
     return this.q.prune.run(before).changes;
   }
 
-  private loadMark(agent: string, now: number): MarkRow {
-    const cached = this.markCache.get(agent);
-    const row = cached ? { ...cached } : this.q.getMark.get(agent);
+  private loadMark(site: string, agent: string, now: number): MarkRow {
+    const cached = this.markCache.get(markKey(site, agent));
+    const row = cached ? { ...cached } : this.q.getMark.get(site, agent);
     if (!row) {
-      return { agent, mark: 0, highest: 0, gap_since: null, last_commit_at: now, updated_at: now };
+      return { site, agent, mark: 0, highest: 0, gap_since: null, last_commit_at: now, updated_at: now };
     }
     // An agent back after a silence resends from mark+1 first: give a standing gap a fresh chance.
     if (row.gap_since !== null && now - row.last_commit_at > this.gapTimeoutMs) row.gap_since = now;
@@ -213,7 +220,7 @@ export class ReadingsRepo {
   private advance(m: MarkRow, now: number): void {
     const page = 1_000;
     for (;;) {
-      const seqs = this.q.seqsAbove.all(m.agent, m.mark, page);
+      const seqs = this.q.seqsAbove.all(m.site, m.agent, m.mark, page);
       if (seqs.length === 0) {
         m.gap_since = null;
         break;
@@ -231,7 +238,7 @@ export class ReadingsRepo {
       const next = seqs[i] as number;
       if (m.gap_since === null) m.gap_since = now;
       if (now - m.gap_since < this.gapTimeoutMs) break;
-      this.q.addGap.run(m.agent, m.mark + 1, next - 1, now);
+      this.q.addGap.run(m.site, m.agent, m.mark + 1, next - 1, now);
       m.mark = next - 1;
       m.gap_since = now; // a further hole starts its own clock
     }
@@ -240,6 +247,15 @@ export class ReadingsRepo {
   }
 }
 
+const markKey = (site: string, agent: string): string => `${site}\u0000${agent}`;
+
 function toMark(r: MarkRow): AgentMark {
-  return { agent: r.agent, mark: r.mark, highest: r.highest, gapSince: r.gap_since, updatedAt: r.updated_at };
+  return {
+    site: r.site,
+    agent: r.agent,
+    mark: r.mark,
+    highest: r.highest,
+    gapSince: r.gap_since,
+    updatedAt: r.updated_at,
+  };
 }

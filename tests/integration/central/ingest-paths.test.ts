@@ -129,18 +129,20 @@ describe('ingest paths', () => {
     const topic = topics.level(SITE, 'shelf-1', 'L0');
     for (const seq of [1, 2, 4, 5]) await client.publishAsync(topic, level(seq), { qos: 1 });
     const store = central.parts().store;
-    await waitFor(() => store.readings.mark(AGENT) === 2, 10_000, { what: 'the mark at 2, before the hole' });
+    await waitFor(() => store.readings.mark(SITE, AGENT) === 2, 10_000, {
+      what: 'the mark at 2, before the hole',
+    });
     // The agent keeps sending; once the hole has stood for the timeout, the mark steps over it.
     let seq = 6;
     await waitFor(
       async () => {
         await client.publishAsync(topic, level(seq++), { qos: 1 });
-        return store.readings.mark(AGENT) >= 5;
+        return store.readings.mark(SITE, AGENT) >= 5;
       },
       10_000,
       { what: 'the mark past the hole' },
     );
-    expect(store.readings.gaps(AGENT)).toMatchObject([{ first: 3, last: 3 }]);
+    expect(store.readings.gaps(SITE, AGENT)).toMatchObject([{ first: 3, last: 3 }]);
   });
 
   it('[external] behind a real Mosquitto: central subscribes as a client', async () => {
