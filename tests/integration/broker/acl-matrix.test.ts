@@ -2,9 +2,11 @@
  * The ACL matrix, against the real broker on ephemeral ports with real mqtt.js clients:
  * {anonymous, wrong password, agent A, agent B, supplier X, supplier Y, operator A, technician A,
  * admin} × {publish level at A, publish level at B, subscribe `#`, subscribe another supplier's
- * lane, command the agent at A, receive retained levels}. Every cell asserts allowed or denied;
+ * lane, command the agent at A, receive retained levels, take agent A's client id, publish a level
+ * at A whose body names agent B}. Every cell asserts allowed or denied;
  * what a wildcard subscriber receives is checked against a hand-written table, not the ACL code.
  */
+import { clientIds } from '@shelfsense/protocol';
 import type { IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +33,10 @@ interface Row {
   subOtherSupplierLane: Cell;
   commandA: Cell;
   retainedLevels: Cell;
+  /** Connect with agent A's client id while agent A holds it (default deny). */
+  takeAgentId?: Cell;
+  /** Publish a level at A whose body names agent B (default deny). */
+  forgeLevelA?: Cell;
   /** Every topic this principal may ever receive (the expectation, written by hand). */
   mayRead: RegExp;
   /** A filter owned by another supplier (for suppliers) or Y's lane at A (for the others). */
@@ -86,6 +92,7 @@ const ROWS: Row[] = [
     subOtherSupplierLane: 'deny',
     commandA: 'deny',
     retainedLevels: 'deny',
+    takeAgentId: 'allow',
     mayRead: /^shelfsense\/v1\/A\/agents\/agent-a\/(status|lanes|stored|request\/[a-z-]+)$/,
     otherLane: `${R}/A/a1/l2/level`,
     fence: `${R}/A/agents/agent-a/stored`,
@@ -176,6 +183,8 @@ const ROWS: Row[] = [
     subOtherSupplierLane: 'allow',
     commandA: 'allow',
     retainedLevels: 'allow',
+    // The broker trusts an admin's bodies; ingest still checks them against the shelf map.
+    forgeLevelA: 'allow',
     mayRead: /.*/,
     otherLane: `${R}/A/a1/l2/level`,
     fence: `${R}/A/a1/l2/event`,
@@ -211,6 +220,8 @@ describe('broker ACL matrix', () => {
   let admin: Recorded;
   /** A service client on `shelfsense/v1/#`: sees whatever the broker let through. */
   let observer: Recorded;
+  /** Agent A, connected with its own client id. */
+  let holder: Recorded;
   const everyClient: { row: Row; rec: Recorded }[] = [];
   let seq = 0;
 
@@ -218,6 +229,7 @@ describe('broker ACL matrix', () => {
     tb = await startBroker();
     admin = await connect(tb.url, login('admin'));
     observer = await connect(tb.url, login('svc'));
+    holder = await connect(tb.url, { ...login('agent-a'), clientId: clientIds.agent('A', 'agent-a') });
     expect(await subscribeCodes(observer.client, [`${R}/#`])).toEqual([1]);
     // Retained levels at both sites, for both suppliers.
     for (const t of LEVELS) await admin.client.publishAsync(t, `retained ${t}`, { qos: 1, retain: true });
@@ -228,6 +240,7 @@ describe('broker ACL matrix', () => {
     for (const { rec } of everyClient) await rec.end();
     await admin?.end();
     await observer?.end();
+    await holder?.end();
     await tb?.close();
     // A supplier's subscriptions never delivered another supplier's message, retained or live.
     for (const { row, rec } of everyClient) {
@@ -235,14 +248,14 @@ describe('broker ACL matrix', () => {
     }
   });
 
-  async function open(row: Row): Promise<Recorded> {
+  async function open(row: Row, clientId = `c${++seq}`): Promise<Recorded> {
     const url = row.transport === 'ws' ? tb.wsUrl : tb.url;
     let auth = row.auth ?? {};
     if (row.transport === 'ws' && row.user) {
       // Browsers never keep a password: log in with a short-lived signed token.
       auth = { username: row.user, password: tb.broker.issueToken(row.user, 60_000) };
     }
-    const rec = await connect(url, { ...auth, clientId: `c${++seq}` });
+    const rec = await connect(url, { ...auth, clientId });
     everyClient.push({ row, rec });
     return rec;
   }
@@ -250,7 +263,8 @@ describe('broker ACL matrix', () => {
   /** Publishes with a fresh connection; resolves with whether the broker let it through. */
   async function tryPublish(row: Row, topic: string, payload: string, marker = payload): Promise<Cell> {
     const rec = await open(row);
-    const deniedBefore = tb.broker.counters.denied.publish;
+    const refusals = () => tb.broker.counters.denied.publish + tb.broker.counters.denied.identity;
+    const deniedBefore = refusals();
     const closed = rec.closed();
     rec.client.publish(topic, payload, { qos: 1 });
     const outcome = await Promise.race([
@@ -262,7 +276,7 @@ describe('broker ACL matrix', () => {
     if (outcome === 'deny') {
       // The refusal happened before routing: nothing can still arrive.
       expect(observer.messages.some((m) => m.payload.includes(marker))).toBe(false);
-      expect(tb.broker.counters.denied.publish).toBeGreaterThan(deniedBefore);
+      expect(refusals()).toBeGreaterThan(deniedBefore);
     }
     await rec.end();
     return outcome;
@@ -337,10 +351,32 @@ describe('broker ACL matrix', () => {
       // The actor is the authenticated user, whatever the body claimed.
       expect(JSON.parse(m.payload).actor).toEqual({ user: row.user, role: row.role });
     }
+
+    // Agent A's client id, held by agent A: only agent A may take it over.
+    const agentId = clientIds.agent('A', 'agent-a');
+    const taken = await open(row, agentId).then(
+      async (rec) => {
+        await rec.end();
+        return 'allow' as const;
+      },
+      (e: Error & { code?: number }) => {
+        expect(e.code, `${row.name} with agent A's client id`).toBe(2);
+        return 'deny' as const;
+      },
+    );
+    expect(taken, `${row.name} takes agent A's client id`).toBe(row.takeAgentId ?? 'deny');
+    if (taken === 'allow') holder = await connect(tb.url, { ...login('agent-a'), clientId: agentId });
+    expect(holder.client.connected || taken === 'allow').toBe(true);
+
+    // A level at A whose body names agent B: who sent it is the session, never the body.
+    const forged = JSON.stringify({ agent: 'agent-b', probe: `forged by ${tag}` });
+    expect(await tryPublish(row, LEVELS[0]!, forged, `forged by ${tag}`), `${row.name} forges agent B`).toBe(
+      row.forgeLevelA ?? 'deny',
+    );
   }
 
   for (const row of ROWS) {
-    it(`[ACL] ${row.name}: pubA=${row.pubLevelA} pubB=${row.pubLevelB} #=${row.subAll} otherLane=${row.subOtherSupplierLane} command=${row.commandA} retained=${row.retainedLevels}`, async () => {
+    it(`[ACL] ${row.name}: pubA=${row.pubLevelA} pubB=${row.pubLevelB} #=${row.subAll} otherLane=${row.subOtherSupplierLane} command=${row.commandA} retained=${row.retainedLevels} agentId=${row.takeAgentId ?? 'deny'} forge=${row.forgeLevelA ?? 'deny'}`, async () => {
       await runRow(row);
     });
   }
