@@ -10,10 +10,10 @@
  * stop() leaves the retained configs in place, so Home Assistant keeps its entities across central
  * restarts.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CentralConfig, HomeAssistantConfig } from '@shelfsense/protocol';
-import { childLogger } from '@shelfsense/protocol';
+import { childLogger, ensurePrivateDir, PRIVATE_FILE_MODE } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type DiscoveryMessage, discoveryMessages } from './discovery.js';
@@ -33,6 +33,11 @@ export interface HomeAssistantPublisherOptions {
   log: Logger;
   /** start() fails if the broker has not taken the first publish in this time (default 15 s). */
   publishTimeoutMs?: number;
+  /**
+   * Births closer together than this are answered by one republish after the interval (default
+   * 5 s), so a client repeating `online` cannot make central publish every config again and again.
+   */
+  birthMinIntervalMs?: number;
 }
 
 export interface HomeAssistantCounters {
@@ -40,14 +45,24 @@ export interface HomeAssistantCounters {
   published: number;
   /** Stale configs removed. */
   removed: number;
-  /** Birth messages from Home Assistant that led to a republish. */
+  /** Birth messages from Home Assistant. */
   births: number;
+  /** Births that came within the minimum interval and were answered by one later republish. */
+  coalesced: number;
   failures: number;
 }
 
 export class HomeAssistantPublisher {
   readonly messages: readonly DiscoveryMessage[];
-  readonly counters: HomeAssistantCounters = { published: 0, removed: 0, births: 0, failures: 0 };
+  readonly counters: HomeAssistantCounters = {
+    published: 0,
+    removed: 0,
+    births: 0,
+    coalesced: 0,
+    failures: 0,
+  };
+  private lastBirthRepublish = Number.NEGATIVE_INFINITY;
+  private birthTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
   private readonly file: string;
   private readonly stops: (() => void | Promise<void>)[] = [];
@@ -75,10 +90,13 @@ export class HomeAssistantPublisher {
         const off = await t.subscribe(this.statusTopic, (payload) => {
           if (payload.toString('utf8').trim() !== 'online') return;
           this.counters.births++;
-          this.log.info('home assistant is online: publishing discovery again');
-          this.republish();
+          this.onBirth();
         });
         this.stops.push(off);
+        this.stops.push(() => {
+          if (this.birthTimer) clearTimeout(this.birthTimer);
+          this.birthTimer = null;
+        });
       }
       this.stops.push(t.onReconnect(() => this.republish()));
       this.log.info({ sensors: this.messages.length }, 'home assistant discovery published');
@@ -108,6 +126,26 @@ export class HomeAssistantPublisher {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private onBirth(): void {
+    const wait = this.lastBirthRepublish + (this.o.birthMinIntervalMs ?? 5_000) - Date.now();
+    if (wait <= 0) {
+      this.lastBirthRepublish = Date.now();
+      this.log.info('home assistant is online: publishing discovery again');
+      this.republish();
+      return;
+    }
+    this.counters.coalesced++;
+    this.birthTimer ??= setTimeout(() => {
+      this.birthTimer = null;
+      this.lastBirthRepublish = Date.now();
+      this.log.info(
+        { coalesced: this.counters.coalesced },
+        'home assistant births: publishing discovery again',
+      );
+      this.republish();
+    }, wait);
   }
 
   /** Publishes everything again, once more after any run in progress (never two at a time). */
@@ -173,9 +211,9 @@ export class HomeAssistantPublisher {
   }
 
   private writePublished(list: string[]): void {
-    mkdirSync(this.o.dataDir, { recursive: true });
+    ensurePrivateDir(this.o.dataDir);
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ topics: list }, null, 1)}\n`);
+    writeFileSync(tmp, `${JSON.stringify({ topics: list }, null, 1)}\n`, { mode: PRIVATE_FILE_MODE });
     renameSync(tmp, this.file);
   }
 

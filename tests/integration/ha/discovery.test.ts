@@ -188,13 +188,14 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startPublisher(map: CentralConfigInput = MAP) {
+  async function startPublisher(map: CentralConfigInput = MAP, birthMinIntervalMs = 0) {
     const p = new HomeAssistantPublisher({
       transport: mqttTransport(central),
       map: CentralConfig.parse(map),
       config: HA,
       dataDir: dir,
       log,
+      birthMinIntervalMs,
     });
     await p.start();
     publishers.push(p);
@@ -265,6 +266,19 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     await ha.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
     await waitFor(() => ha.all.length === 9, 5_000, { what: 'the configs published a third time' });
     expect(p.counters.births).toBe(2);
+  });
+
+  it('[HA-BIRTH] a burst of births is answered by one republish now and one after the interval', async () => {
+    const p = await startPublisher(MAP, 1_000);
+    const ha = await recorder(broker.url, ['homeassistant/sensor/+/+/config']);
+    clients.push(ha.client);
+    await waitFor(() => ha.all.length === 3, 5_000, { what: 'the retained configs' });
+    for (let i = 0; i < 50; i++) await ha.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
+    await waitFor(() => p.counters.births === 50, 5_000, { what: 'fifty births seen' });
+    expect(p.counters.coalesced).toBe(49);
+    // The first birth republished at once; the other 49 make one more round, after the interval.
+    await waitFor(() => ha.all.length === 9, 5_000, { what: 'the configs published twice more' });
+    expect(p.counters.published).toBe(9);
   });
 
   it('[HA-STALE] a lane removed from the map loses its sensors: empty retained configs', async () => {
