@@ -10,6 +10,7 @@ import {
   type Calibration,
   type CalibrationRecord,
   childLogger,
+  ensurePrivateDir,
   type IdentityFrame,
   type LaneSetting,
   type LaneSettingsPayload,
@@ -65,6 +66,8 @@ export class Agent {
 
   async start(): Promise<void> {
     const c = this.config;
+    // Outbox, calibration, counts and lane settings are this agent's alone (0700, files 0600).
+    ensurePrivateDir(c.stateDir, this.log);
     this.outbox = await Outbox.open(join(c.stateDir, 'outbox'), {
       maxRecords: c.delivery.maxRecords,
       maxBytes: c.delivery.maxBytes,

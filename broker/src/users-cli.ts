@@ -7,13 +7,14 @@ import type { AnySchema } from '@shelfsense/protocol';
 import {
   type CentralConfig,
   CentralConfig as CentralConfigSchema,
+  ensurePrivateDir,
   type Grant,
   loadConfigFile,
   ROLES,
 } from '@shelfsense/protocol';
 import { type CommandSpec, type FlagSpec, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { z } from 'zod';
-import { AuthError, isAuthError } from './auth/errors.js';
+import { AuthError, AuthErrorCodes, isAuthError } from './auth/errors.js';
 import { PasswordInputError, readNewPassword } from './auth/password-input.js';
 import { UserStore } from './auth/user-store.js';
 import { ShelfMap } from './shelf-map.js';
@@ -137,6 +138,12 @@ function open(flags: Where): { store: UserStore; config: CentralConfig | null } 
     dir = resolve(config.dataDir);
   } else dir = resolve(flags['data-dir'] as string);
   const opts = config ? { scrypt: config.auth.scrypt } : {};
+  // Users are often added before central first runs: the data dir starts out private.
+  try {
+    ensurePrivateDir(dir);
+  } catch (err) {
+    throw new AuthError(AuthErrorCodes.STORE, `cannot create ${dir}: ${(err as Error).message}`);
+  }
   return { store: new UserStore(dir, opts), config };
 }
 

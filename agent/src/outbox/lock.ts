@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE_MODE } from '@shelfsense/protocol';
 import { OutboxErrorCodes, outboxError } from './errors.js';
 import { writeAll } from './meta.js';
 
@@ -30,7 +31,7 @@ export function acquireLock(dir: string, bootId: string | null): () => void {
   }
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(file, 'wx');
+      const fd = openSync(file, 'wx', PRIVATE_FILE_MODE);
       try {
         writeAll(fd, Buffer.from(`${process.pid} ${bootId ?? '-'}\n`));
       } finally {

@@ -7,7 +7,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonWith } from '@shelfsense/protocol';
+import { PRIVATE_FILE_MODE, parseJsonWith } from '@shelfsense/protocol';
 import * as z from '@shelfsense/protocol/zod';
 
 export const META_FILE = 'outbox.meta.json';
@@ -63,7 +63,7 @@ export function fsyncDir(dir: string): void {
 export function writeMeta(dir: string, meta: OutboxMeta): void {
   const file = join(dir, META_FILE);
   const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     writeAll(fd, Buffer.from(`${JSON.stringify(meta)}\n`));
     fsyncSync(fd);

@@ -41,9 +41,8 @@
  *   and must not block. One Outbox per directory (a lock file says which process holds it).
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync, openSync, unlinkSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { childLogger, parseWith } from '@shelfsense/protocol';
+import { openSync, unlinkSync } from 'node:fs';
+import { childLogger, ensurePrivateDir, parseWith } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { createLogger } from '../log.js';
 import { OutboxErrorCodes, outboxError } from './errors.js';
@@ -100,8 +99,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /** Opens (creating if needed) the outbox in `dir`, repairing whatever an unclean stop left. */
   static async open(dir: string, options: OutboxOptions = {}): Promise<Outbox> {
     const settings = parseWith(OutboxSettings, options, 'outbox options');
-    const abs = resolve(dir);
-    mkdirSync(abs, { recursive: true });
+    // Created 0700; its files are created 0600.
+    const abs = ensurePrivateDir(dir);
     const bootId = options.bootId !== undefined ? options.bootId : currentBootId();
     const outbox = new Outbox(abs, settings, options, bootId);
     outbox.release = acquireLock(abs, bootId);

@@ -5,6 +5,7 @@
  * record headers only, and whole segments below a bound go without being read at all.
  */
 import { ftruncateSync, openSync } from 'node:fs';
+import { PRIVATE_FILE_MODE } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { fsyncDir, writeAll } from './meta.js';
 import type { RecordReader } from './reader.js';
@@ -97,7 +98,7 @@ export class SegmentLog {
     if (cur && (cur.size === 0 || cur.size + length <= this.config.segmentBytes)) return cur;
     if (cur) this.config.syncer.now(cur);
     const file = Segment.path(this.config.dir, seq);
-    const seg = new Segment(file, openSync(file, 'a+'), seq);
+    const seg = new Segment(file, openSync(file, 'a+', PRIVATE_FILE_MODE), seq);
     this.segments.push(seg);
     this.active = seg;
     try {

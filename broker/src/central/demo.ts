@@ -6,12 +6,12 @@
  * weight marks the order received. Prints the dashboard URL and the demo credentials; Ctrl-C
  * stops everything cleanly.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Agent } from '@shelfsense/agent';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
-import { AgentConfig, CentralConfig, childLogger, parseWith } from '@shelfsense/protocol';
+import { AgentConfig, CentralConfig, childLogger, ensurePrivateDir, parseWith } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { Central, type CentralParts, type HttpMount } from './central.js';
 import { DemoDelivery } from './demo-delivery.js';
@@ -63,8 +63,8 @@ export interface Demo {
 }
 
 export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
-  const dir = resolve(o.dir ?? mkdtempSync(join(tmpdir(), 'shelfsense-demo-')));
-  mkdirSync(dir, { recursive: true });
+  // mkdtemp makes a 0700 directory; a given one is created 0700 if it does not exist yet.
+  const dir = ensurePrivateDir(o.dir ?? mkdtempSync(join(tmpdir(), 'shelfsense-demo-')), log);
   const config = parseWith(
     CentralConfig,
     demoCentralConfig({

@@ -5,9 +5,9 @@
  * max(previous + 1, seconds since the epoch) — still growing if the data dir is lost.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LaneSettingsPayload, topics } from '@shelfsense/protocol';
+import { ensurePrivateDir, type LaneSettingsPayload, PRIVATE_FILE_MODE, topics } from '@shelfsense/protocol';
 import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -34,7 +34,7 @@ function readRevisions(file: string, log: Logger): Revisions {
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, text, { mode: PRIVATE_FILE_MODE });
   renameSync(tmp, file);
 }
 
@@ -45,7 +45,7 @@ export function laneSettingsWithRevisions(
   log: Logger,
   now: () => number = Date.now,
 ): { site: string; settings: LaneSettingsPayload }[] {
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const file = join(dataDir, REVISIONS_FILE);
   const known = readRevisions(file, log);
   const next: Revisions = { ...known };

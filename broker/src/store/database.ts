@@ -1,10 +1,11 @@
 /**
  * Opens the central SQLite file: WAL (readers never block the writer, and a crash loses at most
  * the transaction in flight), a busy timeout so several connections or processes can share the
- * file, foreign keys on, then the numbered migrations.
+ * file, foreign keys on, then the numbered migrations. The file (and so its `-wal` and `-shm`) is
+ * 0600, and a directory created for it 0700 (see protocol's private-files.ts).
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, preparePrivateDatabase } from '@shelfsense/protocol';
 import Database from 'better-sqlite3';
 import { ReplenishmentError, ReplenishmentErrorCodes } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
@@ -30,9 +31,13 @@ export interface OpenOptions {
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   let db: Db;
   try {
+    if (file !== ':memory:' && file !== '') {
+      ensurePrivateDir(dirname(file));
+      // Before the open and before WAL: SQLite gives -wal and -shm the database file's mode.
+      preparePrivateDatabase(file);
+    }
     db = new Database(file);
   } catch (err) {
     throw new ReplenishmentError(
