@@ -54,7 +54,8 @@ export class Listeners {
   }
 
   async tls(host: string, port: number, options: TlsOptions): Promise<number> {
-    const server = createTlsServer(options, (socket) => this.handle(socket));
+    // TLS 1.2 at least, whatever the process default (node --tls-min-v1.0 lowers it).
+    const server = createTlsServer({ minVersion: 'TLSv1.2', ...options }, (socket) => this.handle(socket));
     // Track the raw connection, so sockets still in their handshake are closed too.
     server.on('connection', this.track);
     server.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'TLS handshake failed'));

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CertFiles, makeCertificate, OPENSSL } from './certificate.js';
 import { connect, login, startBroker, subscribeCodes, type TestBroker } from './helpers.js';
@@ -62,6 +63,27 @@ describe('broker over TLS', () => {
     await expect(connect(tlsUrl, { ...login('sup-x'), rejectUnauthorized: true })).rejects.toThrow(
       /self[- ]signed/i,
     );
+  });
+
+  it('[TLS] a client offering only TLS 1.0 or 1.1 is refused by the broker', async () => {
+    const port = tb.broker.ports.tls as number;
+    const err = await new Promise<NodeJS.ErrnoException>((resolve, reject) => {
+      const s = tlsConnect({
+        port,
+        host: '127.0.0.1',
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+        rejectUnauthorized: false,
+      });
+      s.once('secureConnect', () => {
+        s.destroy();
+        reject(new Error(`the broker accepted ${s.getProtocol()}`));
+      });
+      s.once('error', resolve);
+    });
+    // The broker's alert, not the client's own refusal.
+    expect(err.code).toBe('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
   });
 
   it('[TLS] plain MQTT sent to the TLS port gets no CONNACK', async () => {
