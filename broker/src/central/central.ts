@@ -17,6 +17,7 @@ import {
   childLogger,
   clientIds,
   ErrorCodes,
+  ensurePrivateDir,
   type OrderEvent,
   ShelfError,
   topics,
@@ -123,6 +124,8 @@ export class Central {
     }
     collectDefaultMetrics({ register: this.registry, prefix: 'shelfsense_central_' });
     try {
+      // Created 0700; an existing directory keeps its mode, reported once if others can enter it.
+      await this.part('data dir', () => ensurePrivateDir(this.dataDir, log));
       const store = await this.part('store', () =>
         Store.open({
           file: c.ingest.storeFile ?? join(this.dataDir, 'central.db'),
