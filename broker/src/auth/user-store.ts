@@ -2,6 +2,9 @@
  * Users, their roles and password hashes, in `users.db` (SQLite, WAL) under the central data dir.
  * The broker reads it on every login, so `shelfsense users add` in another process takes effect
  * at once. Only scrypt hashes are stored, never a password.
+ *
+ * Logins from outside (`login()`: MQTT CONNECT, HTTP, the Node-RED editor) go through the one
+ * LoginLimiter this store owns, so every way in shares one count per name and per address.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
@@ -10,6 +13,7 @@ import { Grant } from '@shelfsense/protocol';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AuthError, AuthErrorCodes } from './errors.js';
+import { LIMIT_REASONS, type LimitReason, LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams, verifyPassword } from './password.js';
 import { loadTokenSecret, looksLikeToken, type TokenClaims, TokenSigner } from './tokens.js';
 
@@ -44,8 +48,26 @@ export interface UserStoreOptions {
   scrypt?: ScryptParams;
   /** Remember a verified password (as a keyed hash, in memory) this long; 0 disables. */
   verifyCacheMs?: number;
+  /** The login limiter's settings (central config `auth.login`). */
+  login?: LoginLimiterOptions;
   now?: () => number;
 }
+
+export type LoginChannel = 'mqtt' | 'http';
+export const LOGIN_CHANNELS: readonly LoginChannel[] = ['mqtt', 'http'];
+
+/** Where a login comes from. */
+export interface LoginSource {
+  /** The peer's address (the socket's, never a forwarded-for header); absent for in-process clients. */
+  address?: string | undefined;
+  /** Over HTTP a token is never a password; over MQTT it is. */
+  channel: LoginChannel;
+}
+
+/** `retryAfterMs` and `limited` are set only when the limiter refused without looking at the secret. */
+export type LoginResult =
+  | { identity: Identity; retryAfterMs?: undefined; limited?: undefined }
+  | { identity: null; retryAfterMs?: number; limited?: LimitReason };
 
 interface Row {
   name: string;
@@ -77,6 +99,12 @@ export class UserStore {
   private readonly cache = new Map<string, { hash: string; mac: Buffer; until: number }>();
   private dummyHash: Promise<string> | null = null;
   private readonly stmts;
+  /** Failed logins, shared by every channel. */
+  readonly limiter: LoginLimiter;
+  /** Logins the limiter refused, by channel and reason. */
+  readonly loginRefused = Object.fromEntries(
+    LOGIN_CHANNELS.map((c) => [c, Object.fromEntries(LIMIT_REASONS.map((r) => [r, 0]))]),
+  ) as Record<LoginChannel, Record<LimitReason, number>>;
 
   constructor(
     readonly dataDir: string,
@@ -85,6 +113,7 @@ export class UserStore {
     this.scrypt = options.scrypt ?? DEFAULT_SCRYPT;
     this.cacheMs = options.verifyCacheMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
+    this.limiter = new LoginLimiter(options.login);
     const file = join(dataDir, USERS_FILE);
     try {
       mkdirSync(dataDir, { recursive: true });
@@ -172,8 +201,29 @@ export class UserStore {
   }
 
   /**
+   * A login from outside: the limiter first (a locked name or address is refused without looking
+   * at the secret, with `retryAfterMs`), then the secret, counted as a failure before the (slow)
+   * check so parallel attempts cannot slip under the limit; a success clears the name's count.
+   * Over MQTT the secret may be a password or a token (a bad token counts as a failure too); over
+   * HTTP only a password. Resolves `{identity: null}` for every failure, never saying which.
+   */
+  async login(name: string, secret: string, from: LoginSource): Promise<LoginResult> {
+    const verdict = this.limiter.attempt(name, from.address, this.now());
+    if (!verdict.ok) {
+      this.loginRefused[from.channel][verdict.reason]++;
+      return { identity: null, retryAfterMs: verdict.retryAfterMs, limited: verdict.reason };
+    }
+    const identity =
+      from.channel === 'http' && looksLikeToken(secret) ? null : await this.authenticate(name, secret);
+    if (!identity) return { identity: null };
+    this.limiter.succeed(name, from.address, this.now());
+    return { identity };
+  }
+
+  /**
    * Checks a user name with a password or a token (a string starting `sst1.`). Returns the
    * identity, or null for any failure (unknown user, wrong password, bad or expired token).
+   * Not rate-limited: logins from outside go through `login()`.
    */
   async authenticate(name: string, secret: string): Promise<Identity | null> {
     if (looksLikeToken(secret)) {
@@ -205,23 +255,34 @@ export class UserStore {
     return { user: name, grant: this.toRecord(row).grant, via: 'password' };
   }
 
-  /** A signed token for an existing user, carrying its current role and scope. */
+  /** A keyed tag of the user's current password hash: never the hash, and changes with it. */
+  private passwordTag(row: Row): string {
+    return this.signer.tag(`${row.name}\u0000${row.hash}`);
+  }
+
+  /** A signed token for an existing user, carrying its current role and scope and a tag of its password. */
   issueToken(name: string, ttlMs: number): string {
-    const user = this.get(name);
-    if (!user) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
-    return this.signer.issue(name, user.grant, ttlMs);
+    const row = this.stmts.get.get(name);
+    if (!row) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
+    return this.signer.issue(name, this.toRecord(row).grant, ttlMs, this.passwordTag(row));
   }
 
   /**
-   * Verifies a token's signature and expiry, and that its user still exists with the same role
-   * and scope (removing a user or changing its role revokes its tokens).
+   * Verifies a token's spelling, signature and expiry, and that its user still exists with the
+   * same role, scope and password (removing a user, changing its role or its password revokes
+   * its tokens). Every place that accepts a token checks it here. Throws AuthError(SHELF_ERR_TOKEN).
    */
   verifyToken(token: string): TokenClaims {
     const claims = this.signer.verify(token);
-    const user = this.get(claims.user);
-    if (!user) throw new AuthError(AuthErrorCodes.TOKEN, `token rejected: no user "${claims.user}"`);
-    if (JSON.stringify(user.grant) !== JSON.stringify(claims.grant)) {
+    const row = this.stmts.get.get(claims.user);
+    if (!row) throw new AuthError(AuthErrorCodes.TOKEN, `token rejected: no user "${claims.user}"`);
+    if (JSON.stringify(this.toRecord(row).grant) !== JSON.stringify(claims.grant)) {
       throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user’s role or scope has changed');
+    }
+    const tag = Buffer.from(this.passwordTag(row));
+    const held = Buffer.from(claims.passwordTag ?? '');
+    if (held.length !== tag.length || !timingSafeEqual(held, tag)) {
+      throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user’s password has changed');
     }
     return claims;
   }

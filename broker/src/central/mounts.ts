@@ -5,7 +5,6 @@
  */
 import { serveDashboard } from '@shelfsense/dashboard';
 import { childLogger } from '@shelfsense/protocol';
-import { loadTokenSecret, TokenSigner } from '../auth/tokens.js';
 import { UserStore } from '../auth/user-store.js';
 import { startHomeAssistant } from '../ha/start.js';
 import { createApi } from '../http/api.js';
@@ -21,10 +20,20 @@ export async function defaultMounts(parts: CentralParts): Promise<HttpMount[]> {
   await parts.ingest?.mqtt.subscribeAsync(['shelfsense/v1/+/agents/+/status', 'shelfsense/v1/+/+/health'], {
     qos: 1,
   });
-  const users = parts.broker?.users ?? new UserStore(parts.dataDir, { scrypt: c.auth.scrypt });
+  // The broker's store when it runs here, so HTTP, MQTT and the Node-RED editor share one login
+  // limiter; otherwise one store for HTTP and Node-RED.
+  let users = parts.broker?.users;
+  if (!users) {
+    const own = new UserStore(parts.dataDir, {
+      scrypt: c.auth.scrypt,
+      verifyCacheMs: c.auth.verifyCacheMs,
+      login: c.auth.login,
+    });
+    parts.onStop(() => own.close());
+    users = own;
+  }
   const api = createApi({
     users,
-    tokens: new TokenSigner(loadTokenSecret(parts.dataDir)),
     map: parts.map,
     store: parts.store,
     history: parts.history?.store,
@@ -41,7 +50,7 @@ export async function defaultMounts(parts: CentralParts): Promise<HttpMount[]> {
     onAlert: (a) => parts.publishAlert(a),
     ...(parts.worker ? { webhooks: parts.worker } : {}),
   });
-  const red = await mountNodeRed(parts.server, parts, c.integrations.nodeRed);
+  const red = await mountNodeRed(parts.server, { ...parts, users }, c.integrations.nodeRed);
   if (red) parts.onStop(() => red.stop());
   const ha = await startHomeAssistant(parts, c.integrations.homeAssistant);
   if (ha) parts.onStop(() => ha.stop());

@@ -20,7 +20,6 @@ import { exportRoutes } from './export.js';
 import { sendJson } from './io.js';
 import { laneRoutes } from './lanes.js';
 import { orderRoutes } from './orders.js';
-import { LoginLimiter } from './rate-limit.js';
 import { Router } from './router.js';
 import { webhookRoutes } from './webhooks.js';
 
@@ -31,6 +30,13 @@ export const API_PREFIX = '/api';
  * (never the raw path, so ids do not blow up the label set), on the Registry passed in.
  */
 export const HTTP_REQUESTS_METRIC = 'shelfsense_http_requests_total';
+
+/**
+ * `shelfsense_login_refused_total{channel, reason}`: logins the user store's limiter refused
+ * without checking the secret (channel `http` or `mqtt`; reason `name`, `address`, or `full` when
+ * the table is full of locks), read from the store at scrape time.
+ */
+export const LOGIN_REFUSED_METRIC = 'shelfsense_login_refused_total';
 
 export interface ApiMetrics {
   observe(route: string, method: string, status: number): void;
@@ -58,6 +64,24 @@ export function apiMetrics(registry: Registry | undefined): ApiMetrics {
   };
 }
 
+function loginMetrics(registry: Registry | undefined, users: ApiDeps['users']): void {
+  if (!registry) return;
+  // A second API on the same registry (a restart in one process) reads its own store.
+  registry.removeSingleMetric(LOGIN_REFUSED_METRIC);
+  new Counter({
+    name: LOGIN_REFUSED_METRIC,
+    help: 'logins refused by the login limiter, by channel and reason',
+    labelNames: ['channel', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [channel, byReason] of Object.entries(users.loginRefused)) {
+        for (const [reason, n] of Object.entries(byReason)) this.inc({ channel, reason }, n);
+      }
+    },
+  });
+}
+
 /** Resolves true when it answered the request, false when the path is not the API's. */
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -66,7 +90,8 @@ export function createApi(deps: ApiDeps): ApiHandler {
   const now = deps.clock ?? Date.now;
   const metrics = apiMetrics(deps.registry);
   const router = new Router<RouteEntry>();
-  authRoutes(router, new LoginLimiter(deps.loginLimit));
+  loginMetrics(deps.registry, deps.users);
+  authRoutes(router);
   laneRoutes(router);
   orderRoutes(router);
   alertRoutes(router);

@@ -1,19 +1,28 @@
 /**
  * Logging in and the bearer check. `POST /api/login` trades a user name and password for a
  * short-lived signed token (the same token is the MQTT password over WebSocket); every other route
- * checks `Authorization: Bearer <token>`: signature, expiry, and that the user still exists with
- * the role and scope the token names (removing a user or changing its role revokes its tokens).
+ * checks `Authorization: Bearer <token>` through the user store, the one check every way in
+ * shares: spelling, signature, expiry, and that the user still exists with the role, scope and
+ * password the token names (removing a user, changing its role or its password revokes its tokens).
+ * Logins go through the user store's limiter, shared with MQTT and the Node-RED editor.
  */
 import { z } from 'zod';
-import { TOKEN_PREFIX, type TokenClaims } from '../auth/tokens.js';
+import { isAuthError } from '../auth/errors.js';
+import type { LimitReason } from '../auth/login-limiter.js';
+import type { TokenClaims } from '../auth/tokens.js';
 import { type ApiRouter, authed, type RequestContext } from './context.js';
 import { HttpError, HttpErrorCodes, unauthenticated } from './errors.js';
 import { readJson } from './io.js';
-import type { LoginLimiter } from './rate-limit.js';
 import { describeUser, type Principal } from './scope.js';
 
 /** One message for an unknown user and a wrong password, so answers do not tell which names exist. */
 export const LOGIN_FAILED = 'wrong user name or password';
+
+const LIMITED: Record<LimitReason, string> = {
+  name: 'too many failed logins for this user name; try again later',
+  address: 'too many failed logins from this address; try again later',
+  full: 'too many failed logins; try again later',
+};
 
 const LoginBody = z.strictObject({
   username: z.string().min(1).max(64),
@@ -29,54 +38,45 @@ export function authenticate(ctx: RequestContext): Principal {
   if (!m) throw unauthenticated('the Authorization header is not "Bearer <token>"');
   let claims: TokenClaims;
   try {
-    claims = ctx.deps.tokens.verify(m[1] as string);
+    claims = ctx.deps.users.verifyToken(m[1] as string);
   } catch (err) {
-    throw unauthenticated((err as Error).message);
-  }
-  const user = ctx.deps.users.get(claims.user);
-  if (!user) throw unauthenticated(`token rejected: no user "${claims.user}"`);
-  if (JSON.stringify(user.grant) !== JSON.stringify(claims.grant)) {
-    throw unauthenticated('token rejected: the user’s role or scope has changed');
+    if (isAuthError(err)) throw unauthenticated(err.message);
+    throw err;
   }
   return { user: claims.user, grant: claims.grant };
 }
 
 function session(ctx: RequestContext, p: Principal) {
-  const token = ctx.deps.tokens.issue(p.user, p.grant, ctx.deps.tokenTtlMs);
-  return { token, expiresAt: ctx.deps.tokens.verify(token).expiresAt, user: describeUser(p) };
+  const token = ctx.deps.users.issueToken(p.user, ctx.deps.tokenTtlMs);
+  const claims = ctx.deps.users.verifyToken(token);
+  return {
+    token,
+    expiresAt: claims.expiresAt,
+    user: describeUser({ user: claims.user, grant: claims.grant }),
+  };
 }
 
-export function authRoutes(router: ApiRouter, limiter: LoginLimiter): void {
+export function authRoutes(router: ApiRouter): void {
   router.add('POST', '/api/login', {
     auth: false,
     run: async (ctx) => {
       const body = await readJson(ctx.req, LoginBody);
-      const now = ctx.now();
-      const wait = limiter.blockedFor(body.username, now);
-      if (wait > 0) {
-        ctx.log.warn({ user: body.username }, 'login refused: too many failures');
-        throw new HttpError(
-          429,
-          HttpErrorCodes.RATE_LIMITED,
-          'too many failed logins for this user name; try again later',
-          [],
-          { 'Retry-After': String(Math.ceil(wait / 1000)) },
-        );
+      // The socket's address: a forwarded-for header is the client's to write.
+      const address = ctx.req.socket.remoteAddress;
+      const r = await ctx.deps.users.login(body.username, body.password, { address, channel: 'http' });
+      if (r.identity === null && r.retryAfterMs !== undefined) {
+        ctx.log.warn({ user: body.username, address, why: r.limited }, 'login refused: too many failures');
+        throw new HttpError(429, HttpErrorCodes.RATE_LIMITED, LIMITED[r.limited ?? 'full'], [], {
+          'Retry-After': String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))),
+        });
       }
-      // Count the attempt as a failure before the (slow) password check, so that many attempts in
-      // flight at once cannot all slip under the limit; a success clears the count.
-      limiter.fail(body.username, now);
-      // A token is not a password here: logging in needs the password itself.
-      const identity = body.password.startsWith(TOKEN_PREFIX)
-        ? null
-        : await ctx.deps.users.authenticate(body.username, body.password);
-      if (identity?.via !== 'password') {
-        ctx.log.warn({ user: body.username }, 'login failed');
+      if (r.identity?.via !== 'password') {
+        ctx.log.warn({ user: body.username, address }, 'login failed');
         throw unauthenticated(LOGIN_FAILED);
       }
-      limiter.succeed(body.username);
-      ctx.log.info({ user: identity.user, role: identity.grant.role }, 'login');
-      return session(ctx, { user: identity.user, grant: identity.grant });
+      const { user, grant } = r.identity;
+      ctx.log.info({ user, role: grant.role }, 'login');
+      return session(ctx, { user, grant });
     },
   });
 

@@ -5,7 +5,6 @@
 import type { Actor, AlertEvent, CommandName, CommandResponse, HealthPayload } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { TokenSigner } from '../auth/tokens.js';
 import type { UserStore } from '../auth/user-store.js';
 import type { HistoryStore } from '../history/contract.js';
 import { SqliteHistoryStore } from '../history/sqlite-store.js';
@@ -60,17 +59,13 @@ export interface SkuInfo {
   name?: string | undefined;
 }
 
-export interface LoginLimitOptions {
-  /** Failed logins allowed per user name within the window (default 5). */
-  maxFailures?: number;
-  /** The window, ms (default 60 000). */
-  windowMs?: number;
-}
-
 export interface ApiDeps {
-  users: Pick<UserStore, 'get' | 'authenticate'>;
-  /** Issues and verifies the API's tokens (the same secret as the MQTT side, so a token is an MQTT password). */
-  tokens: TokenSigner;
+  /**
+   * Logins (through its limiter), and issuing and verifying tokens. In central this is the
+   * broker's own store, so HTTP and MQTT share one login limiter and one token check, and a token
+   * from the API is an MQTT password.
+   */
+  users: Pick<UserStore, 'login' | 'issueToken' | 'verifyToken' | 'loginRefused'>;
   map: ShelfMap;
   store: Store;
   /**
@@ -97,7 +92,6 @@ export interface ApiDeps {
   offlineAfterMs?: number;
   /** Counts requests by route, method and status (`shelfsense_http_requests_total`). */
   registry?: Registry;
-  loginLimit?: LoginLimitOptions;
   /** Called after an alert changed through the API (to publish it on MQTT). */
   onAlert?: (event: AlertEvent) => void;
   /** The webhook worker, woken after a dead letter is re-queued. */

@@ -7,7 +7,6 @@ export {
   CommandRelayError,
   CommandRelayErrorCodes,
   type LiveStatusSource,
-  type LoginLimitOptions,
   type SkuInfo,
 } from './deps.js';
 export { type ErrorBody, HttpError, type HttpErrorCode, HttpErrorCodes, mapError } from './errors.js';
@@ -25,5 +24,4 @@ export {
 } from './lane-status.js';
 export { DEFAULT_OFFLINE_AFTER_MS, type LaneView } from './lane-view.js';
 export { LiveState } from './live-state.js';
-export { LoginLimiter, type LoginLimiterOptions } from './rate-limit.js';
 export { ACTION_ROLES, type Action, may } from './scope.js';

@@ -116,7 +116,11 @@ export class MqttBroker {
     try {
       this.usersStore =
         this.options.users ??
-        new UserStore(this.dataDir, { scrypt: auth.scrypt, verifyCacheMs: auth.verifyCacheMs });
+        new UserStore(this.dataDir, {
+          scrypt: auth.scrypt,
+          verifyCacheMs: auth.verifyCacheMs,
+          login: auth.login,
+        });
       const counters = this.counterState;
       const hooks = new AccessHooks({
         map: this.map,

@@ -2,8 +2,10 @@
  * Node-RED's `adminAuth` backed by the Shelfsense user store: only users with the `admin` role may
  * use the editor and its admin API. Two ways in:
  *
- * - the editor's login form (user name and password, checked by the user store's scrypt hashes),
- *   which gets a Node-RED session token kept in userDir/.sessions.json;
+ * - the editor's login form (user name and password, checked by the user store's scrypt hashes
+ *   through its login limiter, shared with the API and MQTT; Node-RED does not pass the client's
+ *   address, so these count per name only), which gets a Node-RED session token kept in
+ *   userDir/.sessions.json;
  * - a Shelfsense token (`Authorization: Bearer sst1.…`, from POST /api/login) for scripts.
  *
  * Every request with a Node-RED session looks the user up again (`users`), so removing an admin
@@ -42,9 +44,13 @@ export function adminAuth(users: UserStore, sessionTtlMs: number, log: Logger): 
     },
     async authenticate(username, password) {
       if (typeof username !== 'string' || typeof password !== 'string') return null;
-      // The login form takes the password itself, never a token.
-      if (looksLikeToken(password)) return null;
-      const id = await users.authenticate(username, password).catch(() => null);
+      // The login form takes the password itself, never a token (the 'http' channel refuses one).
+      const r = await users.login(username, password, { channel: 'http' }).catch(() => null);
+      if (r?.identity === null && r.retryAfterMs !== undefined) {
+        log.warn({ user: username, why: r.limited }, 'node-red login refused: too many failures');
+        return null;
+      }
+      const id = r?.identity;
       if (id?.via !== 'password') {
         log.warn({ user: username }, 'node-red login failed');
         return null;

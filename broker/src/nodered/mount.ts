@@ -26,7 +26,9 @@ export interface MountedNodeRed {
 }
 
 export type NodeRedParts = Pick<CentralParts, 'map' | 'orders' | 'ingest' | 'broker' | 'dataDir' | 'log'> & {
-  config: { auth: { scrypt: CentralParts['config']['auth']['scrypt'] } };
+  config: { auth: Pick<CentralParts['config']['auth'], 'scrypt' | 'verifyCacheMs' | 'login'> };
+  /** The user store the rest of central uses (so the editor login shares its limiter). */
+  users?: UserStore;
 };
 
 export async function mountNodeRed(
@@ -37,9 +39,12 @@ export async function mountNodeRed(
   if (!config.enabled) return null;
   const log = parts.log;
   const feed = new ShelfsenseFeed(parts.map, childLogger(log, 'node-red-feed'));
-  // The broker's store when it runs here; otherwise the same users.db, opened for the editor login.
-  const ownUsers = parts.broker ? null : new UserStore(parts.dataDir, { scrypt: parts.config.auth.scrypt });
-  const users = parts.broker?.users ?? (ownUsers as UserStore);
+  // The store central passes (the broker's when it runs here), so the editor login shares the one
+  // login limiter; otherwise the same users.db, opened for the editor login.
+  const shared = parts.users ?? parts.broker?.users;
+  const { scrypt, verifyCacheMs, login } = parts.config.auth;
+  const ownUsers = shared ? null : new UserStore(parts.dataDir, { scrypt, verifyCacheMs, login });
+  const users = shared ?? (ownUsers as UserStore);
   const service = new NodeRedService({
     server,
     config,

@@ -11,7 +11,7 @@ type ErrorBody = { error: { code: string; message: string; issues?: { path: stri
 describe('HTTP API: authentication', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ loginLimit: { maxFailures: 3, windowMs: 60_000 } });
+    h = await startHarness({}, { login: { maxFailures: 3, windowMs: 60_000 } });
   });
   afterAll(() => h?.close());
 

@@ -20,7 +20,7 @@ import {
 } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { loadTokenSecret, TokenSigner } from '../../../broker/src/auth/tokens.js';
+import type { LoginLimiterOptions } from '../../../broker/src/auth/login-limiter.js';
 import { UserStore } from '../../../broker/src/auth/user-store.js';
 import { createApi } from '../../../broker/src/http/api.js';
 import type { ApiDeps, CommandRelay } from '../../../broker/src/http/deps.js';
@@ -145,7 +145,6 @@ export interface Harness {
   orders: OrderService;
   rules: RulesEngine;
   users: UserStore;
-  tokens: TokenSigner;
   live: LiveState;
   relay: RecordingRelay;
   registry: Registry;
@@ -168,7 +167,10 @@ export interface Harness {
 const SKU: Record<LaneName, string> = { AX: 'x-cola', AY: 'y-chips', BX: 'x-cola', BY: 'y-chips' };
 const AGENT: Record<LaneName, string> = { AX: 'agent-a', AY: 'agent-a', BX: 'agent-b', BY: 'agent-b' };
 
-export async function startHarness(over: Partial<ApiDeps> = {}): Promise<Harness> {
+export async function startHarness(
+  over: Partial<ApiDeps> = {},
+  options: { login?: LoginLimiterOptions } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'shelfsense-http-'));
   const now = { t: T0 };
   const clock = () => now.t;
@@ -184,16 +186,18 @@ export async function startHarness(over: Partial<ApiDeps> = {}): Promise<Harness
     clock,
   });
   // Cheap scrypt: the tests exercise the API, not the hash cost.
-  const users = new UserStore(dir, { scrypt: { cost: 1024, blockSize: 8, parallelization: 1 }, now: clock });
+  const users = new UserStore(dir, {
+    scrypt: { cost: 1024, blockSize: 8, parallelization: 1 },
+    now: clock,
+    ...(options.login ? { login: options.login } : {}),
+  });
   for (const [name, grant] of Object.entries(USERS)) await users.add(name, grant, PASSWORD);
-  const tokens = new TokenSigner(loadTokenSecret(dir), clock);
   const live = new LiveState();
   const relay = new RecordingRelay();
   const registry = new Registry();
   const alertEvents: unknown[] = [];
   const deps: ApiDeps = {
     users,
-    tokens,
     map,
     store,
     orders,
@@ -242,7 +246,6 @@ export async function startHarness(over: Partial<ApiDeps> = {}): Promise<Harness
     orders,
     rules,
     users,
-    tokens,
     live,
     relay,
     registry,

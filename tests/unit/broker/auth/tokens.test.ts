@@ -1,11 +1,26 @@
 /**
- * One token has one spelling: only the canonical base64url of both parts is accepted.
+ * One token has one spelling: only the canonical base64url of both parts is accepted. And a token
+ * carries a tag of its user's password hash, so a new password revokes it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Grant } from '@shelfsense/protocol';
-import { describe, expect, it } from 'vitest';
-import { TokenSigner } from '../../../../broker/src/auth/tokens.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadTokenSecret, TokenSigner } from '../../../../broker/src/auth/tokens.js';
+import { UserStore } from '../../../../broker/src/auth/user-store.js';
 
+const CHEAP = { cost: 1024, blockSize: 8, parallelization: 1 };
 const GRANT: Grant = { role: 'operator', sites: ['A'] };
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'shelfsense-tokens-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 const signer = new TokenSigner(Buffer.alloc(32, 3), () => 1_000_000);
 
@@ -76,5 +91,50 @@ describe('token spelling', () => {
     expect(() => signer.verify(`${head}.${body}A.${sig}`)).toThrow(/malformed|signature/);
     expect(() => signer.verify(`${head}..${sig}`)).toThrow(/malformed/);
     expect(() => signer.verify(`${head}.${body}.${sig}.${sig}`)).toThrow(/malformed/);
+  });
+});
+
+describe('password tag', () => {
+  it('[revocation] a new password revokes the user’s tokens; a token without a tag is refused', async () => {
+    const dir = tempDir();
+    const store = new UserStore(dir, { scrypt: CHEAP });
+    try {
+      await store.add('op', GRANT, 'password-1');
+      const token = store.issueToken('op', 60_000);
+      const claims = store.verifyToken(token);
+      expect(claims.passwordTag).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(await store.authenticate('op', token)).not.toBeNull();
+      // A 16-byte keyed tag, not the hash (nor its salt or key).
+      const json = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
+      expect(Object.keys(json).sort()).toEqual(['exp', 'g', 'pw', 'u']);
+      expect(JSON.stringify(json)).not.toContain('scrypt');
+
+      await store.setPassword('op', 'password-2');
+      expect(() => store.verifyToken(token)).toThrow(/password has changed/);
+      expect(await store.authenticate('op', token)).toBeNull();
+      // A token issued now works.
+      expect(store.verifyToken(store.issueToken('op', 60_000)).user).toBe('op');
+      // Signed with the right secret but carrying no tag: refused.
+      const bare = new TokenSigner(loadTokenSecret(dir)).issue(
+        'op',
+        { role: 'operator', sites: ['A'] },
+        60_000,
+      );
+      expect(() => store.verifyToken(bare)).toThrow(/password has changed/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('the same password set again still revokes (a fresh salt makes a fresh hash)', async () => {
+    const store = new UserStore(tempDir(), { scrypt: CHEAP });
+    try {
+      await store.add('op', { role: 'operator', sites: ['A'] }, 'password-1');
+      const token = store.issueToken('op', 60_000);
+      await store.setPassword('op', 'password-1');
+      expect(() => store.verifyToken(token)).toThrow(/password has changed/);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -1,0 +1,141 @@
+/**
+ * Failed logins per user name and per client address: a few per window, then refused until the
+ * oldest failure ages out; a bounded table that never forgets a lock.
+ */
+import { describe, expect, it } from 'vitest';
+import { addressKey, LoginLimiter } from '../../../../broker/src/auth/login-limiter.js';
+
+describe('login limiter: per name', () => {
+  it('allows maxFailures failures per window, then blocks until the oldest leaves the window', () => {
+    const l = new LoginLimiter({ maxFailures: 3, windowMs: 60_000 });
+    expect(l.attempt('u', undefined, 0)).toEqual({ ok: true });
+    expect(l.attempt('u', undefined, 10_000)).toEqual({ ok: true });
+    expect(l.blockedFor('u', 10_000)).toBe(0);
+    expect(l.attempt('u', undefined, 20_000)).toEqual({ ok: true });
+    expect(l.blockedFor('u', 20_000)).toBe(40_000);
+    expect(l.attempt('u', undefined, 59_999)).toEqual({ ok: false, reason: 'name', retryAfterMs: 1 });
+    // The first failure has aged out: one more try.
+    expect(l.blockedFor('u', 60_000)).toBe(0);
+    expect(l.attempt('u', undefined, 60_000)).toEqual({ ok: true });
+    expect(l.blockedFor('u', 60_000)).toBe(10_000);
+    expect(l.blockedFor('other', 60_000)).toBe(0);
+    expect(l.refused).toEqual({ name: 1, address: 0, full: 0 });
+  });
+
+  it('a refused attempt is not counted: the lock does not grow while someone keeps trying', () => {
+    const l = new LoginLimiter({ maxFailures: 2, windowMs: 1_000 });
+    l.attempt('u', undefined, 0);
+    l.attempt('u', undefined, 0);
+    for (let t = 1; t < 1_000; t += 50) expect(l.attempt('u', undefined, t).ok).toBe(false);
+    expect(l.attempt('u', undefined, 1_000).ok).toBe(true);
+  });
+
+  it('a success clears the name’s failures', () => {
+    const l = new LoginLimiter({ maxFailures: 2, windowMs: 1_000 });
+    l.attempt('u', undefined, 0);
+    l.attempt('u', undefined, 1);
+    l.succeed('u', undefined, 1);
+    expect(l.attempt('u', undefined, 2).ok).toBe(true);
+    expect(l.blockedFor('u', 2)).toBe(0);
+  });
+
+  it('a very long name costs one bounded entry', () => {
+    const l = new LoginLimiter({ maxFailures: 1, windowMs: 1_000 });
+    const long = 'x'.repeat(60_000);
+    l.attempt(long, undefined, 0);
+    expect(l.blockedFor(long, 1)).toBe(999);
+    expect(l.blockedFor(`${long}y`, 1)).toBe(0);
+    expect(l.size).toBe(1);
+  });
+});
+
+describe('login limiter: per address', () => {
+  it('locks an address that fails maxFailuresPerAddress times, across any names; other addresses go on', () => {
+    const l = new LoginLimiter({ maxFailures: 5, maxFailuresPerAddress: 4, windowMs: 60_000 });
+    for (let i = 0; i < 4; i++) expect(l.attempt(`name-${i}`, '10.0.0.1', i).ok).toBe(true);
+    const r = l.attempt('fresh-name', '10.0.0.1', 10);
+    expect(r).toEqual({ ok: false, reason: 'address', retryAfterMs: 60_000 - 10 });
+    expect(l.attempt('fresh-name', '10.0.0.2', 10).ok).toBe(true);
+    expect(l.addressBlockedFor('10.0.0.1', 10)).toBe(59_990);
+    expect(l.addressBlockedFor('10.0.0.1', 60_000)).toBe(0);
+  });
+
+  it('a success takes back only its own provisional failure from the address', () => {
+    const l = new LoginLimiter({ maxFailures: 5, maxFailuresPerAddress: 3, windowMs: 60_000 });
+    l.attempt('a', '10.0.0.1', 0);
+    l.attempt('b', '10.0.0.1', 1);
+    l.attempt('mine', '10.0.0.1', 2);
+    expect(l.addressBlockedFor('10.0.0.1', 2)).toBeGreaterThan(0);
+    l.succeed('mine', '10.0.0.1', 2);
+    // Two real failures stay: one more is allowed, then the address is locked again.
+    expect(l.addressBlockedFor('10.0.0.1', 3)).toBe(0);
+    expect(l.attempt('c', '10.0.0.1', 3).ok).toBe(true);
+    expect(l.attempt('d', '10.0.0.1', 4)).toMatchObject({ ok: false, reason: 'address' });
+  });
+
+  it('an address is counted as IPv4 when IPv4-mapped, and an IPv6 address by its /64', () => {
+    expect(addressKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:DB8:1:2:ffff:0:0:9')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    const l = new LoginLimiter({ maxFailures: 100, maxFailuresPerAddress: 2, windowMs: 1_000 });
+    l.attempt('a', '2001:db8:1:2::1', 0);
+    l.attempt('b', '2001:db8:1:2::99', 0);
+    expect(l.attempt('c', '2001:db8:1:2:3:4:5:6', 0)).toMatchObject({ ok: false, reason: 'address' });
+    expect(l.attempt('c', '2001:db8:1:3::1', 0).ok).toBe(true);
+  });
+});
+
+describe('login limiter: bounded memory never forgets a lock', () => {
+  it('[reset attack] fresh names cannot push a locked name out: unlocked entries go, least recently failed first', () => {
+    const l = new LoginLimiter({
+      maxFailures: 5,
+      maxFailuresPerAddress: 1_000,
+      windowMs: 60_000,
+      maxEntries: 100,
+    });
+    for (let i = 0; i < 5; i++) l.attempt('victim', undefined, i);
+    expect(l.blockedFor('victim', 10)).toBeGreaterThan(0);
+    // A flood of one-shot names (the way 10 000 token-shaped passwords once reset the table).
+    for (let i = 0; i < 10_000; i++) expect(l.attempt(`junk-${i}`, undefined, 10 + i / 1_000).ok).toBe(true);
+    expect(l.size).toBeLessThanOrEqual(100);
+    expect(l.blockedFor('victim', 30)).toBeGreaterThan(0);
+    expect(l.attempt('victim', undefined, 30)).toMatchObject({ ok: false, reason: 'name' });
+    // The most recent junk is still counted, the oldest is forgotten.
+    l.attempt('junk-9999', undefined, 31);
+    expect(l.size).toBeLessThanOrEqual(100);
+  });
+
+  it('[fail closed] a table full of locks refuses newcomers (counted) until the oldest lock ends', () => {
+    const l = new LoginLimiter({ maxFailures: 2, maxFailuresPerAddress: 2, windowMs: 1_000, maxEntries: 10 });
+    // Ten locked names fill the table.
+    for (let i = 0; i < 10; i++) {
+      l.attempt(`n${i}`, undefined, i);
+      l.attempt(`n${i}`, undefined, i);
+    }
+    expect(l.size).toBe(10);
+    expect(l.lockedCount).toBe(10);
+    const r = l.attempt('newcomer', undefined, 20);
+    expect(r).toEqual({ ok: false, reason: 'full', retryAfterMs: 1_000 - 20 });
+    expect(l.attempt('newcomer', '10.0.0.1', 500)).toMatchObject({ ok: false, reason: 'full' });
+    expect(l.refused.full).toBe(2);
+    // Every lock still holds.
+    for (let i = 0; i < 10; i++) expect(l.blockedFor(`n${i}`, 500)).toBeGreaterThan(0);
+    // The first lock ends at 1 000: its place is free again.
+    expect(l.attempt('newcomer', undefined, 1_000).ok).toBe(true);
+    expect(l.blockedFor('n9', 1_000)).toBeGreaterThan(0);
+  });
+
+  it('a name and its address both need room: a full table refuses before counting either', () => {
+    const l = new LoginLimiter({ maxFailures: 1, maxFailuresPerAddress: 1, windowMs: 1_000, maxEntries: 3 });
+    l.attempt('a', undefined, 0);
+    l.attempt('b', undefined, 0);
+    // One free place, two needed (name and address), and the other two are locked.
+    expect(l.attempt('c', '10.0.0.1', 1)).toMatchObject({ ok: false, reason: 'full' });
+    expect(l.size).toBe(2);
+    expect(l.attempt('c', undefined, 1).ok).toBe(true);
+  });
+});
