@@ -93,7 +93,7 @@ export interface HistoryStore {
   /** Releases every connection and timer. */
   stop(): Promise<void>;
   /**
-   * Writes a batch. Writing a reading again is harmless: it is kept once, by (agent, seq); health
+   * Writes a batch. Writing a reading again is harmless: it is kept once, by (site, agent, seq); health
    * is kept once per (shelf, ts). Rejects with a HistoryError HISTORY_UNAVAILABLE when the store
    * cannot be reached: the batch may then be retried.
    */

@@ -1,6 +1,6 @@
 /**
  * The history contract over the central SQLite store: queries go to the existing HistoryRepo;
- * readings are written through the store's commit, which drops duplicates by (agent, seq) and
+ * readings are written through the store's commit, which drops duplicates by (site, agent, seq) and
  * derives the history rows in the same transaction (so in the central process, where ingest has
  * already committed every reading, nothing needs writing here but health).
  *

@@ -205,7 +205,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: 'readings, marks and gaps keyed by site and agent',
+    name: 'readings, marks, gaps, events and calibrations keyed by site and agent',
     sql: `
       -- Agent ids are unique within a site only: every seq belongs to (site, agent).
       CREATE TABLE readings_v4 (
@@ -259,6 +259,45 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM seq_gaps g JOIN agent_marks m ON m.agent = g.agent;
       DROP TABLE seq_gaps;
       ALTER TABLE seq_gaps_v4 RENAME TO seq_gaps;
+
+      -- Events and calibration records are readings too: one per (site, agent, seq).
+      CREATE TABLE events_v4 (
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        delta INTEGER NOT NULL,
+        units INTEGER NOT NULL,
+        sku TEXT,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (site, agent, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO events_v4 SELECT agent, seq, site, shelf, lane, kind, delta, units, sku, ts FROM events;
+      DROP TABLE events;
+      ALTER TABLE events_v4 RENAME TO events;
+      CREATE INDEX events_lane_ts ON events (site, shelf, lane, ts);
+      CREATE INDEX events_shelf_ts ON events (site, shelf, ts);
+
+      CREATE TABLE calibrations_v4 (
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        by_user TEXT,
+        by_role TEXT,
+        ts INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (site, agent, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO calibrations_v4
+        SELECT agent, seq, site, shelf, lane, kind, by_user, by_role, ts, record FROM calibrations;
+      DROP TABLE calibrations;
+      ALTER TABLE calibrations_v4 RENAME TO calibrations;
+      CREATE INDEX calibrations_lane_ts ON calibrations (site, shelf, lane, ts);
     `,
   },
 ];

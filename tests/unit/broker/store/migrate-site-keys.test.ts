@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, openDatabase, Store } from '../../../../broker/src/store/index.js';
-import { levelReading, type TempDir, tempDir } from './fixtures.js';
+import { eventReading, LANE, levelReading, type TempDir, tempDir } from './fixtures.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -40,6 +40,15 @@ describe('store: readings, marks and gaps move to (site, agent) keys', () => {
       const late = store.readings.commit([levelReading(3, 8, T0 + 3), levelReading(5, 7, T0 + 5)], T0 + 10);
       expect(late.late).toBe(1);
       expect(store.readings.mark('s1', 'pi-1')).toBe(5);
+      // Two agents of one name at two sites: each one's event is kept.
+      const ev = (site: string) => eventReading(7, 'pick', -1, 6, T0 + 7, { ...LANE, site });
+      store.readings.commit([ev('s1'), ev('s2')], T0 + 20);
+      expect(
+        store.history
+          .events({ kind: 'pick' })
+          .map((e) => e.site)
+          .sort(),
+      ).toEqual(['s1', 's2']);
     } finally {
       store.close();
     }
