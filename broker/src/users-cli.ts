@@ -104,7 +104,7 @@ const removeSpec = nameOnly(
 const passwdSpec = nameOnly(
   'users passwd',
   '<name> (--data-dir DIR | --config FILE)',
-  'Set a user’s password, read from stdin (first line) or asked for on the terminal.',
+  'Set a user’s password, read from stdin (first line) or asked for on the terminal. The user’s tokens stop working.',
   {},
   {},
 );
@@ -307,7 +307,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<number>> = {
         return withStore(flags, async (store) => {
           if (!store.get(name)) throw new UsageError(`no user "${name}"`);
           await store.setPassword(name, await readNewPassword(`New password for ${name}`));
-          process.stdout.write(`password changed for ${name}\n`);
+          process.stdout.write(`password changed for ${name}; its tokens no longer work\n`);
           return 0;
         });
       }),
@@ -334,7 +334,7 @@ export function usersHelp(): string {
     '  add     add a user with a role and scope',
     '  list    list users',
     '  remove  remove a user',
-    '  passwd  set a user’s password',
+    '  passwd  set a user’s password (its tokens stop working)',
     '  token   print a short-lived signed token for a user',
     '',
     'Run `shelfsense users <action> --help` for the options of an action.',

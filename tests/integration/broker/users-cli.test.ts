@@ -123,10 +123,15 @@ describe('shelfsense users (compiled CLI)', () => {
     expect(JSON.parse(list.stdout)).toEqual([{ name: 'acme', role: 'supplier', supplier: 'X' }]);
   });
 
-  it('[users] passwd changes the password: the old one stops working, the new one works', async () => {
+  it('[users] passwd changes the password: the old one and the tokens issued before stop working, the new one works', async () => {
+    const token = (await cli(['token', 'acme', '--data-dir', dir])).stdout.trim();
+    expect(await canLogin('acme', token)).toBe(true);
     const r = await cli(['passwd', 'acme', '--data-dir', dir], `${PW2}\r\n`);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain('its tokens no longer work');
     expect(await canLogin('acme', PW1)).toBe(false);
+    expect(await canLogin('acme', token)).toBe(false);
+    expect(() => broker.verifyToken(token)).toThrow(/password has changed/);
     expect(await canLogin('acme', PW2)).toBe(true);
     expect(await filesHolding(dir, PW2)).toEqual([]);
   });
