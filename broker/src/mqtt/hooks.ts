@@ -156,7 +156,23 @@ export class AccessHooks {
       }
       identity = { user: 'anonymous', grant: this.ctx.anonymous, via: 'anonymous' };
     } else {
-      identity = await this.ctx.users.authenticate(username ?? '', password?.toString('utf8') ?? '');
+      // One limiter with HTTP logins: per user name and per client address, checked before the secret.
+      const result = await this.ctx.users.login(username ?? '', password?.toString('utf8') ?? '', {
+        address: addressOf(client),
+        channel: 'mqtt',
+      });
+      identity = result.identity;
+      if (result.limited) {
+        this.deny(
+          'bad_credentials',
+          client,
+          { action: 'connect', attemptedUser: username ?? null, retryAfterMs: result.retryAfterMs ?? null },
+          result.limited === 'full'
+            ? 'too many locked user names and addresses: new ones wait'
+            : `too many failed logins for this ${result.limited === 'address' ? 'address' : 'user name'}`,
+        );
+        throw authError(ConnackCodes.NOT_AUTHORIZED, 'not authorized');
+      }
       if (!identity) {
         this.deny(
           'bad_credentials',
@@ -298,4 +314,10 @@ function agentNamedIn(payload: Buffer | string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The peer's address: the socket's, or for MQTT over WebSocket the upgraded HTTP request's. */
+function addressOf(client: Client): string | undefined {
+  const req = (client as unknown as { req?: { socket?: { remoteAddress?: string } } }).req;
+  return req?.socket?.remoteAddress ?? (client.conn as { remoteAddress?: string }).remoteAddress;
 }

@@ -114,7 +114,7 @@ describe('login limit: a table full of locks (real central)', () => {
 });
 
 /** MQTT CONNECT goes through the same limiter (`UserStore.login`, channel `mqtt`). */
-describe.skip('login limit shared by MQTT and HTTP (real central)', () => {
+describe('login limit shared by MQTT and HTTP (real central)', () => {
   let c: AuthCentral;
   beforeAll(async () => {
     c = await startAuthCentral({ login: LOGIN });
