@@ -25,7 +25,9 @@ export const HttpErrorCodes = {
   CONFLICT: ReplenishmentErrorCodes.CONFLICT,
   /** A request body over the limit (64 KiB). */
   TOO_LARGE: 'SHELF_ERR_TOO_LARGE',
-  /** Too many failed logins for one user name. */
+  /** A request body not sent as `Content-Type: application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: 'SHELF_ERR_UNSUPPORTED_MEDIA_TYPE',
+  /** Too many failed logins for one user name or from one address. */
   RATE_LIMITED: 'SHELF_ERR_RATE_LIMITED',
   /** An agent did not answer a command in time. */
   TIMEOUT: 'SHELF_ERR_TIMEOUT',

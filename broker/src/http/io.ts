@@ -1,6 +1,7 @@
 /**
- * Reading and writing HTTP messages: a JSON body capped at 64 KiB, query strings and bodies
- * validated with zod (every error names its field), JSON answers.
+ * Reading and writing HTTP messages: a JSON body capped at 64 KiB and sent as
+ * `application/json`, query strings and bodies validated with zod (every error names its field),
+ * JSON answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toIssues } from '@shelfsense/protocol';
@@ -76,9 +77,37 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, what: s
   throw invalid(what, toIssues(r.error));
 }
 
-/** Reads and validates a JSON body. An empty body counts as `{}`. */
+/** `application/json`, with no parameter but an optional `charset=utf-8`. */
+export function isJsonContentType(header: string): boolean {
+  const [type, ...params] = header.split(';').map((p) => p.trim().toLowerCase());
+  return type === 'application/json' && params.every((p) => p === '' || /^charset="?utf-8"?$/.test(p));
+}
+
+/**
+ * A body must say it is JSON. A browser sends `text/plain`, form and multipart bodies to another
+ * origin without asking first (no CORS preflight), so a page elsewhere could otherwise post to
+ * the API with a user's browser — e.g. spend a user name's login attempts. `application/json`
+ * is never sent cross-origin without a preflight, which this server does not grant.
+ */
+function requireJsonType(req: IncomingMessage, text: string): void {
+  const type = req.headers['content-type'];
+  if (type === undefined ? text === '' : isJsonContentType(type)) return;
+  throw new HttpError(
+    415,
+    HttpErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+    type === undefined
+      ? 'a request body needs the header Content-Type: application/json'
+      : `Content-Type must be application/json, not ${JSON.stringify(type.slice(0, 100))}`,
+  );
+}
+
+/**
+ * Reads and validates a JSON body, which must come with `Content-Type: application/json` (415
+ * otherwise; 413 first when it is too large). An empty body counts as `{}`.
+ */
 export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>> {
   const text = await readBody(req);
+  requireJsonType(req, text);
   let value: unknown = {};
   if (text.trim() !== '') {
     try {

@@ -176,6 +176,45 @@ describe('HTTP API: authentication', () => {
     expect(json.body.error.message).toMatch(/not JSON/);
   });
 
+  it('[415] a login body not sent as application/json is refused before it counts as an attempt', async () => {
+    const body = JSON.stringify({ username: 'tech-a', password: 'a cross-site guess' });
+    // What a form or a no-cors fetch on another site can send without a preflight, and no type at all.
+    for (const type of [
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/json; charset=iso-8859-1',
+      'application/jsonp',
+      null,
+    ]) {
+      for (let i = 0; i < 4; i++) {
+        const r = await h.call<ErrorBody>('POST', '/api/login', {
+          raw: body,
+          headers: type === null ? {} : { 'Content-Type': type },
+        });
+        expect(r.status).toBe(415);
+        expect(r.body.error.code).toBe('SHELF_ERR_UNSUPPORTED_MEDIA_TYPE');
+        expect(r.body.error.message).toMatch(/Content-Type: application\/json|must be application\/json/);
+      }
+    }
+    // None of those 28 counted: the name is not locked (the limit here is 3).
+    const ok = await h.call('POST', '/api/login', {
+      raw: JSON.stringify({ username: 'tech-a', password: PASSWORD }),
+      headers: { 'Content-Type': 'Application/JSON; charset="UTF-8"' },
+    });
+    expect(ok.status).toBe(200);
+    // Every route that reads a body asks the same; an empty body with no type is still `{}`.
+    const token = await h.login('tech-a');
+    const refresh = await h.call<ErrorBody>('POST', '/api/login/refresh', {
+      token,
+      raw: '{}',
+      headers: { 'Content-Type': 'text/plain' },
+    });
+    expect(refresh.status).toBe(415);
+    expect((await h.call('POST', '/api/login/refresh', { token })).status).toBe(200);
+  });
+
   it('[revocation] a token stops working once its user is removed', async () => {
     await h.users.add('temp-op', { role: 'operator', sites: ['A'] }, PASSWORD);
     const token = await h.login('temp-op');

@@ -116,6 +116,7 @@ describe('HTTP API: orders', () => {
     const json = await h.call<ErrorBody>('POST', `/api/orders/${id}/ship`, {
       token: supY,
       raw: '{quantity: 3}',
+      headers: { 'Content-Type': 'application/json' },
     });
     expect(json.status).toBe(400);
     const arr = await post<ErrorBody>(supY, `/api/orders/${id}/ship`, [1, 2]);
@@ -167,6 +168,7 @@ describe('HTTP API: orders', () => {
     const under = await h.call<ErrorBody>('POST', `/api/orders/${id}/cancel`, {
       token: admin,
       raw: JSON.stringify({ reason: 'x'.repeat(60 * 1024) }),
+      headers: { 'Content-Type': 'application/json' },
     });
     expect(under.status).toBe(400);
     expect(under.body.error.issues?.[0]?.path).toBe('reason');
