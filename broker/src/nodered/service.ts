@@ -48,6 +48,15 @@ export interface NodeRedServiceOptions {
 
 let active: NodeRedService | null = null;
 
+/**
+ * The editor and its admin API are for pages served from this origin only: whatever Node-RED's
+ * settings or a future default say, no `Access-Control-*` header leaves them.
+ */
+function sameOriginOnly(res: ServerResponse): void {
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => (/^access-control-/i.test(name) ? res : setHeader(name, value));
+}
+
 export class NodeRedService {
   readonly userDir: string;
   private red: Red | null = null;
@@ -151,6 +160,7 @@ export class NodeRedService {
       return true;
     }
     if (path.startsWith(`${admin}/`)) {
+      sameOriginOnly(res);
       this.dispatch(red.httpAdmin, admin, req, res);
       return true;
     }

@@ -100,6 +100,11 @@ export function nodeRedSettings(s: SettingsInput): Record<string, unknown> {
     httpNodeRoot: s.config.httpNodePath ?? false,
     nodesDir: [NODES_DIR],
     adminAuth: s.auth,
+    // Same origin only: no CORS headers from the editor's admin API or from flows' endpoints. The
+    // `cors` middleware Node-RED uses allows every origin (`*`) for a CORS setting without an
+    // `origin`; `origin: false` makes it add nothing.
+    httpAdminCors: { origin: false },
+    httpNodeCors: { origin: false },
     // The nodes' way to the central side (RED.settings.shelfsense); not sent to the editor.
     shelfsense: s.api,
     functionGlobalContext: {},

@@ -96,6 +96,61 @@ describe('/flows is admin only', () => {
   });
 });
 
+describe('/flows is same-origin only', () => {
+  const evil = { origin: 'https://evil.example' };
+  const corsHeaders = (r: Response) => [...r.headers.keys()].filter((k) => k.startsWith('access-control-'));
+
+  it('[NR-CORS] a request from another origin gets no CORS header: preflights, the admin API with an admin token, the login', async () => {
+    const token = h.broker.users.issueToken('ada', 60_000);
+    const answers: [string, Response][] = [
+      [
+        'preflight of a deploy',
+        await fetch(`${h.base}/flows/flows`, {
+          method: 'OPTIONS',
+          headers: {
+            ...evil,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'authorization,content-type',
+          },
+        }),
+      ],
+      [
+        'preflight of a login',
+        await fetch(`${h.base}/flows/auth/token`, {
+          method: 'OPTIONS',
+          headers: { ...evil, 'access-control-request-method': 'POST' },
+        }),
+      ],
+      [
+        'flows read with an admin token',
+        await fetch(`${h.base}/flows/flows`, { headers: { ...evil, ...bearer(token) } }),
+      ],
+      ['settings', await fetch(`${h.base}/flows/settings`, { headers: { ...evil, ...bearer(token) } })],
+      ['refused without a token', await fetch(`${h.base}/flows/flows`, { headers: evil })],
+      ['the editor page', await fetch(`${h.base}/flows/`, { headers: evil })],
+    ];
+    const login = await fetch(`${h.base}/flows/auth/token`, {
+      method: 'POST',
+      headers: { ...evil, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_id: 'node-red-editor',
+        grant_type: 'password',
+        scope: '*',
+        username: 'ada',
+        password: PASSWORD,
+      }),
+    });
+    answers.push(['editor login', login]);
+    expect(answers[2]?.[1].status).toBe(200);
+    expect(login.status).toBe(200);
+    for (const [what, r] of answers) expect({ what, cors: corsHeaders(r) }).toEqual({ what, cors: [] });
+    // Node-RED is told so, rather than left to its defaults.
+    const RED = (await import('node-red')).default;
+    expect(RED.settings.httpAdminCors).toEqual({ origin: false });
+    expect(RED.settings.httpNodeCors).toEqual({ origin: false });
+  });
+});
+
 describe('sharing the HTTP server', () => {
   it('[NR-WS] MQTT over WebSocket at /mqtt works beside the editor’s WebSocket at /flows/comms', async () => {
     const comms = await openWs(`ws://127.0.0.1:${h.port}/flows/comms`);

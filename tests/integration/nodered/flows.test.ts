@@ -158,4 +158,25 @@ describe('Node-RED flows with the Shelfsense nodes', () => {
     expect(((await bad.json()) as { error: string }).error).toMatch(/shippedQuantity/);
     expect(h.orders.get(order.id)?.shippedQuantity).toBe(10);
   });
+
+  it('[NR-CORS] a flow’s endpoint answers another origin with no CORS header (preflight or request)', async () => {
+    const evil = { origin: 'https://evil.example' };
+    const preflight = await fetch(`${h.base}/hooks/ship`, {
+      method: 'OPTIONS',
+      headers: {
+        ...evil,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    const post = await fetch(`${h.base}/hooks/ship`, {
+      method: 'POST',
+      headers: { ...evil, 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: 'ord_nope' }),
+    });
+    expect(post.status).toBe(409);
+    for (const r of [preflight, post]) {
+      expect([...r.headers.keys()].filter((k) => k.startsWith('access-control-'))).toEqual([]);
+    }
+  });
 });
