@@ -70,6 +70,19 @@ describe('/flows is admin only', () => {
     expect((await fetch(`${h.base}/flows/flows`, { headers: bearer(supToken) })).status).toBe(401);
   });
 
+  it('[NR-LIMIT] editor logins count in the user store’s one login limiter: once a name is locked, the right password is refused', async () => {
+    await h.broker.users.add('ada-2', { role: 'admin' }, PASSWORD);
+    for (let i = 0; i < 4; i++)
+      expect((await editorLogin(h.base, 'ada-2', `wrong-${i}-pass`)).status).not.toBe(200);
+    // A fifth failure elsewhere (the store's login, as MQTT and the HTTP API use it) locks the name.
+    const elsewhere = await h.broker.users.login('ada-2', 'wrong-4-pass', { channel: 'mqtt' });
+    expect(elsewhere.identity).toBeNull();
+    const before = h.broker.users.loginRefused.http.name;
+    const refused = await editorLogin(h.base, 'ada-2', PASSWORD);
+    expect(refused.status).not.toBe(200);
+    expect(h.broker.users.loginRefused.http.name).toBe(before + 1);
+  });
+
   it('[NR-AUTH] an admin logs in (editor form or Shelfsense token) and sees the Shelfsense nodes', async () => {
     const session = await adminSession();
     const flows = await fetch(`${h.base}/flows/flows`, { headers: bearer(session) });
