@@ -1,5 +1,12 @@
 export * from './auth/errors.js';
 export {
+  addressKey,
+  type LimitReason,
+  type LimitVerdict,
+  LoginLimiter,
+  type LoginLimiterOptions,
+} from './auth/login-limiter.js';
+export {
   DEFAULT_SCRYPT,
   hashPassword,
   isPasswordHash,
@@ -15,6 +22,9 @@ export {
 } from './auth/tokens.js';
 export {
   type Identity,
+  type LoginChannel,
+  type LoginResult,
+  type LoginSource,
   USERS_FILE,
   type UserRecord,
   UserStore,
