@@ -21,6 +21,14 @@ export const DENY_REASONS = [
   'invalid_request',
   /** A packet larger than `limits.maxPacketBytes`. */
   'oversize',
+  /** A SUBSCRIBE or UNSUBSCRIBE with more than `limits.maxFiltersPerPacket` filters. */
+  'filters',
+  /** A CleanSession=0 connect that would open more than `limits.sessions.maxPerUser` sessions. */
+  'session_limit',
+  /** An inbound QoS 2 publish past `limits.sessions.maxBytesPerUser`. */
+  'session_bytes_user',
+  /** An inbound QoS 2 publish past `limits.sessions.maxBytes`. */
+  'session_bytes_total',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 
@@ -29,6 +37,10 @@ export const DROP_REASONS = [
   'backlog',
   /** A QoS 0 delivery to a subscriber whose socket is not draining. */
   'slow_subscriber',
+  /** A QoS 1/2 delivery not queued for a session: its user's sessions hold `maxBytesPerUser`. */
+  'session_bytes_user',
+  /** A QoS 1/2 delivery not queued for a session: all sessions hold `maxBytes`. */
+  'session_bytes_total',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -46,6 +58,14 @@ export interface BrokerCounters {
   dropped: Record<DropReason, number>;
   /** Messages waiting to be routed (sampled when read). */
   backlog: number;
+  sessions: {
+    /** Persistent sessions held, connected or away (sampled when read). */
+    held: number;
+    /** Bytes sessions hold: queued deliveries and unreleased inbound QoS 2 (sampled when read). */
+    bytes: number;
+    /** Abandoned sessions discarded after `limits.sessions.expiryMs`. */
+    expired: number;
+  };
 }
 
 const zeros = <K extends string>(keys: readonly K[]) =>
@@ -61,6 +81,7 @@ export function newCounters(): BrokerCounters {
     denied: zeros(DENY_REASONS),
     dropped: zeros(DROP_REASONS),
     backlog: 0,
+    sessions: { held: 0, bytes: 0, expired: 0 },
   };
 }
 
@@ -126,13 +147,19 @@ export function registerBrokerMetrics(registry: Registry, read: () => BrokerCoun
     (c) => c.filtered,
   );
   labelled('shelfsense_mqtt_denied_total', 'actions refused, by reason', DENY_REASONS, (c) => c.denied);
-  labelled(
-    'shelfsense_mqtt_dropped_total',
-    'QoS 0 messages dropped, by reason',
-    DROP_REASONS,
-    (c) => c.dropped,
-  );
+  labelled('shelfsense_mqtt_dropped_total', 'messages dropped, by reason', DROP_REASONS, (c) => c.dropped);
   gauge('shelfsense_mqtt_backlog', 'messages waiting to be routed', (c) => c.backlog);
+  gauge('shelfsense_mqtt_sessions', 'persistent sessions held, connected or away', (c) => c.sessions.held);
+  gauge(
+    'shelfsense_mqtt_session_bytes',
+    'bytes sessions hold: queued deliveries and unreleased inbound QoS 2',
+    (c) => c.sessions.bytes,
+  );
+  counter(
+    'shelfsense_mqtt_sessions_expired_total',
+    'abandoned sessions discarded',
+    (c) => c.sessions.expired,
+  );
   return () => {
     for (const n of names) registry.removeSingleMetric(n);
   };
