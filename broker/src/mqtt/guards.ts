@@ -4,6 +4,7 @@
  * internal is there, and says so loudly if an upgrade removed it. docs/broker.md has the story.
  */
 import type { Aedes, AedesPublishPacket, Client } from 'aedes';
+import { type ISubscription, writeToStream } from 'mqtt-packet';
 
 interface MqEmitterInternals {
   length: number;
@@ -182,4 +183,104 @@ export function limitQos0Deliveries(client: Client, maxBytes: number, onDrop: ()
     setImmediate(finish);
   };
   return true;
+}
+
+/** The fields of a packet from mqtt-packet's parser that the guards below look at. */
+export interface ParsedPacket {
+  cmd: string;
+  messageId?: number | undefined;
+  subscriptions?: ISubscription[];
+  unsubscriptions?: string[];
+}
+
+interface EmitterInternals {
+  emit: (event: string | symbol, ...args: unknown[]) => boolean;
+  _emitError: (err: Error) => void;
+}
+
+/**
+ * Shows `inspect` each packet a client's parser emits, before aedes handles it. `inspect` returns
+ * the packet to hand on (the same or a replacement), or an Error: the parser then fails with it,
+ * which closes the connection, and stops parsing the rest of that read. Returns false if the
+ * parser internals are not there.
+ */
+export function inspectPackets(
+  client: Client,
+  inspect: (packet: ParsedPacket) => ParsedPacket | Error,
+): boolean {
+  const parser = (client as unknown as { _parser?: Partial<EmitterInternals> })._parser;
+  if (!parser || typeof parser.emit !== 'function' || typeof parser._emitError !== 'function') return false;
+  const emit = parser.emit;
+  parser.emit = function emitInspected(this: EmitterInternals, event, ...args) {
+    if (event !== 'packet') return emit.call(this, event, ...args);
+    const out = inspect(args[0] as ParsedPacket);
+    if (out instanceof Error) {
+      this._emitError(out);
+      return true;
+    }
+    return emit.call(this, event, out);
+  };
+  return true;
+}
+
+/** Topic filters in a SUBSCRIBE or UNSUBSCRIBE; 0 for any other packet. */
+export function filterCount(packet: ParsedPacket): number {
+  if (packet.cmd === 'subscribe') return packet.subscriptions?.length ?? 0;
+  if (packet.cmd === 'unsubscribe') return packet.unsubscriptions?.length ?? 0;
+  return 0;
+}
+
+interface PendingSuback {
+  messageId: number;
+  requested: { topic: string; qos: number }[];
+}
+
+/**
+ * [MQTT-3.9.3-1] a SUBACK carries one return code per filter, in the order of the SUBSCRIBE.
+ * aedes 1.2 deduplicates a SUBSCRIBE's filters first (`_dedupe` in handlers/subscribe.js: the
+ * last copy of a topic wins, at the place of the first) and answers one code per distinct topic,
+ * so four filters of which two repeat got two codes. For such a packet, `rewrite` hands aedes
+ * that deduplicated list without the messageId, so aedes sends no SUBACK; when aedes reports the
+ * subscription done (its 'subscribe' event, with the granted QoS or 0x80 on each entry), the full
+ * SUBACK is written here. The ACL decides by topic, so every copy of a topic shares its verdict;
+ * a granted copy gets back the QoS it asked for (aedes grants what is asked), as if the copies had
+ * been processed one after another [MQTT-3.8.4-3].
+ */
+export class DuplicateFilterSuback {
+  /** Keyed by the first entry of the list handed to aedes, which its event passes back. */
+  private readonly pending = new WeakMap<object, PendingSuback>();
+
+  constructor(aedes: Aedes) {
+    aedes.on('subscribe', (subs, client) => this.answer(subs, client));
+  }
+
+  rewrite(packet: ParsedPacket): ParsedPacket {
+    const subs = packet.subscriptions;
+    if (packet.cmd !== 'subscribe' || !subs || subs.length < 2 || packet.messageId === undefined)
+      return packet;
+    const last = new Map<string, ISubscription>();
+    for (const s of subs) last.set(s.topic, s);
+    if (last.size === subs.length) return packet;
+    const unique = [...last.values()];
+    this.pending.set(unique[0] as ISubscription, {
+      messageId: packet.messageId,
+      requested: subs.map((s) => ({ topic: s.topic, qos: s.qos })),
+    });
+    return { ...packet, subscriptions: unique, messageId: undefined };
+  }
+
+  private answer(subs: readonly { topic: string; qos: number }[], client: Client): void {
+    const first = subs[0];
+    const pending = first && this.pending.get(first);
+    if (!pending) return;
+    this.pending.delete(first);
+    const granted = new Map(subs.map((s) => [s.topic, s.qos]));
+    const codes = pending.requested.map((r) => (granted.get(r.topic) === 0x80 ? 0x80 : r.qos));
+    if (client.closed || client.conn.destroyed) return;
+    try {
+      writeToStream({ cmd: 'suback', messageId: pending.messageId, granted: codes }, client.conn);
+    } catch (err) {
+      client.conn.destroy(err as Error);
+    }
+  }
 }
