@@ -15,17 +15,24 @@ import type { Registry } from 'prom-client';
 import type { TokenClaims } from '../auth/tokens.js';
 import { type Identity, UserStore } from '../auth/user-store.js';
 import { ShelfMap } from '../shelf-map.js';
+import { canRead, canSubscribe, TopicCache } from './acl.js';
 import {
+  DuplicateFilterSuback,
+  filterCount,
+  GuardError,
+  inspectPackets,
   installBacklogLimit,
   installRoutingTrampoline,
   limitPacketSize,
   limitQos0Deliveries,
   routingBacklog,
 } from './guards.js';
-import { AccessHooks } from './hooks.js';
+import { AccessHooks, ConnackCodes } from './hooks.js';
 import { publishLaneSettings } from './lane-settings.js';
 import { Listeners } from './listeners.js';
 import { type BrokerCounters, newCounters, registerBrokerMetrics } from './metrics.js';
+import { RefusalLog } from './refusal-log.js';
+import { Sessions } from './sessions.js';
 
 type BrokerConfig = Pick<CentralConfig, 'sites' | 'skus' | 'suppliers' | 'dataDir' | 'log' | 'mqtt' | 'auth'>;
 
@@ -62,6 +69,9 @@ export class MqttBroker {
   private usersStore: UserStore | null = null;
   private broker: Aedes | null = null;
   private hooks: AccessHooks | null = null;
+  private sessions: Sessions | null = null;
+  private refusals: RefusalLog | null = null;
+  private subacks: DuplicateFilterSuback | null = null;
   private listeners: Listeners | null = null;
   private unregisterMetrics: (() => void) | null = null;
   private bound: BoundPorts = { tcp: null, tls: null, ws: null };
@@ -93,6 +103,8 @@ export class MqttBroker {
   get counters(): BrokerCounters {
     const c = this.counterState;
     c.backlog = this.broker ? routingBacklog(this.broker) : 0;
+    c.sessions.held = this.sessions?.ledger.sessions ?? 0;
+    c.sessions.bytes = this.sessions?.ledger.bytes ?? 0;
     return structuredClone(c);
   }
 
@@ -122,6 +134,8 @@ export class MqttBroker {
           login: auth.login,
         });
       const counters = this.counterState;
+      const refusals = new RefusalLog(this.log, limits.refusalLog);
+      this.refusals = refusals;
       const hooks = new AccessHooks({
         map: this.map,
         users: this.usersStore,
@@ -129,8 +143,23 @@ export class MqttBroker {
         counters,
         log: this.log,
         maxPacketBytes: limits.maxPacketBytes,
+        refusals,
       });
       this.hooks = hooks;
+      const topics = new TopicCache();
+      const sessions = new Sessions({
+        limits: limits.sessions,
+        counters,
+        refusals,
+        log: this.log,
+        mayRead: (owner, topic) => canRead(owner, topic, topics.parse(topic), this.map),
+        mayHold: (client, filter) => {
+          const identity = hooks.identityOf(client);
+          return identity !== undefined && canSubscribe(identity, filter, this.map).ok;
+        },
+        onDiscard: (clientId) => hooks.releaseClientId(clientId),
+      });
+      this.sessions = sessions;
       const broker = new Aedes({
         concurrency: limits.concurrency,
         queueLimit: limits.queueLimit,
@@ -139,7 +168,18 @@ export class MqttBroker {
         drainTimeout: limits.drainTimeoutMs,
         keepaliveLimit: limits.keepaliveLimitS,
         preConnect: hooks.preConnect,
-        authenticate: hooks.authenticate,
+        // After the hooks' checks, the sessions' own: a user's persistent sessions are bounded.
+        authenticate: (client, username, password, done) =>
+          hooks.authenticate(client, username, password, (err, ok) => {
+            const identity = !err && ok ? hooks.identityOf(client) : undefined;
+            if (identity && !sessions.admit(client, identity)) {
+              const refused = Object.assign(new Error('not authorized'), {
+                returnCode: ConnackCodes.NOT_AUTHORIZED,
+              });
+              return done(refused, null);
+            }
+            done(err, ok);
+          }),
         authorizePublish: hooks.authorizePublish,
         authorizeSubscribe: hooks.authorizeSubscribe,
         authorizeForward: hooks.authorizeForward,
@@ -150,8 +190,10 @@ export class MqttBroker {
       installBacklogLimit(broker, limits.maxBacklog, () => {
         counters.dropped.backlog++;
       });
+      this.subacks = new DuplicateFilterSuback(broker);
       this.watch(broker);
       await broker.listen();
+      sessions.install(broker);
       await publishLaneSettings(broker, this.map, this.dataDir, this.log);
       if (this.options.registry) {
         this.unregisterMetrics = registerBrokerMetrics(this.options.registry, () => this.counters);
@@ -170,24 +212,48 @@ export class MqttBroker {
     const handle = broker.handle;
     broker.handle = (stream, req) => {
       const client = handle(stream, req);
+      const user = () => this.hooks?.identityOf(client)?.user ?? null;
       const ok = limitPacketSize(client, limits.maxPacketBytes, (bytes) => {
         counters.denied.oversize++;
-        this.log.warn(
-          {
-            clientId: client.id,
-            user: this.hooks?.identityOf(client)?.user ?? null,
-            bytes,
-            why: 'packet too large',
-          },
+        this.refusals?.warn(
+          'oversize',
+          { clientId: client.id, user: user(), bytes, why: 'packet too large' },
           'denied oversize',
         );
       });
       if (!ok) this.log.warn('mqtt-packet internals changed: packet size limit not enforced by the parser');
+      const inspected = inspectPackets(client, (packet) => {
+        const filters = filterCount(packet);
+        if (filters > limits.maxFiltersPerPacket) {
+          counters.denied.filters++;
+          this.refusals?.warn(
+            'filters',
+            {
+              clientId: client.id,
+              user: user(),
+              action: packet.cmd,
+              filters,
+              why: `more than ${limits.maxFiltersPerPacket} filters in one packet`,
+            },
+            'denied filters',
+          );
+          return new GuardError(
+            `${filters} filters in one ${packet.cmd}; at most ${limits.maxFiltersPerPacket}`,
+          );
+        }
+        return this.subacks ? this.subacks.rewrite(packet) : packet;
+      });
+      if (!inspected)
+        this.log.warn('mqtt-packet internals changed: filters per packet not bounded, SUBACKs not completed');
       const bounded = limitQos0Deliveries(client, limits.maxClientOutBytes, () => {
         counters.dropped.slow_subscriber++;
       });
       if (!bounded)
         this.log.warn('aedes internals changed: QoS 0 deliveries to slow subscribers not bounded');
+      if (!this.sessions?.guard(client))
+        this.log.warn(
+          'aedes internals changed: deliveries a persistent session did not keep are not skipped',
+        );
       return client;
     };
     broker.on('clientReady', () => {
@@ -245,8 +311,13 @@ export class MqttBroker {
     this.unregisterMetrics?.();
     this.unregisterMetrics = null;
     const closingListeners = listeners?.close();
+    this.sessions?.stop();
     if (broker) await new Promise<void>((r) => broker.close(() => r()));
     await closingListeners;
+    this.sessions = null;
+    this.subacks = null;
+    this.refusals?.close();
+    this.refusals = null;
     if (this.usersStore && this.usersStore !== this.options.users) this.usersStore.close();
     this.usersStore = null;
     this.hooks = null;

@@ -11,6 +11,7 @@ import type { Identity, UserStore } from '../auth/user-store.js';
 import type { ShelfMap } from '../shelf-map.js';
 import { canPublish, canRead, canSubscribe, TopicCache } from './acl.js';
 import type { BrokerCounters, DenyReason } from './metrics.js';
+import type { RefusalLog } from './refusal-log.js';
 
 /** CONNACK return codes (MQTT 3.1.1, 3.2.2.3); aedes's AuthErrorCode is a const enum. */
 export const ConnackCodes = {
@@ -31,6 +32,8 @@ export interface HookContext {
   counters: BrokerCounters;
   log: Logger;
   maxPacketBytes: number;
+  /** Refusal warnings, rate-limited and summarised (the counters stay exact). */
+  refusals: RefusalLog;
 }
 
 /** Topic kinds whose body names the agent that sent it; the broker checks it against the session. */
@@ -102,7 +105,8 @@ export class AccessHooks {
   private deny(reason: DenyReason, client: Client | null, what: Record<string, unknown>, why: string): void {
     this.ctx.counters.denied[reason]++;
     const who = client ? this.identities.get(client) : undefined;
-    this.ctx.log.warn(
+    this.ctx.refusals.warn(
+      reason,
       { user: who?.user ?? null, role: who?.grant.role ?? null, clientId: client?.id ?? null, ...what, why },
       `denied ${reason}`,
     );
@@ -210,7 +214,8 @@ export class AccessHooks {
       const d = canPublish(identity, will, this.topics.parse(will), this.ctx.map);
       if (!d.ok) {
         this.ctx.counters.denied.will++;
-        this.ctx.log.warn(
+        this.ctx.refusals.warn(
+          'will',
           {
             user: identity.user,
             role: identity.grant.role,
