@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { ensureSystemDeps } from './system-deps.mjs';
 
 const USAGE = `usage: npm test [-- VITEST-ARGS…]

@@ -197,7 +197,8 @@ export class AccessHooks {
     const idRefused = clientIdRefusal(client.id, identity, holder);
     if (idRefused) {
       this.ctx.counters.denied.client_id++;
-      this.ctx.log.warn(
+      this.ctx.refusals.warn(
+        'client_id',
         {
           user: identity.user,
           role: identity.grant.role,
