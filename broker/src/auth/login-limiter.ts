@@ -15,6 +15,10 @@
  * An attempt counts as a failure when it is admitted, before its secret is checked, so parallel
  * attempts cannot slip under the limit; a success clears its name and takes back the failure it
  * provisionally added to its address.
+ *
+ * A name's lock does not hold against an address that logged in as that name within
+ * `knownAddressMs`: anyone who knows a user name can lock it, and without this an attacker could
+ * keep an agent (or central's own client) from reconnecting. The address limit still applies there.
  */
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
@@ -28,7 +32,12 @@ export interface LoginLimiterOptions {
   windowMs?: number;
   /** Names and addresses remembered at most (default 100 000). */
   maxEntries?: number;
+  /** How long a successful login keeps its address known for its name (default 24 h). */
+  knownAddressMs?: number;
 }
+
+/** Known addresses kept per name: the newest replace the oldest. */
+const KNOWN_PER_NAME = 8;
 
 /** Why an attempt was refused: its name or its address is locked, or the table is full of locks. */
 export type LimitReason = 'name' | 'address' | 'full';
@@ -84,6 +93,9 @@ export class LoginLimiter {
   private readonly locked = new Map<string, Entry>();
   /** Attempts refused, by reason (for metrics). */
   readonly refused: Record<LimitReason, number> = { name: 0, address: 0, full: 0 };
+  /** Name → the addresses it logged in from lately → until when they are known (oldest first). */
+  private readonly known = new Map<string, Map<string, number>>();
+  readonly knownAddressMs: number;
 
   constructor(o: LoginLimiterOptions = {}) {
     const int = (v: number | undefined, d: number) => Math.max(1, Math.floor(v ?? d));
@@ -92,6 +104,33 @@ export class LoginLimiter {
     this.windowMs = int(o.windowMs, 60_000);
     // Room for at least one name and one address, so an attempt can always be counted in full.
     this.maxEntries = Math.max(2, int(o.maxEntries, 100_000));
+    this.knownAddressMs = Math.max(0, Math.floor(o.knownAddressMs ?? 24 * 3_600_000));
+  }
+
+  /**
+   * Remembers that `name` logged in from `address`, so a lock on the name does not hold there
+   * (until `until`, by default `knownAddressMs` from now).
+   */
+  trust(name: string, address: string, now: number, until = now + this.knownAddressMs): void {
+    if (until <= now) return;
+    const n = nameKey(name);
+    const list = this.known.get(n) ?? new Map<string, number>();
+    const a = addressKey(address);
+    const before = list.get(a) ?? 0;
+    list.delete(a);
+    // A permanent entry (central's own client) is never shortened by a later login.
+    list.set(a, Math.max(until, before));
+    if (list.size > KNOWN_PER_NAME) list.delete(list.keys().next().value as string);
+    this.known.delete(n); // re-insert: the map's order is least recently trusted first
+    this.known.set(n, list);
+    // Bounded like the failures: the name trusted longest ago is forgotten first.
+    if (this.known.size > this.maxEntries) this.known.delete(this.known.keys().next().value as string);
+  }
+
+  private isKnown(n: string, address: string | undefined, now: number): boolean {
+    if (!address) return false;
+    const until = this.known.get(n)?.get(addressKey(address));
+    return until !== undefined && until > now;
   }
 
   /** Names and addresses remembered now. */
@@ -179,7 +218,7 @@ export class LoginLimiter {
   attempt(name: string, address: string | undefined, now: number): LimitVerdict {
     const n = nameKey(name);
     const a = address ? `a:${addressKey(address)}` : null;
-    const byName = this.wait(n, now);
+    const byName = this.isKnown(n, address, now) ? 0 : this.wait(n, now);
     const byAddress = a ? this.wait(a, now) : 0;
     if (byName > 0 || byAddress > 0) {
       const reason: LimitReason = byName > 0 ? 'name' : 'address';
@@ -207,6 +246,7 @@ export class LoginLimiter {
     this.open.delete(n);
     this.locked.delete(n);
     if (!address) return;
+    this.trust(name, address, now);
     const a = `a:${addressKey(address)}`;
     const e = this.entry(a, now);
     if (!e) return;

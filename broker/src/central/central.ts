@@ -197,7 +197,12 @@ export class Central {
         await this.part('mqtt broker', () => broker.start());
         this.broker = broker;
         this.stops.unshift(() => broker.stop());
-        credentials = await ensureServiceIdentity(broker.users, this.dataDir);
+        const service = await ensureServiceIdentity(broker.users, this.dataDir);
+        credentials = service;
+        // Central's own client logs in over loopback: a lock an attacker puts on its well-known
+        // name must never keep it out.
+        for (const loopback of ['127.0.0.1', '::1'])
+          broker.users.limiter.trust(service.username, loopback, Date.now(), Number.POSITIVE_INFINITY);
         const port = broker.ports.tcp ?? broker.ports.tls;
         ingestUrl = broker.ports.tcp ? `mqtt://127.0.0.1:${port}` : `mqtts://127.0.0.1:${port}`;
       } else {

@@ -206,6 +206,8 @@ export const AuthConfig = z.strictObject({
       windowMs: z._default(TimerDuration, 60_000),
       /** Names and addresses remembered at most (memory bound); a refused one is never forgotten early. */
       maxEntries: z.number().int().min(100).max(10_000_000).default(100_000),
+      /** A name's lock does not hold against an address it logged in from within this time. */
+      knownAddressMs: z._default(Duration, 24 * 3_600_000),
     })
     .prefault({}),
 });

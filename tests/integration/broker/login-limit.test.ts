@@ -4,10 +4,10 @@
  * pushed out of the table, one address cannot guess at many names, a table full of locks refuses
  * newcomers, and the limit is one for HTTP and MQTT.
  */
-import type { Grant } from '@shelfsense/protocol';
+import { clientIds, type Grant } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthCentral, call, loginAt, PASSWORD, startAuthCentral } from './central-auth.js';
-import { connect } from './helpers.js';
+import { connect, until } from './helpers.js';
 
 const LOGIN = { maxFailures: 5, maxFailuresPerAddress: 30, windowMs: 60_000, maxEntries: 100 };
 
@@ -157,5 +157,38 @@ describe('login limit shared by MQTT and HTTP (real central)', () => {
     for (let i = 0; i < 5; i++) await mqttLogin('admin', bad);
     expect(await mqttLogin('admin', c.users.issueToken('admin', 60_000))).not.toBe(0);
     expect((await loginAt(c.base, 'admin', PASSWORD, '127.0.7.4')).status).toBe(429);
+  });
+});
+
+/** Anyone who knows a user name can lock it; that must not keep its own devices out. */
+describe('a locked name does not lock out its known addresses (real central)', () => {
+  let c: AuthCentral;
+  beforeAll(async () => {
+    c = await startAuthCentral({ login: LOGIN });
+  });
+  afterAll(() => c?.close());
+
+  it('[agent lockout] an agent that logged in from its address reconnects while an attacker keeps its name locked', async () => {
+    const first = await connect(c.mqttUrl, { username: 'agent-a', password: PASSWORD });
+    await first.end();
+    for (let i = 0; i < 5; i++) await loginAt(c.base, 'agent-a', `wrong-${i}-pass`, '127.0.8.1');
+    expect((await loginAt(c.base, 'agent-a', PASSWORD, '127.0.8.2')).status).toBe(429);
+    const again = await connect(c.mqttUrl, { username: 'agent-a', password: PASSWORD });
+    expect(again.client.connected).toBe(true);
+    await again.end();
+  });
+
+  it('[central lockout] central’s own client reconnects while its well-known name is locked', async () => {
+    const ingest = c.central.parts().ingest!;
+    for (let i = 0; i < 5; i++) await loginAt(c.base, 'shelfsense-central', `wrong-${i}-pass`, '127.0.8.3');
+    expect(c.users.limiter.blockedFor('shelfsense-central', Date.now())).toBeGreaterThan(0);
+    // Drop central's client at the broker: it must get back in.
+    const clients = (c.central.broker!.aedes as unknown as { clients: Record<string, { close(): void }> })
+      .clients;
+    const own = Object.keys(clients).find((id) => id.startsWith(clientIds.centralPrefix));
+    expect(own).toBeDefined();
+    clients[own!]!.close();
+    await until(() => !ingest.connected, 'central’s client dropped');
+    await until(() => ingest.connected, 'central’s client back in');
   });
 });

@@ -139,3 +139,45 @@ describe('login limiter: bounded memory never forgets a lock', () => {
     expect(l.attempt('c', undefined, 1).ok).toBe(true);
   });
 });
+
+describe('login limiter: known addresses', () => {
+  it('a name locked from elsewhere still logs in from an address it logged in from lately', () => {
+    const l = new LoginLimiter({ maxFailures: 2, windowMs: 60_000, knownAddressMs: 3_600_000 });
+    expect(l.attempt('pi-1', '10.0.0.5', 0).ok).toBe(true);
+    l.succeed('pi-1', '10.0.0.5', 0);
+    // An attacker elsewhere locks the name.
+    l.attempt('pi-1', '203.0.113.9', 10);
+    l.attempt('pi-1', '203.0.113.9', 11);
+    expect(l.attempt('pi-1', '198.51.100.1', 12)).toMatchObject({ ok: false, reason: 'name' });
+    // The agent's own address is not held by that lock...
+    expect(l.attempt('pi-1', '10.0.0.5', 13).ok).toBe(true);
+    // ...until it has not logged in from there for knownAddressMs.
+    expect(l.attempt('pi-1', '10.0.0.5', 3_600_001)).toMatchObject({ ok: true });
+    l.attempt('pi-1', '203.0.113.9', 3_600_002);
+    l.attempt('pi-1', '203.0.113.9', 3_600_003);
+    expect(l.attempt('pi-1', '10.0.0.5', 3_600_004)).toMatchObject({ ok: false, reason: 'name' });
+  });
+
+  it('a known address is still held by its own address limit', () => {
+    const l = new LoginLimiter({ maxFailures: 1, maxFailuresPerAddress: 3, windowMs: 60_000 });
+    l.attempt('u', '10.0.0.5', 0);
+    l.succeed('u', '10.0.0.5', 0);
+    for (let i = 0; i < 3; i++) expect(l.attempt(`guess-${i}`, '10.0.0.5', 1 + i).ok).toBe(true);
+    expect(l.attempt('u', '10.0.0.5', 5)).toMatchObject({ ok: false, reason: 'address' });
+  });
+
+  it('a permanent entry is never shortened, and at most a few addresses are kept per name', () => {
+    const l = new LoginLimiter({ maxFailures: 1, windowMs: 60_000, knownAddressMs: 1_000_000 });
+    l.trust('svc', '127.0.0.1', 0, Number.POSITIVE_INFINITY);
+    l.succeed('svc', '127.0.0.1', 5);
+    for (let i = 0; i < 20; i++) l.succeed('u', `10.0.0.${i}`, i);
+    // Long after knownAddressMs, the name locked from elsewhere: the permanent entry still holds.
+    l.attempt('svc', '203.0.113.9', 5_000_000);
+    expect(l.attempt('svc', '198.51.100.1', 5_000_001)).toMatchObject({ ok: false, reason: 'name' });
+    expect(l.attempt('svc', '127.0.0.1', 5_000_002).ok).toBe(true);
+    // Of twenty addresses, the newest eight are known.
+    l.attempt('u', '203.0.113.9', 100);
+    expect(l.attempt('u', '10.0.0.11', 101)).toMatchObject({ ok: false, reason: 'name' });
+    expect(l.attempt('u', '10.0.0.12', 102).ok).toBe(true);
+  });
+});
