@@ -371,6 +371,18 @@ export const CentralConfig = z
     if (cfg.mqtt.port === false && !cfg.mqtt.tls && !cfg.mqtt.websocket.enabled) {
       issue(['mqtt', 'port'], 'plain TCP is off and neither TLS nor WebSocket is on: no way in');
     }
+    const limits = cfg.mqtt.limits;
+    const sessions = ['mqtt', 'limits', 'sessions'];
+    if (limits.sessions.maxBytesPerUser < limits.maxPacketBytes)
+      issue(
+        [...sessions, 'maxBytesPerUser'],
+        `must be at least mqtt.limits.maxPacketBytes (${limits.maxPacketBytes}), or a large QoS 2 publish never fits`,
+      );
+    if (limits.sessions.maxBytes < limits.sessions.maxBytesPerUser)
+      issue(
+        [...sessions, 'maxBytes'],
+        `must be at least maxBytesPerUser (${limits.sessions.maxBytesPerUser})`,
+      );
   });
 export type CentralConfig = z.infer<typeof CentralConfig>;
 export type CentralConfigInput = z.input<typeof CentralConfig>;

@@ -120,7 +120,7 @@ describe('session bounds', () => {
 
   it('[bound] an offline persistent subscriber: its queue stops at the budget, the rest is dropped and counted; on reconnect it gets what was kept', async () => {
     const maxBytesPerUser = 64 * KiB;
-    tb = await startBroker({ mqtt: { limits: { sessions: { maxBytesPerUser } } } });
+    tb = await startBroker({ mqtt: { limits: { maxPacketBytes: 64 * KiB, sessions: { maxBytesPerUser } } } });
     const broker = tb.broker;
     const sub = await track(connect(tb.url, { ...login('sup-x'), clientId: 'sx-queue', clean: false }));
     expect(await subscribeCodes(sub.client, [L1], 1)).toEqual([1]);

@@ -53,6 +53,17 @@ describe('central config', () => {
     ]);
   });
 
+  it('checks that session budgets can hold what a client may send', () => {
+    const limits = {
+      maxPacketBytes: 1024 * 1024,
+      sessions: { maxBytesPerUser: 512 * 1024, maxBytes: 256 * 1024 },
+    };
+    expect(issuesOf({ ...mapConfig(), mqtt: { limits } })).toEqual([
+      'mqtt.limits.sessions.maxBytesPerUser: must be at least mqtt.limits.maxPacketBytes (1048576), or a large QoS 2 publish never fits',
+      'mqtt.limits.sessions.maxBytes: must be at least maxBytesPerUser (524288)',
+    ]);
+  });
+
   it('holds the replenishment section, whose SKUs, lanes and suppliers must be in the map', () => {
     const cfg = CentralConfig.parse({ ...mapConfig(), replenishment: { defaults: { reorderPoint: 2 } } });
     expect(cfg.replenishment.defaults.reorderPoint).toBe(2);
