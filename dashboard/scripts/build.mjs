@@ -23,8 +23,8 @@ const out =
 const require = createRequire(import.meta.url);
 
 /**
- * The contract package also holds Node-only config loading (node:fs, yaml) that the browser never
- * calls; stub those imports. (zod's locales: see zodEnglishOnly.)
+ * The contract package also holds Node-only config loading and private-file helpers (node:fs,
+ * node:path, yaml) that the browser never calls; stub the names they import. (zod's locales: see zodEnglishOnly.)
  */
 const browserStubs = {
   name: 'browser-stubs',
@@ -32,7 +32,10 @@ const browserStubs = {
     build.onResolve({ filter: /^(node:.*|yaml)$/ }, (a) => ({ path: a.path, namespace: 'stub' }));
     build.onLoad({ filter: /.*/, namespace: 'stub' }, (a) => ({
       contents: `const unavailable = () => { throw new Error(${JSON.stringify(`${a.path} is not available in the browser`)}); };
-export const readFileSync = unavailable; export const parse = unavailable; export default {};`,
+export const readFileSync = unavailable; export const parse = unavailable;
+export const chmodSync = unavailable; export const closeSync = unavailable; export const mkdirSync = unavailable;
+export const openSync = unavailable; export const statSync = unavailable;
+export const dirname = unavailable; export const resolve = unavailable; export default {};`,
       loader: 'js',
     }));
   },
