@@ -102,9 +102,15 @@ export class AccessHooks {
     if (owner && !owner.client.connected) this.owners.delete(clientId);
   }
 
-  private deny(reason: DenyReason, client: Client | null, what: Record<string, unknown>, why: string): void {
+  /** Counts a refusal and logs it (rate-limited); `who` defaults to the client's identity. */
+  private deny(
+    reason: DenyReason,
+    client: Client | null,
+    what: Record<string, unknown>,
+    why: string,
+    who: Identity | undefined = client ? this.identities.get(client) : undefined,
+  ): void {
     this.ctx.counters.denied[reason]++;
-    const who = client ? this.identities.get(client) : undefined;
     this.ctx.refusals.warn(
       reason,
       { user: who?.user ?? null, role: who?.grant.role ?? null, clientId: client?.id ?? null, ...what, why },
@@ -196,37 +202,14 @@ export class AccessHooks {
       : this.owners.get(client.id);
     const idRefused = clientIdRefusal(client.id, identity, holder);
     if (idRefused) {
-      this.ctx.counters.denied.client_id++;
-      this.ctx.refusals.warn(
-        'client_id',
-        {
-          user: identity.user,
-          role: identity.grant.role,
-          clientId: client.id,
-          action: 'connect',
-          why: idRefused,
-        },
-        'denied client_id',
-      );
+      this.deny('client_id', client, { action: 'connect' }, idRefused, identity);
       throw authError(ConnackCodes.IDENTIFIER_REJECTED, 'identifier rejected');
     }
     const will = this.wills.get(client);
     if (will !== undefined) {
       const d = canPublish(identity, will, this.topics.parse(will), this.ctx.map);
       if (!d.ok) {
-        this.ctx.counters.denied.will++;
-        this.ctx.refusals.warn(
-          'will',
-          {
-            user: identity.user,
-            role: identity.grant.role,
-            clientId: client.id,
-            action: 'will',
-            topic: will,
-            why: d.why,
-          },
-          'denied will',
-        );
+        this.deny('will', client, { action: 'will', topic: will }, d.why, identity);
         throw authError(ConnackCodes.NOT_AUTHORIZED, 'not authorized');
       }
     }
