@@ -90,8 +90,13 @@ describe('UserStore.login', () => {
       via: 'token',
     });
     const bad = `${token.slice(0, -2)}AA`;
-    for (let i = 0; i < 3; i++) expect((await store.login('op', bad, mqtt)).identity).toBeNull();
-    expect((await store.login('op', token, mqtt)).retryAfterMs).toBeGreaterThan(0);
+    const elsewhere = { channel: 'mqtt' as const, address: '10.0.0.2' };
+    for (let i = 0; i < 3; i++) expect((await store.login('op', bad, elsewhere)).identity).toBeNull();
+    // Locked, for every address but the one it logged in from.
+    expect(
+      (await store.login('op', token, { ...elsewhere, address: '10.0.0.3' })).retryAfterMs,
+    ).toBeGreaterThan(0);
+    expect((await store.login('op', token, mqtt)).identity?.user).toBe('op');
     now += 60_000;
     // HTTP: the token is refused and counted like a wrong password.
     const fresh = store.issueToken('sup', 60_000);
