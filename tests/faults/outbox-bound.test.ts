@@ -42,8 +42,9 @@ describe('[bounded outbox] the outbox reaches its bound during a long broker out
     const agent = chain.agent;
     if (!agent) throw new Error('in-process agent expected');
     await chain.waitCaughtUp(Date.now());
-    const from = (await chain.agentSeq()).lastSeq;
     await chain.central.kill();
+    // What central had when it died (a heartbeat may land between catching up and the kill).
+    const from = Math.max(0, ...storedSeqs(chain.dbFile));
     await chain.control({ action: 'remove', lane: 2, count: 8 - (REORDER_POINT - 1) });
     const end = Date.now() + scale(6_000, 60_000);
     let picks = 0;
@@ -68,11 +69,13 @@ describe('[bounded outbox] the outbox reaches its bound during a long broker out
     await chain.central.restart();
     const t0 = Date.now();
     await chain.relogin();
-    // Everything after the drop reaches central: what is missing is only the oldest range.
+    // Everything after the drop reaches central: what is missing is one range of the oldest. The
+    // few records the agent had already handed to its MQTT client before the kill are resent by
+    // that client after the restart, so the range may start a little after what central had.
     const onlyOldestMissing = () => {
       const r = readingFigures(storedSeqs(chain.dbFile), from, agent.outboxStats?.lastSeq ?? 0);
       const m = r.missing;
-      return m.length > 0 && m[0] === from + 1 && m.at(-1)! - m[0]! + 1 === m.length ? r : null;
+      return m.length > 0 && m[0]! > from && m.at(-1)! - m[0]! + 1 === m.length ? r : null;
     };
     await waitFor(onlyOldestMissing, 30_000, { what: 'every record after the drop at central' });
     let recoveryMs = Date.now() - t0;
@@ -90,10 +93,10 @@ describe('[bounded outbox] the outbox reaches its bound during a long broker out
     }
     const seq = await chain.agentSeq();
     const r = readingFigures(storedSeqs(chain.dbFile), from, seq.lastSeq, seq.dropped);
-    // Only the oldest records of the outage are missing: one range, right after what central had.
+    // Only the oldest records of the outage are missing: one range, after what central had.
     expect(r.missing.length).toBeGreaterThan(0);
     expect(r.missing.at(-1)! - r.missing[0]! + 1).toBe(r.missing.length);
-    expect(r.missing[0]).toBe(from + 1);
+    expect(r.missing[0]).toBeGreaterThan(from);
     expect(r.missing.length).toBeLessThanOrEqual(seq.dropped);
     const row = await chain.score(
       scale('outbox bound (20 records, 6 s outage)', 'outbox bound (20 records, 60 s outage)'),
