@@ -233,14 +233,16 @@ export class Central {
         await this.part('ingest', () => ingest.start());
         this.ingest = ingest;
         this.stops.unshift(() => ingest.stop());
-        this.relay = new MqttCommandRelay(
-          () => ingest.mqtt,
-          c.commands.timeoutMs,
-          childLogger(log, 'commands'),
-        );
-        this.stops.unshift(() => this.relay?.stop());
         this.registerMetrics(ingest);
       }
+      // Commands travel on ingest's MQTT client; with ingest off, the API says so (503).
+      const relay = new MqttCommandRelay(
+        () => this.ingest?.mqtt ?? null,
+        c.commands.timeoutMs,
+        childLogger(log, 'commands'),
+      );
+      this.relay = relay;
+      this.stops.unshift(() => relay.stop());
 
       this.mounts = (await this.options.mounts?.(this.parts())) ?? [];
       if (c.parts.http) {

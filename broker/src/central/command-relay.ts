@@ -27,7 +27,8 @@ export class MqttCommandRelay {
   private subscribed = false;
 
   constructor(
-    private readonly client: () => MqttClient,
+    /** Central's MQTT client; null when the ingest part (which owns it) is off. */
+    private readonly client: () => MqttClient | null,
     private readonly timeoutMs: number,
     private readonly log: Logger,
   ) {}
@@ -37,8 +38,8 @@ export class MqttCommandRelay {
   private lastInvalidLog = 0;
 
   private async ensureSubscribed(): Promise<void> {
-    if (this.subscribed) return;
     const c = this.client();
+    if (this.subscribed || !c) return;
     c.on('message', (topic, payload) => {
       const t = parseTopic(topic);
       if (t?.kind !== 'response') return;
@@ -72,7 +73,13 @@ export class MqttCommandRelay {
     args: unknown,
     actor: Actor,
   ): Promise<CommandResponse> {
-    if (!this.client().connected) {
+    const client = this.client();
+    if (!client)
+      throw new CommandRelayError(
+        CommandRelayErrorCodes.UNAVAILABLE,
+        'commands travel on central’s MQTT client, which the ingest part owns: set parts.ingest to true',
+      );
+    if (!client.connected) {
       throw new CommandRelayError(
         CommandRelayErrorCodes.UNAVAILABLE,
         'central is not connected to the broker',
@@ -92,7 +99,7 @@ export class MqttCommandRelay {
       }, this.timeoutMs);
       this.pending.set(transaction, { resolve, timer });
     });
-    await this.client().publishAsync(
+    await client.publishAsync(
       topics.request(site, agent, command),
       JSON.stringify({ transaction, args: args ?? {}, actor }),
       { qos: 1 },
