@@ -4,16 +4,22 @@
  * closed unless a delay is configured), open or clear an alert. Returns the lane state after the
  * action.
  */
+import type { AlertEvent, OrderEvent } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { OrderService } from '../orders/orders.js';
 import { alertEvent } from '../store/alerts.js';
 import type { Store } from '../store/store.js';
 import type { ReceiptConfig } from './config.js';
-import type { RuleOutcome } from './engine.js';
 import type { Decision } from './evaluate.js';
 import type { LaneRuleState } from './lane-state.js';
 import { type LaneInfo, laneKey } from './lanes.js';
 import type { LanePolicy } from './policy.js';
+
+/** What the rules did with a batch: order events and alert changes, in order. */
+export interface RuleOutcome {
+  orders: OrderEvent[];
+  alerts: AlertEvent[];
+}
 
 export interface ActionContext {
   store: Store;

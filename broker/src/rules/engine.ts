@@ -21,7 +21,7 @@ import type { OrderService } from '../orders/orders.js';
 import { cancelMovedStep, isMovePair } from '../orders/receipt.js';
 import type { LaneRef, ReadingInput } from '../store/readings.js';
 import type { Store } from '../store/store.js';
-import { type ActionContext, carryOut } from './actions.js';
+import { type ActionContext, carryOut, type RuleOutcome } from './actions.js';
 import type { ReplenishmentConfig } from './config.js';
 import { applyEvent, applyLevel, assess, condition, type LiveOrderView, usable } from './evaluate.js';
 import type { LaneRuleState } from './lane-state.js';
@@ -42,10 +42,7 @@ export interface RulesEngineOptions {
   clock?: () => number;
 }
 
-export interface RuleOutcome {
-  orders: OrderEvent[];
-  alerts: AlertEvent[];
-}
+export type { RuleOutcome } from './actions.js';
 
 export interface LaneStatus extends LaneRef {
   condition: LaneRuleState['reported'];

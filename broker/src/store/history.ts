@@ -5,7 +5,7 @@
  */
 import type { CalibrationRecord, EventPayload, LaneState, LevelPayload } from '@shelfsense/protocol';
 import type { Db } from './database.js';
-import type { LaneRef, ReadingInput } from './readings.js';
+import type { LaneRef, ReadingInput } from './records.js';
 
 export interface RangeQuery extends Partial<LaneRef> {
   /** Inclusive lower bound on the reading timestamp (ms). */

@@ -14,20 +14,11 @@
  * an agent comes back after a silence, because its resend from mark+1 comes first). Each skipped
  * range is recorded in `seq_gaps`, and a record that still arrives later is accepted.
  */
-import type { CalibrationRecord, EventPayload, LevelPayload } from '@shelfsense/protocol';
 import type { Db } from './database.js';
 import type { HistoryRepo } from './history.js';
+import type { ReadingInput } from './records.js';
 
-export interface LaneRef {
-  site: string;
-  shelf: string;
-  lane: string;
-}
-
-export type ReadingInput =
-  | (LaneRef & { kind: 'level'; payload: LevelPayload })
-  | (LaneRef & { kind: 'event'; payload: EventPayload })
-  | (LaneRef & { kind: 'calibration'; payload: CalibrationRecord });
+export type { LaneRef, ReadingInput } from './records.js';
 
 export interface CommitResult {
   /** Records committed now, in input order (what the rules should see). */
