@@ -1,5 +1,6 @@
 export * from './config/index.js';
 export * from './errors.js';
+export * from './lane-status.js';
 export * from './log.js';
 export * from './payloads.js';
 export * from './private-files.js';

@@ -12,16 +12,7 @@ export {
 export { type ErrorBody, HttpError, type HttpErrorCode, HttpErrorCodes, mapError } from './errors.js';
 export { CSV_HEADER } from './export.js';
 export { MAX_BODY_BYTES } from './io.js';
-export {
-  FAULT_HEALTH,
-  IN_FLIGHT,
-  isOffline,
-  LANE_STATUSES,
-  type LaneStatusInput,
-  type LaneStatusName,
-  laneHealth,
-  laneStatus,
-} from './lane-status.js';
+export { laneHealth } from './lane-health.js';
 export { DEFAULT_OFFLINE_AFTER_MS, type LaneView } from './lane-view.js';
 export { LiveState } from './live-state.js';
 export { ACTION_ROLES, type Action, may } from './scope.js';

@@ -1,14 +1,21 @@
 /**
  * The lane view of the API: the shelf map's facts about a lane, its newest level, the agent's
  * status, the shelf's health, the live order, the policy and the forecast — and the status derived
- * from them (lane-status.ts). Anything not known yet is null.
+ * from them (`laneStatus` in the contract package). Anything not known yet is null.
  */
-import type { HealthStatus, LaneState, LevelPayload, OrderState } from '@shelfsense/protocol';
+import {
+  type HealthStatus,
+  type LaneState,
+  type LaneStatusName,
+  type LevelPayload,
+  laneStatus,
+  type OrderState,
+} from '@shelfsense/protocol';
 import type { Order } from '../orders/orders.js';
 import { resolvePolicy } from '../rules/policy.js';
 import type { LaneInfo, LaneRef } from '../shelf-map.js';
 import type { ApiDeps, SkuInfo } from './deps.js';
-import { type LaneStatusName, laneHealth, laneStatus } from './lane-status.js';
+import { laneHealth } from './lane-health.js';
 
 export const DEFAULT_OFFLINE_AFTER_MS = 120_000;
 
@@ -28,6 +35,8 @@ export interface LaneView {
   stable: boolean | null;
   confidence: number | null;
   status: LaneStatusName;
+  /** The offline timeout `status` was computed with, so a client can tell when the lane goes silent. */
+  offlineAfterMs: number;
   reorderPoint: number | null;
   orderUpTo: number | null;
   ratePerDay: number | null;
@@ -72,6 +81,7 @@ function view(
   const agentOnline = agentStatus ? agentStatus.state === 'online' : null;
   const health = laneHealth(deps.live?.shelfHealth(lane.site, lane.shelf), lane.channels);
   const f = status?.forecast;
+  const offlineAfterMs = deps.offlineAfterMs ?? DEFAULT_OFFLINE_AFTER_MS;
   const v: LaneView = {
     site: lane.site,
     shelf: lane.shelf,
@@ -89,7 +99,7 @@ function view(
     confidence: level?.confidence ?? null,
     status: laneStatus({
       now,
-      offlineAfterMs: deps.offlineAfterMs ?? DEFAULT_OFFLINE_AFTER_MS,
+      offlineAfterMs,
       agentOnline,
       levelTs: level?.ts ?? null,
       state: level?.state ?? null,
@@ -99,6 +109,7 @@ function view(
       orderState: order?.state ?? null,
       reorderPoint,
     }),
+    offlineAfterMs,
     reorderPoint,
     orderUpTo: policy?.orderUpTo ?? null,
     ratePerDay: num(f?.ratePerDay),

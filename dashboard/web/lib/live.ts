@@ -1,13 +1,16 @@
 /**
  * Live updates: turns one MQTT message into an action (checked against the shared payload
  * schemas), and applies level and agent-status actions to the lane list without mutating it.
- * Order and alert messages only ask for a refresh: the API holds the truth about those.
+ * Order and alert messages only ask for a refresh: the API holds the truth about those. A lane
+ * that stops reporting goes offline after central's offline timeout (`expireLanes`, on a timer).
+ * `now` is the browser clock, compared with the readings' timestamps as central compares its own.
  */
 
 import type { AnySchema } from '@shelfsense/protocol';
 import {
   AgentStatusPayload,
   HealthPayload,
+  isOffline,
   LaneSettingsPayload,
   LevelPayload,
   type LevelPayload as LevelPayloadT,
@@ -17,7 +20,7 @@ import {
 import type { z } from 'zod';
 import { type LaneRef, laneKey } from './format.js';
 import { type Lane, StreamPayload } from './schemas.js';
-import { deriveStatus } from './status.js';
+import { deriveStatus, statusInput } from './status.js';
 
 export type LiveAction =
   | { type: 'level'; ref: LaneRef; level: LevelPayloadT }
@@ -98,7 +101,12 @@ export function classifyMessage(topic: string, payload: Uint8Array | string): Li
  * retained message arriving after a fresher API answer) is ignored. Returns the same array when
  * nothing changed, so the UI can skip a render.
  */
-export function applyLevel(lanes: readonly Lane[], ref: LaneRef, level: LevelPayloadT): readonly Lane[] {
+export function applyLevel(
+  lanes: readonly Lane[],
+  ref: LaneRef,
+  level: LevelPayloadT,
+  now: number = Date.now(),
+): readonly Lane[] {
   const key = laneKey(ref);
   const i = lanes.findIndex((l) => laneKey(l) === key);
   const old = i < 0 ? undefined : lanes[i];
@@ -117,7 +125,7 @@ export function applyLevel(lanes: readonly Lane[], ref: LaneRef, level: LevelPay
   };
   // A live reading proves the agent is online, whatever the last status message said.
   next.agentOnline = level.state === 'offline' ? old.agentOnline : true;
-  next.status = deriveStatus(next);
+  next.status = deriveStatus(next, now);
   const out = lanes.slice();
   out[i] = next;
   return out;
@@ -129,25 +137,30 @@ export function applyAgentStatus(
   site: string,
   agent: string,
   online: boolean,
+  now: number = Date.now(),
 ): readonly Lane[] {
   let changed = false;
   const out = lanes.map((l) => {
     if (l.site !== site || l.agent !== agent || l.agentOnline === online) return l;
     changed = true;
     const next = { ...l, agentOnline: online };
-    next.status = deriveStatus(next);
+    next.status = deriveStatus(next, now);
     return next;
   });
   return changed ? out : lanes;
 }
 
 /** Applies one action to the lane list; actions that do not touch lanes return it unchanged. */
-export function reduceLanes(lanes: readonly Lane[], action: LiveAction): readonly Lane[] {
+export function reduceLanes(
+  lanes: readonly Lane[],
+  action: LiveAction,
+  now: number = Date.now(),
+): readonly Lane[] {
   switch (action.type) {
     case 'level':
-      return applyLevel(lanes, action.ref, action.level);
+      return applyLevel(lanes, action.ref, action.level, now);
     case 'agent-status':
-      return applyAgentStatus(lanes, action.site, action.agent, action.online);
+      return applyAgentStatus(lanes, action.site, action.agent, action.online, now);
     default:
       return lanes;
   }
@@ -157,7 +170,11 @@ export function reduceLanes(lanes: readonly Lane[], action: LiveAction): readonl
  * A fresh lane list from the API, keeping any lane reading that live messages made newer than
  * the API's answer (a level can arrive while the request is in flight).
  */
-export function mergeLanes(fresh: readonly Lane[], prev: readonly Lane[] | null): readonly Lane[] {
+export function mergeLanes(
+  fresh: readonly Lane[],
+  prev: readonly Lane[] | null,
+  now: number = Date.now(),
+): readonly Lane[] {
   if (!prev || prev.length === 0) return fresh;
   const byKey = new Map(prev.map((l) => [laneKey(l), l]));
   return fresh.map((l) => {
@@ -173,7 +190,23 @@ export function mergeLanes(fresh: readonly Lane[], prev: readonly Lane[] | null)
       confidence: p.confidence,
       updatedAt: p.updatedAt,
     };
-    next.status = deriveStatus(next);
+    next.status = deriveStatus(next, now);
     return next;
   });
+}
+
+/**
+ * Turns offline every lane that has been silent for central's offline timeout by `now` (or is
+ * offline by any other rule of the shared status). Only ever moves a lane to offline: a status
+ * the API gave from what only central knows (the rules' view) is not recomputed. Returns the same
+ * array when nothing changed.
+ */
+export function expireLanes(lanes: readonly Lane[], now: number = Date.now()): readonly Lane[] {
+  let changed = false;
+  const out = lanes.map((l) => {
+    if (l.status === 'offline' || !isOffline(statusInput(l, now))) return l;
+    changed = true;
+    return { ...l, status: 'offline' as const };
+  });
+  return changed ? out : lanes;
 }

@@ -46,6 +46,8 @@ export const Lane = z
     confidence: num,
     /** A status this dashboard does not know reads as null and is derived from the reading. */
     status: z.enum(LANE_STATUSES).nullable().catch(null),
+    /** Central's offline timeout (null from a central that does not send it: no timeout here). */
+    offlineAfterMs: num,
     reorderPoint: num,
     orderUpTo: num,
     ratePerDay: num,

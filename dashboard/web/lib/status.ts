@@ -1,18 +1,22 @@
 /**
  * Lane status: the six states the dashboard shows, each with a text label and a colour class
- * (colour is never the only signal), and the mapping from a live reading to a status when the
- * server's own `status` is stale. Pure: no DOM, so it is unit-tested in Node.
+ * (colour is never the only signal), and a lane's status after a live update, computed by the
+ * contract's `laneStatus` (the function central's API uses) from what the lane view holds. Pure:
+ * no DOM, so it is unit-tested in Node.
  */
+import {
+  HealthStatuses,
+  isLaneStatusName,
+  LANE_STATUSES,
+  LaneStates,
+  type LaneStatusInput,
+  type LaneStatusName,
+  laneStatus,
+  OrderStates,
+} from '@shelfsense/protocol';
 
-export const LANE_STATUSES = [
-  'ok',
-  'below-reorder',
-  'ordered',
-  'stock-out',
-  'sensor-fault',
-  'offline',
-] as const;
-export type LaneStatus = (typeof LANE_STATUSES)[number];
+export { LANE_STATUSES };
+export type LaneStatus = LaneStatusName;
 
 export interface StatusInfo {
   /** Short text shown next to the colour. */
@@ -37,7 +41,7 @@ export const STATUS_INFO: Readonly<Record<LaneStatus, StatusInfo>> = {
 };
 
 export function isLaneStatus(value: unknown): value is LaneStatus {
-  return typeof value === 'string' && (LANE_STATUSES as readonly string[]).includes(value);
+  return isLaneStatusName(value);
 }
 
 export function statusLabel(status: LaneStatus): string {
@@ -49,12 +53,7 @@ export function statusClass(status: LaneStatus): string {
   return `status-${status}`;
 }
 
-/** Order states that mean "replenishment in flight" for a lane. */
-export const LIVE_ORDER_STATES = ['open', 'acknowledged', 'shipped'] as const;
-
-/** Shelf health values that mean the cells cannot be trusted (as the central side counts them). */
-const FAULT_HEALTH = new Set(['saturated', 'disconnected', 'no_data']);
-
+/** What the lane view holds that its status depends on (the API's lane, as the dashboard reads it). */
 export interface StatusInputs {
   units: number | null;
   /** The agent pipeline's lane state (ok / unstable / anomalous / fault / offline). */
@@ -63,25 +62,40 @@ export interface StatusInputs {
   health: string | null;
   reorderPoint: number | null;
   openOrder: { state: string } | null;
+  /** Timestamp of the lane's newest level; null when it never reported. */
+  updatedAt: number | null;
+  /** Central's offline timeout; null from a central that does not send it (then no timeout). */
+  offlineAfterMs: number | null;
+}
+
+function oneOf<T extends string>(values: readonly T[], value: string | null): T | null {
+  return value !== null && (values as readonly string[]).includes(value) ? (value as T) : null;
+}
+
+/** The contract's status input for a lane at `now` (the browser clock). Unknown values read as null. */
+export function statusInput(lane: StatusInputs, now: number): LaneStatusInput {
+  return {
+    now,
+    offlineAfterMs: lane.offlineAfterMs ?? Number.POSITIVE_INFINITY,
+    agentOnline: lane.agentOnline,
+    levelTs: lane.updatedAt,
+    state: oneOf(LaneStates, lane.state),
+    // The rules' view is not in the lane view; the API's own status already includes it.
+    condition: null,
+    health: oneOf(HealthStatuses, lane.health),
+    units: lane.units,
+    orderState: oneOf(OrderStates, lane.openOrder?.state ?? null),
+    reorderPoint: lane.reorderPoint,
+  };
 }
 
 /**
- * The status a lane has after a live update, by the same rules as the central side: an offline
- * agent hides everything else, then a faulty cell, then an empty lane, then an order in flight,
- * then the reorder point (at or below it counts as below).
+ * The status a lane has after a live update, by the same function as the central side: an offline
+ * agent or a lane silent for the offline timeout hides everything else, then a faulty cell, then
+ * an empty lane, then an order in flight, then the reorder point (at or below it counts as below).
  */
-export function deriveStatus(lane: StatusInputs): LaneStatus {
-  if (lane.agentOnline === false || lane.state === 'offline') return 'offline';
-  if (lane.state === 'fault' || (lane.health !== null && FAULT_HEALTH.has(lane.health)))
-    return 'sensor-fault';
-  if (lane.units === 0) return 'stock-out';
-  if (lane.openOrder && (LIVE_ORDER_STATES as readonly string[]).includes(lane.openOrder.state)) {
-    return 'ordered';
-  }
-  if (lane.units !== null && lane.reorderPoint !== null && lane.units <= lane.reorderPoint) {
-    return 'below-reorder';
-  }
-  return 'ok';
+export function deriveStatus(lane: StatusInputs, now: number = Date.now()): LaneStatus {
+  return laneStatus(statusInput(lane, now));
 }
 
 /** Sorts worst status first, then by site, shelf and lane, without changing the input. */

@@ -6,7 +6,7 @@
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../lib/api.js';
-import { type LiveAction, mergeLanes, reduceLanes } from '../lib/live.js';
+import { expireLanes, type LiveAction, mergeLanes, reduceLanes } from '../lib/live.js';
 import type { Lane, User } from '../lib/schemas.js';
 import type { LiveClient } from './live-client.js';
 
@@ -96,7 +96,13 @@ export function useResource<T>(
   return { data, error, loading, reload };
 }
 
-/** The user's lanes from the API, updated in place by level and agent-status messages. */
+/** How often lanes are checked for the offline timeout. */
+const EXPIRE_EVERY_MS = 1_000;
+
+/**
+ * The user's lanes from the API, updated in place by level and agent-status messages, and
+ * offline once silent for central's offline timeout.
+ */
 export function useLanes(): Resource<readonly Lane[]> {
   const { api, live } = useApp();
   const res = useResource(() => api.lanes(), [api], ['order', 'alert']);
@@ -116,6 +122,12 @@ export function useLanes(): Resource<readonly Lane[]> {
       }),
     [live],
   );
+
+  // A lane that stops reporting gets no message saying so: check for the offline timeout.
+  useEffect(() => {
+    const t = setInterval(() => setLanes((prev) => (prev ? expireLanes(prev) : prev)), EXPIRE_EVERY_MS);
+    return () => clearInterval(t);
+  }, []);
 
   return { ...res, data: lanes };
 }

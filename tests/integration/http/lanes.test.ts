@@ -57,6 +57,7 @@ describe('HTTP API: lanes, history and export', () => {
       stable: null,
       confidence: null,
       status: 'offline',
+      offlineAfterMs: OFFLINE_AFTER_MS,
       reorderPoint: 4,
       orderUpTo: 24,
       ratePerDay: null,

@@ -1,7 +1,8 @@
 /**
  * Live updates: MQTT messages are checked against the shared payload schemas, a level reading
  * updates its lane's count and status, stale retained readings are ignored, agent status marks
- * lanes offline, and order/alert messages ask for a refresh.
+ * lanes offline, a lane silent for central's offline timeout goes offline, and order/alert
+ * messages ask for a refresh.
  */
 import { topics } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   applyAgentStatus,
   applyLevel,
   classifyMessage,
+  expireLanes,
   mergeLanes,
   reduceLanes,
 } from '../../../dashboard/web/lib/live.js';
@@ -115,5 +117,48 @@ describe('applying readings', () => {
     expect(merged[0]?.status).toBe('ordered');
     const newer = mergeLanes([lane({ units: 9, updatedAt: T0 + 9000 })], live);
     expect(newer[0]?.units).toBe(9);
+  });
+});
+
+describe('the offline timeout', () => {
+  // A fake clock: every function takes `now`, as the UI's timer passes Date.now().
+  const TIMEOUT = 120_000;
+
+  it('[offline timeout] a lane whose agent went silent goes offline after central’s timeout', () => {
+    const lanes = [
+      lane({ offlineAfterMs: TIMEOUT }),
+      lane({ lane: 'L1', offlineAfterMs: TIMEOUT, updatedAt: T0 + 30_000 }),
+    ];
+    expect(expireLanes(lanes, T0 + TIMEOUT - 1)).toBe(lanes);
+    const first = expireLanes(lanes, T0 + TIMEOUT);
+    expect(first.map((l) => l.status)).toEqual(['offline', 'ok']);
+    expect(first[1]).toBe(lanes[1]);
+    const both = expireLanes(first, T0 + 30_000 + TIMEOUT);
+    expect(both.map((l) => l.status)).toEqual(['offline', 'offline']);
+    expect(expireLanes(both, T0 + 10 * TIMEOUT)).toBe(both);
+  });
+
+  it('a new reading brings the lane back; a reading already older than the timeout does not', () => {
+    const off = expireLanes([lane({ offlineAfterMs: TIMEOUT })], T0 + TIMEOUT);
+    const back = applyLevel(off, ref, level({ units: 20, ts: T0 + TIMEOUT + 500 }), T0 + TIMEOUT + 600);
+    expect(back[0]?.status).toBe('ok');
+    const late = applyLevel(off, ref, level({ units: 20, ts: T0 + 1000 }), T0 + TIMEOUT + 1000);
+    expect(late[0]?.status).toBe('offline');
+    // Merging a fresh API answer with an older reading than the live one keeps the live reading's status.
+    expect(
+      mergeLanes([lane({ offlineAfterMs: TIMEOUT, status: 'offline' })], back, T0 + TIMEOUT + 700)[0]?.status,
+    ).toBe('ok');
+  });
+
+  it('only moves a lane to offline: a status only central could give is kept until then', () => {
+    const fault = [lane({ offlineAfterMs: TIMEOUT, status: 'sensor-fault' })];
+    expect(expireLanes(fault, T0 + 1000)).toBe(fault);
+    expect(expireLanes(fault, T0 + TIMEOUT)[0]?.status).toBe('offline');
+  });
+
+  it('a central that does not send its timeout: lanes do not expire', () => {
+    const lanes = [lane()];
+    expect(lanes[0]?.offlineAfterMs).toBeNull();
+    expect(expireLanes(lanes, T0 + 100 * TIMEOUT)).toBe(lanes);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Lane status mapping: every status has its own text label (colour is never the only signal),
- * a live reading maps to the same status the central side would give, and order actions follow
- * the order state machine.
+ * a live reading maps, through the shared status function, to the same status the central side
+ * would give (the offline timeout included), and order actions follow the order state machine.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,9 +14,10 @@ import {
   STATUS_INFO,
   sortByStatus,
   statusClass,
+  statusInput,
   statusLabel,
 } from '../../../dashboard/web/lib/status.js';
-import { lane } from './fixtures.js';
+import { lane, T0 } from './fixtures.js';
 
 describe('status labels', () => {
   it('[status in text] every status has a distinct, non-empty label and description', () => {
@@ -38,47 +39,45 @@ describe('status labels', () => {
 });
 
 describe('deriveStatus', () => {
-  const base = { units: 20, state: 'ok', agentOnline: true, health: 'ok', reorderPoint: 8, openOrder: null };
+  // The rules themselves are the contract's (tests/unit/protocol/lane-status.test.ts); here: the
+  // lane view is read into them as central reads its own facts.
+  const NOW = T0 + 60_000;
+  const base = {
+    units: 20,
+    state: 'ok',
+    agentOnline: true,
+    health: 'ok',
+    reorderPoint: 8,
+    openOrder: null,
+    updatedAt: T0,
+    offlineAfterMs: 120_000,
+  };
 
-  it('ok above the reorder point', () => {
-    expect(deriveStatus(base)).toBe('ok');
+  it('reads the lane view into the shared status function', () => {
+    expect(deriveStatus(base, NOW)).toBe('ok');
+    expect(deriveStatus({ ...base, units: 8 }, NOW)).toBe('below-reorder');
+    expect(deriveStatus({ ...base, units: 3, openOrder: { state: 'shipped' } }, NOW)).toBe('ordered');
+    expect(deriveStatus({ ...base, units: 3, openOrder: { state: 'received' } }, NOW)).toBe('below-reorder');
+    expect(deriveStatus({ ...base, units: 0 }, NOW)).toBe('stock-out');
+    expect(deriveStatus({ ...base, health: 'saturated' }, NOW)).toBe('sensor-fault');
+    expect(deriveStatus({ ...base, units: 0, state: 'fault' }, NOW)).toBe('sensor-fault');
+    expect(deriveStatus({ ...base, agentOnline: false, units: 0 }, NOW)).toBe('offline');
+    expect(deriveStatus({ ...base, state: 'offline' }, NOW)).toBe('offline');
   });
 
-  it('[reorder point] at or below the reorder point is below-reorder', () => {
-    expect(deriveStatus({ ...base, units: 9 })).toBe('ok');
-    expect(deriveStatus({ ...base, units: 8 })).toBe('below-reorder');
-    expect(deriveStatus({ ...base, units: 1 })).toBe('below-reorder');
+  it('[offline timeout] a lane silent for the offline timeout is offline, as central says', () => {
+    expect(deriveStatus(base, T0 + 119_999)).toBe('ok');
+    expect(deriveStatus(base, T0 + 120_000)).toBe('offline');
+    expect(deriveStatus({ ...base, updatedAt: null }, NOW)).toBe('offline');
+    // A central that does not send its timeout: no timeout here.
+    expect(deriveStatus({ ...base, offlineAfterMs: null }, T0 + 86_400_000)).toBe('ok');
   });
 
-  it('an order in flight shows ordered; a received or closed one does not', () => {
-    for (const state of ['open', 'acknowledged', 'shipped']) {
-      expect(deriveStatus({ ...base, units: 3, openOrder: { state } })).toBe('ordered');
-    }
-    expect(deriveStatus({ ...base, units: 3, openOrder: { state: 'received' } })).toBe('below-reorder');
-    expect(deriveStatus({ ...base, units: 3, openOrder: { state: 'cancelled' } })).toBe('below-reorder');
-  });
-
-  it('an empty lane is a stock-out, even with an order on its way', () => {
-    expect(deriveStatus({ ...base, units: 0 })).toBe('stock-out');
-    expect(deriveStatus({ ...base, units: 0, openOrder: { state: 'shipped' } })).toBe('stock-out');
-  });
-
-  it('[no false orders] a faulty cell shows sensor-fault, not stock-out', () => {
-    expect(deriveStatus({ ...base, units: 0, state: 'fault' })).toBe('sensor-fault');
-    expect(deriveStatus({ ...base, health: 'saturated' })).toBe('sensor-fault');
-    expect(deriveStatus({ ...base, health: 'no_data' })).toBe('sensor-fault');
-    expect(deriveStatus({ ...base, health: 'disconnected' })).toBe('sensor-fault');
-    expect(deriveStatus({ ...base, health: 'noisy' })).toBe('ok');
-  });
-
-  it('an offline agent hides every other status', () => {
-    expect(deriveStatus({ ...base, agentOnline: false, units: 0, state: 'fault' })).toBe('offline');
-    expect(deriveStatus({ ...base, state: 'offline' })).toBe('offline');
-  });
-
-  it('unknown counts or reorder points never claim below-reorder', () => {
-    expect(deriveStatus({ ...base, units: null })).toBe('ok');
-    expect(deriveStatus({ ...base, units: 2, reorderPoint: null })).toBe('ok');
+  it('values this dashboard does not know read as unknown', () => {
+    expect(
+      statusInput({ ...base, state: 'new-state', health: 'odd', openOrder: { state: 'x' } }, NOW),
+    ).toEqual(expect.objectContaining({ state: null, health: null, orderState: null, condition: null }));
+    expect(deriveStatus({ ...base, state: 'new-state', health: 'odd' }, NOW)).toBe('ok');
   });
 });
 

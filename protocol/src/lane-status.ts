@@ -1,9 +1,11 @@
 /**
- * The status a lane shows (docs/http-api.md, the dashboard's colours), as pure functions of what
- * central knows about it. Worst first: an offline lane tells nothing else for sure, a faulty cell
- * makes the count meaningless, then an empty lane, then an order in flight, then the reorder point.
+ * The status a lane shows (docs/http-api.md "Lanes", the dashboard's colours), as a pure function
+ * of what is known about it. Central's HTTP API and the dashboard both compute it here, so a lane
+ * has one status wherever it is shown. Worst first: an offline lane tells nothing else for sure, a
+ * faulty cell makes the count meaningless, then an empty lane, then an order in flight, then the
+ * reorder point. No Node-only imports: the dashboard bundles this file for the browser.
  */
-import type { HealthStatus, LaneState, OrderState } from '@shelfsense/protocol';
+import type { HealthStatus, LaneState, OrderState } from './payloads.js';
 
 export const LANE_STATUSES = [
   'ok',
@@ -16,9 +18,9 @@ export const LANE_STATUSES = [
 export type LaneStatusName = (typeof LANE_STATUSES)[number];
 
 export interface LaneStatusInput {
-  /** Central clock, ms. */
+  /** The clock the level timestamps are compared with, ms. */
   now: number;
-  /** A lane with no level for this long is offline. */
+  /** A lane with no level for this long is offline (central `timing.offlineAfterMs`). */
   offlineAfterMs: number;
   /** From the agent's retained status / last will; null when unknown. */
   agentOnline: boolean | null;
@@ -42,6 +44,10 @@ export const FAULT_HEALTH: ReadonlySet<HealthStatus> = new Set(['saturated', 'di
 /** Order states that mean "replenishment in flight" (a received order is already on the shelf). */
 export const IN_FLIGHT: ReadonlySet<OrderState> = new Set(['open', 'acknowledged', 'shipped']);
 
+export function isLaneStatusName(value: unknown): value is LaneStatusName {
+  return typeof value === 'string' && (LANE_STATUSES as readonly string[]).includes(value);
+}
+
 export function isOffline(i: LaneStatusInput): boolean {
   return (
     i.agentOnline === false ||
@@ -61,33 +67,4 @@ export function laneStatus(i: LaneStatusInput): LaneStatusName {
   if (i.orderState !== null && IN_FLIGHT.has(i.orderState)) return 'ordered';
   if (i.units !== null && i.reorderPoint !== null && i.units <= i.reorderPoint) return 'below-reorder';
   return 'ok';
-}
-
-/** Worst first. */
-const HEALTH_RANK: Record<HealthStatus, number> = {
-  ok: 0,
-  noisy: 1,
-  drifting: 2,
-  no_data: 3,
-  saturated: 4,
-  disconnected: 5,
-};
-
-/**
- * A lane's health from its shelf's health report: the worst of the lane's own channels, or the
- * shelf's overall status when the report does not list them.
- */
-export function laneHealth(
-  report:
-    | { status: HealthStatus; channels: readonly { channel: number; status: HealthStatus }[] }
-    | undefined,
-  channels: readonly number[],
-): HealthStatus | null {
-  if (!report) return null;
-  let worst: HealthStatus | null = null;
-  for (const c of report.channels) {
-    if (!channels.includes(c.channel)) continue;
-    if (worst === null || HEALTH_RANK[c.status] > HEALTH_RANK[worst]) worst = c.status;
-  }
-  return worst ?? report.status;
 }

@@ -1,16 +1,19 @@
 /**
- * The lane status mapping (docs/http-api.md "Lanes"): offline, sensor-fault, stock-out, ordered,
- * below-reorder, ok — worst first — and a lane's health from its shelf's report.
+ * The lane status mapping (docs/http-api.md "Lanes"), the one function central's API and the
+ * dashboard share: offline, sensor-fault, stock-out, ordered, below-reorder, ok — worst first.
  */
-import { HealthStatuses, LaneStates, OrderStates } from '@shelfsense/protocol';
+import {
+  HealthStatuses,
+  isLaneStatusName,
+  isOffline,
+  LANE_STATUSES,
+  LaneStates,
+  type LaneStatusInput,
+  laneStatus,
+  OrderStates,
+} from '@shelfsense/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  LANE_STATUSES,
-  type LaneStatusInput,
-  laneHealth,
-  laneStatus,
-} from '../../../../broker/src/http/lane-status.js';
 
 const NOW = 1_760_000_000_000;
 const base: LaneStatusInput = {
@@ -35,6 +38,7 @@ describe('lane status', () => {
     expect(st({ units: 1 })).toBe('below-reorder');
     // No policy: never below the reorder point.
     expect(st({ units: 1, reorderPoint: null })).toBe('ok');
+    expect(st({ units: 2, reorderPoint: null })).toBe('ok');
   });
 
   it('ordered while an order is open, acknowledged or shipped; not once it is received or final', () => {
@@ -67,6 +71,23 @@ describe('lane status', () => {
     expect(st({ condition: 'offline' })).toBe('offline');
     // Unknown agent status alone is not offline.
     expect(st({ agentOnline: null })).toBe('ok');
+  });
+
+  it('an offline lane hides every other status; isOffline says the same', () => {
+    expect(st({ agentOnline: false, units: 0, state: 'fault' })).toBe('offline');
+    expect(st({ levelTs: NOW - 200_000, units: 0, orderState: 'shipped' })).toBe('offline');
+    expect(isOffline({ ...base, levelTs: NOW - 120_000 })).toBe(true);
+    expect(isOffline(base)).toBe(false);
+  });
+
+  it('no timeout: an infinite offline timeout never expires a reading', () => {
+    expect(st({ offlineAfterMs: Number.POSITIVE_INFINITY, levelTs: 0 })).toBe('ok');
+  });
+
+  it('recognises only the six documented statuses', () => {
+    for (const s of LANE_STATUSES) expect(isLaneStatusName(s)).toBe(true);
+    expect(isLaneStatusName('fine')).toBe(false);
+    expect(isLaneStatusName(undefined)).toBe(false);
   });
 
   it('unknowns read as unknown, not as a colour: no units means neither stock-out nor below-reorder', () => {
@@ -114,43 +135,5 @@ describe('lane status', () => {
       }),
       { seed: 4242, numRuns: 2_000 },
     );
-  });
-});
-
-describe('lane health', () => {
-  const report = (
-    channels: [number, (typeof HealthStatuses)[number]][],
-    status: (typeof HealthStatuses)[number] = 'ok',
-  ) => ({
-    status,
-    channels: channels.map(([channel, s]) => ({ channel, status: s })),
-  });
-
-  it('is the worst of the lane’s own channels', () => {
-    const r = report(
-      [
-        [0, 'noisy'],
-        [1, 'saturated'],
-        [2, 'drifting'],
-      ],
-      'saturated',
-    );
-    expect(laneHealth(r, [0])).toBe('noisy');
-    expect(laneHealth(r, [0, 2])).toBe('drifting');
-    expect(laneHealth(r, [0, 1])).toBe('saturated');
-    expect(
-      laneHealth(
-        report([
-          [0, 'no_data'],
-          [1, 'disconnected'],
-        ]),
-        [0, 1],
-      ),
-    ).toBe('disconnected');
-  });
-
-  it('falls back to the shelf status when the report does not list the lane’s channels; null without a report', () => {
-    expect(laneHealth(report([[0, 'ok']], 'noisy'), [3])).toBe('noisy');
-    expect(laneHealth(undefined, [0])).toBeNull();
   });
 });
