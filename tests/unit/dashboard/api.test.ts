@@ -87,7 +87,9 @@ describe('Api', () => {
     const [l] = await api.lanes();
     expect(l?.units).toBeNull();
     expect(l?.openOrder).toBeNull();
-    expect(l?.status).toBe('ok');
+    expect(l?.offlineAfterMs).toBeNull();
+    // No status and no reading: derived by the shared rules, a lane that never reported is offline.
+    expect(l?.status).toBe('offline');
   });
 
   it('an illegal transition is a 409 with its code and issues; ids are path-encoded', async () => {
