@@ -26,19 +26,6 @@ import {
   type WriteResult,
 } from './contract.js';
 
-const HEALTH_TABLE = `
-  CREATE TABLE IF NOT EXISTS health_history (
-    site TEXT NOT NULL,
-    shelf TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    agent TEXT NOT NULL,
-    status TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    PRIMARY KEY (site, shelf, ts)
-  ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS health_history_ts ON health_history (ts);
-`;
-
 interface HealthDbRow {
   site: string;
   shelf: string;
@@ -47,25 +34,16 @@ interface HealthDbRow {
 
 export class SqliteHistoryStore implements HistoryStore {
   readonly kind = 'sqlite' as const;
-  private ready = false;
 
   constructor(private readonly store: Store) {}
 
-  async start(): Promise<void> {
-    this.prepare();
-  }
+  /** Its tables are the store's (health_history is in the migrations). */
+  async start(): Promise<void> {}
 
   /** The store file belongs to its owner, who closes it; nothing else is held here. */
   async stop(): Promise<void> {}
 
-  private prepare(): void {
-    if (this.ready) return;
-    this.store.db.exec(HEALTH_TABLE);
-    this.ready = true;
-  }
-
   async write(points: readonly HistoryPoint[]): Promise<WriteResult> {
-    this.prepare();
     const readings: ReadingInput[] = [];
     const health: (HistoryPoint & { kind: 'health' })[] = [];
     for (const p of points) {
@@ -118,7 +96,6 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async health(q: HealthQuery = {}): Promise<HealthRow[]> {
-    this.prepare();
     const c = checkQuery(HealthQuery, q);
     const parts: string[] = [];
     const params: Record<string, string | number> = { limit: c.limit };
@@ -150,7 +127,6 @@ export class SqliteHistoryStore implements HistoryStore {
 
 /** Deletes health rows older than `before` (report time); levels and events: HistoryRepo.prune. */
 export function pruneHealth(store: Store, before: number): number {
-  store.db.exec(HEALTH_TABLE);
   return store.db.prepare('DELETE FROM health_history WHERE ts < ?').run(before).changes;
 }
 

@@ -300,6 +300,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX calibrations_lane_ts ON calibrations (site, shelf, lane, ts);
     `,
   },
+  {
+    version: 5,
+    name: 'health history',
+    sql: `
+      -- Shelf health reports, one per shelf and time. Files written before this migration may
+      -- have the table already (the SQLite history created it itself).
+      CREATE TABLE IF NOT EXISTS health_history (
+        site TEXT NOT NULL,
+        shelf TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        agent TEXT NOT NULL,
+        status TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        PRIMARY KEY (site, shelf, ts)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS health_history_ts ON health_history (ts);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,7 +4,7 @@ import { eventReading, LANE, levelReading, type TempDir, tempDir } from './fixtu
 
 const T0 = 1_700_000_000_000;
 
-describe('store: readings, marks and gaps move to (site, agent) keys', () => {
+describe('store: migrating a version-3 file', () => {
   let tmp: TempDir;
   beforeEach(() => {
     tmp = tempDir();
@@ -24,6 +24,10 @@ describe('store: readings, marks and gaps move to (site, agent) keys', () => {
        VALUES ('pi-1', 4, 4, NULL, ?, ?), ('pi-9', 1, 1, NULL, ?, ?), ('gone', 7, 7, NULL, ?, ?)`,
     ).run(T0, T0, T0, T0, T0, T0);
     db.prepare(`INSERT INTO seq_gaps (agent, first, last, skipped_at) VALUES ('pi-1', 3, 3, ?)`).run(T0);
+    // The SQLite history used to create its health table itself; migration 5 keeps what it holds.
+    db.exec(`CREATE TABLE health_history (site TEXT NOT NULL, shelf TEXT NOT NULL, ts INTEGER NOT NULL,
+      agent TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (site, shelf, ts)) WITHOUT ROWID`);
+    db.prepare(`INSERT INTO health_history VALUES ('s1', 'a', ?, 'pi-1', 'ok', '{}')`).run(T0);
     db.close();
 
     const store = Store.open({ file: tmp.file(), gapTimeoutMs: 1_000 });
@@ -33,6 +37,7 @@ describe('store: readings, marks and gaps move to (site, agent) keys', () => {
         expect.objectContaining({ site: 's2', agent: 'pi-9', mark: 1 }),
       ]);
       expect(store.readings.gaps('s1', 'pi-1')).toMatchObject([{ site: 's1', first: 3, last: 3 }]);
+      expect(store.db.prepare('SELECT COUNT(*) FROM health_history').pluck().get()).toBe(1);
       // What was committed before stays committed: resent, it is a duplicate.
       const again = store.readings.commit([levelReading(2, 9, T0 + 2)], T0 + 10);
       expect(again.duplicates).toBe(1);
