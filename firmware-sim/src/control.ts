@@ -13,7 +13,13 @@
  * 404 for an unknown shelf or route, 405 for a wrong method, 413 for a body over 64 KiB.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ErrorCodes, isShelfError, parseJsonWith } from '@shelfsense/protocol';
+import {
+  ErrorCodes,
+  isShelfError,
+  parseJsonWith,
+  ShelfError,
+  type ShelfErrorCode,
+} from '@shelfsense/protocol';
 import { Action } from './actions.js';
 import { isSimError, SimError, SimErrorCodes } from './errors.js';
 import type { Logger } from './log.js';
@@ -119,12 +125,13 @@ export class ControlServer {
   private fail(err: unknown): Reply {
     if (err instanceof HttpError)
       return { status: err.status, body: { code: err.code, message: err.message } };
-    if (isShelfError(err)) {
-      return { status: 400, body: { code: err.code, message: err.message, issues: err.issues } };
-    }
+    // A SimError is a ShelfError too: its own status mapping comes first.
     if (isSimError(err)) {
       const status = err.code === SimErrorCodes.NOT_FOUND ? 404 : 400;
       return { status, body: { code: err.code, message: err.message, issues: err.issues } };
+    }
+    if (isShelfError(err)) {
+      return { status: 400, body: { code: err.code, message: err.message, issues: err.issues } };
     }
     this.log.error({ err: (err as Error)?.stack ?? String(err) }, 'control request failed');
     return {
@@ -134,13 +141,14 @@ export class ControlServer {
   }
 }
 
-class HttpError extends Error {
+class HttpError extends ShelfError<ShelfErrorCode> {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: ShelfErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
+    this.name = 'HttpError';
   }
 }
 

@@ -3,7 +3,7 @@
  * Validation failures use the contract's ShelfError (SHELF_ERR_INVALID, SHELF_ERR_FILE, ...); these
  * cover what only the simulator can get wrong.
  */
-import type { Issue } from '@shelfsense/protocol';
+import { type Issue, isShelfError, ShelfError } from '@shelfsense/protocol';
 
 export const SimErrorCodes = {
   /** A control request or action names a shelf, lane or channel that does not exist. */
@@ -24,18 +24,13 @@ export const SimErrorCodes = {
 
 export type SimErrorCode = (typeof SimErrorCodes)[keyof typeof SimErrorCodes];
 
-export class SimError extends Error {
-  readonly code: SimErrorCode;
-  readonly issues: readonly Issue[];
-
+export class SimError extends ShelfError<SimErrorCode> {
   constructor(code: SimErrorCode, message: string, issues: readonly Issue[] = []) {
-    super(message);
+    super(code, message, issues);
     this.name = 'SimError';
-    this.code = code;
-    this.issues = issues;
   }
 }
 
 export function isSimError(err: unknown, code?: SimErrorCode): err is SimError {
-  return err instanceof SimError && (code === undefined || err.code === code);
+  return err instanceof SimError && isShelfError(err, code);
 }

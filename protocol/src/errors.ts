@@ -30,11 +30,22 @@ export interface Issue {
   message: string;
 }
 
-export class ShelfError extends Error {
-  readonly code: ErrorCode;
+/**
+ * Any error code: one of the contract's ErrorCodes, or a module's own code in the same style
+ * (`SHELF_ERR_USER_EXISTS`, `SHELF_ERR_HISTORY_UNAVAILABLE`, ...).
+ */
+export type ShelfErrorCode = `SHELF_ERR_${string}`;
+
+/**
+ * The one error base of every package. A module with codes of its own extends it with its code
+ * union (`class AuthError extends ShelfError<AuthErrorCode>`), so `isShelfError(err)` holds for
+ * every Shelfsense error and `code` and `issues` always come from here.
+ */
+export class ShelfError<C extends ShelfErrorCode = ShelfErrorCode> extends Error {
+  readonly code: C;
   readonly issues: readonly Issue[];
 
-  constructor(code: ErrorCode, message: string, issues: readonly Issue[] = []) {
+  constructor(code: C, message: string, issues: readonly Issue[] = []) {
     super(message);
     this.name = 'ShelfError';
     this.code = code;
@@ -42,6 +53,10 @@ export class ShelfError extends Error {
   }
 }
 
-export function isShelfError(err: unknown, code?: ErrorCode): err is ShelfError {
+/** True for any Shelfsense error (a ShelfError or one of its subclasses), with `code` if given. */
+export function isShelfError<C extends ShelfErrorCode = ShelfErrorCode>(
+  err: unknown,
+  code?: C,
+): err is ShelfError<C> {
   return err instanceof ShelfError && (code === undefined || err.code === code);
 }

@@ -15,9 +15,13 @@ export const OutboxErrorCodes = {
 
 export type OutboxErrorCode = (typeof OutboxErrorCodes)[keyof typeof OutboxErrorCodes];
 
-/** A ShelfError carrying an outbox code (the protocol's ErrorCode union does not list module codes). */
-export function outboxError(code: OutboxErrorCode | ErrorCode, message: string, cause?: unknown): ShelfError {
-  const err = new ShelfError(code as ErrorCode, message);
+/** A ShelfError carrying an outbox code (or a contract code). */
+export function outboxError(
+  code: OutboxErrorCode | ErrorCode,
+  message: string,
+  cause?: unknown,
+): ShelfError<OutboxErrorCode | ErrorCode> {
+  const err = new ShelfError(code, message);
   if (cause !== undefined) (err as Error & { cause?: unknown }).cause = cause;
   return err;
 }

@@ -5,7 +5,7 @@
  * eight times as long and the lane could not settle within a 2 s rest, so the windows shrink toward
  * the same time span (see windowsFor).
  */
-import { type ErrorCode, type Issue, ShelfError, type SignalConfig } from '@shelfsense/protocol';
+import { type Issue, isShelfError, ShelfError, type SignalConfig } from '@shelfsense/protocol';
 
 export type SignalSettings = SignalConfig;
 
@@ -26,15 +26,15 @@ export const PipelineErrorCodes = {
 export type PipelineErrorCode = (typeof PipelineErrorCodes)[keyof typeof PipelineErrorCodes];
 
 /** A ShelfError whose code is one of PipelineErrorCodes, so generic handlers still see code and issues. */
-export class PipelineError extends ShelfError {
+export class PipelineError extends ShelfError<PipelineErrorCode> {
   constructor(code: PipelineErrorCode, message: string, issues: readonly Issue[] = []) {
-    super(code as unknown as ErrorCode, message, issues);
+    super(code, message, issues);
     this.name = 'PipelineError';
   }
 }
 
 export function isPipelineError(err: unknown, code?: PipelineErrorCode): err is PipelineError {
-  return err instanceof PipelineError && (code === undefined || (err.code as string) === code);
+  return err instanceof PipelineError && isShelfError(err, code);
 }
 
 export interface Windows {

@@ -2,6 +2,8 @@
  * Error codes of users, passwords and tokens, in the SHELF_ERR_* style of the contract's
  * ErrorCodes so callers and tests match on a code.
  */
+import { isShelfError, ShelfError } from '@shelfsense/protocol';
+
 export const AuthErrorCodes = {
   /** A user name, role, scope or password failed its checks. */
   INVALID: 'SHELF_ERR_INVALID',
@@ -17,16 +19,13 @@ export const AuthErrorCodes = {
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];
 
-export class AuthError extends Error {
-  readonly code: AuthErrorCode;
-
+export class AuthError extends ShelfError<AuthErrorCode> {
   constructor(code: AuthErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'AuthError';
-    this.code = code;
   }
 }
 
 export function isAuthError(err: unknown, code?: AuthErrorCode): err is AuthError {
-  return err instanceof AuthError && (code === undefined || err.code === code);
+  return err instanceof AuthError && isShelfError(err, code);
 }

@@ -4,9 +4,13 @@
  * would show it.
  */
 import type { Readable } from 'node:stream';
+import { ErrorCodes, ShelfError } from '@shelfsense/protocol';
 
-export class PasswordInputError extends Error {
-  readonly code = 'SHELF_ERR_USAGE';
+export class PasswordInputError extends ShelfError<typeof ErrorCodes.USAGE> {
+  constructor(message: string) {
+    super(ErrorCodes.USAGE, message);
+    this.name = 'PasswordInputError';
+  }
 }
 
 /** The first line of a piped stream (up to 64 KiB), without its line ending. */

@@ -1,6 +1,8 @@
 /**
  * Error codes of Home Assistant discovery, in the SHELF_ERR_* style of the contract's ErrorCodes.
  */
+import { isShelfError, ShelfError } from '@shelfsense/protocol';
+
 export const HomeAssistantErrorCodes = {
   /** The broker did not take the discovery messages in time (unreachable, or refusing them). */
   PUBLISH: 'SHELF_ERR_HA_PUBLISH',
@@ -8,12 +10,13 @@ export const HomeAssistantErrorCodes = {
 
 export type HomeAssistantErrorCode = (typeof HomeAssistantErrorCodes)[keyof typeof HomeAssistantErrorCodes];
 
-export class HomeAssistantError extends Error {
-  readonly code: HomeAssistantErrorCode;
-
+export class HomeAssistantError extends ShelfError<HomeAssistantErrorCode> {
   constructor(code: HomeAssistantErrorCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'HomeAssistantError';
-    this.code = code;
   }
+}
+
+export function isHomeAssistantError(err: unknown, code?: HomeAssistantErrorCode): err is HomeAssistantError {
+  return err instanceof HomeAssistantError && isShelfError(err, code);
 }

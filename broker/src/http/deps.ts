@@ -2,7 +2,14 @@
  * What the HTTP API needs from the rest of the central side. The API owns none of these: the
  * central wiring builds them and passes them in, so tests can run the API on real parts.
  */
-import type { Actor, AlertEvent, CommandName, CommandResponse, HealthPayload } from '@shelfsense/protocol';
+import {
+  type Actor,
+  type AlertEvent,
+  type CommandName,
+  type CommandResponse,
+  type HealthPayload,
+  ShelfError,
+} from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { UserStore } from '../auth/user-store.js';
@@ -22,12 +29,11 @@ export const CommandRelayErrorCodes = {
   UNAVAILABLE: 'SHELF_ERR_UNAVAILABLE',
 } as const;
 
-export class CommandRelayError extends Error {
-  constructor(
-    readonly code: (typeof CommandRelayErrorCodes)[keyof typeof CommandRelayErrorCodes],
-    message: string,
-  ) {
-    super(message);
+export type CommandRelayErrorCode = (typeof CommandRelayErrorCodes)[keyof typeof CommandRelayErrorCodes];
+
+export class CommandRelayError extends ShelfError<CommandRelayErrorCode> {
+  constructor(code: CommandRelayErrorCode, message: string) {
+    super(code, message);
     this.name = 'CommandRelayError';
   }
 }

@@ -6,7 +6,7 @@
  * Errors from the other parts (contract, store, orders, auth) are mapped to a status by their
  * code, so a handler simply throws and the API answers.
  */
-import { ErrorCodes, type Issue, isShelfError } from '@shelfsense/protocol';
+import { ErrorCodes, type Issue, isShelfError, ShelfError, type ShelfErrorCode } from '@shelfsense/protocol';
 import { isAuthError } from '../auth/errors.js';
 import { HistoryErrorCodes, isHistoryError } from '../history/errors.js';
 import { isReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
@@ -41,24 +41,20 @@ export const HttpErrorCodes = {
 
 export type HttpErrorCode = (typeof HttpErrorCodes)[keyof typeof HttpErrorCodes];
 
-export class HttpError extends Error {
+export class HttpError extends ShelfError<ShelfErrorCode> {
   readonly status: number;
-  readonly code: string;
-  readonly issues: readonly Issue[];
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     status: number,
-    code: string,
+    code: ShelfErrorCode,
     message: string,
     issues: readonly Issue[] = [],
     headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message, issues);
     this.name = 'HttpError';
     this.status = status;
-    this.code = code;
-    this.issues = issues;
     this.headers = headers;
   }
 }
@@ -107,7 +103,8 @@ export function mapError(err: unknown): MappedError {
       internal: err.status === 500,
     };
   }
-  if (isShelfError(err, ErrorCodes.INVALID)) {
+  // An AuthError with SHELF_ERR_INVALID is a fault of ours (a token lifetime from the config), not bad input.
+  if (!isAuthError(err) && isShelfError(err, ErrorCodes.INVALID)) {
     return { status: 400, body: body(err.code, err.message, err.issues), headers: {}, internal: false };
   }
   if (isReplenishmentError(err)) {

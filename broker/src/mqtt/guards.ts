@@ -3,6 +3,8 @@
  * dependency (aedes 1.2.0, mqemitter 7.1.0, mqtt-packet 9.0.2), checks at install time that the
  * internal is there, and says so loudly if an upgrade removed it. docs/broker.md has the story.
  */
+
+import { ShelfError } from '@shelfsense/protocol';
 import type { Aedes, AedesPublishPacket, Client } from 'aedes';
 import { type ISubscription, writeToStream } from 'mqtt-packet';
 
@@ -15,8 +17,11 @@ interface MqEmitterInternals {
   _do: (message: { topic: string }, done: unknown) => unknown;
 }
 
-export class GuardError extends Error {
-  readonly code = 'SHELF_ERR_BROKER_GUARD';
+export class GuardError extends ShelfError<'SHELF_ERR_BROKER_GUARD'> {
+  constructor(message: string) {
+    super('SHELF_ERR_BROKER_GUARD', message);
+    this.name = 'GuardError';
+  }
 }
 
 function internals(aedes: Aedes): MqEmitterInternals {

@@ -15,7 +15,7 @@
  *
  * Like guards.ts, it checks at install that the internals it wraps are there.
  */
-import type { CentralConfig } from '@shelfsense/protocol';
+import { type CentralConfig, ShelfError } from '@shelfsense/protocol';
 import type { Aedes, AedesPublishPacket, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/user-store.js';
@@ -26,8 +26,11 @@ import { type Budget, packetBytes, SessionLedger, type StoredPacket } from './se
 
 export type SessionLimits = CentralConfig['mqtt']['limits']['sessions'];
 
-export class SessionFullError extends Error {
-  readonly code = 'SHELF_ERR_SESSION_FULL';
+export class SessionFullError extends ShelfError<'SHELF_ERR_SESSION_FULL'> {
+  constructor(message: string) {
+    super('SHELF_ERR_SESSION_FULL', message);
+    this.name = 'SessionFullError';
+  }
 }
 
 interface Who {

@@ -1,7 +1,7 @@
 /**
  * Error codes of the embedded Node-RED, in the SHELF_ERR_* style of the contract's ErrorCodes.
  */
-import type { Issue } from '@shelfsense/protocol';
+import { type Issue, isShelfError, ShelfError } from '@shelfsense/protocol';
 
 export const NodeRedErrorCodes = {
   /** Node-RED keeps its state in module globals: one runtime per process at a time. */
@@ -14,14 +14,13 @@ export const NodeRedErrorCodes = {
 
 export type NodeRedErrorCode = (typeof NodeRedErrorCodes)[keyof typeof NodeRedErrorCodes];
 
-export class NodeRedError extends Error {
-  readonly code: NodeRedErrorCode;
-  readonly issues: readonly Issue[];
-
+export class NodeRedError extends ShelfError<NodeRedErrorCode> {
   constructor(code: NodeRedErrorCode, message: string, issues: readonly Issue[] = []) {
-    super(message);
+    super(code, message, issues);
     this.name = 'NodeRedError';
-    this.code = code;
-    this.issues = issues;
   }
+}
+
+export function isNodeRedError(err: unknown, code?: NodeRedErrorCode): err is NodeRedError {
+  return err instanceof NodeRedError && isShelfError(err, code);
 }

@@ -2,7 +2,7 @@
  * Error codes of the replenishment core (store, rules, orders, webhooks), in the same
  * `SHELF_ERR_*` style as the contract's ErrorCodes, so the HTTP layer can map a code to a status.
  */
-import type { Issue } from '@shelfsense/protocol';
+import { type Issue, isShelfError, ShelfError } from '@shelfsense/protocol';
 
 export const ReplenishmentErrorCodes = {
   /** The database file could not be opened, or a statement failed. */
@@ -23,18 +23,13 @@ export const ReplenishmentErrorCodes = {
 
 export type ReplenishmentErrorCode = (typeof ReplenishmentErrorCodes)[keyof typeof ReplenishmentErrorCodes];
 
-export class ReplenishmentError extends Error {
-  readonly code: ReplenishmentErrorCode;
-  readonly issues: readonly Issue[];
-
+export class ReplenishmentError extends ShelfError<ReplenishmentErrorCode> {
   constructor(code: ReplenishmentErrorCode, message: string, issues: readonly Issue[] = []) {
-    super(message);
+    super(code, message, issues);
     this.name = 'ReplenishmentError';
-    this.code = code;
-    this.issues = issues;
   }
 }
 
 export function isReplenishmentError(err: unknown, code?: ReplenishmentErrorCode): err is ReplenishmentError {
-  return err instanceof ReplenishmentError && (code === undefined || err.code === code);
+  return err instanceof ReplenishmentError && isShelfError(err, code);
 }
