@@ -1,31 +1,28 @@
 /**
- * Options of the outbox and the validation of what is appended. The bounds have the names and
- * defaults of `delivery` in the agent config, so `Outbox.open(dir, config.delivery)` works as is.
+ * Options of the outbox and the validation of what is appended. The bounds are the contract's
+ * `OutboxBounds`, which `delivery` in the agent config holds, so `Outbox.open(dir, config.delivery)`
+ * works as is.
  */
-import { Duration, EpochMs, ErrorCodes, isPublishable, parseWith, ShelfError } from '@shelfsense/protocol';
+import {
+  Duration,
+  EpochMs,
+  ErrorCodes,
+  isPublishable,
+  OutboxBounds,
+  OutboxFsyncModes,
+  parseWith,
+  ShelfError,
+} from '@shelfsense/protocol';
 import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from 'pino';
 import { encodeRecord, U48_MAX } from './record.js';
 
-export const FsyncModes = ['append', 'interval', 'none'] as const;
+export const FsyncModes = OutboxFsyncModes;
 
 export const OutboxSettings = z.object({
-  /** Most records kept; past it the oldest are dropped (reason `maxRecords`). */
-  maxRecords: z._default(z.number().check(z.int(), z.positive()), 1_000_000),
-  /** Most record bytes kept (headers included); past it the oldest are dropped (`maxBytes`). */
-  maxBytes: z._default(z.number().check(z.int(), z.positive()), 256 * 1024 * 1024),
-  /** Records whose `ts` is older than this are dropped (`maxAge`). */
-  maxAgeMs: z._default(Duration, 30 * 86_400_000),
+  ...OutboxBounds,
   /** A segment file is closed and a new one started once it would grow past this size. */
   segmentBytes: z._default(z.number().check(z.int(), z.minimum(4096)), 4 * 1024 * 1024),
-  /**
-   * `append`: fdatasync after every append (no loss on power cut, slow on SD cards);
-   * `interval`: fdatasync at most `fsyncIntervalMs` after an append (a power cut can lose the
-   * records of that last window); `none`: leave it to the OS (it usually flushes within ~30 s).
-   * A process crash or `kill -9` loses nothing in any mode: the OS already holds every append.
-   */
-  fsync: z._default(z.enum(FsyncModes), 'interval'),
-  fsyncIntervalMs: z._default(Duration, 5),
   /** How soon a moved trim mark reaches the meta file when no segment is deleted. */
   metaFlushMs: z._default(Duration, 1000),
   /** How often the age bound is checked; default a tenth of maxAgeMs, between 10 ms and 60 s. */

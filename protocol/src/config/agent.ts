@@ -112,6 +112,29 @@ export const SignalConfig = z.strictObject({
 export type SignalConfig = z.infer<typeof SignalConfig>;
 export type SignalConfigInput = z.input<typeof SignalConfig>;
 
+export const OutboxFsyncModes = ['append', 'interval', 'none'] as const;
+
+/**
+ * The outbox's bounds and fsync policy, declared once: the agent config's `delivery` holds them,
+ * and the outbox takes them as they are (`Outbox.open(dir, config.delivery)`).
+ */
+export const OutboxBounds = {
+  /** Most records kept; past it the oldest are dropped (reason `maxRecords`). */
+  maxRecords: z._default(z.number().check(z.int(), z.positive()), 1_000_000),
+  /** Most record bytes kept (headers included); past it the oldest are dropped (`maxBytes`). */
+  maxBytes: z._default(z.number().check(z.int(), z.positive()), 256 * 1024 * 1024),
+  /** Records whose `ts` is older than this are dropped (`maxAge`). */
+  maxAgeMs: z._default(Duration, 30 * 86_400_000),
+  /**
+   * `append`: fdatasync after every append (no loss on power cut, slow on SD cards);
+   * `interval`: fdatasync at most `fsyncIntervalMs` after an append (a power cut can lose the
+   * records of that last window); `none`: leave it to the OS (it usually flushes within ~30 s).
+   * A process crash or `kill -9` loses nothing in any mode: the OS already holds every append.
+   */
+  fsync: z._default(z.enum(OutboxFsyncModes), 'interval'),
+  fsyncIntervalMs: z._default(TimerDuration, 5),
+};
+
 export const AgentConfig = z.strictObject({
   agent: z.strictObject({ id: Id, site: Id }),
   sources: z
@@ -130,16 +153,11 @@ export const AgentConfig = z.strictObject({
     z.strictObject({
       /** `central`: trim the outbox on central's stored mark; `broker`: on the broker's PUBACK. */
       trimOn: z._default(z.enum(['central', 'broker']), 'central'),
-      maxRecords: z._default(z.number().check(z.int(), z.positive()), 1_000_000),
-      maxBytes: z._default(z.number().check(z.int(), z.positive()), 256 * 1024 * 1024),
-      maxAgeMs: z._default(Duration, 30 * 86_400_000),
+      ...OutboxBounds,
       /** Records in flight at once. */
       window: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(10_000)), 200),
       /** In `central` mode, send again what the broker took but central did not confirm in this time. */
       redeliverMs: z._default(TimerDuration, 10_000),
-      /** Outbox fsync policy: `append` (every record), `interval` (default) or `none`. */
-      fsync: z._default(z.enum(['append', 'interval', 'none']), 'interval'),
-      fsyncIntervalMs: z._default(TimerDuration, 5),
     }),
     {},
   ),
