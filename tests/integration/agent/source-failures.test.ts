@@ -55,7 +55,8 @@ describe('a source that cannot be read', () => {
     await pty.restart();
     await open;
     await pty.stop();
-    await waitFor(() => warns().length >= 2, 5_000, { what: 'a warning for the second outage' });
+    // The read fails at once when the pty goes, or else the 5 s silence watchdog reopens it.
+    await waitFor(() => warns().length >= 2, 15_000, { what: 'a warning for the second outage' });
     const reconnects = source.reconnects;
     await waitFor(() => source.reconnects >= reconnects + 4, 5_000, { what: 'four more attempts' });
     const after = warns().slice(1);
