@@ -366,10 +366,7 @@ export class Central {
       labelNames: ['state'],
       registers: [r],
       collect() {
-        const rows = store.db.prepare('SELECT state, COUNT(*) AS n FROM orders GROUP BY state').all() as {
-          state: string;
-          n: number;
-        }[];
+        const rows = store.orderCounts();
         this.reset();
         for (const row of rows) this.set({ state: row.state }, row.n);
       },

@@ -67,6 +67,13 @@ export class Store {
     return !this.closed;
   }
 
+  /** How many orders are in each state (states with none are absent). */
+  orderCounts(): { state: string; n: number }[] {
+    return this.db
+      .prepare<[], { state: string; n: number }>('SELECT state, COUNT(*) AS n FROM orders GROUP BY state')
+      .all();
+  }
+
   /** Runs `fn` in one IMMEDIATE transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
