@@ -1,9 +1,11 @@
 /**
- * The rules' lane state, cached in memory and written back to `rule_state` in one transaction per
- * batch of input, so a restarted rules service resumes its debounce clocks, hysteresis and rates.
+ * The rules' lane state, cached in memory and written back through the store (`rule_state`) in one
+ * transaction per batch of input, so a restarted rules service resumes its debounce clocks,
+ * hysteresis and rates.
  */
 import type { Logger } from 'pino';
 import type { LaneRef } from '../store/readings.js';
+import type { RuleStateWrite } from '../store/rule-state.js';
 import type { Store } from '../store/store.js';
 import { initialLaneState, type LaneRuleState, LaneRuleStateSchema } from './lane-state.js';
 import { laneKey } from './lanes.js';
@@ -11,31 +13,18 @@ import { laneKey } from './lanes.js';
 export class LaneStateRepo {
   private readonly cache = new Map<string, { ref: LaneRef; state: LaneRuleState }>();
   private readonly dirty = new Set<string>();
-  private readonly q;
 
   constructor(
     private readonly store: Store,
     private readonly log?: Logger,
-  ) {
-    this.q = {
-      load: store.db
-        .prepare<[string, string, string], string>(
-          'SELECT state FROM rule_state WHERE site = ? AND shelf = ? AND lane = ?',
-        )
-        .pluck(),
-      save: store.db.prepare(
-        `INSERT INTO rule_state (site, shelf, lane, state, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (site, shelf, lane) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-      ),
-    };
-  }
+  ) {}
 
   /** The lane's state: cached, else stored, else fresh (a damaged row also starts fresh). */
   get(ref: LaneRef): LaneRuleState {
     const key = laneKey(ref);
     const hit = this.cache.get(key);
     if (hit) return hit.state;
-    const raw = this.q.load.get(ref.site, ref.shelf, ref.lane);
+    const raw = this.store.ruleState.load(ref);
     let state = initialLaneState();
     if (raw !== undefined) {
       let parsed: unknown = null;
@@ -61,12 +50,12 @@ export class LaneStateRepo {
   /** Writes every changed lane in one transaction. */
   flush(now: number): void {
     if (this.dirty.size === 0 || !this.store.isOpen) return;
-    this.store.transaction(() => {
-      for (const key of this.dirty) {
-        const e = this.cache.get(key);
-        if (e) this.q.save.run(e.ref.site, e.ref.shelf, e.ref.lane, JSON.stringify(e.state), now);
-      }
-    });
+    const rows: RuleStateWrite[] = [];
+    for (const key of this.dirty) {
+      const e = this.cache.get(key);
+      if (e) rows.push({ ref: e.ref, state: JSON.stringify(e.state) });
+    }
+    this.store.ruleState.saveAll(rows, now);
     this.dirty.clear();
   }
 }

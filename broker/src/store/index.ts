@@ -22,4 +22,5 @@ export {
   ReadingsRepo,
   type SeqGap,
 } from './readings.js';
+export { RuleStateRepo, type RuleStateWrite } from './rule-state.js';
 export { Store, StoreOptions, type StoreOptionsInput } from './store.js';

@@ -9,6 +9,7 @@ import { AlertsRepo } from './alerts.js';
 import { type Db, openDatabase, schemaVersion } from './database.js';
 import { HistoryRepo } from './history.js';
 import { ReadingsRepo } from './readings.js';
+import { RuleStateRepo } from './rule-state.js';
 
 export const StoreOptions = z.strictObject({
   /** The database file (`:memory:` for a throwaway store). */
@@ -33,6 +34,7 @@ export class Store {
   readonly history: HistoryRepo;
   readonly readings: ReadingsRepo;
   readonly alerts: AlertsRepo;
+  readonly ruleState: RuleStateRepo;
   private closed = false;
 
   private constructor(db: Db, options: StoreOptions) {
@@ -41,6 +43,7 @@ export class Store {
     this.history = new HistoryRepo(db, options.historyIntervalMs);
     this.readings = new ReadingsRepo(db, this.history, options.gapTimeoutMs);
     this.alerts = new AlertsRepo(db);
+    this.ruleState = new RuleStateRepo(db);
   }
 
   /** Opens (creating and migrating if needed) the store file. */
