@@ -24,3 +24,9 @@ export {
 } from './readings.js';
 export { RuleStateRepo, type RuleStateWrite } from './rule-state.js';
 export { Store, StoreOptions, type StoreOptionsInput } from './store.js';
+export {
+  type OutboxEntry,
+  OutboxRepo,
+  type OutboxState,
+  OutboxStates,
+} from './webhook-outbox.js';
