@@ -22,6 +22,7 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
+import type { OrderListQuery, OrderRow, OrdersRepo } from '../store/orders.js';
 import type { LaneRef } from '../store/readings.js';
 import type { Store } from '../store/store.js';
 import { OutboxRepo } from '../webhooks/outbox.js';
@@ -96,10 +97,6 @@ export interface OpenResult extends TransitionResult {
   replaced: OrderEvent | null;
 }
 
-type OrderRow = Omit<Order, 'reason'> & { reason: string };
-const COLUMNS = `id, site, shelf, lane, sku, supplier, state, quantity, shipped_quantity AS shippedQuantity,
-  received_quantity AS receivedQuantity, reason, created_at AS createdAt, updated_at AS updatedAt, version`;
-
 function toOrder(r: OrderRow): Order {
   return { ...r, reason: JSON.parse(r.reason) as OrderReason };
 }
@@ -112,7 +109,7 @@ export interface OrderServiceOptions {
 
 export class OrderService {
   readonly outbox: OutboxRepo;
-  private readonly q;
+  private readonly q: OrdersRepo;
   private readonly log: Logger | undefined;
   private readonly onEvent: ((event: OrderEvent) => void) | undefined;
 
@@ -120,40 +117,10 @@ export class OrderService {
     private readonly store: Store,
     options: OrderServiceOptions = {},
   ) {
-    const db = store.db;
-    this.outbox = new OutboxRepo(db);
+    this.outbox = new OutboxRepo(store.db);
     this.log = options.logger && childLogger(options.logger, 'orders');
     this.onEvent = options.onEvent;
-    this.q = {
-      insert: db.prepare(
-        `INSERT INTO orders (id, site, shelf, lane, sku, supplier, state, quantity, reason, created_at, updated_at)
-         VALUES (@id, @site, @shelf, @lane, @sku, @supplier, 'open', @quantity, @reason, @now, @now)
-         ON CONFLICT DO NOTHING`,
-      ),
-      get: db.prepare<[string], OrderRow>(`SELECT ${COLUMNS} FROM orders WHERE id = ?`),
-      live: db.prepare<[string, string, string], OrderRow>(
-        `SELECT ${COLUMNS} FROM orders WHERE site = ? AND shelf = ? AND lane = ?
-         AND state NOT IN ('closed', 'cancelled')`,
-      ),
-      update: db.prepare(
-        `UPDATE orders SET state = @to, shipped_quantity = @shipped, received_quantity = @received,
-           updated_at = @now, version = version + 1
-         WHERE id = @id AND state = @from`,
-      ),
-      insertEvent: db.prepare(
-        'INSERT INTO order_events (event_id, order_id, state, actor, body, ts) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      events: db
-        .prepare<[string], string>('SELECT body FROM order_events WHERE order_id = ? ORDER BY rowid')
-        .pluck(),
-      latest: db.prepare<[string, string, string], OrderRow>(
-        `SELECT ${COLUMNS} FROM orders WHERE site = ? AND shelf = ? AND lane = ?
-         ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-      ),
-      receivedBefore: db.prepare<[number], OrderRow>(
-        `SELECT ${COLUMNS} FROM orders WHERE state = 'received' AND updated_at <= ? ORDER BY updated_at`,
-      ),
-    };
+    this.q = store.orders;
   }
 
   /**
@@ -170,16 +137,26 @@ export class OrderService {
     const committed = this.store.transaction((): OpenResult => {
       let replaced: OrderEvent | null = null;
       if (options.replaceReceived) {
-        const prior = this.q.live.get(v.site, v.shelf, v.lane);
+        const prior = this.q.live(v);
         if (prior?.state === 'received') replaced = this.move(toOrder(prior), 'closed', {}, actor, now).event;
       }
       const id = `ord_${randomUUID()}`;
-      const r = this.q.insert.run({ ...v, id, reason: JSON.stringify(v.reason), now });
-      if (r.changes === 0) {
-        const existing = this.q.live.get(v.site, v.shelf, v.lane) as OrderRow;
+      const inserted = this.q.insert({
+        id,
+        site: v.site,
+        shelf: v.shelf,
+        lane: v.lane,
+        sku: v.sku,
+        supplier: v.supplier,
+        quantity: v.quantity,
+        reason: JSON.stringify(v.reason),
+        now,
+      });
+      if (!inserted) {
+        const existing = this.q.live(v) as OrderRow;
         return { order: toOrder(existing), event: null, created: false, replaced };
       }
-      const order = toOrder(this.q.get.get(id) as OrderRow);
+      const order = toOrder(this.q.get(id) as OrderRow);
       const event = this.writeEvent(order, actor, now);
       return { order, event, created: true, replaced };
     });
@@ -239,7 +216,7 @@ export class OrderService {
   /** Closes orders received at or before `receivedBefore`. Returns the events written. */
   closeReceived(receivedBefore: number, now: number = Date.now()): OrderEvent[] {
     const out: OrderEvent[] = [];
-    for (const row of this.q.receivedBefore.all(receivedBefore)) {
+    for (const row of this.q.receivedBefore(receivedBefore)) {
       try {
         const r = this.transition(row.id, 'closed', { now, expectedState: 'received' });
         if (r.event) out.push(r.event);
@@ -252,64 +229,29 @@ export class OrderService {
   }
 
   get(id: string): Order | undefined {
-    const r = this.q.get.get(id);
+    const r = this.q.get(id);
     return r ? toOrder(r) : undefined;
   }
 
   /** The lane's live order, if any. */
   live(ref: LaneRef): Order | undefined {
-    const r = this.q.live.get(ref.site, ref.shelf, ref.lane);
+    const r = this.q.live(ref);
     return r ? toOrder(r) : undefined;
   }
 
   /** The lane's newest order, live or not, if it ever had one. */
   latest(ref: LaneRef): Order | undefined {
-    const r = this.q.latest.get(ref.site, ref.shelf, ref.lane);
+    const r = this.q.latest(ref);
     return r ? toOrder(r) : undefined;
   }
 
-  list(
-    q: Partial<LaneRef> & {
-      supplier?: string;
-      state?: OrderState | 'live';
-      from?: number;
-      to?: number;
-      limit?: number;
-    } = {},
-  ): Order[] {
-    const parts: string[] = [];
-    const params: Record<string, string | number> = {};
-    for (const k of ['site', 'shelf', 'lane', 'supplier'] as const) {
-      const v = q[k];
-      if (v !== undefined) {
-        parts.push(`${k} = @${k}`);
-        params[k] = v;
-      }
-    }
-    if (q.state === 'live') parts.push(`state NOT IN ('closed', 'cancelled')`);
-    else if (q.state) {
-      parts.push('state = @state');
-      params['state'] = q.state;
-    }
-    if (q.from !== undefined) {
-      parts.push('created_at >= @from');
-      params['from'] = q.from;
-    }
-    if (q.to !== undefined) {
-      parts.push('created_at < @to');
-      params['to'] = q.to;
-    }
-    params['limit'] = Math.max(1, Math.min(q.limit ?? 1_000, 100_000));
-    const w = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const rows = this.store.db
-      .prepare(`SELECT ${COLUMNS} FROM orders ${w} ORDER BY created_at, id LIMIT @limit`)
-      .all(params) as OrderRow[];
-    return rows.map(toOrder);
+  list(q: OrderListQuery = {}): Order[] {
+    return this.q.list(q).map(toOrder);
   }
 
   /** Every event of an order, oldest first. */
   events(orderId: string): OrderEvent[] {
-    return this.q.events.all(orderId).map((b) => JSON.parse(b) as OrderEvent);
+    return this.q.eventBodies(orderId).map((b) => JSON.parse(b) as OrderEvent);
   }
 
   /** Writes a checked transition and its event; runs inside the caller's transaction. */
@@ -326,8 +268,7 @@ export class OrderService {
       to === 'received'
         ? (input.receivedQuantity ?? order.shippedQuantity ?? order.quantity)
         : order.receivedQuantity;
-    const r = this.q.update.run({ id, from: order.state, to, shipped, received, now });
-    if (r.changes !== 1) {
+    if (!this.q.update({ id, from: order.state, to, shipped, received, now })) {
       throw new ReplenishmentError(ReplenishmentErrorCodes.CONFLICT, `order ${id} changed meanwhile`);
     }
     const updated = this.require(id);
@@ -350,14 +291,14 @@ export class OrderService {
       receivedQuantity: order.receivedQuantity,
       ts: now,
     };
-    this.q.insertEvent.run(
-      event.eventId,
-      order.id,
-      order.state,
-      actor ? JSON.stringify(actor) : null,
-      JSON.stringify(event),
-      now,
-    );
+    this.q.insertEvent({
+      eventId: event.eventId,
+      orderId: order.id,
+      state: order.state,
+      actor: actor ? JSON.stringify(actor) : null,
+      body: JSON.stringify(event),
+      ts: now,
+    });
     this.outbox.enqueue(event, now);
     return event;
   }
@@ -372,7 +313,7 @@ export class OrderService {
   }
 
   private require(id: string): Order {
-    const r = this.q.get.get(id);
+    const r = this.q.get(id);
     if (!r) throw new ReplenishmentError(ReplenishmentErrorCodes.NOT_FOUND, `no order ${id}`);
     return toOrder(r);
   }

@@ -15,6 +15,14 @@ export {
 } from './history.js';
 export { MIGRATIONS, type Migration, SCHEMA_VERSION } from './migrations.js';
 export {
+  type NewOrderRow,
+  type OrderEventRow,
+  type OrderListQuery,
+  type OrderRow,
+  OrdersRepo,
+  type OrderUpdate,
+} from './orders.js';
+export {
   type AgentMark,
   type CommitResult,
   type LaneRef,

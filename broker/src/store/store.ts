@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AlertsRepo } from './alerts.js';
 import { type Db, openDatabase, schemaVersion } from './database.js';
 import { HistoryRepo } from './history.js';
+import { OrdersRepo } from './orders.js';
 import { ReadingsRepo } from './readings.js';
 import { RuleStateRepo } from './rule-state.js';
 
@@ -34,6 +35,7 @@ export class Store {
   readonly history: HistoryRepo;
   readonly readings: ReadingsRepo;
   readonly alerts: AlertsRepo;
+  readonly orders: OrdersRepo;
   readonly ruleState: RuleStateRepo;
   private closed = false;
 
@@ -43,6 +45,7 @@ export class Store {
     this.history = new HistoryRepo(db, options.historyIntervalMs);
     this.readings = new ReadingsRepo(db, this.history, options.gapTimeoutMs);
     this.alerts = new AlertsRepo(db);
+    this.orders = new OrdersRepo(db);
     this.ruleState = new RuleStateRepo(db);
   }
 
@@ -72,9 +75,7 @@ export class Store {
 
   /** How many orders are in each state (states with none are absent). */
   orderCounts(): { state: string; n: number }[] {
-    return this.db
-      .prepare<[], { state: string; n: number }>('SELECT state, COUNT(*) AS n FROM orders GROUP BY state')
-      .all();
+    return this.orders.counts();
   }
 
   /** Runs `fn` in one IMMEDIATE transaction (nested calls become savepoints). */
