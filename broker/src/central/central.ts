@@ -376,10 +376,7 @@ export class Central {
       help: 'alerts not yet cleared',
       registers: [r],
       collect() {
-        const row = store.db.prepare("SELECT COUNT(*) AS n FROM alerts WHERE state != 'cleared'").get() as {
-          n: number;
-        };
-        this.set(row.n);
+        this.set(store.alerts.liveCount());
       },
     });
     const outbox = this.orders!.outbox;

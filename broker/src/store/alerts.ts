@@ -62,7 +62,13 @@ export class AlertsRepo {
       clear: db.prepare(
         `UPDATE alerts SET state = 'cleared', cleared_at = ?, updated_at = ? WHERE id = ? AND state <> 'cleared'`,
       ),
+      liveCount: db.prepare<[], number>(`SELECT COUNT(*) FROM alerts WHERE state <> 'cleared'`).pluck(),
     };
+  }
+
+  /** Alerts not yet cleared (open or acknowledged). */
+  liveCount(): number {
+    return this.q.liveCount.get() ?? 0;
   }
 
   get(id: string): AlertRow | undefined {

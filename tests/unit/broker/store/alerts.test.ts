@@ -50,8 +50,11 @@ describe('store: alerts open → acknowledged → cleared', () => {
 
   it('acknowledges with the actor, clears, and opens a new alert when the condition returns', () => {
     const { alert } = store.alerts.open(LANE, 'offline', 'shelf a offline', T0);
+    expect(store.alerts.liveCount()).toBe(1);
     const acked = store.alerts.acknowledge(alert.id, tech, T0 + 10);
     expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'op-1', acknowledgedAt: T0 + 10 });
+    // Acknowledged is still live.
+    expect(store.alerts.liveCount()).toBe(1);
     expect(alertEvent(acked)).toMatchObject({
       alertId: alert.id,
       state: 'acknowledged',
@@ -60,6 +63,7 @@ describe('store: alerts open → acknowledged → cleared', () => {
     });
     const cleared = store.alerts.clearKind(LANE, 'offline', T0 + 20);
     expect(cleared).toMatchObject({ state: 'cleared', clearedAt: T0 + 20 });
+    expect(store.alerts.liveCount()).toBe(0);
     expect(store.alerts.clearKind(LANE, 'offline', T0 + 21)).toBeNull();
     expect(store.alerts.clear(alert.id, T0 + 22).changed).toBe(false);
     // Acknowledging a cleared alert is an illegal transition, with a code.
