@@ -62,18 +62,9 @@ export const TransitionInput = z.object({
 });
 export type TransitionInput = z.infer<typeof TransitionInput>;
 
-export interface Order extends LaneRef {
-  id: string;
-  sku: string;
-  supplier: string;
-  state: OrderState;
-  quantity: number;
-  shippedQuantity: number | null;
-  receivedQuantity: number | null;
+/** An order as the store keeps it, with its reason parsed. */
+export interface Order extends Omit<OrderRow, 'reason'> {
   reason: OrderReason;
-  createdAt: number;
-  updatedAt: number;
-  version: number;
 }
 
 export interface TransitionResult {
