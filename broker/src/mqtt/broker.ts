@@ -144,6 +144,8 @@ export class MqttBroker {
         log: this.log,
         maxPacketBytes: limits.maxPacketBytes,
         refusals,
+        // The session ledger follows every connected client and persistent session by id.
+        holderOf: (clientId) => this.sessions?.ledger.ownerOf(clientId)?.user,
       });
       this.hooks = hooks;
       const topics = new TopicCache();
@@ -157,7 +159,6 @@ export class MqttBroker {
           const identity = hooks.identityOf(client);
           return identity !== undefined && canSubscribe(identity, filter, this.map).ok;
         },
-        onDiscard: (clientId) => hooks.releaseClientId(clientId),
       });
       this.sessions = sessions;
       const broker = new Aedes({
@@ -185,7 +186,6 @@ export class MqttBroker {
         authorizeForward: hooks.authorizeForward,
       });
       this.broker = broker;
-      hooks.attach(broker);
       installRoutingTrampoline(broker);
       installBacklogLimit(broker, limits.maxBacklog, () => {
         counters.dropped.backlog++;

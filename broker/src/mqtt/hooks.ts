@@ -5,7 +5,7 @@
  */
 
 import { CommandRequest, clientIds, type Grant, isShelfError, parseJsonWith } from '@shelfsense/protocol';
-import type { Aedes, AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
+import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity, UserStore } from '../auth/user-store.js';
 import type { ShelfMap } from '../shelf-map.js';
@@ -34,22 +34,18 @@ export interface HookContext {
   maxPacketBytes: number;
   /** Refusal warnings, rate-limited and summarised (the counters stay exact). */
   refusals: RefusalLog;
+  /** The user holding a client id — connected, or by a persistent session — if any. */
+  holderOf(clientId: string): string | undefined;
 }
 
 /** Topic kinds whose body names the agent that sent it; the broker checks it against the session. */
 const AGENT_BODY_KINDS: ReadonlySet<string> = new Set(['level', 'event', 'calibration', 'health', 'status']);
 
-/** Who holds a client id: the connected client, or a persistent session left behind by one. */
-interface IdOwner {
-  user: string;
-  client: Client;
-}
-
 /**
  * Why `identity` may not use `id`, or null when it may. The ids of agents and of central are
  * reserved; any other id belongs to the user that holds it (connected, or by a persistent session).
  */
-function clientIdRefusal(id: string, identity: Identity, owner: IdOwner | undefined): string | null {
+function clientIdRefusal(id: string, identity: Identity, holder: string | undefined): string | null {
   const g = identity.grant;
   if (id.startsWith(clientIds.agentPrefix)) {
     if (g.role !== 'agent') return `client ids starting ${clientIds.agentPrefix} are reserved to agents`;
@@ -58,15 +54,12 @@ function clientIdRefusal(id: string, identity: Identity, owner: IdOwner | undefi
   } else if (id.startsWith(clientIds.centralPrefix) && g.role !== 'service') {
     return `client ids starting ${clientIds.centralPrefix} are reserved to the service role`;
   }
-  if (owner && owner.user !== identity.user) return 'the client id is held by another user';
+  if (holder !== undefined && holder !== identity.user) return 'the client id is held by another user';
   return null;
 }
 
 export class AccessHooks {
   private readonly identities = new WeakMap<Client, Identity>();
-  /** Client id → its holder, for connected clients and persistent sessions. */
-  private readonly owners = new Map<string, IdOwner>();
-  private aedes: Aedes | null = null;
   private readonly refusedIds = new WeakSet<Client>();
   private readonly wills = new WeakMap<Client, string>();
   private readonly topics = new TopicCache();
@@ -76,30 +69,6 @@ export class AccessHooks {
   /** The identity the broker authenticated for a connected client. */
   identityOf(client: Client): Identity | undefined {
     return this.identities.get(client);
-  }
-
-  /** Follows the broker's clients, to know who holds which client id. */
-  attach(aedes: Aedes): void {
-    this.aedes = aedes;
-    aedes.on('clientReady', (client) => {
-      const identity = this.identities.get(client);
-      if (identity) this.owners.set(client.id, { user: identity.user, client });
-    });
-    aedes.on('clientDisconnect', (client) => {
-      // A persistent session keeps its id for its user until the session is discarded.
-      if (client.clean && this.owners.get(client.id)?.client === client) this.owners.delete(client.id);
-    });
-  }
-
-  /** The user holding a client id (connected or by a persistent session), if any. */
-  ownerOf(clientId: string): string | undefined {
-    return this.owners.get(clientId)?.user;
-  }
-
-  /** A persistent session was discarded: its id is free again. */
-  releaseClientId(clientId: string): void {
-    const owner = this.owners.get(clientId);
-    if (owner && !owner.client.connected) this.owners.delete(clientId);
   }
 
   /** Counts a refusal and logs it (rate-limited); `who` defaults to the client's identity. */
@@ -193,14 +162,7 @@ export class AccessHooks {
         throw authError(ConnackCodes.BAD_USERNAME_OR_PASSWORD, 'bad user name or password');
       }
     }
-    // The holder of an id is the connected client, or failing that a session left behind.
-    // aedes keeps its connected clients by id (not in its typings).
-    const live = (this.aedes as unknown as { clients?: Record<string, Client> } | null)?.clients?.[client.id];
-    const liveIdentity = live && live !== client ? this.identities.get(live) : undefined;
-    const holder = liveIdentity
-      ? { user: liveIdentity.user, client: live as Client }
-      : this.owners.get(client.id);
-    const idRefused = clientIdRefusal(client.id, identity, holder);
+    const idRefused = clientIdRefusal(client.id, identity, this.ctx.holderOf(client.id));
     if (idRefused) {
       this.deny('client_id', client, { action: 'connect' }, idRefused, identity);
       throw authError(ConnackCodes.IDENTIFIER_REJECTED, 'identifier rejected');

@@ -85,8 +85,6 @@ export interface SessionsOptions {
   mayRead(owner: Identity, topic: string): boolean;
   /** May this connected client hold a subscription to this filter (the ACL's subscribe decision)? */
   mayHold(client: Client, filter: string): boolean;
-  /** A session was discarded: its client id is free again. */
-  onDiscard?(clientId: string): void;
   now?: () => number;
 }
 
@@ -229,7 +227,6 @@ export class Sessions {
     }
     this.o.counters.sessions.expired++;
     this.o.log.info({ clientId: id, user }, 'abandoned session discarded');
-    this.o.onDiscard?.(id);
   }
 
   private wrap(p: Persistence): void {

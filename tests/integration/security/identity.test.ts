@@ -186,6 +186,14 @@ describe('[security] identities come from the connection', () => {
     const health = await fetch(`http://127.0.0.1:${central.httpPort}/healthz`);
     expect(health.status).toBe(200);
 
+    // A persistent session holds its id for its user while the client is away.
+    const away = await connect('sup-x', { clientId: 'portal-p', clean: false });
+    await away.endAsync();
+    expect(await connack('sup-y', 'portal-p')).toBe(2);
+    const back = await connect('sup-x', { clientId: 'portal-p', clean: false });
+    expect(back.connected).toBe(true);
+    await back.endAsync();
+
     // Gone, the agent's id stays its own.
     await pa.endAsync();
     expect(await connack('sup-x', paId)).toBe(2);
