@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Central } from '../../../broker/src/central/central.js';
 import { defaultMounts } from '../../../broker/src/central/mounts.js';
 import { waitFor } from '../../helpers/wait.js';
+import { level as levelPayload } from '../../unit/broker/store/fixtures.js';
 
 const SITE = 'store-1';
 const AGENT = 'pi-1';
@@ -57,20 +58,7 @@ function config(dataDir: string, parts: CentralConfigInput['parts']): CentralCon
 }
 
 const level = (seq: number, units: number) =>
-  JSON.stringify({
-    agent: AGENT,
-    serial: 'S1',
-    sku: 'cola',
-    units,
-    grams: units * 350,
-    fill: units / 20,
-    stable: true,
-    confidence: 0.99,
-    state: 'ok',
-    ts: Date.now() + seq,
-    seq,
-    frameSeq: seq * 10,
-  });
+  JSON.stringify(levelPayload(seq, units, Date.now() + seq, { agent: AGENT, serial: 'S1', sku: 'cola' }));
 
 describe('central part switches', () => {
   const stops: (() => Promise<unknown>)[] = [];

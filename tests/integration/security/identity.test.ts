@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Central } from '../../../broker/src/central/central.js';
 import { startMosquitto, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
+import { level as levelPayload } from '../../unit/broker/store/fixtures.js';
 
 const PASSWORD = 'correct horse battery';
 const USERS: Record<string, Grant> = {
@@ -67,21 +68,9 @@ function config(dataDir: string, over: Partial<CentralConfigInput> = {}): Centra
   );
 }
 
+/** A level's JSON as an agent sends it, naming `agent` and the shelf's `serial`. */
 const level = (agent: string, serial: string, seq: number) =>
-  JSON.stringify({
-    agent,
-    serial,
-    sku: 'x-cola',
-    units: 10,
-    grams: 3500,
-    fill: null,
-    stable: true,
-    confidence: 0.99,
-    state: 'ok',
-    ts: 1_800_000_000_000 + seq * 100,
-    seq,
-    frameSeq: seq * 10,
-  });
+  JSON.stringify(levelPayload(seq, 10, 1_800_000_000_000 + seq * 100, { agent, serial, sku: 'x-cola' }));
 
 const status = (agent: string, site: string, state: 'online' | 'offline') =>
   JSON.stringify({ agent, site, state, shelves: [], ts: Date.now() });
