@@ -23,21 +23,28 @@ const out =
 const require = createRequire(import.meta.url);
 
 /**
- * The contract package also holds Node-only config loading and private-file helpers (node:fs,
- * node:path, yaml) that the browser never calls; stub the names they import. (zod's locales: see zodEnglishOnly.)
+ * The contract package also holds Node-only config loading and private-file helpers (node:*,
+ * yaml) that the browser never calls. Each such module is replaced by one exporting every name
+ * the real module has, each throwing if called. (zod's locales: see zodEnglishOnly.)
  */
 const browserStubs = {
   name: 'browser-stubs',
   setup(build) {
     build.onResolve({ filter: /^(node:.*|yaml)$/ }, (a) => ({ path: a.path, namespace: 'stub' }));
-    build.onLoad({ filter: /.*/, namespace: 'stub' }, (a) => ({
-      contents: `const unavailable = () => { throw new Error(${JSON.stringify(`${a.path} is not available in the browser`)}); };
-export const readFileSync = unavailable; export const parse = unavailable;
-export const chmodSync = unavailable; export const closeSync = unavailable; export const mkdirSync = unavailable;
-export const openSync = unavailable; export const statSync = unavailable;
-export const dirname = unavailable; export const resolve = unavailable; export default {};`,
-      loader: 'js',
-    }));
+    build.onLoad({ filter: /.*/, namespace: 'stub' }, async (a) => {
+      const names = Object.keys(await import(a.path)).filter(
+        (n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n),
+      );
+      const why = JSON.stringify(`${a.path} is not available in the browser`);
+      return {
+        contents: [
+          `const unavailable = () => { throw new Error(${why}); };`,
+          ...names.map((n) => `export const ${n} = unavailable;`),
+          'export default {};',
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
   },
 };
 
