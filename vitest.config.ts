@@ -1,17 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const parts = 'protocol|firmware-sim|agent|broker|dashboard';
+const workspaces: string[] = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).workspaces;
 
-// Tests import each workspace package from its TypeScript source; child processes run dist/.
+// Tests import each workspace package through its exports map, from its TypeScript source (the
+// `source` condition); child processes run dist/.
+const alias = workspaces.flatMap((dir) => {
+  const pkg = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8'));
+  return Object.entries(pkg.exports ?? {}).flatMap(([sub, target]) => {
+    const source = typeof target === 'string' ? target : (target as { source?: string }).source;
+    if (!source) return [];
+    const find = new RegExp(`^${pkg.name}${sub === '.' ? '' : sub.slice(1)}$`);
+    return [{ find, replacement: `${root}${dir}/${source.slice(2)}` }];
+  });
+});
+
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: new RegExp(`^@shelfsense/(${parts})$`), replacement: `${root}$1/src/index.ts` },
-      { find: new RegExp(`^@shelfsense/(${parts})/cli$`), replacement: `${root}$1/src/cli.ts` },
-    ],
-  },
+  resolve: { alias },
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/setup/tmpdir.ts'],

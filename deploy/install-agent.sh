@@ -2,7 +2,7 @@
 # Installs the Shelfsense edge agent from packed tarballs (deploy/pack.sh agent) on a Raspberry
 # Pi or any systemd Linux with Node.js 22 or 24 LTS and npm. Run as root:
 #
-#   sudo sh install-agent.sh ./shelfsense-protocol-*.tgz ./shelfsense-agent-*.tgz
+#   sudo sh install-agent.sh ./shelfsense-protocol-*.tgz ./shelfsense-agent-*.tgz ./shelfsense-cli-*.tgz
 #
 # It creates the unprivileged user `shelfsense` (in the dialout group), installs the packages
 # without dev dependencies into /opt/shelfsense/agent, installs shelfsense-agent.service, and
@@ -18,7 +18,7 @@ prefix="$dest/opt/shelfsense/agent"
 etc="$dest/etc/shelfsense"
 units="$dest/etc/systemd/system"
 
-[ "$#" -ge 2 ] || { echo "usage: $0 shelfsense-protocol-*.tgz shelfsense-agent-*.tgz" >&2; exit 2; }
+[ "$#" -ge 3 ] || { echo "usage: $0 shelfsense-protocol-*.tgz shelfsense-agent-*.tgz shelfsense-cli-*.tgz" >&2; exit 2; }
 node=$(command -v node) || { echo "node is not installed (Node.js 22 or 24 LTS is needed)" >&2; exit 1; }
 major=$("$node" -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 22 ] || { echo "Node.js $major is too old: Shelfsense needs 22 or 24 LTS" >&2; exit 1; }

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds the workspace and packs the packages a machine needs into one directory of tarballs.
 #
-#   deploy/pack.sh agent   [OUT]   # @shelfsense/protocol + @shelfsense/agent (a Raspberry Pi)
-#   deploy/pack.sh central [OUT]   # every package (the central side needs them all)
+#   deploy/pack.sh agent   [OUT]   # protocol, agent and the `shelfsense` command (a Raspberry Pi)
+#   deploy/pack.sh central [OUT]   # protocol, broker, central, dashboard and the command
 #
 # OUT defaults to deploy/out. Run from anywhere inside the repository, on the build machine.
 set -eu
@@ -12,8 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${2:-"$root/deploy/out"}
 
 case "$what" in
-  agent) pkgs="protocol agent" ;;
-  central) pkgs="protocol agent firmware-sim dashboard broker" ;;
+  agent) pkgs="protocol agent cli" ;;
+  central) pkgs="protocol dashboard broker central cli" ;;
   *) echo "usage: $0 agent|central [OUT]" >&2; exit 2 ;;
 esac
 
@@ -21,7 +21,7 @@ cd "$root"
 if [ "$what" = central ]; then
   npm run build
 else
-  npx tsc -b protocol agent
+  npx tsc -b protocol agent cli
   node agent/scripts/bundle.mjs
 fi
 mkdir -p "$out"

@@ -19,9 +19,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 
 const BENCHES = [
-  { name: 'agent', title: 'Agent', script: 'agent/bench/agent-bench.ts' },
-  { name: 'broker', title: 'Broker', script: 'broker/bench/broker-bench.ts' },
-  { name: 'pipeline', title: 'Central pipeline', script: 'broker/bench/pipeline-bench.ts' },
+  { name: 'agent', title: 'Agent', script: 'bench/agent/agent-bench.ts' },
+  { name: 'broker', title: 'Broker', script: 'bench/broker/broker-bench.ts' },
+  { name: 'pipeline', title: 'Central pipeline', script: 'bench/central/pipeline-bench.ts' },
 ];
 // SHELFSENSE_BENCH_DOC: write elsewhere (the benchmark's own test does).
 const DOC = process.env.SHELFSENSE_BENCH_DOC || 'docs/benchmarks.md';

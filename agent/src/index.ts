@@ -3,6 +3,7 @@ export { type AgentFlags, resolveAgentConfig } from './config.js';
 export { ShelfLink } from './link.js';
 export { createLogger } from './log.js';
 export * from './outbox/index.js';
+export { ShelfPipeline } from './pipeline/index.js';
 export { Publisher } from './publisher.js';
 export { SerialSource } from './source/serial.js';
 export { TcpSource } from './source/tcp.js';

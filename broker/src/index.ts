@@ -15,6 +15,7 @@ export {
 } from './auth/password.js';
 export {
   loadTokenSecret,
+  looksLikeToken,
   MAX_TOKEN_TTL_MS,
   TOKEN_PREFIX,
   type TokenClaims,
@@ -34,4 +35,3 @@ export { canPublish, canRead, canSubscribe, type Principal, readablePatterns } f
 export { type BoundPorts, MqttBroker, type MqttBrokerOptions } from './mqtt/broker.js';
 export { type BrokerCounters, DENY_REASONS, DROP_REASONS } from './mqtt/metrics.js';
 export { filterMatches, filtersIntersect } from './mqtt/topic-filter.js';
-export { type AgentRef, type LaneInfo, type LaneRef, ShelfMap } from './shelf-map.js';

@@ -11,13 +11,13 @@ import {
   type Grant,
   loadConfigFile,
   ROLES,
+  ShelfMap,
 } from '@shelfsense/protocol';
 import { type CommandSpec, type FlagSpec, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
 import { z } from 'zod';
 import { AuthError, AuthErrorCodes, isAuthError } from './auth/errors.js';
 import { PasswordInputError, readNewPassword } from './auth/password-input.js';
 import { UserStore } from './auth/user-store.js';
-import { ShelfMap } from './shelf-map.js';
 
 const EXIT_USAGE = 2;
 

@@ -1,10 +1,10 @@
 /**
- * The `shelfsense` command: a small dispatcher that loads each subcommand from the package that
- * owns it, so a Raspberry Pi with only the agent and this contract installed still runs
- * `shelfsense agent`, and says plainly which package is missing for the others.
+ * What every `shelfsense` subcommand is made of: flags declared once, parsed and validated with
+ * zod, a `--help` built from the declaration, and one way to report errors and exit codes.
  */
 import { parseArgs } from 'node:util';
 import type { output } from 'zod/v4/core';
+import { TimerDuration } from './config/common.js';
 import { ErrorCodes, isShelfError, ShelfError } from './errors.js';
 import { formatIssues, toIssues } from './validate.js';
 import type { AnySchema } from './zod.js';
@@ -17,66 +17,7 @@ export interface Subcommand {
   run(argv: string[]): Promise<number>;
 }
 
-/** Where each subcommand lives. */
-export const SUBCOMMANDS: readonly { name: string; module: string; summary: string }[] = [
-  { name: 'sim', module: '@shelfsense/firmware-sim/cli', summary: 'run simulated shelf firmware' },
-  { name: 'agent', module: '@shelfsense/agent/cli', summary: 'run the edge agent (serial shelves → MQTT)' },
-  { name: 'central', module: '@shelfsense/broker/cli', summary: 'run the central side (broker, rules, API)' },
-  {
-    name: 'demo',
-    module: '@shelfsense/broker/cli',
-    summary: 'everything on one machine with simulated shelves',
-  },
-  { name: 'users', module: '@shelfsense/broker/cli', summary: 'add, list, remove users and set passwords' },
-  { name: 'bench', module: '@shelfsense/broker/cli', summary: 'run the benchmarks' },
-];
-
 export const EXIT_USAGE = 2;
-
-export function topLevelHelp(): string {
-  const width = Math.max(...SUBCOMMANDS.map((s) => s.name.length));
-  return [
-    'Usage: shelfsense <command> [options]',
-    '',
-    'Commands:',
-    ...SUBCOMMANDS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
-    '',
-    'Run `shelfsense <command> --help` for the options of a command.',
-  ].join('\n');
-}
-
-export async function dispatch(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${topLevelHelp()}\n`);
-    return name ? 0 : EXIT_USAGE;
-  }
-  const entry = SUBCOMMANDS.find((s) => s.name === name);
-  if (!entry) {
-    process.stderr.write(`shelfsense: unknown command "${name}"\n\n${topLevelHelp()}\n`);
-    return EXIT_USAGE;
-  }
-  let mod: { commands?: Record<string, Subcommand> };
-  try {
-    mod = (await import(entry.module)) as typeof mod;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (
-      code === 'ERR_MODULE_NOT_FOUND' &&
-      String((err as Error).message).includes(entry.module.split('/cli')[0]!)
-    ) {
-      const pkg = entry.module.replace(/\/cli$/, '');
-      process.stderr.write(
-        `shelfsense ${name}: the package ${pkg} is not installed on this machine; install it to use this command\n`,
-      );
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
-  const cmd = mod.commands?.[name];
-  if (!cmd) throw new Error(`${entry.module} does not provide the "${name}" command`);
-  return cmd.run(rest);
-}
 
 // --- flags ---------------------------------------------------------------------------------------
 
@@ -153,6 +94,23 @@ export function parseFlags<S extends AnySchema>(spec: CommandSpec<S>, argv: stri
     throw new ShelfError(ErrorCodes.USAGE, `shelfsense ${spec.name}: ${formatIssues(issues)}`, issues);
   }
   return { help: false, flags: result.data, positionals: parsed.positionals };
+}
+
+/** A duration flag: milliseconds (`1500`) or text (`1.5s`, `2m`). */
+export const durationFlag = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+  ),
+  TimerDuration,
+);
+
+/** Resolves on the first SIGINT or SIGTERM: how a long-running command waits to be stopped. */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 /** A flag holding a number written as text. */

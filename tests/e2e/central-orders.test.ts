@@ -11,7 +11,7 @@ import { Agent, createLogger } from '@shelfsense/agent';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../broker/src/webhooks/sign.js';
+import { verifyWebhook } from '../../central/src/webhooks/sign.js';
 import { agentConfig } from '../helpers/agent.js';
 import { addUser, type CentralProcess, startCentral, WebhookReceiver } from '../helpers/central.js';
 import { killAll } from '../helpers/proc.js';

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SITE, DEMO_USERS, demoCentralConfig } from '../../broker/src/central/demo-setup.js';
-import { verifyWebhook } from '../../broker/src/webhooks/sign.js';
+import { verifyWebhook } from '../../central/src/webhooks/sign.js';
+import { DEMO_SITE, DEMO_USERS, demoCentralConfig } from '../../demo/src/demo-setup.js';
 import { WebhookReceiver } from '../helpers/central.js';
 import { type CliProcess, killAll, runCli, shelfsense } from '../helpers/proc.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
@@ -213,7 +213,7 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
   }, 120_000);
 
   it('[help] --help documents the supplier and delivery flags; a bad value exits 2 naming the flag', async () => {
-    const help = await runCli('protocol/dist/main.js', ['demo', '--help']);
+    const help = await runCli('cli/dist/main.js', ['demo', '--help']);
     expect(help.code).toBe(0);
     for (const flag of [
       '--manual-supplier',
@@ -224,10 +224,10 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     ]) {
       expect(help.stdout).toContain(flag);
     }
-    const bad = await runCli('protocol/dist/main.js', ['demo', '--short-rate', '1.5']);
+    const bad = await runCli('cli/dist/main.js', ['demo', '--short-rate', '1.5']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--short-rate');
-    const badDelay = await runCli('protocol/dist/main.js', ['demo', '--delivery-delay', 'soon']);
+    const badDelay = await runCli('cli/dist/main.js', ['demo', '--delivery-delay', 'soon']);
     expect(badDelay.code).toBe(2);
     expect(badDelay.stderr).toContain('--delivery-delay');
   });

@@ -11,7 +11,7 @@ import { type CliProcess, ROOT, shelfsense } from './proc.js';
 export function addUser(dataDir: string, name: string, args: string[], password: string): void {
   const r = spawnSync(
     process.execPath,
-    ['protocol/dist/main.js', 'users', 'add', name, ...args, '--data-dir', dataDir],
+    ['cli/dist/main.js', 'users', 'add', name, ...args, '--data-dir', dataDir],
     {
       cwd: ROOT,
       input: `${password}\n`,

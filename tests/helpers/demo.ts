@@ -3,8 +3,8 @@
  * dashboard mounted, and short supplier and delivery delays so an order goes round in seconds.
  */
 import { type Logger, pino } from 'pino';
-import { type Demo, type DemoOptions, startDemo } from '../../broker/src/central/demo.js';
-import { defaultMounts } from '../../broker/src/central/mounts.js';
+import { defaultMounts } from '../../central/src/service/mounts.js';
+import { type Demo, type DemoOptions, startDemo } from '../../demo/src/demo.js';
 
 /** Starts the demo in `dir` with the fast defaults; `overrides` win over them. */
 export function startFastDemo(

@@ -14,8 +14,8 @@ import { AgentConfig, CentralConfig, encodeDeviceFrame, parseWith, topics } from
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { Central } from '../../broker/src/central/central.js';
-import { defaultMounts } from '../../broker/src/central/mounts.js';
+import { Central } from '../../central/src/service/central.js';
+import { defaultMounts } from '../../central/src/service/mounts.js';
 import { waitFor } from './wait.js';
 
 export const SITE = 'store-1';

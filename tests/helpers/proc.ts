@@ -137,9 +137,9 @@ export function spawnCli(
   return proc;
 }
 
-/** `node protocol/dist/main.js ...args`: the `shelfsense` command as installed. */
+/** `node cli/dist/main.js ...args`: the `shelfsense` command as installed. */
 export function shelfsense(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
-  return spawnCli('protocol/dist/main.js', args, opts);
+  return spawnCli('cli/dist/main.js', args, opts);
 }
 
 /** Runs a CLI to completion (killing it after `timeoutMs`) and returns its exit and output. */

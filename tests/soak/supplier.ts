@@ -5,7 +5,7 @@
  * customer picks, so the restock the shelf sees is exactly the shipped quantity.
  */
 import { HOUR_MS, type Simulator, type Timeline } from '@shelfsense/firmware-sim';
-import { verifyWebhook } from '../../broker/src/webhooks/sign.js';
+import { verifyWebhook } from '../../central/src/webhooks/sign.js';
 import type { WebhookReceiver } from '../helpers/central.js';
 
 export interface Delivery {

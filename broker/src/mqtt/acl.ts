@@ -3,8 +3,9 @@
  * contract's `parseTopic`) and the shelf map — never a message body — so they hold for wildcard
  * subscriptions and retained messages alike. See docs/security.md for the table.
  */
+
+import type { ShelfMap } from '@shelfsense/protocol';
 import { type Grant, type ParsedTopic, parseTopic, TOPIC_ROOT } from '@shelfsense/protocol';
-import type { ShelfMap } from '../shelf-map.js';
 import { filtersIntersect, isValidFilter } from './topic-filter.js';
 
 export interface Principal {

@@ -8,13 +8,12 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { resolve } from 'node:path';
 import type { CentralConfig } from '@shelfsense/protocol';
-import { childLogger } from '@shelfsense/protocol';
+import { childLogger, ShelfMap } from '@shelfsense/protocol';
 import { Aedes, type Client } from 'aedes';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { TokenClaims } from '../auth/tokens.js';
 import { type Identity, UserStore } from '../auth/user-store.js';
-import { ShelfMap } from '../shelf-map.js';
 import { canRead, canSubscribe, TopicCache } from './acl.js';
 import {
   DuplicateFilterSuback,

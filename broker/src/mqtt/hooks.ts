@@ -4,11 +4,11 @@
  * logged with who, what and why; a bad client is refused and the broker goes on.
  */
 
+import type { ShelfMap } from '@shelfsense/protocol';
 import { CommandRequest, clientIds, type Grant, isShelfError, parseJsonWith } from '@shelfsense/protocol';
 import type { AedesPublishPacket, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity, UserStore } from '../auth/user-store.js';
-import type { ShelfMap } from '../shelf-map.js';
 import { canPublish, canRead, canSubscribe, TopicCache } from './acl.js';
 import type { BrokerCounters, DenyReason } from './metrics.js';
 import type { RefusalLog } from './refusal-log.js';

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ShelfMap } from '@shelfsense/protocol';
 import { ensurePrivateDir, type LaneSettingsPayload, PRIVATE_FILE_MODE, topics } from '@shelfsense/protocol';
 import type { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ShelfMap } from '../shelf-map.js';
 
 export const REVISIONS_FILE = 'lane-settings-revisions.json';
 

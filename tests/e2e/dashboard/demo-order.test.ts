@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Demo } from '../../../broker/src/central/demo.js';
-import type { DeliveryDone } from '../../../broker/src/central/demo-delivery.js';
+import type { Demo } from '../../../demo/src/demo.js';
+import type { DeliveryDone } from '../../../demo/src/demo-delivery.js';
 import {
   DEMO_PACK_SIZE,
   DEMO_SHELVES,
   DEMO_SITE,
   DEMO_SKUS,
   demoSimLane,
-} from '../../../broker/src/central/demo-setup.js';
+} from '../../../demo/src/demo-setup.js';
 import { startFastDemo } from '../../helpers/demo.js';
 import { waitFor } from '../../helpers/wait.js';
 import { type BrowserPage, buildDashboard, DESKTOP, launchBrowser, loginAt, SCREENSHOTS } from './browser.js';

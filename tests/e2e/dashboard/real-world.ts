@@ -12,8 +12,8 @@ import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { AgentConfig, CentralConfig, parseWith } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import type { z } from 'zod';
-import { Central } from '../../../broker/src/central/central.js';
-import { defaultMounts } from '../../../broker/src/central/mounts.js';
+import { Central } from '../../../central/src/service/central.js';
+import { defaultMounts } from '../../../central/src/service/mounts.js';
 import { waitFor } from '../../helpers/wait.js';
 
 export const SITE = 'store-1';

@@ -145,7 +145,7 @@ describe('the bundled agent', () => {
     const tls = () => `mqtts://127.0.0.1:${tb.broker.ports.tls}`;
     const ws = () => tb.wsUrl;
     const cli = (config: string, env: NodeJS.ProcessEnv) =>
-      spawnCli('protocol/dist/main.js', ['agent', '--config', config], { env });
+      spawnCli('cli/dist/main.js', ['agent', '--config', config], { env });
     it.each([
       ['TLS', 'the bundle', tls, startBundle],
       ['WebSocket', 'the bundle', ws, startBundle],

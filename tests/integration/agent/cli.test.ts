@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli as run } from '../../helpers/proc.js';
 
-const runCli = (args: string[]) => run('protocol/dist/main.js', args);
+const runCli = (args: string[]) => run('cli/dist/main.js', args);
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-cli-'));
 function file(name: string, text: string): string {

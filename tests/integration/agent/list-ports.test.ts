@@ -54,7 +54,7 @@ afterAll(() => {
 });
 
 const COMMANDS = [
-  ['shelfsense agent', 'protocol/dist/main.js', ['agent']],
+  ['shelfsense agent', 'cli/dist/main.js', ['agent']],
   ['the bundled agent', 'agent/dist/shelfsense-agent.cjs', []],
 ] as const;
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { CentralConfigInput } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import type { UserStore } from '../../../broker/src/auth/user-store.js';
-import { Central } from '../../../broker/src/central/central.js';
-import { defaultMounts } from '../../../broker/src/central/mounts.js';
+import { Central } from '../../../central/src/service/central.js';
+import { defaultMounts } from '../../../central/src/service/mounts.js';
 import { buildConfig, PASSWORD, USERS } from './helpers.js';
 
 export { PASSWORD };

@@ -1,5 +1,5 @@
 /**
- * `shelfsense users` as a user runs it: the compiled CLI (`node protocol/dist/main.js users …`,
+ * `shelfsense users` as a user runs it: the compiled CLI (`node cli/dist/main.js users …`,
  * built by `npx tsc -b tsconfig.build.json`) against a data dir that a running broker reads.
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { buildConfig, connect, mapConfig } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const MAIN = join(root, 'protocol/dist/main.js');
+const MAIN = join(root, 'cli/dist/main.js');
 
 interface Run {
   code: number | null;

@@ -12,7 +12,7 @@ import { CentralConfig, type CentralConfigInput, parseWith, topics } from '@shel
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Central } from '../../../broker/src/central/central.js';
+import { Central } from '../../../central/src/service/central.js';
 import { startMosquitto, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 

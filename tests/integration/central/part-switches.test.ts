@@ -11,10 +11,10 @@ import { CentralConfig, type CentralConfigInput, clientIds, parseWith, topics } 
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Central } from '../../../broker/src/central/central.js';
-import { defaultMounts } from '../../../broker/src/central/mounts.js';
+import { Central } from '../../../central/src/service/central.js';
+import { defaultMounts } from '../../../central/src/service/mounts.js';
 import { waitFor } from '../../helpers/wait.js';
-import { level as levelPayload } from '../../unit/broker/store/fixtures.js';
+import { level as levelPayload } from '../../unit/central/store/fixtures.js';
 
 const SITE = 'store-1';
 const AGENT = 'pi-1';

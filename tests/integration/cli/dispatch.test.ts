@@ -2,11 +2,11 @@
  * The one `shelfsense` command: help lists every subcommand, each subcommand answers --help, and a
  * wrong command is a usage error (exit 2), from the compiled CLI.
  */
-import { SUBCOMMANDS } from '@shelfsense/protocol/cli';
+import { SUBCOMMANDS } from '@shelfsense/cli';
 import { describe, expect, it } from 'vitest';
 import { runCli as run } from '../../helpers/proc.js';
 
-const cli = (args: string[]) => run('protocol/dist/main.js', args);
+const cli = (args: string[]) => run('cli/dist/main.js', args);
 
 describe('shelfsense dispatcher', () => {
   it('lists every subcommand in --help', async () => {

@@ -11,7 +11,7 @@ import { addUser } from '../../helpers/central.js';
 import { type CliProcess, killAll, spawnCli } from '../../helpers/proc.js';
 import { parseStrictJson } from './strict-json.js';
 
-const BIN = 'protocol/bin/shelfsense.js';
+const BIN = 'cli/bin/shelfsense.js';
 const dir = mkdtempSync(join(tmpdir(), 'shelfsense-log-keys-'));
 
 afterEach(killAll);

@@ -1,6 +1,6 @@
 /**
- * A Raspberry Pi installs the agent alone: deploy/pack.sh packs @shelfsense/protocol and
- * @shelfsense/agent (dist/ only), deploy/install-agent.sh installs them from the tarballs with
+ * A Raspberry Pi installs the agent alone: deploy/pack.sh packs @shelfsense/protocol,
+ * @shelfsense/agent and @shelfsense/cli (the `shelfsense` command; dist/ and its launcher only), deploy/install-agent.sh installs them from the tarballs with
  * `npm install --omit=dev` (the npm registry supplies mqtt, serialport's binding layer, pino,
  * yaml, zod, prom-client), and neither the central side nor its heavy dependencies come along. Then the
  * installed `shelfsense agent --help` runs, and the systemd units pass `systemd-analyze verify`.
@@ -33,7 +33,9 @@ const CENTRAL_ONLY = [
   'better-sqlite3',
   'influx',
   '@shelfsense/broker',
+  '@shelfsense/central',
   '@shelfsense/dashboard',
+  '@shelfsense/demo',
   '@shelfsense/firmware-sim',
 ];
 
@@ -88,9 +90,10 @@ afterAll(() => {
 });
 
 describe('installing the agent on a Pi', () => {
-  it('[DEPLOY-PACK] the tarballs are the contract and the agent, compiled only (dist/, the bin launcher, package.json)', async () => {
+  it('[DEPLOY-PACK] the tarballs are the contract, the agent and the command, compiled only (dist/, the bin launcher, package.json)', async () => {
     expect(tarballs.map((t) => t.split('/').pop()).sort()).toEqual([
       'shelfsense-agent-0.1.0.tgz',
+      'shelfsense-cli-0.1.0.tgz',
       'shelfsense-protocol-0.1.0.tgz',
     ]);
     for (const t of tarballs) {
@@ -109,8 +112,10 @@ describe('installing the agent on a Pi', () => {
     const names = new Set<string>();
     const walk = (deps: Record<string, unknown> | undefined) => {
       for (const [name, d] of Object.entries(deps ?? {})) {
-        names.add(name);
-        walk((d as { dependencies?: Record<string, unknown> }).dependencies);
+        const node = d as { version?: string; dependencies?: Record<string, unknown> };
+        // An optional peer that is not installed is listed without a version.
+        if (node.version) names.add(name);
+        walk(node.dependencies);
       }
     };
     walk(tree.dependencies);
@@ -119,6 +124,11 @@ describe('installing the agent on a Pi', () => {
     // The binding layer alone: not serialport's stream package and its ten parsers.
     expect(names.has('serialport')).toBe(false);
     expect(names).toContain('mqtt');
+    expect(readdirSync(join(prefix, 'node_modules/@shelfsense')).sort()).toEqual([
+      'agent',
+      'cli',
+      'protocol',
+    ]);
     for (const name of CENTRAL_ONLY) {
       expect(names.has(name), `${name} is in the tree`).toBe(false);
       expect(existsSync(join(prefix, 'node_modules', name)), `${name} is on disk`).toBe(false);
@@ -132,7 +142,7 @@ describe('installing the agent on a Pi', () => {
     expect(help.stdout).toContain('Usage: shelfsense agent');
     const central = await sh(bin, ['central', '--help'], { cwd: dir });
     expect(central.code).toBe(2);
-    expect(central.stderr).toContain('@shelfsense/broker is not installed');
+    expect(central.stderr).toContain('@shelfsense/central is not installed');
   });
 
   it('[DEPLOY-SERIAL] serialport’s native binding loads from the install (prebuilt, nothing compiled); ports list without udevadm', async () => {

@@ -170,7 +170,7 @@ function planSegment(c: DocCommand, seg: string): Plan {
       steps: [exists, { kind: 'run', cmd: npmWithHelp(s), cwd: ROOT, expectOut: /usage/i }],
     };
   if (name === 'start') {
-    // `npm run build && node protocol/dist/main.js demo`: the build is the test command's own
+    // `npm run build && node cli/dist/main.js demo`: the build is the test command's own
     // first step; the command it starts answers --help.
     const parts = (rootScripts(workspace)[name] ?? '').split(/\s*&&\s*/);
     expect(parts.slice(0, -1).every((p) => p === 'npm run build')).toBe(true);

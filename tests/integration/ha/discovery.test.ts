@@ -17,14 +17,14 @@ import {
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Ingest } from '../../../broker/src/central/ingest.js';
-import { ensureServiceIdentity } from '../../../broker/src/central/service-identity.js';
-import { discoveryMessages, type SensorDiscovery } from '../../../broker/src/ha/discovery.js';
-import { HomeAssistantPublisher, PUBLISHED_FILE } from '../../../broker/src/ha/publisher.js';
-import { startHomeAssistant } from '../../../broker/src/ha/start.js';
-import { mqttTransport } from '../../../broker/src/ha/transport.js';
 import { MqttBroker } from '../../../broker/src/mqtt/broker.js';
-import { Store } from '../../../broker/src/store/store.js';
+import { discoveryMessages, type SensorDiscovery } from '../../../central/src/ha/discovery.js';
+import { HomeAssistantPublisher, PUBLISHED_FILE } from '../../../central/src/ha/publisher.js';
+import { startHomeAssistant } from '../../../central/src/ha/start.js';
+import { mqttTransport } from '../../../central/src/ha/transport.js';
+import { Ingest } from '../../../central/src/service/ingest.js';
+import { ensureServiceIdentity } from '../../../central/src/service/service-identity.js';
+import { Store } from '../../../central/src/store/store.js';
 import { startAedes, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 

@@ -11,8 +11,8 @@ import { HomeAssistantConfig, topics } from '@shelfsense/protocol';
 import type { IClientOptions } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HomeAssistantPublisher } from '../../../broker/src/ha/publisher.js';
-import { startHomeAssistant } from '../../../broker/src/ha/start.js';
+import type { HomeAssistantPublisher } from '../../../central/src/ha/publisher.js';
+import { startHomeAssistant } from '../../../central/src/ha/start.js';
 import {
   buildConfig,
   connect,
@@ -26,7 +26,7 @@ import {
 } from '../broker/helpers.js';
 
 const log = pino({ level: 'silent' });
-const MAIN = fileURLToPath(new URL('../../../protocol/dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
 const HA_PASSWORD = 'home assistant secret';
 const R = 'shelfsense/v1';
 

@@ -5,7 +5,7 @@
  */
 import { isShelfError } from '@shelfsense/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventRow, HistoryPoint, HistoryStore, LevelRow } from '../../../broker/src/history/index.js';
+import type { EventRow, HistoryPoint, HistoryStore, LevelRow } from '../../../central/src/history/index.js';
 import { BASE_TS, type Lane, Points } from './fixtures.js';
 
 export interface StoreFactoryOptions {

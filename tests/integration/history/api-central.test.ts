@@ -12,8 +12,8 @@ import { InfluxHistoryConfig, LevelPayload, topics } from '@shelfsense/protocol'
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfluxHistoryStore } from '../../../broker/src/history/index.js';
-import { parseCsv } from '../../../broker/src/http/csv.js';
+import { InfluxHistoryStore } from '../../../central/src/history/index.js';
+import { parseCsv } from '../../../central/src/http/csv.js';
 import { addUser, type CentralProcess, startCentral } from '../../helpers/central.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { killAll } from '../../helpers/proc.js';

@@ -7,11 +7,11 @@
 import { InfluxHistoryConfig } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HistoryPoint, InfluxHistoryStore } from '../../../broker/src/history/index.js';
-import { parseCsv } from '../../../broker/src/http/csv.js';
-import { levelPages } from '../../../broker/src/http/export.js';
-import type { LaneView } from '../../../broker/src/http/lane-view.js';
-import { ShelfMap } from '../../../broker/src/shelf-map.js';
+import { type HistoryPoint, InfluxHistoryStore } from '../../../central/src/history/index.js';
+import { parseCsv } from '../../../central/src/http/csv.js';
+import { levelPages } from '../../../central/src/http/export.js';
+import type { LaneView } from '../../../central/src/http/lane-view.js';
+import { ShelfMap } from '../../../protocol/src/shelf-map.js';
 import { freePort } from '../../helpers/brokers.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { CONFIG, type Harness, startHarness, T0 } from '../http/harness.js';

@@ -3,7 +3,7 @@
  * the SQLite store, which keys readings by (agent, seq), and InfluxDB see the same readings).
  */
 import type { CalibrationRecord, EventPayload, HealthPayload, LevelPayload } from '@shelfsense/protocol';
-import type { HistoryPoint } from '../../../broker/src/history/index.js';
+import type { HistoryPoint } from '../../../central/src/history/index.js';
 
 export interface Lane {
   site: string;

@@ -9,7 +9,7 @@ import { InfluxHistoryConfig } from '@shelfsense/protocol';
 import { InfluxDB } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HistoryPoint, InfluxHistoryStore } from '../../../broker/src/history/index.js';
+import { type HistoryPoint, InfluxHistoryStore } from '../../../central/src/history/index.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { ROOT } from '../../helpers/proc.js';
 import { BASE_TS, Points } from './fixtures.js';

@@ -12,7 +12,7 @@ import {
   HistoryWriter,
   InfluxHistoryStore,
   isHistoryError,
-} from '../../../broker/src/history/index.js';
+} from '../../../central/src/history/index.js';
 import { freePort } from '../../helpers/brokers.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { waitFor } from '../../helpers/wait.js';

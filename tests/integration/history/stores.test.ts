@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { InfluxHistoryConfig } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { InfluxHistoryStore, SqliteHistoryStore } from '../../../broker/src/history/index.js';
-import { Store } from '../../../broker/src/store/store.js';
+import { InfluxHistoryStore, SqliteHistoryStore } from '../../../central/src/history/index.js';
+import { Store } from '../../../central/src/store/store.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { historyStoreContract } from './abstract-store.js';
 

@@ -11,9 +11,9 @@ import { HistoryConfig, InfluxHistoryConfig, type LevelPayload, topics } from '@
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ingest } from '../../../broker/src/central/ingest.js';
-import { HistoryService, HistoryWriter, InfluxHistoryStore } from '../../../broker/src/history/index.js';
-import { Store } from '../../../broker/src/store/store.js';
+import { HistoryService, HistoryWriter, InfluxHistoryStore } from '../../../central/src/history/index.js';
+import { Ingest } from '../../../central/src/service/ingest.js';
+import { Store } from '../../../central/src/store/store.js';
 import { startAedes, type TestBroker } from '../../helpers/brokers.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { waitFor } from '../../helpers/wait.js';

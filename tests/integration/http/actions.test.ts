@@ -4,7 +4,7 @@
  */
 import type { AlertEvent } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_REQUESTS_METRIC } from '../../../broker/src/http/api.js';
+import { HTTP_REQUESTS_METRIC } from '../../../central/src/http/api.js';
 import { type Harness, LANES, startHarness } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };

@@ -3,7 +3,7 @@
  * UserStore and a real HTTP server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOGIN_FAILED } from '../../../broker/src/http/auth.js';
+import { LOGIN_FAILED } from '../../../central/src/http/auth.js';
 import { type Harness, PASSWORD, startHarness, TOKEN_TTL_MS } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };

@@ -4,8 +4,8 @@
  * nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../broker/src/http/csv.js';
-import type { ReadingInput } from '../../../broker/src/store/index.js';
+import { parseCsv } from '../../../central/src/http/csv.js';
+import type { ReadingInput } from '../../../central/src/store/index.js';
 import { type Harness, startHarness, T0 } from './harness.js';
 
 const ROWS = 30_000;

@@ -5,8 +5,8 @@
  */
 import type { HealthPayload } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../broker/src/http/csv.js';
-import { CSV_HEADER } from '../../../broker/src/http/export.js';
+import { parseCsv } from '../../../central/src/http/csv.js';
+import { CSV_HEADER } from '../../../central/src/http/export.js';
 import { type Harness, LANES, OFFLINE_AFTER_MS, startHarness, T0 } from './harness.js';
 
 type Lane = Record<string, unknown> & { status: string; site: string; shelf: string; lane: string };

@@ -4,7 +4,7 @@
  * take on something it can see answers 403.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../broker/src/http/csv.js';
+import { parseCsv } from '../../../central/src/http/csv.js';
 import { type Harness, LANES, startHarness } from './harness.js';
 
 type Lane = { site: string; shelf: string; lane: string; supplier: string };

@@ -7,7 +7,7 @@ import { topics } from '@shelfsense/protocol';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { NodeRedService } from '../../../broker/src/nodered/service.js';
+import { NodeRedService } from '../../../central/src/nodered/service.js';
 import { waitFor } from '../../helpers/wait.js';
 import { editorLogin, type Harness, PASSWORD, startHarness } from './harness.js';
 

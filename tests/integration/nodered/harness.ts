@@ -19,14 +19,14 @@ import {
 } from '@shelfsense/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
-import type { HttpMount } from '../../../broker/src/central/central.js';
-import { Ingest } from '../../../broker/src/central/ingest.js';
-import { ensureServiceIdentity } from '../../../broker/src/central/service-identity.js';
 import { MqttBroker } from '../../../broker/src/mqtt/broker.js';
-import { type MountedNodeRed, mountNodeRed } from '../../../broker/src/nodered/mount.js';
-import { OrderService } from '../../../broker/src/orders/orders.js';
-import { ShelfMap } from '../../../broker/src/shelf-map.js';
-import { Store } from '../../../broker/src/store/store.js';
+import { type MountedNodeRed, mountNodeRed } from '../../../central/src/nodered/mount.js';
+import { OrderService } from '../../../central/src/orders/orders.js';
+import type { HttpMount } from '../../../central/src/service/central.js';
+import { Ingest } from '../../../central/src/service/ingest.js';
+import { ensureServiceIdentity } from '../../../central/src/service/service-identity.js';
+import { Store } from '../../../central/src/store/store.js';
+import { ShelfMap } from '../../../protocol/src/shelf-map.js';
 
 export const PASSWORD = 'correct horse battery';
 

@@ -14,7 +14,7 @@ import { Agent, createLogger } from '@shelfsense/agent';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../broker/src/store/database.js';
+import { openDatabase } from '../../../central/src/store/database.js';
 import { agentConfig } from '../../helpers/agent.js';
 import { addUser, type CentralProcess, startCentral } from '../../helpers/central.js';
 import { type CliProcess, killAll, ROOT, shelfsense } from '../../helpers/proc.js';

@@ -18,10 +18,10 @@ import {
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Central } from '../../../broker/src/central/central.js';
+import { Central } from '../../../central/src/service/central.js';
 import { startMosquitto, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
-import { level as levelPayload } from '../../unit/broker/store/fixtures.js';
+import { level as levelPayload } from '../../unit/central/store/fixtures.js';
 
 const PASSWORD = 'correct horse battery';
 const USERS: Record<string, Grant> = {

@@ -14,7 +14,7 @@ import { killAll, runCli, shelfsense } from '../../helpers/proc.js';
 import { withTimeout } from '../../helpers/wait.js';
 import { openSerial, openTcp } from './reader.js';
 
-const MAIN = 'protocol/dist/main.js';
+const MAIN = 'cli/dist/main.js';
 const dir = mkdtempSync(join(tmpdir(), 'shelfsense-simcli-'));
 afterEach(killAll);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

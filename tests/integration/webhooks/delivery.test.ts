@@ -1,11 +1,11 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OrderService } from '../../../broker/src/orders/index.js';
-import type { WebhooksConfig } from '../../../broker/src/rules/index.js';
-import { Store } from '../../../broker/src/store/index.js';
-import { type AttemptOutcome, WebhookWorker } from '../../../broker/src/webhooks/index.js';
+import { OrderService } from '../../../central/src/orders/index.js';
+import type { WebhooksConfig } from '../../../central/src/rules/index.js';
+import { Store } from '../../../central/src/store/index.js';
+import { type AttemptOutcome, WebhookWorker } from '../../../central/src/webhooks/index.js';
 import { ReplenishmentConfig } from '../../../protocol/src/config/replenishment.js';
-import { LANE, type TempDir, tempDir } from '../../unit/broker/store/fixtures.js';
+import { LANE, type TempDir, tempDir } from '../../unit/central/store/fixtures.js';
 import { nextEvent, type Receiver, seeded, startReceiver } from './receiver.js';
 
 const SECRET = 'whsec_acme_0123456789abcdef';

@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OrderEvent } from '@shelfsense/protocol';
-import { type VerifyResult, verifyWebhook } from '../../../broker/src/webhooks/index.js';
+import { type VerifyResult, verifyWebhook } from '../../../central/src/webhooks/index.js';
 
 export interface Received {
   headers: IncomingHttpHeaders;

@@ -10,28 +10,28 @@ import { OutboxErrorCodes, outboxError } from '../../../agent/src/outbox/errors.
 import { isPipelineError, PipelineError, PipelineErrorCodes } from '../../../agent/src/pipeline/settings.js';
 import { AuthError, AuthErrorCodes, isAuthError } from '../../../broker/src/auth/errors.js';
 import { PasswordInputError } from '../../../broker/src/auth/password-input.js';
+import { GuardError } from '../../../broker/src/mqtt/guards.js';
+import { SessionFullError } from '../../../broker/src/mqtt/sessions.js';
 import {
   HomeAssistantError,
   HomeAssistantErrorCodes,
   isHomeAssistantError,
-} from '../../../broker/src/ha/errors.js';
-import { HistoryError, HistoryErrorCodes, isHistoryError } from '../../../broker/src/history/errors.js';
-import { CommandRelayError, CommandRelayErrorCodes } from '../../../broker/src/http/deps.js';
+} from '../../../central/src/ha/errors.js';
+import { HistoryError, HistoryErrorCodes, isHistoryError } from '../../../central/src/history/errors.js';
+import { CommandRelayError, CommandRelayErrorCodes } from '../../../central/src/http/deps.js';
 import {
   HttpError,
   HttpErrorCodes,
   mapError,
   notFound,
   unauthenticated,
-} from '../../../broker/src/http/errors.js';
-import { GuardError } from '../../../broker/src/mqtt/guards.js';
-import { SessionFullError } from '../../../broker/src/mqtt/sessions.js';
-import { isNodeRedError, NodeRedError, NodeRedErrorCodes } from '../../../broker/src/nodered/errors.js';
+} from '../../../central/src/http/errors.js';
+import { isNodeRedError, NodeRedError, NodeRedErrorCodes } from '../../../central/src/nodered/errors.js';
 import {
   isReplenishmentError,
   ReplenishmentError,
   ReplenishmentErrorCodes,
-} from '../../../broker/src/store/errors.js';
+} from '../../../central/src/store/errors.js';
 import { ControlServer, type ControlTarget } from '../../../firmware-sim/src/control.js';
 import { isSimError, SimError, SimErrorCodes } from '../../../firmware-sim/src/errors.js';
 

@@ -10,9 +10,8 @@ import {
   filtersIntersect,
   type Principal,
   readablePatterns,
-  ShelfMap,
 } from '@shelfsense/broker';
-import { CentralConfig, Grant, parseTopic } from '@shelfsense/protocol';
+import { CentralConfig, Grant, parseTopic, ShelfMap } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mapConfig } from '../../../integration/broker/helpers.js';

@@ -1,8 +1,7 @@
 /**
  * The central config (the shelf map's source) and the shelf map built from it.
  */
-import { ShelfMap } from '@shelfsense/broker';
-import { CentralConfig, isShelfError, parseConfigText } from '@shelfsense/protocol';
+import { CentralConfig, isShelfError, parseConfigText, ShelfMap } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { mapConfig } from '../../../integration/broker/helpers.js';

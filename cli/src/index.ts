@@ -1,0 +1,1 @@
+export { dispatch, SUBCOMMANDS, topLevelHelp } from './dispatch.js';

@@ -1,0 +1,1 @@
+export { type Demo, type DemoOptions, demoBanner, startDemo } from './demo.js';
