@@ -9,12 +9,12 @@
  * them reach the agent. The big run sends a capped share over MQTT and the rest into the same
  * handler class (CommandHandler.handle) bound to the agent's live shelves.
  */
+import { CommandHandler } from '@shelfsense/agent/testing';
 import { COMMANDS, type CommandName, type CommandResponse, topics } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandHandler } from '../../agent/src/commands.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { mutated, payloadText } from '../helpers/fuzz-arbitraries.js';
 import { FuzzTally, fcParams, fuzzRuns, loadCorpus, ProcessGuard } from '../helpers/fuzz-support.js';

@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, ShelfLink } from '@shelfsense/agent';
+import { Agent, ShelfLink, type ShelfSource, type SourceEvents } from '@shelfsense/agent';
+import { RateLimitedLog, ShelfRuntime } from '@shelfsense/agent/testing';
 import {
   AgentConfig,
   type DeviceFrame,
@@ -33,9 +34,6 @@ import {
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimitedLog } from '../../agent/src/log.js';
-import { ShelfRuntime } from '../../agent/src/shelf.js';
-import type { ShelfSource, SourceEvents } from '../../agent/src/source/source.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { anyDeviceLine, validDeviceLine } from '../helpers/fuzz-arbitraries.js';
 import {

@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PortListDirs } from '../../agent/src/source/port-list.js';
+import type { PortListDirs } from '@shelfsense/agent/testing';
 
 export interface DevLinks {
   /** Name of the link in `dev/serial/by-id`. */

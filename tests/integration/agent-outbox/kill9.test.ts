@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Outbox } from '@shelfsense/agent';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Outbox } from '../../../agent/src/outbox/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const child = join(here, 'fixtures', 'outbox-child.mjs');

@@ -7,12 +7,11 @@
  * socket server as the bridge, the agent's TcpSource and ShelfLink.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { ShelfLink, TcpSource } from '@shelfsense/agent';
+import { RateLimitedLog } from '@shelfsense/agent/testing';
 import { encodeDeviceFrame } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ShelfLink } from '../../../agent/src/link.js';
-import { RateLimitedLog } from '../../../agent/src/log.js';
-import { TcpSource } from '../../../agent/src/source/tcp.js';
 import { captureLog } from '../../helpers/log-capture.js';
 import { waitFor } from '../../helpers/wait.js';
 

@@ -6,12 +6,10 @@
  */
 import { createWriteStream } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { SerialSource, type ShelfSource, TcpSource } from '@shelfsense/agent';
+import { ReadPacer } from '@shelfsense/agent/testing';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReadPacer } from '../../../agent/src/source/pacer.js';
-import { SerialSource } from '../../../agent/src/source/serial.js';
-import type { ShelfSource } from '../../../agent/src/source/source.js';
-import { TcpSource } from '../../../agent/src/source/tcp.js';
 import { startPtyPair } from '../../helpers/pty.js';
 import { waitFor } from '../../helpers/wait.js';
 

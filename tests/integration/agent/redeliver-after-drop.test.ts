@@ -7,12 +7,11 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { type Outbox, Publisher } from '@shelfsense/agent';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Outbox } from '../../../agent/src/outbox/index.js';
-import { Publisher } from '../../../agent/src/publisher.js';
 import { startAedes, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 import { levelPayload, openOutbox, TOPIC, tempDir } from '../../unit/agent/outbox/helpers.js';

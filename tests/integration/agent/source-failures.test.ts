@@ -4,10 +4,8 @@
  * each further attempt that fails the same way at `info` only. Real ptys (socat) and real sockets.
  */
 import { createServer, type Server } from 'node:net';
+import { SerialSource, type ShelfSource, TcpSource } from '@shelfsense/agent';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SerialSource } from '../../../agent/src/source/serial.js';
-import type { ShelfSource } from '../../../agent/src/source/source.js';
-import { TcpSource } from '../../../agent/src/source/tcp.js';
 import { captureLog } from '../../helpers/log-capture.js';
 import { closeAllPtys, startPtyPair } from '../../helpers/pty.js';
 import { waitFor } from '../../helpers/wait.js';

@@ -1,5 +1,5 @@
+import { parseBrokerUrl } from '@shelfsense/agent/testing';
 import { describe, expect, it } from 'vitest';
-import { parseBrokerUrl } from '../../../agent/src/mqtt-transport.js';
 
 describe('broker URLs', () => {
   it.each([

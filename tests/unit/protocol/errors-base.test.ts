@@ -3,11 +3,11 @@
  * `isShelfError(err)` holds and `code` and `issues` come from the base. A new class that extends
  * Error directly, or re-declares `code`, fails here.
  */
+import { isPipelineError, OutboxErrorCodes, PipelineError, PipelineErrorCodes } from '@shelfsense/agent';
+import { outboxError } from '@shelfsense/agent/testing';
 import { ErrorCodes, type Issue, isShelfError, ShelfError } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OutboxErrorCodes, outboxError } from '../../../agent/src/outbox/errors.js';
-import { isPipelineError, PipelineError, PipelineErrorCodes } from '../../../agent/src/pipeline/settings.js';
 import { AuthError, AuthErrorCodes, isAuthError } from '../../../broker/src/auth/errors.js';
 import { PasswordInputError } from '../../../broker/src/auth/password-input.js';
 import { GuardError } from '../../../broker/src/mqtt/guards.js';

@@ -1,5 +1,5 @@
+import type { DropReason } from '@shelfsense/agent';
 import { describe, expect, it } from 'vitest';
-import type { DropReason } from '../../../../agent/src/outbox/index.js';
 import { levelPayload, openOutbox, segmentFiles, TOPIC, tempDir } from './helpers.js';
 
 const seqsOf = (recs: { seq: number }[]): number[] => recs.map((r) => r.seq);

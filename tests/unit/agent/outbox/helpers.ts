@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Outbox, type OutboxOptions } from '@shelfsense/agent';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
-import { Outbox, type OutboxOptions } from '../../../../agent/src/outbox/index.js';
 
 export const quiet = pino({ level: 'silent' });
 

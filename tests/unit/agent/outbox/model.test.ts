@@ -1,6 +1,6 @@
+import type { Outbox } from '@shelfsense/agent';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Outbox } from '../../../../agent/src/outbox/index.js';
 import { openOutbox, segmentFiles, TOPIC, tempDir } from './helpers.js';
 
 type Op =

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OutboxErrorCodes } from '@shelfsense/agent';
 import { ErrorCodes, isShelfError } from '@shelfsense/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { OutboxErrorCodes } from '../../../../agent/src/outbox/index.js';
 import { levelPayload, openOutbox, segmentFiles, TOPIC, tempDir } from './helpers.js';
 
 function codeOf(fn: () => unknown): string | undefined {

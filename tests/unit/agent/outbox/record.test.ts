@@ -1,8 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   checkRecord,
   crc32,
@@ -10,7 +8,9 @@ import {
   encodeRecord,
   HEADER_BYTES,
   readHeader,
-} from '../../../../agent/src/outbox/record.js';
+} from '@shelfsense/agent/testing';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { levelPayload, openOutbox, segmentFiles, TOPIC, tempDir } from './helpers.js';
 
 describe('outbox record format', () => {

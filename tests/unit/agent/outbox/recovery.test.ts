@@ -1,7 +1,7 @@
 import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeRecord } from '@shelfsense/agent/testing';
 import { describe, expect, it } from 'vitest';
-import { encodeRecord } from '../../../../agent/src/outbox/record.js';
 import { levelPayload, openOutbox, segmentFiles, TOPIC, tempDir } from './helpers.js';
 
 const BASE = Date.now();

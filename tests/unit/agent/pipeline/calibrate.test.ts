@@ -2,18 +2,16 @@
  * Calibration: raw → grams (linear and piecewise-linear), the technician operations as pure
  * functions, and the same operations run through the pipeline on a settled lane.
  */
-import { ErrorCodes, isShelfError, type SampleFrame } from '@shelfsense/protocol';
-import { describe, expect, it } from 'vitest';
+import { isPipelineError, PipelineErrorCodes, ShelfPipeline } from '@shelfsense/agent';
 import {
   CalibrationMap,
   calibrateChannels,
   calibrateWithMass,
-  isPipelineError,
   learnUnitWeight,
-  PipelineErrorCodes,
-  ShelfPipeline,
   tare,
-} from '../../../../agent/src/pipeline/index.js';
+} from '@shelfsense/agent/testing';
+import { ErrorCodes, isShelfError, type SampleFrame } from '@shelfsense/protocol';
+import { describe, expect, it } from 'vitest';
 import { ShelfModel, setLaneExtra } from './shelf-model.js';
 
 function codeOf(fn: () => unknown): { code: string; paths: string[] } {

@@ -2,9 +2,9 @@
  * The pipeline runs on the shelf's device clock: uint32 deviceMs and seq wrap, lines get lost,
  * frames repeat, shelves reboot, rates change — and the counts stay exact.
  */
+import { DeviceClock, Tick } from '@shelfsense/agent/testing';
 import type { SampleFrame } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import { DeviceClock, Tick } from '../../../../agent/src/pipeline/index.js';
 import { emptyScore, newPipeline, runPicking } from './scenario.js';
 import { ShelfModel } from './shelf-model.js';
 

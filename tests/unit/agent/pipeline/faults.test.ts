@@ -2,9 +2,9 @@
  * A hand, a foreign object, a faulty cell, a noisy cell or a silent shelf never produce a wrong
  * stable count; each shows as the right lane state and channel health.
  */
+import type { LaneEvent } from '@shelfsense/agent';
 import type { SampleFrame } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import type { LaneEvent } from '../../../../agent/src/pipeline/index.js';
 import { emptyScore, newPipeline } from './scenario.js';
 import { handLean, type ModelOptions, ShelfModel, setLaneExtra } from './shelf-model.js';
 

@@ -2,9 +2,9 @@
  * The fresh check (stage 3b) and what it guarantees: a stable count is true of the frame it names,
  * even when the load changes again just as a count is being accepted.
  */
+import { type LaneReading, ShelfPipeline } from '@shelfsense/agent';
+import { FreshBlock } from '@shelfsense/agent/testing';
 import { describe, expect, it } from 'vitest';
-import { FreshBlock } from '../../../../agent/src/pipeline/fresh.js';
-import { type LaneReading, ShelfPipeline } from '../../../../agent/src/pipeline/index.js';
 import { ShelfModel } from './shelf-model.js';
 
 function block(size: number, samples: number[], firstSeq = 100): FreshBlock {

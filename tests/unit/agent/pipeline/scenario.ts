@@ -4,9 +4,13 @@
  * short transition (a hand's varying force while the load changes).
  */
 
+import {
+  type LaneEvent,
+  type LaneReading,
+  ShelfPipeline,
+  type ShelfPipelineOptions,
+} from '@shelfsense/agent';
 import type { SampleFrame } from '@shelfsense/protocol';
-import type { LaneEvent, LaneReading, ShelfPipelineOptions } from '../../../../agent/src/pipeline/index.js';
-import { ShelfPipeline } from '../../../../agent/src/pipeline/index.js';
 import type { ShelfModel } from './shelf-model.js';
 import { setLaneExtra } from './shelf-model.js';
 

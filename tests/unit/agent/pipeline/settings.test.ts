@@ -1,9 +1,9 @@
 /**
  * Lane settings and sample rate changing under a running pipeline, and the readings it exposes.
  */
+import type { LaneReading } from '@shelfsense/agent';
 import type { SampleFrame } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import type { LaneReading } from '../../../../agent/src/pipeline/index.js';
 import { emptyScore, newPipeline } from './scenario.js';
 import { ShelfModel } from './shelf-model.js';
 

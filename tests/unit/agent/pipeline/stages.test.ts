@@ -1,15 +1,20 @@
 /**
  * Each stage of the pipeline on its own, against straightforward reference implementations.
  */
+import {
+  CellFault,
+  confidence,
+  MedianAverage,
+  NoiseEstimator,
+  Rejector,
+  StabilityWindow,
+  windowsFor,
+  worstHealth,
+  ZeroTracker,
+} from '@shelfsense/agent/testing';
 import { SignalConfig } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NoiseEstimator } from '../../../../agent/src/pipeline/health.js';
-import { confidence, windowsFor, worstHealth } from '../../../../agent/src/pipeline/index.js';
-import { CellFault, Rejector } from '../../../../agent/src/pipeline/reject.js';
-import { MedianAverage } from '../../../../agent/src/pipeline/smooth.js';
-import { StabilityWindow } from '../../../../agent/src/pipeline/stability.js';
-import { ZeroTracker } from '../../../../agent/src/pipeline/zero-track.js';
 import { gaussian, rng } from './shelf-model.js';
 
 const FC = { seed: 20_240_601, numRuns: 200 };

@@ -2,9 +2,9 @@
  * Zero-tracking: slow drift is corrected only while a lane is empty and settled, never beyond
  * zeroTrackLimitG; a loaded lane keeps its zero and still counts right through the drift.
  */
+import { ShelfPipeline } from '@shelfsense/agent';
 import type { SampleFrame } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import { ShelfPipeline } from '../../../../agent/src/pipeline/index.js';
 import { ShelfModel } from './shelf-model.js';
 
 const MINUTE = 60_000;

@@ -1,6 +1,6 @@
+import { LineSplitter } from '@shelfsense/agent/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../../../agent/src/source/lines.js';
 
 function split(chunks: Buffer[], maxLength?: number): string[] {
   const lines: string[] = [];

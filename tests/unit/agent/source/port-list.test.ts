@@ -5,17 +5,17 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentConfig, isShelfError, parseWith } from '@shelfsense/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  discoverPort,
   findPort,
   globToRegExp,
   listSerialPorts,
   mergePorts,
   type PortListDirs,
   portMatches,
-} from '../../../../agent/src/source/port-list.js';
-import { discoverPort } from '../../../../agent/src/source/serial.js';
+} from '@shelfsense/agent/testing';
+import { AgentConfig, isShelfError, parseWith } from '@shelfsense/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSysfs } from '../../../helpers/fake-sysfs.js';
 
 let tree: FakeSysfs;

@@ -5,11 +5,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger, type LaneReading } from '@shelfsense/agent';
+import { CountKeeper, LaneCountStore } from '@shelfsense/agent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../../agent/src/log.js';
-import type { LaneReading } from '../../../../agent/src/pipeline/index.js';
-import { CountKeeper } from '../../../../agent/src/state/count-keeper.js';
-import { LaneCountStore } from '../../../../agent/src/state/lane-counts.js';
 
 const log = createLogger('silent');
 const dirs: string[] = [];
