@@ -4,9 +4,9 @@
  * user, refused filters that must not be queued for, abandoned sessions, and the accounting
  * staying true through clean sessions, takeovers and restarts.
  */
+import { PACKET_OVERHEAD } from '@shelfsense/broker/testing';
 import type { IConnackPacket } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PACKET_OVERHEAD } from '../../../broker/src/mqtt/session-ledger.js';
 import {
   connect,
   login,

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LoginLimiterOptions, UserStore } from '@shelfsense/broker';
 import {
   type Actor,
   CentralConfig,
@@ -20,8 +21,6 @@ import {
 } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import type { LoginLimiterOptions } from '../../../broker/src/auth/login-limiter.js';
-import { UserStore } from '../../../broker/src/auth/user-store.js';
 import { createApi } from '../../../central/src/http/api.js';
 import type { ApiDeps, CommandRelay } from '../../../central/src/http/deps.js';
 import { LiveState } from '../../../central/src/http/live-state.js';

@@ -5,13 +5,11 @@
  */
 import { isPipelineError, OutboxErrorCodes, PipelineError, PipelineErrorCodes } from '@shelfsense/agent';
 import { outboxError } from '@shelfsense/agent/testing';
+import { AuthError, AuthErrorCodes, isAuthError } from '@shelfsense/broker';
+import { GuardError, PasswordInputError, SessionFullError } from '@shelfsense/broker/testing';
 import { ErrorCodes, type Issue, isShelfError, ShelfError } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthError, AuthErrorCodes, isAuthError } from '../../../broker/src/auth/errors.js';
-import { PasswordInputError } from '../../../broker/src/auth/password-input.js';
-import { GuardError } from '../../../broker/src/mqtt/guards.js';
-import { SessionFullError } from '../../../broker/src/mqtt/sessions.js';
 import {
   HomeAssistantError,
   HomeAssistantErrorCodes,

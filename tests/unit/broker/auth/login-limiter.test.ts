@@ -2,8 +2,8 @@
  * Failed logins per user name and per client address: a few per window, then refused until the
  * oldest failure ages out; a bounded table that never forgets a lock.
  */
+import { addressKey, LoginLimiter } from '@shelfsense/broker';
 import { describe, expect, it } from 'vitest';
-import { addressKey, LoginLimiter } from '../../../../broker/src/auth/login-limiter.js';
 
 describe('login limiter: per name', () => {
   it('allows maxFailures failures per window, then blocks until the oldest leaves the window', () => {

@@ -5,10 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadTokenSecret, TokenSigner, UserStore } from '@shelfsense/broker';
 import type { Grant } from '@shelfsense/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadTokenSecret, TokenSigner } from '../../../../broker/src/auth/tokens.js';
-import { UserStore } from '../../../../broker/src/auth/user-store.js';
 
 const CHEAP = { cost: 1024, blockSize: 8, parallelization: 1 };
 const GRANT: Grant = { role: 'operator', sites: ['A'] };

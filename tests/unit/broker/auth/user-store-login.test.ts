@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserStore } from '@shelfsense/broker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UserStore } from '../../../../broker/src/auth/user-store.js';
 
 const CHEAP = { cost: 1024, blockSize: 8, parallelization: 1 };
 const PASSWORD = 'correct horse battery';

@@ -2,13 +2,9 @@
  * The routing guard against the mqemitter stack overflow, reproduced deterministically in memory:
  * hold every routing slot, queue many messages no subscription matches, then release the slots.
  */
+import { installBacklogLimit, installRoutingTrampoline, routingBacklog } from '@shelfsense/broker/testing';
 import { Aedes } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  installBacklogLimit,
-  installRoutingTrampoline,
-  routingBacklog,
-} from '../../../../broker/src/mqtt/guards.js';
 
 const CONCURRENCY = 10;
 const UNMATCHED = 20_000;

@@ -1,8 +1,8 @@
 /**
  * Refusal warnings: at most `lines` per window, then one summary of the rest by reason.
  */
+import { RefusalLog } from '@shelfsense/broker/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RefusalLog } from '../../../../broker/src/mqtt/refusal-log.js';
 import { captureLog } from '../../../helpers/log-capture.js';
 
 interface Summary {

@@ -3,20 +3,20 @@
  * discarded — and that it stays in step with aedes-persistence's memory store whatever aedes asks
  * of it (a random mix of calls, compared with the store itself).
  */
+import type { Identity } from '@shelfsense/broker';
+import {
+  newCounters,
+  PACKET_OVERHEAD,
+  packetBytes,
+  RefusalLog,
+  SessionLedger,
+  Sessions,
+  type StoredPacket,
+} from '@shelfsense/broker/testing';
 import { Aedes } from 'aedes';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Identity } from '../../../../broker/src/auth/user-store.js';
-import { newCounters } from '../../../../broker/src/mqtt/metrics.js';
-import { RefusalLog } from '../../../../broker/src/mqtt/refusal-log.js';
-import {
-  PACKET_OVERHEAD,
-  packetBytes,
-  SessionLedger,
-  type StoredPacket,
-} from '../../../../broker/src/mqtt/session-ledger.js';
-import { Sessions } from '../../../../broker/src/mqtt/sessions.js';
 
 const LIMITS = { maxPerUser: 2, maxBytesPerUser: 10_000, maxBytes: 15_000, expiryMs: 1_000 };
 const alice = { user: 'alice' };
