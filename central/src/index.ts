@@ -1,8 +1,17 @@
 /**
- * The central service: one `Central` runs the parts its config switches on (embedded broker,
- * ingest, rules, orders, webhooks, history, HTTP API and dashboard, Home Assistant, Node-RED).
- * Each area also has its own entry (`@shelfsense/central/store`, `/history`, `/orders`, `/rules`,
- * `/webhooks`, `/http`).
+ * The central service: an ordered list of parts on one bus (see service/part.ts). Each area also
+ * has its own entry (`@shelfsense/central/store`, `/history`, `/orders`, `/rules`, `/webhooks`,
+ * `/http`).
  */
-export { Central, type CentralOptions, type CentralParts, type HttpMount } from './service/central.js';
-export { defaultMounts } from './service/mounts.js';
+export { type Bus, BusError, MqttBus } from './bus/bus.js';
+export { Central, type CentralOptions, serviceParts } from './service/central.js';
+export {
+  type Clock,
+  type HttpMount,
+  type Part,
+  type PartContext,
+  PartStartError,
+  type Services,
+  startParts,
+  stopParts,
+} from './service/part.js';

@@ -2,7 +2,6 @@
  * `shelfsense demo`.
  */
 
-import { defaultMounts } from '@shelfsense/central';
 import type { AnySchema } from '@shelfsense/protocol';
 import { LogLevel, partMixin, rootLogger } from '@shelfsense/protocol';
 import {
@@ -99,7 +98,6 @@ export const demoCommand: Subcommand = {
           speed: flags.speed ?? 10,
           webhook: flags.webhook,
           logLevel: level,
-          mounts: defaultMounts,
           supplier: flags['manual-supplier'] ? 'manual' : 'auto',
           supplierDelayMs: flags['supplier-delay'],
           shortRate: flags['short-rate'],

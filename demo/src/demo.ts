@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '@shelfsense/agent';
-import { Central, type CentralParts, type HttpMount } from '@shelfsense/central';
+import { Central, type Part, serviceParts } from '@shelfsense/central';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { AgentConfig, CentralConfig, childLogger, ensurePrivateDir, parseWith } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
@@ -36,8 +36,8 @@ export interface DemoOptions {
   speed: number;
   webhook?: string | undefined;
   logLevel: string;
-  /** The HTTP API must be among them for the automatic supplier (see mounts.ts). */
-  mounts?: (parts: CentralParts) => HttpMount[] | Promise<HttpMount[]>;
+  /** Central's HTTP-facing parts (default: serviceParts(); the automatic supplier needs the API). */
+  parts?: readonly Part[];
   /** `auto` (default): the demo's supplier acknowledges and ships; `manual`: people do, in the dashboard. */
   supplier?: 'auto' | 'manual';
   /** The automatic supplier's delay before acknowledging, and again before shipping, ms (default 2000). */
@@ -80,7 +80,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
   const central = new Central({
     config,
     logger: childLogger(log, 'central'),
-    ...(o.mounts ? { mounts: o.mounts } : {}),
+    parts: o.parts ?? serviceParts(),
   });
   await central.start();
   const stops: (() => Promise<unknown>)[] = [() => central.stop()];

@@ -40,7 +40,8 @@ export function rootLogger<L extends object>(log: L, part: string): L {
 
 /**
  * A child logger for a part of `log`'s part: `childLogger(log, 'ingest')` under `central` logs
- * `part: 'central.ingest'`, with `bindings` added as keys of their own.
+ * `part: 'central.ingest'`, with `bindings` added as keys of their own. A module naming itself
+ * under a logger already named for it (`rules` under `central.rules`) keeps that name.
  */
 export function childLogger<L extends PartLogger<L>>(
   log: L,
@@ -49,6 +50,7 @@ export function childLogger<L extends PartLogger<L>>(
 ): L {
   const parent = (log as WithPart)[LOG_PART];
   if (typeof parent === 'string') {
+    if ((parent === part || parent.endsWith(`.${part}`)) && Object.keys(bindings).length === 0) return log;
     const child = log.child(bindings);
     (child as WithPart)[LOG_PART] = `${parent}.${part}`;
     return child;

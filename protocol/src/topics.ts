@@ -29,6 +29,25 @@ export type AgentTopicKind = (typeof AGENT_KINDS)[number];
 export const COMMANDS = ['identify', 'tare', 'calibrate', 'learn-unit', 'stream'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
+/** Every kind of topic in the tree; `TopicPayloads` (payloads.ts) says what each one carries. */
+export type TopicKind = LaneTopicKind | AgentTopicKind | 'health' | 'request' | 'response';
+
+declare const topicKind: unique symbol;
+/** A concrete topic of one kind, as the builders below return it: publish takes its payload type from it. */
+export type Topic<K extends TopicKind> = string & { readonly [topicKind]: K };
+declare const filterKind: unique symbol;
+/** A subscription filter matching topics of one kind (or of several: `Filter<TopicKind>`). */
+export type Filter<K extends TopicKind> = string & { readonly [filterKind]: K };
+
+/** What a topic of kind K names, as parseTopic returns it. */
+export type TopicRef<K extends TopicKind> = K extends LaneTopicKind
+  ? { kind: K; site: string; shelf: string; lane: string }
+  : K extends 'health'
+    ? { kind: K; site: string; shelf: string }
+    : K extends AgentTopicKind
+      ? { kind: K; site: string; agent: string }
+      : { kind: K; site: string; agent: string; command: CommandName };
+
 export type ParsedTopic =
   | { kind: LaneTopicKind; site: string; shelf: string; lane: string }
   | { kind: 'health'; site: string; shelf: string }
@@ -56,30 +75,36 @@ function shelfSeg(value: string): string {
   return value;
 }
 
+const topic = <K extends TopicKind>(t: string) => t as Topic<K>;
+
 export const topics = {
-  lane(site: string, shelf: string, lane: string, kind: LaneTopicKind): string {
-    return `${TOPIC_ROOT}/${seg(site, 'site')}/${shelfSeg(shelf)}/${seg(lane, 'lane')}/${kind}`;
+  lane<K extends LaneTopicKind>(site: string, shelf: string, lane: string, kind: K): Topic<K> {
+    return topic(`${TOPIC_ROOT}/${seg(site, 'site')}/${shelfSeg(shelf)}/${seg(lane, 'lane')}/${kind}`);
   },
   level: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'level'),
   event: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'event'),
   calibration: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'calibration'),
   order: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'order'),
   alert: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'alert'),
-  health(site: string, shelf: string): string {
-    return `${TOPIC_ROOT}/${seg(site, 'site')}/${shelfSeg(shelf)}/health`;
+  health(site: string, shelf: string): Topic<'health'> {
+    return topic(`${TOPIC_ROOT}/${seg(site, 'site')}/${shelfSeg(shelf)}/health`);
   },
-  agent(site: string, agent: string, kind: AgentTopicKind): string {
-    return `${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/${kind}`;
+  agent<K extends AgentTopicKind>(site: string, agent: string, kind: K): Topic<K> {
+    return topic(`${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/${kind}`);
   },
   status: (site: string, agent: string) => topics.agent(site, agent, 'status'),
   laneSettings: (site: string, agent: string) => topics.agent(site, agent, 'lanes'),
   stored: (site: string, agent: string) => topics.agent(site, agent, 'stored'),
   stream: (site: string, agent: string) => topics.agent(site, agent, 'stream'),
-  request(site: string, agent: string, command: CommandName): string {
-    return `${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/request/${command}`;
+  request(site: string, agent: string, command: CommandName): Topic<'request'> {
+    return topic(
+      `${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/request/${command}`,
+    );
   },
-  response(site: string, agent: string, command: CommandName): string {
-    return `${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/response/${command}`;
+  response(site: string, agent: string, command: CommandName): Topic<'response'> {
+    return topic(
+      `${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/response/${command}`,
+    );
   },
 } as const;
 
@@ -93,16 +118,25 @@ export const clientIds = {
   agent: (site: string, agent: string) => `shelfsense-agent-${seg(site, 'site')}-${seg(agent, 'agent')}`,
 } as const;
 
-/** Subscription filters (these may hold wildcards; they are never published to). */
+const filter = <K extends TopicKind>(f: string) => f as Filter<K>;
+
+/**
+ * Subscription filters, all built here (they may hold wildcards and are never published to). A
+ * segment left out is `+`: every site, shelf, lane or agent.
+ */
 export const filters = {
-  all: `${TOPIC_ROOT}/#`,
-  site: (site: string) => `${TOPIC_ROOT}/${seg(site, 'site')}/#`,
-  laneKind: (kind: LaneTopicKind, site = '+') => `${TOPIC_ROOT}/${site}/+/+/${kind}`,
-  health: (site = '+') => `${TOPIC_ROOT}/${site}/+/health`,
-  agentKind: (kind: AgentTopicKind, site = '+', agent = '+') =>
-    `${TOPIC_ROOT}/${site}/${AGENTS_SEGMENT}/${agent}/${kind}`,
+  all: filter<TopicKind>(`${TOPIC_ROOT}/#`),
+  site: (site: string) => filter<TopicKind>(`${TOPIC_ROOT}/${seg(site, 'site')}/#`),
+  laneKind: <K extends LaneTopicKind>(kind: K, site = '+') => filter<K>(`${TOPIC_ROOT}/${site}/+/+/${kind}`),
+  health: (site = '+') => filter<'health'>(`${TOPIC_ROOT}/${site}/+/health`),
+  agentKind: <K extends AgentTopicKind>(kind: K, site = '+', agent = '+') =>
+    filter<K>(`${TOPIC_ROOT}/${site}/${AGENTS_SEGMENT}/${agent}/${kind}`),
   requests: (site: string, agent: string) =>
-    `${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/request/+`,
+    filter<'request'>(
+      `${TOPIC_ROOT}/${seg(site, 'site')}/${AGENTS_SEGMENT}/${seg(agent, 'agent')}/request/+`,
+    ),
+  responses: (site = '+', agent = '+') =>
+    filter<'response'>(`${TOPIC_ROOT}/${site}/${AGENTS_SEGMENT}/${agent}/response/+`),
 } as const;
 
 /** Parses a concrete topic; returns null for anything outside the tree (never throws). */

@@ -243,7 +243,7 @@ describe('command relay under fuzzed responses', () => {
   it('ignores every malformed response and still relays a real command', async () => {
     const runs = Math.min(fuzzRuns(1_000), MQTT_CAP);
     const tally = new FuzzTally('mqtt', 'central command relay (responses)', 'over MQTT');
-    const relay = world.central.relay!;
+    const relay = world.central.services.commands!;
     // Subscribes the relay, and proves the path works before the fuzz.
     const first = await relay.send(SITE, AGENT_ID, 'identify', {}, { user: 'tech', role: 'technician' });
     expect(first.status).toBe('ok');

@@ -3,7 +3,6 @@
  * dashboard mounted, and short supplier and delivery delays so an order goes round in seconds.
  */
 import { type Logger, pino } from 'pino';
-import { defaultMounts } from '../../central/src/service/mounts.js';
 import { type Demo, type DemoOptions, startDemo } from '../../demo/src/demo.js';
 
 /** Starts the demo in `dir` with the fast defaults; `overrides` win over them. */
@@ -19,7 +18,6 @@ export function startFastDemo(
       mqttPort: 0,
       speed: 10,
       logLevel: 'warn',
-      mounts: defaultMounts,
       supplierDelayMs: 300,
       deliveryDelayMs: 300,
       itemMs: 100,

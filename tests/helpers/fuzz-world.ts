@@ -14,8 +14,7 @@ import { AgentConfig, CentralConfig, encodeDeviceFrame, parseWith, topics } from
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { Central } from '../../central/src/service/central.js';
-import { defaultMounts } from '../../central/src/service/mounts.js';
+import { Central, serviceParts } from '../../central/src/service/central.js';
 import { waitFor } from './wait.js';
 
 export const SITE = 'store-1';
@@ -108,7 +107,7 @@ export async function startFuzzWorld(opts: { agentBroker?: string } = {}): Promi
       },
       'fuzz central config',
     );
-    const central = new Central({ config, logger: pino({ level: 'silent' }), mounts: defaultMounts });
+    const central = new Central({ config, logger: pino({ level: 'silent' }), parts: serviceParts() });
     await central.start();
     stops.unshift(() => central.stop());
     const users = central.broker!.users;

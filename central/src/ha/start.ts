@@ -1,37 +1,27 @@
 /**
- * Wires Home Assistant discovery into a running central:
- *
- *   const ha = await startHomeAssistant(parts, config.integrations.homeAssistant);
- *   …
- *   await ha?.stop();
- *
- * With the embedded broker the configs are published in process (trusted, like the lane
- * settings); with an external broker, through central's MQTT client, whose user the external
- * broker must let publish `<prefix>/#`. Returns null when switched off (the default).
+ * Home Assistant discovery as a part of central: publishes the discovery configs through central's
+ * bus (in process with the embedded broker) and answers Home Assistant's birth message.
  */
-import type { HomeAssistantConfig } from '@shelfsense/protocol';
-import type { CentralParts } from '../service/central.js';
+import type { CentralConfig, HomeAssistantConfig } from '@shelfsense/protocol';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
 import { HomeAssistantPublisher } from './publisher.js';
-import { aedesTransport, type DiscoveryTransport, mqttTransport } from './transport.js';
+import { busTransport } from './transport.js';
 
-export type HomeAssistantParts = Pick<CentralParts, 'broker' | 'ingest' | 'dataDir' | 'log'> & {
-  config: Pick<CentralParts['config'], 'sites' | 'skus'>;
-};
+export interface HomeAssistantParts {
+  bus: Bus;
+  dataDir: string;
+  log: Logger;
+  config: Pick<CentralConfig, 'sites' | 'skus'>;
+}
 
 export async function startHomeAssistant(
   parts: HomeAssistantParts,
   config: HomeAssistantConfig,
 ): Promise<HomeAssistantPublisher | null> {
   if (!config.enabled) return null;
-  let transport: DiscoveryTransport;
-  if (parts.broker) transport = aedesTransport(parts.broker.aedes);
-  else if (parts.ingest) transport = mqttTransport(parts.ingest.mqtt);
-  else {
-    parts.log.warn('home assistant discovery is on, but central has neither a broker nor an MQTT client');
-    return null;
-  }
   const publisher = new HomeAssistantPublisher({
-    transport,
+    transport: busTransport(parts.bus),
     map: parts.config,
     config,
     dataDir: parts.dataDir,

@@ -9,6 +9,7 @@
  */
 import type { Aedes, AedesPublishPacket } from 'aedes';
 import type { MqttClient } from 'mqtt';
+import type { Bus } from '../bus/bus.js';
 
 export interface DiscoveryTransport {
   /** Publishes with QoS 1; resolves once the broker has it. */
@@ -78,5 +79,16 @@ export function aedesTransport(aedes: Aedes): DiscoveryTransport {
     },
     // In process there is no connection to lose.
     onReconnect: () => () => undefined,
+  };
+}
+
+/** Discovery over central's bus (in process with the embedded broker, else its connection). */
+export function busTransport(bus: Bus): DiscoveryTransport {
+  return {
+    publish: (topic, payload, retain) => bus.publishRaw(topic, payload, { retain }),
+    async subscribe(topic, onMessage) {
+      return bus.subscribeRaw(topic, (_t, payload) => onMessage(payload));
+    },
+    onReconnect: (fn) => bus.onConnect(fn),
   };
 }

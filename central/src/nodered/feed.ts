@@ -1,24 +1,17 @@
 /**
  * The live data the Shelfsense Node-RED nodes see: lane levels and order events, as one small
  * event hub. It is fed from central's own parts — ingest's committed readings (each level once,
- * duplicates already dropped by (agent, seq)) and the order events central publishes on its MQTT
- * connection — so no node opens a broker connection of its own.
+ * duplicates already dropped by (agent, seq)) and the order events central publishes on its bus —
+ * so no node opens a broker connection of its own.
  *
  * Delivery to flows is live, at most once: an event that happens while Node-RED is stopped or the
  * central client is reconnecting is not replayed. The webhook outbox is the at-least-once channel.
  */
 import { EventEmitter } from 'node:events';
 import type { LaneRef, ShelfMap } from '@shelfsense/protocol';
-import {
-  LevelPayload,
-  type LevelPayload as LevelPayloadType,
-  OrderEvent,
-  parseJsonWith,
-  parseTopic,
-  TOPIC_ROOT,
-} from '@shelfsense/protocol';
-import type { MqttClient } from 'mqtt';
+import { filters, type LevelPayload as LevelPayloadType, type OrderEvent } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
 import type { ReadingInput } from '../store/readings.js';
 
 /** One lane's level as a flow receives it (msg.payload of the "shelf level" node). */
@@ -56,9 +49,6 @@ export interface FeedCounters {
   invalid: number;
 }
 
-const ORDER_FILTER = `${TOPIC_ROOT}/+/+/+/order`;
-const LEVEL_FILTER = `${TOPIC_ROOT}/+/+/+/level`;
-
 export class ShelfsenseFeed extends EventEmitter<FeedEvents> {
   readonly counters: FeedCounters = { levels: 0, orders: 0, invalid: 0 };
   private readonly detach: (() => void | Promise<void>)[] = [];
@@ -83,41 +73,20 @@ export class ShelfsenseFeed extends EventEmitter<FeedEvents> {
     });
   }
 
-  /**
-   * Order events (and, without ingest, levels) from an MQTT client allowed to read them — central's
-   * own `service` connection. Subscribes again after every reconnect (central's client is clean).
-   */
-  async attachMqtt(client: MqttClient, what: { orders: boolean; levels: boolean }): Promise<void> {
-    const filters = [...(what.orders ? [ORDER_FILTER] : []), ...(what.levels ? [LEVEL_FILTER] : [])];
-    if (filters.length === 0) return;
-    const onMessage = (topic: string, payload: Buffer) => this.onMessage(topic, payload, what);
-    const subscribe = () => {
-      client.subscribe(filters, { qos: 1 }, (err) => {
-        if (err) this.log.error({ err: err.message, filters }, 'node-red feed subscription refused');
-      });
-    };
-    client.on('message', onMessage);
-    client.on('connect', subscribe);
-    this.detach.push(async () => {
-      client.off('message', onMessage);
-      client.off('connect', subscribe);
-      if (client.connected) await client.unsubscribeAsync(filters).catch(() => undefined);
-    });
-    if (client.connected) await client.subscribeAsync(filters, { qos: 1 });
-  }
-
-  private onMessage(topic: string, payload: Buffer, what: { orders: boolean; levels: boolean }): void {
-    const t = parseTopic(topic);
-    if (!t || !('lane' in t)) return;
-    try {
-      if (t.kind === 'order' && what.orders)
-        this.pushOrder(parseJsonWith(OrderEvent, payload, 'order event'));
-      else if (t.kind === 'level' && what.levels)
-        this.pushLevel(t, parseJsonWith(LevelPayload, payload, 'level'));
-    } catch (err) {
+  /** Order events (and, without ingest, levels) from central's bus. */
+  async attachBus(bus: Bus, what: { orders: boolean; levels: boolean }): Promise<void> {
+    const onInvalid = (topic: string, err: Error) => {
       this.counters.invalid++;
-      this.log.debug({ topic, err: (err as Error).message }, 'node-red feed ignored an invalid message');
-    }
+      this.log.debug({ topic, err: err.message }, 'node-red feed ignored an invalid message');
+    };
+    if (what.orders)
+      this.detach.push(
+        await bus.subscribe(filters.laneKind('order'), (_r, e) => this.pushOrder(e), { onInvalid }),
+      );
+    if (what.levels)
+      this.detach.push(
+        await bus.subscribe(filters.laneKind('level'), (ref, p) => this.pushLevel(ref, p), { onInvalid }),
+      );
   }
 
   pushLevel(ref: LaneRef, p: LevelPayloadType): void {

@@ -12,9 +12,13 @@
  */
 import type { Server } from 'node:http';
 import { UserStore } from '@shelfsense/broker';
-import type { NodeRedConfig } from '@shelfsense/protocol';
+import type { CentralConfig, NodeRedConfig, ShelfMap } from '@shelfsense/protocol';
 import { childLogger } from '@shelfsense/protocol';
-import type { CentralParts, HttpMount } from '../service/central.js';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import type { OrderService } from '../orders/orders.js';
+import type { HttpMount } from '../service/part.js';
+import type { CommitSource } from './feed.js';
 import { ShelfsenseFeed } from './feed.js';
 import { NodeRedService } from './service.js';
 
@@ -25,11 +29,18 @@ export interface MountedNodeRed {
   stop(): Promise<void>;
 }
 
-export type NodeRedParts = Pick<CentralParts, 'map' | 'orders' | 'ingest' | 'broker' | 'dataDir' | 'log'> & {
-  config: { auth: Pick<CentralParts['config']['auth'], 'scrypt' | 'verifyCacheMs' | 'login'> };
+export interface NodeRedParts {
+  map: ShelfMap;
+  orders: OrderService;
+  bus: Bus;
+  /** Ingest's committed readings; null when the ingest part is off. */
+  ingest: CommitSource | null;
+  dataDir: string;
+  log: Logger;
+  config: { auth: Pick<CentralConfig['auth'], 'scrypt' | 'verifyCacheMs' | 'login'> };
   /** The user store the rest of central uses (so the editor login shares its limiter). */
   users?: UserStore;
-};
+}
 
 export async function mountNodeRed(
   server: Server,
@@ -41,7 +52,7 @@ export async function mountNodeRed(
   const feed = new ShelfsenseFeed(parts.map, childLogger(log, 'node-red-feed'));
   // The store central passes (the broker's when it runs here), so the editor login shares the one
   // login limiter; otherwise the same users.db, opened for the editor login.
-  const shared = parts.users ?? parts.broker?.users;
+  const shared = parts.users;
   const { scrypt, verifyCacheMs, login } = parts.config.auth;
   const ownUsers = shared ? null : new UserStore(parts.dataDir, { scrypt, verifyCacheMs, login });
   const users = shared ?? (ownUsers as UserStore);
@@ -61,12 +72,9 @@ export async function mountNodeRed(
     ownUsers?.close();
   };
   try {
-    if (parts.ingest) {
-      feed.attachIngest(parts.ingest);
-      await feed.attachMqtt(parts.ingest.mqtt, { orders: true, levels: false });
-    } else {
-      log.warn('node-red: ingest is off, so the Shelfsense nodes receive no levels or order events');
-    }
+    if (parts.ingest) feed.attachIngest(parts.ingest);
+    // Without ingest, levels come straight off the bus (each as the broker delivers it).
+    await feed.attachBus(parts.bus, { orders: true, levels: !parts.ingest });
     await service.start();
   } catch (err) {
     await stop();

@@ -6,8 +6,7 @@ import { CentralConfig, LogLevel, loadConfigFile, partMixin, rootLogger } from '
 import { type CommandSpec, runCommand, type Subcommand, untilSignal } from '@shelfsense/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { Central } from './central.js';
-import { defaultMounts } from './mounts.js';
+import { Central, serviceParts } from './central.js';
 
 const centralSpec = {
   name: 'central',
@@ -41,7 +40,7 @@ export const centralCommand: Subcommand = {
         pino({ level: config.log.level, base: null, mixin: partMixin }, pino.destination(2)),
         'central',
       );
-      const central = new Central({ config, logger: log, mounts: defaultMounts });
+      const central = new Central({ config, logger: log, parts: serviceParts() });
       await central.start();
       process.stdout.write(
         `${JSON.stringify({ ready: true, http: central.httpPort, mqtt: central.mqttPort, dataDir: central.dataDir })}\n`,

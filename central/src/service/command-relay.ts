@@ -1,20 +1,12 @@
 /**
- * Sends a technician's command to an agent over MQTT and waits for its reply. Central publishes
+ * Sends a technician's command to an agent over the bus and waits for its reply. Central publishes
  * the request as the `service` role with the actor the HTTP API authenticated, so the agent's
  * calibration record names the logged-in user and never a name from the request body.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type Actor,
-  type CommandName,
-  CommandResponse,
-  parseJsonWith,
-  parseTopic,
-  TOPIC_ROOT,
-  topics,
-} from '@shelfsense/protocol';
-import type { MqttClient } from 'mqtt';
+import { type Actor, type CommandName, type CommandResponse, filters, topics } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
+import type { Bus, Unsubscribe } from '../bus/bus.js';
 import { CommandRelayError, CommandRelayErrorCodes } from '../http/deps.js';
 
 interface Pending {
@@ -22,13 +14,12 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-export class MqttCommandRelay {
+export class BusCommandRelay {
   private readonly pending = new Map<string, Pending>();
-  private subscribed = false;
+  private off: Unsubscribe | null = null;
 
   constructor(
-    /** Central's MQTT client; null when the ingest part (which owns it) is off. */
-    private readonly client: () => MqttClient | null,
+    private readonly bus: Bus,
     private readonly timeoutMs: number,
     private readonly log: Logger,
   ) {}
@@ -37,55 +28,42 @@ export class MqttCommandRelay {
   invalid = 0;
   private lastInvalidLog = 0;
 
-  private async ensureSubscribed(): Promise<void> {
-    const c = this.client();
-    if (this.subscribed || !c) return;
-    c.on('message', (topic, payload) => {
-      const t = parseTopic(topic);
-      if (t?.kind !== 'response') return;
-      try {
-        const r = parseJsonWith(CommandResponse, payload, 'command response');
+  async start(): Promise<void> {
+    this.off = await this.bus.subscribe(
+      filters.responses(),
+      (_ref, r) => {
         const p = this.pending.get(r.transaction);
         if (!p) return;
         clearTimeout(p.timer);
         this.pending.delete(r.transaction);
         p.resolve(r);
-      } catch (err) {
-        this.invalid++;
-        const now = Date.now();
-        if (now - this.lastInvalidLog > 5_000) {
-          this.lastInvalidLog = now;
-          this.log.warn(
-            { topic, err: (err as Error).message, total: this.invalid },
-            'ignored an invalid command response',
-          );
-        }
-      }
-    });
-    await c.subscribeAsync(`${TOPIC_ROOT}/+/agents/+/response/+`, { qos: 1 });
-    this.subscribed = true;
+      },
+      { onInvalid: (topic, err) => this.onInvalid(topic, err) },
+    );
+  }
+
+  private onInvalid(topic: string, err: Error): void {
+    this.invalid++;
+    const now = Date.now();
+    if (now - this.lastInvalidLog > 5_000) {
+      this.lastInvalidLog = now;
+      this.log.warn({ topic, err: err.message, total: this.invalid }, 'ignored an invalid command response');
+    }
   }
 
   async send(
     site: string,
     agent: string,
     command: CommandName,
-    args: unknown,
+    args: Record<string, unknown>,
     actor: Actor,
   ): Promise<CommandResponse> {
-    const client = this.client();
-    if (!client)
-      throw new CommandRelayError(
-        CommandRelayErrorCodes.UNAVAILABLE,
-        'commands travel on central’s MQTT client, which the ingest part owns: set parts.ingest to true',
-      );
-    if (!client.connected) {
+    if (!this.bus.connected) {
       throw new CommandRelayError(
         CommandRelayErrorCodes.UNAVAILABLE,
         'central is not connected to the broker',
       );
     }
-    await this.ensureSubscribed();
     const transaction = randomUUID();
     const reply = new Promise<CommandResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -99,16 +77,14 @@ export class MqttCommandRelay {
       }, this.timeoutMs);
       this.pending.set(transaction, { resolve, timer });
     });
-    await client.publishAsync(
-      topics.request(site, agent, command),
-      JSON.stringify({ transaction, args: args ?? {}, actor }),
-      { qos: 1 },
-    );
+    await this.bus.publish(topics.request(site, agent, command), { transaction, args, actor });
     return reply;
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
+    await this.off?.();
+    this.off = null;
   }
 }

@@ -1,54 +1,34 @@
 /**
- * Ingest: the central side's MQTT client. It subscribes as the `service` role — so it works the
- * same against the embedded aedes, Mosquitto or EMQX — to levels, events, calibration records,
- * health and agent status; commits readings to the store in batches (duplicates dropped by
- * (site, agent, seq)); feeds the rules; and publishes each agent's stored high-water mark, retained,
- * so the agent can trim its outbox.
+ * Ingest: takes levels, events, calibration records, health and agent status from the bus (as the
+ * `service` role, so it works the same against the embedded aedes, Mosquitto or EMQX); commits
+ * readings to the store in batches (duplicates dropped by (site, agent, seq)); feeds the rules; and
+ * publishes each agent's stored high-water mark, retained, so the agent can trim its outbox.
  *
  * The site comes from the topic, which the broker authorised for the sender. The agent named in a
  * body is checked against what the topic and the shelf map say (the embedded broker also checks it
- * against the session's identity); a body that disagrees is refused and counted as forged. That mark is what makes delivery end to end: a reading leaves an
- * agent only once it is committed here.
+ * against the session's identity); a body that disagrees is refused and counted as forged. The mark
+ * is what makes delivery end to end: a reading leaves an agent only once it is committed here.
  *
- * With the embedded broker (`inProcess`), readings are taken from aedes in process and the marks
- * published into it directly, so a reading crosses the broker once instead of going out again over
- * loopback TCP to central's own client. Delivery stays end to end: the agent still trims only on the
- * mark, published after the commit. The MQTT client remains for everything else (health, status,
- * orders, alerts, commands).
+ * With the embedded broker the bus serves readings and marks in process, so a reading crosses the
+ * broker once; health and status come over the connection, which replays their retained values.
  */
 import { EventEmitter } from 'node:events';
-import type { ShelfMap } from '@shelfsense/protocol';
-import {
-  AgentStatusPayload,
-  CalibrationRecord,
-  EventPayload,
-  HealthPayload,
-  LevelPayload,
-  parseJsonWith,
-  parseTopic,
-  TOPIC_ROOT,
-  topics,
-} from '@shelfsense/protocol';
-import type { Aedes, AedesPublishPacket } from 'aedes';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { AgentStatusPayload, HealthPayload, ShelfMap, TopicRef } from '@shelfsense/protocol';
+import { filters, topics } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
+import type { Bus, Unsubscribe } from '../bus/bus.js';
 import type { RulesEngine } from '../rules/engine.js';
 import type { ReadingInput } from '../store/readings.js';
 import type { Store } from '../store/store.js';
 
 export interface IngestOptions {
-  url: string;
-  username?: string | undefined;
-  password?: string | undefined;
-  clientId: string;
+  bus: Bus;
   store: Store;
   rules: RulesEngine | null;
   /** Commit when this many readings wait, or after flushMs. */
   batchSize: number;
   flushMs: number;
   log: Logger;
-  /** The embedded broker: take readings from it in process and publish the marks into it. */
-  inProcess?: Aedes | undefined;
   /** Which agent serves which shelf: a record for a mapped shelf must come from its agent. */
   map?: ShelfMap | undefined;
 }
@@ -66,21 +46,13 @@ export interface IngestCounters {
 export interface IngestEvents {
   committed: [accepted: ReadingInput[]];
   health: [site: string, shelf: string, payload: HealthPayload];
-  connected: [];
 }
 
-const READING_FILTERS = [
-  `${TOPIC_ROOT}/+/+/+/level`,
-  `${TOPIC_ROOT}/+/+/+/event`,
-  `${TOPIC_ROOT}/+/+/+/calibration`,
-];
-const STATE_FILTERS = [`${TOPIC_ROOT}/+/+/health`, `${TOPIC_ROOT}/+/agents/+/status`];
-
 export class Ingest extends EventEmitter<IngestEvents> {
-  private client: MqttClient | null = null;
   private batch: ReadingInput[] = [];
   private timer: NodeJS.Timeout | null = null;
   private lastInvalidLog = 0;
+  private readonly offs: (Unsubscribe | (() => void))[] = [];
   readonly counters: IngestCounters = {
     received: 0,
     committed: 0,
@@ -94,59 +66,43 @@ export class Ingest extends EventEmitter<IngestEvents> {
     super();
   }
 
+  /** The bus is connected to the broker. */
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.o.bus.connected;
   }
-
-  /** The client, for the parts that publish through central's connection (orders, commands). */
-  get mqtt(): MqttClient {
-    if (!this.client) throw new Error('ingest is not started');
-    return this.client;
-  }
-
-  /** In-process delivery from the embedded broker: one call per publish, acknowledged at once. */
-  private readonly deliver = (packet: AedesPublishPacket, done: () => void): void => {
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    this.onMessage(packet.topic, payload);
-    done();
-  };
 
   async start(): Promise<void> {
-    const aedes = this.o.inProcess;
-    if (aedes) {
-      await Promise.all(
-        READING_FILTERS.map((f) => new Promise<void>((resolve) => aedes.subscribe(f, this.deliver, resolve))),
-      );
-    }
-    const filters = aedes ? STATE_FILTERS : [...READING_FILTERS, ...STATE_FILTERS];
-    const opts: IClientOptions = {
-      clientId: this.o.clientId,
-      clean: true,
-      reconnectPeriod: 500,
-      protocolVersion: 4,
-      ...(this.o.username ? { username: this.o.username } : {}),
-      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+    const bus = this.o.bus;
+    const onInvalid = (topic: string, err: Error) => {
+      this.counters.received++;
+      this.invalid(topic, err);
     };
-    const client = mqtt.connect(this.o.url, opts);
-    this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    client.on('connect', () => {
-      client.subscribe(filters, { qos: 1 }, (err) => {
-        if (err) this.o.log.error({ err: err.message }, 'ingest subscription refused');
-        else {
-          this.republishMarks();
-          this.emit('connected');
-        }
-      });
-    });
-    client.on('error', (err) => this.o.log.warn({ err: err.message }, 'ingest mqtt error'));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`cannot reach the broker at ${this.o.url}`)), 15_000);
-      this.once('connected', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    const reading =
+      <K extends 'level' | 'event' | 'calibration'>(kind: K) =>
+      (ref: TopicRef<K>, payload: ReadingInput['payload'], topic: string) =>
+        this.onReading(topic, {
+          site: ref.site,
+          shelf: ref.shelf,
+          lane: ref.lane,
+          kind,
+          payload,
+        } as ReadingInput);
+    this.offs.push(
+      await bus.subscribe(filters.laneKind('level'), reading('level'), { onInvalid }),
+      await bus.subscribe(filters.laneKind('event'), reading('event'), { onInvalid }),
+      await bus.subscribe(filters.laneKind('calibration'), reading('calibration'), { onInvalid }),
+      await bus.subscribe(filters.health(), (ref, p, topic) => this.onHealth(topic, ref, p), {
+        onInvalid,
+        retained: true,
+      }),
+      await bus.subscribe(filters.agentKind('status'), (ref, p, topic) => this.onStatus(topic, ref, p), {
+        onInvalid,
+        retained: true,
+      }),
+      // The broker may have lost retained marks while central was away: say them again.
+      bus.onConnect(() => this.republishMarks()),
+    );
+    this.republishMarks();
   }
 
   private invalid(topic: string, err: unknown): void {
@@ -162,55 +118,43 @@ export class Ingest extends EventEmitter<IngestEvents> {
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
-    const t = parseTopic(topic);
-    if (!t) return;
+  private onReading(topic: string, reading: ReadingInput): void {
     this.counters.received++;
     try {
-      switch (t.kind) {
-        case 'level':
-        case 'event':
-        case 'calibration': {
-          const ref = { site: t.site, shelf: t.shelf, lane: t.lane };
-          let reading: ReadingInput;
-          if (t.kind === 'level')
-            reading = { ...ref, kind: 'level', payload: parseJsonWith(LevelPayload, payload, 'level') };
-          else if (t.kind === 'event')
-            reading = { ...ref, kind: 'event', payload: parseJsonWith(EventPayload, payload, 'event') };
-          else
-            reading = {
-              ...ref,
-              kind: 'calibration',
-              payload: parseJsonWith(CalibrationRecord, payload, 'calibration record'),
-            };
-          this.checkAgent(t.site, t.shelf, reading.payload.agent);
-          this.batch.push(reading);
-          if (this.batch.length >= this.o.batchSize) this.flush();
-          else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
-          return;
-        }
-        case 'health': {
-          const health = parseJsonWith(HealthPayload, payload, 'health');
-          this.checkAgent(t.site, t.shelf, health.agent);
-          this.o.rules?.onHealth(t.site, t.shelf, health);
-          this.emit('health', t.site, t.shelf, health);
-          return;
-        }
-        case 'status': {
-          const status = parseJsonWith(AgentStatusPayload, payload, 'agent status');
-          if (status.agent !== t.agent || status.site !== t.site)
-            throw new ForgedRecord(
-              `the body names agent ${status.agent} at ${status.site} on agent ${t.agent}'s status topic at ${t.site}`,
-            );
-          this.o.rules?.onAgentStatus(t.site, status);
-          return;
-        }
-        default:
-          return;
-      }
+      this.checkAgent(reading.site, reading.shelf, reading.payload.agent);
     } catch (err) {
       this.invalid(topic, err);
+      return;
     }
+    this.batch.push(reading);
+    if (this.batch.length >= this.o.batchSize) this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.flushMs);
+  }
+
+  private onHealth(topic: string, ref: TopicRef<'health'>, health: HealthPayload): void {
+    this.counters.received++;
+    try {
+      this.checkAgent(ref.site, ref.shelf, health.agent);
+    } catch (err) {
+      this.invalid(topic, err);
+      return;
+    }
+    this.o.rules?.onHealth(ref.site, ref.shelf, health);
+    this.emit('health', ref.site, ref.shelf, health);
+  }
+
+  private onStatus(topic: string, ref: TopicRef<'status'>, status: AgentStatusPayload): void {
+    this.counters.received++;
+    if (status.agent !== ref.agent || status.site !== ref.site) {
+      this.invalid(
+        topic,
+        new ForgedRecord(
+          `the body names agent ${status.agent} at ${status.site} on agent ${ref.agent}'s status topic at ${ref.site}`,
+        ),
+      );
+      return;
+    }
+    this.o.rules?.onAgentStatus(ref.site, status);
   }
 
   /** A record for a shelf the map gives to an agent must name that agent. */
@@ -252,38 +196,23 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   private publishMark(site: string, agent: string, seq: number): void {
-    const topic = topics.stored(site, agent);
-    const payload = JSON.stringify({ agent, seq, ts: Date.now() });
-    const aedes = this.o.inProcess;
-    if (aedes) {
-      aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false },
-        (err) => {
-          if (err) this.o.log.warn({ err: err.message, agent }, 'stored mark not published');
-        },
-      );
-      return;
-    }
-    if (this.client?.connected) this.client.publish(topic, payload, { qos: 1, retain: true });
+    // Unreachable broker: the marks are said again on reconnect.
+    if (!this.o.bus.ready) return;
+    this.o.bus
+      .publish(topics.stored(site, agent), { agent, seq, ts: Date.now() }, { retain: true })
+      .catch((err) => {
+        this.o.log.warn({ err: (err as Error).message, agent }, 'stored mark not published');
+      });
   }
 
-  /** After a (re)connect: the broker may have lost retained marks; say them again. */
+  /** Every agent's stored mark, again. */
   private republishMarks(): void {
     for (const m of this.o.store.readings.marks()) this.publishMark(m.site, m.agent, m.mark);
   }
 
   async stop(): Promise<void> {
     this.flush();
-    const aedes = this.o.inProcess;
-    if (aedes)
-      await Promise.all(
-        READING_FILTERS.map(
-          (f) => new Promise<void>((resolve) => aedes.unsubscribe(f, this.deliver, resolve)),
-        ),
-      );
-    const c = this.client;
-    this.client = null;
-    if (c) await c.endAsync();
+    for (const off of this.offs.splice(0).reverse()) await off();
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The real central side for browser tests, in the test process: `Central` with its default mounts
+ * The real central side for browser tests, in the test process: `Central` with its service parts
  * (HTTP API, MQTT over WebSocket, the built dashboard at `/`), simulated shelves over TCP (seeded,
  * idle: nothing moves unless the test says so through the control API) and a real `Agent` with the
  * factory calibration. Durations are short so orders, alerts and offline states happen in seconds.
@@ -12,8 +12,7 @@ import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { AgentConfig, CentralConfig, parseWith } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import type { z } from 'zod';
-import { Central } from '../../../central/src/service/central.js';
-import { defaultMounts } from '../../../central/src/service/mounts.js';
+import { Central, serviceParts } from '../../../central/src/service/central.js';
 import { waitFor } from '../../helpers/wait.js';
 
 export const SITE = 'store-1';
@@ -143,7 +142,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
   };
   try {
     const config = parseWith(CentralConfig, centralConfig(o, join(dir, 'central')), 'test central config');
-    const central = new Central({ config, logger: pino({ level: 'error' }), mounts: defaultMounts });
+    const central = new Central({ config, logger: pino({ level: 'error' }), parts: serviceParts() });
     await central.start();
     stops.unshift(() => central.stop());
     const users = central.broker!.users;

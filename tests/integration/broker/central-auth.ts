@@ -1,5 +1,5 @@
 /**
- * The real central in-process as `shelfsense central` wires it (defaultMounts: the HTTP API on the
+ * The real central in-process as `shelfsense central` wires it (serviceParts: the HTTP API on the
  * broker's user store), on ephemeral ports, with the users of helpers.ts; and HTTP requests that
  * can come from a chosen loopback address (127.x.y.z), as distinct clients would.
  */
@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import type { CentralConfigInput } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import type { UserStore } from '../../../broker/src/auth/user-store.js';
-import { Central } from '../../../central/src/service/central.js';
-import { defaultMounts } from '../../../central/src/service/mounts.js';
+import { Central, serviceParts } from '../../../central/src/service/central.js';
 import { buildConfig, PASSWORD, USERS } from './helpers.js';
 
 export { PASSWORD };
@@ -33,7 +32,7 @@ export async function startAuthCentral(auth: CentralConfigInput['auth'] = {}): P
     integrations: { nodeRed: { enabled: false } },
     auth: { scrypt: { cost: 1024 }, ...auth },
   });
-  const central = new Central({ config, logger: pino({ level: 'silent' }), mounts: defaultMounts });
+  const central = new Central({ config, logger: pino({ level: 'silent' }), parts: serviceParts() });
   await central.start();
   const users = central.broker!.users;
   for (const [name, grant] of Object.entries(USERS)) await users.add(name, grant, PASSWORD);

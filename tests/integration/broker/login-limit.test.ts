@@ -179,7 +179,7 @@ describe('a locked name does not lock out its known addresses (real central)', (
   });
 
   it('[central lockout] central’s own client reconnects while its well-known name is locked', async () => {
-    const ingest = c.central.parts().ingest!;
+    const ingest = c.central.ingest!;
     for (let i = 0; i < 5; i++) await loginAt(c.base, 'shelfsense-central', `wrong-${i}-pass`, '127.0.8.3');
     expect(c.users.limiter.blockedFor('shelfsense-central', Date.now())).toBeGreaterThan(0);
     // Drop central's client at the broker: it must get back in.

@@ -82,11 +82,10 @@ async function publishAndAwaitMark(url: string, auth: mqtt.IClientOptions, centr
   expect(await retained).toBe(N);
   await late.endAsync();
   await client.endAsync();
-  const counters = central.parts().ingest!.counters;
+  const counters = central.ingest!.counters;
   await waitFor(() => counters.invalid === 1 && counters.duplicates >= 1, 10_000, { what: 'the counters' });
   const seqs = central
-    .parts()
-    .store.db.prepare('SELECT seq FROM readings WHERE agent = ? ORDER BY seq')
+    .store!.db.prepare('SELECT seq FROM readings WHERE agent = ? ORDER BY seq')
     .all(AGENT) as { seq: number }[];
   expect(seqs.map((r) => r.seq)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
 }
@@ -128,7 +127,7 @@ describe('ingest paths', () => {
     stops.unshift(() => client.endAsync());
     const topic = topics.level(SITE, 'shelf-1', 'L0');
     for (const seq of [1, 2, 4, 5]) await client.publishAsync(topic, level(seq), { qos: 1 });
-    const store = central.parts().store;
+    const store = central.store!;
     await waitFor(() => store.readings.mark(SITE, AGENT) === 2, 10_000, {
       what: 'the mark at 2, before the hole',
     });

@@ -7,12 +7,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CentralConfig, type CentralConfigInput, clientIds, parseWith, topics } from '@shelfsense/protocol';
+import {
+  CentralConfig,
+  type CentralConfigInput,
+  clientIds,
+  filters,
+  parseWith,
+  topics,
+} from '@shelfsense/protocol';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Central } from '../../../central/src/service/central.js';
-import { defaultMounts } from '../../../central/src/service/mounts.js';
+import { Central, serviceParts } from '../../../central/src/service/central.js';
 import { waitFor } from '../../helpers/wait.js';
 import { level as levelPayload } from '../../unit/central/store/fixtures.js';
 
@@ -72,7 +78,7 @@ describe('central part switches', () => {
     const central = new Central({
       config: config(dir, parts),
       logger: pino({ level: 'silent' }),
-      mounts: defaultMounts,
+      parts: serviceParts(),
     });
     await central.start();
     stops.unshift(() => central.stop());
@@ -109,33 +115,47 @@ describe('central part switches', () => {
     });
   }
 
-  it('[parts.ingest off] central starts and serves the API; a command is refused with 503 naming the switch', async () => {
+  it('[parts.ingest off] central serves the API, and a command still reaches its agent over the bus', async () => {
     const central = await start({ ingest: false });
-    expect(central.parts().ingest).toBeNull();
+    expect(central.ingest).toBeNull();
     expect((await fetch(`http://127.0.0.1:${central.httpPort}/healthz`)).status).toBe(200);
     expect((await api(central, '/api/lanes')).status).toBe(200);
+    // The agent answers its requests; commands travel on central's bus, which no part owns.
+    const agent = await mqtt.connectAsync(`mqtt://127.0.0.1:${central.broker!.ports.tcp}`, {
+      username: AGENT,
+      password: PASSWORD,
+      clientId: clientIds.agent(SITE, AGENT),
+      reconnectPeriod: 0,
+    });
+    stops.unshift(() => agent.endAsync());
+    agent.on('message', (_topic, payload) => {
+      const { transaction } = JSON.parse(payload.toString()) as { transaction: string };
+      const reply = { transaction, status: 'ok', data: { identified: true } };
+      void agent.publishAsync(topics.response(SITE, AGENT, 'identify'), JSON.stringify(reply), { qos: 1 });
+    });
+    await agent.subscribeAsync(filters.requests(SITE, AGENT), { qos: 1 });
     const r = await api(central, `/api/agents/${SITE}/${AGENT}/commands/identify`, {
       method: 'POST',
       body: '{}',
     });
-    expect(r.status).toBe(503);
-    expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/parts\.ingest/);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: 'ok', data: { identified: true } });
   });
 
   it('[parts.rules off] readings are committed, and a lane below its reorder point orders nothing', async () => {
     const central = await start({ rules: false });
-    expect(central.parts().rules).toBeNull();
+    expect(central.rules).toBeNull();
     await publishLevels(central, 5);
-    const store = central.parts().store;
+    const store = central.store!;
     await waitFor(() => store.readings.mark(SITE, AGENT) === 5, 10_000, { what: 'five readings committed' });
     expect(store.db.prepare('SELECT COUNT(*) FROM orders').pluck().get()).toBe(0);
   });
 
   it('[parts.webhooks off] the rules order; the webhook stays queued, undelivered', async () => {
     const central = await start({ webhooks: false });
-    expect(central.parts().worker).toBeNull();
+    expect(central.worker).toBeNull();
     await publishLevels(central, 5);
-    const store = central.parts().store;
+    const store = central.store!;
     await waitFor(() => store.db.prepare('SELECT COUNT(*) FROM orders').pluck().get() === 1, 10_000, {
       what: 'one order',
     });
@@ -156,7 +176,7 @@ describe('central part switches', () => {
     const central = await start({ http: false });
     expect(central.httpPort).toBeNull();
     await publishLevels(central, 3);
-    const store = central.parts().store;
+    const store = central.store!;
     await waitFor(() => store.readings.mark(SITE, AGENT) === 3, 10_000, { what: 'three readings committed' });
   });
 });

@@ -18,13 +18,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MqttBroker } from '../../../broker/src/mqtt/broker.js';
+import { MqttBus } from '../../../central/src/bus/bus.js';
 import { discoveryMessages, type SensorDiscovery } from '../../../central/src/ha/discovery.js';
 import { HomeAssistantPublisher, PUBLISHED_FILE } from '../../../central/src/ha/publisher.js';
 import { startHomeAssistant } from '../../../central/src/ha/start.js';
 import { mqttTransport } from '../../../central/src/ha/transport.js';
-import { Ingest } from '../../../central/src/service/ingest.js';
 import { ensureServiceIdentity } from '../../../central/src/service/service-identity.js';
-import { Store } from '../../../central/src/store/store.js';
 import { startAedes, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -325,23 +324,16 @@ describe('the embedded Shelfsense broker', () => {
     await broker.start();
     await broker.users.add('hass', { role: 'homeassistant', sites: ['s1'] }, 'correct horse battery');
     const url = `mqtt://127.0.0.1:${broker.ports.tcp}`;
-    // Central's own client, as the service role: a refused publish would disconnect it.
-    const store = Store.open({ file: join(dir, 'central.db') });
-    const ingest = new Ingest({
-      url,
-      ...(await ensureServiceIdentity(broker.users, dir)),
-      clientId: 'central',
-      store,
-      rules: null,
-      batchSize: 10,
-      flushMs: 5,
-      log,
-    });
-    await ingest.start();
+    // Central's bus, as the service role: a refused publish would disconnect its connection.
+    const service = await ensureServiceIdentity(broker.users, dir);
+    const client = await mqtt.connectAsync(url, { ...service, clientId: 'central', reconnectPeriod: 500 });
+    const bus = new MqttBus(log);
+    bus.attachBroker(broker.aedes);
+    bus.adopt(client);
     let drops = 0;
-    ingest.mqtt.on('close', () => drops++);
+    client.on('close', () => drops++);
     try {
-      const parts = { broker, ingest, dataDir: dir, log, config };
+      const parts = { bus, dataDir: dir, log, config };
       expect(await startHomeAssistant(parts, HomeAssistantConfig.parse({}))).toBeNull();
       const publisher = await startHomeAssistant(parts, HA);
       const ha = await recorder(url, ['homeassistant/sensor/+/+/config', 'homeassistant/status'], {
@@ -351,13 +343,12 @@ describe('the embedded Shelfsense broker', () => {
       await waitFor(() => ha.last.size === 3, 5_000, { what: 'the retained configs' });
       await ha.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
       await waitFor(() => publisher?.counters.births === 1, 5_000, { what: 'the birth seen in process' });
-      expect(ingest.connected).toBe(true);
+      expect(bus.connected).toBe(true);
       expect(drops).toBe(0);
       await publisher?.stop();
       await ha.client.endAsync();
     } finally {
-      await ingest.stop();
-      store.close();
+      await bus.close();
       await broker.stop();
       rmSync(dir, { recursive: true, force: true });
     }

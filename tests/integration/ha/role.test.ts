@@ -11,6 +11,7 @@ import { HomeAssistantConfig, topics } from '@shelfsense/protocol';
 import type { IClientOptions } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MqttBus } from '../../../central/src/bus/bus.js';
 import type { HomeAssistantPublisher } from '../../../central/src/ha/publisher.js';
 import { startHomeAssistant } from '../../../central/src/ha/start.js';
 import {
@@ -92,8 +93,10 @@ describe('the homeassistant role on the Shelfsense broker', () => {
     expect(add, add.out).toMatchObject({ code: 0 });
     expect(add.out).toContain('added hass (homeassistant sites=A)');
     // Central's discovery, published in process as in the central process.
+    const bus = new MqttBus(log);
+    bus.attachBroker(b.broker.aedes);
     publisher = await startHomeAssistant(
-      { broker: b.broker, ingest: null, dataDir: b.dir, log, config: buildConfig(b.dir) },
+      { bus, dataDir: b.dir, log, config: buildConfig(b.dir) },
       HomeAssistantConfig.parse({ enabled: true }),
     );
     agentA = await connect(b.url, login('agent-a'));

@@ -11,6 +11,7 @@ import { HistoryConfig, InfluxHistoryConfig, type LevelPayload, topics } from '@
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MqttBus } from '../../../central/src/bus/bus.js';
 import { HistoryService, HistoryWriter, InfluxHistoryStore } from '../../../central/src/history/index.js';
 import { Ingest } from '../../../central/src/service/ingest.js';
 import { Store } from '../../../central/src/store/store.js';
@@ -76,9 +77,11 @@ async function pipeline(influxd: TestInfluxd, influxOverrides: Record<string, un
   const history = new HistoryService({ config, store, supplierOf: () => 'acme', log, random: seeded(7) });
   await history.start();
   cleanups.push(() => history.stop());
+  const bus = new MqttBus(log);
+  await bus.connect({ url: broker.url, clientId: 'central-history-test' });
+  cleanups.push(() => bus.close());
   const ingest = new Ingest({
-    url: broker.url,
-    clientId: 'central-history-test',
+    bus,
     store,
     rules: null,
     batchSize: 100,

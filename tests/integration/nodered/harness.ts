@@ -20,10 +20,11 @@ import {
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
 import { MqttBroker } from '../../../broker/src/mqtt/broker.js';
+import { announce, MqttBus } from '../../../central/src/bus/bus.js';
 import { type MountedNodeRed, mountNodeRed } from '../../../central/src/nodered/mount.js';
 import { OrderService } from '../../../central/src/orders/orders.js';
-import type { HttpMount } from '../../../central/src/service/central.js';
 import { Ingest } from '../../../central/src/service/ingest.js';
+import type { HttpMount } from '../../../central/src/service/part.js';
 import { ensureServiceIdentity } from '../../../central/src/service/service-identity.js';
 import { Store } from '../../../central/src/store/store.js';
 import { ShelfMap } from '../../../protocol/src/shelf-map.js';
@@ -141,10 +142,12 @@ export async function startHarness(
   const url = `mqtt://127.0.0.1:${broker.ports.tcp}`;
 
   const store = Store.open({ file: join(dir, 'central.db') });
+  // Central's bus, as the central process has it: in process with the embedded broker.
+  const bus = new MqttBus(log);
+  bus.attachBroker(broker.aedes);
+  await bus.connect({ url, ...creds, clientId: 'central-test' });
   const ingest = new Ingest({
-    url,
-    ...creds,
-    clientId: 'central-test',
+    bus,
     store,
     rules: null,
     batchSize: 100,
@@ -152,12 +155,10 @@ export async function startHarness(
     log,
   });
   await ingest.start();
-  // As Central.onOrderEvent does: each committed order event goes out on central's connection.
+  // As the orders part does: each committed order event goes out on the bus.
   const orders = new OrderService(store, {
     logger: log,
-    onEvent: (e) => {
-      ingest.mqtt.publish(topics.order(e.site, e.shelf, e.lane), JSON.stringify(e), { qos: 1 });
-    },
+    onEvent: (e) => announce(bus, topics.order(e.site, e.shelf, e.lane), e, log),
   });
 
   const userDir = join(dir, 'node-red');
@@ -174,7 +175,7 @@ export async function startHarness(
   const upgradeListenersBefore = server.listenerCount('upgrade');
   const red = await mountNodeRed(
     server,
-    { map, orders, ingest, broker, dataDir: dir, log, config },
+    { map, orders, ingest, bus, users: broker.users, dataDir: dir, log, config },
     nodeRedConfig,
   );
   if (!red) throw new Error('node-red is switched off');
@@ -228,6 +229,7 @@ export async function startHarness(
       await agent.endAsync();
       await red.stop();
       await ingest.stop();
+      await bus.close();
       store.close();
       await broker.stop();
       server.closeAllConnections();

@@ -171,7 +171,7 @@ describe('[security] identities come from the connection', () => {
     expect(paClosed).toBe(false);
     expect(pa.connected).toBe(true);
     expect(statuses).not.toContain('offline');
-    expect(central.parts().ingest!.connected).toBe(true);
+    expect(central.ingest!.connected).toBe(true);
     const health = await fetch(`http://127.0.0.1:${central.httpPort}/healthz`);
     expect(health.status).toBe(200);
 
@@ -208,15 +208,15 @@ describe('[security] identities come from the connection', () => {
     for (let seq = 1; seq <= 10; seq++)
       await pb.publishAsync(topics.level('site-b', 'b1', 'l1'), level('pb', 'SB1', seq), { qos: 1 });
     await waitFor(() => marks.includes(10), 10_000, { what: 'pb’s stored mark at 10' });
-    const store = central.parts().store;
+    const store = central.store!;
     expect(store.readings.mark('site-b', 'pb')).toBe(10);
     expect(Math.max(...marks)).toBe(10);
     expect(store.db.prepare(`SELECT COUNT(*) FROM readings WHERE agent = 'pb'`).pluck().get()).toBe(10);
   });
 
   it('[status] an agent cannot turn another agent’s lanes offline', async () => {
-    const store = central.parts().store;
-    const ingest = central.parts().ingest!;
+    const store = central.store!;
+    const ingest = central.ingest!;
     const alerts = () => store.db.prepare('SELECT COUNT(*) FROM alerts').pluck().get() as number;
     const pa = await connect('pa', { clientId: clientIds.agent('site-a', 'pa') });
     await pa.publishAsync(topics.status('site-a', 'pa'), status('pa', 'site-a', 'online'), {
@@ -266,8 +266,8 @@ describe('[security] behind Mosquitto, ingest refuses a record its topic or shel
   it('[body identity] forged levels and statuses are counted as forged; another site’s agent keeps its own mark', async () => {
     const c = await mqtt.connectAsync(mosq.url, { reconnectPeriod: 0 });
     clients.push(c);
-    const ingest = central.parts().ingest!;
-    const store = central.parts().store;
+    const ingest = central.ingest!;
+    const store = central.store!;
     const marks: number[] = [];
     c.on('message', (_t, p) => marks.push((JSON.parse(p.toString()) as { seq: number }).seq));
     await c.subscribeAsync(topics.stored('site-b', 'pb'), { qos: 1 });

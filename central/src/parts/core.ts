@@ -1,0 +1,113 @@
+/**
+ * The parts every central runs first: the store, the history, orders, and (when switched on) the
+ * rules and the webhook worker. Order and alert events go out on the bus.
+ */
+import { ensurePrivateDir, topics } from '@shelfsense/protocol';
+import { announce } from '../bus/bus.js';
+import { HistoryService, registerHistoryMetrics } from '../history/index.js';
+import { OrderService } from '../orders/orders.js';
+import { RulesEngine } from '../rules/engine.js';
+import { lanesFromCentral } from '../rules/lanes.js';
+import type { Part, PartContext } from '../service/part.js';
+import type { Store } from '../store/store.js';
+import { WebhookWorker } from '../webhooks/worker.js';
+
+/** Opens the store (and the data directory it lives in) for the parts after it. */
+export function storePart(open: (ctx: Omit<PartContext, 'store'>) => Promise<Store>): Part {
+  let store: Store | null = null;
+  return {
+    name: 'store',
+    async start(ctx) {
+      // Created 0700; an existing directory keeps its mode, reported once if others can enter it.
+      await ensurePrivateDir(ctx.dataDir, ctx.log);
+      store = await open(ctx);
+    },
+    stop() {
+      store?.close();
+      store = null;
+    },
+  };
+}
+
+export function historyPart(): Part {
+  let history: HistoryService | null = null;
+  return {
+    name: 'history',
+    async start(ctx) {
+      const map = ctx.map;
+      history = new HistoryService({
+        config: ctx.config.history,
+        store: ctx.store,
+        supplierOf: (site, shelf, lane) => map.supplierOf(site, shelf, lane),
+        log: ctx.log,
+      });
+      await history.start();
+      if (history.writer) registerHistoryMetrics(ctx.registry, history.writer);
+      ctx.services.history = history;
+    },
+    async stop() {
+      await history?.stop();
+    },
+  };
+}
+
+export function ordersPart(): Part {
+  return {
+    name: 'orders',
+    start(ctx) {
+      const { bus, services } = ctx;
+      services.orders = new OrderService(ctx.store, {
+        logger: ctx.log,
+        onEvent: (e) => {
+          services.worker?.notify();
+          announce(bus, topics.order(e.site, e.shelf, e.lane), e, ctx.log);
+        },
+      });
+    },
+    stop() {},
+  };
+}
+
+export function rulesPart(): Part {
+  let rules: RulesEngine | null = null;
+  return {
+    name: 'rules',
+    start(ctx) {
+      const c = ctx.config;
+      if (!ctx.services.orders) throw new Error('the rules need the orders part before them');
+      rules = new RulesEngine({
+        store: ctx.store,
+        orders: ctx.services.orders,
+        config: c.replenishment,
+        lanes: lanesFromCentral(c),
+        offlineAfterMs: c.timing.offlineAfterMs,
+        logger: ctx.log,
+      });
+      rules.on('alert', (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log));
+      rules.start();
+      ctx.services.rules = rules;
+    },
+    stop() {
+      rules?.stop();
+    },
+  };
+}
+
+export function webhooksPart(): Part {
+  let worker: WebhookWorker | null = null;
+  return {
+    name: 'webhooks',
+    start(ctx) {
+      worker = new WebhookWorker({
+        store: ctx.store,
+        config: ctx.config.replenishment.webhooks,
+        logger: ctx.log,
+      });
+      worker.start();
+      ctx.services.worker = worker;
+    },
+    async stop() {
+      await worker?.stop();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * The parts people and other systems talk to: the HTTP API (with the live agent status and shelf
+ * health it reports), Node-RED, Home Assistant discovery, the dashboard, and the HTTP listener.
+ */
+import { UserStore } from '@shelfsense/broker';
+import { serveDashboard } from '@shelfsense/dashboard';
+import { filters, topics } from '@shelfsense/protocol';
+import { announce, type Unsubscribe } from '../bus/bus.js';
+import { startHomeAssistant } from '../ha/start.js';
+import { createApi } from '../http/api.js';
+import { CommandRelayError, CommandRelayErrorCodes } from '../http/deps.js';
+import { LiveState } from '../http/live-state.js';
+import { type MountedNodeRed, mountNodeRed } from '../nodered/mount.js';
+import type { Part, PartContext } from '../service/part.js';
+
+/** The users HTTP logins check: the broker's when it runs here (one login limiter), else its own. */
+function users(ctx: PartContext, own: { store: UserStore | null }): UserStore {
+  if (ctx.services.users) return ctx.services.users;
+  const c = ctx.config.auth;
+  own.store = new UserStore(ctx.dataDir, {
+    scrypt: c.scrypt,
+    verifyCacheMs: c.verifyCacheMs,
+    login: c.login,
+  });
+  ctx.services.users = own.store;
+  return own.store;
+}
+
+export function apiPart(): Part {
+  const own: { store: UserStore | null } = { store: null };
+  const offs: Unsubscribe[] = [];
+  return {
+    name: 'api',
+    async start(ctx) {
+      const c = ctx.config;
+      const live = new LiveState();
+      // Status and health are retained, so a (re)started central learns them at once.
+      offs.push(
+        await ctx.bus.subscribe(
+          filters.agentKind('status'),
+          (ref, p) => {
+            if (p.agent === ref.agent) live.onStatus(ref.site, p);
+            else live.rejected++;
+          },
+          { retained: true, onInvalid: () => live.rejected++ },
+        ),
+        await ctx.bus.subscribe(filters.health(), (ref, p) => live.onHealth(ref.site, ref.shelf, p), {
+          retained: true,
+          onInvalid: () => live.rejected++,
+        }),
+      );
+      ctx.services.live = live;
+      const { orders, rules, worker, history } = ctx.services;
+      if (!orders) throw new Error('the API needs the orders part before it');
+      const commands = ctx.services.commands ?? {
+        send: () =>
+          Promise.reject(
+            new CommandRelayError(CommandRelayErrorCodes.UNAVAILABLE, 'the commands part is not running'),
+          ),
+      };
+      ctx.mount(
+        createApi({
+          users: users(ctx, own),
+          map: ctx.map,
+          store: ctx.store,
+          history: history?.store,
+          orders,
+          rules: rules ?? null,
+          replenishment: c.replenishment,
+          commands,
+          log: ctx.log,
+          tokenTtlMs: c.auth.tokenTtlMs,
+          skus: c.skus,
+          live,
+          offlineAfterMs: c.timing.offlineAfterMs,
+          registry: ctx.registry,
+          onAlert: (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log),
+          ...(worker ? { webhooks: worker } : {}),
+        }),
+      );
+    },
+    async stop() {
+      for (const off of offs.splice(0)) await off();
+      own.store?.close();
+      own.store = null;
+    },
+  };
+}
+
+export function nodeRedPart(): Part {
+  const own: { store: UserStore | null } = { store: null };
+  let red: MountedNodeRed | null = null;
+  return {
+    name: 'node-red',
+    async start(ctx) {
+      const orders = ctx.services.orders;
+      if (!orders) throw new Error('Node-RED needs the orders part before it');
+      red = await mountNodeRed(
+        ctx.server,
+        {
+          map: ctx.map,
+          orders,
+          bus: ctx.bus,
+          ingest: ctx.services.ingest ?? null,
+          dataDir: ctx.dataDir,
+          log: ctx.log,
+          config: ctx.config,
+          users: users(ctx, own),
+        },
+        ctx.config.integrations.nodeRed,
+      );
+      if (red) ctx.mount(red.mount);
+    },
+    async stop() {
+      await red?.stop();
+      red = null;
+      own.store?.close();
+      own.store = null;
+    },
+  };
+}
+
+export function homeAssistantPart(): Part {
+  let ha: Awaited<ReturnType<typeof startHomeAssistant>> = null;
+  return {
+    name: 'home-assistant',
+    async start(ctx) {
+      ha = await startHomeAssistant(
+        { bus: ctx.bus, dataDir: ctx.dataDir, log: ctx.log, config: ctx.config },
+        ctx.config.integrations.homeAssistant,
+      );
+    },
+    async stop() {
+      await ha?.stop();
+      ha = null;
+    },
+  };
+}
+
+export function dashboardPart(): Part {
+  return {
+    name: 'dashboard',
+    start(ctx) {
+      ctx.mount((req, res) => serveDashboard(req, res));
+    },
+    stop() {},
+  };
+}
+
+/** The HTTP server starts listening last, once every handler is mounted. */
+export function listenPart(): Part {
+  let server: import('node:http').Server | null = null;
+  return {
+    name: 'http',
+    async start(ctx) {
+      const s = ctx.server;
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(ctx.config.http.port, ctx.config.http.host, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+      server = s;
+    },
+    async stop() {
+      const s = server;
+      server = null;
+      if (!s) return;
+      await new Promise<void>((resolve) => {
+        s.closeAllConnections?.();
+        s.close(() => resolve());
+      });
+    },
+  };
+}
