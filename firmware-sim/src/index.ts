@@ -5,7 +5,7 @@
  */
 export { ACTION_NAMES, Action, type ActionInput, type ActionName, checkAction } from './actions.js';
 export { BUILTIN_NAMES, BUILTINS, type Builtin, loadScenario } from './builtins.js';
-export { ControlServer } from './control.js';
+export { ControlServer, type ControlTarget } from './control.js';
 export {
   type ApplyResult,
   type EngineHooks,

@@ -10,11 +10,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Demo } from '@shelfsense/demo';
+import {
+  DEMO_PACK_SIZE,
+  DEMO_SITE,
+  DEMO_USERS,
+  type DeliveryDone,
+  type SupplierAct,
+} from '@shelfsense/demo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Demo } from '../../demo/src/demo.js';
-import type { DeliveryDone } from '../../demo/src/demo-delivery.js';
-import { DEMO_PACK_SIZE, DEMO_SITE, DEMO_USERS } from '../../demo/src/demo-setup.js';
-import type { SupplierAct } from '../../demo/src/demo-supplier.js';
 import { startFastDemo } from '../helpers/demo.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait.js';

@@ -9,17 +9,17 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Demo } from '../../../demo/src/demo.js';
-import type { DeliveryDone } from '../../../demo/src/demo-delivery.js';
+import type { Demo } from '@shelfsense/demo';
 import {
   DEMO_PACK_SIZE,
   DEMO_SHELVES,
   DEMO_SITE,
   DEMO_SKUS,
+  type DeliveryDone,
   demoSimLane,
-} from '../../../demo/src/demo-setup.js';
+} from '@shelfsense/demo/testing';
+import type { Locator } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFastDemo } from '../../helpers/demo.js';
 import { waitFor } from '../../helpers/wait.js';
 import { type BrowserPage, buildDashboard, DESKTOP, launchBrowser, loginAt, SCREENSHOTS } from './browser.js';

@@ -18,6 +18,7 @@ import {
   type EventPayload,
   type Grant,
   type LevelPayload,
+  ShelfMap,
 } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -28,7 +29,6 @@ import { OrderService } from '../../../central/src/orders/orders.js';
 import { RulesEngine } from '../../../central/src/rules/engine.js';
 import { lanesFromCentral } from '../../../central/src/rules/lanes.js';
 import { type ReadingInput, Store } from '../../../central/src/store/index.js';
-import { ShelfMap } from '../../../protocol/src/shelf-map.js';
 
 export const T0 = 1_760_000_000_000;
 export const PASSWORD = 'correct horse battery';

@@ -1,5 +1,5 @@
+import { AgentConfig, CentralConfig, parseWith, TIMER_MAX_MS } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import { AgentConfig, CentralConfig, parseWith, TIMER_MAX_MS } from '../../../protocol/src/index.js';
 
 const agent = (signal: Record<string, unknown>) => ({
   agent: { id: 'pi-1', site: 'store-1' },

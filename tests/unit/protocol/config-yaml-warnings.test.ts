@@ -1,5 +1,5 @@
+import { AgentConfig, parseConfigText } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import { AgentConfig, parseConfigText } from '../../../protocol/src/index.js';
 
 describe('config files: YAML warnings', () => {
   it('an unknown tag or directive prints no warning behind the logs; the schema judges the document', async () => {

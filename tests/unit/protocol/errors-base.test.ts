@@ -7,6 +7,13 @@ import { isPipelineError, OutboxErrorCodes, PipelineError, PipelineErrorCodes } 
 import { outboxError } from '@shelfsense/agent/testing';
 import { AuthError, AuthErrorCodes, isAuthError } from '@shelfsense/broker';
 import { GuardError, PasswordInputError, SessionFullError } from '@shelfsense/broker/testing';
+import {
+  ControlServer,
+  type ControlTarget,
+  isSimError,
+  SimError,
+  SimErrorCodes,
+} from '@shelfsense/firmware-sim';
 import { ErrorCodes, type Issue, isShelfError, ShelfError } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,8 +37,6 @@ import {
   ReplenishmentError,
   ReplenishmentErrorCodes,
 } from '../../../central/src/store/errors.js';
-import { ControlServer, type ControlTarget } from '../../../firmware-sim/src/control.js';
-import { isSimError, SimError, SimErrorCodes } from '../../../firmware-sim/src/errors.js';
 
 const issues: Issue[] = [{ path: 'a.b', message: 'bad' }];
 

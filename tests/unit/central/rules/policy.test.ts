@@ -1,6 +1,6 @@
+import { ReplenishmentConfig } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
 import { lanesFromCentral, resolvePolicy } from '../../../../central/src/rules/index.js';
-import { ReplenishmentConfig } from '../../../../protocol/src/config/replenishment.js';
 import { L1 } from './harness.js';
 
 describe('replenishment config: per SKU or lane with defaults', () => {
