@@ -1,3 +1,4 @@
+export * from './api/index.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './lane-status.js';

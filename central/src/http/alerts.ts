@@ -3,26 +3,16 @@
  * operator or technician of the site, or an admin. Visibility is the lane's `alert` topic, so a
  * supplier sees none; an alert out of scope answers 404 by id too.
  */
-import { AlertKinds, ID_PATTERN, Id } from '@shelfsense/protocol';
-import { z } from 'zod';
+import { AlertsQuery, type AlertsResponse, type ApiAlert, EmptyBody, ID_PATTERN } from '@shelfsense/protocol';
 import { type AlertRow, alertEvent } from '../store/alerts.js';
 import { type ApiRouter, actorOf, authed, type RequestContext } from './context.js';
 import { forbidden, notFound } from './errors.js';
 import { parseQuery, readJson } from './io.js';
-import { limitParam, listParam } from './params.js';
 import { canReadLane, may, type Principal } from './scope.js';
 
-const AlertStates = ['open', 'acknowledged', 'cleared'] as const;
-const ListQuery = z.object({
-  state: listParam(AlertStates).optional(),
-  kind: listParam(AlertKinds).optional(),
-  site: z.optional(Id),
-  limit: limitParam(10_000).optional(),
-});
-const Empty = z.strictObject({});
 const SCAN_LIMIT = 100_000;
 
-export function alertView(a: AlertRow) {
+export function alertView(a: AlertRow): ApiAlert {
   return {
     id: a.id,
     kind: a.kind,
@@ -44,8 +34,8 @@ function canSeeAlert(ctx: RequestContext, p: Principal, a: AlertRow): boolean {
 }
 
 export function alertRoutes(router: ApiRouter): void {
-  authed(router, 'GET', '/api/alerts', async (ctx, p) => {
-    const q = parseQuery(ctx.url, ListQuery);
+  authed(router, 'GET', '/api/alerts', async (ctx, p): Promise<AlertsResponse> => {
+    const q = parseQuery(ctx.url, AlertsQuery);
     const states = [...new Set(q.state ?? (['open', 'acknowledged'] as const))];
     const kinds = q.kind ? new Set(q.kind) : null;
     return states
@@ -57,7 +47,7 @@ export function alertRoutes(router: ApiRouter): void {
   });
 
   authed(router, 'POST', '/api/alerts/:id/acknowledge', async (ctx, p) => {
-    await readJson(ctx.req, Empty);
+    await readJson(ctx.req, EmptyBody);
     const id = ctx.params['id'] ?? '';
     const a = ID_PATTERN.test(id) ? ctx.deps.store.alerts.get(id) : undefined;
     if (!a || !canSeeAlert(ctx, p, a)) throw notFound(`no alert ${id}`);

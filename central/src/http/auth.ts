@@ -9,7 +9,7 @@
 
 import type { LimitReason, TokenClaims } from '@shelfsense/broker';
 import { isAuthError } from '@shelfsense/broker';
-import { z } from 'zod';
+import { EmptyBody, LoginBody, type LoginResponse } from '@shelfsense/protocol';
 import { type ApiRouter, authed, type RequestContext } from './context.js';
 import { HttpError, HttpErrorCodes, unauthenticated } from './errors.js';
 import { readJson } from './io.js';
@@ -23,12 +23,6 @@ const LIMITED: Record<LimitReason, string> = {
   address: 'too many failed logins from this address; try again later',
   full: 'too many failed logins; try again later',
 };
-
-const LoginBody = z.strictObject({
-  username: z.string().min(1).max(64),
-  password: z.string().min(1).max(1024),
-});
-const RefreshBody = z.strictObject({});
 
 /** Verifies the request's bearer token; throws 401 saying why not. */
 export function authenticate(ctx: RequestContext): Principal {
@@ -46,7 +40,7 @@ export function authenticate(ctx: RequestContext): Principal {
   return { user: claims.user, grant: claims.grant };
 }
 
-function session(ctx: RequestContext, p: Principal) {
+function session(ctx: RequestContext, p: Principal): LoginResponse {
   const token = ctx.deps.users.issueToken(p.user, ctx.deps.tokenTtlMs);
   const claims = ctx.deps.users.verifyToken(token);
   return {
@@ -81,7 +75,7 @@ export function authRoutes(router: ApiRouter): void {
   });
 
   authed(router, 'POST', '/api/login/refresh', async (ctx, p) => {
-    await readJson(ctx.req, RefreshBody);
+    await readJson(ctx.req, EmptyBody);
     return session(ctx, p);
   });
 }

@@ -4,20 +4,19 @@
  * never from the body) through the CommandRelay and answers with the agent's reply, or 504 when the
  * agent does not answer in time. Only technicians of the site (and admins) may send commands.
  */
-import { COMMANDS, CommandArgs, type CommandName } from '@shelfsense/protocol';
+import {
+  ApiCommandArgs,
+  COMMANDS,
+  CommandBody,
+  type CommandName,
+  type CommandReply,
+} from '@shelfsense/protocol';
 import { z } from 'zod';
 import { type ApiRouter, actorOf, authed } from './context.js';
 import { CommandRelayErrorCodes } from './deps.js';
 import { forbidden, HttpError, HttpErrorCodes, invalid, notFound } from './errors.js';
 import { readJson, validate } from './io.js';
 import { canSeeAgent, may } from './scope.js';
-
-const Body = z.strictObject({ args: z.record(z.string(), z.unknown()).default({}) });
-
-/** Each command's arguments, with unknown keys refused (a misspelt field is an error, not ignored). */
-const StrictArgs = Object.fromEntries(
-  COMMANDS.map((c) => [c, z.strictObject(CommandArgs[c].shape)]),
-) as unknown as { [K in CommandName]: z.ZodType<Record<string, unknown>> };
 
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -26,7 +25,7 @@ function errorCode(err: unknown): string | undefined {
 
 export function commandRoutes(router: ApiRouter): void {
   authed(router, 'POST', '/api/agents/:site/:agent/commands/:command', async (ctx, p) => {
-    const body = await readJson(ctx.req, Body);
+    const body = await readJson(ctx.req, CommandBody);
     const site = ctx.params['site'] ?? '';
     const agent = ctx.params['agent'] ?? '';
     // The role first: a role that may never send commands learns nothing about which agents exist.
@@ -37,8 +36,9 @@ export function commandRoutes(router: ApiRouter): void {
       throw invalid('command', [{ path: 'command', message: `one of ${COMMANDS.join(', ')}` }]);
     }
     const name = command as CommandName;
+    // Wrapped in `args` so each issue's path reads `args.massG`, as in the body.
     const args = validate(
-      z.object({ args: StrictArgs[name] }),
+      z.object({ args: ApiCommandArgs[name] }),
       { args: body.args },
       `arguments of ${name}`,
     ).args;
@@ -46,12 +46,13 @@ export function commandRoutes(router: ApiRouter): void {
     ctx.log.info({ site, agent, command: name, by: actor.user }, 'agent command');
     try {
       const reply = await ctx.deps.commands.send(site, agent, name, args, actor);
-      return {
+      const answer: CommandReply = {
         status: reply.status,
         data: reply.data ?? null,
         error: reply.error ?? null,
         transaction: reply.transaction,
       };
+      return answer;
     } catch (err) {
       const code = errorCode(err);
       if (code === CommandRelayErrorCodes.TIMEOUT) {

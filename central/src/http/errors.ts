@@ -1,5 +1,6 @@
 /**
- * HTTP error codes and the one JSON error shape of the API (docs/http-api.md):
+ * HTTP error codes and the one JSON error shape of the API (docs/http-api.md; `ApiErrorBody` in
+ * the contract):
  *
  *   { "error": { "code": "SHELF_ERR_…", "message": "…", "issues": [{ "path", "message" }] } }
  *
@@ -8,7 +9,14 @@
  */
 
 import { isAuthError } from '@shelfsense/broker';
-import { ErrorCodes, type Issue, isShelfError, ShelfError, type ShelfErrorCode } from '@shelfsense/protocol';
+import {
+  type ApiErrorBody,
+  ErrorCodes,
+  type Issue,
+  isShelfError,
+  ShelfError,
+  type ShelfErrorCode,
+} from '@shelfsense/protocol';
 import { HistoryErrorCodes, isHistoryError } from '../history/errors.js';
 import { isReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
 
@@ -72,13 +80,9 @@ export const invalid = (what: string, issues: Issue[]) =>
     issues,
   );
 
-export interface ErrorBody {
-  error: { code: string; message: string; issues?: Issue[] };
-}
-
 export interface MappedError {
   status: number;
-  body: ErrorBody;
+  body: ApiErrorBody;
   headers: Readonly<Record<string, string>>;
   /** True for a failure of ours (5xx, logged at error), false for a refused request. */
   internal: boolean;
@@ -90,7 +94,7 @@ const REPLENISHMENT_STATUS: Record<string, number> = {
   [ReplenishmentErrorCodes.CONFLICT]: 409,
 };
 
-function body(code: string, message: string, issues: readonly Issue[] = []): ErrorBody {
+function body(code: string, message: string, issues: readonly Issue[] = []): ApiErrorBody {
   return { error: issues.length ? { code, message, issues: [...issues] } : { code, message } };
 }
 

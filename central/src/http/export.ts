@@ -10,20 +10,17 @@
  * response off, so a client never takes a partial file for a whole one.
  */
 import type { ServerResponse } from 'node:http';
-import type { LaneInfo } from '@shelfsense/protocol';
-import { Id } from '@shelfsense/protocol';
-import { z } from 'zod';
+import { ExportQuery, type LaneInfo } from '@shelfsense/protocol';
 import { type HistoryStore, type LevelRow, MAX_ROWS } from '../history/contract.js';
 import { type ApiRouter, authed, STREAMED } from './context.js';
 import { csvRow } from './csv.js';
 import { historyOf } from './deps.js';
 import { parseQuery } from './io.js';
-import { RangeQuery, resolveRange } from './params.js';
+import { resolveRange } from './params.js';
 import { visibleLanes } from './scope.js';
 
 export const CSV_HEADER = ['ts', 'iso', 'site', 'shelf', 'lane', 'sku', 'units', 'grams', 'state'] as const;
 
-const ExportQuery = RangeQuery.extend({ site: z.optional(Id), sku: z.optional(Id) });
 const PAGE_ROWS = 5_000;
 const CHUNK_CHARS = 64 * 1024;
 

@@ -9,7 +9,7 @@ export {
   type LiveStatusSource,
   type SkuInfo,
 } from './deps.js';
-export { type ErrorBody, HttpError, type HttpErrorCode, HttpErrorCodes, mapError } from './errors.js';
+export { HttpError, type HttpErrorCode, HttpErrorCodes, mapError } from './errors.js';
 export { CSV_HEADER } from './export.js';
 export { MAX_BODY_BYTES } from './io.js';
 export { laneHealth } from './lane-health.js';

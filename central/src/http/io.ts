@@ -4,8 +4,8 @@
  * JSON answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toIssues } from '@shelfsense/protocol';
-import type { z } from 'zod';
+import { type AnySchema, toIssues } from '@shelfsense/protocol';
+import { z } from 'zod';
 import { HttpError, HttpErrorCodes, invalid } from './errors.js';
 
 /** Largest request body accepted. */
@@ -71,8 +71,8 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 }
 
 /** Validates `input` against `schema`, or throws 400 naming each offending field. */
-export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(input);
+export function validate<S extends AnySchema>(schema: S, input: unknown, what: string): z.output<S> {
+  const r = z.safeParse(schema, input);
   if (r.success) return r.data;
   throw invalid(what, toIssues(r.error));
 }
@@ -105,7 +105,7 @@ function requireJsonType(req: IncomingMessage, text: string): void {
  * Reads and validates a JSON body, which must come with `Content-Type: application/json` (415
  * otherwise; 413 first when it is too large). An empty body counts as `{}`.
  */
-export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>> {
+export async function readJson<S extends AnySchema>(req: IncomingMessage, schema: S): Promise<z.output<S>> {
   const text = await readBody(req);
   requireJsonType(req, text);
   let value: unknown = {};
@@ -129,7 +129,7 @@ export function queryObject(url: URL): Record<string, string | string[]> {
   return out;
 }
 
-export function parseQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
+export function parseQuery<S extends AnySchema>(url: URL, schema: S): z.output<S> {
   return validate(schema, queryObject(url), 'query');
 }
 

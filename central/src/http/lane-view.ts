@@ -4,15 +4,8 @@
  * from them (`laneStatus` in the contract package). Anything not known yet is null.
  */
 
-import type { LaneInfo, LaneRef } from '@shelfsense/protocol';
-import {
-  type HealthStatus,
-  type LaneState,
-  type LaneStatusName,
-  type LevelPayload,
-  laneStatus,
-  type OrderState,
-} from '@shelfsense/protocol';
+import type { ApiLane, LaneInfo, LaneRef } from '@shelfsense/protocol';
+import { type LevelPayload, laneStatus } from '@shelfsense/protocol';
 import type { Order } from '../orders/orders.js';
 import { resolvePolicy } from '../rules/policy.js';
 import type { ApiDeps, SkuInfo } from './deps.js';
@@ -20,35 +13,8 @@ import { laneHealth } from './lane-health.js';
 
 export const DEFAULT_OFFLINE_AFTER_MS = 120_000;
 
-export interface LaneView {
-  site: string;
-  shelf: string;
-  lane: string;
-  sku: string;
-  skuName: string | null;
-  supplier: string;
-  unitWeightG: number;
-  capacity: number | null;
-  units: number | null;
-  grams: number | null;
-  fill: number | null;
-  state: LaneState | null;
-  stable: boolean | null;
-  confidence: number | null;
-  status: LaneStatusName;
-  /** The offline timeout `status` was computed with, so a client can tell when the lane goes silent. */
-  offlineAfterMs: number;
-  reorderPoint: number | null;
-  orderUpTo: number | null;
-  ratePerDay: number | null;
-  daysOfCover: number | null;
-  stockoutAt: number | null;
-  agent: string;
-  agentOnline: boolean | null;
-  health: HealthStatus | null;
-  updatedAt: number | null;
-  openOrder: { id: string; state: OrderState; quantity: number } | null;
-}
+/** The lane view is the contract's `ApiLane`: a field added here and not there fails to compile. */
+export type LaneView = ApiLane;
 
 const key = (r: LaneRef) => `${r.site}/${r.shelf}/${r.lane}`;
 const skuNameCache = new WeakMap<readonly SkuInfo[], Map<string, string>>();

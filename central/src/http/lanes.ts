@@ -9,18 +9,24 @@
  * audit outlives InfluxDB's retention.
  */
 
-import type { LaneInfo } from '@shelfsense/protocol';
-import { z } from 'zod';
+import {
+  type ApiLane,
+  CalibrationsQuery,
+  type CalibrationsResponse,
+  type HistoryResponse,
+  type LaneInfo,
+  LanesQuery,
+  type LanesResponse,
+  RangeQuery,
+} from '@shelfsense/protocol';
 import { type ApiRouter, authed, type RequestContext } from './context.js';
 import { historyOf } from './deps.js';
 import { forbidden, notFound } from './errors.js';
 import { parseQuery } from './io.js';
 import { laneView, laneViews } from './lane-view.js';
-import { limitParam, RangeQuery, resolveRange } from './params.js';
+import { resolveRange } from './params.js';
 import { may, type Principal, visibleLane, visibleLanes } from './scope.js';
 
-const NoQuery = z.object({});
-const CalibrationsQuery = z.object({ limit: limitParam(10_000).optional() });
 const LANE = '/api/lanes/:site/:shelf/:lane';
 
 /** The lane named by the path, or 404 when it is absent or out of scope. */
@@ -36,7 +42,12 @@ export function laneFromPath(ctx: RequestContext, p: Principal): LaneInfo {
 }
 
 /** The level and event history of one lane in [from, to), from the configured history store. */
-export async function laneHistory(ctx: RequestContext, lane: LaneInfo, from: number, to: number) {
+export async function laneHistory(
+  ctx: RequestContext,
+  lane: LaneInfo,
+  from: number,
+  to: number,
+): Promise<HistoryResponse> {
   const ref = { site: lane.site, shelf: lane.shelf, lane: lane.lane, from, to };
   const history = historyOf(ctx.deps);
   const [levels, events] = await Promise.all([history.levels(ref), history.events(ref)]);
@@ -47,24 +58,24 @@ export async function laneHistory(ctx: RequestContext, lane: LaneInfo, from: num
 }
 
 export function laneRoutes(router: ApiRouter): void {
-  authed(router, 'GET', '/api/lanes', async (ctx, p) => {
-    parseQuery(ctx.url, NoQuery);
+  authed(router, 'GET', '/api/lanes', async (ctx, p): Promise<LanesResponse> => {
+    parseQuery(ctx.url, LanesQuery);
     return laneViews(ctx.deps, visibleLanes(p, ctx.deps.map), ctx.now());
   });
 
-  authed(router, 'GET', LANE, async (ctx, p) => {
-    parseQuery(ctx.url, NoQuery);
+  authed(router, 'GET', LANE, async (ctx, p): Promise<ApiLane> => {
+    parseQuery(ctx.url, LanesQuery);
     return laneView(ctx.deps, laneFromPath(ctx, p), ctx.now());
   });
 
-  authed(router, 'GET', `${LANE}/history`, async (ctx, p) => {
+  authed(router, 'GET', `${LANE}/history`, async (ctx, p): Promise<HistoryResponse> => {
     const q = parseQuery(ctx.url, RangeQuery);
     const lane = laneFromPath(ctx, p);
     const { from, to } = resolveRange(q, ctx.now());
     return laneHistory(ctx, lane, from, to);
   });
 
-  authed(router, 'GET', `${LANE}/calibrations`, async (ctx, p) => {
+  authed(router, 'GET', `${LANE}/calibrations`, async (ctx, p): Promise<CalibrationsResponse> => {
     const q = parseQuery(ctx.url, CalibrationsQuery);
     const lane = laneFromPath(ctx, p);
     if (!may(p, 'calibrations.read'))

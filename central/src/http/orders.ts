@@ -3,43 +3,23 @@
  * acknowledge and ship (the supplier, or an admin), cancel (an operator of the site, or an admin).
  * `received` is set by the shelf itself, never here. An order out of scope answers 404 by id too.
  */
-import { ID_PATTERN, Id, type OrderState, OrderStates } from '@shelfsense/protocol';
-import { z } from 'zod';
+import {
+  type ApiOrder,
+  CancelOrderBody,
+  EmptyBody,
+  ID_PATTERN,
+  OrdersQuery,
+  type OrdersResponse,
+  ShipOrderBody,
+} from '@shelfsense/protocol';
 import type { Order } from '../orders/orders.js';
 import { type ApiRouter, actorOf, authed, type RequestContext } from './context.js';
 import { forbidden, notFound } from './errors.js';
 import { parseQuery, readJson } from './io.js';
-import { limitParam, listParam } from './params.js';
 import { type Action, canReadLane, may, type Principal } from './scope.js';
-
-const ListQuery = z.object({
-  state: listParam(OrderStates).optional(),
-  site: z.optional(Id),
-  limit: limitParam(10_000).optional(),
-});
-const Empty = z.strictObject({});
-const ShipBody = z.strictObject({ quantity: z.number().int().positive().max(1_000_000).optional() });
-const CancelBody = z.strictObject({ reason: z.string().max(500).optional() });
 
 /** Orders are read from the store in one query of at most this many rows per state. */
 const SCAN_LIMIT = 100_000;
-
-export interface OrderView {
-  id: string;
-  site: string;
-  shelf: string;
-  lane: string;
-  sku: string;
-  supplier: string;
-  state: OrderState;
-  quantity: number;
-  shippedQuantity: number | null;
-  receivedQuantity: number | null;
-  createdAt: number;
-  updatedAt: number;
-  /** Webhook delivery of the order's newest event; null when none was queued. */
-  delivery: { state: string; attempts: number } | null;
-}
 
 /**
  * A supplier sees an order when it may read the lane's order topic (the lane holds its SKU now)
@@ -50,7 +30,7 @@ export function canSeeOrder(p: Principal, o: Order, ctx: RequestContext): boolea
   return canReadLane(p, o, 'order', ctx.deps.map);
 }
 
-export function orderView(ctx: RequestContext, o: Order): OrderView {
+export function orderView(ctx: RequestContext, o: Order): ApiOrder {
   const entries = ctx.deps.orders.outbox.list({ orderId: o.id, limit: SCAN_LIMIT });
   const last = entries[entries.length - 1];
   return {
@@ -82,8 +62,8 @@ function requireRole(p: Principal, action: Action, what: string): void {
 }
 
 export function orderRoutes(router: ApiRouter): void {
-  authed(router, 'GET', '/api/orders', async (ctx, p) => {
-    const q = parseQuery(ctx.url, ListQuery);
+  authed(router, 'GET', '/api/orders', async (ctx, p): Promise<OrdersResponse> => {
+    const q = parseQuery(ctx.url, OrdersQuery);
     const base = {
       site: q.site,
       supplier: p.grant.role === 'supplier' ? p.grant.supplier : undefined,
@@ -102,7 +82,7 @@ export function orderRoutes(router: ApiRouter): void {
   authed(router, 'GET', '/api/orders/:id', async (ctx, p) => orderView(ctx, visibleOrder(ctx, p)));
 
   authed(router, 'POST', '/api/orders/:id/acknowledge', async (ctx, p) => {
-    await readJson(ctx.req, Empty);
+    await readJson(ctx.req, EmptyBody);
     const o = visibleOrder(ctx, p);
     requireRole(p, 'order.acknowledge', 'acknowledge orders');
     const r = ctx.deps.orders.transition(o.id, 'acknowledged', { actor: actorOf(p), now: ctx.now() });
@@ -110,7 +90,7 @@ export function orderRoutes(router: ApiRouter): void {
   });
 
   authed(router, 'POST', '/api/orders/:id/ship', async (ctx, p) => {
-    const body = await readJson(ctx.req, ShipBody);
+    const body = await readJson(ctx.req, ShipOrderBody);
     const o = visibleOrder(ctx, p);
     requireRole(p, 'order.ship', 'ship orders');
     const r = ctx.deps.orders.transition(o.id, 'shipped', {
@@ -122,7 +102,7 @@ export function orderRoutes(router: ApiRouter): void {
   });
 
   authed(router, 'POST', '/api/orders/:id/cancel', async (ctx, p) => {
-    const body = await readJson(ctx.req, CancelBody);
+    const body = await readJson(ctx.req, CancelOrderBody);
     const o = visibleOrder(ctx, p);
     requireRole(p, 'order.cancel', 'cancel orders');
     const r = ctx.deps.orders.transition(o.id, 'cancelled', { actor: actorOf(p), now: ctx.now() });

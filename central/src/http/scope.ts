@@ -8,7 +8,14 @@
 import type { TokenClaims } from '@shelfsense/broker';
 import { canRead, type Principal } from '@shelfsense/broker';
 import type { LaneInfo, LaneRef, ShelfMap } from '@shelfsense/protocol';
-import { type Grant, ID_PATTERN, type LaneTopicKind, parseTopic, topics } from '@shelfsense/protocol';
+import {
+  type ApiUser,
+  type Grant,
+  ID_PATTERN,
+  type LaneTopicKind,
+  parseTopic,
+  topics,
+} from '@shelfsense/protocol';
 
 export type { Principal };
 
@@ -90,12 +97,7 @@ export function visibleLanes(p: Principal, map: ShelfMap): LaneInfo[] {
 }
 
 /** The user as the API describes it: name, role and scope. */
-export function describeUser(p: Principal): {
-  name: string;
-  role: Grant['role'];
-  supplier: string | null;
-  sites: string[];
-} {
+export function describeUser(p: Principal): ApiUser {
   const g = p.grant;
   return {
     name: p.user,

@@ -2,21 +2,24 @@
  * Webhook dead letters (admins only): order events whose delivery used up its attempts, and
  * re-queueing one with a fresh attempt budget (the delivery worker is woken at once).
  */
-import { z } from 'zod';
+import {
+  type ApiDeadLetter,
+  DeadLettersQuery,
+  type DeadLettersResponse,
+  EmptyBody,
+  type OrderEvent,
+} from '@shelfsense/protocol';
 import type { OutboxEntry } from '../webhooks/outbox.js';
 import { type ApiRouter, authed } from './context.js';
 import { forbidden, notFound } from './errors.js';
 import { parseQuery, readJson } from './io.js';
-import { limitParam } from './params.js';
 import { may, type Principal } from './scope.js';
 
-const ListQuery = z.object({ limit: limitParam(10_000).optional() });
-const Empty = z.strictObject({});
-
-export function deadLetterView(e: OutboxEntry) {
-  let event: unknown = null;
+export function deadLetterView(e: OutboxEntry): ApiDeadLetter {
+  let event: OrderEvent | null = null;
   try {
-    event = JSON.parse(e.body);
+    // Central wrote the body from an OrderEvent (orders.ts), so it is read back as one.
+    event = JSON.parse(e.body) as OrderEvent;
   } catch {
     // The body is written by central itself; a damaged one is shown as null rather than failing the list.
   }
@@ -41,14 +44,14 @@ function requireAdmin(p: Principal): void {
 }
 
 export function webhookRoutes(router: ApiRouter): void {
-  authed(router, 'GET', '/api/webhooks/dead', async (ctx, p) => {
-    const q = parseQuery(ctx.url, ListQuery);
+  authed(router, 'GET', '/api/webhooks/dead', async (ctx, p): Promise<DeadLettersResponse> => {
+    const q = parseQuery(ctx.url, DeadLettersQuery);
     requireAdmin(p);
     return ctx.deps.orders.outbox.dead(q.limit ?? 1_000).map(deadLetterView);
   });
 
   authed(router, 'POST', '/api/webhooks/dead/:id/requeue', async (ctx, p) => {
-    await readJson(ctx.req, Empty);
+    await readJson(ctx.req, EmptyBody);
     requireAdmin(p);
     const raw = ctx.params['id'] ?? '';
     const id = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;

@@ -1,24 +1,26 @@
 /**
  * The HTTP API client (docs/http-api.md). Every call carries the bearer token, every response is
- * checked against its schema, and every failure is an ApiError with the server's code (or one of
- * the client's own below), so the UI matches on codes. Uses only `fetch`: no DOM.
+ * checked against its schema in the contract (`protocol/src/api/`), and every failure is an
+ * ApiError with the server's code (or one of the client's own below), so the UI matches on codes.
+ * Uses only `fetch`: no DOM.
  */
-import { formatIssues, toIssues } from '@shelfsense/protocol';
-import { z } from 'zod';
-import type { LaneRef } from './format.js';
 import {
-  type Alert,
-  Alerts,
+  AlertsResponse,
+  type AnySchema,
+  ApiAlert,
   ApiErrorBody,
-  CalibrationRows,
+  ApiOrder,
+  CalibrationsResponse,
   CommandReply,
-  History,
-  Lane,
-  Lanes,
+  formatIssues,
+  HistoryResponse,
   LoginResponse,
-  Order,
-  Orders,
-} from './schemas.js';
+  OrdersResponse,
+  toIssues,
+} from '@shelfsense/protocol';
+import * as z from '@shelfsense/protocol/zod';
+import type { LaneRef } from './format.js';
+import { Lane, Lanes } from './lane.js';
 
 export const ClientErrorCodes = {
   /** The server could not be reached. */
@@ -96,7 +98,7 @@ export class Api {
     } catch {
       // not JSON: fall through to a generic message
     }
-    const parsed = ApiErrorBody.safeParse(body);
+    const parsed = z.safeParse(ApiErrorBody, body);
     if (parsed.success) {
       const e = parsed.data.error;
       return new ApiError(res.status, e.code, e.message, e.issues ?? []);
@@ -104,7 +106,7 @@ export class Api {
     return new ApiError(res.status, `HTTP_${res.status}`, `${path} answered ${res.status} ${res.statusText}`);
   }
 
-  private async json<S extends z.ZodType>(
+  private async json<S extends AnySchema>(
     method: string,
     path: string,
     schema: S,
@@ -122,7 +124,7 @@ export class Api {
     } catch {
       throw new ApiError(res.status, ClientErrorCodes.BAD_RESPONSE, `${path} did not answer JSON`);
     }
-    const result = schema.safeParse(value);
+    const result = z.safeParse(schema, value);
     if (!result.success) {
       const issues = toIssues(result.error);
       throw new ApiError(
@@ -152,53 +154,57 @@ export class Api {
     return this.json('GET', lanePath(ref), Lane);
   }
 
-  history(ref: LaneRef, from?: number, to?: number): Promise<History> {
+  history(ref: LaneRef, from?: number, to?: number): Promise<HistoryResponse> {
     const q = new URLSearchParams();
     if (from !== undefined) q.set('from', String(Math.floor(from)));
     if (to !== undefined) q.set('to', String(Math.floor(to)));
-    return this.json('GET', `${lanePath(ref)}/history${query(q)}`, History);
+    return this.json('GET', `${lanePath(ref)}/history${query(q)}`, HistoryResponse);
   }
 
-  calibrations(ref: LaneRef) {
-    return this.json('GET', `${lanePath(ref)}/calibrations`, CalibrationRows);
+  calibrations(ref: LaneRef): Promise<CalibrationsResponse> {
+    return this.json('GET', `${lanePath(ref)}/calibrations`, CalibrationsResponse);
   }
 
-  orders(states?: readonly string[], site?: string): Promise<Order[]> {
+  orders(states?: readonly string[], site?: string): Promise<OrdersResponse> {
     const q = new URLSearchParams();
     if (states && states.length > 0) q.set('state', states.join(','));
     if (site) q.set('site', site);
-    return this.json('GET', `/api/orders${query(q)}`, Orders);
+    return this.json('GET', `/api/orders${query(q)}`, OrdersResponse);
   }
 
-  acknowledgeOrder(id: string): Promise<Order> {
-    return this.json('POST', `/api/orders/${seg(id)}/acknowledge`, Order, {});
+  acknowledgeOrder(id: string): Promise<ApiOrder> {
+    return this.json('POST', `/api/orders/${seg(id)}/acknowledge`, ApiOrder, {});
   }
 
-  shipOrder(id: string, quantity?: number): Promise<Order> {
+  shipOrder(id: string, quantity?: number): Promise<ApiOrder> {
     return this.json(
       'POST',
       `/api/orders/${seg(id)}/ship`,
-      Order,
+      ApiOrder,
       quantity === undefined ? {} : { quantity },
     );
   }
 
-  cancelOrder(id: string, reason?: string): Promise<Order> {
-    return this.json('POST', `/api/orders/${seg(id)}/cancel`, Order, reason ? { reason } : {});
+  cancelOrder(id: string, reason?: string): Promise<ApiOrder> {
+    return this.json('POST', `/api/orders/${seg(id)}/cancel`, ApiOrder, reason ? { reason } : {});
   }
 
-  alerts(states?: readonly string[]): Promise<Alert[]> {
+  alerts(states?: readonly string[]): Promise<AlertsResponse> {
     const qs = states && states.length > 0 ? `?state=${seg(states.join(','))}` : '';
-    return this.json('GET', `/api/alerts${qs}`, Alerts);
+    return this.json('GET', `/api/alerts${qs}`, AlertsResponse);
   }
 
-  /** The answer's shape is not documented beyond success; the caller reloads the list. */
-  async acknowledgeAlert(id: string): Promise<void> {
-    await this.json('POST', `/api/alerts/${seg(id)}/acknowledge`, z.unknown(), {});
+  acknowledgeAlert(id: string): Promise<ApiAlert> {
+    return this.json('POST', `/api/alerts/${seg(id)}/acknowledge`, ApiAlert, {});
   }
 
   /** Sends a technician command; central stamps the logged-in user on it, not anything here. */
-  command(site: string, agent: string, command: AgentCommand, args: Record<string, unknown>) {
+  command(
+    site: string,
+    agent: string,
+    command: AgentCommand,
+    args: Record<string, unknown>,
+  ): Promise<CommandReply> {
     return this.json(
       'POST',
       `/api/agents/${seg(site)}/${seg(agent)}/commands/${seg(command)}`,

@@ -16,10 +16,11 @@ import {
   type LevelPayload as LevelPayloadT,
   parseTopic,
   parseWith,
+  StreamPayload,
 } from '@shelfsense/protocol';
 import type { z } from 'zod';
 import { type LaneRef, laneKey } from './format.js';
-import { type Lane, StreamPayload } from './schemas.js';
+import type { Lane } from './lane.js';
 import { deriveStatus, statusInput } from './status.js';
 
 export type LiveAction =

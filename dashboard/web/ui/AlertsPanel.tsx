@@ -2,8 +2,9 @@
  * Alerts (stock-out, offline, sensor fault, anomaly) for the operator's and technician's sites,
  * with acknowledge. Reloads when an alert message arrives.
  */
+
+import type { ApiAlert } from '@shelfsense/protocol';
 import { formatAgo, formatDateTime } from '../lib/format.js';
-import type { Alert } from '../lib/schemas.js';
 import { alertKindLabel } from '../lib/status.js';
 import { useAction, useApp, useNow, useResource } from './hooks.js';
 
@@ -13,11 +14,11 @@ const STATE_TEXT: Readonly<Record<string, string>> = {
   cleared: 'Cleared',
 };
 
-function where(a: Alert): string {
+function where(a: ApiAlert): string {
   return [a.site, a.shelf, a.lane].filter(Boolean).join(' · ');
 }
 
-function AlertItem({ alert, onChanged }: { alert: Alert; onChanged(): void }) {
+function AlertItem({ alert, onChanged }: { alert: ApiAlert; onChanged(): void }) {
   const { api } = useApp();
   const now = useNow(30_000);
   const action = useAction();

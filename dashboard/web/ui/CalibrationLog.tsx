@@ -2,8 +2,9 @@
  * A lane's calibration records, newest first: when, what, who (as the central side
  * authenticated them), the reference used and the residual error.
  */
+
+import type { ApiCalibration } from '@shelfsense/protocol';
 import { formatDateTime, formatGrams, formatResidual, type LaneRef, laneName } from '../lib/format.js';
-import type { CalibrationRow } from '../lib/schemas.js';
 import { useApp, useResource } from './hooks.js';
 
 const KIND_TEXT: Readonly<Record<string, string>> = {
@@ -12,7 +13,7 @@ const KIND_TEXT: Readonly<Record<string, string>> = {
   'learn-unit': 'Learn unit weight',
 };
 
-function reference(r: CalibrationRow): string {
+function reference(r: ApiCalibration): string {
   if (r.referenceG !== null) return formatGrams(r.referenceG);
   if (r.items !== null) return `${r.items} items`;
   return '—';

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { fetchCsv, lastDays } from '../lib/csv.js';
-import type { Lane } from '../lib/schemas.js';
+import type { Lane } from '../lib/lane.js';
 import { saveBlob } from './download.js';
 import { useAction, useApp } from './hooks.js';
 

@@ -2,10 +2,12 @@
  * A lane's item count over time (uPlot), from /api/lanes/…/history, with the reorder point as a
  * dashed line and a text summary for screen readers. The chart follows its container's width.
  */
+
+import type { HistoryResponse } from '@shelfsense/protocol';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { formatDateTime, laneName } from '../lib/format.js';
-import type { History, Lane } from '../lib/schemas.js';
+import type { Lane } from '../lib/lane.js';
 import { useApp, useResource } from './hooks.js';
 
 const RANGES = [
@@ -15,7 +17,7 @@ const RANGES = [
 ] as const;
 
 /** Points for uPlot: seconds on x, units on y, the reorder point as a flat second series. */
-export function chartData(history: History, reorderPoint: number | null): uPlot.AlignedData {
+export function chartData(history: HistoryResponse, reorderPoint: number | null): uPlot.AlignedData {
   const levels = history.levels.filter((p) => p.units !== null).sort((a, b) => a.ts - b.ts);
   const xs = levels.map((p) => p.ts / 1000);
   const ys = levels.map((p) => p.units);
@@ -23,7 +25,7 @@ export function chartData(history: History, reorderPoint: number | null): uPlot.
   return [xs, ys, rop];
 }
 
-export function summary(history: History): string {
+export function summary(history: HistoryResponse): string {
   const units = history.levels.map((p) => p.units).filter((u): u is number => u !== null);
   if (units.length === 0) return 'No readings in this period.';
   const last = history.levels[history.levels.length - 1];

@@ -12,7 +12,7 @@ import {
   formatUnits,
   laneName,
 } from '../lib/format.js';
-import type { Lane } from '../lib/schemas.js';
+import type { Lane } from '../lib/lane.js';
 import { type LaneStatus, orderStateLabel, STATUS_INFO, statusClass } from '../lib/status.js';
 import { HistoryChart } from './HistoryChart.js';
 

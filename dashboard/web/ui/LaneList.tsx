@@ -4,7 +4,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { laneKey, laneName } from '../lib/format.js';
-import type { Lane } from '../lib/schemas.js';
+import type { Lane } from '../lib/lane.js';
 import { countByStatus, LANE_STATUSES, STATUS_INFO, sortByStatus } from '../lib/status.js';
 import { useNow } from './hooks.js';
 import { LaneCard, laneTitle } from './LaneCard.js';

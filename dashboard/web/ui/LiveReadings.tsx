@@ -3,9 +3,10 @@
  * (POST …/commands/stream) and shows what arrives on `…/agents/{agent}/stream`. While the panel is
  * open and streaming is on, the request is renewed shortly before it runs out.
  */
+
+import type { StreamPayload } from '@shelfsense/protocol';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatAgo, formatCounts, formatGrams, formatUnits } from '../lib/format.js';
-import type { StreamPayload } from '../lib/schemas.js';
 import { healthLabel } from '../lib/status.js';
 import { useApp, useNow } from './hooks.js';
 

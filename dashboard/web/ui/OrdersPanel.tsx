@@ -4,9 +4,11 @@
  * from the quantity ordered says so in words (short / over). The list reloads itself when an order
  * message arrives, and after each action.
  */
+
+import type { ApiOrder } from '@shelfsense/protocol';
 import { useState } from 'preact/hooks';
 import { formatAgo, formatDateTime, formatUnits, laneName } from '../lib/format.js';
-import type { Lane, Order } from '../lib/schemas.js';
+import type { Lane } from '../lib/lane.js';
 import { deliveryLabel, orderActions, orderStateLabel } from '../lib/status.js';
 import { useAction, useApp, useNow, useResource } from './hooks.js';
 
@@ -20,7 +22,7 @@ export interface OrdersPanelProps {
 
 const BUTTON_TEXT = { acknowledge: 'Acknowledge', ship: 'Ship', cancel: 'Cancel order' } as const;
 
-function skuName(order: Order, lanes: readonly Lane[] | null): string {
+function skuName(order: ApiOrder, lanes: readonly Lane[] | null): string {
   const lane = lanes?.find((l) => l.site === order.site && l.shelf === order.shelf && l.lane === order.lane);
   return lane?.skuName ?? order.sku;
 }
@@ -30,7 +32,7 @@ function skuName(order: Order, lanes: readonly Lane[] | null): string {
  * once the shelf has weighed the delivery, what it counted against what was ordered (and shipped).
  * Null while nothing has shipped.
  */
-export function deliveryNote(order: Order): string | null {
+export function deliveryNote(order: ApiOrder): string | null {
   const diff = (n: number, of: string) =>
     n < order.quantity ? `${order.quantity - n} short of ${of}` : `${n - order.quantity} over ${of}`;
   const received = order.receivedQuantity;
@@ -51,7 +53,7 @@ export function deliveryNote(order: Order): string | null {
   return null;
 }
 
-function OrderItem({ order, name, onChanged }: { order: Order; name: string; onChanged(): void }) {
+function OrderItem({ order, name, onChanged }: { order: ApiOrder; name: string; onChanged(): void }) {
   const { api, user } = useApp();
   const now = useNow(30_000);
   const action = useAction();

@@ -3,17 +3,19 @@
  * from the API that reloads itself when a live message says it changed, the lane list kept live
  * from level and status messages, and a clock for "updated 12 s ago".
  */
+
+import type { ApiUser } from '@shelfsense/protocol';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../lib/api.js';
+import type { Lane } from '../lib/lane.js';
 import { expireLanes, type LiveAction, mergeLanes, reduceLanes } from '../lib/live.js';
-import type { Lane, User } from '../lib/schemas.js';
 import type { LiveClient } from './live-client.js';
 
 export interface AppContextValue {
   api: Api;
   live: LiveClient;
-  user: User;
+  user: ApiUser;
 }
 
 export const AppContext = createContext<AppContextValue | null>(null);

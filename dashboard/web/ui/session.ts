@@ -2,9 +2,9 @@
  * The login session: the token, its expiry and the user, kept in sessionStorage so a reload of
  * the tab stays logged in while closing it logs out. The password is never stored anywhere.
  */
-import { LoginResponse, type LoginResponse as LoginResponseT } from '../lib/schemas.js';
+import { LoginResponse } from '@shelfsense/protocol';
 
-export type Session = LoginResponseT;
+export type Session = LoginResponse;
 
 const KEY = 'shelfsense.session';
 

@@ -1,6 +1,6 @@
 /** Lanes and readings for the dashboard's unit tests, built through the same schema the UI uses. */
 import type { LevelPayload } from '@shelfsense/protocol';
-import { type Lane, Lane as LaneSchema } from '../../../dashboard/web/lib/schemas.js';
+import { type Lane, Lane as LaneSchema } from '../../../dashboard/web/lib/lane.js';
 
 export const T0 = Date.UTC(2025, 10, 26, 18, 45, 0);
 
