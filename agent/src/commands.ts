@@ -17,6 +17,7 @@ import {
   isShelfError,
   parseJsonWith,
   parseWith,
+  type StreamPayload,
   topics,
 } from '@shelfsense/protocol';
 import type { IPublishPacket } from 'mqtt';
@@ -32,7 +33,8 @@ export interface CommandContext {
   verifyMs: number;
   shelves(): ShelfRuntime[];
   respond(topic: string, body: CommandResponse, properties?: object): void;
-  stream(payload: unknown): void;
+  /** The live readings a technician asked for, as the dashboard reads them. */
+  stream(payload: StreamPayload): void;
   /** Persists calibration and lane overrides, and queues the record; throws if it cannot persist. */
   persist(shelf: ShelfRuntime, record: Omit<CalibrationRecord, 'seq'>): void;
   identify(): unknown;

@@ -11,6 +11,7 @@ import {
   ApiErrorBody,
   ApiOrder,
   CalibrationsResponse,
+  type CommandName,
   CommandReply,
   formatIssues,
   HistoryResponse,
@@ -57,7 +58,7 @@ export function refreshDelay(expiresAt: number, now = Date.now()): number {
   return Math.min(2 ** 31 - 1, Math.max(5_000, Math.floor(left * 0.8)));
 }
 
-export type AgentCommand = 'identify' | 'tare' | 'calibrate' | 'learn-unit' | 'stream';
+export type AgentCommand = CommandName;
 
 const seg = encodeURIComponent;
 const query = (q: URLSearchParams) => {
