@@ -121,7 +121,7 @@ export class InfluxHistoryStore implements HistoryStore {
   /** Creates the database and the retention policy once (again after InfluxDB said they are gone). */
   private ensure(): Promise<void> {
     if (!this.ready) {
-      const p = this.prepare();
+      const p = this.provision();
       this.ready = p;
       p.catch(() => {
         if (this.ready === p) this.ready = null;
@@ -130,7 +130,7 @@ export class InfluxHistoryStore implements HistoryStore {
     return this.ready;
   }
 
-  private async prepare(): Promise<void> {
+  private async provision(): Promise<void> {
     const { database, retentionPolicy: rp } = this.c;
     const duration = retentionDuration(this.c.retention);
     try {

@@ -1,15 +1,15 @@
 /**
- * The history contract over the central SQLite store: queries go to the existing HistoryRepo;
+ * The history contract over the central store: queries go to its history and health repositories;
  * readings are written through the store's commit, which drops duplicates by (site, agent, seq) and
  * derives the history rows in the same transaction (so in the central process, where ingest has
- * already committed every reading, nothing needs writing here but health).
- *
- * Health has no table in the store's migrations, so this adapter keeps its own `health_history`
- * table in the same file, created if absent (one row per shelf and report time).
+ * already committed every reading, nothing needs writing here but health). Only the store module
+ * writes SQL; this adapter maps between the contract and the repositories.
  */
+
 import type { HealthPayload } from '@shelfsense/protocol';
+import type { HealthRecord } from '../store/health.js';
 import type { ReadingInput } from '../store/readings.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 import {
   type CalibrationRow,
   checkQuery,
@@ -26,16 +26,10 @@ import {
   type WriteResult,
 } from './contract.js';
 
-interface HealthDbRow {
-  site: string;
-  shelf: string;
-  payload: string;
-}
-
 export class SqliteHistoryStore implements HistoryStore {
   readonly kind = 'sqlite' as const;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: CentralStore) {}
 
   /** Its tables are the store's (health_history is in the migrations). */
   async start(): Promise<void> {}
@@ -45,9 +39,9 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async write(points: readonly HistoryPoint[]): Promise<WriteResult> {
     const readings: ReadingInput[] = [];
-    const health: (HistoryPoint & { kind: 'health' })[] = [];
+    const health: HealthRecord[] = [];
     for (const p of points) {
-      if (p.kind === 'health') health.push(p);
+      if (p.kind === 'health') health.push({ site: p.site, shelf: p.shelf, payload: p.payload });
       else readings.push(p);
     }
     let written = 0;
@@ -57,23 +51,7 @@ export class SqliteHistoryStore implements HistoryStore {
         // A duplicate is already held: it counts as written, like an InfluxDB point written over itself.
         written += r.accepted.length + r.duplicates;
       }
-      if (health.length) {
-        const put = this.store.db.prepare(
-          `INSERT OR REPLACE INTO health_history (site, shelf, ts, agent, status, payload)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        );
-        for (const h of health) {
-          put.run(
-            h.site,
-            h.shelf,
-            h.payload.ts,
-            h.payload.agent,
-            h.payload.status,
-            JSON.stringify(h.payload),
-          );
-          written++;
-        }
-      }
+      written += this.store.health.put(health);
     });
     return { written, rejected: 0 };
   }
@@ -97,37 +75,13 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async health(q: HealthQuery = {}): Promise<HealthRow[]> {
     const c = checkQuery(HealthQuery, q);
-    const parts: string[] = [];
-    const params: Record<string, string | number> = { limit: c.limit };
-    if (c.site !== undefined) {
-      parts.push('site = @site');
-      params['site'] = c.site;
-    }
-    if (c.shelf !== undefined) {
-      parts.push('shelf = @shelf');
-      params['shelf'] = c.shelf;
-    }
-    if (c.from !== undefined) {
-      parts.push('ts >= @from');
-      params['from'] = c.from;
-    }
-    if (c.to !== undefined) {
-      parts.push('ts < @to');
-      params['to'] = c.to;
-    }
-    const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const rows = this.store.db
-      .prepare(
-        `SELECT site, shelf, payload FROM health_history ${where} ORDER BY ts, site, shelf LIMIT @limit`,
-      )
-      .all(params) as HealthDbRow[];
-    return rows.map((r) => healthRow(r.site, r.shelf, JSON.parse(r.payload) as HealthPayload));
+    return this.store.health.query(c).map((r) => healthRow(r.site, r.shelf, r.payload));
   }
 }
 
-/** Deletes health rows older than `before` (report time); levels and events: HistoryRepo.prune. */
-export function pruneHealth(store: Store, before: number): number {
-  return store.db.prepare('DELETE FROM health_history WHERE ts < ?').run(before).changes;
+/** Deletes health rows older than `before` (report time); levels and events: the history repo's prune. */
+export function pruneHealth(store: CentralStore, before: number): number {
+  return store.health.prune(before);
 }
 
 export function healthRow(site: string, shelf: string, p: HealthPayload): HealthRow {

@@ -22,10 +22,9 @@ import {
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
-import type { OrderListQuery, OrderRow, OrdersRepo } from '../store/orders.js';
+import type { OrderListQuery, OrderRow } from '../store/orders.js';
 import type { LaneRef } from '../store/readings.js';
-import type { Store } from '../store/store.js';
-import { OutboxRepo } from '../webhooks/outbox.js';
+import type { CentralStore, OrdersRepository, OutboxRepository } from '../store/repositories.js';
 import { assertTransition } from './transitions.js';
 
 /** Why an order was opened: what the rules saw (or who opened it by hand). */
@@ -99,16 +98,16 @@ export interface OrderServiceOptions {
 }
 
 export class OrderService {
-  readonly outbox: OutboxRepo;
-  private readonly q: OrdersRepo;
+  readonly outbox: OutboxRepository;
+  private readonly q: OrdersRepository;
   private readonly log: Logger | undefined;
   private readonly onEvent: ((event: OrderEvent) => void) | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: CentralStore,
     options: OrderServiceOptions = {},
   ) {
-    this.outbox = new OutboxRepo(store.db);
+    this.outbox = store.outbox;
     this.log = options.logger && childLogger(options.logger, 'orders');
     this.onEvent = options.onEvent;
     this.q = store.orders;

@@ -8,7 +8,7 @@ import type { AlertEvent, OrderEvent } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { OrderService } from '../orders/orders.js';
 import { alertEvent } from '../store/alerts.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 import type { ReceiptConfig } from './config.js';
 import type { Decision } from './evaluate.js';
 import type { LaneRuleState } from './lane-state.js';
@@ -22,7 +22,7 @@ export interface RuleOutcome {
 }
 
 export interface ActionContext {
-  store: Store;
+  store: CentralStore;
   orders: OrderService;
   receipt: ReceiptConfig;
   clock: () => number;

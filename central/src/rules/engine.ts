@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { OrderService } from '../orders/orders.js';
 import { cancelMovedStep, isMovePair } from '../orders/receipt.js';
 import type { LaneRef, ReadingInput } from '../store/readings.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 import { type ActionContext, carryOut, type RuleOutcome } from './actions.js';
 import type { ReplenishmentConfig } from './config.js';
 import { applyEvent, applyLevel, assess, condition, type LiveOrderView, usable } from './evaluate.js';
@@ -31,7 +31,7 @@ import { type Forecast, forecast, ratePerMs } from './rate.js';
 import { LaneStateRepo } from './state-repo.js';
 
 export interface RulesEngineOptions {
-  store: Store;
+  store: CentralStore;
   orders: OrderService;
   config: ReplenishmentConfig;
   lanes: readonly LaneInfo[];
@@ -63,7 +63,7 @@ interface Lane {
 }
 
 export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [AlertEvent] }> {
-  private readonly store: Store;
+  private readonly store: CentralStore;
   private readonly orders: OrderService;
   private readonly cfg: ReplenishmentConfig;
   private readonly offlineAfterMs: number;

@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { LaneRef } from '../store/readings.js';
+import type { CentralStore } from '../store/repositories.js';
 import type { RuleStateWrite } from '../store/rule-state.js';
-import type { Store } from '../store/store.js';
 import { initialLaneState, type LaneRuleState, LaneRuleStateSchema } from './lane-state.js';
 import { laneKey } from './lanes.js';
 
@@ -15,7 +15,7 @@ export class LaneStateRepo {
   private readonly dirty = new Set<string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: CentralStore,
     private readonly log?: Logger,
   ) {}
 

@@ -9,6 +9,7 @@ import type { Db } from './database.js';
 import { ReplenishmentError, ReplenishmentErrorCodes } from './errors.js';
 import type { RangeQuery } from './history.js';
 import type { LaneRef } from './readings.js';
+import type { AlertsRepository } from './repositories.js';
 
 export type AlertKind = AlertEvent['kind'];
 export type AlertState = AlertEvent['state'];
@@ -41,7 +42,7 @@ export function alertEvent(a: AlertRow, ts: number = a.updatedAt): AlertEvent {
   };
 }
 
-export class AlertsRepo {
+export class AlertsRepo implements AlertsRepository {
   private readonly q;
 
   constructor(private readonly db: Db) {

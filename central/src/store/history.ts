@@ -6,6 +6,7 @@
 import type { CalibrationRecord, EventPayload, LaneState, LevelPayload } from '@shelfsense/protocol';
 import type { Db } from './database.js';
 import type { LaneRef, ReadingInput } from './records.js';
+import type { HistoryRepository } from './repositories.js';
 
 export interface RangeQuery extends Partial<LaneRef> {
   /** Inclusive lower bound on the reading timestamp (ms). */
@@ -78,7 +79,7 @@ function where(q: RangeQuery): { sql: string; params: Record<string, string | nu
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
-export class HistoryRepo {
+export class HistoryRepo implements HistoryRepository {
   /** Last kept history row per lane (this connection's view; only steers downsampling). */
   private readonly kept = new Map<string, Kept>();
   private readonly q;

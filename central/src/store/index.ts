@@ -6,6 +6,7 @@ export {
   type ReplenishmentErrorCode,
   ReplenishmentErrorCodes,
 } from './errors.js';
+export { type HealthRange, type HealthRecord, HealthRepo } from './health.js';
 export {
   type CalibrationRow,
   type EventRow,
@@ -30,6 +31,17 @@ export {
   ReadingsRepo,
   type SeqGap,
 } from './readings.js';
+export type {
+  AlertsRepository,
+  CentralStore,
+  HealthRepository,
+  HistoryRepository,
+  OrdersRepository,
+  OutboxRepository,
+  ReadingsRepository,
+  RuleStateRepository,
+  StoreRepositories,
+} from './repositories.js';
 export { RuleStateRepo, type RuleStateWrite } from './rule-state.js';
 export { Store, StoreOptions, type StoreOptionsInput } from './store.js';
 export {

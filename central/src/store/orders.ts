@@ -7,6 +7,7 @@
 import type { OrderState } from '@shelfsense/protocol';
 import type { Db } from './database.js';
 import type { LaneRef } from './records.js';
+import type { OrdersRepository } from './repositories.js';
 
 export interface OrderRow extends LaneRef {
   id: string;
@@ -64,7 +65,7 @@ export type OrderListQuery = Partial<LaneRef> & {
 const COLUMNS = `id, site, shelf, lane, sku, supplier, state, quantity, shipped_quantity AS shippedQuantity,
   received_quantity AS receivedQuantity, reason, created_at AS createdAt, updated_at AS updatedAt, version`;
 
-export class OrdersRepo {
+export class OrdersRepo implements OrdersRepository {
   private readonly q;
 
   constructor(private readonly db: Db) {

@@ -17,6 +17,7 @@
 import type { Db } from './database.js';
 import type { HistoryRepo } from './history.js';
 import type { ReadingInput } from './records.js';
+import type { ReadingsRepository } from './repositories.js';
 
 export type { LaneRef, ReadingInput } from './records.js';
 
@@ -59,7 +60,7 @@ interface MarkRow {
   updated_at: number;
 }
 
-export class ReadingsRepo {
+export class ReadingsRepo implements ReadingsRepository {
   private readonly q;
   /**
    * Each agent's mark row as last committed. This repository is the only writer of agent_marks,

@@ -5,6 +5,7 @@
  */
 import type { Db } from './database.js';
 import type { LaneRef } from './records.js';
+import type { RuleStateRepository } from './repositories.js';
 
 export interface RuleStateWrite {
   ref: LaneRef;
@@ -12,7 +13,7 @@ export interface RuleStateWrite {
   state: string;
 }
 
-export class RuleStateRepo {
+export class RuleStateRepo implements RuleStateRepository {
   private readonly q;
 
   constructor(private readonly db: Db) {

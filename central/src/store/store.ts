@@ -1,16 +1,21 @@
 /**
  * The central store: one SQLite file (WAL) holding readings, marks, history, events, calibration
- * records, alerts, orders, the webhook outbox and the rules' lane state. Several connections — in
- * one process or in several — may open the same file; every write is an IMMEDIATE transaction.
+ * records, health reports, alerts, orders, the webhook outbox and the rules' lane state. Several
+ * connections — in one process or in several — may open the same file; every write is an
+ * IMMEDIATE transaction. It implements CentralStore (repositories.ts), which is all the rest of
+ * central uses; `db` is here for the owner and the tests, and stays inside this module.
  */
 import { Duration, parseWith } from '@shelfsense/protocol';
 import { z } from 'zod';
 import { AlertsRepo } from './alerts.js';
 import { type Db, openDatabase, schemaVersion } from './database.js';
+import { HealthRepo } from './health.js';
 import { HistoryRepo } from './history.js';
 import { OrdersRepo } from './orders.js';
 import { ReadingsRepo } from './readings.js';
+import type { CentralStore } from './repositories.js';
 import { RuleStateRepo } from './rule-state.js';
+import { OutboxRepo } from './webhook-outbox.js';
 
 export const StoreOptions = z.strictObject({
   /** The database file (`:memory:` for a throwaway store). */
@@ -29,13 +34,15 @@ export const StoreOptions = z.strictObject({
 export type StoreOptions = z.infer<typeof StoreOptions>;
 export type StoreOptionsInput = z.input<typeof StoreOptions>;
 
-export class Store {
+export class Store implements CentralStore {
   readonly db: Db;
   readonly options: Readonly<StoreOptions>;
   readonly history: HistoryRepo;
   readonly readings: ReadingsRepo;
+  readonly health: HealthRepo;
   readonly alerts: AlertsRepo;
   readonly orders: OrdersRepo;
+  readonly outbox: OutboxRepo;
   readonly ruleState: RuleStateRepo;
   private closed = false;
 
@@ -44,8 +51,10 @@ export class Store {
     this.options = options;
     this.history = new HistoryRepo(db, options.historyIntervalMs);
     this.readings = new ReadingsRepo(db, this.history, options.gapTimeoutMs);
+    this.health = new HealthRepo(db);
     this.alerts = new AlertsRepo(db);
     this.orders = new OrdersRepo(db);
+    this.outbox = new OutboxRepo(db);
     this.ruleState = new RuleStateRepo(db);
   }
 

@@ -10,6 +10,7 @@
 import type { OrderEvent } from '@shelfsense/protocol';
 import type { Db } from './database.js';
 import { ReplenishmentError, ReplenishmentErrorCodes } from './errors.js';
+import type { OutboxRepository } from './repositories.js';
 
 export const OutboxStates = ['pending', 'delivered', 'dead', 'skipped'] as const;
 export type OutboxState = (typeof OutboxStates)[number];
@@ -39,7 +40,7 @@ const COLUMNS = `id, event_id AS eventId, order_id AS orderId, supplier, idempot
   last_status AS lastStatus, last_error AS lastError, created_at AS createdAt, updated_at AS updatedAt,
   delivered_at AS deliveredAt`;
 
-export class OutboxRepo {
+export class OutboxRepo implements OutboxRepository {
   private readonly q;
 
   constructor(private readonly db: Db) {

@@ -11,13 +11,13 @@ import https from 'node:https';
 import { childLogger } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { WebhooksConfig } from '../rules/config.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore, OutboxRepository } from '../store/repositories.js';
 import { nextAttemptAt, parseRetryAfter } from './backoff.js';
-import { type OutboxEntry, OutboxRepo } from './outbox.js';
+import type { OutboxEntry } from './outbox.js';
 import { signedHeaders } from './sign.js';
 
 export interface WebhookWorkerOptions {
-  store: Store;
+  store: CentralStore;
   config: WebhooksConfig;
   logger?: Logger;
   /** Central clock (ms); injectable for tests. */
@@ -48,7 +48,7 @@ interface Response {
 }
 
 export class WebhookWorker extends EventEmitter<Events> {
-  readonly outbox: OutboxRepo;
+  readonly outbox: OutboxRepository;
   readonly counters = { attempts: 0, delivered: 0, retried: 0, dead: 0, skipped: 0 };
   private readonly cfg: WebhooksConfig;
   private readonly log: Logger | undefined;
@@ -66,7 +66,7 @@ export class WebhookWorker extends EventEmitter<Events> {
 
   constructor(o: WebhookWorkerOptions) {
     super();
-    this.outbox = new OutboxRepo(o.store.db);
+    this.outbox = o.store.outbox;
     this.cfg = o.config;
     this.log = o.logger && childLogger(o.logger, 'webhooks');
     this.clock = o.clock ?? Date.now;

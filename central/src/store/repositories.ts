@@ -1,0 +1,172 @@
+/**
+ * The store boundary: one interface per table group, and the store the rest of central sees. The
+ * SQLite classes beside this file implement them; rules, orders, webhooks and history type against
+ * these, so a second implementation (another database) slots in without touching its callers. The
+ * contract suites in tests/contract/store pin down the behaviour every implementation must show.
+ *
+ * Every method is synchronous, as better-sqlite3 is; row and query shapes are plain data.
+ */
+import type { Actor, EventPayload, HealthPayload, LevelPayload, OrderEvent } from '@shelfsense/protocol';
+import type { AlertKind, AlertRow, AlertState } from './alerts.js';
+import type { CalibrationRow, EventRow, LevelRow, RangeQuery } from './history.js';
+import type { NewOrderRow, OrderEventRow, OrderListQuery, OrderRow, OrderUpdate } from './orders.js';
+import type { AgentMark, CommitResult, SeqGap } from './readings.js';
+import type { LaneRef, ReadingInput } from './records.js';
+import type { RuleStateWrite } from './rule-state.js';
+import type { OutboxEntry, OutboxState } from './webhook-outbox.js';
+
+/**
+ * Agents' records, committed exactly once per (site, agent, seq), with each agent's stored
+ * high-water mark and the sequence gaps the mark stepped over.
+ */
+export interface ReadingsRepository {
+  /**
+   * Commits a batch atomically: duplicates dropped, the derived history written, marks advanced.
+   * `now` is central's clock (it times the gap timeout).
+   */
+  commit(batch: readonly ReadingInput[], now?: number): CommitResult;
+  /** The agent's mark at a site: every seq up to it is committed or given up (0 before any). */
+  mark(site: string, agent: string): number;
+  marks(): AgentMark[];
+  gaps(site: string, agent: string): SeqGap[];
+  /** Deletes raw readings received before `before`; the marks keep deduplicating them. */
+  prune(before: number): number;
+}
+
+/**
+ * What committed readings become: downsampled level history, the newest level per lane, events and
+ * calibration records. Written only by ReadingsRepository.commit; queried here, oldest first.
+ */
+export interface HistoryRepository {
+  levels(q: RangeQuery): LevelRow[];
+  /** The newest level of each lane matching the query, by site, shelf, lane (time bounds ignored). */
+  latest(q?: Partial<LaneRef>): (LaneRef & { level: LevelPayload })[];
+  events(q: RangeQuery & { kind?: EventPayload['kind'] }): EventRow[];
+  calibrations(q: RangeQuery): CalibrationRow[];
+  /** Deletes level history and events older than `before` (reading time); returns rows deleted. */
+  prune(before: number): number;
+}
+
+/** One shelf health report, kept whole. */
+export interface HealthRecord {
+  site: string;
+  shelf: string;
+  payload: HealthPayload;
+}
+
+/** A site or shelf and a report-time range [from, to). */
+export type HealthRange = Omit<RangeQuery, 'lane'>;
+
+/** Shelf health reports, one per (site, shelf, report time). */
+export interface HealthRepository {
+  /** Writes the reports in one transaction (a report with the same key replaces it); returns how many. */
+  put(records: readonly HealthRecord[]): number;
+  /** Reports matching the range, ordered by time, site, shelf. */
+  query(q?: HealthRange): HealthRecord[];
+  /** Deletes reports older than `before` (report time); returns how many. */
+  prune(before: number): number;
+}
+
+/** Alerts: open → acknowledged → cleared (or open → cleared), at most one live per lane and kind. */
+export interface AlertsRepository {
+  /** Alerts not yet cleared (open or acknowledged). */
+  liveCount(): number;
+  get(id: string): AlertRow | undefined;
+  /** The live alert of a kind on a lane, if any. */
+  live(ref: LaneRef, kind: AlertKind): AlertRow | undefined;
+  /** Opens an alert unless one of that kind is already live on the lane (then returns that one). */
+  open(ref: LaneRef, kind: AlertKind, message: string, ts: number): { alert: AlertRow; created: boolean };
+  /** open → acknowledged by `by`; ReplenishmentError TRANSITION from cleared, NOT_FOUND for no such id. */
+  acknowledge(id: string, by: Actor, ts: number): AlertRow;
+  /** Clears an alert; clearing a cleared one changes nothing (`changed: false`). */
+  clear(id: string, ts: number): { alert: AlertRow; changed: boolean };
+  /** Clears the live alert of a kind on a lane; null when there was none. */
+  clearKind(ref: LaneRef, kind: AlertKind, ts: number): AlertRow | null;
+  /** Oldest opened first; `state: 'live'` is open or acknowledged. */
+  list(q?: RangeQuery & { state?: AlertState | 'live'; kind?: AlertKind }): AlertRow[];
+}
+
+/**
+ * Orders and their events, as rows: at most one live (not closed, not cancelled) order per lane.
+ * The order service owns the state machine and the transactions.
+ */
+export interface OrdersRepository {
+  /** Inserts a new open order; false when the lane already has a live one (nothing written). */
+  insert(row: NewOrderRow): boolean;
+  get(id: string): OrderRow | undefined;
+  /** The lane's live order, if any. */
+  live(ref: LaneRef): OrderRow | undefined;
+  /** The lane's newest order, live or not. */
+  latest(ref: LaneRef): OrderRow | undefined;
+  /** Orders in `received` last changed at or before `ts`, oldest change first. */
+  receivedBefore(ts: number): OrderRow[];
+  /** Moves an order from `from` to `to` (bumping its version); false when it was no longer in `from`. */
+  update(u: OrderUpdate): boolean;
+  insertEvent(e: OrderEventRow): void;
+  /** The JSON text of every event of an order, oldest first. */
+  eventBodies(orderId: string): string[];
+  /** How many orders are in each state (states with none are absent). */
+  counts(): { state: string; n: number }[];
+  /** Oldest created first; `state: 'live'` is neither closed nor cancelled. */
+  list(q?: OrderListQuery): OrderRow[];
+}
+
+/**
+ * The webhook outbox: one entry per order event, claimed under a lease, retried on a stored
+ * schedule, dead-lettered after the last attempt. An entry is claimable only when no earlier entry
+ * of the same order is pending, so one order's events go out in order.
+ */
+export interface OutboxRepository {
+  /** Adds an event, due now; returns its id. Call inside the transaction that changed the order. */
+  enqueue(event: OrderEvent, now: number): number;
+  /** Leases up to `limit` due entries until `now + leaseMs`, counting one attempt each. */
+  claimDue(now: number, limit: number, leaseMs: number): OutboxEntry[];
+  markDelivered(id: number, status: number, now: number): boolean;
+  /** A failed attempt: retried at `nextAttemptAt`, or dead-lettered when that is null. */
+  markFailed(
+    id: number,
+    failure: { status: number | null; error: string },
+    nextAttemptAt: number | null,
+    now: number,
+  ): boolean;
+  /** Nobody to send to (the supplier has no webhook). */
+  markSkipped(id: number, reason: string, now: number): boolean;
+  /** Gives a claimed entry back without counting the attempt. */
+  release(id: number, now: number): void;
+  /** When the earliest claimable pending entry falls due (null when nothing is pending). */
+  nextDueAt(): number | null;
+  /** A dead or skipped entry back in the queue with a fresh attempt budget; TRANSITION otherwise. */
+  requeue(id: number, now: number): OutboxEntry;
+  get(id: number): OutboxEntry | undefined;
+  byEvent(eventId: string): OutboxEntry | undefined;
+  /** In id order. */
+  list(q?: { state?: OutboxState; supplier?: string; orderId?: string; limit?: number }): OutboxEntry[];
+  dead(limit?: number): OutboxEntry[];
+  counts(): Record<OutboxState, number>;
+}
+
+/** The rules' lane state: one serialised document per lane, stored and returned as text. */
+export interface RuleStateRepository {
+  load(ref: LaneRef): string | undefined;
+  /** Writes every given lane in one transaction. */
+  saveAll(rows: Iterable<RuleStateWrite>, now: number): void;
+}
+
+/** Every repository of the central store. */
+export interface StoreRepositories {
+  readonly readings: ReadingsRepository;
+  readonly history: HistoryRepository;
+  readonly health: HealthRepository;
+  readonly alerts: AlertsRepository;
+  readonly orders: OrdersRepository;
+  readonly outbox: OutboxRepository;
+  readonly ruleState: RuleStateRepository;
+}
+
+/** The central store as rules, orders, webhooks and history use it. */
+export interface CentralStore extends StoreRepositories {
+  /** False once the owner closed it. */
+  readonly isOpen: boolean;
+  /** Runs `fn` in one transaction across repositories (nested calls join it); a throw rolls it all back. */
+  transaction<T>(fn: () => T): T;
+}
