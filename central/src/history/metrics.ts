@@ -1,6 +1,6 @@
 /**
- * Prometheus gauges for the history writer (only when InfluxDB is the history store):
- * points written, refused, dropped, waiting; write failures and retries.
+ * Prometheus gauges for the history writer (whichever the store: with SQLite it writes health
+ * reports only): points written, refused, dropped, waiting; write failures and retries.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { HistoryWriter } from './writer.js';
@@ -16,8 +16,8 @@ export function registerHistoryMetrics(registry: Registry, writer: HistoryWriter
       },
     });
   const c = writer.counters;
-  gauge('shelfsense_central_history_written_total', 'history points written to InfluxDB', () => c.written);
-  gauge('shelfsense_central_history_rejected_total', 'history points InfluxDB refused', () => c.rejected);
+  gauge('shelfsense_central_history_written_total', 'history points written', () => c.written);
+  gauge('shelfsense_central_history_rejected_total', 'history points the store refused', () => c.rejected);
   gauge(
     'shelfsense_central_history_dropped_total',
     'history points dropped (buffer full, or unsent at stop)',

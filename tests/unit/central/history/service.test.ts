@@ -36,14 +36,16 @@ describe('HistoryService', () => {
         store.close();
       },
     });
-    expect(history.writer).toBeNull();
     const pts = new Points();
     const reading = pts.level(LANE, BASE_TS);
     const accepted = store.readings.commit([reading]).accepted;
     history.onCommitted(accepted); // nothing to do: the commit wrote it
+    expect(history.writer.buffered).toBe(0);
     expect(await history.store.levels(LANE)).toHaveLength(1);
     const h = pts.health('s1', 'a', BASE_TS);
     history.onHealth('s1', 'a', h.payload);
+    // Health goes through the same writer as with InfluxDB.
+    expect(history.writer.buffered).toBe(1);
     await waitFor(async () => (await history.store.health()).length === 1, 2_000, { what: 'the health row' });
     expect(pruneHealth(store, BASE_TS)).toBe(0);
     expect(pruneHealth(store, BASE_TS + 1)).toBe(1);
