@@ -9,9 +9,9 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyWebhook } from '@shelfsense/central/webhooks';
 import { DEMO_SITE, DEMO_USERS, demoCentralConfig } from '@shelfsense/demo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../central/src/webhooks/sign.js';
 import { WebhookReceiver } from '../helpers/central.js';
 import { type CliProcess, killAll, runCli, shelfsense } from '../helpers/proc.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';

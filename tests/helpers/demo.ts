@@ -2,8 +2,8 @@
  * `shelfsense demo` in process, fast: free ports, the simulator at 10× speed, the HTTP API and
  * dashboard mounted, and short supplier and delivery delays so an order goes round in seconds.
  */
+import { type Demo, type DemoOptions, startDemo } from '@shelfsense/demo';
 import { type Logger, pino } from 'pino';
-import { type Demo, type DemoOptions, startDemo } from '../../demo/src/demo.js';
 
 /** Starts the demo in `dir` with the fast defaults; `overrides` win over them. */
 export function startFastDemo(

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '@shelfsense/agent';
+import { Central, serviceParts } from '@shelfsense/central';
 import { AgentConfig, CentralConfig, encodeDeviceFrame, parseWith, topics } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { Central, serviceParts } from '../../central/src/service/central.js';
 import { waitFor } from './wait.js';
 
 export const SITE = 'store-1';

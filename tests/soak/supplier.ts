@@ -4,8 +4,8 @@
  * puts the goods on the shelf in the simulator at the next night's delivery round — when no
  * customer picks, so the restock the shelf sees is exactly the shipped quantity.
  */
+import { verifyWebhook } from '@shelfsense/central/webhooks';
 import { HOUR_MS, type Simulator, type Timeline } from '@shelfsense/firmware-sim';
-import { verifyWebhook } from '../../central/src/webhooks/sign.js';
 import type { WebhookReceiver } from '../helpers/central.js';
 
 export interface Delivery {

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, createLogger } from '@shelfsense/agent';
+import { Central, serviceParts } from '@shelfsense/central';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { AgentConfig, CentralConfig, parseWith } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import type { z } from 'zod';
-import { Central, serviceParts } from '../../../central/src/service/central.js';
 import { waitFor } from '../../helpers/wait.js';
 
 export const SITE = 'store-1';

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { UserStore } from '@shelfsense/broker';
+import { Central, serviceParts } from '@shelfsense/central';
 import type { CentralConfigInput } from '@shelfsense/protocol';
 import { pino } from 'pino';
-import type { UserStore } from '../../../broker/src/auth/user-store.js';
-import { Central, serviceParts } from '../../../central/src/service/central.js';
 import { buildConfig, PASSWORD, USERS } from './helpers.js';
 
 export { PASSWORD };

@@ -4,6 +4,7 @@
  * where retained state still comes over the connection.
  */
 import { createServer, type Server } from 'node:net';
+import { MqttBus } from '@shelfsense/central';
 import {
   type AgentStatusPayload,
   filters,
@@ -15,7 +16,6 @@ import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MqttBus } from '../../../central/src/bus/bus.js';
 import { startMosquitto } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 import { level as levelPayload } from '../../unit/central/store/fixtures.js';

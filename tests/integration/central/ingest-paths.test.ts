@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Central } from '@shelfsense/central';
 import { CentralConfig, type CentralConfigInput, parseWith, topics } from '@shelfsense/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Central } from '../../../central/src/service/central.js';
 import { startMosquitto, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 

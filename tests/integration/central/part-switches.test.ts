@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Central, serviceParts } from '@shelfsense/central';
 import {
   CentralConfig,
   type CentralConfigInput,
@@ -18,7 +19,6 @@ import {
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Central, serviceParts } from '../../../central/src/service/central.js';
 import { waitFor } from '../../helpers/wait.js';
 import { level as levelPayload } from '../../unit/central/store/fixtures.js';
 

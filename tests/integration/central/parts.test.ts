@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Central, type Part, PartStartError, serviceParts } from '@shelfsense/central';
 import { CentralConfig, parseWith } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Central, serviceParts } from '../../../central/src/service/central.js';
-import { type Part, PartStartError } from '../../../central/src/service/part.js';
 
 const dirs: string[] = [];
 afterEach(() => {

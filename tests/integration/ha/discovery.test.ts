@@ -7,6 +7,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MqttBroker } from '@shelfsense/broker';
+import { MqttBus } from '@shelfsense/central';
+import {
+  discoveryMessages,
+  ensureServiceIdentity,
+  HomeAssistantPublisher,
+  mqttTransport,
+  PUBLISHED_FILE,
+  type SensorDiscovery,
+  startHomeAssistant,
+} from '@shelfsense/central/testing';
 import {
   CentralConfig,
   type CentralConfigInput,
@@ -17,13 +28,6 @@ import {
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MqttBroker } from '../../../broker/src/mqtt/broker.js';
-import { MqttBus } from '../../../central/src/bus/bus.js';
-import { discoveryMessages, type SensorDiscovery } from '../../../central/src/ha/discovery.js';
-import { HomeAssistantPublisher, PUBLISHED_FILE } from '../../../central/src/ha/publisher.js';
-import { startHomeAssistant } from '../../../central/src/ha/start.js';
-import { mqttTransport } from '../../../central/src/ha/transport.js';
-import { ensureServiceIdentity } from '../../../central/src/service/service-identity.js';
 import { startAedes, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 

@@ -7,13 +7,12 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MqttBus } from '@shelfsense/central';
+import { type HomeAssistantPublisher, startHomeAssistant } from '@shelfsense/central/testing';
 import { HomeAssistantConfig, topics } from '@shelfsense/protocol';
 import type { IClientOptions } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttBus } from '../../../central/src/bus/bus.js';
-import type { HomeAssistantPublisher } from '../../../central/src/ha/publisher.js';
-import { startHomeAssistant } from '../../../central/src/ha/start.js';
 import {
   buildConfig,
   connect,

@@ -3,9 +3,9 @@
  * test/node/abstract_store.ts against each of its stores): stores.test.ts calls it with SQLite on a
  * temp file and with a real influxd. Each test gets a fresh, empty store from the factory.
  */
+import type { EventRow, HistoryPoint, HistoryStore, LevelRow } from '@shelfsense/central/history';
 import { isShelfError } from '@shelfsense/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventRow, HistoryPoint, HistoryStore, LevelRow } from '../../../central/src/history/index.js';
 import { BASE_TS, type Lane, Points } from './fixtures.js';
 
 export interface StoreFactoryOptions {

@@ -8,12 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InfluxHistoryStore } from '@shelfsense/central/history';
+import { parseCsv } from '@shelfsense/central/http';
 import { InfluxHistoryConfig, LevelPayload, topics } from '@shelfsense/protocol';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfluxHistoryStore } from '../../../central/src/history/index.js';
-import { parseCsv } from '../../../central/src/http/csv.js';
 import { addUser, type CentralProcess, startCentral } from '../../helpers/central.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { killAll } from '../../helpers/proc.js';

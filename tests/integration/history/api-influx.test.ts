@@ -4,13 +4,12 @@
  * harness), and different readings in InfluxDB and in the SQLite store, so each answer shows which
  * one it came from. The lane view's newest level stays with the central store (docs/http-api.md).
  */
+import { type HistoryPoint, InfluxHistoryStore } from '@shelfsense/central/history';
+import { type LaneView, parseCsv } from '@shelfsense/central/http';
+import { levelPages } from '@shelfsense/central/testing';
 import { InfluxHistoryConfig, ShelfMap } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HistoryPoint, InfluxHistoryStore } from '../../../central/src/history/index.js';
-import { parseCsv } from '../../../central/src/http/csv.js';
-import { levelPages } from '../../../central/src/http/export.js';
-import type { LaneView } from '../../../central/src/http/lane-view.js';
 import { freePort } from '../../helpers/brokers.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { CONFIG, type Harness, startHarness, T0 } from '../http/harness.js';

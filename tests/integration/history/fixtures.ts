@@ -2,8 +2,8 @@
  * History points for tests: valid payloads with defaults, one increasing sequence per agent (so
  * the SQLite store, which keys readings by (agent, seq), and InfluxDB see the same readings).
  */
+import type { HistoryPoint } from '@shelfsense/central/history';
 import type { CalibrationRecord, EventPayload, HealthPayload, LevelPayload } from '@shelfsense/protocol';
-import type { HistoryPoint } from '../../../central/src/history/index.js';
 
 export interface Lane {
   site: string;

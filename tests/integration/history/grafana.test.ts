@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type HistoryPoint, InfluxHistoryStore } from '@shelfsense/central/history';
 import { InfluxHistoryConfig } from '@shelfsense/protocol';
 import { InfluxDB } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HistoryPoint, InfluxHistoryStore } from '../../../central/src/history/index.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { ROOT } from '../../helpers/proc.js';
 import { BASE_TS, Points } from './fixtures.js';

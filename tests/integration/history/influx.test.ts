@@ -3,16 +3,16 @@
  * prepares, the measurement layout Grafana reads (tags and typed fields), an unreachable server,
  * points InfluxDB refuses, and a database that vanished behind its back.
  */
-import { InfluxHistoryConfig, type InfluxHistoryConfigInput, isShelfError } from '@shelfsense/protocol';
-import { InfluxDB } from 'influx';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   HistoryErrorCodes,
   HistoryWriter,
   InfluxHistoryStore,
   isHistoryError,
-} from '../../../central/src/history/index.js';
+} from '@shelfsense/central/history';
+import { InfluxHistoryConfig, type InfluxHistoryConfigInput, isShelfError } from '@shelfsense/protocol';
+import { InfluxDB } from 'influx';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../helpers/brokers.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { waitFor } from '../../helpers/wait.js';

@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InfluxHistoryStore, SqliteHistoryStore } from '@shelfsense/central/history';
+import { Store } from '@shelfsense/central/store';
 import { InfluxHistoryConfig } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { InfluxHistoryStore, SqliteHistoryStore } from '../../../central/src/history/index.js';
-import { Store } from '../../../central/src/store/store.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { historyStoreContract } from './abstract-store.js';
 

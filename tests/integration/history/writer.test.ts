@@ -7,14 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MqttBus } from '@shelfsense/central';
+import { HistoryService, HistoryWriter, InfluxHistoryStore } from '@shelfsense/central/history';
+import { Store } from '@shelfsense/central/store';
+import { Ingest } from '@shelfsense/central/testing';
 import { HistoryConfig, InfluxHistoryConfig, type LevelPayload, topics } from '@shelfsense/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MqttBus } from '../../../central/src/bus/bus.js';
-import { HistoryService, HistoryWriter, InfluxHistoryStore } from '../../../central/src/history/index.js';
-import { Ingest } from '../../../central/src/service/ingest.js';
-import { Store } from '../../../central/src/store/store.js';
 import { startAedes, type TestBroker } from '../../helpers/brokers.js';
 import { startInfluxd, type TestInfluxd } from '../../helpers/influxd.js';
 import { waitFor } from '../../helpers/wait.js';

@@ -2,9 +2,9 @@
  * Agent commands (the logged-in user is stamped on them; a timeout is a 504; suppliers get 403),
  * alert acknowledgement, webhook dead letters, and the request counter on the Prometheus registry.
  */
+import { HTTP_REQUESTS_METRIC } from '@shelfsense/central/http';
 import type { AlertEvent } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_REQUESTS_METRIC } from '../../../central/src/http/api.js';
 import { type Harness, LANES, startHarness } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };

@@ -2,8 +2,8 @@
  * Login, tokens and the 401 cases of the HTTP API (docs/http-api.md "Authentication"), on a real
  * UserStore and a real HTTP server.
  */
+import { LOGIN_FAILED } from '@shelfsense/central/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOGIN_FAILED } from '../../../central/src/http/auth.js';
 import { type Harness, PASSWORD, startHarness, TOKEN_TTL_MS } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };

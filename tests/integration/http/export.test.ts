@@ -3,9 +3,9 @@
  * released after each drain (no leak warnings), and a client that goes away mid-export harms
  * nothing.
  */
+import { parseCsv } from '@shelfsense/central/http';
+import type { ReadingInput } from '@shelfsense/central/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../central/src/http/csv.js';
-import type { ReadingInput } from '../../../central/src/store/index.js';
 import { type Harness, startHarness, T0 } from './harness.js';
 
 const ROWS = 30_000;

@@ -10,6 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoginLimiterOptions, UserStore } from '@shelfsense/broker';
+import { type ApiDeps, type CommandRelay, createApi, LiveState } from '@shelfsense/central/http';
+import { OrderService } from '@shelfsense/central/orders';
+import { lanesFromCentral, RulesEngine } from '@shelfsense/central/rules';
+import { type ReadingInput, Store } from '@shelfsense/central/store';
 import {
   type Actor,
   CentralConfig,
@@ -22,13 +26,6 @@ import {
 } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { createApi } from '../../../central/src/http/api.js';
-import type { ApiDeps, CommandRelay } from '../../../central/src/http/deps.js';
-import { LiveState } from '../../../central/src/http/live-state.js';
-import { OrderService } from '../../../central/src/orders/orders.js';
-import { RulesEngine } from '../../../central/src/rules/engine.js';
-import { lanesFromCentral } from '../../../central/src/rules/lanes.js';
-import { type ReadingInput, Store } from '../../../central/src/store/index.js';
 
 export const T0 = 1_760_000_000_000;
 export const PASSWORD = 'correct horse battery';

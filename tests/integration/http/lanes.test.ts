@@ -3,10 +3,9 @@
  * and shelf health; its status through every colour; history over a range; and the CSV export,
  * which must hold exactly what the history route gives for the same range.
  */
+import { CSV_HEADER, parseCsv } from '@shelfsense/central/http';
 import type { HealthPayload } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../central/src/http/csv.js';
-import { CSV_HEADER } from '../../../central/src/http/export.js';
 import { type Harness, LANES, OFFLINE_AFTER_MS, startHarness, T0 } from './harness.js';
 
 type Lane = Record<string, unknown> & { status: string; site: string; shelf: string; lane: string };

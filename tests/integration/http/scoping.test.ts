@@ -3,8 +3,8 @@
  * answers 404 exactly as if absent — in lists, by path and by id — and an action its role may not
  * take on something it can see answers 403.
  */
+import { parseCsv } from '@shelfsense/central/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from '../../../central/src/http/csv.js';
 import { type Harness, LANES, startHarness } from './harness.js';
 
 type Lane = { site: string; shelf: string; lane: string; supplier: string };

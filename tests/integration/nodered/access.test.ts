@@ -3,11 +3,11 @@
  * MQTT over WebSocket at /mqtt. Real parts: the Shelfsense broker and user store, Node-RED's own
  * login endpoint, a WebSocket to the editor's comms, an mqtt.js client over ws://.
  */
+import { NodeRedService } from '@shelfsense/central/testing';
 import { topics } from '@shelfsense/protocol';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { NodeRedService } from '../../../central/src/nodered/service.js';
 import { waitFor } from '../../helpers/wait.js';
 import { editorLogin, type Harness, PASSWORD, startHarness } from './harness.js';
 

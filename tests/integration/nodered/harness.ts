@@ -10,24 +10,27 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MqttBroker } from '@shelfsense/broker';
+import { type HttpMount, MqttBus } from '@shelfsense/central';
+import { OrderService } from '@shelfsense/central/orders';
+import { Store } from '@shelfsense/central/store';
+import {
+  announce,
+  ensureServiceIdentity,
+  Ingest,
+  type MountedNodeRed,
+  mountNodeRed,
+} from '@shelfsense/central/testing';
 import {
   CentralConfig,
   type Grant,
   type LevelPayload,
   type NodeRedConfig,
+  ShelfMap,
   topics,
 } from '@shelfsense/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
-import { MqttBroker } from '../../../broker/src/mqtt/broker.js';
-import { announce, MqttBus } from '../../../central/src/bus/bus.js';
-import { type MountedNodeRed, mountNodeRed } from '../../../central/src/nodered/mount.js';
-import { OrderService } from '../../../central/src/orders/orders.js';
-import { Ingest } from '../../../central/src/service/ingest.js';
-import type { HttpMount } from '../../../central/src/service/part.js';
-import { ensureServiceIdentity } from '../../../central/src/service/service-identity.js';
-import { Store } from '../../../central/src/store/store.js';
-import { ShelfMap } from '../../../protocol/src/shelf-map.js';
 
 export const PASSWORD = 'correct horse battery';
 

@@ -11,10 +11,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Agent, createLogger } from '@shelfsense/agent';
+import { openDatabase } from '@shelfsense/central/store';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../central/src/store/database.js';
 import { agentConfig } from '../../helpers/agent.js';
 import { addUser, type CentralProcess, startCentral } from '../../helpers/central.js';
 import { type CliProcess, killAll, ROOT, shelfsense } from '../../helpers/proc.js';

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Central } from '@shelfsense/central';
 import {
   CentralConfig,
   type CentralConfigInput,
@@ -18,7 +19,6 @@ import {
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Central } from '../../../central/src/service/central.js';
 import { startMosquitto, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
 import { level as levelPayload } from '../../unit/central/store/fixtures.js';

@@ -1,10 +1,10 @@
 import { request } from 'node:http';
+import { OrderService } from '@shelfsense/central/orders';
+import type { WebhooksConfig } from '@shelfsense/central/rules';
+import { Store } from '@shelfsense/central/store';
+import { type AttemptOutcome, WebhookWorker } from '@shelfsense/central/webhooks';
 import { ReplenishmentConfig } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OrderService } from '../../../central/src/orders/index.js';
-import type { WebhooksConfig } from '../../../central/src/rules/index.js';
-import { Store } from '../../../central/src/store/index.js';
-import { type AttemptOutcome, WebhookWorker } from '../../../central/src/webhooks/index.js';
 import { LANE, type TempDir, tempDir } from '../../unit/central/store/fixtures.js';
 import { nextEvent, type Receiver, seeded, startReceiver } from './receiver.js';
 

@@ -5,8 +5,8 @@
 import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type VerifyResult, verifyWebhook } from '@shelfsense/central/webhooks';
 import { OrderEvent } from '@shelfsense/protocol';
-import { type VerifyResult, verifyWebhook } from '../../../central/src/webhooks/index.js';
 
 export interface Received {
   headers: IncomingHttpHeaders;

@@ -7,6 +7,25 @@ import { isPipelineError, OutboxErrorCodes, PipelineError, PipelineErrorCodes } 
 import { outboxError } from '@shelfsense/agent/testing';
 import { AuthError, AuthErrorCodes, isAuthError } from '@shelfsense/broker';
 import { GuardError, PasswordInputError, SessionFullError } from '@shelfsense/broker/testing';
+import { HistoryError, HistoryErrorCodes, isHistoryError } from '@shelfsense/central/history';
+import {
+  CommandRelayError,
+  CommandRelayErrorCodes,
+  HttpError,
+  HttpErrorCodes,
+  mapError,
+} from '@shelfsense/central/http';
+import { isReplenishmentError, ReplenishmentError, ReplenishmentErrorCodes } from '@shelfsense/central/store';
+import {
+  HomeAssistantError,
+  HomeAssistantErrorCodes,
+  isHomeAssistantError,
+  isNodeRedError,
+  NodeRedError,
+  NodeRedErrorCodes,
+  notFound,
+  unauthenticated,
+} from '@shelfsense/central/testing';
 import {
   ControlServer,
   type ControlTarget,
@@ -17,26 +36,6 @@ import {
 import { ErrorCodes, type Issue, isShelfError, ShelfError } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  HomeAssistantError,
-  HomeAssistantErrorCodes,
-  isHomeAssistantError,
-} from '../../../central/src/ha/errors.js';
-import { HistoryError, HistoryErrorCodes, isHistoryError } from '../../../central/src/history/errors.js';
-import { CommandRelayError, CommandRelayErrorCodes } from '../../../central/src/http/deps.js';
-import {
-  HttpError,
-  HttpErrorCodes,
-  mapError,
-  notFound,
-  unauthenticated,
-} from '../../../central/src/http/errors.js';
-import { isNodeRedError, NodeRedError, NodeRedErrorCodes } from '../../../central/src/nodered/errors.js';
-import {
-  isReplenishmentError,
-  ReplenishmentError,
-  ReplenishmentErrorCodes,
-} from '../../../central/src/store/errors.js';
 
 const issues: Issue[] = [{ path: 'a.b', message: 'bad' }];
 

@@ -3,11 +3,11 @@
  * chart looks the same whichever store is configured. The property runs both on random readings
  * (late ones included) — the SQLite side is the real HistoryRepo on an in-memory database.
  */
+import { Downsampler } from '@shelfsense/central/history';
+import { Store } from '@shelfsense/central/store';
 import type { LevelPayload } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Downsampler } from '../../../../central/src/history/downsample.js';
-import { Store } from '../../../../central/src/store/store.js';
 
 const reading = fc.record({
   lane: fc.constantFrom('l1', 'l2'),

@@ -4,25 +4,22 @@
  * client errors are sorted into "try again" and "refused". The real round trip is in
  * tests/integration/history.
  */
-import { describe, expect, it } from 'vitest';
-import { HistoryErrorCodes, isHistoryError } from '../../../../central/src/history/errors.js';
+import { HEALTH_SEVERITY, HistoryErrorCodes, isHistoryError } from '@shelfsense/central/history';
 import {
   calibrationRow,
+  classify,
   eventRow,
-  HEALTH_SEVERITY,
   healthRow,
   latestLevel,
   levelRow,
-  pointTime,
-  toInfluxPoint,
-} from '../../../../central/src/history/influx-points.js';
-import {
-  classify,
   parseInfluxDuration,
+  pointTime,
   retentionDuration,
   rowsOf,
   timeRange,
-} from '../../../../central/src/history/influx-util.js';
+  toInfluxPoint,
+} from '@shelfsense/central/testing';
+import { describe, expect, it } from 'vitest';
 import { BASE_TS, Points } from '../../../integration/history/fixtures.js';
 
 const LANE = { site: 's1', shelf: 'a', lane: 'l1' };

@@ -2,9 +2,9 @@
  * The writer's bounded buffer: first in, first out; past its bound the oldest go (and are counted);
  * a failed batch goes back to the head. A property test checks it against a plain array model.
  */
+import { BoundedQueue } from '@shelfsense/central/history';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BoundedQueue } from '../../../../central/src/history/queue.js';
 
 describe('BoundedQueue', () => {
   it('[HIST-BOUND] pushing past the bound drops the oldest and says how many', () => {

@@ -3,17 +3,17 @@
  * only health is written; with InfluxDB a writer is fed, and its counters are Prometheus gauges.
  */
 
-import { HistoryConfig } from '@shelfsense/protocol';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   HistoryService,
   pointsFromReadings,
   pruneHealth,
   registerHistoryMetrics,
-} from '../../../../central/src/history/index.js';
-import { Store } from '../../../../central/src/store/store.js';
+} from '@shelfsense/central/history';
+import { Store } from '@shelfsense/central/store';
+import { HistoryConfig } from '@shelfsense/protocol';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../helpers/brokers.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { BASE_TS, Points } from '../../../integration/history/fixtures.js';

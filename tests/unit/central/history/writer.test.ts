@@ -3,11 +3,17 @@
  * batching, never writing inside the caller's turn, the retry schedule, refused batches, stop.
  * (The same writer against a real influxd under a live ingest: tests/integration/history.)
  */
+import {
+  HistoryError,
+  HistoryErrorCodes,
+  type HistoryPoint,
+  type HistoryStore,
+  HistoryWriter,
+  type HistoryWriterOptions,
+  type WriteResult,
+} from '@shelfsense/central/history';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HistoryPoint, HistoryStore, WriteResult } from '../../../../central/src/history/contract.js';
-import { HistoryError, HistoryErrorCodes } from '../../../../central/src/history/errors.js';
-import { HistoryWriter, type HistoryWriterOptions } from '../../../../central/src/history/writer.js';
 import { onceWithTimeout, waitFor } from '../../../helpers/wait.js';
 import { BASE_TS, Points } from '../../../integration/history/fixtures.js';
 

@@ -1,7 +1,7 @@
 /** RFC 4180 CSV as the export writes it: quoting, CRLF, and a round trip through a parser. */
+import { csvField, csvRow, parseCsv } from '@shelfsense/central/http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvField, csvRow, parseCsv } from '../../../../central/src/http/csv.js';
 
 describe('CSV (RFC 4180)', () => {
   it('quotes a field holding a comma, a quote, CR or LF, doubling inner quotes; leaves others bare', () => {

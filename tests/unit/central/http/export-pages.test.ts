@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteHistoryStore } from '@shelfsense/central/history';
+import { type ReadingInput, Store } from '@shelfsense/central/store';
+import { levelPages } from '@shelfsense/central/testing';
 import type { LaneInfo } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteHistoryStore } from '../../../../central/src/history/index.js';
-import { levelPages } from '../../../../central/src/http/export.js';
-import { type ReadingInput, Store } from '../../../../central/src/store/index.js';
 
 const T0 = 1_760_000_000_000;
 const LANE: LaneInfo = {

@@ -2,9 +2,9 @@
  * A lane's health in the lane view (docs/http-api.md "Lanes"): the worst of its own channels in
  * the shelf's health report.
  */
+import { laneHealth } from '@shelfsense/central/http';
 import type { HealthStatuses } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import { laneHealth } from '../../../../central/src/http/lane-health.js';
 
 describe('lane health', () => {
   const report = (

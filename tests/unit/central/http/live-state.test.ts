@@ -1,6 +1,6 @@
 /** The agent status and shelf health the lane view reads: validated, newest wins. */
+import { LiveState } from '@shelfsense/central/http';
 import { describe, expect, it } from 'vitest';
-import { LiveState } from '../../../../central/src/http/live-state.js';
 
 const status = (state: 'online' | 'offline', ts: number, agent = 'pi-1') =>
   JSON.stringify({ agent, site: 's1', state, shelves: [], ts });

@@ -1,6 +1,6 @@
 /** The API's tiny router: params, percent-decoding, 405 vs 404. */
+import { Router } from '@shelfsense/central/testing';
 import { describe, expect, it } from 'vitest';
-import { Router } from '../../../../central/src/http/router.js';
 
 describe('router', () => {
   const r = new Router<string>()

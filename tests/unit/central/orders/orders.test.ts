@@ -1,7 +1,7 @@
+import { OrderService } from '@shelfsense/central/orders';
+import { isReplenishmentError, ReplenishmentErrorCodes, Store } from '@shelfsense/central/store';
 import { ErrorCodes, isShelfError, type OrderEvent } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OrderService } from '../../../../central/src/orders/index.js';
-import { isReplenishmentError, ReplenishmentErrorCodes, Store } from '../../../../central/src/store/index.js';
 import { LANE, type TempDir, tempDir } from '../store/fixtures.js';
 
 const T0 = 1_700_000_000_000;

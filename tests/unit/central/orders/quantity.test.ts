@@ -1,11 +1,6 @@
+import { canTransition, LIVE_STATES, orderQuantity, TRANSITIONS } from '@shelfsense/central/orders';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  canTransition,
-  LIVE_STATES,
-  orderQuantity,
-  TRANSITIONS,
-} from '../../../../central/src/orders/index.js';
 
 describe('orders: quantity = order-up-to − current, rounded up to pack size and MOQ', () => {
   it('rounds up to whole packs and at least the MOQ', () => {

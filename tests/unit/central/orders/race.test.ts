@@ -1,6 +1,6 @@
+import { OrderService } from '@shelfsense/central/orders';
+import { Store } from '@shelfsense/central/store';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OrderService } from '../../../../central/src/orders/index.js';
-import { Store } from '../../../../central/src/store/index.js';
 import { LANE, type TempDir, tempDir } from '../store/fixtures.js';
 import { type Child, requireBuilt, spawnFixture } from './fixtures/spawn.js';
 

@@ -1,5 +1,5 @@
+import { matchesDelivery, receiptTolerance } from '@shelfsense/central/orders';
 import { afterEach, describe, expect, it } from 'vitest';
-import { matchesDelivery, receiptTolerance } from '../../../../central/src/orders/index.js';
 import { type Harness, harness, L1, L2 } from '../rules/harness.js';
 
 const S = 1_000;

@@ -5,11 +5,11 @@
  * in the same transaction, since a lane has one live order); anything else raises none.
  */
 
+import { OrderService } from '@shelfsense/central/orders';
+import { RulesEngine } from '@shelfsense/central/rules';
+import { Store } from '@shelfsense/central/store';
 import { ReplenishmentConfig } from '@shelfsense/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OrderService } from '../../../../central/src/orders/index.js';
-import { RulesEngine } from '../../../../central/src/rules/index.js';
-import { Store } from '../../../../central/src/store/index.js';
 import { type Harness, harness, L1, T0 } from './harness.js';
 
 const S = 1_000;

@@ -1,4 +1,3 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   addPick,
   DAY_MS,
@@ -8,7 +7,8 @@ import {
   type RateState,
   ratePerMs,
   reorderPointFor,
-} from '../../../../central/src/rules/index.js';
+} from '@shelfsense/central/rules';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, harness, L1, T0 } from './harness.js';
 
 const H = 3_600_000;

@@ -1,13 +1,13 @@
 /** A rules engine on a real SQLite file, fed the way ingest feeds it: commit first, then the rules. */
+import { OrderService } from '@shelfsense/central/orders';
+import { type LaneInfo, type RuleOutcome, RulesEngine } from '@shelfsense/central/rules';
+import { type ReadingInput, Store } from '@shelfsense/central/store';
 import {
   type AlertEvent,
   type OrderEvent,
   ReplenishmentConfig,
   type ReplenishmentConfigInput,
 } from '@shelfsense/protocol';
-import { OrderService } from '../../../../central/src/orders/index.js';
-import { type LaneInfo, type RuleOutcome, RulesEngine } from '../../../../central/src/rules/index.js';
-import { type ReadingInput, Store } from '../../../../central/src/store/index.js';
 import { eventReading, LANE, levelReading, type TempDir, tempDir } from '../store/fixtures.js';
 
 export const T0 = 1_700_000_000_000;

@@ -1,6 +1,6 @@
+import { lanesFromCentral, resolvePolicy } from '@shelfsense/central/rules';
 import { ReplenishmentConfig } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
-import { lanesFromCentral, resolvePolicy } from '../../../../central/src/rules/index.js';
 import { L1 } from './harness.js';
 
 describe('replenishment config: per SKU or lane with defaults', () => {

@@ -1,10 +1,5 @@
+import { alertEvent, isReplenishmentError, ReplenishmentErrorCodes, Store } from '@shelfsense/central/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  alertEvent,
-  isReplenishmentError,
-  ReplenishmentErrorCodes,
-  Store,
-} from '../../../../central/src/store/index.js';
 import { LANE, type TempDir, tempDir } from './fixtures.js';
 
 const T0 = 1_700_000_000_000;

@@ -1,4 +1,3 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   isReplenishmentError,
   MIGRATIONS,
@@ -6,7 +5,8 @@ import {
   ReplenishmentErrorCodes,
   SCHEMA_VERSION,
   Store,
-} from '../../../../central/src/store/index.js';
+} from '@shelfsense/central/store';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TempDir, tempDir } from './fixtures.js';
 
 describe('store: one SQLite file, WAL, numbered migrations', () => {

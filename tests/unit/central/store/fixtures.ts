@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ReadingInput } from '@shelfsense/central/store';
 import type { EventPayload, LevelPayload } from '@shelfsense/protocol';
-import type { ReadingInput } from '../../../../central/src/store/index.js';
 
 export const LANE = { site: 's1', shelf: 'a', lane: 'l1' } as const;
 

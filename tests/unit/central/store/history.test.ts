@@ -1,6 +1,6 @@
+import { type ReadingInput, Store } from '@shelfsense/central/store';
 import type { CalibrationRecord } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ReadingInput, Store } from '../../../../central/src/store/index.js';
 import { eventReading, LANE, levelReading, type TempDir, tempDir } from './fixtures.js';
 
 const T0 = 1_700_000_000_000;

@@ -1,5 +1,5 @@
+import { MIGRATIONS, openDatabase, Store } from '@shelfsense/central/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, openDatabase, Store } from '../../../../central/src/store/index.js';
 import { eventReading, LANE, levelReading, type TempDir, tempDir } from './fixtures.js';
 
 const T0 = 1_700_000_000_000;

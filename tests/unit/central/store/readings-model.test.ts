@@ -4,9 +4,9 @@
  * and a reopened store agrees with the one that wrote it. (Holes never outlive the gap timeout
  * here, so the mark never steps over one.)
  */
+import { Store } from '@shelfsense/central/store';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../../../central/src/store/index.js';
 import { LANE, levelReading, tempDir } from './fixtures.js';
 
 const T0 = 1_700_000_000_000;

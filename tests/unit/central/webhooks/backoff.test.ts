@@ -1,5 +1,5 @@
+import { nextAttemptAt, parseRetryAfter, retryDelay } from '@shelfsense/central/webhooks';
 import { describe, expect, it } from 'vitest';
-import { nextAttemptAt, parseRetryAfter, retryDelay } from '../../../../central/src/webhooks/index.js';
 
 const policy = { baseMs: 1_000, maxMs: 60_000, jitter: 0.2, maxAttempts: 5 };
 

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { isReplenishmentError, ReplenishmentErrorCodes } from '../../../../central/src/store/index.js';
+import { isReplenishmentError, ReplenishmentErrorCodes } from '@shelfsense/central/store';
 import {
   assertWebhook,
   computeSignature,
   signedHeaders,
   verifyWebhook,
   WebhookHeaders,
-} from '../../../../central/src/webhooks/index.js';
+} from '@shelfsense/central/webhooks';
+import { describe, expect, it } from 'vitest';
 
 const SECRET = 'whsec_test_0123456789abcdef';
 const NOW = 1_700_000_000_000;
