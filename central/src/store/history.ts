@@ -171,6 +171,14 @@ export class HistoryRepo implements HistoryRepository {
     }
   }
 
+  /**
+   * Forgets the last kept rows; they are read from the database again when next needed. For a
+   * commit that was rolled back (or may still be): the rows it kept may no longer exist.
+   */
+  forgetKept(): void {
+    this.kept.clear();
+  }
+
   /** Keep a level row when the lane changed, or when the interval since the last kept row is up. */
   private keep(ref: LaneRef, p: LevelPayload): boolean {
     const key = `${ref.site}/${ref.shelf}/${ref.lane}`;

@@ -64,8 +64,9 @@ export class ReadingsRepo implements ReadingsRepository {
   private readonly q;
   /**
    * Each agent's mark row as last committed. This repository is the only writer of agent_marks,
-   * so the cache is exact; it is updated only after a transaction commits, so a rollback leaves
-   * it as the database is.
+   * so the cache is exact; it is updated only after its own transaction commits (inside a
+   * caller's transaction the agents' entries are dropped instead), so a rollback leaves it as the
+   * database is.
    */
   private readonly markCache = new Map<string, MarkRow>();
 
@@ -115,51 +116,64 @@ export class ReadingsRepo implements ReadingsRepository {
    * calibrations) written, marks advanced. `now` is central's clock (for the gap timeout).
    */
   commit(batch: readonly ReadingInput[], now: number = Date.now()): CommitResult {
+    // Inside a caller's transaction this commit is only a savepoint the caller may still roll back.
+    const nested = this.db.inTransaction;
     const marks = new Map<string, MarkRow>();
     /** Per agent, the seqs above its mark accepted in this batch (in arrival order). */
     const above = new Map<string, number[]>();
-    const result = this.db
-      .transaction(() => {
-        const result: CommitResult = { accepted: [], duplicates: 0, late: 0, marks: [] };
-        for (const r of batch) {
-          const p = r.payload;
-          const key = markKey(r.site, p.agent);
-          let m = marks.get(key);
-          if (!m) {
-            m = this.loadMark(r.site, p.agent, now);
-            marks.set(key, m);
-            above.set(key, []);
-          }
-          let gapFirst: number | undefined;
-          if (p.seq <= m.mark) {
-            gapFirst = this.q.inGap.get(r.site, p.agent, p.seq)?.first;
-            if (gapFirst === undefined) {
+    let result: CommitResult;
+    try {
+      result = this.db
+        .transaction(() => {
+          const result: CommitResult = { accepted: [], duplicates: 0, late: 0, marks: [] };
+          for (const r of batch) {
+            const p = r.payload;
+            const key = markKey(r.site, p.agent);
+            let m = marks.get(key);
+            if (!m) {
+              m = this.loadMark(r.site, p.agent, now);
+              marks.set(key, m);
+              above.set(key, []);
+            }
+            let gapFirst: number | undefined;
+            if (p.seq <= m.mark) {
+              gapFirst = this.q.inGap.get(r.site, p.agent, p.seq)?.first;
+              if (gapFirst === undefined) {
+                result.duplicates++;
+                continue;
+              }
+            }
+            const json = JSON.stringify(p);
+            const ins = this.q.insert.run(r.site, p.agent, p.seq, r.kind, r.shelf, r.lane, p.ts, json, now);
+            if (ins.changes === 0) {
               result.duplicates++;
               continue;
             }
+            if (gapFirst !== undefined) {
+              this.q.countLate.run(r.site, p.agent, gapFirst);
+              result.late++;
+            } else (above.get(key) as number[]).push(p.seq);
+            this.history.record(r, json);
+            result.accepted.push(r);
           }
-          const json = JSON.stringify(p);
-          const ins = this.q.insert.run(r.site, p.agent, p.seq, r.kind, r.shelf, r.lane, p.ts, json, now);
-          if (ins.changes === 0) {
-            result.duplicates++;
-            continue;
+          for (const [key, m] of marks) {
+            if (!this.advanceInOrder(m, above.get(key) as number[], now)) this.advance(m, now);
+            this.q.putMark.run(m);
+            result.marks.push(toMark(m));
           }
-          if (gapFirst !== undefined) {
-            this.q.countLate.run(r.site, p.agent, gapFirst);
-            result.late++;
-          } else (above.get(key) as number[]).push(p.seq);
-          this.history.record(r, json);
-          result.accepted.push(r);
-        }
-        for (const [key, m] of marks) {
-          if (!this.advanceInOrder(m, above.get(key) as number[], now)) this.advance(m, now);
-          this.q.putMark.run(m);
-          result.marks.push(toMark(m));
-        }
-        return result;
-      })
-      .immediate();
-    for (const [key, m] of marks) this.markCache.set(key, m);
+          return result;
+        })
+        .immediate();
+    } catch (err) {
+      // Downsampling remembers rows of this batch that the rollback took away.
+      this.history.forgetKept();
+      throw err;
+    }
+    if (nested) {
+      // A cached mark the caller then rolled back would turn the resent records into "duplicates".
+      for (const key of marks.keys()) this.markCache.delete(key);
+      this.history.forgetKept();
+    } else for (const [key, m] of marks) this.markCache.set(key, m);
     return result;
   }
 

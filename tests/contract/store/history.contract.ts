@@ -1,0 +1,192 @@
+/**
+ * The history repository: what committed readings become — downsampled level history, the newest
+ * level per lane, events and calibration records — queried per lane and [from, to) range, oldest
+ * first, within a row limit. It is written only by the readings repository's commit.
+ */
+
+import type { HistoryRepository, ReadingInput, ReadingsRepository } from '@shelfsense/central/store';
+import type { CalibrationRecord } from '@shelfsense/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventReading, LANE, levelReading } from '../../unit/central/store/fixtures.js';
+import { type Opened, type RepoFactory, T0 } from './types.js';
+
+const L2 = { ...LANE, lane: 'l2' };
+const OTHER_SHELF = { ...LANE, shelf: 'b' };
+const INTERVAL_MS = 60_000;
+
+export interface HistoryFixture {
+  /** The history is written through commits: it is what they derive. */
+  readings: ReadingsRepository;
+}
+
+function calibration(seq: number, ts: number): ReadingInput {
+  const record: CalibrationRecord = {
+    agent: 'pi-1',
+    serial: 'SN0001',
+    shelf: LANE.shelf,
+    lane: LANE.lane,
+    kind: 'calibrate',
+    by: { user: 'tech-ann', role: 'technician' },
+    channels: [0],
+    referenceG: 1000,
+    items: null,
+    before: { scale: 1 },
+    after: { scale: 1.02 },
+    residualG: 0.4,
+    ts,
+    seq,
+  };
+  return { ...LANE, kind: 'calibration', payload: record };
+}
+
+export function historyContract(make: RepoFactory<HistoryRepository, HistoryFixture>): void {
+  describe('history repository', () => {
+    let opened: Opened<HistoryRepository> & HistoryFixture;
+    let history: HistoryRepository;
+    let readings: ReadingsRepository;
+
+    beforeEach(async () => {
+      opened = await make({ historyIntervalMs: INTERVAL_MS });
+      history = opened.repo;
+      readings = opened.readings;
+    });
+    afterEach(async () => {
+      await opened.close();
+    });
+
+    it('keeps one level row per lane per interval plus every change, and the newest level whatever it dropped', async () => {
+      const batch: ReadingInput[] = [];
+      for (let s = 0; s < 600; s++) batch.push(levelReading(s + 1, s < 300 ? 10 : 9, T0 + s * 1_000));
+      await readings.commit(batch, T0);
+      const rows = await history.levels(LANE);
+      expect(rows.map((r) => (r.ts - T0) / 1_000)).toEqual([0, 60, 120, 180, 240, 300, 360, 420, 480, 540]);
+      expect(rows.find((r) => r.ts === T0 + 300_000)).toMatchObject({
+        units: 9,
+        stable: true,
+        agent: 'pi-1',
+      });
+      // A change of stability or of state is a change too.
+      await readings.commit([levelReading(601, 9, T0 + 600_500, { stable: false })], T0);
+      await readings.commit([levelReading(602, 9, T0 + 600_700, { stable: false, state: 'unstable' })], T0);
+      expect(await history.levels({ ...LANE, from: T0 + 600_000 })).toHaveLength(2);
+      expect((await history.latest(LANE))[0]?.level.seq).toBe(602);
+    });
+
+    it('returns level rows whole, with stable as a boolean', async () => {
+      await readings.commit([levelReading(1, 7, T0, { fill: null, sku: null, stable: false })], T0);
+      expect(await history.levels(LANE)).toEqual([
+        {
+          ...LANE,
+          ts: T0,
+          units: 7,
+          grams: 7 * 350,
+          fill: null,
+          stable: false,
+          confidence: 0.95,
+          state: 'ok',
+          sku: null,
+          agent: 'pi-1',
+          seq: 1,
+        },
+      ]);
+    });
+
+    it('queries levels, events and calibrations per lane and [from, to) range', async () => {
+      await readings.commit(
+        [
+          levelReading(1, 10, T0),
+          levelReading(2, 5, T0 + 1_000, {}, L2),
+          eventReading(3, 'pick', -1, 9, T0 + 2_000),
+          levelReading(4, 9, T0 + 2_000),
+          eventReading(5, 'restock', 3, 8, T0 + 3_000, L2),
+          calibration(6, T0 + 4_000),
+          eventReading(7, 'pick', -2, 7, T0 + 5_000),
+          levelReading(8, 4, T0 + 6_000, {}, OTHER_SHELF),
+        ],
+        T0,
+      );
+      expect((await history.levels(LANE)).map((r) => r.units)).toEqual([10, 9]);
+      expect(await history.levels({ ...LANE, from: T0 + 1, to: T0 + 2_000 })).toEqual([]);
+      expect((await history.levels({ ...LANE, from: T0 + 2_000 })).map((r) => r.seq)).toEqual([4]);
+      expect((await history.levels({ site: 's1' })).map((r) => r.seq)).toEqual([1, 2, 4, 8]);
+      expect((await history.levels({ site: 's1', shelf: 'a' })).map((r) => r.seq)).toEqual([1, 2, 4]);
+      expect(await history.levels({ site: 's9' })).toEqual([]);
+
+      expect((await history.events(LANE)).map((e) => e.seq)).toEqual([3, 7]);
+      expect((await history.events({ ...LANE, from: T0, to: T0 + 5_000 })).map((e) => e.delta)).toEqual([-1]);
+      expect(await history.events({ site: 's1', shelf: 'a', kind: 'restock' })).toEqual([
+        {
+          ...L2,
+          agent: 'pi-1',
+          seq: 5,
+          kind: 'restock',
+          delta: 3,
+          units: 8,
+          sku: 'cola-330',
+          ts: T0 + 3_000,
+        },
+      ]);
+
+      const cal = await history.calibrations({ ...LANE, from: T0 + 4_000, to: T0 + 4_001 });
+      expect(cal).toEqual([
+        expect.objectContaining({ ...LANE, agent: 'pi-1', seq: 6, kind: 'calibrate', ts: T0 + 4_000 }),
+      ]);
+      expect(cal[0]?.record).toEqual(calibration(6, T0 + 4_000).payload);
+      expect(await history.calibrations({ ...LANE, to: T0 + 4_000 })).toEqual([]);
+    });
+
+    it('the newest level per lane, ordered by site, shelf, lane, ignoring time bounds', async () => {
+      await readings.commit(
+        [
+          levelReading(1, 10, T0, {}, OTHER_SHELF),
+          levelReading(2, 5, T0 + 1_000, {}, L2),
+          levelReading(3, 9, T0 + 2_000),
+          // A late (older) reading does not replace the newer one.
+          levelReading(4, 1, T0 + 500),
+        ],
+        T0,
+      );
+      const latest = await history.latest({ site: 's1' });
+      expect(latest.map((r) => [r.shelf, r.lane, r.level.units])).toEqual([
+        ['a', 'l1', 9],
+        ['a', 'l2', 5],
+        ['b', 'l1', 10],
+      ]);
+      expect(latest[0]?.level).toEqual(levelReading(3, 9, T0 + 2_000).payload);
+      expect((await history.latest({ ...LANE, lane: 'l2' })).map((r) => r.lane)).toEqual(['l2']);
+      expect(await history.latest({ site: 's9' })).toEqual([]);
+      expect(await history.latest()).toHaveLength(3);
+    });
+
+    it('returns at most `limit` rows, oldest first', async () => {
+      const batch: ReadingInput[] = [];
+      for (let i = 0; i < 10; i++) {
+        batch.push(levelReading(2 * i + 1, i, T0 + i * 1_000));
+        batch.push(eventReading(2 * i + 2, 'pick', -1, i, T0 + i * 1_000 + 1));
+      }
+      await readings.commit(batch, T0);
+      expect((await history.levels({ ...LANE, limit: 3 })).map((r) => r.units)).toEqual([0, 1, 2]);
+      expect((await history.events({ ...LANE, limit: 2 })).map((r) => r.seq)).toEqual([2, 4]);
+      expect(await history.levels({ ...LANE, from: T0 + 5_000, limit: 1 })).toEqual([
+        expect.objectContaining({ units: 5 }),
+      ]);
+      expect(await history.levels(LANE)).toHaveLength(10);
+    });
+
+    it('keeps an event or calibration record once, however often its reading is resent', async () => {
+      await readings.commit([eventReading(1, 'pick', -1, 9, T0), calibration(2, T0 + 1)], T0);
+      await readings.commit([eventReading(1, 'pick', -1, 9, T0), calibration(2, T0 + 1)], T0 + 1);
+      expect(await history.events(LANE)).toHaveLength(1);
+      expect(await history.calibrations(LANE)).toHaveLength(1);
+    });
+
+    it('prunes level history and events older than a horizon', async () => {
+      await readings.commit([levelReading(1, 10, T0), eventReading(2, 'pick', -1, 9, T0 + 10)], T0);
+      await readings.commit([levelReading(3, 5, T0 + 100_000)], T0);
+      expect(await history.prune(T0 + 50_000)).toBe(2);
+      expect((await history.levels(LANE)).map((r) => r.seq)).toEqual([3]);
+      expect(await history.events(LANE)).toEqual([]);
+      expect(await history.prune(T0 + 50_000)).toBe(0);
+    });
+  });
+}
