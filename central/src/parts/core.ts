@@ -42,7 +42,7 @@ export function historyPart(): Part {
         log: ctx.log,
       });
       await history.start();
-      if (history.writer) registerHistoryMetrics(ctx.registry, history.writer);
+      registerHistoryMetrics(ctx.registry, history.writer);
       ctx.services.history = history;
     },
     async stop() {
