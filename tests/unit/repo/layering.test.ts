@@ -96,6 +96,12 @@ describe('layering', () => {
     expect(rules).toContain('lint/correctness/noUndeclaredDependencies');
   }, 60_000);
 
+  it('production code may not import a ./testing entry; tests may', async () => {
+    const probe = "import { Ingest } from '@shelfsense/central/testing';\nexport const x = Ingest;\n";
+    expect(await lint('demo/src/probe.ts', probe)).toContain('lint/style/noRestrictedImports');
+    expect(await lint('tests/unit/probe.test.ts', probe)).toEqual([]);
+  }, 60_000);
+
   it('the rule stays quiet on an allowed import', async () => {
     const rules = await lint(
       'central/src/probe.ts',
