@@ -252,6 +252,101 @@ export const IngestConfig = z.strictObject({
 
 type Path = (string | number)[];
 
+/** What the cross-reference checks read: the catalogue part of the central config. */
+export interface CatalogueRefs {
+  sites: readonly z.infer<typeof CentralSite>[];
+  skus: readonly z.infer<typeof Sku>[];
+  suppliers: readonly z.infer<typeof Supplier>[];
+  replenishment: {
+    skus: readonly { sku: string }[];
+    lanes: readonly { site: string; shelf: string; lane: string }[];
+    webhooks: { suppliers: readonly { supplier: string }[] };
+  };
+}
+
+/**
+ * The checks no field schema can make alone: unique ids, every lane's SKU, every SKU's supplier,
+ * every policy's lane. Written once for the central config and the catalogue (catalogue.ts), with
+ * the same paths, so an error names the same field in central.yaml and in a catalogue file.
+ */
+export function checkCatalogueRefs(cfg: CatalogueRefs, issue: (path: Path, message: string) => void): void {
+  const unique = (keys: string[], path: (i: number) => Path, what: string) => {
+    const seen = new Set<string>();
+    keys.forEach((k, i) => {
+      if (seen.has(k)) issue(path(i), `duplicate ${what} "${k}"`);
+      seen.add(k);
+    });
+  };
+  const skus = new Set(cfg.skus.map((s) => s.id));
+  const suppliers = new Set(cfg.suppliers.map((s) => s.id));
+  unique(
+    cfg.suppliers.map((s) => s.id),
+    (i) => ['suppliers', i, 'id'],
+    'supplier',
+  );
+  unique(
+    cfg.skus.map((s) => s.id),
+    (i) => ['skus', i, 'id'],
+    'SKU',
+  );
+  unique(
+    cfg.sites.map((s) => s.id),
+    (i) => ['sites', i, 'id'],
+    'site',
+  );
+  cfg.skus.forEach((s, i) => {
+    if (!suppliers.has(s.supplier)) issue(['skus', i, 'supplier'], `unknown supplier "${s.supplier}"`);
+  });
+  // USB ports renumber and shelves move, so a shelf is known by its serial number: one place each.
+  const serials = new Map<string, string>();
+  cfg.sites.forEach((site, si) => {
+    unique(
+      site.shelves.map((s) => s.id),
+      (hi) => ['sites', si, 'shelves', hi, 'id'],
+      'shelf',
+    );
+    site.shelves.forEach((shelf, hi) => {
+      const at = `${site.id}/${shelf.id}`;
+      const other = serials.get(shelf.serial);
+      if (other) issue(['sites', si, 'shelves', hi, 'serial'], `serial "${shelf.serial}" is also ${other}`);
+      serials.set(shelf.serial, at);
+      unique(
+        shelf.lanes.map((l) => l.id),
+        (li) => ['sites', si, 'shelves', hi, 'lanes', li, 'id'],
+        'lane',
+      );
+      const used = new Set<number>();
+      shelf.lanes.forEach((lane, li) => {
+        const path = ['sites', si, 'shelves', hi, 'lanes', li];
+        if (!skus.has(lane.sku)) issue([...path, 'sku'], `unknown SKU "${lane.sku}"`);
+        for (const ch of lane.channels) {
+          if (used.has(ch)) issue([...path, 'channels'], `channel ${ch} is already used on shelf ${at}`);
+          used.add(ch);
+        }
+      });
+    });
+  });
+  // The replenishment policies may only name SKUs, lanes and suppliers the map has.
+  const lanes = new Set(
+    cfg.sites.flatMap((site) =>
+      site.shelves.flatMap((h) => h.lanes.map((l) => `${site.id}/${h.id}/${l.id}`)),
+    ),
+  );
+  const r = cfg.replenishment;
+  r.skus.forEach((p, i) => {
+    if (!skus.has(p.sku)) issue(['replenishment', 'skus', i, 'sku'], `unknown SKU "${p.sku}"`);
+  });
+  r.lanes.forEach((p, i) => {
+    const key = `${p.site}/${p.shelf}/${p.lane}`;
+    if (!lanes.has(key)) issue(['replenishment', 'lanes', i], `unknown lane "${key}"`);
+  });
+  r.webhooks.suppliers.forEach((w, i) => {
+    if (!suppliers.has(w.supplier)) {
+      issue(['replenishment', 'webhooks', 'suppliers', i, 'supplier'], `unknown supplier "${w.supplier}"`);
+    }
+  });
+}
+
 export const CentralConfig = z
   .strictObject({
     sites: z.array(CentralSite).default([]),
@@ -279,82 +374,9 @@ export const CentralConfig = z
   })
   .superRefine((cfg, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });
-    const unique = (keys: string[], path: (i: number) => Path, what: string) => {
-      const seen = new Set<string>();
-      keys.forEach((k, i) => {
-        if (seen.has(k)) issue(path(i), `duplicate ${what} "${k}"`);
-        seen.add(k);
-      });
-    };
-    const skus = new Set(cfg.skus.map((s) => s.id));
+    checkCatalogueRefs(cfg, issue);
     const suppliers = new Set(cfg.suppliers.map((s) => s.id));
     const sites = new Set(cfg.sites.map((s) => s.id));
-    unique(
-      cfg.suppliers.map((s) => s.id),
-      (i) => ['suppliers', i, 'id'],
-      'supplier',
-    );
-    unique(
-      cfg.skus.map((s) => s.id),
-      (i) => ['skus', i, 'id'],
-      'SKU',
-    );
-    unique(
-      cfg.sites.map((s) => s.id),
-      (i) => ['sites', i, 'id'],
-      'site',
-    );
-    cfg.skus.forEach((s, i) => {
-      if (!suppliers.has(s.supplier)) issue(['skus', i, 'supplier'], `unknown supplier "${s.supplier}"`);
-    });
-    // USB ports renumber and shelves move, so a shelf is known by its serial number: one place each.
-    const serials = new Map<string, string>();
-    cfg.sites.forEach((site, si) => {
-      unique(
-        site.shelves.map((s) => s.id),
-        (hi) => ['sites', si, 'shelves', hi, 'id'],
-        'shelf',
-      );
-      site.shelves.forEach((shelf, hi) => {
-        const at = `${site.id}/${shelf.id}`;
-        const other = serials.get(shelf.serial);
-        if (other) issue(['sites', si, 'shelves', hi, 'serial'], `serial "${shelf.serial}" is also ${other}`);
-        serials.set(shelf.serial, at);
-        unique(
-          shelf.lanes.map((l) => l.id),
-          (li) => ['sites', si, 'shelves', hi, 'lanes', li, 'id'],
-          'lane',
-        );
-        const used = new Set<number>();
-        shelf.lanes.forEach((lane, li) => {
-          const path = ['sites', si, 'shelves', hi, 'lanes', li];
-          if (!skus.has(lane.sku)) issue([...path, 'sku'], `unknown SKU "${lane.sku}"`);
-          for (const ch of lane.channels) {
-            if (used.has(ch)) issue([...path, 'channels'], `channel ${ch} is already used on shelf ${at}`);
-            used.add(ch);
-          }
-        });
-      });
-    });
-    // The replenishment policies may only name SKUs, lanes and suppliers the map has.
-    const lanes = new Set(
-      cfg.sites.flatMap((site) =>
-        site.shelves.flatMap((h) => h.lanes.map((l) => `${site.id}/${h.id}/${l.id}`)),
-      ),
-    );
-    const r = cfg.replenishment;
-    r.skus.forEach((p, i) => {
-      if (!skus.has(p.sku)) issue(['replenishment', 'skus', i, 'sku'], `unknown SKU "${p.sku}"`);
-    });
-    r.lanes.forEach((p, i) => {
-      const key = `${p.site}/${p.shelf}/${p.lane}`;
-      if (!lanes.has(key)) issue(['replenishment', 'lanes', i], `unknown lane "${key}"`);
-    });
-    r.webhooks.suppliers.forEach((w, i) => {
-      if (!suppliers.has(w.supplier)) {
-        issue(['replenishment', 'webhooks', 'suppliers', i, 'supplier'], `unknown supplier "${w.supplier}"`);
-      }
-    });
     const anon = cfg.mqtt.anonymous;
     if (anon) {
       const path = ['mqtt', 'anonymous'];

@@ -1,4 +1,5 @@
 export * from './agent.js';
+export * from './catalogue.js';
 export * from './central.js';
 export * from './common.js';
 export * from './history.js';
