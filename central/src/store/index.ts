@@ -1,4 +1,12 @@
 export { type AlertKind, type AlertRow, type AlertState, AlertsRepo, alertEvent } from './alerts.js';
+export {
+  type CatalogueApplyOptions,
+  type CatalogueCancellation,
+  type CatalogueHistoryEntry,
+  CatalogueRepo,
+  type CatalogueSummary,
+  type CatalogueVersion,
+} from './catalogue.js';
 export { type Db, migrate, openDatabase, schemaVersion } from './database.js';
 export {
   isReplenishmentError,
@@ -33,6 +41,7 @@ export {
 } from './readings.js';
 export type {
   AlertsRepository,
+  CatalogueRepository,
   CentralStore,
   HealthRepository,
   HistoryRepository,

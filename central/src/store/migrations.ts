@@ -318,6 +318,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS health_history_ts ON health_history (ts);
     `,
   },
+  {
+    version: 6,
+    name: 'catalogue versions',
+    sql: `
+      -- The catalogue (sites, shelves, lanes, SKUs, suppliers, policies, webhooks), one row per
+      -- applied version, never rewritten: the newest row is the catalogue in force.
+      CREATE TABLE catalogue_versions (
+        version INTEGER PRIMARY KEY,
+        catalogue TEXT NOT NULL,
+        applied_at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        summary TEXT NOT NULL
+      );
+      -- Why a catalogue change cancelled an order (the order event carries no reason field).
+      CREATE TABLE catalogue_cancellations (
+        order_id TEXT PRIMARY KEY REFERENCES orders (id),
+        version INTEGER NOT NULL REFERENCES catalogue_versions (version),
+        reason TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

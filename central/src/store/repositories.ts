@@ -6,8 +6,21 @@
  *
  * Every method is synchronous, as better-sqlite3 is; row and query shapes are plain data.
  */
-import type { Actor, EventPayload, HealthPayload, LevelPayload, OrderEvent } from '@shelfsense/protocol';
+import type {
+  Actor,
+  Catalogue,
+  EventPayload,
+  HealthPayload,
+  LevelPayload,
+  OrderEvent,
+} from '@shelfsense/protocol';
 import type { AlertKind, AlertRow, AlertState } from './alerts.js';
+import type {
+  CatalogueApplyOptions,
+  CatalogueHistoryEntry,
+  CatalogueSummary,
+  CatalogueVersion,
+} from './catalogue.js';
 import type { CalibrationRow, EventRow, LevelRow, RangeQuery } from './history.js';
 import type { NewOrderRow, OrderEventRow, OrderListQuery, OrderRow, OrderUpdate } from './orders.js';
 import type { AgentMark, CommitResult, SeqGap } from './readings.js';
@@ -152,6 +165,32 @@ export interface RuleStateRepository {
   saveAll(rows: Iterable<RuleStateWrite>, now: number): void;
 }
 
+/**
+ * The catalogue, versioned: each apply appends the next version and keeps the old ones. Central
+ * polls `version()` to notice a catalogue applied by another process.
+ */
+export interface CatalogueRepository {
+  /** The catalogue in force, or null before the first version. */
+  current(): CatalogueVersion | null;
+  get(version: number): CatalogueVersion | undefined;
+  /** The newest version number (0 before any); cheap. */
+  version(): number;
+  /**
+   * Validates and appends the next version, with the orders it cancels, in one transaction (joining
+   * the caller's); returns the new version number. An invalid catalogue throws SHELF_ERR_INVALID.
+   */
+  apply(
+    catalogue: Catalogue,
+    actor: string,
+    summary: CatalogueSummary,
+    options?: CatalogueApplyOptions,
+  ): number;
+  /** Which version cancelled an order, and why. */
+  cancellation(orderId: string): { version: number; reason: string } | undefined;
+  /** Newest first, without the catalogues. */
+  history(limit?: number): CatalogueHistoryEntry[];
+}
+
 /** Every repository of the central store. */
 export interface StoreRepositories {
   readonly readings: ReadingsRepository;
@@ -161,6 +200,7 @@ export interface StoreRepositories {
   readonly orders: OrdersRepository;
   readonly outbox: OutboxRepository;
   readonly ruleState: RuleStateRepository;
+  readonly catalogue: CatalogueRepository;
 }
 
 /** The central store as rules, orders, webhooks and history use it. */

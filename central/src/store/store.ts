@@ -1,13 +1,15 @@
 /**
  * The central store: one SQLite file (WAL) holding readings, marks, history, events, calibration
- * records, health reports, alerts, orders, the webhook outbox and the rules' lane state. Several
- * connections — in one process or in several — may open the same file; every write is an
- * IMMEDIATE transaction. It implements CentralStore (repositories.ts), which is all the rest of
- * central uses; `db` is here for the owner and the tests, and stays inside this module.
+ * records, health reports, alerts, orders, the webhook outbox, the rules' lane state and the
+ * catalogue's versions. Several connections — in one process or in several — may open the same
+ * file; every write is an IMMEDIATE transaction. It implements CentralStore (repositories.ts),
+ * which is all the rest of central uses; `db` is here for the owner and the tests, and stays
+ * inside this module.
  */
 import { Duration, parseWith } from '@shelfsense/protocol';
 import { z } from 'zod';
 import { AlertsRepo } from './alerts.js';
+import { CatalogueRepo } from './catalogue.js';
 import { type Db, openDatabase, schemaVersion } from './database.js';
 import { HealthRepo } from './health.js';
 import { HistoryRepo } from './history.js';
@@ -44,6 +46,7 @@ export class Store implements CentralStore {
   readonly orders: OrdersRepo;
   readonly outbox: OutboxRepo;
   readonly ruleState: RuleStateRepo;
+  readonly catalogue: CatalogueRepo;
   private closed = false;
 
   private constructor(db: Db, options: StoreOptions) {
@@ -56,6 +59,7 @@ export class Store implements CentralStore {
     this.orders = new OrdersRepo(db);
     this.outbox = new OutboxRepo(db);
     this.ruleState = new RuleStateRepo(db);
+    this.catalogue = new CatalogueRepo(db);
   }
 
   /** Opens (creating and migrating if needed) the store file. */

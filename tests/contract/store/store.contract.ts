@@ -8,6 +8,7 @@ import type { CentralStore, StoreRepositories } from '@shelfsense/central/store'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LANE, levelReading } from '../../unit/central/store/fixtures.js';
 import { alertsContract } from './alerts.contract.js';
+import { catalogueContract } from './catalogue.contract.js';
 import { healthContract } from './health.contract.js';
 import { historyContract } from './history.contract.js';
 import { newOrder, ordersContract } from './orders.contract.js';
@@ -45,6 +46,7 @@ export function storeContract(make: StoreFactory): void {
     return { ...r, orders: r.store.orders };
   });
   ruleStateContract((o) => openRepo(make, 'ruleState', o));
+  catalogueContract((o) => openRepo(make, 'catalogue', o));
   transactionContract(make);
 }
 
