@@ -43,7 +43,11 @@ const KNOWN_PER_NAME = 8;
 export type LimitReason = 'name' | 'address' | 'full';
 export const LIMIT_REASONS: readonly LimitReason[] = ['name', 'address', 'full'];
 
-export type LimitVerdict = { ok: true } | { ok: false; reason: LimitReason; retryAfterMs: number };
+export type LimitVerdict =
+  | { ok: true }
+  | { ok: false; reason: LimitReason; retryAfterMs: number }
+  /** Locked only by attempts still being checked: try again once one of them settles. */
+  | { ok: false; busy: true; reason: LimitReason };
 
 interface Entry {
   /** Failure times in the window, oldest first; never more than `max`. */
@@ -93,6 +97,8 @@ export class LoginLimiter {
   private readonly locked = new Map<string, Entry>();
   /** Attempts refused, by reason (for metrics). */
   readonly refused: Record<LimitReason, number> = { name: 0, address: 0, full: 0 };
+  /** Attempts admitted and not yet settled, per name and address key (their failures are provisional). */
+  private readonly pending = new Map<string, number>();
   /** Name → the addresses it logged in from lately → until when they are known (oldest first). */
   private readonly known = new Map<string, Map<string, number>>();
   readonly knownAddressMs: number;
@@ -222,6 +228,11 @@ export class LoginLimiter {
     const byAddress = a ? this.wait(a, now) : 0;
     if (byName > 0 || byAddress > 0) {
       const reason: LimitReason = byName > 0 ? 'name' : 'address';
+      // A burst of one user's logins (ten connections at once) locks by its own provisional
+      // failures: the caller waits for those to settle instead of being refused.
+      const inFlight = (k: string | null, by: number) =>
+        by === 0 || (k !== null && (this.pending.get(k) ?? 0) > 0);
+      if (inFlight(n, byName) && inFlight(a, byAddress)) return { ok: false, busy: true, reason };
       this.refused[reason]++;
       return { ok: false, reason, retryAfterMs: Math.max(byName, byAddress) };
     }
@@ -233,7 +244,21 @@ export class LoginLimiter {
     }
     this.fail(n, this.maxFailures, now);
     if (a) this.fail(a, this.maxFailuresPerAddress, now);
+    for (const k of keep) this.pending.set(k, (this.pending.get(k) ?? 0) + 1);
     return { ok: true };
+  }
+
+  /** An admitted attempt failed: its provisional failure stands. */
+  failed(name: string, address: string | undefined): void {
+    this.settle(nameKey(name), address);
+  }
+
+  private settle(n: string, address: string | undefined): void {
+    for (const k of address ? [n, `a:${addressKey(address)}`] : [n]) {
+      const left = (this.pending.get(k) ?? 0) - 1;
+      if (left > 0) this.pending.set(k, left);
+      else this.pending.delete(k);
+    }
   }
 
   /**
@@ -243,6 +268,7 @@ export class LoginLimiter {
    */
   succeed(name: string, address: string | undefined, now: number): void {
     const n = nameKey(name);
+    this.settle(n, address);
     this.open.delete(n);
     this.locked.delete(n);
     if (!address) return;

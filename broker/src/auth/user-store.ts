@@ -97,6 +97,8 @@ export class UserStore {
   /** Per-process key for the verify cache, so the cache never holds anything reusable elsewhere. */
   private readonly cacheKey = randomBytes(32);
   private readonly cache = new Map<string, { hash: string; mac: Buffer; until: number }>();
+  /** Logins waiting for one in flight to settle (see login). */
+  private readonly settled: (() => void)[] = [];
   private dummyHash: Promise<string> | null = null;
   private readonly stmts;
   /** Failed logins, shared by every channel. */
@@ -208,15 +210,24 @@ export class UserStore {
    * HTTP only a password. Resolves `{identity: null}` for every failure, never saying which.
    */
   async login(name: string, secret: string, from: LoginSource): Promise<LoginResult> {
-    const verdict = this.limiter.attempt(name, from.address, this.now());
+    let verdict = this.limiter.attempt(name, from.address, this.now());
+    while (!verdict.ok && 'busy' in verdict) {
+      await new Promise<void>((resolve) => this.settled.push(resolve));
+      verdict = this.limiter.attempt(name, from.address, this.now());
+    }
     if (!verdict.ok) {
       this.loginRefused[from.channel][verdict.reason]++;
       return { identity: null, retryAfterMs: verdict.retryAfterMs, limited: verdict.reason };
     }
-    const identity =
-      from.channel === 'http' && looksLikeToken(secret) ? null : await this.authenticate(name, secret);
-    if (!identity) return { identity: null };
-    this.limiter.succeed(name, from.address, this.now());
+    let identity: Identity | null = null;
+    try {
+      identity =
+        from.channel === 'http' && looksLikeToken(secret) ? null : await this.authenticate(name, secret);
+    } finally {
+      if (identity) this.limiter.succeed(name, from.address, this.now());
+      else this.limiter.failed(name, from.address);
+      for (const wake of this.settled.splice(0)) wake();
+    }
     return { identity };
   }
 

@@ -192,3 +192,34 @@ describe('a locked name does not lock out its known addresses (real central)', (
     await until(() => ingest.connected, 'central’s client back in');
   });
 });
+
+describe('login limit: one user logging in many times at once (real central)', () => {
+  let c: AuthCentral;
+  beforeAll(async () => {
+    c = await startAuthCentral({ login: LOGIN });
+  });
+  afterAll(() => c?.close());
+
+  it('[burst] twelve MQTT connections and twelve HTTP logins of one user at once all get in', async () => {
+    const conns = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        connect(c.mqttUrl, { username: 'tech-a', password: PASSWORD, clientId: `burst-${i}` }),
+      ),
+    );
+    expect(conns.every((x) => x.client.connected)).toBe(true);
+    for (const x of conns) await x.end();
+    const http = await Promise.all(
+      Array.from({ length: 12 }, () => loginAt(c.base, 'admin', PASSWORD, '127.0.9.1')),
+    );
+    expect(http.map((r) => r.status)).toEqual(Array(12).fill(200));
+  });
+
+  it('[burst] twelve wrong passwords at once: five are checked, the rest refused; the name is locked', async () => {
+    const wrong = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => loginAt(c.base, 'sup-y', `wrong-${i}-pass`, '127.0.9.2')),
+    );
+    expect(wrong.filter((r) => r.status === 401)).toHaveLength(LOGIN.maxFailures);
+    expect(wrong.filter((r) => r.status === 429)).toHaveLength(12 - LOGIN.maxFailures);
+    expect((await loginAt(c.base, 'sup-y', PASSWORD, '127.0.9.3')).status).toBe(429);
+  });
+});
