@@ -1,7 +1,16 @@
 /**
- * The central package's subcommands for the `shelfsense` dispatcher (@shelfsense/cli).
+ * The central package's subcommands for the `shelfsense` dispatcher (@shelfsense/cli), and the
+ * catalogue functions `config` is built from (its diff, effects on orders, seeding and apply).
  */
 import type { Subcommand } from '@shelfsense/protocol/cli';
-import { centralCommand } from './service/cli.js';
 
-export const commands: Record<string, Subcommand> = { central: centralCommand };
+export * from './catalogue/index.js';
+
+/** `central` loads every part (broker, HTTP, Node-RED …) only when it runs: `config` needs none. */
+const central: Subcommand = {
+  name: 'central',
+  summary: 'run the central side',
+  run: async (argv) => (await import('./service/cli.js')).centralCommand.run(argv),
+};
+
+export const commands: Record<string, Subcommand> = { central };
