@@ -3,6 +3,7 @@
  * catalogue functions `config` is built from (its diff, effects on orders, seeding and apply).
  */
 import type { Subcommand } from '@shelfsense/protocol/cli';
+import { configCommand } from './catalogue/cli.js';
 
 export * from './catalogue/index.js';
 
@@ -13,4 +14,4 @@ const central: Subcommand = {
   run: async (argv) => (await import('./service/cli.js')).centralCommand.run(argv),
 };
 
-export const commands: Record<string, Subcommand> = { central };
+export const commands: Record<string, Subcommand> = { central, config: configCommand };

@@ -19,6 +19,11 @@ export const SUBCOMMANDS: readonly { name: string; module: string; summary: stri
     module: '@shelfsense/demo/cli',
     summary: 'everything on one machine with simulated shelves',
   },
+  {
+    name: 'config',
+    module: '@shelfsense/central/cli',
+    summary: 'export the catalogue, or apply a changed one (--dry-run shows the diff)',
+  },
   { name: 'users', module: '@shelfsense/broker/cli', summary: 'add, list, remove users and set passwords' },
   { name: 'bench', module: '@shelfsense/bench/cli', summary: 'run the benchmarks' },
 ];

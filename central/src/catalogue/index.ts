@@ -10,6 +10,7 @@ export {
   type CataloguePlan,
   planCatalogue,
 } from './apply.js';
+export { APPLY_PAUSE_ENV, configCommand } from './cli.js';
 export {
   type CatalogueChange,
   type ChangeKind,
