@@ -1,11 +1,8 @@
 /**
- * The central package's subcommands for the `shelfsense` dispatcher (@shelfsense/cli), and the
- * catalogue functions `config` is built from (its diff, effects on orders, seeding and apply).
+ * The central package's subcommands for the `shelfsense` dispatcher (@shelfsense/cli).
  */
 import type { Subcommand } from '@shelfsense/protocol/cli';
 import { configCommand } from './catalogue/cli.js';
-
-export * from './catalogue/index.js';
 
 /** `central` loads every part (broker, HTTP, Node-RED …) only when it runs: `config` needs none. */
 const central: Subcommand = {

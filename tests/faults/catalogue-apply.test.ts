@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { ensureCatalogue } from '@shelfsense/central/cli';
+import { ensureCatalogue } from '@shelfsense/central/catalogue';
 import { OrderService } from '@shelfsense/central/orders';
 import { Store } from '@shelfsense/central/store';
 import { type Catalogue, CentralConfig, type OrderEvent } from '@shelfsense/protocol';

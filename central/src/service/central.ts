@@ -11,12 +11,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { MqttBroker } from '@shelfsense/broker';
-import { type CentralConfig, childLogger, ErrorCodes, ShelfError, ShelfMap } from '@shelfsense/protocol';
+import {
+  type Catalogue,
+  type CentralConfig,
+  childLogger,
+  ErrorCodes,
+  ShelfError,
+  ShelfMap,
+  withCatalogue,
+} from '@shelfsense/protocol';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { MqttBus } from '../bus/bus.js';
 import type { HistoryService } from '../history/service.js';
 import type { OrderService } from '../orders/orders.js';
+import { cataloguePart } from '../parts/catalogue.js';
 import { historyPart, ordersPart, rulesPart, storePart, webhooksPart } from '../parts/core.js';
 import { apiPart, dashboardPart, homeAssistantPart, listenPart, nodeRedPart } from '../parts/http.js';
 import { metricsPart } from '../parts/metrics.js';
@@ -40,7 +49,9 @@ export function serviceParts(): Part[] {
 }
 
 export class Central {
-  readonly config: Readonly<CentralConfig>;
+  private effective: Readonly<CentralConfig>;
+  /** The catalogue version running (0 until the catalogue part has started). */
+  catalogueVersion = 0;
   readonly log: Logger;
   readonly registry = new Registry();
   readonly map: ShelfMap;
@@ -53,7 +64,7 @@ export class Central {
   private started: Part[] = [];
 
   constructor(private readonly options: CentralOptions) {
-    this.config = options.config;
+    this.effective = options.config;
     this.log = options.logger ?? pino({ level: options.config.log.level }, pino.destination(2));
     this.map = new ShelfMap(options.config);
     this.dataDir = resolve(options.config.dataDir);
@@ -65,6 +76,17 @@ export class Central {
         res.end(JSON.stringify({ error: { code: 'SHELF_ERR_INTERNAL', message: 'internal error' } }));
       });
     });
+  }
+
+  /** The process settings, with the catalogue the store holds once the catalogue part has started. */
+  get config(): Readonly<CentralConfig> {
+    return this.effective;
+  }
+
+  private useCatalogue(catalogue: Catalogue, version: number): void {
+    this.effective = withCatalogue(this.options.config, catalogue);
+    this.map.reload(catalogue);
+    this.catalogueVersion = version;
   }
 
   get store(): Store | null {
@@ -110,6 +132,7 @@ export class Central {
     };
     return [
       storePart(open),
+      cataloguePart((catalogue, version) => this.useCatalogue(catalogue, version)),
       historyPart(),
       ordersPart(),
       ...(c.parts.rules ? [rulesPart()] : []),

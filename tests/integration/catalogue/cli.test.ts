@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCatalogue } from '@shelfsense/central/cli';
+import { ensureCatalogue } from '@shelfsense/central/catalogue';
 import { OrderService } from '@shelfsense/central/orders';
 import { Store } from '@shelfsense/central/store';
 import { type CatalogueInput, CentralConfig, type OrderEvent } from '@shelfsense/protocol';

@@ -50,6 +50,7 @@ describe('central parts', () => {
     const c = central(serviceParts());
     expect(c.partList().map((p) => p.name)).toEqual([
       'store',
+      'catalogue',
       'history',
       'orders',
       'rules',

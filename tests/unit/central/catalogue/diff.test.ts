@@ -8,7 +8,7 @@ import {
   EMPTY_CATALOGUE,
   renderDiff,
   renderSummary,
-} from '@shelfsense/central/cli';
+} from '@shelfsense/central/catalogue';
 import { describe, expect, it } from 'vitest';
 import { copy, SECRET, small } from './fixtures.js';
 

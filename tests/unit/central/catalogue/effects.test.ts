@@ -3,7 +3,13 @@
  * whose SKU has another supplier is cancelled with the reason while it can be (open,
  * acknowledged); a shipped one is kept and named; a received one is left to close.
  */
-import { diffCatalogues, orderEffects, REASONS, renderDiff, renderSummary } from '@shelfsense/central/cli';
+import {
+  diffCatalogues,
+  orderEffects,
+  REASONS,
+  renderDiff,
+  renderSummary,
+} from '@shelfsense/central/catalogue';
 import type { OrderRow } from '@shelfsense/central/store';
 import type { OrderState } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
