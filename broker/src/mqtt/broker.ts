@@ -88,6 +88,11 @@ export class MqttBroker {
     return { ...this.bound };
   }
 
+  /** Publishes every agent's lane settings again (after the shelf map was reloaded); changed ones get a new revision. */
+  async refreshLaneSettings(): Promise<number> {
+    return publishLaneSettings(this.aedes, this.map, this.dataDir, this.log);
+  }
+
   get aedes(): Aedes {
     if (!this.broker) throw new Error('the broker is not started');
     return this.broker;

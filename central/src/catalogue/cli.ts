@@ -69,7 +69,7 @@ const applySpec = {
     'change (+ added, ~ changed, - removed) and what it does to open orders, then applies it as the\n' +
     'next version in one transaction. An open or acknowledged order whose lane is removed, given\n' +
     'another SKU, or whose SKU gets another supplier is cancelled with the reason; a shipped one is\n' +
-    'kept and named. A running central uses the new catalogue from its next restart.',
+    'kept and named. A running central takes the new catalogue up within a second.',
   flags: {
     config: configFlag,
     'dry-run': { type: 'boolean', short: 'n', description: 'print the diff and the effects; change nothing' },
@@ -199,7 +199,7 @@ async function runApply(argv: string[]): Promise<number> {
     if (result.version === null) out('nothing to apply');
     else {
       if (result.seeded) out(`${flags.config}'s catalogue was stored first, as version 1`);
-      out(`applied as version ${result.version}; a running central uses it from its next restart`);
+      out(`applied as version ${result.version}; a running central takes it up within a second`);
     }
     return 0;
   });

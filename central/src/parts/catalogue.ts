@@ -8,7 +8,16 @@ import { diffCatalogues } from '../catalogue/diff.js';
 import { ensureCatalogue } from '../catalogue/seed.js';
 import type { Part } from '../service/part.js';
 
-export function cataloguePart(use: (catalogue: Catalogue, version: number) => void): Part {
+/** How often a running central looks for a newer catalogue version (a 5 µs query). */
+export const CATALOGUE_POLL_MS = 250;
+
+export function cataloguePart(
+  use: (catalogue: Catalogue, version: number) => void,
+  reload: (version: number) => Promise<void>,
+): Part {
+  let timer: NodeJS.Timeout | null = null;
+  let busy = false;
+  let running = 0;
   return {
     name: 'catalogue',
     start(ctx) {
@@ -23,7 +32,35 @@ export function cataloguePart(use: (catalogue: Catalogue, version: number) => vo
           );
       }
       use(catalogue, version);
+      running = version;
+      // A version applied meanwhile (`shelfsense config apply`, another central) is taken up live.
+      timer = setInterval(() => {
+        if (busy) return;
+        let latest: number;
+        try {
+          latest = ctx.store.catalogue.version();
+        } catch (err) {
+          ctx.log.warn({ err: (err as Error).message }, 'catalogue version unreadable');
+          return;
+        }
+        if (latest <= running) return;
+        busy = true;
+        reload(latest)
+          .then(() => {
+            running = latest;
+          })
+          .catch((err: Error) =>
+            ctx.log.error({ err: err.message, version: latest }, 'catalogue not applied'),
+          )
+          .finally(() => {
+            busy = false;
+          });
+      }, CATALOGUE_POLL_MS);
+      timer.unref();
     },
-    stop() {},
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
   };
 }

@@ -90,6 +90,9 @@ export function rulesPart(): Part {
     stop() {
       rules?.stop();
     },
+    reconfigure(ctx) {
+      rules?.reconfigure(ctx.config.replenishment, lanesFromCentral(ctx.config));
+    },
   };
 }
 
@@ -108,6 +111,9 @@ export function webhooksPart(): Part {
     },
     async stop() {
       await worker?.stop();
+    },
+    reconfigure(ctx) {
+      worker?.reconfigure(ctx.config.replenishment.webhooks);
     },
   };
 }

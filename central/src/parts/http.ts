@@ -11,7 +11,7 @@ import { createApi } from '../http/api.js';
 import { CommandRelayError, CommandRelayErrorCodes } from '../http/deps.js';
 import { LiveState } from '../http/live-state.js';
 import { type MountedNodeRed, mountNodeRed } from '../nodered/mount.js';
-import type { Part, PartContext } from '../service/part.js';
+import type { HttpMount, Part, PartContext } from '../service/part.js';
 
 /** The users HTTP logins check: the broker's when it runs here (one login limiter), else its own. */
 function users(ctx: PartContext, own: { store: UserStore | null }): UserStore {
@@ -29,55 +29,67 @@ function users(ctx: PartContext, own: { store: UserStore | null }): UserStore {
 export function apiPart(): Part {
   const own: { store: UserStore | null } = { store: null };
   const offs: Unsubscribe[] = [];
+  let live: LiveState | null = null;
+  let handler: HttpMount = () => false;
+
+  /** The API over the parts that run and the catalogue of the moment. */
+  const build = (ctx: PartContext): HttpMount => {
+    const c = ctx.config;
+    const { orders, rules, worker, history } = ctx.services;
+    if (!orders) throw new Error('the API needs the orders part before it');
+    const commands = ctx.services.commands ?? {
+      send: () =>
+        Promise.reject(
+          new CommandRelayError(CommandRelayErrorCodes.UNAVAILABLE, 'the commands part is not running'),
+        ),
+    };
+    return createApi({
+      users: users(ctx, own),
+      map: ctx.map,
+      store: ctx.store,
+      history: history?.store,
+      orders,
+      rules: rules ?? null,
+      replenishment: c.replenishment,
+      commands,
+      log: ctx.log,
+      tokenTtlMs: c.auth.tokenTtlMs,
+      skus: c.skus,
+      live: live as LiveState,
+      offlineAfterMs: c.timing.offlineAfterMs,
+      registry: ctx.registry,
+      onAlert: (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log),
+      ...(worker ? { webhooks: worker } : {}),
+    });
+  };
+
   return {
     name: 'api',
     async start(ctx) {
-      const c = ctx.config;
-      const live = new LiveState();
+      const state = new LiveState();
+      live = state;
       // Status and health are retained, so a (re)started central learns them at once.
       offs.push(
         await ctx.bus.subscribe(
           filters.agentKind('status'),
           (ref, p) => {
-            if (p.agent === ref.agent) live.onStatus(ref.site, p);
-            else live.rejected++;
+            if (p.agent === ref.agent) state.onStatus(ref.site, p);
+            else state.rejected++;
           },
-          { retained: true, onInvalid: () => live.rejected++ },
+          { retained: true, onInvalid: () => state.rejected++ },
         ),
-        await ctx.bus.subscribe(filters.health(), (ref, p) => live.onHealth(ref.site, ref.shelf, p), {
+        await ctx.bus.subscribe(filters.health(), (ref, p) => state.onHealth(ref.site, ref.shelf, p), {
           retained: true,
-          onInvalid: () => live.rejected++,
+          onInvalid: () => state.rejected++,
         }),
       );
-      ctx.services.live = live;
-      const { orders, rules, worker, history } = ctx.services;
-      if (!orders) throw new Error('the API needs the orders part before it');
-      const commands = ctx.services.commands ?? {
-        send: () =>
-          Promise.reject(
-            new CommandRelayError(CommandRelayErrorCodes.UNAVAILABLE, 'the commands part is not running'),
-          ),
-      };
-      ctx.mount(
-        createApi({
-          users: users(ctx, own),
-          map: ctx.map,
-          store: ctx.store,
-          history: history?.store,
-          orders,
-          rules: rules ?? null,
-          replenishment: c.replenishment,
-          commands,
-          log: ctx.log,
-          tokenTtlMs: c.auth.tokenTtlMs,
-          skus: c.skus,
-          live,
-          offlineAfterMs: c.timing.offlineAfterMs,
-          registry: ctx.registry,
-          onAlert: (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log),
-          ...(worker ? { webhooks: worker } : {}),
-        }),
-      );
+      ctx.services.live = state;
+      handler = build(ctx);
+      // Mounted once; a changed catalogue swaps the handler behind it.
+      ctx.mount((req, res) => handler(req, res));
+    },
+    reconfigure(ctx) {
+      handler = build(ctx);
     },
     async stop() {
       for (const off of offs.splice(0)) await off();
@@ -133,6 +145,14 @@ export function homeAssistantPart(): Part {
     async stop() {
       await ha?.stop();
       ha = null;
+    },
+    async reconfigure(ctx) {
+      // A new publisher publishes the new configs and removes those of lanes that are gone.
+      await ha?.stop();
+      ha = await startHomeAssistant(
+        { bus: ctx.bus, dataDir: ctx.dataDir, log: ctx.log, config: ctx.config },
+        ctx.config.integrations.homeAssistant,
+      );
     },
   };
 }

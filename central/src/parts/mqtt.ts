@@ -34,6 +34,10 @@ export function brokerPart(bus: MqttBus): Part {
       await broker?.stop();
       broker = null;
     },
+    async reconfigure() {
+      // The map is already the new one: the ACL follows it from the next message.
+      await broker?.refreshLaneSettings();
+    },
   };
 }
 

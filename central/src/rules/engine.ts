@@ -65,7 +65,7 @@ interface Lane {
 export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [AlertEvent] }> {
   private readonly store: CentralStore;
   private readonly orders: OrderService;
-  private readonly cfg: ReplenishmentConfig;
+  private cfg: ReplenishmentConfig;
   private readonly offlineAfterMs: number;
   private readonly log: Logger | undefined;
   private readonly clock: () => number;
@@ -113,6 +113,35 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
       const sk = shelfKey(info);
       this.byShelf.set(sk, [...(this.byShelf.get(sk) ?? []), lane]);
     }
+  }
+
+  /**
+   * A changed catalogue: new policies and lanes, and every lane assessed at once under them (a
+   * raised reorder point orders now, not at the lane's next reading). A lane given another SKU or
+   * supplier is re-armed and judged from its next reading. Lanes new to the directory count as seen
+   * now, so none is offline on arrival.
+   */
+  reconfigure(config: ReplenishmentConfig, lanes: readonly LaneInfo[]): RuleOutcome {
+    const before = this.lanes;
+    this.cfg = config;
+    this.actions.receipt = config.receipt;
+    this.setLanes(lanes);
+    const now = this.clock();
+    const out: RuleOutcome = { orders: [], alerts: [] };
+    for (const [key, lane] of this.lanes) {
+      if (!this.lastSeen.has(key)) this.lastSeen.set(key, now);
+      const s = this.state(lane.info);
+      const was = before.get(key)?.info;
+      if (was && (was.sku !== lane.info.sku || was.supplier !== lane.info.supplier)) {
+        // Another item on the lane: a new need, judged from the next reading, which the agent counts
+        // in the new item (its count so far is of the old one).
+        this.setState(lane.info, { ...s, armed: true });
+        continue;
+      }
+      if (s.lastTs !== null) this.update(lane, s, s.lastTs, out);
+    }
+    this.flush();
+    return out;
   }
 
   /** Starts the offline/auto-close tick. Lanes count as seen at start, so none is offline at boot. */

@@ -89,6 +89,24 @@ export class Central {
     this.catalogueVersion = version;
   }
 
+  /**
+   * Takes up the store's newest catalogue while running: the config and the shelf map first (so
+   * the broker decides with it from the next message), then each started part that reconfigures.
+   */
+  async reloadCatalogue(): Promise<void> {
+    const current = this.openStore?.catalogue.current();
+    if (!current || current.version <= this.catalogueVersion) return;
+    this.useCatalogue(current.catalogue, current.version);
+    for (const part of this.started) {
+      try {
+        await part.reconfigure?.(this.context(part));
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, failed: part.name }, 'part not reconfigured');
+      }
+    }
+    this.log.info({ version: current.version, actor: current.actor }, 'catalogue applied');
+  }
+
   get store(): Store | null {
     return this.openStore;
   }
@@ -132,7 +150,10 @@ export class Central {
     };
     return [
       storePart(open),
-      cataloguePart((catalogue, version) => this.useCatalogue(catalogue, version)),
+      cataloguePart(
+        (catalogue, version) => this.useCatalogue(catalogue, version),
+        () => this.reloadCatalogue(),
+      ),
       historyPart(),
       ordersPart(),
       ...(c.parts.rules ? [rulesPart()] : []),
@@ -177,7 +198,8 @@ export class Central {
       );
     }
     collectDefaultMetrics({ register: this.registry, prefix: 'shelfsense_central_' });
-    this.started = await startParts(this.partList(), (p) => this.context(p), this.log);
+    this.started = [];
+    await startParts(this.partList(), (p) => this.context(p), this.log, this.started);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -59,6 +59,11 @@ export interface Part {
   readonly name: string;
   start(ctx: PartContext): Promise<void> | void;
   stop(): Promise<void> | void;
+  /**
+   * The catalogue changed while central runs: `ctx.config` and `ctx.map` already hold the new one.
+   * Called on the started parts, in start order; a part without it reads them when it needs them.
+   */
+  reconfigure?(ctx: PartContext): Promise<void> | void;
 }
 
 /** A part that failed to start: its name, and what went wrong. */
@@ -74,14 +79,15 @@ export class PartStartError extends ShelfError {
 
 /**
  * Starts `parts` in order. When one fails, the ones started stop in reverse order and the error
- * names the part; `ctxFor` gives each part its context (its own child logger).
+ * names the part; `ctxFor` gives each part its context (its own child logger). `started` fills as
+ * they start, so the caller sees the running parts while later ones still start.
  */
 export async function startParts(
   parts: readonly Part[],
   ctxFor: (part: Part) => PartContext,
   log: Logger,
+  started: Part[] = [],
 ): Promise<Part[]> {
-  const started: Part[] = [];
   for (const part of parts) {
     try {
       await part.start(ctxFor(part));

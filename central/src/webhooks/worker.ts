@@ -50,7 +50,7 @@ interface Response {
 export class WebhookWorker extends EventEmitter<Events> {
   readonly outbox: OutboxRepository;
   readonly counters = { attempts: 0, delivered: 0, retried: 0, dead: 0, skipped: 0 };
-  private readonly cfg: WebhooksConfig;
+  private cfg: WebhooksConfig;
   private readonly log: Logger | undefined;
   private readonly clock: () => number;
   private readonly random: () => number;
@@ -71,6 +71,12 @@ export class WebhookWorker extends EventEmitter<Events> {
     this.log = o.logger && childLogger(o.logger, 'webhooks');
     this.clock = o.clock ?? Date.now;
     this.random = o.random ?? Math.random;
+  }
+
+  /** A changed catalogue: the suppliers' webhooks (URL, secret) apply from the next attempt. */
+  reconfigure(config: WebhooksConfig): void {
+    this.cfg = config;
+    this.unconfigured.clear();
   }
 
   start(): void {
