@@ -36,7 +36,7 @@ function config(dataDir: string): CentralConfig {
       auth: { scrypt: { cost: 1024 } },
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { host: '127.0.0.1', port: 0 },
-      integrations: { nodeRed: { enabled: false } },
+      integrations: { nodeRed: { enabled: false }, homeAssistant: { enabled: true } },
       suppliers: [{ id: 'acme' }, { id: 'crunchy' }],
       skus: [
         { id: 'cola', unitWeightG: 350, supplier: 'acme' },
@@ -73,7 +73,11 @@ describe('a catalogue applied to a running central', () => {
   let central: Central;
   let agent: MqttClient;
   const seen: Record<string, { topic: string; seq: number }[]> = { acme: [], crunchy: [] };
+  /** Home Assistant discovery: config topic → sensor name, as retained now. */
+  const discovery = new Map<string, string>();
+  const countSensors = () => [...discovery.values()].filter((n) => n.endsWith(' count')).sort();
   const clients: MqttClient[] = [];
+  const suppliers = new Map<string, MqttClient>();
   let seq = 0;
 
   const url = () => `mqtt://127.0.0.1:${central.mqttPort}`;
@@ -106,6 +110,17 @@ describe('a catalogue applied to a running central', () => {
     await users.add('pi-1', { role: 'agent', site: 's1', agent: 'pi-1' }, PASSWORD);
     await users.add('acme', { role: 'supplier', supplier: 'acme' }, PASSWORD);
     await users.add('crunchy', { role: 'supplier', supplier: 'crunchy' }, PASSWORD);
+    await users.add('admin', { role: 'admin' }, PASSWORD);
+    const watcher = await mqtt.connectAsync(url(), {
+      username: 'admin',
+      password: PASSWORD,
+      reconnectPeriod: 0,
+    });
+    watcher.on('message', (topic, p) => {
+      if (p.length) discovery.set(topic, (JSON.parse(p.toString()) as { name: string }).name);
+    });
+    await watcher.subscribeAsync('homeassistant/sensor/+/+/config', { qos: 1 });
+    clients.push(watcher);
     agent = await mqtt.connectAsync(url(), {
       username: 'pi-1',
       password: PASSWORD,
@@ -120,6 +135,7 @@ describe('a catalogue applied to a running central', () => {
       );
       // crunchy owns no lane yet, so its subscription is made once it does (below).
       if (name === 'acme') await c.subscribeAsync(LEVELS, { qos: 1 });
+      suppliers.set(name, c);
       clients.push(c);
     }
   });
@@ -140,6 +156,8 @@ describe('a catalogue applied to a running central', () => {
     );
     expect(open.supplier).toBe('acme');
     expect(await lanesFor('acme')).toEqual(['L0', 'L1']);
+    await waitFor(() => countSensors().length === 2, 5_000, { what: 'the discovery configs' });
+    expect(countSensors()).toEqual(['L0 cola count', 'L1 cola count']);
   });
 
   it('apply: within a second L0 leaves acme (MQTT and HTTP), its order is cancelled, crunchy orders next', async () => {
@@ -154,6 +172,10 @@ describe('a catalogue applied to a running central', () => {
     expect(Date.now() - at).toBeLessThan(1_000);
 
     expect(central.map.supplierOf('s1', 'a', 'L0')).toBe('crunchy');
+    await waitFor(() => countSensors()[0] === 'L0 chips count', 2_000, {
+      what: 'Home Assistant’s L0 updated',
+    });
+    expect(countSensors()).toEqual(['L0 chips count', 'L1 cola count']);
     expect(await lanesFor('acme')).toEqual(['L1']);
     expect(await lanesFor('crunchy')).toEqual(['L0']);
     const cancelled = central.store!.orders.get(
@@ -161,7 +183,7 @@ describe('a catalogue applied to a running central', () => {
     );
     expect(cancelled?.state).toBe('cancelled');
 
-    const crunchy = clients[2]!;
+    const crunchy = suppliers.get('crunchy')!;
     await crunchy.subscribeAsync(LEVELS, { qos: 1 });
     const before = seen.acme!.length;
     // In order from one publisher: were acme still given L0, it would have it before L1.
