@@ -138,7 +138,13 @@ function planSegment(c: DocCommand, seg: string): Plan {
         how: 'run',
         steps: [{ kind: 'run', cmd: seg, cwd: ROOT, expectOut: /^(\/dev\/|No serial ports found)/m }],
       };
-    const help = sub === undefined || LONG_SUBCOMMANDS.has(sub) || sub === 'users' || /\s--help$/.test(s);
+    // `users` and `config` change a data dir: named in prose, they are checked with --help.
+    const help =
+      sub === undefined ||
+      LONG_SUBCOMMANDS.has(sub) ||
+      sub === 'users' ||
+      sub === 'config' ||
+      /\s--help$/.test(s);
     // `shelfsense …` as typed in a shell: the bin npm linked into node_modules/.bin.
     const cmd = help && !/\s--help$/.test(seg) ? `${seg} --help` : seg;
     return {
