@@ -34,4 +34,4 @@ export {
 export { canPublish, canRead, canSubscribe, type Principal, readablePatterns } from './mqtt/acl.js';
 export { type BoundPorts, MqttBroker, type MqttBrokerOptions } from './mqtt/broker.js';
 export { type BrokerCounters, DENY_REASONS, DROP_REASONS } from './mqtt/metrics.js';
-export { filterMatches, filtersIntersect } from './mqtt/topic-filter.js';
+export { filterMatches, filtersIntersect, levelsMatch } from './mqtt/topic-filter.js';

@@ -6,10 +6,17 @@
 
 /** True when `filter` (may hold `+` and `#`) matches the concrete `topic` [MQTT-4.7]. */
 export function filterMatches(filter: string, topic: string): boolean {
+  return levelsMatch(filter.split('/'), topic.split('/'));
+}
+
+/**
+ * filterMatches on levels already split, for a caller matching one topic against many filters
+ * (split each filter once, the topic once per message).
+ */
+export function levelsMatch(f: readonly string[], t: readonly string[]): boolean {
   // [MQTT-4.7.2-1] a filter starting with a wildcard does not match a topic starting with `$`.
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
+  const first = f[0] ?? '';
+  if ((t[0] ?? '').startsWith('$') && (first.startsWith('+') || first.startsWith('#'))) return false;
   for (let i = 0; i < f.length; i++) {
     const level = f[i];
     if (level === '#') return true;

@@ -8,7 +8,7 @@
  * subscription that needs the broker's retained messages (`retained: true`: agent status, shelf
  * health) goes over the connection, which delivers them on subscribe.
  */
-import { filterMatches } from '@shelfsense/broker';
+import { levelsMatch } from '@shelfsense/broker';
 import {
   type Filter,
   PayloadSchemas,
@@ -99,6 +99,8 @@ function parse(topic: string, payload: Buffer): { ref: TopicRef<BusKind>; payloa
 
 interface ClientSub {
   filter: string;
+  /** The filter's levels, split once. */
+  levels: readonly string[];
   deliver: RawHandler;
 }
 
@@ -161,7 +163,8 @@ export class MqttBus implements Bus {
   adopt(client: MqttClient): void {
     this.client = client;
     client.on('message', (topic, payload) => {
-      for (const s of this.subs) if (filterMatches(s.filter, topic)) s.deliver(topic, payload);
+      const levels = topic.split('/');
+      for (const s of this.subs) if (levelsMatch(s.levels, levels)) s.deliver(topic, payload);
     });
     // A clean session forgets subscriptions: say them again, then tell the parts.
     client.on('connect', () => {
@@ -240,7 +243,7 @@ export class MqttBus implements Bus {
     }
     const client = this.client;
     if (!client) throw new BusError(`cannot subscribe to ${filter}: central is not connected to the broker`);
-    const sub: ClientSub = { filter, deliver: handler };
+    const sub: ClientSub = { filter, levels: filter.split('/'), deliver: handler };
     this.subs.add(sub);
     if (client.connected) await client.subscribeAsync(filter, { qos: 1 });
     return async () => {
