@@ -1,13 +1,13 @@
 /**
  * How the discovery publisher reaches the broker. Two ways:
  *
- * - `mqttTransport(client)`: central's own MQTT client. Used with an external broker (Mosquitto,
- *   EMQX), whose ACL must let central's user publish `<prefix>/#`.
- * - `aedesTransport(aedes)`: the embedded broker, in process, as the lane-settings publisher does.
- *   Trusted, so it does not need the `service` role's ACL (which keeps the service role inside
- *   the Shelfsense topic tree; a refused publish would cost central's client its connection).
+ * - `busTransport(bus)`: central's bus, as the home-assistant part uses it. With the embedded
+ *   broker the bus publishes in process, trusted, so it does not need the `service` role's ACL
+ *   (which keeps the service role inside the Shelfsense topic tree; a refused publish would cost
+ *   central's connection). With an external broker (Mosquitto, EMQX) its ACL must let central's
+ *   user publish `<prefix>/#`.
+ * - `mqttTransport(client)`: any connected MQTT client.
  */
-import type { Aedes, AedesPublishPacket } from 'aedes';
 import type { MqttClient } from 'mqtt';
 import type { Bus } from '../bus/bus.js';
 
@@ -53,32 +53,6 @@ export function mqttTransport(client: MqttClient): DiscoveryTransport {
         client.off('connect', onConnect);
       };
     },
-  };
-}
-
-export function aedesTransport(aedes: Aedes): DiscoveryTransport {
-  return {
-    publish(topic, payload, retain) {
-      return new Promise((resolve, reject) => {
-        aedes.publish(
-          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false },
-          (err?: Error | null) => (err ? reject(err) : resolve()),
-        );
-      });
-    },
-    subscribe(topic, onMessage) {
-      const deliver = (packet: AedesPublishPacket, cb: () => void) => {
-        onMessage(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(String(packet.payload)));
-        cb();
-      };
-      return new Promise((resolve) => {
-        aedes.subscribe(topic, deliver, () =>
-          resolve(() => new Promise<void>((done) => aedes.unsubscribe(topic, deliver, () => done()))),
-        );
-      });
-    },
-    // In process there is no connection to lose.
-    onReconnect: () => () => undefined,
   };
 }
 
