@@ -9,6 +9,7 @@
 import { type Actor, type Catalogue, type CentralConfig, catalogueOf } from '@shelfsense/protocol';
 import { OrderService } from '../orders/orders.js';
 import type { CentralStore } from '../store/repositories.js';
+import { catalogueAuditRows } from './audit.js';
 import { type CatalogueChange, diffCatalogues } from './diff.js';
 import { liveOrderEffects, type OrderEffect } from './effects.js';
 import { ensureCatalogue, summarize } from './seed.js';
@@ -28,8 +29,10 @@ export interface AppliedCatalogue extends CataloguePlan {
 }
 
 export interface ApplyOptions {
-  /** Who applies it: kept with the version and on each cancelled order's event. */
+  /** Who applies it: kept with the version, in the audit trail and on each cancelled order's event. */
   actor: string;
+  /** The actor's role, as the audit trail records it; `admin` when not given (the CLI). */
+  role?: string;
   now?: number;
   /**
    * Test hook: hold the transaction open this long just before it commits, so a fault test can
@@ -60,17 +63,27 @@ export function applyCatalogue(
 ): AppliedCatalogue {
   const now = options.now ?? Date.now();
   const orders = new OrderService(store);
-  const actor: Actor = { user: options.actor, role: 'admin' };
+  const actor: Actor = { user: options.actor, role: options.role ?? 'admin' };
   return store.transaction((): AppliedCatalogue => {
     // Read again inside the write lock: another apply or a new order may have come in meanwhile.
     const plan = planCatalogue(store, config, next);
     if (plan.changes.length === 0) return { ...plan, version: null, seeded: false };
+    const before = store.catalogue.current()?.catalogue ?? catalogueOf(config);
     const seeded = plan.base === 0 && ensureCatalogue(store, config, undefined, now).seeded;
     const cancels = plan.effects.filter((e) => e.action === 'cancel');
     const version = store.catalogue.apply(next, options.actor, summarize(plan.changes, plan.effects), {
       now,
       cancelled: cancels.map((e) => ({ orderId: e.orderId, reason: e.reason })),
+      touched: plan.changes.map((c) => ({ what: c.what, id: c.id, removed: c.kind === 'removed' })),
     });
+    store.audit.appendAll(
+      catalogueAuditRows(before, next, plan.changes, {
+        actor: actor.user,
+        role: actor.role,
+        at: now,
+        version,
+      }),
+    );
     for (const e of cancels) {
       orders.transition(e.orderId, 'cancelled', { actor, now, expectedState: e.state });
     }

@@ -69,6 +69,33 @@ function flatten(c: Catalogue): Flat[] {
   ];
 }
 
+/** Every object of a catalogue by kind and id, as changes name them (`lane` → `store-1/shelf-a/L0`). */
+export function catalogueObjects(c: Catalogue): Map<ChangeWhat, ReadonlyMap<string, Obj>> {
+  return new Map(flatten(c).map((f) => [f.what, f.items]));
+}
+
+/** An object's own fields, its children left out and secrets named but not copied. */
+export function ownFields(what: ChangeWhat, obj: Obj): Record<string, unknown> {
+  const skip = CHILDREN[what];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (skip.includes(k)) continue;
+    out[k] = SECRET_FIELDS.has(k) ? '(secret)' : v;
+  }
+  return out;
+}
+
+/** Fields that hold children, shown on their own objects. */
+const CHILDREN: Readonly<Record<ChangeWhat, readonly string[]>> = {
+  supplier: [],
+  sku: [],
+  site: ['shelves'],
+  shelf: ['lanes'],
+  lane: [],
+  policy: [],
+  webhook: [],
+};
+
 function compare(a: Obj, b: Obj, skip: readonly string[]): Pick<CatalogueChange, 'fields' | 'values'> {
   const fields: string[] = [];
   const values: Record<string, { from: unknown; to: unknown }> = {};

@@ -39,6 +39,8 @@ export function ensureCatalogue(
     const catalogue = catalogueOf(config);
     const summary = summarize(diffCatalogues(EMPTY_CATALOGUE, catalogue), []);
     const version = store.catalogue.apply(catalogue, actor, summary, { now });
+    // One row for the whole seed: it is the starting point, not a change anyone made.
+    store.audit.append({ at: now, actor, action: 'catalogue.seeded', detail: { version, ...summary } });
     return { version, catalogue, seeded: true };
   });
 }

@@ -36,6 +36,15 @@ export interface CatalogueApplyOptions {
   now?: number;
   /** Orders this version cancels (the caller cancels them in the same transaction). */
   cancelled?: readonly CatalogueCancellation[];
+  /** The objects this version adds, changes or removes: their revision becomes this version. */
+  touched?: readonly CatalogueObjectRef[];
+}
+
+/** One object of the catalogue, named as its diff names it (`lane`, `store-1/shelf-a/L0`). */
+export interface CatalogueObjectRef {
+  what: string;
+  id: string;
+  removed?: boolean;
 }
 
 interface VersionRow {
@@ -66,6 +75,19 @@ export class CatalogueRepo implements CatalogueRepository {
       cancellation: db.prepare<[string], { version: number; reason: string }>(
         'SELECT version, reason FROM catalogue_cancellations WHERE order_id = ?',
       ),
+      revision: db
+        .prepare<[string, string], number>(
+          'SELECT revision FROM catalogue_revisions WHERE what = ? AND id = ?',
+        )
+        .pluck(),
+      revisions: db.prepare<[], { what: string; id: string; revision: number }>(
+        'SELECT what, id, revision FROM catalogue_revisions',
+      ),
+      setRevision: db.prepare(
+        `INSERT INTO catalogue_revisions (what, id, revision) VALUES (?, ?, ?)
+         ON CONFLICT (what, id) DO UPDATE SET revision = excluded.revision`,
+      ),
+      dropRevision: db.prepare('DELETE FROM catalogue_revisions WHERE what = ? AND id = ?'),
       history: db.prepare<[number], { version: number; appliedAt: number; actor: string; summary: string }>(
         `SELECT version, applied_at AS appliedAt, actor, summary FROM catalogue_versions
          ORDER BY version DESC LIMIT ?`,
@@ -104,9 +126,26 @@ export class CatalogueRepo implements CatalogueRepository {
         const version = (this.q.max.get() as number) + 1;
         this.q.insert.run(version, JSON.stringify(valid), now, actor, JSON.stringify(summary));
         for (const c of options.cancelled ?? []) this.q.cancel.run(c.orderId, version, c.reason);
+        for (const t of options.touched ?? []) {
+          if (t.removed) this.q.dropRevision.run(t.what, t.id);
+          else this.q.setRevision.run(t.what, t.id, version);
+        }
         return version;
       })
       .immediate();
+  }
+
+  /**
+   * The version in which an object last changed: 1 for an object unchanged since the first
+   * version, 0 for none before any version. Callers check the object exists.
+   */
+  revision(what: string, id: string): number {
+    return (this.q.revision.get(what, id) as number | undefined) ?? Math.min(1, this.version());
+  }
+
+  /** Every object's revision that differs from 1, keyed `what id` (`lane store-1/shelf-a/L0`). */
+  revisions(): Map<string, number> {
+    return new Map(this.q.revisions.all().map((r) => [`${r.what} ${r.id}`, r.revision]));
   }
 
   /** Which version cancelled an order, and why; undefined for an order no catalogue change cancelled. */

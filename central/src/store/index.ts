@@ -1,8 +1,16 @@
 export { type AlertKind, type AlertRow, type AlertState, AlertsRepo, alertEvent } from './alerts.js';
 export {
+  AUDIT_MAX_LIMIT,
+  type AuditEntry,
+  type AuditInput,
+  type AuditQuery,
+  AuditRepo,
+} from './audit.js';
+export {
   type CatalogueApplyOptions,
   type CatalogueCancellation,
   type CatalogueHistoryEntry,
+  type CatalogueObjectRef,
   CatalogueRepo,
   type CatalogueSummary,
   type CatalogueVersion,
@@ -41,6 +49,7 @@ export {
 } from './readings.js';
 export type {
   AlertsRepository,
+  AuditRepository,
   CatalogueRepository,
   CentralStore,
   HealthRepository,

@@ -339,6 +339,41 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'audit log and catalogue revisions',
+    sql: `
+      -- Who did what, when: catalogue changes, logins, tokens, user changes, order actions.
+      -- Append-only: the triggers refuse every UPDATE and DELETE, whoever asks.
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        target_id TEXT,
+        site TEXT,
+        before TEXT,
+        after TEXT,
+        detail TEXT
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+      CREATE INDEX audit_log_site ON audit_log (site, seq);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      -- The catalogue version in which each object last changed; an object absent here has not
+      -- changed since version 1.
+      CREATE TABLE catalogue_revisions (
+        what TEXT NOT NULL,
+        id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (what, id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

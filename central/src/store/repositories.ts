@@ -15,6 +15,7 @@ import type {
   OrderEvent,
 } from '@shelfsense/protocol';
 import type { AlertKind, AlertRow, AlertState } from './alerts.js';
+import type { AuditEntry, AuditInput, AuditQuery } from './audit.js';
 import type {
   CatalogueApplyOptions,
   CatalogueHistoryEntry,
@@ -185,10 +186,24 @@ export interface CatalogueRepository {
     summary: CatalogueSummary,
     options?: CatalogueApplyOptions,
   ): number;
+  /** The version in which an object last changed (1 when unchanged since the first). */
+  revision(what: string, id: string): number;
+  /** The revisions that differ from 1, keyed `what id`. */
+  revisions(): Map<string, number>;
   /** Which version cancelled an order, and why. */
   cancellation(orderId: string): { version: number; reason: string } | undefined;
   /** Newest first, without the catalogues. */
   history(limit?: number): CatalogueHistoryEntry[];
+}
+
+/** The audit trail: appended to, read back with filters, never changed. */
+export interface AuditRepository {
+  /** Appends one row (joining the caller's transaction); returns its sequence number. */
+  append(entry: AuditInput): number;
+  /** Appends every row in one transaction. */
+  appendAll(entries: Iterable<AuditInput>): void;
+  /** Newest first. */
+  list(q?: AuditQuery): AuditEntry[];
 }
 
 /** Every repository of the central store. */
@@ -201,6 +216,7 @@ export interface StoreRepositories {
   readonly outbox: OutboxRepository;
   readonly ruleState: RuleStateRepository;
   readonly catalogue: CatalogueRepository;
+  readonly audit: AuditRepository;
 }
 
 /** The central store as rules, orders, webhooks and history use it. */

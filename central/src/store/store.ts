@@ -9,6 +9,7 @@
 import { Duration, parseWith } from '@shelfsense/protocol';
 import { z } from 'zod';
 import { AlertsRepo } from './alerts.js';
+import { AuditRepo } from './audit.js';
 import { CatalogueRepo } from './catalogue.js';
 import { type Db, openDatabase, schemaVersion } from './database.js';
 import { HealthRepo } from './health.js';
@@ -47,6 +48,7 @@ export class Store implements CentralStore {
   readonly outbox: OutboxRepo;
   readonly ruleState: RuleStateRepo;
   readonly catalogue: CatalogueRepo;
+  readonly audit: AuditRepo;
   private closed = false;
 
   private constructor(db: Db, options: StoreOptions) {
@@ -60,6 +62,7 @@ export class Store implements CentralStore {
     this.outbox = new OutboxRepo(db);
     this.ruleState = new RuleStateRepo(db);
     this.catalogue = new CatalogueRepo(db);
+    this.audit = new AuditRepo(db);
   }
 
   /** Opens (creating and migrating if needed) the store file. */
