@@ -11,7 +11,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { childLogger } from '@shelfsense/protocol';
 import { Counter, type Registry } from 'prom-client';
 import { alertRoutes } from './alerts.js';
+import { auditRoutes } from './audit.js';
 import { authenticate, authRoutes } from './auth.js';
+import { catalogueRoutes } from './catalogue.js';
 import { commandRoutes } from './commands.js';
 import { type RequestContext, type RouteEntry, STREAMED } from './context.js';
 import type { ApiDeps } from './deps.js';
@@ -21,6 +23,8 @@ import { sendJson } from './io.js';
 import { laneRoutes } from './lanes.js';
 import { orderRoutes } from './orders.js';
 import { Router } from './router.js';
+import { shelvesRoutes } from './shelves.js';
+import { usersRoutes } from './users.js';
 import { webhookRoutes } from './webhooks.js';
 
 export const API_PREFIX = '/api';
@@ -98,6 +102,10 @@ export function createApi(deps: ApiDeps): ApiHandler {
   commandRoutes(router);
   exportRoutes(router);
   webhookRoutes(router);
+  catalogueRoutes(router);
+  shelvesRoutes(router);
+  usersRoutes(router);
+  auditRoutes(router);
 
   return async (req, res) => {
     let url: URL;

@@ -4,7 +4,7 @@
  */
 
 import type { UserStore } from '@shelfsense/broker';
-import type { ShelfMap } from '@shelfsense/protocol';
+import type { CentralConfig, ShelfMap } from '@shelfsense/protocol';
 import {
   type Actor,
   type AlertEvent,
@@ -55,10 +55,32 @@ export interface CommandRelay {
   ): Promise<CommandResponse>;
 }
 
+/** A shelf an agent reports that the catalogue does not know. */
+export interface UnassignedShelf {
+  site: string;
+  agent: string;
+  serial: string;
+  /** Load-cell channels, when the agent reports them. */
+  channels: number | null;
+  agentOnline: boolean;
+  /** When the agent last reported it, epoch ms. */
+  seenAt: number;
+}
+
 /** The last agent status and shelf health central has heard (see live-state.ts for one). */
 export interface LiveStatusSource {
   agentStatus(site: string, agent: string): { state: 'online' | 'offline'; ts: number } | undefined;
   shelfHealth(site: string, shelf: string): HealthPayload | undefined;
+  /** Shelves agents report that the shelf map does not know. */
+  unassigned?(): UnassignedShelf[];
+}
+
+/** The catalogue in force and how to make a change take effect at once. */
+export interface CatalogueAccess {
+  /** The effective config (process settings with the catalogue in force). */
+  config(): CentralConfig;
+  /** Reads the store's newest catalogue into every part now, not at the next poll. */
+  reload(): Promise<void>;
 }
 
 export interface SkuInfo {
@@ -72,7 +94,7 @@ export interface ApiDeps {
    * broker's own store, so HTTP and MQTT share one login limiter and one token check, and a token
    * from the API is an MQTT password.
    */
-  users: Pick<UserStore, 'login' | 'issueToken' | 'verifyToken' | 'loginRefused'>;
+  users: UserStore;
   map: ShelfMap;
   store: Store;
   /**
@@ -103,6 +125,8 @@ export interface ApiDeps {
   onAlert?: (event: AlertEvent) => void;
   /** The webhook worker, woken after a dead letter is re-queued. */
   webhooks?: { notify(): void };
+  /** The live catalogue (central); without it the catalogue routes answer 503. */
+  catalogue?: CatalogueAccess;
 }
 
 const sqliteHistory = new WeakMap<Store, HistoryStore>();

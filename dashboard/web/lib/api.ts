@@ -107,6 +107,16 @@ export class Api {
     return new ApiError(res.status, `HTTP_${res.status}`, `${path} answered ${res.status} ${res.statusText}`);
   }
 
+  /** An authorised JSON request whose answer is checked against `schema` (for routes added beside this class). */
+  request<S extends AnySchema>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    return this.json(method, path, schema, body);
+  }
+
   private async json<S extends AnySchema>(
     method: string,
     path: string,

@@ -3,20 +3,22 @@
  * may see; this only decides which screens to offer.
  */
 
-export const VIEWS = ['supplier', 'operator', 'technician'] as const;
+export const VIEWS = ['supplier', 'operator', 'technician', 'admin'] as const;
 export type View = (typeof VIEWS)[number];
 
 export const VIEW_INFO: Readonly<Record<View, { path: string; title: string }>> = {
   supplier: { path: '/supplier', title: 'Fill levels & orders' },
   operator: { path: '/operator', title: 'Store operations' },
   technician: { path: '/technician', title: 'Sensors & calibration' },
+  admin: { path: '/admin', title: 'Catalogue & users' },
 };
 
 const ROLE_VIEWS: Readonly<Record<string, readonly View[]>> = {
-  supplier: ['supplier'],
-  operator: ['operator'],
-  technician: ['technician'],
-  admin: ['supplier', 'operator', 'technician'],
+  // Every person's role has the admin view; what it shows and allows depends on the role.
+  supplier: ['supplier', 'admin'],
+  operator: ['operator', 'admin'],
+  technician: ['technician', 'admin'],
+  admin: ['supplier', 'operator', 'technician', 'admin'],
   service: ['supplier', 'operator', 'technician'],
 };
 

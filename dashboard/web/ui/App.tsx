@@ -7,6 +7,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, refreshDelay } from '../lib/api.js';
 import { resolveView, VIEW_INFO, type View, viewsFor } from '../lib/routes.js';
+import { AdminView } from './AdminView.js';
 import { AppContext, type AppContextValue } from './hooks.js';
 import { OperatorView, SupplierView } from './LaneViews.js';
 import { Login } from './Login.js';
@@ -32,6 +33,7 @@ const VIEW_COMPONENTS: Readonly<Record<View, () => JSX.Element>> = {
   supplier: SupplierView,
   operator: OperatorView,
   technician: TechnicianView,
+  admin: AdminView,
 };
 
 interface LoggedInProps {

@@ -10,6 +10,7 @@ import { CalibrationLog } from './CalibrationLog.js';
 import { useLanes } from './hooks.js';
 import { LiveReadings } from './LiveReadings.js';
 import { ShelfHealth } from './ShelfHealth.js';
+import { UnassignedShelves } from './UnassignedShelves.js';
 import { Wizard } from './Wizard.js';
 
 const LEVELS: readonly {
@@ -34,6 +35,7 @@ export function TechnicianView() {
 
   return (
     <div class="view technician">
+      <UnassignedShelves />
       <section class="panel picker" aria-labelledby="picker-heading">
         <div class="panel-head">
           <h2 id="picker-heading">Choose a lane</h2>

@@ -8,9 +8,13 @@
  * central sends, every field present.
  */
 export * from './alerts.js';
+export * from './audit.js';
 export * from './auth.js';
+export * from './catalogue.js';
 export * from './commands.js';
 export { ApiErrorBody, EmptyBody, RangeQuery } from './common.js';
 export * from './lanes.js';
 export * from './orders.js';
+export * from './shelves.js';
+export * from './users.js';
 export * from './webhooks.js';

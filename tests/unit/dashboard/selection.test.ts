@@ -40,11 +40,11 @@ describe('technician selection', () => {
 });
 
 describe('views per role', () => {
-  it('[role views] each role gets its own view; admins get all; others none', () => {
-    expect(viewsFor('supplier')).toEqual(['supplier']);
-    expect(viewsFor('operator')).toEqual(['operator']);
-    expect(viewsFor('technician')).toEqual(['technician']);
-    expect(viewsFor('admin')).toEqual(['supplier', 'operator', 'technician']);
+  it('[role views] each role gets its own view and the admin view; admins get all; others none', () => {
+    expect(viewsFor('supplier')).toEqual(['supplier', 'admin']);
+    expect(viewsFor('operator')).toEqual(['operator', 'admin']);
+    expect(viewsFor('technician')).toEqual(['technician', 'admin']);
+    expect(viewsFor('admin')).toEqual(['supplier', 'operator', 'technician', 'admin']);
     expect(viewsFor('agent')).toEqual([]);
   });
 

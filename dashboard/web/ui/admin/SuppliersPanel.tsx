@@ -1,0 +1,4 @@
+/** The Suppliers tab of the admin view. */
+export function SuppliersPanel() {
+  return <section class="panel" aria-label="Suppliers" />;
+}

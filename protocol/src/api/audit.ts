@@ -1,0 +1,2 @@
+/** The audit routes' bodies (docs/http-api.md). */
+export {};

@@ -1,0 +1,2 @@
+/** The catalogue routes' bodies (docs/http-api.md). */
+export {};

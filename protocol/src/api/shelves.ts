@@ -1,0 +1,2 @@
+/** The shelves routes' bodies (docs/http-api.md). */
+export {};

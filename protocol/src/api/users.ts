@@ -1,0 +1,2 @@
+/** The users routes' bodies (docs/http-api.md). */
+export {};
