@@ -53,6 +53,7 @@ function flatten(c: Catalogue): Flat[] {
   const r = c.replenishment;
   const policies = new Map<string, Obj>([['defaults', r.defaults]]);
   for (const p of r.skus) policies.set(`sku ${p.sku}`, p);
+  for (const p of r.sites) policies.set(`site ${p.site}`, p);
   for (const p of r.lanes) policies.set(`lane ${p.site}/${p.shelf}/${p.lane}`, p);
   return [
     { what: 'supplier', skip: ['id'], items: byId(c.suppliers) },

@@ -1,5 +1,6 @@
 /**
- * The effective replenishment policy of one lane: lane override, else SKU override, else defaults;
+ * The effective replenishment policy of one lane, field by field: lane override, else SKU override,
+ * else site override, else defaults;
  * order-up-to falls back to the lane's capacity. A lane without a reorder point and an order-up-to
  * level is not managed (it still raises alerts, never orders).
  */
@@ -29,13 +30,14 @@ export function resolvePolicy(
   lane: Pick<LaneInfo, 'site' | 'shelf' | 'lane' | 'sku' | 'capacity'>,
 ): { policy: LanePolicy; reason?: undefined } | { policy: null; reason: string } {
   const sku = cfg.skus.find((s) => s.sku === lane.sku);
+  const site = cfg.sites.find((s) => s.site === lane.site);
   const own = cfg.lanes.find((l) => l.site === lane.site && l.shelf === lane.shelf && l.lane === lane.lane);
   const strip = (o: (PolicyOverride & Record<string, unknown>) | undefined) => {
     if (!o) return {};
     const { sku: _s, site: _a, shelf: _b, lane: _c, ...rest } = o;
     return defined(rest as PolicyOverride);
   };
-  const merged = { ...defined(cfg.defaults), ...strip(sku), ...strip(own) };
+  const merged = { ...defined(cfg.defaults), ...strip(site), ...strip(sku), ...strip(own) };
   const reorderPoint = merged.reorderPoint;
   const orderUpTo = merged.orderUpTo ?? lane.capacity ?? undefined;
   if (reorderPoint === undefined) return { policy: null, reason: 'no reorderPoint configured' };

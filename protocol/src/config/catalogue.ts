@@ -21,6 +21,7 @@ const policies = ReplenishmentConfig.shape;
 export const CataloguePolicies = z.strictObject({
   defaults: policies.defaults,
   skus: policies.skus,
+  sites: policies.sites,
   lanes: policies.lanes,
   webhooks: z.strictObject({ suppliers: WebhooksConfig.shape.suppliers }).prefault({}),
 });
@@ -56,6 +57,7 @@ export function catalogueOf(cfg: CentralConfig): Catalogue {
     replenishment: {
       defaults: r.defaults,
       skus: r.skus,
+      sites: r.sites,
       lanes: r.lanes,
       webhooks: { suppliers: r.webhooks.suppliers },
     },
@@ -77,6 +79,7 @@ export function withCatalogue(cfg: CentralConfig, cat: Catalogue): CentralConfig
       ...r,
       defaults: cat.replenishment.defaults,
       skus: cat.replenishment.skus,
+      sites: cat.replenishment.sites,
       lanes: cat.replenishment.lanes,
       webhooks: { ...r.webhooks, suppliers: cat.replenishment.webhooks.suppliers },
     },

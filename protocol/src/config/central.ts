@@ -38,9 +38,20 @@ export const Sku = z.strictObject({
   supplier: Id,
 });
 
+/** Someone at a supplier to reach about its orders and deliveries. */
+export const SupplierContact = z.strictObject({
+  name: z.string().min(1).max(200),
+  email: z.email().optional(),
+  phone: z
+    .string()
+    .regex(/^\+?[0-9 ()./-]{3,32}$/, 'a phone number: digits, spaces and + ( ) . / -')
+    .optional(),
+});
+
 export const Supplier = z.strictObject({
   id: Id,
   name: z.string().optional(),
+  contacts: z.array(SupplierContact).max(20).optional(),
 });
 
 // --- roles -----------------------------------------------------------------------------------------
@@ -259,6 +270,7 @@ export interface CatalogueRefs {
   suppliers: readonly z.infer<typeof Supplier>[];
   replenishment: {
     skus: readonly { sku: string }[];
+    sites: readonly { site: string }[];
     lanes: readonly { site: string; shelf: string; lane: string }[];
     webhooks: { suppliers: readonly { supplier: string }[] };
   };
@@ -335,6 +347,10 @@ export function checkCatalogueRefs(cfg: CatalogueRefs, issue: (path: Path, messa
   const r = cfg.replenishment;
   r.skus.forEach((p, i) => {
     if (!skus.has(p.sku)) issue(['replenishment', 'skus', i, 'sku'], `unknown SKU "${p.sku}"`);
+  });
+  const siteIds = new Set(cfg.sites.map((s) => s.id));
+  r.sites.forEach((p, i) => {
+    if (!siteIds.has(p.site)) issue(['replenishment', 'sites', i, 'site'], `unknown site "${p.site}"`);
   });
   r.lanes.forEach((p, i) => {
     const key = `${p.site}/${p.shelf}/${p.lane}`;

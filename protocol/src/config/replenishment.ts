@@ -6,6 +6,7 @@
  *   replenishment:
  *     defaults: { reorderPoint: 4, orderUpTo: 24, packSize: 6, debounceMs: 5m }
  *     skus:  [{ sku: cola-330, minOrderQty: 12 }]
+ *     sites: [{ site: s1, leadTimeMs: 3d }]
  *     lanes: [{ site: s1, shelf: a, lane: l1, reorderPoint: 2 }]
  *     webhooks:
  *       suppliers: [{ supplier: acme, url: https://erp.acme.example/shelfsense, secret: … }]
@@ -60,6 +61,7 @@ export const PolicyDefaults = z.strictObject({
 export type PolicyDefaults = z.infer<typeof PolicyDefaults>;
 
 export const SkuPolicy = PolicyOverride.extend({ sku: Id });
+export const SitePolicy = PolicyOverride.extend({ site: Id });
 export const LanePolicy = PolicyOverride.extend({ site: Id, shelf: Id, lane: Id });
 
 export const RetryPolicy = z.strictObject({
@@ -117,6 +119,8 @@ export const ReplenishmentConfig = z
   .strictObject({
     defaults: PolicyDefaults.prefault({}),
     skus: z.array(SkuPolicy).default([]),
+    /** Per site: between the defaults and the SKU's policy (a SKU's pack size beats a site's). */
+    sites: z.array(SitePolicy).default([]),
     lanes: z.array(LanePolicy).default([]),
     receipt: ReceiptConfig.prefault({}),
     rate: z
@@ -151,6 +155,7 @@ export const ReplenishmentConfig = z
     };
     check(cfg.defaults, ['defaults']);
     for (const [i, s] of cfg.skus.entries()) check(s, ['skus', i]);
+    for (const [i, s] of cfg.sites.entries()) check(s, ['sites', i]);
     for (const [i, l] of cfg.lanes.entries()) check(l, ['lanes', i]);
     const dup = (keys: string[], path: string[]) => {
       const seen = new Set<string>();
@@ -163,6 +168,10 @@ export const ReplenishmentConfig = z
     dup(
       cfg.skus.map((s) => s.sku),
       ['skus'],
+    );
+    dup(
+      cfg.sites.map((s) => s.site),
+      ['sites'],
     );
     dup(
       cfg.lanes.map((l) => `${l.site}/${l.shelf}/${l.lane}`),

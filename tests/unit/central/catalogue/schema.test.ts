@@ -26,7 +26,7 @@ describe('Catalogue', () => {
     expect(Catalogue.parse(cat)).toEqual(cat);
     expect(cat.replenishment.webhooks.suppliers[0]?.supplier).toBe('acme');
     expect(Object.keys(cat).sort()).toEqual(['replenishment', 'sites', 'skus', 'suppliers']);
-    expect(Object.keys(cat.replenishment).sort()).toEqual(['defaults', 'lanes', 'skus', 'webhooks']);
+    expect(Object.keys(cat.replenishment).sort()).toEqual(['defaults', 'lanes', 'sites', 'skus', 'webhooks']);
   });
 
   it('refuses process settings: they stay in central.yaml', () => {

@@ -34,6 +34,26 @@ describe('replenishment config: per SKU or lane with defaults', () => {
     });
   });
 
+  it('puts a site policy between the defaults and the SKU: site over defaults, SKU and lane over site', () => {
+    const cfg = ReplenishmentConfig.parse({
+      defaults: { reorderPoint: 4, orderUpTo: 24, packSize: 6, leadTimeMs: '2d' },
+      sites: [{ site: 's1', reorderPoint: 8, packSize: 12, leadTimeMs: '3d' }],
+      skus: [{ sku: 'cola-330', packSize: 4 }],
+      lanes: [{ site: 's1', shelf: 'a', lane: 'l1', reorderPoint: 2 }],
+    });
+    expect(resolvePolicy(cfg, { ...L1, lane: 'l2' }).policy).toMatchObject({
+      reorderPoint: 8,
+      packSize: 4,
+      leadTimeMs: 3 * 86_400_000,
+    });
+    expect(resolvePolicy(cfg, L1).policy).toMatchObject({ reorderPoint: 2, packSize: 4 });
+    expect(resolvePolicy(cfg, { ...L1, site: 's2', lane: 'l2' }).policy).toMatchObject({
+      reorderPoint: 4,
+      leadTimeMs: 2 * 86_400_000,
+    });
+    expect(() => ReplenishmentConfig.parse({ sites: [{ site: 's1' }, { site: 's1' }] })).toThrow(/duplicate/);
+  });
+
   it('takes every duration down to milliseconds and fills defaults', () => {
     const cfg = ReplenishmentConfig.parse({
       defaults: { debounceMs: '1.5s' },
