@@ -131,7 +131,9 @@ export class AuditRepo implements AuditRepository {
       add(`site IN (${q.sites.map(() => '?').join(', ')})`, ...q.sites);
     }
     if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
-    const limit = Math.max(1, Math.min(Math.floor(q.limit ?? 100), AUDIT_MAX_LIMIT));
+    const asked = q.limit !== undefined && Number.isFinite(q.limit) ? Math.floor(q.limit) : 100;
+    // Interpolated, not bound (SQLite wants LIMIT as an integer), so it is clamped to one here.
+    const limit = Math.max(1, Math.min(asked, AUDIT_MAX_LIMIT));
     const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY seq DESC LIMIT ${limit}`;
     return this.db

@@ -374,6 +374,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: 'audit log: no replace',
+    sql: `
+      -- INSERT OR REPLACE deletes the row it collides with without firing the DELETE trigger
+      -- (SQLite fires none for REPLACE unless recursive_triggers is on), so refuse the insert.
+      CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+        WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
