@@ -65,7 +65,7 @@ export async function* levelPages(
 }
 
 /** Writes `text`; resolves once the socket can take more. False when the client went away. */
-function write(res: ServerResponse, text: string): Promise<boolean> | boolean {
+export function write(res: ServerResponse, text: string): Promise<boolean> | boolean {
   if (res.destroyed) return false;
   if (res.write(text)) return true;
   if (res.destroyed) return false;

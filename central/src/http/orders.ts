@@ -105,7 +105,11 @@ export function orderRoutes(router: ApiRouter): void {
     const body = await readJson(ctx.req, CancelOrderBody);
     const o = visibleOrder(ctx, p);
     requireRole(p, 'order.cancel', 'cancel orders');
-    const r = ctx.deps.orders.transition(o.id, 'cancelled', { actor: actorOf(p), now: ctx.now() });
+    const r = ctx.deps.orders.transition(o.id, 'cancelled', {
+      actor: actorOf(p),
+      now: ctx.now(),
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+    });
     if (r.event) ctx.log.info({ orderId: o.id, by: p.user, reason: body.reason ?? null }, 'order cancelled');
     return orderView(ctx, r.order);
   });

@@ -2,7 +2,9 @@
  * Orders in the central store. Opening is idempotent per lane and the guarantee lives in the
  * database: a partial unique index allows one live (not closed, not cancelled) order per lane, so
  * a restart, a replayed backlog or two rules instances on the same file never create a second one.
- * Every change writes its order event and its webhook outbox row in the same transaction.
+ * Every change writes its order event, its webhook outbox row and its audit row in the same
+ * transaction, so the audit trail can never miss a change that was committed (nor show one that
+ * was rolled back).
  *
  * A `received` order is still live (it stays listed until it closes), but its goods are on the
  * shelf: the rules open the lane's next order with `replaceReceived`, which closes it first, in the
@@ -21,6 +23,7 @@ import {
 } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { AuditInput } from '../store/audit.js';
 import { ReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
 import type { OrderListQuery, OrderRow } from '../store/orders.js';
 import type { LaneRef } from '../store/readings.js';
@@ -58,6 +61,8 @@ export const TransitionInput = z.object({
   receivedQuantity: z.number().int().nonnegative().optional(),
   /** Refuse unless the order is still in this state (optimistic concurrency). */
   expectedState: z.enum(['open', 'acknowledged', 'shipped', 'received', 'closed', 'cancelled']).optional(),
+  /** Why, in the words of whoever asked (a cancellation's reason); kept in the audit trail. */
+  reason: z.string().max(500).optional(),
 });
 export type TransitionInput = z.infer<typeof TransitionInput>;
 
@@ -148,6 +153,7 @@ export class OrderService {
       }
       const order = toOrder(this.q.get(id) as OrderRow);
       const event = this.writeEvent(order, actor, now);
+      this.audit(order, null, actor, now, v.reason);
       return { order, event, created: true, replaced };
     });
     if (committed.replaced) {
@@ -194,7 +200,7 @@ export class OrderService {
       if (input.receivedQuantity !== undefined && to !== 'received') {
         throw invalid('receivedQuantity', 'only allowed when receiving');
       }
-      return this.move(order, to, input, actor, now);
+      return this.move(order, to, input, actor, now, input.reason);
     });
     if (result.event) {
       this.log?.info({ orderId: id, state: to, by: actor?.user }, 'order transition');
@@ -251,6 +257,7 @@ export class OrderService {
     input: Pick<TransitionInput, 'shippedQuantity' | 'receivedQuantity'>,
     actor: Actor | null,
     now: number,
+    reason?: string,
   ): TransitionResult & { event: OrderEvent } {
     const id = order.id;
     const shipped = to === 'shipped' ? (input.shippedQuantity ?? order.quantity) : order.shippedQuantity;
@@ -262,7 +269,45 @@ export class OrderService {
       throw new ReplenishmentError(ReplenishmentErrorCodes.CONFLICT, `order ${id} changed meanwhile`);
     }
     const updated = this.require(id);
-    return { order: updated, event: this.writeEvent(updated, actor, now) };
+    const event = this.writeEvent(updated, actor, now);
+    this.audit(updated, order.state, actor, now, reason === undefined ? {} : { reason });
+    return { order: updated, event };
+  }
+
+  /**
+   * The audit row of an order change (`order.<state>`), written in the caller's transaction with
+   * the store's one prepared insert. `from` is null for a new order.
+   */
+  private audit(
+    order: Order,
+    from: OrderState | null,
+    actor: Actor | null,
+    now: number,
+    extra: Readonly<Record<string, unknown>>,
+  ): void {
+    const row: AuditInput = {
+      at: now,
+      // No user: the rules or the shelf itself (a delivery seen by weight) moved it.
+      actor: actor?.user ?? 'central',
+      role: actor?.role ?? null,
+      action: `order.${order.state}`,
+      target: 'order',
+      targetId: order.id,
+      site: order.site,
+      before: from === null ? null : { state: from },
+      after: { state: order.state },
+      detail: {
+        shelf: order.shelf,
+        lane: order.lane,
+        sku: order.sku,
+        supplier: order.supplier,
+        quantity: order.quantity,
+        ...(order.state === 'shipped' ? { shippedQuantity: order.shippedQuantity } : {}),
+        ...(order.state === 'received' ? { receivedQuantity: order.receivedQuantity } : {}),
+        ...extra,
+      },
+    };
+    this.store.audit.append(row);
   }
 
   private writeEvent(order: Order, actor: Actor | null, now: number): OrderEvent {
