@@ -36,6 +36,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly issues: readonly { path: string; message: string }[] = [],
+    /** The parsed error body, for routes that answer more beside `error` (a 409's `current`). */
+    readonly body: unknown = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -102,7 +104,7 @@ export class Api {
     const parsed = z.safeParse(ApiErrorBody, body);
     if (parsed.success) {
       const e = parsed.data.error;
-      return new ApiError(res.status, e.code, e.message, e.issues ?? []);
+      return new ApiError(res.status, e.code, e.message, e.issues ?? [], body);
     }
     return new ApiError(res.status, `HTTP_${res.status}`, `${path} answered ${res.status} ${res.statusText}`);
   }
