@@ -1,4 +1,664 @@
-/** The catalogue routes (docs/http-api.md). */
-import type { ApiRouter } from './context.js';
+/**
+ * The catalogue over HTTP (docs/catalogue.md): read what the user may see, and change one object
+ * at a time with the revision it read (409 with the object as it is now when it is stale).
+ *
+ * Who may change what: an admin everything; an operator the lanes and the site and lane policies
+ * of its sites; a technician the shelves of its sites (assign, change, decommission); a supplier
+ * its own contacts and webhook. What a user may not see answers 404, as if absent; what it sees
+ * but may not change answers 403. Each change is live within a second: central reloads the
+ * catalogue as soon as the version is written.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type Catalogue,
+  type CatalogueChangeResponse,
+  type CatalogueView,
+  DeleteQuery,
+  EmptyBody,
+  type Grant,
+  LaneBody,
+  PolicyBody,
+  ShelfBody,
+  SiteBody,
+  SkuBody,
+  SupplierBody,
+  WebhookBody,
+  type WebhookSecretResponse,
+  type WebhookTestResponse,
+} from '@shelfsense/protocol';
+import type { ChangeWhat } from '../catalogue/diff.js';
+import { editCatalogue, type ObjectEdit } from '../catalogue/edit.js';
+import { catalogueView, policyViews, revisionLookup, siteView, supplierView } from '../catalogue/view.js';
+import { signedHeaders } from '../webhooks/sign.js';
+import { type ApiRouter, authed, type RequestContext } from './context.js';
+import type { CatalogueAccess } from './deps.js';
+import { forbidden, HttpError, HttpErrorCodes, notFound } from './errors.js';
+import { parseQuery, readJson } from './io.js';
+import type { Principal } from './scope.js';
 
-export function catalogueRoutes(_router: ApiRouter): void {}
+type Path = (string | number)[];
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? Mutable<U>[] : T[K] };
+type Draft = Mutable<Catalogue>;
+
+/** Who may change an object: by role, and for scoped roles by site or supplier. */
+type Rule = (g: Grant, site: string | null, supplier: string | null) => boolean;
+
+const admin: Rule = (g) => g.role === 'admin';
+const sitesOf = (g: Grant): readonly string[] | null => ('sites' in g ? g.sites : null);
+const atSite =
+  (...roles: string[]): Rule =>
+  (g, site) =>
+    g.role === 'admin' || (roles.includes(g.role) && site !== null && (sitesOf(g)?.includes(site) ?? false));
+const ownSupplier: Rule = (g, _site, supplier) =>
+  g.role === 'admin' || (g.role === 'supplier' && supplier !== null && g.supplier === supplier);
+
+/** May the user see anything of this site / supplier (404 otherwise). */
+function seesSite(g: Grant, site: string): boolean {
+  if (g.role === 'admin' || g.role === 'service') return true;
+  return sitesOf(g)?.includes(site) ?? false;
+}
+
+function access(ctx: RequestContext): CatalogueAccess {
+  const a = ctx.deps.catalogue;
+  if (!a) throw new HttpError(503, HttpErrorCodes.UNAVAILABLE, 'the catalogue is not served by this process');
+  return a;
+}
+
+function current(ctx: RequestContext): { catalogue: Catalogue; version: number } {
+  const v = ctx.deps.store.catalogue.current();
+  if (!v) throw new HttpError(503, HttpErrorCodes.UNAVAILABLE, 'the catalogue is not loaded yet');
+  return v;
+}
+
+/** The catalogue narrowed to what the user may see. */
+export function scopedView(view: CatalogueView, g: Grant): CatalogueView {
+  if (g.role === 'admin' || g.role === 'service') return view;
+  if (g.role === 'supplier') {
+    const skus = view.skus.filter((s) => s.supplier === g.supplier);
+    return {
+      version: view.version,
+      suppliers: view.suppliers.filter((s) => s.id === g.supplier),
+      skus,
+      sites: [],
+      policies: {
+        ...view.policies,
+        skus: view.policies.skus.filter((p) => skus.some((s) => s.id === p.sku)),
+        sites: [],
+        lanes: [],
+      },
+    };
+  }
+  const sites = new Set(sitesOf(g) ?? []);
+  return {
+    version: view.version,
+    // Names only: an operator picks a SKU for a lane; contacts and webhooks stay the supplier's.
+    suppliers: view.suppliers.map((s) => ({
+      id: s.id,
+      name: s.name,
+      contacts: [],
+      revision: s.revision,
+      webhook: null,
+    })),
+    skus: view.skus,
+    sites: view.sites.filter((s) => sites.has(s.id)),
+    policies: {
+      defaults: view.policies.defaults,
+      skus: view.policies.skus,
+      sites: view.policies.sites.filter((p) => sites.has(p.site)),
+      lanes: view.policies.lanes.filter((p) => sites.has(p.site)),
+    },
+  };
+}
+
+interface Target {
+  what: ChangeWhat;
+  id: string;
+  site: string | null;
+  supplier: string | null;
+  /** Who may change it. */
+  rule: Rule;
+  /** Whether the user may see it at all (404 when not). */
+  visible(g: Grant): boolean;
+  /** The object as the API shows it, for answers and conflicts. */
+  view(c: Catalogue, version: number, ctx: RequestContext): unknown;
+}
+
+function revOf(ctx: RequestContext) {
+  return (what: ChangeWhat, id: string) => ctx.deps.store.catalogue.revision(what, id);
+}
+
+/** Runs one edit with the checks every route shares, then takes the new catalogue up at once. */
+async function change(
+  ctx: RequestContext,
+  p: Principal,
+  target: Target,
+  op: 'put' | 'delete',
+  revision: number | undefined,
+  mutate: (draft: Draft) => Path,
+): Promise<CatalogueChangeResponse & { catalogue: Catalogue }> {
+  const cat = access(ctx);
+  if (!target.visible(p.grant)) throw notFound(`no ${target.what} ${target.id}`);
+  if (!target.rule(p.grant, target.site, target.supplier)) {
+    throw forbidden(`the ${p.grant.role} role may not change this ${target.what}`);
+  }
+  const edit: ObjectEdit = {
+    what: target.what,
+    id: target.id,
+    op,
+    revision,
+    change: (d) => mutate(d as Draft),
+  };
+  const done = editCatalogue(ctx.deps.store, cat.config(), edit, {
+    actor: p.user,
+    role: p.grant.role,
+    now: ctx.now(),
+    view: (c, v) => target.view(c, v, ctx),
+  });
+  if (done.version !== null) await cat.reload();
+  const version = done.version ?? done.base;
+  return {
+    version: done.version,
+    object: op === 'delete' ? null : target.view(done.catalogue, version, ctx),
+    effects: done.changes.length > 0 ? done.effects : [],
+    catalogue: done.catalogue,
+  };
+}
+
+const strip = <T extends { catalogue: unknown }>(r: T): Omit<T, 'catalogue'> => {
+  const { catalogue: _c, ...rest } = r;
+  return rest;
+};
+
+function indexOf<T>(list: T[], pred: (x: T) => boolean): number {
+  return list.findIndex(pred);
+}
+
+/** Puts `value` in `list` where `pred` matches, or at the end; returns its index. */
+function upsert<T>(list: T[], pred: (x: T) => boolean, value: T): number {
+  const i = indexOf(list, pred);
+  if (i >= 0) {
+    list[i] = value;
+    return i;
+  }
+  list.push(value);
+  return list.length - 1;
+}
+
+function remove<T>(list: T[], pred: (x: T) => boolean): void {
+  const i = indexOf(list, pred);
+  if (i >= 0) list.splice(i, 1);
+}
+
+function siteIndex(d: Draft, site: string): number {
+  const i = d.sites.findIndex((s) => s.id === site);
+  if (i < 0) throw notFound(`no site ${site}`);
+  return i;
+}
+
+/** Where a shelf sits in the draft, and its lanes. */
+function shelfAt(d: Draft, site: string, shelf: string) {
+  const si = siteIndex(d, site);
+  const shelves = d.sites[si]?.shelves ?? [];
+  const hi = shelves.findIndex((h) => h.id === shelf);
+  const found = shelves[hi];
+  if (!found) throw notFound(`no shelf ${site}/${shelf}`);
+  return { si, hi, lanes: found.lanes };
+}
+
+const param = (ctx: RequestContext, name: string) => ctx.params[name] ?? '';
+
+/** Drops undefined fields, so an absent field reads as absent in the stored catalogue. */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function bodyFields<T extends { revision?: number | undefined }>(b: T): Omit<T, 'revision'> {
+  const { revision: _r, ...rest } = b;
+  return defined(rest) as Omit<T, 'revision'>;
+}
+
+function siteTarget(ctx: RequestContext, site: string, what: ChangeWhat, id: string, rule: Rule): Target {
+  return {
+    what,
+    id,
+    site,
+    supplier: null,
+    rule,
+    visible: (g) => seesSite(g, site),
+    view: (c) => {
+      const rev = revOf(ctx);
+      const s = siteView(c, site, rev);
+      if (what === 'site') return s;
+      const [, shelf, lane] = id.split('/');
+      const h = s?.shelves.find((x) => x.id === shelf) ?? null;
+      if (what === 'shelf') return h;
+      return h?.lanes.find((l) => l.id === lane) ?? null;
+    },
+  };
+}
+
+function policyTarget(ctx: RequestContext, id: string, site: string | null, rule: Rule): Target {
+  return {
+    what: 'policy',
+    id,
+    site,
+    supplier: null,
+    rule,
+    visible: (g) => (site === null ? g.role !== 'supplier' || id.startsWith('sku ') : seesSite(g, site)),
+    view: (c) => {
+      const v = policyViews(c, revOf(ctx));
+      if (id === 'defaults') return v.defaults;
+      const [kind, key] = id.split(' ') as [string, string];
+      if (kind === 'sku') return v.skus.find((p) => p.sku === key) ?? null;
+      if (kind === 'site') return v.sites.find((p) => p.site === key) ?? null;
+      return v.lanes.find((p) => `${p.site}/${p.shelf}/${p.lane}` === key) ?? null;
+    },
+  };
+}
+
+function supplierTarget(
+  ctx: RequestContext,
+  supplier: string,
+  what: 'supplier' | 'webhook',
+  rule: Rule,
+): Target {
+  return {
+    what,
+    id: supplier,
+    site: null,
+    supplier,
+    rule,
+    visible: (g) => g.role !== 'supplier' || g.supplier === supplier,
+    view: (c) => {
+      const s = supplierView(c, supplier, revOf(ctx));
+      return what === 'supplier' ? s : (s?.webhook ?? null);
+    },
+  };
+}
+
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function catalogueRoutes(router: ApiRouter): void {
+  authed(router, 'GET', '/api/catalogue', async (ctx, p): Promise<CatalogueView> => {
+    if (p.grant.role === 'agent' || p.grant.role === 'homeassistant') {
+      throw forbidden(`the ${p.grant.role} role has no catalogue to read`);
+    }
+    const { catalogue, version } = current(ctx);
+    const rev = revisionLookup(ctx.deps.store.catalogue.revisions(), version);
+    return scopedView(catalogueView(catalogue, version, rev), p.grant);
+  });
+
+  // --- suppliers and their webhooks ---------------------------------------------------------
+  authed(router, 'PUT', '/api/catalogue/suppliers/:supplier', async (ctx, p) => {
+    const body = await readJson(ctx.req, SupplierBody);
+    const id = param(ctx, 'supplier');
+    const t = supplierTarget(ctx, id, 'supplier', body.revision === undefined ? admin : ownSupplier);
+    const fields = bodyFields(body);
+    return strip(
+      await change(ctx, p, t, 'put', body.revision, (d) => [
+        'suppliers',
+        upsert(d.suppliers, (s) => s.id === id, { id, ...fields }),
+      ]),
+    );
+  });
+
+  authed(router, 'DELETE', '/api/catalogue/suppliers/:supplier', async (ctx, p) => {
+    const q = parseQuery(ctx.url, DeleteQuery);
+    const id = param(ctx, 'supplier');
+    return strip(
+      await change(ctx, p, supplierTarget(ctx, id, 'supplier', admin), 'delete', q.revision, (d) => {
+        remove(d.suppliers, (s) => s.id === id);
+        remove(d.replenishment.webhooks.suppliers, (w) => w.supplier === id);
+        return ['suppliers'];
+      }),
+    );
+  });
+
+  authed(router, 'PUT', '/api/catalogue/suppliers/:supplier/webhook', async (ctx, p) => {
+    const body = await readJson(ctx.req, WebhookBody);
+    const id = param(ctx, 'supplier');
+    const creating = body.revision === undefined;
+    const secret = creating ? newSecret() : null;
+    const hooks = (d: Draft) => d.replenishment.webhooks.suppliers;
+    const r = await change(
+      ctx,
+      p,
+      supplierTarget(ctx, id, 'webhook', ownSupplier),
+      'put',
+      body.revision,
+      (d) => {
+        const old = hooks(d).find((w) => w.supplier === id);
+        const i = upsert(hooks(d), (w) => w.supplier === id, {
+          supplier: id,
+          url: body.url,
+          secret: secret ?? old?.secret ?? newSecret(),
+        });
+        return ['replenishment', 'webhooks', 'suppliers', i];
+      },
+    );
+    if (!secret) return strip(r);
+    const answer: WebhookSecretResponse = {
+      version: r.version,
+      webhook: r.object as WebhookSecretResponse['webhook'],
+      secret,
+    };
+    return answer;
+  });
+
+  authed(router, 'DELETE', '/api/catalogue/suppliers/:supplier/webhook', async (ctx, p) => {
+    const q = parseQuery(ctx.url, DeleteQuery);
+    const id = param(ctx, 'supplier');
+    return strip(
+      await change(ctx, p, supplierTarget(ctx, id, 'webhook', admin), 'delete', q.revision, (d) => {
+        remove(d.replenishment.webhooks.suppliers, (w) => w.supplier === id);
+        return ['replenishment', 'webhooks'];
+      }),
+    );
+  });
+
+  authed(router, 'POST', '/api/catalogue/suppliers/:supplier/webhook/rotate', async (ctx, p) => {
+    await readJson(ctx.req, EmptyBody);
+    const id = param(ctx, 'supplier');
+    const secret = newSecret();
+    const revision = ctx.deps.store.catalogue.revision('webhook', id);
+    const r = await change(ctx, p, supplierTarget(ctx, id, 'webhook', ownSupplier), 'put', revision, (d) => {
+      const hooks = d.replenishment.webhooks.suppliers;
+      const i = hooks.findIndex((w) => w.supplier === id);
+      if (i < 0) throw notFound(`supplier ${id} has no webhook`);
+      hooks[i] = { ...(hooks[i] as (typeof hooks)[number]), secret };
+      return ['replenishment', 'webhooks', 'suppliers', i];
+    });
+    const answer: WebhookSecretResponse = {
+      version: r.version,
+      webhook: r.object as WebhookSecretResponse['webhook'],
+      secret,
+    };
+    return answer;
+  });
+
+  authed(router, 'POST', '/api/catalogue/suppliers/:supplier/webhook/test', async (ctx, p) => {
+    await readJson(ctx.req, EmptyBody);
+    const id = param(ctx, 'supplier');
+    const t = supplierTarget(ctx, id, 'webhook', ownSupplier);
+    if (!t.visible(p.grant)) throw notFound(`no webhook for supplier ${id}`);
+    if (!t.rule(p.grant, null, id)) throw forbidden(`the ${p.grant.role} role may not test this webhook`);
+    const hook = current(ctx).catalogue.replenishment.webhooks.suppliers.find((w) => w.supplier === id);
+    if (!hook) throw notFound(`supplier ${id} has no webhook`);
+    return testWebhook(hook, id, ctx.now(), access(ctx).config().replenishment.webhooks.timeoutMs);
+  });
+
+  // --- SKUs ---------------------------------------------------------------------------------
+  authed(router, 'PUT', '/api/catalogue/skus/:sku', async (ctx, p) => {
+    const body = await readJson(ctx.req, SkuBody);
+    const id = param(ctx, 'sku');
+    const t: Target = {
+      what: 'sku',
+      id,
+      site: null,
+      supplier: body.supplier,
+      rule: admin,
+      visible: (g) => g.role !== 'supplier' || g.supplier === body.supplier,
+      view: (c, v) => catalogueView(c, v, revOf(ctx)).skus.find((s) => s.id === id) ?? null,
+    };
+    const fields = bodyFields(body);
+    return strip(
+      await change(ctx, p, t, 'put', body.revision, (d) => [
+        'skus',
+        upsert(d.skus, (s) => s.id === id, { id, ...fields }),
+      ]),
+    );
+  });
+
+  authed(router, 'DELETE', '/api/catalogue/skus/:sku', async (ctx, p) => {
+    const q = parseQuery(ctx.url, DeleteQuery);
+    const id = param(ctx, 'sku');
+    const t: Target = {
+      what: 'sku',
+      id,
+      site: null,
+      supplier: null,
+      rule: admin,
+      visible: (g) => g.role !== 'supplier',
+      view: (c, v) => catalogueView(c, v, revOf(ctx)).skus.find((s) => s.id === id) ?? null,
+    };
+    return strip(
+      await change(ctx, p, t, 'delete', q.revision, (d) => {
+        remove(d.skus, (s) => s.id === id);
+        remove(d.replenishment.skus, (s) => s.sku === id);
+        return ['skus'];
+      }),
+    );
+  });
+
+  // --- sites, shelves, lanes ------------------------------------------------------------------
+  authed(router, 'PUT', '/api/catalogue/sites/:site', async (ctx, p) => {
+    const body = await readJson(ctx.req, SiteBody);
+    const site = param(ctx, 'site');
+    const t = siteTarget(ctx, site, 'site', site, admin);
+    // An admin creating a site sees it; a scoped user cannot create one it does not see.
+    return strip(
+      await change(ctx, p, t, 'put', body.revision, (d) => {
+        const old = d.sites.find((s) => s.id === site);
+        const { name } = bodyFields(body);
+        return [
+          'sites',
+          upsert(d.sites, (s) => s.id === site, defined({ id: site, name, shelves: old?.shelves ?? [] })),
+        ];
+      }),
+    );
+  });
+
+  authed(router, 'DELETE', '/api/catalogue/sites/:site', async (ctx, p) => {
+    const q = parseQuery(ctx.url, DeleteQuery);
+    const site = param(ctx, 'site');
+    return strip(
+      await change(ctx, p, siteTarget(ctx, site, 'site', site, admin), 'delete', q.revision, (d) => {
+        remove(d.sites, (s) => s.id === site);
+        dropPolicies(d, (s) => s === site);
+        return ['sites'];
+      }),
+    );
+  });
+
+  authed(router, 'PUT', '/api/catalogue/sites/:site/shelves/:shelf', async (ctx, p) => {
+    const body = await readJson(ctx.req, ShelfBody);
+    const [site, shelf] = [param(ctx, 'site'), param(ctx, 'shelf')];
+    const t = siteTarget(ctx, site, 'shelf', `${site}/${shelf}`, atSite('technician'));
+    return strip(
+      await change(ctx, p, t, 'put', body.revision, (d) => {
+        const si = siteIndex(d, site);
+        const shelves = (d.sites[si] as Draft['sites'][number]).shelves;
+        const old = shelves.find((h) => h.id === shelf);
+        const lanes = body.lanes ?? old?.lanes;
+        if (!lanes) {
+          throw new HttpError(
+            400,
+            HttpErrorCodes.INVALID,
+            'invalid request: lanes: a new shelf needs its lanes',
+            [{ path: 'lanes', message: 'a new shelf needs its lanes' }],
+          );
+        }
+        const value = {
+          id: shelf,
+          serial: body.serial,
+          agent: body.agent,
+          lanes: lanes.map((l) => defined({ ...l })),
+        };
+        // Lanes a shelf no longer has take their policies with them.
+        const kept = new Set(value.lanes.map((l) => l.id));
+        removeAll(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf && !kept.has(l.lane));
+        return ['sites', si, 'shelves', upsert(shelves, (h) => h.id === shelf, value)];
+      }),
+    );
+  });
+
+  authed(router, 'DELETE', '/api/catalogue/sites/:site/shelves/:shelf', async (ctx, p) => {
+    const q = parseQuery(ctx.url, DeleteQuery);
+    const [site, shelf] = [param(ctx, 'site'), param(ctx, 'shelf')];
+    const t = siteTarget(ctx, site, 'shelf', `${site}/${shelf}`, atSite('technician'));
+    return strip(
+      await change(ctx, p, t, 'delete', q.revision, (d) => {
+        const si = siteIndex(d, site);
+        remove((d.sites[si] as Draft['sites'][number]).shelves, (h) => h.id === shelf);
+        removeAll(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf);
+        return ['sites', si, 'shelves'];
+      }),
+    );
+  });
+
+  authed(router, 'PUT', '/api/catalogue/sites/:site/shelves/:shelf/lanes/:lane', async (ctx, p) => {
+    const body = await readJson(ctx.req, LaneBody);
+    const [site, shelf, lane] = [param(ctx, 'site'), param(ctx, 'shelf'), param(ctx, 'lane')];
+    const t = siteTarget(ctx, site, 'lane', `${site}/${shelf}/${lane}`, atSite('operator'));
+    return strip(
+      await change(ctx, p, t, 'put', body.revision, (d) => {
+        const { si, hi, lanes } = shelfAt(d, site, shelf);
+        const value = defined({ id: lane, ...bodyFields(body) });
+        return ['sites', si, 'shelves', hi, 'lanes', upsert(lanes, (l) => l.id === lane, value)];
+      }),
+    );
+  });
+
+  authed(router, 'DELETE', '/api/catalogue/sites/:site/shelves/:shelf/lanes/:lane', async (ctx, p) => {
+    const q = parseQuery(ctx.url, DeleteQuery);
+    const [site, shelf, lane] = [param(ctx, 'site'), param(ctx, 'shelf'), param(ctx, 'lane')];
+    const t = siteTarget(ctx, site, 'lane', `${site}/${shelf}/${lane}`, atSite('operator'));
+    return strip(
+      await change(ctx, p, t, 'delete', q.revision, (d) => {
+        const { si, hi, lanes } = shelfAt(d, site, shelf);
+        remove(lanes, (l) => l.id === lane);
+        removeAll(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf && l.lane === lane);
+        return ['sites', si, 'shelves', hi, 'lanes'];
+      }),
+    );
+  });
+
+  // --- policies -----------------------------------------------------------------------------
+  authed(router, 'PUT', '/api/catalogue/policies/defaults', async (ctx, p) => {
+    const body = await readJson(ctx.req, PolicyBody);
+    const revision = body.revision ?? ctx.deps.store.catalogue.revision('policy', 'defaults');
+    const t = policyTarget(ctx, 'defaults', null, admin);
+    return strip(
+      await change(ctx, p, t, 'put', revision, (d) => {
+        d.replenishment.defaults = bodyFields(body) as Draft['replenishment']['defaults'];
+        return ['replenishment', 'defaults'];
+      }),
+    );
+  });
+
+  const policyRoutes = <K extends 'skus' | 'sites' | 'lanes'>(
+    kind: K,
+    pattern: string,
+    key: (ctx: RequestContext) => { id: string; site: string | null; fields: Record<string, string> },
+    rule: Rule,
+  ) => {
+    const matches = (fields: Record<string, string>) => (x: Record<string, unknown>) =>
+      Object.entries(fields).every(([k, v]) => x[k] === v);
+    authed(router, 'PUT', pattern, async (ctx, p) => {
+      const body = await readJson(ctx.req, PolicyBody);
+      const k = key(ctx);
+      const t = policyTarget(ctx, k.id, k.site, rule);
+      return strip(
+        await change(ctx, p, t, 'put', body.revision, (d) => {
+          const list = d.replenishment[kind] as unknown as Record<string, unknown>[];
+          return [
+            'replenishment',
+            kind,
+            upsert(list, matches(k.fields), { ...k.fields, ...bodyFields(body) }),
+          ];
+        }),
+      );
+    });
+    authed(router, 'DELETE', pattern, async (ctx, p) => {
+      const q = parseQuery(ctx.url, DeleteQuery);
+      const k = key(ctx);
+      return strip(
+        await change(ctx, p, policyTarget(ctx, k.id, k.site, rule), 'delete', q.revision, (d) => {
+          remove(d.replenishment[kind] as unknown as Record<string, unknown>[], matches(k.fields));
+          return ['replenishment', kind];
+        }),
+      );
+    });
+  };
+  policyRoutes(
+    'skus',
+    '/api/catalogue/policies/skus/:sku',
+    (ctx) => ({ id: `sku ${param(ctx, 'sku')}`, site: null, fields: { sku: param(ctx, 'sku') } }),
+    admin,
+  );
+  policyRoutes(
+    'sites',
+    '/api/catalogue/policies/sites/:site',
+    (ctx) => ({
+      id: `site ${param(ctx, 'site')}`,
+      site: param(ctx, 'site'),
+      fields: { site: param(ctx, 'site') },
+    }),
+    atSite('operator'),
+  );
+  policyRoutes(
+    'lanes',
+    '/api/catalogue/policies/lanes/:site/:shelf/:lane',
+    (ctx) => {
+      const [site, shelf, lane] = [param(ctx, 'site'), param(ctx, 'shelf'), param(ctx, 'lane')];
+      return { id: `lane ${site}/${shelf}/${lane}`, site, fields: { site, shelf, lane } };
+    },
+    atSite('operator'),
+  );
+}
+
+/** Removes every match (policies of a shelf's lanes). */
+function removeAll<T>(list: T[], pred: (x: T) => boolean): void {
+  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i] as T)) list.splice(i, 1);
+}
+
+function dropPolicies(d: Draft, site: (s: string) => boolean): void {
+  removeAll(d.replenishment.sites, (p) => site(p.site));
+  removeAll(d.replenishment.lanes, (p) => site(p.site));
+}
+
+/** Sends one signed `test` event to the supplier's webhook and reports what it answered. */
+async function testWebhook(
+  hook: { url: string; secret: string },
+  supplier: string,
+  now: number,
+  timeoutMs: number,
+): Promise<WebhookTestResponse> {
+  const eventId = randomUUID();
+  const body = JSON.stringify({ type: 'test', eventId, supplier, ts: now });
+  const headers = signedHeaders(hook.secret, body, {
+    timestamp: now,
+    idempotencyKey: eventId,
+    eventId,
+    attempt: 1,
+  });
+  const started = performance.now();
+  try {
+    const res = await fetch(hook.url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(Math.min(timeoutMs, 10_000)),
+    });
+    const text = (await res.text()).slice(0, 2048);
+    return {
+      ok: res.status >= 200 && res.status < 300,
+      status: res.status,
+      durationMs: Math.round(performance.now() - started),
+      body: text,
+      error: null,
+    };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    return {
+      ok: false,
+      status: null,
+      durationMs: Math.round(performance.now() - started),
+      body: null,
+      error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.message ?? e.message),
+    };
+  }
+}

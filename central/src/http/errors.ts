@@ -17,6 +17,7 @@ import {
   ShelfError,
   type ShelfErrorCode,
 } from '@shelfsense/protocol';
+import { CatalogueConflictError } from '../catalogue/edit.js';
 import { HistoryErrorCodes, isHistoryError } from '../history/errors.js';
 import { isReplenishmentError, ReplenishmentErrorCodes } from '../store/errors.js';
 
@@ -115,7 +116,10 @@ export function mapError(err: unknown): MappedError {
   if (isReplenishmentError(err)) {
     const status = REPLENISHMENT_STATUS[err.code];
     if (status !== undefined) {
-      return { status, body: body(err.code, err.message, err.issues), headers: {}, internal: false };
+      const b = body(err.code, err.message, err.issues);
+      // A stale catalogue edit answers with the object as it is now, so the client can reload it.
+      if (err instanceof CatalogueConflictError) b.current = err.current;
+      return { status, body: b, headers: {}, internal: false };
     }
   }
   if (isHistoryError(err, HistoryErrorCodes.UNAVAILABLE)) {

@@ -2,7 +2,7 @@
  * The catalogue the central runs with: the store's newest version, seeded from central.yaml when
  * the store has none. From then on central.yaml's copy is not used; a difference is reported.
  */
-import type { Catalogue } from '@shelfsense/protocol';
+import type { Catalogue, CentralConfig } from '@shelfsense/protocol';
 import { catalogueOf } from '@shelfsense/protocol';
 import { diffCatalogues } from '../catalogue/diff.js';
 import { ensureCatalogue } from '../catalogue/seed.js';
@@ -14,9 +14,10 @@ export const CATALOGUE_POLL_MS = 250;
 export function cataloguePart(
   use: (catalogue: Catalogue, version: number) => void,
   reload: (version: number) => Promise<void>,
+  config: () => CentralConfig,
 ): Part {
   let timer: NodeJS.Timeout | null = null;
-  let busy = false;
+  let pending: Promise<void> | null = null;
   let running = 0;
   return {
     name: 'catalogue',
@@ -33,9 +34,9 @@ export function cataloguePart(
       }
       use(catalogue, version);
       running = version;
-      // A version applied meanwhile (`shelfsense config apply`, another central) is taken up live.
-      timer = setInterval(() => {
-        if (busy) return;
+      /** Takes up a newer version if there is one; one reload at a time, a caller waits for it. */
+      const check = async (): Promise<void> => {
+        while (pending) await pending;
         let latest: number;
         try {
           latest = ctx.store.catalogue.version();
@@ -44,19 +45,23 @@ export function cataloguePart(
           return;
         }
         if (latest <= running) return;
-        busy = true;
-        reload(latest)
+        pending = reload(latest)
           .then(() => {
             running = latest;
           })
-          .catch((err: Error) =>
-            ctx.log.error({ err: err.message, version: latest }, 'catalogue not applied'),
-          )
+          .catch((err: Error) => ctx.log.error({ err: err.message, version: latest }, 'catalogue not applied'))
           .finally(() => {
-            busy = false;
+            pending = null;
           });
+        await pending;
+      };
+      // A version applied meanwhile (`shelfsense config apply`, another central) is taken up live;
+      // one applied through this process's API is taken up at once.
+      timer = setInterval(() => {
+        if (!pending) void check();
       }, CATALOGUE_POLL_MS);
       timer.unref();
+      ctx.services.catalogue = { config, reload: check };
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -58,6 +58,7 @@ export function apiPart(): Part {
       live: live as LiveState,
       offlineAfterMs: c.timing.offlineAfterMs,
       registry: ctx.registry,
+      catalogue: ctx.services.catalogue,
       onAlert: (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log),
       ...(worker ? { webhooks: worker } : {}),
     });

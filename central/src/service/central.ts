@@ -153,6 +153,7 @@ export class Central {
       cataloguePart(
         (catalogue, version) => this.useCatalogue(catalogue, version),
         () => this.reloadCatalogue(),
+        () => this.config,
       ),
       historyPart(),
       ordersPart(),

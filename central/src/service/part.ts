@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Bus } from '../bus/bus.js';
 import type { HistoryService } from '../history/service.js';
-import type { CommandRelay } from '../http/deps.js';
+import type { CatalogueAccess, CommandRelay } from '../http/deps.js';
 import type { LiveState } from '../http/live-state.js';
 import type { OrderService } from '../orders/orders.js';
 import type { RulesEngine } from '../rules/engine.js';
@@ -37,6 +37,8 @@ export interface Services {
   ingest?: Ingest;
   commands?: CommandRelay & { readonly invalid: number };
   live?: LiveState;
+  /** The live catalogue: the effective config, and taking up a new version at once. */
+  catalogue?: CatalogueAccess;
 }
 
 export interface PartContext {

@@ -22,6 +22,8 @@ export const ApiErrorBody = z.object({
     message: z.string(),
     issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
   }),
+  /** On a 409 for a stale revision: the object as it is now. */
+  current: z.optional(z.unknown()),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
