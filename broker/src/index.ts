@@ -1,3 +1,11 @@
+export type {
+  AuditActor,
+  LoginFailure,
+  UserAuditAction,
+  UserAuditEvent,
+  UserAuditListener,
+  UserAuditState,
+} from './auth/audit.js';
 export * from './auth/errors.js';
 export {
   addressKey,
@@ -26,6 +34,8 @@ export {
   type LoginChannel,
   type LoginResult,
   type LoginSource,
+  RESET_PREFIX,
+  RESET_TTL_MS,
   USERS_FILE,
   type UserRecord,
   UserStore,

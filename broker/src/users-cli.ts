@@ -2,6 +2,7 @@
  * `shelfsense users add|list|remove|passwd|token`: manage the users in the central data dir.
  * Passwords come from stdin or an interactive prompt, never from the command line.
  */
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { AnySchema } from '@shelfsense/protocol';
 import {
@@ -137,7 +138,8 @@ function open(flags: Where): { store: UserStore; config: CentralConfig | null } 
     config = loadConfigFile(CentralConfigSchema, flags.config, 'central config') as CentralConfig;
     dir = resolve(config.dataDir);
   } else dir = resolve(flags['data-dir'] as string);
-  const opts = config ? { scrypt: config.auth.scrypt } : {};
+  // This process has no central store: its audit events wait in users.db until central takes them.
+  const opts = { ...(config ? { scrypt: config.auth.scrypt } : {}), actor: cliActor(), pendingAudit: true };
   // Users are often added before central first runs: the data dir starts out private.
   try {
     ensurePrivateDir(dir);
@@ -145,6 +147,17 @@ function open(flags: Where): { store: UserStore; config: CentralConfig | null } 
     throw new AuthError(AuthErrorCodes.STORE, `cannot create ${dir}: ${(err as Error).message}`);
   }
   return { store: new UserStore(dir, opts), config };
+}
+
+/** Who the audit trail names for a change made here: the command, and the account that ran it. */
+function cliActor(): { user: string; role: null } {
+  let who = '';
+  try {
+    who = userInfo().username;
+  } catch {
+    // No passwd entry (a bare container): the command alone.
+  }
+  return { user: who ? `shelfsense users (${who})` : 'shelfsense users', role: null };
 }
 
 function oneName(positionals: string[]): string {
@@ -317,7 +330,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<number>> = {
       guarded(tokenSpec.name, async () => {
         const name = oneName(positionals);
         return withStore(flags, async (store) => {
-          process.stdout.write(`${store.issueToken(name, parseTtl(flags.ttl))}\n`);
+          process.stdout.write(`${store.issueToken(name, parseTtl(flags.ttl), store.actor)}\n`);
           return 0;
         });
       }),

@@ -15,6 +15,8 @@ export const AuthErrorCodes = {
   TOKEN: 'SHELF_ERR_TOKEN',
   /** The user store or token secret could not be read or written. */
   STORE: 'SHELF_ERR_USER_STORE',
+  /** A password reset token that is unknown, used or expired. */
+  RESET: 'SHELF_ERR_RESET_TOKEN',
 } as const;
 
 export type AuthErrorCode = (typeof AuthErrorCodes)[keyof typeof AuthErrorCodes];

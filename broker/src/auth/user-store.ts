@@ -5,36 +5,53 @@
  *
  * Logins from outside (`login()`: MQTT CONNECT, HTTP, the Node-RED editor) go through the one
  * LoginLimiter this store owns, so every way in shares one count per name and per address.
+ *
+ * A user may be disabled (its logins and tokens are refused), have every token revoked at once
+ * (`tokens_after`), and be given a one-time password reset token (stored as a SHA-256 hash).
+ * Every login, failed login, token issued and change is reported to the `onAudit` listeners and,
+ * in a process without central's store (`pendingAudit`, the CLI), kept in `users.db` until
+ * central takes it (`drainPendingAudit`).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Grant } from '@shelfsense/protocol';
+import { type AnySchema, Grant, NewPassword, UserName } from '@shelfsense/protocol';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import type {
+  AuditActor,
+  LoginFailure,
+  UserAuditAction,
+  UserAuditEvent,
+  UserAuditListener,
+  UserAuditState,
+} from './audit.js';
 import { AuthError, AuthErrorCodes } from './errors.js';
 import { LIMIT_REASONS, type LimitReason, LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams, verifyPassword } from './password.js';
 import { loadTokenSecret, looksLikeToken, type TokenClaims, TokenSigner } from './tokens.js';
+import { migrateUsers } from './user-schema.js';
 
 export const USERS_FILE = 'users.db';
-export const UserName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits, and _ . @ -, 1–64 characters');
-export const Password = z
-  .string()
-  .min(8, 'at least 8 characters')
-  .max(1024, 'at most 1024 characters')
-  .refine(
-    (p) => ![...p].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
-    'no control characters',
-  );
+export { UserName };
+export const Password = NewPassword;
+/** How long a password reset link works by default. */
+export const RESET_TTL_MS = 24 * 3_600_000;
+/** Reset tokens start with this, so a reset token is never taken for a password or an MQTT token. */
+export const RESET_PREFIX = 'ssr1.';
+/** The stored hash of a user added without a password: no password ever verifies against it. */
+const NO_PASSWORD = '!';
 
 export interface UserRecord {
   name: string;
   grant: Grant;
   createdAt: number;
   updatedAt: number;
+  disabled: boolean;
+  /** False until a user added without a password sets one (through its reset link). */
+  hasPassword: boolean;
+  /** Tokens issued before this time (epoch ms) are refused; 0 when never revoked. */
+  tokensAfter: number;
 }
 
 /** Who a client is once authenticated. */
@@ -51,6 +68,10 @@ export interface UserStoreOptions {
   /** The login limiter's settings (central config `auth.login`). */
   login?: LoginLimiterOptions;
   now?: () => number;
+  /** Who acts when a change names no actor (default: `central`). */
+  actor?: AuditActor;
+  /** Keep audit events in `users.db` for central to take (a process without central's store). */
+  pendingAudit?: boolean;
 }
 
 export type LoginChannel = 'mqtt' | 'http';
@@ -75,7 +96,19 @@ interface Row {
   hash: string;
   created_at: number;
   updated_at: number;
+  disabled: number;
+  tokens_after: number;
 }
+
+interface ResetRow {
+  hash: string;
+  name: string;
+  expires_at: number;
+}
+
+type Checked = { identity: Identity; reason?: undefined } | { identity: null; reason: LoginFailure };
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const CACHE_LIMIT = 10_000;
 
@@ -94,6 +127,8 @@ export class UserStore {
   private readonly scrypt: ScryptParams;
   private readonly cacheMs: number;
   private readonly now: () => number;
+  private readonly pendingAudit: boolean;
+  private readonly listeners = new Set<UserAuditListener>();
   /** Per-process key for the verify cache, so the cache never holds anything reusable elsewhere. */
   private readonly cacheKey = randomBytes(32);
   private readonly cache = new Map<string, { hash: string; mac: Buffer; until: number }>();
@@ -101,6 +136,8 @@ export class UserStore {
   private readonly settled: (() => void)[] = [];
   private dummyHash: Promise<string> | null = null;
   private readonly stmts;
+  /** Who acts when a change names no actor. */
+  readonly actor: AuditActor;
   /** Failed logins, shared by every channel. */
   readonly limiter: LoginLimiter;
   /** Logins the limiter refused, by channel and reason. */
@@ -115,6 +152,8 @@ export class UserStore {
     this.scrypt = options.scrypt ?? DEFAULT_SCRYPT;
     this.cacheMs = options.verifyCacheMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
+    this.actor = options.actor ?? { user: 'central', role: null };
+    this.pendingAudit = options.pendingAudit ?? false;
     this.limiter = new LoginLimiter(options.login);
     const file = join(dataDir, USERS_FILE);
     try {
@@ -123,13 +162,7 @@ export class UserStore {
       restrict(file);
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
-      this.db.exec(`CREATE TABLE IF NOT EXISTS users (
-        name TEXT PRIMARY KEY,
-        grant_json TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-      ) STRICT`);
+      migrateUsers(this.db);
     } catch (err) {
       throw new AuthError(AuthErrorCodes.STORE, `cannot open user store ${file}: ${(err as Error).message}`);
     }
@@ -140,7 +173,24 @@ export class UserStore {
         'INSERT INTO users (name, grant_json, hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
       ),
       setHash: this.db.prepare('UPDATE users SET hash = ?, updated_at = ? WHERE name = ?'),
+      setGrant: this.db.prepare('UPDATE users SET grant_json = ?, updated_at = ? WHERE name = ?'),
+      setDisabled: this.db.prepare(
+        'UPDATE users SET disabled = ?, tokens_after = ?, updated_at = ? WHERE name = ?',
+      ),
+      setTokensAfter: this.db.prepare('UPDATE users SET tokens_after = ?, updated_at = ? WHERE name = ?'),
       remove: this.db.prepare('DELETE FROM users WHERE name = ?'),
+      getReset: this.db.prepare<[string], ResetRow>('SELECT * FROM reset_tokens WHERE hash = ?'),
+      insertReset: this.db.prepare(
+        'INSERT INTO reset_tokens (hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)',
+      ),
+      useReset: this.db.prepare('DELETE FROM reset_tokens WHERE hash = ? AND expires_at > ?'),
+      dropResets: this.db.prepare('DELETE FROM reset_tokens WHERE name = ? OR expires_at <= ?'),
+      addPending: this.db.prepare('INSERT INTO audit_pending (event) VALUES (?)'),
+      anyPending: this.db.prepare<[], { seq: number }>('SELECT seq FROM audit_pending LIMIT 1'),
+      pending: this.db.prepare<[number], { seq: number; event: string }>(
+        'SELECT seq, event FROM audit_pending ORDER BY seq LIMIT ?',
+      ),
+      dropPending: this.db.prepare('DELETE FROM audit_pending WHERE seq <= ?'),
     };
     this.signer = new TokenSigner(loadTokenSecret(dataDir), this.now);
   }
@@ -151,15 +201,85 @@ export class UserStore {
       grant: Grant.parse(JSON.parse(row.grant_json)),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      disabled: row.disabled !== 0,
+      hasPassword: row.hash !== NO_PASSWORD,
+      tokensAfter: row.tokens_after,
     };
   }
 
-  private static check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-    const r = schema.safeParse(value);
+  private static check<S extends AnySchema>(schema: S, value: unknown, what: string): z.output<S> {
+    const r = z.safeParse(schema, value);
     if (r.success) return r.data;
     const msg = r.error.issues.map((i) => `${[what, ...i.path].join('.')}: ${i.message}`).join('; ');
     throw new AuthError(AuthErrorCodes.INVALID, msg);
   }
+
+  private row(name: string): Row {
+    const row = this.stmts.get.get(name);
+    if (!row) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
+    return row;
+  }
+
+  // --- audit -------------------------------------------------------------------------------------
+
+  /** Adds a listener for audit events; returns a function that removes it. */
+  onAudit(listener: UserAuditListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private state(row: Row | undefined): UserAuditState | null {
+    return row ? { grant: this.toRecord(row).grant, disabled: row.disabled !== 0 } : null;
+  }
+
+  private emit(
+    action: UserAuditAction,
+    user: string,
+    actor: AuditActor,
+    before: Row | undefined,
+    after: Row | undefined,
+    detail: Record<string, unknown> | null = null,
+  ): void {
+    if (!this.pendingAudit && this.listeners.size === 0) return;
+    const event: UserAuditEvent = {
+      at: this.now(),
+      action,
+      actor,
+      user,
+      before: this.state(before),
+      after: this.state(after),
+      detail,
+    };
+    if (this.pendingAudit) this.stmts.addPending.run(JSON.stringify(event));
+    // A failing listener must never fail a login or a change: it is that listener's to report.
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {}
+    }
+  }
+
+  /**
+   * Hands the audit events other processes (the CLI) left in `users.db` to `sink`, oldest first,
+   * and forgets them once `sink` returned. Under a write lock, so two centrals never both take
+   * one. Returns how many it took.
+   */
+  drainPendingAudit(sink: (events: UserAuditEvent[]) => void, limit = 1000): number {
+    // Most calls find nothing: a read, without the write lock.
+    if (!this.stmts.anyPending.get()) return 0;
+    return this.db
+      .transaction(() => {
+        const rows = this.stmts.pending.all(limit);
+        const last = rows[rows.length - 1];
+        if (!last) return 0;
+        sink(rows.map((r) => JSON.parse(r.event) as UserAuditEvent));
+        this.stmts.dropPending.run(last.seq);
+        return rows.length;
+      })
+      .immediate();
+  }
+
+  // --- users -------------------------------------------------------------------------------------
 
   get(name: string): UserRecord | undefined {
     const row = this.stmts.get.get(name);
@@ -170,12 +290,13 @@ export class UserStore {
     return this.stmts.list.all().map((r) => this.toRecord(r));
   }
 
-  async add(name: string, grant: Grant, password: string): Promise<UserRecord> {
+  /** Adds a user; with a null password it cannot log in until it sets one through a reset token. */
+  async add(name: string, grant: Grant, password: string | null, by = this.actor): Promise<UserRecord> {
     UserStore.check(UserName, name, 'name');
     const g = UserStore.check(Grant, grant, 'grant');
-    UserStore.check(Password, password, 'password');
+    if (password !== null) UserStore.check(Password, password, 'password');
     if (this.stmts.get.get(name)) throw new AuthError(AuthErrorCodes.EXISTS, `user "${name}" already exists`);
-    const hash = await hashPassword(password, this.scrypt);
+    const hash = password === null ? NO_PASSWORD : await hashPassword(password, this.scrypt);
     const t = this.now();
     try {
       this.stmts.insert.run(name, JSON.stringify(g), hash, t, t);
@@ -185,29 +306,131 @@ export class UserStore {
       }
       throw err;
     }
-    return { name, grant: g, createdAt: t, updatedAt: t };
+    const row = this.row(name);
+    this.emit('user.added', name, by, undefined, row, { password: password !== null });
+    return this.toRecord(row);
   }
 
-  async setPassword(name: string, password: string): Promise<void> {
+  async setPassword(name: string, password: string, by = this.actor): Promise<void> {
     UserStore.check(Password, password, 'password');
-    if (!this.stmts.get.get(name)) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
+    this.row(name);
     const hash = await hashPassword(password, this.scrypt);
     this.stmts.setHash.run(hash, this.now(), name);
     this.cache.delete(name);
+    const row = this.stmts.get.get(name);
+    if (row) this.emit('user.password_set', name, by, row, row);
   }
 
-  remove(name: string): void {
+  /** A new role and scope; the user's tokens carry the old one and stop working. */
+  setGrant(name: string, grant: Grant, by = this.actor): UserRecord {
+    const g = UserStore.check(Grant, grant, 'grant');
+    const before = this.row(name);
+    if (before.grant_json === JSON.stringify(g)) return this.toRecord(before);
+    this.stmts.setGrant.run(JSON.stringify(g), this.now(), name);
+    const after = this.row(name);
+    this.emit('user.changed', name, by, before, after);
+    return this.toRecord(after);
+  }
+
+  /**
+   * Disables or enables a user. Disabling also revokes its tokens, so enabling it again does not
+   * bring back a token issued before.
+   */
+  setDisabled(name: string, disabled: boolean, by = this.actor): UserRecord {
+    const before = this.row(name);
+    if ((before.disabled !== 0) === disabled) return this.toRecord(before);
+    const t = this.now();
+    const after = disabled ? this.nextTokensAfter(before) : before.tokens_after;
+    this.stmts.setDisabled.run(disabled ? 1 : 0, after, t, name);
+    this.cache.delete(name);
+    const row = this.row(name);
+    this.emit(disabled ? 'user.disabled' : 'user.enabled', name, by, before, row);
+    return this.toRecord(row);
+  }
+
+  /** Always moves forward, even within one millisecond, so every token issued before is refused. */
+  private nextTokensAfter(row: Row): number {
+    return Math.max(this.now(), row.tokens_after + 1);
+  }
+
+  /** Refuses every token the user holds now; tokens issued afterwards work. */
+  revokeTokens(name: string, by = this.actor): UserRecord {
+    const before = this.row(name);
+    const after = this.nextTokensAfter(before);
+    this.stmts.setTokensAfter.run(after, this.now(), name);
+    const row = this.row(name);
+    this.emit('user.sessions_revoked', name, by, before, row, { tokensAfter: after });
+    return this.toRecord(row);
+  }
+
+  remove(name: string, by = this.actor): void {
+    const before = this.stmts.get.get(name);
     const r = this.stmts.remove.run(name);
     this.cache.delete(name);
     if (r.changes === 0) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
+    this.stmts.dropResets.run(name, this.now());
+    this.emit('user.removed', name, by, before, undefined);
   }
+
+  // --- password reset ----------------------------------------------------------------------------
+
+  /**
+   * A one-time token that sets the user's password (`resetPassword`). Only its SHA-256 is stored
+   * (it is 32 random bytes, so a fast hash is enough); an earlier unused token of the user stops
+   * working.
+   */
+  issueResetToken(name: string, ttlMs = RESET_TTL_MS, by = this.actor): { token: string; expiresAt: number } {
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > 7 * RESET_TTL_MS) {
+      throw new AuthError(AuthErrorCodes.INVALID, `reset token lifetime must be 1..${7 * RESET_TTL_MS} ms`);
+    }
+    const row = this.row(name);
+    const token = `${RESET_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const t = this.now();
+    const expiresAt = t + ttlMs;
+    this.db.transaction(() => {
+      this.stmts.dropResets.run(name, t);
+      this.stmts.insertReset.run(sha256(token), name, t, expiresAt);
+    })();
+    this.emit('user.reset_issued', name, by, row, row, { expiresAt });
+    return { token, expiresAt };
+  }
+
+  /**
+   * Sets a password with a reset token, once: the token is used up in the same transaction that
+   * sets the password. A weak password is refused before the token is touched. Returns the user.
+   */
+  async resetPassword(token: string, password: string): Promise<string> {
+    UserStore.check(Password, password, 'password');
+    const invalid = () =>
+      new AuthError(AuthErrorCodes.RESET, 'the reset link is not valid: unknown, already used or expired');
+    if (!token.startsWith(RESET_PREFIX) || token.length > 256) throw invalid();
+    const hash = sha256(token);
+    const reset = this.stmts.getReset.get(hash);
+    if (!reset || reset.expires_at <= this.now()) throw invalid();
+    const before = this.stmts.get.get(reset.name);
+    if (before?.disabled !== 0) throw invalid();
+    const newHash = await hashPassword(password, this.scrypt);
+    const t = this.now();
+    this.db.transaction(() => {
+      if (this.stmts.useReset.run(hash, t).changes !== 1) throw invalid();
+      if (this.stmts.setHash.run(newHash, t, reset.name).changes !== 1) throw invalid();
+    })();
+    this.cache.delete(reset.name);
+    const after = this.row(reset.name);
+    const self = { user: reset.name, role: this.toRecord(after).grant.role };
+    this.emit('user.password_reset', reset.name, self, before, after);
+    return reset.name;
+  }
+
+  // --- logins and tokens -------------------------------------------------------------------------
 
   /**
    * A login from outside: the limiter first (a locked name or address is refused without looking
    * at the secret, with `retryAfterMs`), then the secret, counted as a failure before the (slow)
    * check so parallel attempts cannot slip under the limit; a success clears the name's count.
    * Over MQTT the secret may be a password or a token (a bad token counts as a failure too); over
-   * HTTP only a password. Resolves `{identity: null}` for every failure, never saying which.
+   * HTTP only a password. Resolves `{identity: null}` for every failure, never saying which (the
+   * audit trail does).
    */
   async login(name: string, secret: string, from: LoginSource): Promise<LoginResult> {
     let verdict = this.limiter.attempt(name, from.address, this.now());
@@ -216,84 +439,132 @@ export class UserStore {
       verdict = this.limiter.attempt(name, from.address, this.now());
     }
     if (!verdict.ok) {
+      // Counted and logged by the caller, not audited: refusals cost nothing, so a flood of them
+      // would otherwise write as fast as it arrives.
       this.loginRefused[from.channel][verdict.reason]++;
       return { identity: null, retryAfterMs: verdict.retryAfterMs, limited: verdict.reason };
     }
-    let identity: Identity | null = null;
+    let checked: Checked = { identity: null, reason: 'bad_password' };
     try {
-      identity =
-        from.channel === 'http' && looksLikeToken(secret) ? null : await this.authenticate(name, secret);
+      checked =
+        from.channel === 'http' && looksLikeToken(secret)
+          ? { identity: null, reason: 'token_not_password' }
+          : await this.check(name, secret);
     } finally {
-      if (identity) this.limiter.succeed(name, from.address, this.now());
+      if (checked.identity) this.limiter.succeed(name, from.address, this.now());
       else this.limiter.failed(name, from.address);
       for (const wake of this.settled.splice(0)) wake();
     }
-    return { identity };
+    const where = { channel: from.channel, address: from.address ?? null };
+    if (checked.identity) {
+      const { user, grant, via } = checked.identity;
+      this.emit('login', user, { user, role: grant.role }, undefined, undefined, { ...where, via });
+    } else {
+      const row = this.stmts.get.get(name);
+      const role = row ? this.toRecord(row).grant.role : null;
+      this.emit('login.failed', name, { user: name, role }, undefined, undefined, {
+        ...where,
+        reason: checked.reason,
+      });
+    }
+    return { identity: checked.identity };
   }
 
   /**
    * Checks a user name with a password or a token (a string starting `sst1.`). Returns the
-   * identity, or null for any failure (unknown user, wrong password, bad or expired token).
-   * Not rate-limited: logins from outside go through `login()`.
+   * identity, or null for any failure (unknown or disabled user, wrong password, bad or expired
+   * token). Not rate-limited and not audited: logins from outside go through `login()`.
    */
   async authenticate(name: string, secret: string): Promise<Identity | null> {
+    return (await this.check(name, secret)).identity;
+  }
+
+  private async check(name: string, secret: string): Promise<Checked> {
     if (looksLikeToken(secret)) {
       try {
         const claims = this.verifyToken(secret);
-        return claims.user === name ? { user: name, grant: claims.grant, via: 'token' } : null;
+        return claims.user === name
+          ? { identity: { user: name, grant: claims.grant, via: 'token' } }
+          : { identity: null, reason: 'bad_token' };
       } catch {
-        return null;
+        return { identity: null, reason: 'bad_token' };
       }
     }
     const row = this.stmts.get.get(name);
-    if (!row) {
+    if (!row || row.hash === NO_PASSWORD) {
       // Spend the same scrypt time as for a real user, so timing does not tell which names exist.
       this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'), this.scrypt);
       await verifyPassword(secret, await this.dummyHash);
-      return null;
+      return { identity: null, reason: row ? 'no_password' : 'unknown_user' };
     }
+    // Checked after the password, so timing does not tell a disabled user from a wrong password.
+    const refuse = (ok: boolean): Checked =>
+      !ok
+        ? { identity: null, reason: 'bad_password' }
+        : row.disabled !== 0
+          ? { identity: null, reason: 'disabled' }
+          : { identity: { user: name, grant: this.toRecord(row).grant, via: 'password' } };
     const mac = createHmac('sha256', this.cacheKey).update(secret).digest();
     const hit = this.cache.get(name);
     const t = this.now();
-    if (hit && hit.hash === row.hash && hit.until > t && timingSafeEqual(hit.mac, mac)) {
-      return { user: name, grant: this.toRecord(row).grant, via: 'password' };
-    }
-    if (!(await verifyPassword(secret, row.hash))) return null;
+    if (hit && hit.hash === row.hash && hit.until > t && timingSafeEqual(hit.mac, mac)) return refuse(true);
+    if (!(await verifyPassword(secret, row.hash))) return refuse(false);
     if (this.cacheMs > 0) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(name, { hash: row.hash, mac, until: t + this.cacheMs });
     }
-    return { user: name, grant: this.toRecord(row).grant, via: 'password' };
-  }
-
-  /** A keyed tag of the user's current password hash: never the hash, and changes with it. */
-  private passwordTag(row: Row): string {
-    return this.signer.tag(`${row.name}\u0000${row.hash}`);
-  }
-
-  /** A signed token for an existing user, carrying its current role and scope and a tag of its password. */
-  issueToken(name: string, ttlMs: number): string {
-    const row = this.stmts.get.get(name);
-    if (!row) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
-    return this.signer.issue(name, this.toRecord(row).grant, ttlMs, this.passwordTag(row));
+    return refuse(true);
   }
 
   /**
-   * Verifies a token's spelling, signature and expiry, and that its user still exists with the
-   * same role, scope and password (removing a user, changing its role or its password revokes
-   * its tokens). Every place that accepts a token checks it here. Throws AuthError(SHELF_ERR_TOKEN).
+   * A keyed tag of the user's current password hash and revocation time: never the hash, and
+   * changes with either. A user never revoked keeps the tag of earlier versions, so tokens issued
+   * before an upgrade still work.
+   */
+  private passwordTag(row: Row): string {
+    const revoked = row.tokens_after > 0 ? `\u0000${row.tokens_after}` : '';
+    return this.signer.tag(`${row.name}\u0000${row.hash}${revoked}`);
+  }
+
+  /**
+   * A signed token for an existing, enabled user, carrying its current role and scope and a tag of
+   * its password and revocation time. The actor is the user itself unless given (the CLI).
+   */
+  issueToken(name: string, ttlMs: number, by?: AuditActor): string {
+    const row = this.row(name);
+    if (row.disabled !== 0) throw new AuthError(AuthErrorCodes.TOKEN, `user "${name}" is disabled`);
+    const grant = this.toRecord(row).grant;
+    const token = this.signer.issue(name, grant, ttlMs, this.passwordTag(row));
+    const actor = by ?? { user: name, role: grant.role };
+    this.emit('token.issued', name, actor, undefined, undefined, {
+      expiresAt: Math.floor(this.now() + ttlMs),
+    });
+    return token;
+  }
+
+  /**
+   * Verifies a token's spelling, signature and expiry, and that its user still exists, is enabled,
+   * with the same role, scope and password, and was not revoked since (removing, disabling or
+   * revoking a user, changing its role or its password revokes its tokens). Every place that
+   * accepts a token checks it here. Throws AuthError(SHELF_ERR_TOKEN).
    */
   verifyToken(token: string): TokenClaims {
     const claims = this.signer.verify(token);
     const row = this.stmts.get.get(claims.user);
     if (!row) throw new AuthError(AuthErrorCodes.TOKEN, `token rejected: no user "${claims.user}"`);
+    if (row.disabled !== 0) throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user is disabled');
     if (JSON.stringify(this.toRecord(row).grant) !== JSON.stringify(claims.grant)) {
       throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user’s role or scope has changed');
     }
     const tag = Buffer.from(this.passwordTag(row));
     const held = Buffer.from(claims.passwordTag ?? '');
     if (held.length !== tag.length || !timingSafeEqual(held, tag)) {
-      throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user’s password has changed');
+      throw new AuthError(
+        AuthErrorCodes.TOKEN,
+        row.tokens_after > 0
+          ? 'token rejected: the user’s password has changed or its tokens were revoked'
+          : 'token rejected: the user’s password has changed',
+      );
     }
     return claims;
   }
@@ -301,5 +572,6 @@ export class UserStore {
   close(): void {
     if (this.db.open) this.db.close();
     this.cache.clear();
+    this.listeners.clear();
   }
 }

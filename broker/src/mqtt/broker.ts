@@ -117,6 +117,25 @@ export class MqttBroker {
     return this.hooks?.identityOf(client);
   }
 
+  /**
+   * Closes every live connection of `user` — its tokens revoked, or it was disabled, changed or
+   * removed — since a session keeps the identity it logged in with. Returns how many.
+   */
+  disconnectUser(user: string): number {
+    const broker = this.broker;
+    if (!broker) return 0;
+    // aedes keeps its connected clients by id; its types do not declare the map.
+    const clients = (broker as unknown as { clients: Record<string, Client | undefined> }).clients;
+    let closed = 0;
+    for (const client of Object.values(clients)) {
+      if (!client || client.closed || this.hooks?.identityOf(client)?.user !== user) continue;
+      client.close();
+      closed++;
+    }
+    if (closed > 0) this.log.info({ user, closed }, 'closed the connections of a user');
+    return closed;
+  }
+
   issueToken(user: string, ttlMs: number = this.config.auth.tokenTtlMs): string {
     return this.users.issueToken(user, ttlMs);
   }
