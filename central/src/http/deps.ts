@@ -127,6 +127,12 @@ export interface ApiDeps {
   webhooks?: { notify(): void };
   /** The live catalogue (central); without it the catalogue routes answer 503. */
   catalogue?: CatalogueAccess;
+  /**
+   * Closes a user's live MQTT connections and returns how many (its tokens were revoked, or it
+   * was disabled, changed or removed). Absent when the broker runs elsewhere: the users routes
+   * then answer `disconnected: null`.
+   */
+  disconnectUser?: (user: string) => number;
 }
 
 const sqliteHistory = new WeakMap<Store, HistoryStore>();

@@ -2,9 +2,9 @@
  * The parts people and other systems talk to: the HTTP API (with the live agent status and shelf
  * health it reports), Node-RED, Home Assistant discovery, the dashboard, and the HTTP listener.
  */
-import { UserStore } from '@shelfsense/broker';
+import { type UserAuditEvent, UserStore } from '@shelfsense/broker';
 import { serveDashboard } from '@shelfsense/dashboard';
-import { filters, topics } from '@shelfsense/protocol';
+import { filters, type Grant, topics } from '@shelfsense/protocol';
 import { announce, type Unsubscribe } from '../bus/bus.js';
 import { startHomeAssistant } from '../ha/start.js';
 import { createApi } from '../http/api.js';
@@ -12,6 +12,8 @@ import { CommandRelayError, CommandRelayErrorCodes } from '../http/deps.js';
 import { LiveState } from '../http/live-state.js';
 import { type MountedNodeRed, mountNodeRed } from '../nodered/mount.js';
 import type { HttpMount, Part, PartContext } from '../service/part.js';
+import type { AuditInput } from '../store/audit.js';
+import type { Store } from '../store/store.js';
 
 /** The users HTTP logins check: the broker's when it runs here (one login limiter), else its own. */
 function users(ctx: PartContext, own: { store: UserStore | null }): UserStore {
@@ -26,16 +28,70 @@ function users(ctx: PartContext, own: { store: UserStore | null }): UserStore {
   return own.store;
 }
 
+/** How often central takes the audit events `shelfsense users` left in users.db. */
+const PENDING_AUDIT_MS = 1_000;
+
+/** The one site of a grant bound to exactly one, so an operator can be shown its site's rows. */
+function siteOf(grant: Grant | undefined): string | null {
+  if (!grant) return null;
+  if (grant.role === 'agent') return grant.site;
+  return 'sites' in grant && grant.sites.length === 1 ? (grant.sites[0] ?? null) : null;
+}
+
+export function userAuditRow(e: UserAuditEvent): AuditInput {
+  return {
+    at: e.at,
+    actor: e.actor.user,
+    role: e.actor.role,
+    action: e.action,
+    target: 'user',
+    targetId: e.user,
+    site: siteOf(e.after?.grant ?? e.before?.grant),
+    before: e.before,
+    after: e.after,
+    detail: e.detail,
+  };
+}
+
+/**
+ * Every login, failed login, token issued and user change of the store goes to central's audit
+ * log, as it happens, and what the CLI left in users.db within a second. Returns the way to stop.
+ */
+function auditUsers(users: UserStore, store: Store, log: PartContext['log']): () => void {
+  const off = users.onAudit((e) => {
+    try {
+      store.audit.append(userAuditRow(e));
+    } catch (err) {
+      log.error({ err: (err as Error).message, action: e.action, user: e.user }, 'audit row not written');
+    }
+  });
+  const drain = () => {
+    try {
+      users.drainPendingAudit((events) => store.audit.appendAll(events.map(userAuditRow)));
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'cannot move the users audit events into the audit log');
+    }
+  };
+  drain();
+  const timer = setInterval(drain, PENDING_AUDIT_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    off();
+  };
+}
+
 export function apiPart(): Part {
   const own: { store: UserStore | null } = { store: null };
   const offs: Unsubscribe[] = [];
   let live: LiveState | null = null;
   let handler: HttpMount = () => false;
+  let stopAudit: (() => void) | null = null;
 
   /** The API over the parts that run and the catalogue of the moment. */
   const build = (ctx: PartContext): HttpMount => {
     const c = ctx.config;
-    const { orders, rules, worker, history } = ctx.services;
+    const { orders, rules, worker, history, broker } = ctx.services;
     if (!orders) throw new Error('the API needs the orders part before it');
     const commands = ctx.services.commands ?? {
       send: () =>
@@ -61,6 +117,7 @@ export function apiPart(): Part {
       catalogue: ctx.services.catalogue,
       onAlert: (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log),
       ...(worker ? { webhooks: worker } : {}),
+      ...(broker ? { disconnectUser: (user: string) => broker.disconnectUser(user) } : {}),
     });
   };
 
@@ -85,6 +142,7 @@ export function apiPart(): Part {
         }),
       );
       ctx.services.live = state;
+      stopAudit = auditUsers(users(ctx, own), ctx.store, ctx.log);
       handler = build(ctx);
       // Mounted once; a changed catalogue swaps the handler behind it.
       ctx.mount((req, res) => handler(req, res));
@@ -94,6 +152,8 @@ export function apiPart(): Part {
     },
     async stop() {
       for (const off of offs.splice(0)) await off();
+      stopAudit?.();
+      stopAudit = null;
       own.store?.close();
       own.store = null;
     },
