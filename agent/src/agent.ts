@@ -14,6 +14,7 @@ import {
   type IdentityFrame,
   type LaneSetting,
   type LaneSettingsPayload,
+  MAX_ATTACHED,
   topics,
 } from '@shelfsense/protocol';
 import { CommandHandler } from './commands.js';
@@ -33,6 +34,9 @@ import { LaneSettingsStore } from './state/lane-settings.js';
 
 export const AGENT_VERSION = '0.1.0';
 
+/** Status changes closer together than this go out as one status message. */
+const STATUS_COALESCE_MS = 100;
+
 export type AgentRuntimeConfig = Readonly<AgentConfig> & { defaultUnitWeightG?: number };
 
 export class Agent {
@@ -46,6 +50,7 @@ export class Agent {
   private metrics: AgentMetrics | null = null;
   metricsPort: number | null = null;
   private timers: NodeJS.Timeout[] = [];
+  private statusTimer: NodeJS.Timeout | null = null;
   private readonly limited: RateLimitedLog;
   private readonly pacer: ReadPacer;
 
@@ -97,6 +102,11 @@ export class Agent {
     );
     this.publisher = publisher;
     publisher.shelves = () => [...this.shelves.keys()];
+    publisher.attached = () =>
+      [...this.shelves.values()]
+        .filter((s) => s.attached)
+        .slice(0, MAX_ATTACHED)
+        .map((s) => ({ serial: s.serial, channels: s.identity.channels }));
     publisher.on('laneSettings', (s) => this.onLaneSettings(s));
     // Health goes out directly, not through the outbox: say it again on every (re)connect.
     publisher.on('connected', () => {
@@ -193,7 +203,11 @@ export class Agent {
     });
     link.on('down', (serial, reason) => {
       this.log.warn({ serial, source: source.describe, reason }, 'shelf link down');
-      if (serial) this.shelves.get(serial)?.linkDown();
+      const shelf = serial ? this.shelves.get(serial) : undefined;
+      if (shelf?.attached) {
+        shelf.linkDown();
+        this.statusChanged();
+      }
     });
     this.links.push(link);
   }
@@ -223,7 +237,9 @@ export class Agent {
   private onIdentity(identity: IdentityFrame): void {
     const existing = this.shelves.get(identity.serial);
     if (existing && existing.identity.channels === identity.channels) {
+      const back = !existing.attached;
       existing.reidentified(identity);
+      if (back) this.statusChanged();
       return;
     }
     const { shelf: shelfId, lanes } = this.lanesFor(identity.serial, identity.channels);
@@ -253,23 +269,63 @@ export class Agent {
       this.log.error({ err: (err as Error).message, serial: identity.serial }, 'lane settings refused');
       runtime = make([]);
     }
+    runtime.unassigned = !this.isAssigned(identity.serial);
     this.shelves.set(identity.serial, runtime);
     this.log.info({ serial: identity.serial, shelf: shelfId, lanes: lanes.length }, 'shelf ready');
+    if (runtime.unassigned) {
+      this.log.info(
+        { serial: identity.serial, channels: identity.channels },
+        'shelf not assigned by central: health and raw readings only until it is',
+      );
+    }
+    this.statusChanged();
+  }
+
+  private isAssigned(serial: string): boolean {
+    return this.settings.assigned(serial, this.config.delivery.trimOn === 'broker');
+  }
+
+  /**
+   * Says the agent's status again (shelves attached, detached or renamed), so central sees a new
+   * shelf within moments. Coalesced: a hub of shelves enumerating at once is one message.
+   */
+  private statusChanged(): void {
+    if (this.statusTimer) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.publisher?.publishStatus();
+    }, STATUS_COALESCE_MS);
+    this.statusTimer.unref();
   }
 
   private onLaneSettings(settings: LaneSettingsPayload): void {
     if (settings.agent !== this.config.agent.id) return;
     if (!this.settings.applyCentral(settings)) return;
     this.log.info({ revision: settings.revision }, 'lane settings from central');
+    let changed = false;
     for (const shelf of this.shelves.values()) {
       const { shelf: shelfId, lanes } = this.lanesFor(shelf.serial, shelf.identity.channels);
+      const wasUnassigned = shelf.unassigned;
+      const renamed = shelf.shelfId !== shelfId;
       shelf.shelfId = shelfId;
+      shelf.unassigned = !this.isAssigned(shelf.serial);
       try {
         shelf.pipeline.setLanes(lanes);
       } catch (err) {
         this.log.error({ err: (err as Error).message, serial: shelf.serial }, 'lane settings refused');
       }
+      if (renamed || wasUnassigned !== shelf.unassigned) {
+        changed = true;
+        this.log.info(
+          { serial: shelf.serial, shelf: shelfId, assigned: !shelf.unassigned },
+          shelf.unassigned ? 'shelf no longer assigned by central' : 'shelf assigned by central',
+        );
+        // Under its new id at once: the lanes' counts so far, and the shelf's health.
+        if (!shelf.unassigned) for (const lane of shelf.pipeline.lanes()) shelf.publishLevel(lane);
+        shelf.publishHealth(true);
+      }
     }
+    if (changed) this.statusChanged();
   }
 
   private persistCalibration(shelf: ShelfRuntime, record: Omit<CalibrationRecord, 'seq'>): void {
@@ -338,6 +394,9 @@ export class Agent {
         firmware: s.identity.firmware,
         channels: s.identity.channels,
         rate: s.identity.rate,
+        attached: s.attached,
+        assigned: !s.unassigned,
+        heldBack: s.heldBack,
         lanes: s.pipeline.lanes().map((l) => ({ lane: l.id, sku: l.sku, units: l.units, state: l.state })),
       })),
       // Which port or bridge carries which shelf, and how its line is doing.
@@ -369,6 +428,8 @@ export class Agent {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
     this.commands?.stop();
     await Promise.allSettled(this.links.map((l) => l.stop()));
     for (const s of this.shelves.values()) s.saveCounts();

@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import {
   type AgentStatusPayload,
+  type AttachedShelf,
   type CommandName,
   clientIds,
   filters,
@@ -80,6 +81,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private stopped = false;
   private subscribed = false;
   shelves: () => string[] = () => [];
+  /** The shelves attached now, for the status (central offers the ones it does not know). */
+  attached: () => AttachedShelf[] = () => [];
   readonly counters = { published: 0, delivered: 0, reconnects: 0, invalidInbound: 0 };
 
   constructor(
@@ -128,6 +131,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       state,
       version: this.opts.version,
       shelves: this.shelves(),
+      attached: this.attached(),
       ts: Date.now(),
     };
   }
@@ -310,6 +314,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.nextToSend = this.outbox.trimmedThrough + 1;
       this.pump();
     }
+  }
+
+  /** Says the online status again (a shelf came, went or was renamed); retained, QoS 1. */
+  publishStatus(): void {
+    this.publishDirect(topics.status(this.opts.site, this.opts.agent), this.statusPayload('online'), {
+      qos: 1,
+      retain: true,
+    });
   }
 
   /** Publishes outside the outbox (health, responses, streams): QoS as given, not retried. */

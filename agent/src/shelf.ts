@@ -44,6 +44,16 @@ export class ShelfRuntime {
   /** Wall-clock ms of the last line from this shelf (for the no-data watch). */
   lastLineAt = Date.now();
   online = true;
+  /** Its link is up (false from the link going down until the shelf identifies itself again). */
+  attached = true;
+  /**
+   * Central has not assigned this shelf: its levels and events stay out of the durable outbox
+   * (central would only store readings of a shelf id nobody chose, and a broker that refuses them
+   * would stall delivery). Health, raw streams and calibration still work, so it can be set up.
+   */
+  unassigned = false;
+  /** Levels and events not recorded because the shelf was unassigned. */
+  heldBack = 0;
   /** Wall time = anchorWall + (deviceT − anchorDevice): timestamps follow the shelf's own clock. */
   private anchorWall = 0;
   private anchorDevice = 0;
@@ -92,6 +102,7 @@ export class ShelfRuntime {
     this.identity = identity;
     this.pipeline.setRate(identity.rate);
     this.online = true;
+    this.attached = true;
   }
 
   push(frame: SampleFrame): void {
@@ -126,6 +137,16 @@ export class ShelfRuntime {
   /** The link dropped: the clock re-anchors on the next frame. */
   linkDown(): void {
     this.lastDeviceMs = -1;
+    this.attached = false;
+  }
+
+  /** Durable records go to the outbox only for an assigned shelf. */
+  private record(topic: string, payload: Record<string, unknown>, retain: boolean): void {
+    if (this.unassigned) {
+      this.heldBack++;
+      return;
+    }
+    this.sinks.record(topic, payload, retain);
   }
 
   /** Resolves on the next frame, or after `ms` (used by commands waiting for a settled lane). */
@@ -170,7 +191,7 @@ export class ShelfRuntime {
       ts: this.now(),
       frameSeq: e.frameSeq,
     };
-    this.sinks.record(topics.event(this.config.agent.site, this.shelfId, e.lane), payload, false);
+    this.record(topics.event(this.config.agent.site, this.shelfId, e.lane), payload, false);
     this.keeper?.maybeSave(this.pipeline.lanes());
   }
 
@@ -181,7 +202,7 @@ export class ShelfRuntime {
   publishLevel(lane: LaneReading): void {
     const payload = this.levelPayload(lane);
     if (!payload) return;
-    this.sinks.record(topics.level(this.config.agent.site, this.shelfId, lane.id), payload, true);
+    this.record(topics.level(this.config.agent.site, this.shelfId, lane.id), payload, true);
   }
 
   /** Heartbeat: every lane's level again, and health. */

@@ -80,13 +80,30 @@ export const HealthPayload = z.object({
 });
 export type HealthPayload = z.infer<typeof HealthPayload>;
 
+/** Bound on `attached` in an agent status (an agent reads a few shelves; the bound keeps it small). */
+export const MAX_ATTACHED = 256;
+
+/** One shelf attached to an agent now, as its firmware identified itself. */
+export const AttachedShelf = z.object({
+  serial: Serial,
+  /** Load-cell channels, from the identity frame. */
+  channels: z.number().check(z.int(), z.minimum(1), z.maximum(8)),
+});
+export type AttachedShelf = z.infer<typeof AttachedShelf>;
+
 /** `.../agents/{agent}/status`: retained; the last will says offline. */
 export const AgentStatusPayload = z.object({
   agent: Id,
   site: Id,
   state: z.enum(['online', 'offline']),
   version: z.optional(z.string().check(z.maxLength(32))),
+  /** Every serial the agent has identified since it started (attached or not). */
   shelves: z._default(z.array(Serial), []),
+  /**
+   * The shelves attached now, with their channel count, so central can offer a shelf it does not
+   * know for onboarding. Optional: an older agent does not send it (and an older central strips it).
+   */
+  attached: z.optional(z.array(AttachedShelf).check(z.maxLength(MAX_ATTACHED))),
   ts: EpochMs,
 });
 export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;

@@ -51,6 +51,19 @@ export class LaneSettingsStore {
     return true;
   }
 
+  /**
+   * Whether someone chose this shelf's id or lanes: the local config (a factory calibration alone
+   * does not count), or central's settings. Without central's settings yet, `trustDefaults`
+   * decides (an agent that trims on the broker has no central to assign shelves, so its default
+   * lanes are the real ones).
+   */
+  assigned(serial: string, trustDefaults: boolean): boolean {
+    if (this.local.some((s) => s.serial === serial && (s.shelf !== undefined || s.lanes !== undefined)))
+      return true;
+    if (this.central) return this.central.shelves.some((s) => s.serial === serial);
+    return trustDefaults;
+  }
+
   /** Settings for one shelf by its serial number and channel count. */
   forShelf(serial: string, channels: number): ShelfSettings {
     const fromCentral = this.central?.shelves.find((s) => s.serial === serial);

@@ -1,4 +1,31 @@
-/** The shelves routes (docs/http-api.md). */
-import type { ApiRouter } from './context.js';
+/**
+ * The shelves routes (docs/http-api.md, docs/onboarding.md): `GET /api/shelves/unassigned`, the
+ * shelves agents report that the catalogue does not give them yet, for the onboarding wizard.
+ * Admins see every site's, technicians their sites' (the agent's status topic decides, as for
+ * lanes); other roles onboard nothing and are refused.
+ */
 
-export function shelvesRoutes(_router: ApiRouter): void {}
+import { canRead } from '@shelfsense/broker';
+import type { UnassignedShelvesResponse } from '@shelfsense/protocol';
+import { parseTopic, topics } from '@shelfsense/protocol';
+import { type ApiRouter, authed } from './context.js';
+import { forbidden } from './errors.js';
+import { isAssigned } from './live-state.js';
+
+/** The roles that put a shelf into the catalogue from the field. */
+const ONBOARDING_ROLES: ReadonlySet<string> = new Set(['admin', 'technician']);
+
+export function shelvesRoutes(router: ApiRouter): void {
+  authed(router, 'GET', '/api/shelves/unassigned', async (ctx, p): Promise<UnassignedShelvesResponse> => {
+    if (!ONBOARDING_ROLES.has(p.grant.role)) {
+      throw forbidden(`the ${p.grant.role} role does not onboard shelves`);
+    }
+    const map = ctx.deps.map;
+    // The map this API was built with decides, whatever map the live state was given.
+    return (ctx.deps.live?.unassigned?.() ?? []).filter((s) => {
+      if (isAssigned(map, s.site, s.agent, s.serial)) return false;
+      const topic = topics.status(s.site, s.agent);
+      return canRead(p, topic, parseTopic(topic), map);
+    });
+  });
+}
