@@ -20,6 +20,13 @@ export {
   EMPTY_CATALOGUE,
   SECRET_FIELDS,
 } from './diff.js';
+export {
+  CatalogueConflictError,
+  type EditedCatalogue,
+  type EditOptions,
+  editCatalogue,
+  type ObjectEdit,
+} from './edit.js';
 export { type EffectAction, liveOrderEffects, type OrderEffect, orderEffects, REASONS } from './effects.js';
 export { renderDiff, renderSummary } from './render.js';
 export { type EnsuredCatalogue, ensureCatalogue, SEED_ACTOR, summarize } from './seed.js';
