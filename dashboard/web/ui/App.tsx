@@ -12,6 +12,7 @@ import { AppContext, type AppContextValue } from './hooks.js';
 import { OperatorView, SupplierView } from './LaneViews.js';
 import { Login } from './Login.js';
 import { LIVE_STATE_TEXT, LiveClient, type LiveState, liveUrl } from './live-client.js';
+import { ResetPassword } from './ResetPassword.js';
 import { clearSession, loadSession, type Session, saveSession } from './session.js';
 import { TechnicianView } from './TechnicianView.js';
 
@@ -138,6 +139,8 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
 export function App() {
   const [session, setSession] = useState<Session | null>(() => loadSession());
   const [notice, setNotice] = useState<string | null>(null);
+  // A one-time password link opens /reset (logged out only).
+  const [resetting, setResetting] = useState(() => window.location.pathname === '/reset');
 
   const login = (s: Session) => {
     saveSession(s);
@@ -150,6 +153,17 @@ export function App() {
     setSession(null);
   };
 
+  if (!session && resetting) {
+    return (
+      <ResetPassword
+        onDone={(done) => {
+          window.history.replaceState(null, '', '/');
+          setNotice(done);
+          setResetting(false);
+        }}
+      />
+    );
+  }
   if (!session) return <Login onLogin={login} notice={notice} />;
   return (
     <LoggedIn
