@@ -35,6 +35,12 @@ function filtersOf(d: Draft): AuditFilters | string {
   return { actor: d.actor, action: d.action, target: d.target, from, to };
 }
 
+/** Order ids are long UUIDs; the start tells them apart in a list (the full id is the cell's title). */
+function shortId(id: string | null): string {
+  if (!id) return '';
+  return id.length > 16 ? `${id.slice(0, 13)}…` : id;
+}
+
 function AuditRow({ e }: { e: ApiAuditEntry }) {
   const change = changeSummary(e);
   return (
@@ -43,7 +49,7 @@ function AuditRow({ e }: { e: ApiAuditEntry }) {
       <td>{e.actor}</td>
       <td>{e.role ?? '—'}</td>
       <td>{e.action}</td>
-      <td>{e.target ? `${e.target}${e.targetId ? ` ${e.targetId}` : ''}` : '—'}</td>
+      <td title={e.targetId ?? undefined}>{e.target ? `${e.target} ${shortId(e.targetId)}`.trim() : '—'}</td>
       <td>{e.site ?? '—'}</td>
       <td>{change || '—'}</td>
     </tr>
@@ -134,8 +140,9 @@ export function AuditPanel() {
         </button>
       </div>
       <p class="summary">
-        Every order action, catalogue change, login and user change, newest first. Rows are never changed or
-        removed. The download has every row matching the filters applied.
+        Every order action, catalogue change, login and user change you may see (an operator: its sites'
+        rows), newest first. Rows are never changed or removed. The download has every row matching the
+        filters applied.
       </p>
       <form class="export-form" onSubmit={apply} aria-label="Filter the audit trail">
         <div class="field">
