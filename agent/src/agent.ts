@@ -225,6 +225,9 @@ export class Agent {
 
   private lanesFor(serial: string, channels: number): { shelf: string; lanes: LaneSetting[] } {
     const s = this.settings.forShelf(serial, channels);
+    // An unassigned shelf has no lanes: counts under made-up lanes and a default unit weight would
+    // only mislead. Its channels are still read, for health and the technician's raw stream.
+    if (!this.isAssigned(serial)) return { shelf: s.shelf, lanes: [] };
     const learned = this.calibrations.unitWeights(serial);
     return {
       shelf: s.shelf,
