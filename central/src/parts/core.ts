@@ -52,6 +52,8 @@ export function historyPart(): Part {
 }
 
 export function ordersPart(): Part {
+  /** The catalogue version whose cancellations have been announced. */
+  let seen = 0;
   return {
     name: 'orders',
     start(ctx) {
@@ -63,6 +65,24 @@ export function ordersPart(): Part {
           announce(bus, topics.order(e.site, e.shelf, e.lane), e, ctx.log);
         },
       });
+      seen = ctx.store.catalogue.version();
+    },
+    reconfigure(ctx) {
+      // A catalogue change cancels orders in its own transaction, in this process or another
+      // (`config apply`): announce them here, once, for every version taken up.
+      const orders = ctx.services.orders;
+      if (!orders) return;
+      for (const c of ctx.store.catalogue.cancellationsSince(seen)) {
+        seen = Math.max(seen, c.version);
+        const e = orders.events(c.orderId).find((x) => x.state === 'cancelled');
+        if (!e) continue;
+        // A lane given to another supplier: its topic is the new supplier's now, so the old one
+        // hears of the cancellation by its webhook and the API, never on a topic another reads.
+        const owner = ctx.map.supplierOf(e.site, e.shelf, e.lane);
+        if (owner !== undefined && owner !== e.supplier) continue;
+        announce(ctx.bus, topics.order(e.site, e.shelf, e.lane), e, ctx.log);
+      }
+      ctx.services.worker?.notify();
     },
     stop() {},
   };

@@ -72,6 +72,9 @@ export class CatalogueRepo implements CatalogueRepository {
         'INSERT INTO catalogue_versions (version, catalogue, applied_at, actor, summary) VALUES (?, ?, ?, ?, ?)',
       ),
       cancel: db.prepare('INSERT INTO catalogue_cancellations (order_id, version, reason) VALUES (?, ?, ?)'),
+      cancellationsSince: db.prepare<[number], { orderId: string; version: number; reason: string }>(
+        'SELECT order_id AS orderId, version, reason FROM catalogue_cancellations WHERE version > ? ORDER BY version, order_id',
+      ),
       cancellation: db.prepare<[string], { version: number; reason: string }>(
         'SELECT version, reason FROM catalogue_cancellations WHERE order_id = ?',
       ),
@@ -151,6 +154,11 @@ export class CatalogueRepo implements CatalogueRepository {
   /** Which version cancelled an order, and why; undefined for an order no catalogue change cancelled. */
   cancellation(orderId: string): { version: number; reason: string } | undefined {
     return this.q.cancellation.get(orderId);
+  }
+
+  /** The orders cancelled by versions after `version`, oldest version first. */
+  cancellationsSince(version: number): { orderId: string; version: number; reason: string }[] {
+    return this.q.cancellationsSince.all(version);
   }
 
   /** The newest versions first, without their catalogues. */

@@ -190,6 +190,8 @@ export interface CatalogueRepository {
   revision(what: string, id: string): number;
   /** The revisions that differ from 1, keyed `what id`. */
   revisions(): Map<string, number>;
+  /** The orders cancelled by versions after `version`, oldest version first. */
+  cancellationsSince(version: number): { orderId: string; version: number; reason: string }[];
   /** Which version cancelled an order, and why. */
   cancellation(orderId: string): { version: number; reason: string } | undefined;
   /** Newest first, without the catalogues. */

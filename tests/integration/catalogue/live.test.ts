@@ -25,6 +25,13 @@ import { waitFor } from '../../helpers/wait.js';
 import { level } from '../../unit/central/store/fixtures.js';
 
 const PASSWORD = 'correct horse battery';
+
+interface OrderSeen {
+  orderId: string;
+  state: string;
+  supplier: string;
+  lane: string;
+}
 const LEVELS = 'shelfsense/v1/+/+/+/level';
 
 function config(dataDir: string): CentralConfig {
@@ -73,6 +80,7 @@ describe('a catalogue applied to a running central', () => {
   let central: Central;
   let agent: MqttClient;
   const seen: Record<string, { topic: string; seq: number }[]> = { acme: [], crunchy: [] };
+  const orderEvents: ({ by: string } & OrderSeen)[] = [];
   /** Home Assistant discovery: config topic → sensor name, as retained now. */
   const discovery = new Map<string, string>();
   const countSensors = () => [...discovery.values()].filter((n) => n.endsWith(' count')).sort();
@@ -111,6 +119,17 @@ describe('a catalogue applied to a running central', () => {
     await users.add('acme', { role: 'supplier', supplier: 'acme' }, PASSWORD);
     await users.add('crunchy', { role: 'supplier', supplier: 'crunchy' }, PASSWORD);
     await users.add('admin', { role: 'admin' }, PASSWORD);
+    await users.add('ops', { role: 'operator', sites: ['s1'] }, PASSWORD);
+    // Every order event anyone may read, by who read it.
+    // crunchy owns no lane yet, so it could not subscribe; ops would hear any announcement.
+    for (const name of ['ops', 'acme']) {
+      const c = await mqtt.connectAsync(url(), { username: name, password: PASSWORD, reconnectPeriod: 0 });
+      c.on('message', (_topic, p) =>
+        orderEvents.push({ by: name, ...(JSON.parse(p.toString()) as OrderSeen) }),
+      );
+      await c.subscribeAsync('shelfsense/v1/+/+/+/order', { qos: 1 });
+      clients.push(c);
+    }
     const watcher = await mqtt.connectAsync(url(), {
       username: 'admin',
       password: PASSWORD,
@@ -182,6 +201,8 @@ describe('a catalogue applied to a running central', () => {
       applied.effects.find((e) => e.action === 'cancel')?.orderId ?? '',
     );
     expect(cancelled?.state).toBe('cancelled');
+    // L0's topic is crunchy's now: acme's cancellation goes by webhook and API, never over it.
+    expect(orderEvents.filter((e) => e.orderId === cancelled?.id && e.state === 'cancelled')).toEqual([]);
 
     const crunchy = suppliers.get('crunchy')!;
     await crunchy.subscribeAsync(LEVELS, { qos: 1 });
@@ -221,5 +242,24 @@ describe('a catalogue applied to a running central', () => {
     );
     expect(order.supplier).toBe('acme');
     expect(central.catalogueVersion).toBe(3);
+  });
+
+  it('a lane removed: its order’s cancellation is announced on MQTT, once, to those who may read it', async () => {
+    const open = central.store!.orders.live({ site: 's1', shelf: 'a', lane: 'L1' });
+    expect(open?.supplier).toBe('acme');
+    const next = structuredClone(catalogueOf(central.config));
+    next.sites[0]!.shelves[0]!.lanes = next.sites[0]!.shelves[0]!.lanes.filter((l) => l.id !== 'L1');
+    const other = Store.open({ file: join(dir, 'central.db') });
+    expect(applyCatalogue(other, central.config, next, { actor: 'admin' }).version).toBe(4);
+    other.close();
+    const heard = await waitFor(
+      () => orderEvents.find((e) => e.orderId === open?.id && e.state === 'cancelled'),
+      1_500,
+      { what: 'the cancellation on MQTT' },
+    );
+    expect(heard.by).toBe('ops');
+    // Nobody else, and not twice: a lane that no longer exists belongs to no supplier.
+    await waitFor(() => central.catalogueVersion === 4, 1_000, { what: 'version 4 taken up' });
+    expect(orderEvents.filter((e) => e.orderId === open?.id && e.state === 'cancelled')).toHaveLength(1);
   });
 });
