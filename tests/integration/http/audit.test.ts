@@ -8,7 +8,7 @@ import { applyCatalogue } from '@shelfsense/central/catalogue';
 import { parseCsv } from '@shelfsense/central/http';
 import { type ApiAuditEntry, AUDIT_CSV_COLUMNS, catalogueOf } from '@shelfsense/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIG, type Harness, startHarness } from './harness.js';
+import { CONFIG, type Harness, LANES, startHarness } from './harness.js';
 
 type ErrorBody = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };
 
@@ -100,6 +100,37 @@ describe('HTTP API: audit trail', () => {
       after: { state: 'cancelled' },
       detail: { supplier: 'Y', sku: 'y-chips', quantity: 6, reason: 'shelf, "moved"' },
     });
+  });
+
+  it('[every order action] a delivery seen by weight and the closes that follow are recorded with central as the actor', async () => {
+    const first = h.openOrder('BX', 12);
+    h.orders.transition(first, 'acknowledged', { actor: { user: 'sup-x', role: 'supplier' }, now: h.now.t });
+    h.now.t += 1_000;
+    h.orders.transition(first, 'received', { receivedQuantity: 11, now: h.now.t });
+    // The lane's next order closes the received one in the same transaction.
+    h.now.t += 1_000;
+    const next = h.orders.openForLane(
+      { ...LANES.BX, sku: 'x-cola', supplier: 'X', quantity: 6, reason: { trigger: 'rules', units: 3 } },
+      h.now.t,
+      null,
+      { replaceReceived: true },
+    );
+    const trail = await rows('admin', `targetId=${first}`);
+    expect(trail.map((e) => [e.action, e.actor, e.role, e.before, e.after])).toEqual([
+      ['order.closed', 'central', null, { state: 'received' }, { state: 'closed' }],
+      ['order.received', 'central', null, { state: 'acknowledged' }, { state: 'received' }],
+      ['order.acknowledged', 'sup-x', 'supplier', { state: 'open' }, { state: 'acknowledged' }],
+      ['order.open', 'central', null, null, { state: 'open' }],
+    ]);
+    expect(trail[1]?.detail).toMatchObject({ receivedQuantity: 11, quantity: 12 });
+    const [opened] = await rows('admin', `targetId=${next.order.id}`);
+    expect(opened).toMatchObject({
+      action: 'order.open',
+      at: h.now.t,
+      detail: { trigger: 'rules', units: 3 },
+    });
+    // Both in one transaction: the close and the new order have neighbouring numbers.
+    expect((opened as ApiAuditEntry).seq).toBe((trail[0] as ApiAuditEntry).seq + 1);
   });
 
   it('[catalogue changes] applyCatalogue records each object changed, and the orders it cancels, by the admin who applied it', async () => {
