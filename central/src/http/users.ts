@@ -39,6 +39,7 @@ export function userView(u: UserRecord): ApiUserEntry {
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
     tokensAfter: u.tokensAfter,
+    managedByCentral: u.name === SERVICE_USER,
   };
 }
 

@@ -90,6 +90,8 @@ export const ApiUserEntry = z.object({
   updatedAt: z.number(),
   /** Tokens issued before this time (epoch ms) are refused; 0 when never revoked. */
   tokensAfter: z._default(z.number(), 0),
+  /** Central's own MQTT user, set by central at every start: the API does not change it. */
+  managedByCentral: z._default(z.boolean(), false),
 });
 export type ApiUserEntry = z.infer<typeof ApiUserEntry>;
 

@@ -218,6 +218,9 @@ describe('users routes: changes', () => {
 
   it('[service] central’s own user cannot be changed through the API', async () => {
     await h.users.add('shelfsense-central', { role: 'service' }, NEW_PASSWORD);
+    const listed = await h.call<ApiUserEntry[]>('GET', '/api/users', { token: admin });
+    expect(listed.body.find((u) => u.name === 'shelfsense-central')?.managedByCentral).toBe(true);
+    expect(listed.body.find((u) => u.name === 'op-a')?.managedByCentral).toBe(false);
     expect(
       (await h.call('PATCH', '/api/users/shelfsense-central', { token: admin, body: { disabled: true } }))
         .status,

@@ -213,7 +213,8 @@ function UserRow({
   const [mode, setMode] = useState<Mode>({ kind: 'view' });
   const act = useAction();
   const busy = act.busy !== null;
-  const editable = (FORM_ROLES as readonly string[]).includes(u.grant.role);
+  // The server refuses an admin changing its own role; the form is not offered.
+  const editable = (FORM_ROLES as readonly string[]).includes(u.grant.role) && !self;
   const id = `user-${u.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
   const run = (what: string, fn: () => Promise<string>) =>
@@ -266,7 +267,9 @@ function UserRow({
         {!u.hasPassword && <span class="muted"> (no password yet)</span>}
       </td>
       <td>
-        {mode.kind === 'confirm-delete' ? (
+        {u.managedByCentral ? (
+          <span class="muted">Central’s own user, managed by central</span>
+        ) : mode.kind === 'confirm-delete' ? (
           <div class="actions">
             <span role="alert">Delete {u.name} for good?</span>
             <button
