@@ -150,13 +150,12 @@ export function checkBody<S extends z.ZodMiniType>(
     for (const i of r.error.issues) {
       const path = i.path.map(String).join('.');
       if (errors[path]) continue;
-      // Text left in a number field reaches the schema as a string: say what to enter instead.
+      // Text left in a number field reaches the schema as a string, and a blank required text
+      // field as '': say what to enter instead of the schema's wording.
       const number = i.code === 'invalid_type' && i.expected === 'number';
-      errors[path] = number
-        ? valueAt(body, i.path) === undefined
-          ? 'required'
-          : 'enter a number'
-        : i.message;
+      const empty = i.code === 'too_small' && i.origin === 'string' && Number(i.minimum) === 1;
+      if (number) errors[path] = valueAt(body, i.path) === undefined ? 'required' : 'enter a number';
+      else errors[path] = empty ? 'required' : i.message;
     }
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };

@@ -63,7 +63,8 @@ function targetName(t: PolicyTarget): string {
 
 function inheritText(f: PolicyField, r: Resolved | undefined): string {
   if (!r || r.from === null) return 'Blank: not set.';
-  return `Blank: inherits ${formatPolicyValue(f, r.value)} from ${SOURCE_TEXT[r.from]}.`;
+  const v = formatPolicyValue(f, r.value);
+  return `Blank: inherits ${typeof r.value === 'boolean' ? `“${v}”` : v} from ${SOURCE_TEXT[r.from]}.`;
 }
 
 function PolicyEditor(props: {
