@@ -61,6 +61,19 @@ export function laneSettingsWithRevisions(
     next[key] = { hash, revision };
     return { site, settings: { ...body, revision } };
   });
+  // An agent whose last shelf left the catalogue is told so with no shelves (else its retained
+  // settings would keep it counting the decommissioned shelf under its old id).
+  const named = new Set(out.map(({ site, settings }) => `${site}/${settings.agent}`));
+  for (const [key, prev] of Object.entries(known)) {
+    if (named.has(key)) continue;
+    const [site, agent] = key.split('/') as [string, string];
+    const body: LaneSettingsPayload = { agent, revision: 0, shelves: [] };
+    const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const revision =
+      prev.hash === hash ? prev.revision : Math.max(prev.revision + 1, Math.floor(now() / 1000));
+    next[key] = { hash, revision };
+    out.push({ site, settings: { ...body, revision } });
+  }
   if (JSON.stringify(next) !== JSON.stringify(known)) writeAtomic(file, `${JSON.stringify(next, null, 1)}\n`);
   return out;
 }

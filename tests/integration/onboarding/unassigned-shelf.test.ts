@@ -271,4 +271,49 @@ describe('[onboarding] a shelf whose serial the catalogue does not know', () => 
       assigned: true,
     });
   });
+
+  it('[decommission] DELETE puts it back in the list; the agent stops counting it, even its last shelf', async () => {
+    const revisionOf = async (shelf: string) => {
+      const c = (await (await api('tech', '/api/catalogue')).json()) as {
+        sites: { id: string; shelves: { id: string; revision: number }[] }[];
+      };
+      return c.sites.find((x) => x.id === SITE)!.shelves.find((x) => x.id === shelf)!.revision;
+    };
+    const del = await api(
+      'tech',
+      `/api/catalogue/sites/${SITE}/shelves/b?revision=${await revisionOf('b')}`,
+      {
+        method: 'DELETE',
+      },
+    );
+    expect(del.status, await del.clone().text()).toBe(200);
+    await waitFor(async () => (await unassigned('tech')).map((x) => x.serial).join() === NEW, 5_000, {
+      intervalMs: 100,
+      what: 'the decommissioned shelf back in the list',
+    });
+    expect(agent.describe().shelves.find((s) => s.serial === NEW)).toMatchObject({
+      shelf: NEW,
+      assigned: false,
+      lanes: [],
+    });
+
+    // The agent's last shelf: its lane settings become empty rather than staying as they were.
+    const last = await api(
+      'admin',
+      `/api/catalogue/sites/${SITE}/shelves/known?revision=${await revisionOf('known')}`,
+      {
+        method: 'DELETE',
+      },
+    );
+    expect(last.status, await last.clone().text()).toBe(200);
+    await waitFor(
+      async () => (await unassigned('tech')).map((x) => x.serial).join() === `${KNOWN},${NEW}`,
+      5_000,
+      { intervalMs: 100, what: 'both shelves unassigned' },
+    );
+    expect(agent.describe().shelves.find((s) => s.serial === KNOWN)).toMatchObject({
+      shelf: KNOWN,
+      assigned: false,
+    });
+  });
 });
