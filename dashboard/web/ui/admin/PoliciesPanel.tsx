@@ -32,8 +32,7 @@ import { laneName } from '../../lib/format.js';
 import { useApp } from '../hooks.js';
 import {
   atSite,
-  FormButtons,
-  FormProblems,
+  EditorForm,
   PanelHead,
   RemoveButton,
   SelectField,
@@ -95,8 +94,7 @@ function PolicyEditor(props: {
     return DURATION_FIELDS.has(f) ? `${base} A duration such as 90s, 5m, 2d, or milliseconds.` : base;
   };
   return (
-    <form class="editor" aria-label={title} onSubmit={ed.submit} noValidate>
-      <h3>{title}</h3>
+    <EditorForm title={title} editor={ed} save="Save policy" onCancel={props.onClose}>
       <p class="summary">Leave a field blank to inherit it.</p>
       <div class="form-grid">
         {POLICY_FIELDS.map((f) =>
@@ -131,9 +129,7 @@ function PolicyEditor(props: {
           ),
         )}
       </div>
-      <FormProblems editor={ed} />
-      <FormButtons busy={ed.busy} save="Save policy" onCancel={props.onClose} />
-    </form>
+    </EditorForm>
   );
 }
 
@@ -175,7 +171,9 @@ function OverrideList(props: {
   const keyOf = (r: (typeof rows)[number]) => ('site' in r ? r.site : r.sku);
   const all = level === 'site' ? cat.sites.map((s) => s.id) : cat.skus.map((s) => s.id);
   const free = all.filter((k) => props.mayChange(k) && !rows.some((r) => keyOf(r) === k));
-  const [pick, setPick] = useState('');
+  const [picked, setPick] = useState('');
+  // Once its policy exists, a picked key leaves the list.
+  const pick = free.includes(picked) ? picked : '';
   const noun = level === 'site' ? 'site' : 'SKU';
   const target = (k: string): PolicyTarget => (level === 'site' ? { level, site: k } : { level, sku: k });
   const inherited = resolveDefaults(cat.policies);

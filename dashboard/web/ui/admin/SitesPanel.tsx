@@ -23,8 +23,7 @@ import {
 import { useApp } from '../hooks.js';
 import {
   atSite,
-  FormButtons,
-  FormProblems,
+  EditorForm,
   PanelHead,
   RemoveButton,
   SelectField,
@@ -55,8 +54,7 @@ function SiteEditor({ site, onClose, onSaved }: Done & { site: SiteView | null }
   });
   const title = creating ? 'New site' : `Rename site ${site.id}`;
   return (
-    <form class="editor" aria-label={title} onSubmit={ed.submit} noValidate>
-      <h3>{title}</h3>
+    <EditorForm title={title} editor={ed} save={creating ? 'Add site' : 'Save site'} onCancel={onClose}>
       <div class="form-grid">
         <TextField
           name="id"
@@ -77,9 +75,7 @@ function SiteEditor({ site, onClose, onSaved }: Done & { site: SiteView | null }
           errors={ed.errors}
         />
       </div>
-      <FormProblems editor={ed} />
-      <FormButtons busy={ed.busy} save={creating ? 'Add site' : 'Save site'} onCancel={onClose} />
-    </form>
+    </EditorForm>
   );
 }
 
@@ -99,8 +95,7 @@ function ShelfEditor({ site, shelf, onClose, onSaved }: Done & { site: string; s
   });
   const title = `Edit shelf ${shelf.id}`;
   return (
-    <form class="editor" aria-label={title} onSubmit={ed.submit} noValidate>
-      <h3>{title}</h3>
+    <EditorForm title={title} editor={ed} save="Save shelf" onCancel={onClose}>
       <p class="summary">
         A new serial is for a replaced controller board; the agent is the Pi it is plugged into.
       </p>
@@ -124,9 +119,7 @@ function ShelfEditor({ site, shelf, onClose, onSaved }: Done & { site: string; s
           required
         />
       </div>
-      <FormProblems editor={ed} />
-      <FormButtons busy={ed.busy} save="Save shelf" onCancel={onClose} />
-    </form>
+    </EditorForm>
   );
 }
 
@@ -151,8 +144,7 @@ function LaneEditor(
   const title = creating ? `New lane on ${shelf}` : `Edit lane ${site} · ${shelf} · ${lane.id}`;
   const skus = props.catalogue.skus.map((s) => [s.id, s.name ? `${s.name} (${s.id})` : s.id] as const);
   return (
-    <form class="editor" aria-label={title} onSubmit={ed.submit} noValidate>
-      <h3>{title}</h3>
+    <EditorForm title={title} editor={ed} save={creating ? 'Add lane' : 'Save lane'} onCancel={props.onClose}>
       <div class="form-grid">
         <TextField
           name="id"
@@ -195,9 +187,7 @@ function LaneEditor(
           errors={ed.errors}
         />
       </div>
-      <FormProblems editor={ed} />
-      <FormButtons busy={ed.busy} save={creating ? 'Add lane' : 'Save lane'} onCancel={props.onClose} />
-    </form>
+    </EditorForm>
   );
 }
 

@@ -7,8 +7,7 @@ import { useState } from 'preact/hooks';
 import { currentAs, paths, type SkuForm, saveObject, skuBody, skuForm } from '../../lib/catalogue.js';
 import { useApp } from '../hooks.js';
 import {
-  FormButtons,
-  FormProblems,
+  EditorForm,
   PanelHead,
   RemoveButton,
   SelectField,
@@ -43,8 +42,7 @@ function SkuEditor(props: {
   );
   const f = ed.form;
   return (
-    <form class="editor" aria-label={title} onSubmit={ed.submit} noValidate>
-      <h3>{title}</h3>
+    <EditorForm title={title} editor={ed} save={creating ? 'Add SKU' : 'Save SKU'} onCancel={props.onClose}>
       <div class="form-grid">
         <TextField
           name="id"
@@ -86,9 +84,7 @@ function SkuEditor(props: {
           options={[['', 'Choose a supplier'], ...suppliers]}
         />
       </div>
-      <FormProblems editor={ed} />
-      <FormButtons busy={ed.busy} save={creating ? 'Add SKU' : 'Save SKU'} onCancel={props.onClose} />
-    </form>
+    </EditorForm>
   );
 }
 
@@ -164,8 +160,8 @@ export function SkusPanel() {
                         onDone={saved}
                       >
                         <p>
-                          {s.name ?? s.id} leaves the catalogue. A SKU still held by a lane or named by a
-                          policy cannot be removed: change those first.
+                          {s.name ?? s.id} leaves the catalogue with its SKU policy. A SKU still held by a
+                          lane cannot be removed: give the lane another SKU first.
                         </p>
                       </RemoveButton>
                     </td>

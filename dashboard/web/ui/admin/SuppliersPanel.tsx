@@ -23,15 +23,7 @@ import {
   webhookForm,
 } from '../../lib/catalogue.js';
 import { useApp } from '../hooks.js';
-import {
-  FormButtons,
-  FormProblems,
-  PanelHead,
-  RemoveButton,
-  TextField,
-  useCatalogue,
-  useEditor,
-} from './catalogue-ui.js';
+import { EditorForm, PanelHead, RemoveButton, TextField, useCatalogue, useEditor } from './catalogue-ui.js';
 
 interface Done {
   onClose(): void;
@@ -61,8 +53,12 @@ function SupplierEditor({ supplier, onClose, onSaved }: Done & { supplier: Suppl
     );
   const title = creating ? 'New supplier' : `Edit supplier ${supplier.id}`;
   return (
-    <form class="editor" aria-label={title} onSubmit={ed.submit} noValidate>
-      <h3>{title}</h3>
+    <EditorForm
+      title={title}
+      editor={ed}
+      save={creating ? 'Add supplier' : 'Save supplier'}
+      onCancel={onClose}
+    >
       <div class="form-grid">
         <TextField
           name="id"
@@ -140,9 +136,7 @@ function SupplierEditor({ supplier, onClose, onSaved }: Done & { supplier: Suppl
           Add a contact
         </button>
       </fieldset>
-      <FormProblems editor={ed} />
-      <FormButtons busy={ed.busy} save={creating ? 'Add supplier' : 'Save supplier'} onCancel={onClose} />
-    </form>
+    </EditorForm>
   );
 }
 
@@ -211,8 +205,7 @@ function WebhookEditor({
   });
   const title = webhook ? `Edit webhook of ${supplier}` : `New webhook for ${supplier}`;
   return (
-    <form class="editor" aria-label={title} onSubmit={ed.submit} noValidate>
-      <h3>{title}</h3>
+    <EditorForm title={title} editor={ed} save="Save webhook" onCancel={onClose}>
       <TextField
         name="url"
         id={`webhook-url-${supplier}`}
@@ -224,9 +217,7 @@ function WebhookEditor({
         errors={ed.errors}
         required
       />
-      <FormProblems editor={ed} />
-      <FormButtons busy={ed.busy} save="Save webhook" onCancel={onClose} />
-    </form>
+    </EditorForm>
   );
 }
 

@@ -288,6 +288,30 @@ export function FormButtons({ busy, save, onCancel }: { busy: boolean; save: str
   );
 }
 
+type FormEditor = Pick<Editor<unknown>, 'submit' | 'busy' | 'failure' | 'errors' | 'reloadCurrent'>;
+
+/** An editor's form: its title, fields, problems and buttons; the first field takes the focus. */
+export function EditorForm(p: {
+  title: string;
+  editor: FormEditor;
+  save: string;
+  onCancel(): void;
+  children: ComponentChildren;
+}) {
+  const ref = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLElement>('input:not([disabled]), select:not([disabled])')?.focus();
+  }, []);
+  return (
+    <form ref={ref} class="editor" aria-label={p.title} onSubmit={p.editor.submit} noValidate>
+      <h3>{p.title}</h3>
+      {p.children}
+      <FormProblems editor={p.editor} />
+      <FormButtons busy={p.editor.busy} save={p.save} onCancel={p.onCancel} />
+    </form>
+  );
+}
+
 export interface RemoveProps {
   /** The button's visible text and the dialog's confirm button ("Remove", "Decommission"). */
   action: string;
@@ -368,7 +392,8 @@ export function RemoveButton(p: RemoveProps) {
               {p.action}
             </button>
           )}
-          <button type="button" class="secondary" disabled={busy} onClick={close}>
+          {/* Cancel takes the focus: Enter on an opened dialog must not remove anything. */}
+          <button type="button" class="secondary" disabled={busy} onClick={close} autofocus>
             Cancel
           </button>
         </div>
