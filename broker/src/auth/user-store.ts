@@ -12,23 +12,25 @@
  * in a process without central's store (`pendingAudit`, the CLI), kept in `users.db` until
  * central takes it (`drainPendingAudit`).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AnySchema, Grant, NewPassword, UserName } from '@shelfsense/protocol';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import type {
-  AuditActor,
-  LoginFailure,
-  UserAuditAction,
-  UserAuditEvent,
-  UserAuditListener,
-  UserAuditState,
+import {
+  type AuditActor,
+  AuditOutlet,
+  type LoginFailure,
+  type UserAuditAction,
+  type UserAuditEvent,
+  type UserAuditListener,
+  type UserAuditState,
 } from './audit.js';
 import { AuthError, AuthErrorCodes } from './errors.js';
 import { LIMIT_REASONS, type LimitReason, LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams, verifyPassword } from './password.js';
+import { ResetTokens } from './reset-tokens.js';
 import { loadTokenSecret, looksLikeToken, type TokenClaims, TokenSigner } from './tokens.js';
 import { migrateUsers } from './user-schema.js';
 
@@ -37,8 +39,8 @@ export { UserName };
 export const Password = NewPassword;
 /** How long a password reset link works by default. */
 export const RESET_TTL_MS = 24 * 3_600_000;
-/** Reset tokens start with this, so a reset token is never taken for a password or an MQTT token. */
-export const RESET_PREFIX = 'ssr1.';
+export { RESET_PREFIX } from './reset-tokens.js';
+
 /** The stored hash of a user added without a password: no password ever verifies against it. */
 const NO_PASSWORD = '!';
 
@@ -100,15 +102,7 @@ interface Row {
   tokens_after: number;
 }
 
-interface ResetRow {
-  hash: string;
-  name: string;
-  expires_at: number;
-}
-
 type Checked = { identity: Identity; reason?: undefined } | { identity: null; reason: LoginFailure };
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const CACHE_LIMIT = 10_000;
 
@@ -127,8 +121,8 @@ export class UserStore {
   private readonly scrypt: ScryptParams;
   private readonly cacheMs: number;
   private readonly now: () => number;
-  private readonly pendingAudit: boolean;
-  private readonly listeners = new Set<UserAuditListener>();
+  private readonly audit: AuditOutlet;
+  private readonly resets: ResetTokens;
   /** Per-process key for the verify cache, so the cache never holds anything reusable elsewhere. */
   private readonly cacheKey = randomBytes(32);
   private readonly cache = new Map<string, { hash: string; mac: Buffer; until: number }>();
@@ -153,7 +147,6 @@ export class UserStore {
     this.cacheMs = options.verifyCacheMs ?? 5 * 60_000;
     this.now = options.now ?? Date.now;
     this.actor = options.actor ?? { user: 'central', role: null };
-    this.pendingAudit = options.pendingAudit ?? false;
     this.limiter = new LoginLimiter(options.login);
     const file = join(dataDir, USERS_FILE);
     try {
@@ -179,19 +172,9 @@ export class UserStore {
       ),
       setTokensAfter: this.db.prepare('UPDATE users SET tokens_after = ?, updated_at = ? WHERE name = ?'),
       remove: this.db.prepare('DELETE FROM users WHERE name = ?'),
-      getReset: this.db.prepare<[string], ResetRow>('SELECT * FROM reset_tokens WHERE hash = ?'),
-      insertReset: this.db.prepare(
-        'INSERT INTO reset_tokens (hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)',
-      ),
-      useReset: this.db.prepare('DELETE FROM reset_tokens WHERE hash = ? AND expires_at > ?'),
-      dropResets: this.db.prepare('DELETE FROM reset_tokens WHERE name = ? OR expires_at <= ?'),
-      addPending: this.db.prepare('INSERT INTO audit_pending (event) VALUES (?)'),
-      anyPending: this.db.prepare<[], { seq: number }>('SELECT seq FROM audit_pending LIMIT 1'),
-      pending: this.db.prepare<[number], { seq: number; event: string }>(
-        'SELECT seq, event FROM audit_pending ORDER BY seq LIMIT ?',
-      ),
-      dropPending: this.db.prepare('DELETE FROM audit_pending WHERE seq <= ?'),
     };
+    this.audit = new AuditOutlet(this.db, options.pendingAudit ?? false);
+    this.resets = new ResetTokens(this.db);
     this.signer = new TokenSigner(loadTokenSecret(dataDir), this.now);
   }
 
@@ -224,8 +207,7 @@ export class UserStore {
 
   /** Adds a listener for audit events; returns a function that removes it. */
   onAudit(listener: UserAuditListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.audit.on(listener);
   }
 
   private state(row: Row | undefined): UserAuditState | null {
@@ -240,8 +222,8 @@ export class UserStore {
     after: Row | undefined,
     detail: Record<string, unknown> | null = null,
   ): void {
-    if (!this.pendingAudit && this.listeners.size === 0) return;
-    const event: UserAuditEvent = {
+    if (!this.audit.wanted) return;
+    this.audit.emit({
       at: this.now(),
       action,
       actor,
@@ -249,14 +231,7 @@ export class UserStore {
       before: this.state(before),
       after: this.state(after),
       detail,
-    };
-    if (this.pendingAudit) this.stmts.addPending.run(JSON.stringify(event));
-    // A failing listener must never fail a login or a change: it is that listener's to report.
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {}
-    }
+    });
   }
 
   /**
@@ -265,18 +240,7 @@ export class UserStore {
    * one. Returns how many it took.
    */
   drainPendingAudit(sink: (events: UserAuditEvent[]) => void, limit = 1000): number {
-    // Most calls find nothing: a read, without the write lock.
-    if (!this.stmts.anyPending.get()) return 0;
-    return this.db
-      .transaction(() => {
-        const rows = this.stmts.pending.all(limit);
-        const last = rows[rows.length - 1];
-        if (!last) return 0;
-        sink(rows.map((r) => JSON.parse(r.event) as UserAuditEvent));
-        this.stmts.dropPending.run(last.seq);
-        return rows.length;
-      })
-      .immediate();
+    return this.audit.drain(sink, limit);
   }
 
   // --- users -------------------------------------------------------------------------------------
@@ -368,7 +332,7 @@ export class UserStore {
     const r = this.stmts.remove.run(name);
     this.cache.delete(name);
     if (r.changes === 0) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
-    this.stmts.dropResets.run(name, this.now());
+    this.resets.dropFor(name, this.now());
     this.emit('user.removed', name, by, before, undefined);
   }
 
@@ -384,13 +348,9 @@ export class UserStore {
       throw new AuthError(AuthErrorCodes.INVALID, `reset token lifetime must be 1..${7 * RESET_TTL_MS} ms`);
     }
     const row = this.row(name);
-    const token = `${RESET_PREFIX}${randomBytes(32).toString('base64url')}`;
     const t = this.now();
     const expiresAt = t + ttlMs;
-    this.db.transaction(() => {
-      this.stmts.dropResets.run(name, t);
-      this.stmts.insertReset.run(sha256(token), name, t, expiresAt);
-    })();
+    const token = this.db.transaction(() => this.resets.issue(name, t, expiresAt))();
     this.emit('user.reset_issued', name, by, row, row, { expiresAt });
     return { token, expiresAt };
   }
@@ -403,23 +363,26 @@ export class UserStore {
     UserStore.check(Password, password, 'password');
     const invalid = () =>
       new AuthError(AuthErrorCodes.RESET, 'the reset link is not valid: unknown, already used or expired');
-    if (!token.startsWith(RESET_PREFIX) || token.length > 256) throw invalid();
-    const hash = sha256(token);
-    const reset = this.stmts.getReset.get(hash);
-    if (!reset || reset.expires_at <= this.now()) throw invalid();
-    const before = this.stmts.get.get(reset.name);
+    const name = this.resets.find(token, this.now());
+    if (name === null) throw invalid();
+    const before = this.stmts.get.get(name);
     if (before?.disabled !== 0) throw invalid();
     const newHash = await hashPassword(password, this.scrypt);
     const t = this.now();
     this.db.transaction(() => {
-      if (this.stmts.useReset.run(hash, t).changes !== 1) throw invalid();
-      if (this.stmts.setHash.run(newHash, t, reset.name).changes !== 1) throw invalid();
+      if (!this.resets.use(token, t)) throw invalid();
+      if (this.stmts.setHash.run(newHash, t, name).changes !== 1) throw invalid();
     })();
-    this.cache.delete(reset.name);
-    const after = this.row(reset.name);
-    const self = { user: reset.name, role: this.toRecord(after).grant.role };
-    this.emit('user.password_reset', reset.name, self, before, after);
-    return reset.name;
+    this.cache.delete(name);
+    const after = this.row(name);
+    this.emit(
+      'user.password_reset',
+      name,
+      { user: name, role: this.toRecord(after).grant.role },
+      before,
+      after,
+    );
+    return name;
   }
 
   // --- logins and tokens -------------------------------------------------------------------------
@@ -572,6 +535,6 @@ export class UserStore {
   close(): void {
     if (this.db.open) this.db.close();
     this.cache.clear();
-    this.listeners.clear();
+    this.audit.clear();
   }
 }
