@@ -17,6 +17,7 @@ import { CommandRelayErrorCodes } from './deps.js';
 import { forbidden, HttpError, HttpErrorCodes, invalid, notFound } from './errors.js';
 import { readJson, validate } from './io.js';
 import { canSeeAgent, may } from './scope.js';
+import { seesReportingAgent } from './shelves.js';
 
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -30,7 +31,8 @@ export function commandRoutes(router: ApiRouter): void {
     const agent = ctx.params['agent'] ?? '';
     // The role first: a role that may never send commands learns nothing about which agents exist.
     if (!may(p, 'agent.command')) throw forbidden(`the ${p.grant.role} role may not send agent commands`);
-    if (!canSeeAgent(p, site, agent, ctx.deps.map)) throw notFound(`no agent ${site}/${agent}`);
+    if (!canSeeAgent(p, site, agent, ctx.deps.map) && !seesReportingAgent(ctx.deps, p, site, agent))
+      throw notFound(`no agent ${site}/${agent}`);
     const command = ctx.params['command'] ?? '';
     if (!(COMMANDS as readonly string[]).includes(command)) {
       throw invalid('command', [{ path: 'command', message: `one of ${COMMANDS.join(', ')}` }]);

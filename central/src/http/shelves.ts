@@ -7,13 +7,31 @@
 
 import { canRead } from '@shelfsense/broker';
 import type { UnassignedShelvesResponse } from '@shelfsense/protocol';
-import { parseTopic, topics } from '@shelfsense/protocol';
+import { ID_PATTERN, parseTopic, topics } from '@shelfsense/protocol';
 import { type ApiRouter, authed } from './context.js';
+import type { ApiDeps } from './deps.js';
 import { forbidden } from './errors.js';
 import { isAssigned } from './live-state.js';
+import type { Principal } from './scope.js';
 
 /** The roles that put a shelf into the catalogue from the field. */
 const ONBOARDING_ROLES: ReadonlySet<string> = new Set(['admin', 'technician']);
+
+/**
+ * An agent the catalogue does not name yet (a new Pi whose shelves are all unassigned) that central
+ * has heard from, and whose status `p` may read: technicians may send it commands (the raw stream
+ * of a shelf to onboard), as they may to agents the map names.
+ */
+export function seesReportingAgent(
+  deps: Pick<ApiDeps, 'live' | 'map'>,
+  p: Principal,
+  site: string,
+  agent: string,
+): boolean {
+  if (!ID_PATTERN.test(site) || !ID_PATTERN.test(agent) || !deps.live?.agentStatus(site, agent)) return false;
+  const topic = topics.status(site, agent);
+  return canRead(p, topic, parseTopic(topic), deps.map);
+}
 
 export function shelvesRoutes(router: ApiRouter): void {
   authed(router, 'GET', '/api/shelves/unassigned', async (ctx, p): Promise<UnassignedShelvesResponse> => {

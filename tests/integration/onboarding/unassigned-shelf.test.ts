@@ -315,5 +315,22 @@ describe('[onboarding] a shelf whose serial the catalogue does not know', () => 
       shelf: KNOWN,
       assigned: false,
     });
+    // The catalogue names the agent no more; its technician can still stream a shelf to onboard.
+    const since = seen.length;
+    const r = await api('tech', `/api/agents/${SITE}/${AGENT}/commands/stream`, {
+      method: 'POST',
+      body: JSON.stringify({ args: { shelf: KNOWN, durationMs: 1_000 } }),
+    });
+    expect(r.status, await r.clone().text()).toBe(200);
+    await waitFor(
+      () => seen.slice(since).some((m) => m.topic === topics.stream(SITE, AGENT) && m.body.shelf === KNOWN),
+      5_000,
+      { what: 'a stream frame from an agent the catalogue no longer names' },
+    );
+    const elsewhere = await api('tech-elsewhere', `/api/agents/${SITE}/${AGENT}/commands/stream`, {
+      method: 'POST',
+      body: JSON.stringify({ args: { shelf: KNOWN, durationMs: 1_000 } }),
+    });
+    expect(elsewhere.status).toBe(404);
   });
 });
