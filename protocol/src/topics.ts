@@ -14,6 +14,7 @@
  *   shelfsense/v1/{site}/agents/{agent}/request/{command}
  *   shelfsense/v1/{site}/agents/{agent}/response/{command}
  *   shelfsense/v1/{site}/agents/{agent}/stream       raw/filtered readings while a technician asks
+ *   shelfsense/v1/catalogue                          retained: the catalogue version in force
  */
 import { ErrorCodes, ShelfError } from './errors.js';
 
@@ -21,6 +22,12 @@ export const TOPIC_ROOT = 'shelfsense/v1';
 /** The shelf segment `agents` is reserved for the agent subtree. */
 export const AGENTS_SEGMENT = 'agents';
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * Central's announcement of the catalogue version in force (`CatalogueAnnouncement`), retained:
+ * every user may read it, so an open dashboard reloads what it shows when the catalogue changes.
+ * Three levels, so no site's topics (five levels or more) can be mistaken for it.
+ */
+export const CATALOGUE_TOPIC = `${TOPIC_ROOT}/catalogue`;
 
 export const LANE_KINDS = ['level', 'event', 'calibration', 'order', 'alert'] as const;
 export type LaneTopicKind = (typeof LANE_KINDS)[number];

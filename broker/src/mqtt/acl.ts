@@ -5,7 +5,7 @@
  */
 
 import type { ShelfMap } from '@shelfsense/protocol';
-import { type Grant, type ParsedTopic, parseTopic, TOPIC_ROOT } from '@shelfsense/protocol';
+import { CATALOGUE_TOPIC, type Grant, type ParsedTopic, parseTopic, TOPIC_ROOT } from '@shelfsense/protocol';
 import { filtersIntersect, isValidFilter } from './topic-filter.js';
 
 export interface Principal {
@@ -84,6 +84,9 @@ export function canPublish(p: Principal, topic: string, t: ParsedTopic | null, m
     const status = `${haPrefix(g)}/status`;
     return topic === status ? ALLOW : deny(`Home Assistant may publish only ${status}`);
   }
+  if (topic === CATALOGUE_TOPIC) {
+    return g.role === 'service' ? ALLOW : deny('only central announces the catalogue');
+  }
   if (!t) return deny('topic is outside the Shelfsense tree');
   switch (g.role) {
     case 'agent': {
@@ -117,6 +120,8 @@ export function canRead(p: Principal, topic: string, t: ParsedTopic | null, map:
   if (g.role === 'admin') return true;
   if (topic.charCodeAt(0) === 36 /* $ */) return false;
   if (g.role === 'service') return true;
+  // A version number, for every user: what changed is read through the API, by scope.
+  if (topic === CATALOGUE_TOPIC) return true;
   if (g.role === 'homeassistant') return haReads(g, topic, t, map);
   if (!t) return false;
   switch (g.role) {
@@ -135,6 +140,12 @@ export function canRead(p: Principal, topic: string, t: ParsedTopic | null, map:
 
 /** Filters that together cover everything a principal may read (for subscribe decisions). */
 export function readablePatterns(p: Principal, map: ShelfMap): string[] {
+  const g = p.grant;
+  if (g.role === 'admin' || g.role === 'service') return ownPatterns(p, map);
+  return [CATALOGUE_TOPIC, ...ownPatterns(p, map)];
+}
+
+function ownPatterns(p: Principal, map: ShelfMap): string[] {
   const g = p.grant;
   const r = TOPIC_ROOT;
   switch (g.role) {

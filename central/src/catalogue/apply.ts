@@ -85,7 +85,7 @@ export function applyCatalogue(
       }),
     );
     for (const e of cancels) {
-      orders.transition(e.orderId, 'cancelled', { actor, now, expectedState: e.state });
+      orders.transition(e.orderId, 'cancelled', { actor, now, expectedState: e.state, reason: e.reason });
     }
     pause(options);
     return { ...plan, base: seeded ? 1 : plan.base, version, seeded };

@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MqttBroker } from '@shelfsense/broker';
-import { clientIds } from '@shelfsense/protocol';
+import { CATALOGUE_TOPIC, type CatalogueAnnouncement, clientIds } from '@shelfsense/protocol';
 import type { MqttBus } from '../bus/bus.js';
 import { BusCommandRelay } from '../service/command-relay.js';
 import { Ingest } from '../service/ingest.js';
-import type { Part } from '../service/part.js';
+import type { Part, PartContext } from '../service/part.js';
 import { ensureServiceIdentity } from '../service/service-identity.js';
 
 export function brokerPart(bus: MqttBus): Part {
@@ -61,6 +61,7 @@ export function busPart(bus: MqttBus): Part {
         const port = broker.ports.tcp ?? broker.ports.tls;
         const url = broker.ports.tcp ? `mqtt://127.0.0.1:${port}` : `mqtts://127.0.0.1:${port}`;
         await bus.connect({ url, clientId, ...service });
+        announceCatalogue(bus, ctx);
         return;
       }
       const ext = ctx.config.externalBroker;
@@ -71,11 +72,23 @@ export function busPart(bus: MqttBus): Part {
         ...(ext.username ? { username: ext.username } : {}),
         ...(ext.passwordFile ? { password: readFileSync(ext.passwordFile, 'utf8').trim() } : {}),
       });
+      announceCatalogue(bus, ctx);
+    },
+    reconfigure(ctx) {
+      announceCatalogue(bus, ctx);
     },
     async stop() {
       await bus.close();
     },
   };
+}
+
+/** Tells every open dashboard which catalogue version is in force (retained). */
+function announceCatalogue(bus: MqttBus, ctx: PartContext): void {
+  const body: CatalogueAnnouncement = { version: ctx.store.catalogue.version(), ts: ctx.clock.now() };
+  bus
+    .publishRaw(CATALOGUE_TOPIC, JSON.stringify(body), { retain: true })
+    .catch((err: Error) => ctx.log.debug({ err: err.message }, 'catalogue version not announced'));
 }
 
 export function ingestPart(): Part {

@@ -9,6 +9,8 @@
 import type { AnySchema } from '@shelfsense/protocol';
 import {
   AgentStatusPayload,
+  CATALOGUE_TOPIC,
+  CatalogueAnnouncement,
   HealthPayload,
   isOffline,
   LaneSettingsPayload,
@@ -29,7 +31,7 @@ export type LiveAction =
   | { type: 'health'; site: string; shelf: string; health: HealthPayload }
   | { type: 'stream'; site: string; agent: string; stream: StreamPayload }
   | { type: 'lane-settings'; site: string; agent: string; settings: LaneSettingsPayload }
-  | { type: 'refresh'; reason: 'order' | 'alert' | 'calibration' }
+  | { type: 'refresh'; reason: 'order' | 'alert' | 'calibration' | 'catalogue' }
   | { type: 'invalid'; topic: string; error: string }
   | { type: 'ignore'; topic: string };
 
@@ -48,10 +50,18 @@ function decode<S extends AnySchema>(schema: S, payload: Uint8Array | string, wh
 
 /** Never throws: a message that does not parse becomes an `invalid` action naming the field. */
 export function classifyMessage(topic: string, payload: Uint8Array | string): LiveAction {
-  const t = parseTopic(topic);
-  if (!t) return { type: 'ignore', topic };
   // Empty retained payloads clear a topic; nothing to show.
   if (payload.length === 0) return { type: 'ignore', topic };
+  if (topic === CATALOGUE_TOPIC) {
+    try {
+      decode(CatalogueAnnouncement, payload, 'catalogue announcement');
+      return { type: 'refresh', reason: 'catalogue' };
+    } catch (err) {
+      return { type: 'invalid', topic, error: (err as Error).message };
+    }
+  }
+  const t = parseTopic(topic);
+  if (!t) return { type: 'ignore', topic };
   try {
     switch (t.kind) {
       case 'level':

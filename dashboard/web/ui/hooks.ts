@@ -107,7 +107,8 @@ const EXPIRE_EVERY_MS = 1_000;
  */
 export function useLanes(): Resource<readonly Lane[]> {
   const { api, live } = useApp();
-  const res = useResource(() => api.lanes(), [api], ['order', 'alert']);
+  // A new catalogue version may add, move or take away lanes: read them again.
+  const res = useResource(() => api.lanes(), [api], ['order', 'alert', 'catalogue']);
   const [lanes, setLanes] = useState<readonly Lane[] | null>(null);
 
   useEffect(() => {

@@ -203,6 +203,13 @@ export const CatalogueView = z.object({
 });
 export type CatalogueView = z.infer<typeof CatalogueView>;
 
+/** `shelfsense/v1/catalogue` (retained, MQTT): the version in force, announced by central. */
+export const CatalogueAnnouncement = z.object({
+  version: z.number().check(z.int(), z.nonnegative()),
+  ts: z.number(),
+});
+export type CatalogueAnnouncement = z.infer<typeof CatalogueAnnouncement>;
+
 /** What a change to the live orders does (docs/catalogue.md lists every rule). */
 export const OrderEffectView = z.object({
   orderId: z.string(),

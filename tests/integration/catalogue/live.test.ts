@@ -11,6 +11,7 @@ import { Central, serviceParts } from '@shelfsense/central';
 import { applyCatalogue } from '@shelfsense/central/catalogue';
 import { Store } from '@shelfsense/central/store';
 import {
+  CATALOGUE_TOPIC,
   type CentralConfig,
   CentralConfig as CentralConfigSchema,
   catalogueOf,
@@ -81,6 +82,8 @@ describe('a catalogue applied to a running central', () => {
   let agent: MqttClient;
   const seen: Record<string, { topic: string; seq: number }[]> = { acme: [], crunchy: [] };
   const orderEvents: ({ by: string } & OrderSeen)[] = [];
+  /** Catalogue versions each supplier heard announced. */
+  const announced: Record<string, number[]> = { acme: [], crunchy: [] };
   /** Home Assistant discovery: config topic → sensor name, as retained now. */
   const discovery = new Map<string, string>();
   const countSensors = () => [...discovery.values()].filter((n) => n.endsWith(' count')).sort();
@@ -149,11 +152,15 @@ describe('a catalogue applied to a running central', () => {
     clients.push(agent);
     for (const name of ['acme', 'crunchy'] as const) {
       const c = await mqtt.connectAsync(url(), { username: name, password: PASSWORD, reconnectPeriod: 0 });
-      c.on('message', (topic, p) =>
-        seen[name]!.push({ topic, seq: (JSON.parse(p.toString()) as { seq: number }).seq }),
-      );
+      c.on('message', (topic, p) => {
+        if (topic === CATALOGUE_TOPIC)
+          announced[name]!.push((JSON.parse(p.toString()) as { version: number }).version);
+        else seen[name]!.push({ topic, seq: (JSON.parse(p.toString()) as { seq: number }).seq });
+      });
       // crunchy owns no lane yet, so its subscription is made once it does (below).
       if (name === 'acme') await c.subscribeAsync(LEVELS, { qos: 1 });
+      // Every user may hear which catalogue version is in force (an open dashboard reloads).
+      await c.subscribeAsync(CATALOGUE_TOPIC, { qos: 1 });
       suppliers.set(name, c);
       clients.push(c);
     }
@@ -175,6 +182,9 @@ describe('a catalogue applied to a running central', () => {
     );
     expect(open.supplier).toBe('acme');
     expect(await lanesFor('acme')).toEqual(['L0', 'L1']);
+    // Retained: a client subscribing learns the version in force at once.
+    expect(announced.acme).toEqual([1]);
+    expect(announced.crunchy).toEqual([1]);
     await waitFor(() => countSensors().length === 2, 5_000, { what: 'the discovery configs' });
     expect(countSensors()).toEqual(['L0 cola count', 'L1 cola count']);
   });
@@ -188,6 +198,10 @@ describe('a catalogue applied to a running central', () => {
     expect(applied.version).toBe(2);
     const at = Date.now();
     await waitFor(() => central.catalogueVersion === 2, 1_000, { what: 'the new catalogue taken up' });
+    // Both suppliers' open dashboards hear of it, so each reloads its lanes.
+    await waitFor(() => announced.acme!.includes(2) && announced.crunchy!.includes(2), 1_000, {
+      what: 'version 2 announced',
+    });
     expect(Date.now() - at).toBeLessThan(1_000);
 
     expect(central.map.supplierOf('s1', 'a', 'L0')).toBe('crunchy');

@@ -4,7 +4,7 @@
  * lanes offline, a lane silent for central's offline timeout goes offline, and order/alert
  * messages ask for a refresh.
  */
-import { topics } from '@shelfsense/protocol';
+import { CATALOGUE_TOPIC, topics } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   applyAgentStatus,
@@ -23,6 +23,15 @@ describe('classifyMessage', () => {
   it('parses a level message into a level action', () => {
     const a = classifyMessage(topics.level('store-1', 'shelf-a', 'L0'), enc(level()));
     expect(a).toEqual({ type: 'level', ref, level: level() });
+  });
+
+  it('[catalogue] a new catalogue version asks for a refresh; a bad announcement names its field', () => {
+    expect(classifyMessage(CATALOGUE_TOPIC, enc({ version: 7, ts: 1 }))).toEqual({
+      type: 'refresh',
+      reason: 'catalogue',
+    });
+    const bad = classifyMessage(CATALOGUE_TOPIC, enc({ version: -1, ts: 1 }));
+    expect(bad).toMatchObject({ type: 'invalid', error: expect.stringContaining('version') });
   });
 
   it('[bad input harms nothing] an invalid payload becomes an invalid action naming the field', () => {

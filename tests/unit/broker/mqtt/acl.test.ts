@@ -176,6 +176,7 @@ describe('ACL: read and subscribe', () => {
         'homeassistant/sensor/shelfsense-A/#',
         `${R}/A/+/+/level`,
         `${R}/A/agents/+/status`,
+        `${R}/catalogue`,
       ].sort(),
     );
     expect(sub(haA, 'homeassistant/#')).toBe(true);
@@ -198,6 +199,20 @@ describe('ACL: read and subscribe', () => {
     expect(Grant.safeParse({ role: 'homeassistant', sites: [] }).success).toBe(false);
     expect(Grant.safeParse({ role: 'homeassistant', sites: ['A'], prefix: 'ha/x' }).success).toBe(false);
     expect(Grant.safeParse({ role: 'homeassistant', sites: ['A'] }).success).toBe(true);
+  });
+
+  it('[catalogue] every user reads the catalogue version; only central announces it', () => {
+    const agentB: Grant = { role: 'agent', site: 'B', agent: 'agent-b' };
+    const noLanes: Grant = { role: 'supplier', supplier: 'nobody' };
+    for (const g of [...GRANTS, agentB, noLanes]) {
+      expect(read(g, `${R}/catalogue`), g.role).toBe(true);
+      expect(sub(g, `${R}/catalogue`), g.role).toBe(true);
+      expect(pub(g, `${R}/catalogue`), g.role).toBe(g.role === 'service' || g.role === 'admin');
+    }
+    // It opens nothing else: a supplier without lanes still reads and subscribes to no lane.
+    expect(sub(noLanes, `${R}/+/+/+/level`)).toBe(false);
+    expect(read(noLanes, `${R}/A/a1/l1/level`)).toBe(false);
+    expect(read(supX, `${R}/catalogue/a1/l1/level`)).toBe(false);
   });
 
   it('readable patterns: only admin sees $SYS; malformed and shared subscriptions are refused', () => {
