@@ -4,11 +4,16 @@
  * revoking closes the user's live MQTT connection at once, and every login, failed login, token
  * and change lands in central's audit log — also those `shelfsense users` makes in another process.
  */
-import { UserStore } from '@shelfsense/broker';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AuditEntry } from '@shelfsense/central/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthCentral, call, loginAt, PASSWORD, startAuthCentral } from './central-auth.js';
 import { connect, until } from './helpers.js';
+
+/** The compiled CLI, as users-cli.test.ts runs it (built by `npx tsc -b tsconfig.build.json`). */
+const MAIN = join(fileURLToPath(new URL('../../..', import.meta.url)), 'cli/dist/main.js');
 
 describe('users managed live (real central)', () => {
   let c: AuthCentral;
@@ -98,23 +103,21 @@ describe('users managed live (real central)', () => {
     expect(JSON.stringify(rows)).not.toContain(PASSWORD);
   });
 
-  it('[cli] a change made by another process on users.db reaches the audit log', async () => {
-    const cli = new UserStore(c.central.dataDir, {
-      scrypt: { cost: 1024, blockSize: 8, parallelization: 1 },
-      actor: { user: 'shelfsense users', role: null },
-      pendingAudit: true,
-    });
-    try {
-      await cli.add('pi-9', { role: 'agent', site: 'A', agent: 'pi-9' }, PASSWORD);
-    } finally {
-      cli.close();
-    }
+  it('[cli] a change `shelfsense users` makes in another process reaches the audit log', async () => {
+    const run = spawnSync(
+      process.execPath,
+      [MAIN, 'users', 'add', 'pi-9', '--role', 'agent', '--site', 'A', '--data-dir', c.central.dataDir],
+      { input: `${PASSWORD}\n`, encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
     await until(() => audit({ targetId: 'pi-9' }).length > 0, 'the CLI change in the audit log', 3_000);
     expect(audit({ targetId: 'pi-9' })[0]).toMatchObject({
       action: 'user.added',
-      actor: 'shelfsense users',
+      actor: expect.stringMatching(/^shelfsense users/),
       role: null,
       site: 'A',
+      after: { grant: { role: 'agent', site: 'A', agent: 'pi-9' }, disabled: false },
     });
   });
 });
