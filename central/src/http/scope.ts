@@ -67,25 +67,25 @@ export function canSeeAgent(p: Principal, site: string, agent: string, map: Shel
   return canRead(p, topic, parseTopic(topic), map);
 }
 
-const laneLists = new WeakMap<ShelfMap, readonly LaneInfo[]>();
+/** Each map's sorted lane list, built again after the map reloads (a new catalogue version). */
+const laneLists = new WeakMap<ShelfMap, { reloads: number; list: readonly LaneInfo[] }>();
 
 /** Every lane of the map, sorted by site, shelf and lane. */
 export function allLanes(map: ShelfMap): readonly LaneInfo[] {
-  let list = laneLists.get(map);
-  if (!list) {
-    const out: LaneInfo[] = [];
-    for (const { site, agent } of map.agents()) {
-      for (const shelf of map.laneSettingsFor(site, agent).shelves) {
-        for (const l of shelf.lanes) {
-          const info = map.lane(site, shelf.shelf, l.lane);
-          if (info) out.push(info);
-        }
+  const cached = laneLists.get(map);
+  if (cached && cached.reloads === map.reloads) return cached.list;
+  const out: LaneInfo[] = [];
+  for (const { site, agent } of map.agents()) {
+    for (const shelf of map.laneSettingsFor(site, agent).shelves) {
+      for (const l of shelf.lanes) {
+        const info = map.lane(site, shelf.shelf, l.lane);
+        if (info) out.push(info);
       }
     }
-    out.sort((a, b) => cmp(a.site, b.site) || cmp(a.shelf, b.shelf) || cmp(a.lane, b.lane));
-    list = Object.freeze(out);
-    laneLists.set(map, list);
   }
+  out.sort((a, b) => cmp(a.site, b.site) || cmp(a.shelf, b.shelf) || cmp(a.lane, b.lane));
+  const list = Object.freeze(out);
+  laneLists.set(map, { reloads: map.reloads, list });
   return list;
 }
 

@@ -111,7 +111,7 @@ describe('a catalogue applied to a running central', () => {
     });
     const { token } = (await login.json()) as { token: string };
     const r = await fetch(`${base}/api/lanes`, { headers: { authorization: `Bearer ${token}` } });
-    return ((await r.json()) as { lane: string }[]).map((l) => l.lane).sort();
+    return ((await r.json()) as { lane: string; sku: string }[]).map((l) => `${l.lane}:${l.sku}`).sort();
   };
 
   beforeAll(async () => {
@@ -181,7 +181,7 @@ describe('a catalogue applied to a running central', () => {
       { what: 'an order' },
     );
     expect(open.supplier).toBe('acme');
-    expect(await lanesFor('acme')).toEqual(['L0', 'L1']);
+    expect(await lanesFor('acme')).toEqual(['L0:cola', 'L1:cola']);
     // Retained: a client subscribing learns the version in force at once.
     expect(announced.acme).toEqual([1]);
     expect(announced.crunchy).toEqual([1]);
@@ -209,8 +209,9 @@ describe('a catalogue applied to a running central', () => {
       what: 'Home Assistant’s L0 updated',
     });
     expect(countSensors()).toEqual(['L0 chips count', 'L1 cola count']);
-    expect(await lanesFor('acme')).toEqual(['L1']);
-    expect(await lanesFor('crunchy')).toEqual(['L0']);
+    expect(await lanesFor('acme')).toEqual(['L1:cola']);
+    // The lane as the catalogue has it now, not as it was when the API first listed lanes.
+    expect(await lanesFor('crunchy')).toEqual(['L0:chips']);
     const cancelled = central.store!.orders.get(
       applied.effects.find((e) => e.action === 'cancel')?.orderId ?? '',
     );
