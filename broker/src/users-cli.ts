@@ -109,6 +109,27 @@ const passwdSpec = nameOnly(
   {},
   {},
 );
+const disableSpec = nameOnly(
+  'users disable',
+  '<name> (--data-dir DIR | --config FILE)',
+  'Disable a user: its logins and tokens are refused (a running broker closes no connection: use the API for that).',
+  {},
+  {},
+);
+const enableSpec = nameOnly(
+  'users enable',
+  '<name> (--data-dir DIR | --config FILE)',
+  'Enable a disabled user again; tokens issued before it was disabled stay refused.',
+  {},
+  {},
+);
+const revokeSpec = nameOnly(
+  'users revoke',
+  '<name> (--data-dir DIR | --config FILE)',
+  'Refuse every token the user holds now; its password still works.',
+  {},
+  {},
+);
 const tokenSpec = nameOnly(
   'users token',
   '<name> [--ttl DURATION] (--data-dir DIR | --config FILE)',
@@ -255,6 +276,26 @@ async function withStore<T>(
   }
 }
 
+/** disable, enable, revoke: one user, one change, one line. */
+function setState(
+  spec: ReturnType<typeof nameOnly>,
+  argv: string[],
+  change: (store: UserStore, name: string) => unknown,
+  done: string,
+): Promise<number> {
+  return runCommand(spec, argv, (flags, positionals) =>
+    guarded(spec.name, async () => {
+      const name = oneName(positionals);
+      return withStore(flags as Where, async (store) => {
+        if (!store.get(name)) throw new UsageError(`no user "${name}"`);
+        change(store, name);
+        process.stdout.write(`${done} ${name}\n`);
+        return 0;
+      });
+    }),
+  );
+}
+
 const ACTIONS: Record<string, (argv: string[]) => Promise<number>> = {
   add: (argv) =>
     runCommand(addSpec, argv, (flags, positionals) =>
@@ -282,11 +323,12 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<number>> = {
             return 0;
           }
           const rows = [
-            ['NAME', 'ROLE', 'SCOPE', 'CREATED'],
+            ['NAME', 'ROLE', 'SCOPE', 'STATE', 'CREATED'],
             ...users.map((u) => [
               u.name,
               u.grant.role,
               describeGrant(u.grant),
+              u.disabled ? 'disabled' : u.hasPassword ? 'active' : 'no password',
               new Date(u.createdAt).toISOString(),
             ]),
           ];
@@ -325,6 +367,9 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<number>> = {
         });
       }),
     ),
+  disable: (argv) => setState(disableSpec, argv, (s, name) => s.setDisabled(name, true), 'disabled'),
+  enable: (argv) => setState(enableSpec, argv, (s, name) => s.setDisabled(name, false), 'enabled'),
+  revoke: (argv) => setState(revokeSpec, argv, (s, name) => s.revokeTokens(name), 'every token revoked for'),
   token: (argv) =>
     runCommand(tokenSpec, argv, (flags, positionals) =>
       guarded(tokenSpec.name, async () => {
@@ -339,7 +384,7 @@ const ACTIONS: Record<string, (argv: string[]) => Promise<number>> = {
 
 export function usersHelp(): string {
   return [
-    'Usage: shelfsense users <add|list|remove|passwd|token> [options]',
+    'Usage: shelfsense users <add|list|remove|passwd|disable|enable|revoke|token> [options]',
     '',
     'Manage the users of the central side (stored, hashed, in the data dir).',
     '',
@@ -348,6 +393,9 @@ export function usersHelp(): string {
     '  list    list users',
     '  remove  remove a user',
     '  passwd  set a user’s password (its tokens stop working)',
+    '  disable refuse a user’s logins and tokens',
+    '  enable  let a disabled user log in again',
+    '  revoke  refuse every token a user holds now',
     '  token   print a short-lived signed token for a user',
     '',
     'Run `shelfsense users <action> --help` for the options of an action.',
@@ -356,7 +404,7 @@ export function usersHelp(): string {
 
 export const usersCommand: Subcommand = {
   name: 'users',
-  summary: 'add, list, remove users and set passwords',
+  summary: 'add, list, remove, disable users and set passwords',
   async run(argv) {
     const [action, ...rest] = argv;
     if (!action || action === '--help' || action === '-h' || action === 'help') {

@@ -104,20 +104,41 @@ describe('users managed live (real central)', () => {
   });
 
   it('[cli] a change `shelfsense users` makes in another process reaches the audit log', async () => {
-    const run = spawnSync(
-      process.execPath,
-      [MAIN, 'users', 'add', 'pi-9', '--role', 'agent', '--site', 'A', '--data-dir', c.central.dataDir],
-      { input: `${PASSWORD}\n`, encoding: 'utf8', timeout: 20_000 },
+    const users = (...args: string[]) => {
+      const run = spawnSync(process.execPath, [MAIN, 'users', ...args, '--data-dir', c.central.dataDir], {
+        input: `${PASSWORD}\n`,
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    };
+    users('add', 'pi-9', '--role', 'agent', '--site', 'A');
+    const agent = { username: 'pi-9', password: PASSWORD, clientId: 'shelfsense-agent-A-pi-9' };
+    await (await connect(c.mqttUrl, agent)).end();
+    users('disable', 'pi-9');
+    // The running broker reads users.db at every login: the agent is refused at once.
+    expect(
+      await connect(c.mqttUrl, agent).then(
+        () => 0,
+        (err: { code?: number }) => err.code,
+      ),
+    ).toBe(4);
+    await until(
+      () => audit({ targetId: 'pi-9', action: 'user.added' }).length > 0,
+      'the CLI change in the audit log',
+      3_000,
     );
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    await until(() => audit({ targetId: 'pi-9' }).length > 0, 'the CLI change in the audit log', 3_000);
-    expect(audit({ targetId: 'pi-9' })[0]).toMatchObject({
-      action: 'user.added',
+    expect(audit({ targetId: 'pi-9', action: 'user.added' })[0]).toMatchObject({
       actor: expect.stringMatching(/^shelfsense users/),
       role: null,
       site: 'A',
       after: { grant: { role: 'agent', site: 'A', agent: 'pi-9' }, disabled: false },
     });
+    await until(
+      () => audit({ targetId: 'pi-9', action: 'user.disabled' }).length === 1,
+      'the CLI disable in the audit log',
+      3_000,
+    );
   });
 });
