@@ -4,7 +4,9 @@
  * checks `Authorization: Bearer <token>` through the user store, the one check every way in
  * shares: spelling, signature, expiry, and that the user still exists with the role, scope and
  * password the token names (removing a user, changing its role or its password revokes its tokens).
- * Logins go through the user store's limiter, shared with MQTT and the Node-RED editor.
+ * Logins go through the user store's limiter, shared with MQTT and the Node-RED editor; the store
+ * also reports each login, failed login and token issued to the audit trail (central wires its
+ * listener in parts/http.ts), so this file writes no audit row of its own.
  */
 
 import type { LimitReason, TokenClaims } from '@shelfsense/broker';
