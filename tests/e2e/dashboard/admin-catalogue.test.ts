@@ -3,7 +3,8 @@
  * reorder point raised in the form is in force at once (read back from the catalogue and the lane,
  * and the lane, now at or below it, orders); a server-side refusal is shown beside its field; and
  * a change made by someone else between opening the form and saving is not overwritten: the form
- * says so, and Reload brings the value and revision as they are now. Also: no sideways scrolling at
+ * says so, and Reload brings the value and revision as they are now (the open tab itself shows the
+ * other change as soon as central announces the new version). Also: no sideways scrolling at
  * 390 px, no console errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,12 @@ describe('[real central] admin edits a lane policy in the Policies tab', () => {
       body: JSON.stringify({ reorderPoint: 6, revision: read?.revision }),
     });
     expect(other.status).toBe(200);
+    // Central announces the new version: the open tab shows it at once; the form keeps what it read.
+    const row = page.getByRole('row', { name: new RegExp(`^${LANE}`) });
+    await expect
+      .poll(() => row.getByRole('cell').nth(1).textContent(), { timeout: 5_000 })
+      .toMatch(/^6\s+this lane/);
+    expect(await rop.inputValue()).toBe('12');
 
     await rop.fill('8');
     await form.getByRole('button', { name: 'Save policy' }).click();

@@ -1,7 +1,8 @@
 /**
- * What the catalogue tabs share: the catalogue kept fresh while a tab is open, a form editor that
- * checks with the contract's schemas before sending and turns a refusal into field errors or a
- * "changed by someone else" notice with Reload, labelled fields, and a confirm dialog for removals.
+ * What the catalogue tabs share: the catalogue, reloaded when central announces a new version; a
+ * form editor that checks with the contract's schemas before sending and turns a refusal into
+ * field errors or a "changed by someone else" notice with Reload; labelled fields; and a confirm
+ * dialog for removals.
  */
 import type { CatalogueView } from '@shelfsense/protocol';
 import type { ComponentChildren } from 'preact';
@@ -17,12 +18,16 @@ import {
 } from '../../lib/catalogue.js';
 import { type Resource, useApp, useResource } from '../hooks.js';
 
-/** Others' changes show within this long while a tab is open (and at once with Reload). */
-const POLL_MS = 5_000;
+/**
+ * A safety net only: central announces each new catalogue version over the live connection, and
+ * the tab reloads on it (and after a reconnect); this catches an announcement missed meanwhile.
+ */
+const POLL_MS = 30_000;
 
+/** The catalogue as the user may see it, reloaded when central announces a new version. */
 export function useCatalogue(): Resource<CatalogueView> {
   const { api } = useApp();
-  const res = useResource(() => loadCatalogue(api), [api]);
+  const res = useResource(() => loadCatalogue(api), [api], ['catalogue']);
   useEffect(() => {
     const t = setInterval(() => {
       if (!document.hidden) res.reload();
