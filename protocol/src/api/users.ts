@@ -4,6 +4,7 @@
  * field the server would name.
  */
 import { Id } from '../payloads.js';
+import { TOPIC_ROOT } from '../topics.js';
 import * as z from '../zod.js';
 import { orNull } from './common.js';
 
@@ -34,7 +35,7 @@ export const UserGrant = z.discriminatedUnion('role', [
     role: z.literal('homeassistant'),
     sites: Sites,
     prefix: z.optional(
-      Id.check(z.refine((p) => p !== 'shelfsense', 'must not be the Shelfsense topic root')),
+      Id.check(z.refine((p) => p !== TOPIC_ROOT.split('/')[0], 'must not be the Shelfsense topic root')),
     ),
   }),
   z.strictObject({ role: z.literal('service') }),
