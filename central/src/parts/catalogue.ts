@@ -49,7 +49,9 @@ export function cataloguePart(
           .then(() => {
             running = latest;
           })
-          .catch((err: Error) => ctx.log.error({ err: err.message, version: latest }, 'catalogue not applied'))
+          .catch((err: Error) =>
+            ctx.log.error({ err: err.message, version: latest }, 'catalogue not applied'),
+          )
           .finally(() => {
             pending = null;
           });
