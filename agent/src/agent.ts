@@ -204,10 +204,10 @@ export class Agent {
     link.on('down', (serial, reason) => {
       this.log.warn({ serial, source: source.describe, reason }, 'shelf link down');
       const shelf = serial ? this.shelves.get(serial) : undefined;
-      if (shelf?.attached) {
-        shelf.linkDown();
-        this.statusChanged();
-      }
+      if (!shelf) return;
+      const was = shelf.attached;
+      shelf.linkDown();
+      if (was) this.statusChanged();
     });
     this.links.push(link);
   }

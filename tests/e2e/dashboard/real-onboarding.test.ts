@@ -214,10 +214,12 @@ describe('[real central] a shelf plugged in at runtime is onboarded from the das
     await wizard.getByLabel('Lane 1 capacity (items)').fill('20');
     await wizard.getByRole('button', { name: 'Create shelf' }).click();
     await wizard.getByText('Step 3 of 3: tare and calibrate each lane').waitFor({ timeout: 15_000 });
-    expect(agent.describe().shelves.find((s) => s.serial === NEW_SERIAL)).toMatchObject({
-      shelf: NEW_SHELF,
-      assigned: true,
-    });
+    await waitFor(
+      () =>
+        agent.describe().shelves.find((s) => s.serial === NEW_SERIAL && s.shelf === NEW_SHELF && s.assigned),
+      5_000,
+      { what: 'the agent counting the shelf under its new id' },
+    );
 
     // Tare the empty lane.
     const cal = wizard.getByRole('region', { name: `Calibration — ${SITE} · ${NEW_SHELF} · L1` });

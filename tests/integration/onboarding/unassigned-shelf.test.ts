@@ -291,11 +291,12 @@ describe('[onboarding] a shelf whose serial the catalogue does not know', () => 
       intervalMs: 100,
       what: 'the decommissioned shelf back in the list',
     });
-    expect(agent.describe().shelves.find((s) => s.serial === NEW)).toMatchObject({
-      shelf: NEW,
-      assigned: false,
-      lanes: [],
-    });
+    // Central knows at once; the agent when its new lane settings arrive.
+    const released = (serial: string) =>
+      waitFor(() => agent.describe().shelves.find((s) => s.serial === serial && !s.assigned), 5_000, {
+        what: `the agent to release ${serial}`,
+      });
+    expect(await released(NEW)).toMatchObject({ shelf: NEW, lanes: [] });
 
     // The agent's last shelf: its lane settings become empty rather than staying as they were.
     const last = await api(
@@ -311,10 +312,7 @@ describe('[onboarding] a shelf whose serial the catalogue does not know', () => 
       5_000,
       { intervalMs: 100, what: 'both shelves unassigned' },
     );
-    expect(agent.describe().shelves.find((s) => s.serial === KNOWN)).toMatchObject({
-      shelf: KNOWN,
-      assigned: false,
-    });
+    expect(await released(KNOWN)).toMatchObject({ shelf: KNOWN, lanes: [] });
     // The catalogue names the agent no more; its technician can still stream a shelf to onboard.
     const since = seen.length;
     const r = await api('tech', `/api/agents/${SITE}/${AGENT}/commands/stream`, {
