@@ -17,8 +17,11 @@ import type { LiveStatusSource, UnassignedShelf } from './deps.js';
 /** Bound on remembered agents and shelves (agents may report shelves the map does not know yet). */
 const LIMIT = 100_000;
 
-/** Bound on the shelves `unassigned()` lists: a page for people, not a dump of every agent. */
-export const UNASSIGNED_LIMIT = 1_000;
+/**
+ * Bound on the shelves `unassigned()` keeps: far more than any site has waiting (each is a shelf
+ * plugged in and not yet onboarded), so the API can scope before it shortens the list for people.
+ */
+export const UNASSIGNED_LIMIT = 10_000;
 
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 

@@ -11,8 +11,11 @@ import { ID_PATTERN, parseTopic, topics } from '@shelfsense/protocol';
 import { type ApiRouter, authed } from './context.js';
 import type { ApiDeps } from './deps.js';
 import { forbidden } from './errors.js';
-import { isAssigned } from './live-state.js';
+import { isAssigned, LiveState } from './live-state.js';
 import type { Principal } from './scope.js';
+
+/** At most this many shelves in one answer (by site, agent, serial). */
+const LIST_LIMIT = 1_000;
 
 /** The roles that put a shelf into the catalogue from the field. */
 const ONBOARDING_ROLES: ReadonlySet<string> = new Set(['admin', 'technician']);
@@ -39,11 +42,16 @@ export function shelvesRoutes(router: ApiRouter): void {
       throw forbidden(`the ${p.grant.role} role does not onboard shelves`);
     }
     const map = ctx.deps.map;
-    // The map this API was built with decides, whatever map the live state was given.
-    return (ctx.deps.live?.unassigned?.() ?? []).filter((s) => {
-      if (isAssigned(map, s.site, s.agent, s.serial)) return false;
-      const topic = topics.status(s.site, s.agent);
-      return canRead(p, topic, parseTopic(topic), map);
-    });
+    const live = ctx.deps.live;
+    // Central's live state is asked with this API's map, so its bound counts unassigned shelves
+    // only; another source lists what it has and the map decides here.
+    const reported = live instanceof LiveState ? live.unassigned(map) : (live?.unassigned?.() ?? []);
+    return reported
+      .filter((s) => {
+        if (isAssigned(map, s.site, s.agent, s.serial)) return false;
+        const topic = topics.status(s.site, s.agent);
+        return canRead(p, topic, parseTopic(topic), map);
+      })
+      .slice(0, LIST_LIMIT);
   });
 }

@@ -61,9 +61,11 @@ describe('LiveState.unassigned', () => {
 
   it('a serial the map gives to another agent is unassigned for the one reporting it', () => {
     const map = new ShelfMap(catalogue([{ id: 'a', serial: 'S-A', agent: 'pi-2' }]) as never);
-    const live = new LiveState(map);
+    // As central's API asks it: with the map in force, given per call.
+    const live = new LiveState();
     live.onStatus('s1', status('pi-1', 1, { attached: [{ serial: 'S-A', channels: 1 }] }));
-    expect(live.unassigned().map((s) => `${s.agent}/${s.serial}`)).toEqual(['pi-1/S-A']);
+    live.onStatus('s1', status('pi-2', 1, { attached: [{ serial: 'S-A', channels: 1 }] }));
+    expect(live.unassigned(map).map((s) => `${s.agent}/${s.serial}`)).toEqual(['pi-1/S-A']);
   });
 });
 
