@@ -112,7 +112,7 @@ export function OnboardingWizard({ shelf: target, onClose }: OnboardingWizardPro
               id="onb-shelf"
               value={draft.shelf}
               autoComplete="off"
-              aria-invalid={issueAt(issues, 'shelf') ? true : undefined}
+              {...invalid('onb-shelf', issueAt(issues, 'shelf'))}
               onInput={(e) => setDraft({ ...draft, shelf: e.currentTarget.value })}
             />
           </Field>
@@ -189,6 +189,11 @@ export function OnboardingWizard({ shelf: target, onClose }: OnboardingWizardPro
   );
 }
 
+/** Marks a control invalid and points it at its message (rendered by Field). */
+function invalid(id: string, error: string | undefined) {
+  return error ? { 'aria-invalid': true as const, 'aria-describedby': `${id}-error` } : {};
+}
+
 function Field(props: { label: string; id: string; error: string | undefined; children: ComponentChildren }) {
   return (
     <div class="field">
@@ -226,6 +231,7 @@ function LaneFields({ index: i, lane, channels, skus, issues, onChange, onRemove
         <input
           id={`onb-lane-${i}-id`}
           value={lane.id}
+          {...invalid(`onb-lane-${i}-id`, issueAt(issues, `lanes.${i}.id`))}
           onInput={(e) => onChange({ id: e.currentTarget.value })}
         />
       </Field>
@@ -253,6 +259,7 @@ function LaneFields({ index: i, lane, channels, skus, issues, onChange, onRemove
         <select
           id={`onb-lane-${i}-sku`}
           value={lane.sku}
+          {...invalid(`onb-lane-${i}-sku`, at('sku'))}
           onChange={(e) => onChange({ sku: e.currentTarget.value })}
         >
           <option value="">Choose an SKU…</option>
@@ -271,6 +278,7 @@ function LaneFields({ index: i, lane, channels, skus, issues, onChange, onRemove
         <input
           id={`onb-lane-${i}-capacity`}
           type="number"
+          {...invalid(`onb-lane-${i}-capacity`, issueAt(issues, `lanes.${i}.capacity`))}
           inputMode="numeric"
           min={1}
           step={1}

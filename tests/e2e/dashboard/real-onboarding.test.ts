@@ -17,7 +17,15 @@ import { AgentConfig, CentralConfig, parseWith } from '@shelfsense/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/wait.js';
-import { type BrowserPage, buildDashboard, DESKTOP, launchBrowser, loginAt } from './browser.js';
+import {
+  type BrowserPage,
+  buildDashboard,
+  DESKTOP,
+  launchBrowser,
+  loginAt,
+  PHONE,
+  widths,
+} from './browser.js';
 
 const SITE = 'store-1';
 const AGENT = 'pi-1';
@@ -210,6 +218,12 @@ describe('[real central] a shelf plugged in at runtime is onboarded from the das
     await wizard.getByRole('button', { name: 'Remove lane 2' }).click();
     await wizard.getByRole('button', { name: 'Create shelf' }).click();
     await wizard.getByText('Lane 1 SKU: choose an SKU').waitFor();
+    expect(await wizard.getByLabel('Lane 1 SKU').getAttribute('aria-invalid')).toBe('true');
+    // On a phone the form does not scroll sideways.
+    await page.setViewportSize(PHONE);
+    const w = await widths(page);
+    expect(w.scrollWidth).toBeLessThanOrEqual(w.clientWidth);
+    await page.setViewportSize(DESKTOP);
     await wizard.getByLabel('Lane 1 SKU').selectOption('beans-400');
     await wizard.getByLabel('Lane 1 capacity (items)').fill('20');
     await wizard.getByRole('button', { name: 'Create shelf' }).click();
