@@ -35,7 +35,8 @@ type Phase =
 export function OnboardingWizard({ shelf: target, onClose }: OnboardingWizardProps) {
   const { api, live } = useApp();
   const { site, agent, serial, channels } = target;
-  const catalogue = useResource(() => loadOnboardingCatalogue(api), [api]);
+  // SKUs and shelf ids as of the newest catalogue version (someone may add an SKU meanwhile).
+  const catalogue = useResource(() => loadOnboardingCatalogue(api), [api], ['catalogue']);
   const [draft, setDraft] = useState<ShelfDraft>(() => initialDraft(channels));
   const [issues, setIssues] = useState<Issue[]>([]);
   const [error, setError] = useState<string | null>(null);

@@ -23,11 +23,16 @@ export function UnassignedShelves() {
   const [watching, setWatching] = useState<string | null>(null);
   const [assigning, setAssigning] = useState<ApiUnassignedShelf | null>(null);
 
-  // A new status says which shelves an agent has now; new lane settings say one was assigned.
+  // A new status says which shelves an agent has now; a new catalogue version or new lane
+  // settings may have assigned or released one.
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const off = live.onAction((a) => {
-      if (a.type !== 'agent-status' && a.type !== 'lane-settings') return;
+      const relevant =
+        a.type === 'agent-status' ||
+        a.type === 'lane-settings' ||
+        (a.type === 'refresh' && a.reason === 'catalogue');
+      if (!relevant) return;
       clearTimeout(timer);
       timer = setTimeout(list.reload, RELOAD_DEBOUNCE_MS);
     });
