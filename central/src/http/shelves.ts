@@ -11,7 +11,7 @@ import { ID_PATTERN, parseTopic, topics } from '@shelfsense/protocol';
 import { type ApiRouter, authed } from './context.js';
 import type { ApiDeps } from './deps.js';
 import { forbidden } from './errors.js';
-import { isAssigned, LiveState } from './live-state.js';
+import { isAssigned } from './live-state.js';
 import type { Principal } from './scope.js';
 
 /** At most this many shelves in one answer (by site, agent, serial). */
@@ -42,10 +42,8 @@ export function shelvesRoutes(router: ApiRouter): void {
       throw forbidden(`the ${p.grant.role} role does not onboard shelves`);
     }
     const map = ctx.deps.map;
-    const live = ctx.deps.live;
-    // Central's live state is asked with this API's map, so its bound counts unassigned shelves
-    // only; another source lists what it has and the map decides here.
-    const reported = live instanceof LiveState ? live.unassigned(map) : (live?.unassigned?.() ?? []);
+    // The map decides again here: a source built without one lists every shelf it heard of.
+    const reported = ctx.deps.live?.unassigned?.() ?? [];
     return reported
       .filter((s) => {
         if (isAssigned(map, s.site, s.agent, s.serial)) return false;

@@ -138,7 +138,7 @@ export function apiPart(): Part {
   return {
     name: 'api',
     async start(ctx) {
-      const state = new LiveState();
+      const state = new LiveState(ctx.map);
       live = state;
       // Status and health are retained, so a (re)started central learns them at once.
       offs.push(
