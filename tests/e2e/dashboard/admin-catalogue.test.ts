@@ -103,6 +103,16 @@ describe('[real central] admin edits a lane policy in the Policies tab', () => {
     });
     // Up to the capacity (24) from 10, in packs of 2.
     expect(lane.openOrder?.quantity).toBe(24 - ITEMS);
+    // The audit trail has who raised it, from what to what.
+    const audit = await w.api(
+      `/api/audit?target=policy&targetId=${encodeURIComponent(`lane ${SITE}/${SHELF}/L1`)}`,
+      admin,
+    );
+    expect(((await audit.json()) as unknown[])[0]).toMatchObject({
+      actor: 'admin',
+      action: expect.stringMatching(/^catalogue\.(added|changed)$/),
+      after: expect.objectContaining({ reorderPoint: 12 }),
+    });
   }, 60_000);
 
   it('[stale revision] a change by someone else meanwhile is not overwritten; Reload shows it', async () => {

@@ -106,7 +106,11 @@ describe('operator view', () => {
     await h.page.goto(`${h.server.url}/technician`);
     await h.page.getByRole('heading', { level: 1, name: 'Store operations' }).waitFor();
     expect(new URL(h.page.url()).pathname).toBe('/operator');
-    expect(await h.page.getByRole('navigation', { name: 'Views' }).count()).toBe(0);
+    // Its own view and Catalogue & users, nothing else.
+    expect(await h.page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts()).toEqual([
+      'Store operations',
+      'Catalogue & users',
+    ]);
   });
 });
 
@@ -125,6 +129,7 @@ describe('admin', () => {
       'Fill levels & orders',
       'Store operations',
       'Sensors & calibration',
+      'Catalogue & users',
     ]);
     await nav.getByRole('link', { name: 'Sensors & calibration' }).click();
     await h.page.getByRole('heading', { level: 1, name: 'Sensors & calibration' }).waitFor();

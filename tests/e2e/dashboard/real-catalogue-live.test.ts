@@ -127,6 +127,15 @@ describe('[real central] a lane reassigned while both suppliers watch', () => {
       what: 'acme hears L1 move',
     });
     expect(acmeTopics.slice(heardBefore).filter((t) => t.includes(`/${SHELF}/L2/`))).toEqual([]);
+    const audit = await api<{ actor: string; before: { sku: string }; after: { sku: string } }[]>(
+      'GET',
+      `/api/audit?target=lane&targetId=${encodeURIComponent(`${SITE}/${SHELF}/L2`)}`,
+    );
+    expect(audit[0]).toMatchObject({
+      actor: 'admin',
+      before: { sku: 'water-500' },
+      after: { sku: NEW_SKU.id },
+    });
     expect(acmePage.errors).toEqual([]);
     expect(crunchyPage.errors).toEqual([]);
   });

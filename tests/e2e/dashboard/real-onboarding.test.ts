@@ -274,5 +274,15 @@ describe('[real central] a shelf plugged in at runtime is onboarded from the das
     await wizard.getByRole('button', { name: 'Done' }).click();
     await panel.getByText('No unassigned shelves').waitFor();
     expect(b.errors).toEqual([]);
+    // Who assigned it and what it became, in the audit trail.
+    expect(central.store!.audit.list({ target: 'shelf', targetId: `${SITE}/${NEW_SHELF}` })).toEqual([
+      expect.objectContaining({
+        actor: 'tech',
+        role: 'technician',
+        action: 'catalogue.added',
+        site: SITE,
+        after: expect.objectContaining({ serial: NEW_SERIAL, agent: AGENT }),
+      }),
+    ]);
   }, 150_000);
 });
