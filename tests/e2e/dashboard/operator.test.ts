@@ -107,10 +107,9 @@ describe('operator view', () => {
     await h.page.getByRole('heading', { level: 1, name: 'Store operations' }).waitFor();
     expect(new URL(h.page.url()).pathname).toBe('/operator');
     // Its own view and Catalogue & users, nothing else.
-    expect(await h.page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts()).toEqual([
-      'Store operations',
-      'Catalogue & users',
-    ]);
+    expect(await h.page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts()).toEqual(
+      ['Store operations', 'Catalogue & users'],
+    );
   });
 });
 
