@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the system programs the tests run for real are present: socat (serial pty pairs),
-// mosquitto (interoperability), influxd (InfluxDB 1.x history), chromium (dashboard tests).
+// mosquitto (interoperability), influxd (InfluxDB 1.x history), chromium (dashboard tests),
+// nats-server (the cluster deployment's MQTT brokers).
 // As root it installs what is missing with apt; otherwise it names the packages and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ export const NEEDED = [
   { bin: ['/usr/bin/influxd'], pkg: 'influxdb' },
   { bin: ['/usr/bin/influx'], pkg: 'influxdb-client' },
   { bin: ['/usr/bin/chromium'], pkg: 'chromium' },
+  { bin: ['/usr/bin/nats-server', '/usr/sbin/nats-server'], pkg: 'nats-server' },
 ];
 
 export function missingPackages() {

@@ -411,7 +411,13 @@ export class Agent {
         reconnects: l.source.reconnects,
       })),
       outbox: this.outbox?.stats(),
-      publisher: this.publisher ? { ...this.publisher.counters, connected: this.publisher.connected } : null,
+      publisher: this.publisher
+        ? {
+            ...this.publisher.counters,
+            connected: this.publisher.connected,
+            broker: this.publisher.brokerUrl,
+          }
+        : null,
     };
   }
 

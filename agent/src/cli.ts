@@ -40,7 +40,7 @@ const spec = {
       type: 'string',
       short: 'b',
       value: 'URL',
-      description: 'MQTT broker, e.g. mqtt://central:1883',
+      description: 'MQTT broker, e.g. mqtt://central:1883; a cluster’s nodes comma-separated, tried in turn',
     },
     site: { type: 'string', value: 'ID', description: 'the site this agent serves' },
     id: { type: 'string', value: 'ID', description: 'this agent’s id (default agent-1)' },

@@ -80,7 +80,7 @@ export function resolveAgentConfig(
     agent: { id: flags.id ?? 'agent-1', site: flags.site as string },
     sources: (flags.source ?? []).map(sourceFromFlag),
     broker: {
-      url: flags.broker as string,
+      url: brokerUrls(flags.broker as string),
       ...(flags.username ? { username: flags.username } : {}),
       ...(password !== undefined ? { password } : {}),
     },
@@ -90,4 +90,13 @@ export function resolveAgentConfig(
     ...(flags['metrics-port'] !== undefined ? { metrics: { port: flags['metrics-port'] } } : {}),
   };
   return { ...parseWith(AgentConfig, input, 'agent flags'), defaultUnitWeightG: unit };
+}
+
+/** `--broker a,b,c`: the nodes of one cluster, tried in turn; one URL stays a string. */
+function brokerUrls(flag: string): string | string[] {
+  const urls = flag
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  return urls.length === 1 ? (urls[0] as string) : urls;
 }

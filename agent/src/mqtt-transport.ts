@@ -84,37 +84,66 @@ async function builderFor(protocol: BrokerProtocol): Promise<StreamBuilder> {
   return builder as StreamBuilder;
 }
 
-/** A connector for one broker URL: resolve it once (loading its transport), then make clients. */
+/**
+ * A connector for one broker URL, or for the nodes of one cluster: resolve them once (loading
+ * their transports), then make clients. A client built here connects to the first node; each time
+ * its connection fails or drops, its next attempt goes to the next node, round the list.
+ */
 export class BrokerConnector {
-  readonly address: BrokerAddress;
-  private builder: StreamBuilder | null = null;
+  readonly addresses: readonly BrokerAddress[];
+  private readonly builders = new Map<BrokerProtocol, StreamBuilder>();
+  private index = 0;
 
-  constructor(url: string) {
-    this.address = parseBrokerUrl(url);
+  constructor(url: string | readonly string[]) {
+    const urls = typeof url === 'string' ? [url] : url;
+    if (urls.length === 0) throw new Error('no broker URL');
+    this.addresses = urls.map(parseBrokerUrl);
   }
 
-  /** Loads the transport (a no-op for plain TCP after the first call). */
+  /** The first (or only) broker. */
+  get address(): BrokerAddress {
+    return this.addresses[0] as BrokerAddress;
+  }
+
+  /** The URL of the node the latest attempt went to. */
+  get current(): string {
+    const a = this.addresses[this.index] as BrokerAddress;
+    return `${a.protocol}://${a.hostname}:${a.port}`;
+  }
+
+  /** Loads the transports (a no-op for plain TCP after the first call). */
   async prepare(): Promise<void> {
-    this.builder ??= await builderFor(this.address.protocol);
+    for (const a of this.addresses) {
+      if (!this.builders.has(a.protocol)) this.builders.set(a.protocol, await builderFor(a.protocol));
+    }
   }
 
   /** A client connecting (and reconnecting) to the broker; `prepare()` must have resolved. */
   connect(options: IClientOptions): MqttClientType {
-    if (!this.builder) throw new Error('BrokerConnector.connect() before prepare()');
-    const a = this.address;
-    const opts: IClientOptions = {
-      ...options,
-      protocol: a.protocol,
-      hostname: a.hostname,
-      host: a.hostname,
-      port: a.port,
-      ...(a.protocol === 'ws' || a.protocol === 'wss' ? { path: a.path } : {}),
-      ...(options.username === undefined && a.username !== undefined ? { username: a.username } : {}),
-      ...(options.password === undefined && a.password !== undefined ? { password: a.password } : {}),
+    if (this.builders.size === 0) throw new Error('BrokerConnector.connect() before prepare()');
+    const optsFor = (a: BrokerAddress): IClientOptions => {
+      const opts: IClientOptions = {
+        ...options,
+        protocol: a.protocol,
+        hostname: a.hostname,
+        host: a.hostname,
+        port: a.port,
+        ...(a.protocol === 'ws' || a.protocol === 'wss' ? { path: a.path } : {}),
+        ...(options.username === undefined && a.username !== undefined ? { username: a.username } : {}),
+        ...(options.password === undefined && a.password !== undefined ? { password: a.password } : {}),
+      };
+      opts.defaultProtocol = a.protocol;
+      return opts;
     };
-    opts.defaultProtocol = a.protocol;
-    const build = this.builder;
-    // MqttClient calls its stream builder with itself alone; the builder needs the options too.
-    return new MqttClient((client) => build(client, opts), opts);
+    this.index = 0;
+    let first = true;
+    // MqttClient calls its stream builder with itself alone, on every (re)connect: each call after
+    // the first means the last connection failed or dropped, so it goes to the next node.
+    return new MqttClient((client) => {
+      if (!first) this.index = (this.index + 1) % this.addresses.length;
+      first = false;
+      const a = this.addresses[this.index] as BrokerAddress;
+      return (this.builders.get(a.protocol) as StreamBuilder)(client, optsFor(a));
+    }, optsFor(this.address));
   }
 }

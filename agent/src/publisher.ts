@@ -45,7 +45,8 @@ export interface OutboxPort {
 }
 
 export interface PublisherOptions {
-  url: string;
+  /** One broker, or the nodes of one cluster, tried in turn. */
+  url: string | readonly string[];
   username?: string | undefined;
   password?: string | undefined;
   protocol: 'auto' | 4 | 5;
@@ -103,6 +104,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   /** Connected and subscribed to lane settings, stored marks and commands. */
   get ready(): boolean {
     return this.connected && this.subscribed;
+  }
+
+  /** The broker (of a cluster's nodes, the one) the latest connection attempt went to. */
+  get brokerUrl(): string {
+    return this.connector.current;
   }
 
   get protocolVersion(): 4 | 5 {
@@ -185,7 +191,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   }
 
   private onConnect(client: MqttClient): void {
-    this.log.info({ url: this.opts.url, protocolVersion: this.version }, 'connected to broker');
+    this.log.info({ url: this.connector.current, protocolVersion: this.version }, 'connected to broker');
     const site = this.opts.site;
     const agent = this.opts.agent;
     client.publish(topics.status(site, agent), JSON.stringify(this.statusPayload('online')), {

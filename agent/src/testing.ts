@@ -5,7 +5,7 @@
  */
 export { CommandHandler } from './commands.js';
 export { RateLimitedLog } from './log.js';
-export { parseBrokerUrl } from './mqtt-transport.js';
+export { BrokerConnector, parseBrokerUrl } from './mqtt-transport.js';
 export { outboxError } from './outbox/errors.js';
 export { checkRecord, crc32, decodeRecord, encodeRecord, HEADER_BYTES, readHeader } from './outbox/record.js';
 export {

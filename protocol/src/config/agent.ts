@@ -141,7 +141,11 @@ export const AgentConfig = z.strictObject({
     .array(SourceConfig)
     .check(z.minLength(1, 'at least one source (serial path, tcp:// URL or discover)')),
   broker: z.strictObject({
-    url: BrokerUrl,
+    /**
+     * One broker, or the nodes of one cluster: the agent connects to the first and, each time a
+     * connection fails or drops, tries the next in turn.
+     */
+    url: z.union([BrokerUrl, z.array(BrokerUrl).check(z.minLength(1), z.maxLength(16))]),
     username: z.optional(z.string().check(z.minLength(1))),
     password: z.optional(z.string()),
     /** MQTT protocol version; `auto` tries 5 then falls back to 3.1.1. */

@@ -1,4 +1,5 @@
-import { parseBrokerUrl } from '@shelfsense/agent/testing';
+import { resolveAgentConfig } from '@shelfsense/agent';
+import { BrokerConnector, parseBrokerUrl } from '@shelfsense/agent/testing';
 import { describe, expect, it } from 'vitest';
 
 describe('broker URLs', () => {
@@ -21,5 +22,26 @@ describe('broker URLs', () => {
 
   it('names the scheme it does not know', () => {
     expect(() => parseBrokerUrl('http://h')).toThrow(/unknown scheme "http"/);
+  });
+});
+
+describe('the nodes of one cluster', () => {
+  it('--broker takes them comma-separated; one URL stays one; a bad one is named', () => {
+    const base = { source: ['tcp://127.0.0.1:7001'], site: 'store-1' };
+    const three = resolveAgentConfig({ ...base, broker: 'mqtt://n1:1883, mqtt://n2:1883,mqtt://n3:1883' });
+    expect(three.broker.url).toEqual(['mqtt://n1:1883', 'mqtt://n2:1883', 'mqtt://n3:1883']);
+    expect(resolveAgentConfig({ ...base, broker: 'mqtt://central:1883' }).broker.url).toBe(
+      'mqtt://central:1883',
+    );
+    expect(() => resolveAgentConfig({ ...base, broker: 'mqtt://n1:1883,http://n2' })).toThrow(
+      /broker\.url\.1/,
+    );
+  });
+
+  it('resolves every node up front and starts with the first', () => {
+    const c = new BrokerConnector(['mqtt://n1:1883', 'mqtt://n2:1884']);
+    expect(c.current).toBe('mqtt://n1:1883');
+    expect(c.addresses.map((a) => a.port)).toEqual([1883, 1884]);
+    expect(() => new BrokerConnector([])).toThrow(/no broker URL/);
   });
 });
