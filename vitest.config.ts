@@ -26,5 +26,11 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      // Unit tests share their workers: most of an isolated unit file's time is its worker
+      // starting and importing, and they touch no process-wide state another file reads.
+      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },
+      { extends: true, test: { name: 'parts', exclude: ['tests/unit/**', '**/node_modules/**'] } },
+    ],
   },
 });
