@@ -20,7 +20,6 @@ const alias = workspaces.flatMap((dir) => {
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/setup/tmpdir.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -30,7 +29,14 @@ export default defineConfig({
       // Unit tests share their workers: most of an isolated unit file's time is its worker
       // starting and importing, and they touch no process-wide state another file reads.
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },
-      { extends: true, test: { name: 'parts', exclude: ['tests/unit/**', '**/node_modules/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'parts',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/unit/**', '**/node_modules/**'],
+        },
+      },
     ],
   },
 });
