@@ -310,6 +310,8 @@ export class Agent {
       const { shelf: shelfId, lanes } = this.lanesFor(shelf.serial, shelf.identity.channels);
       const wasUnassigned = shelf.unassigned;
       const renamed = shelf.shelfId !== shelfId;
+      // The old id's retained health would otherwise show a shelf that no longer exists.
+      if (renamed) this.publisher?.clearRetained(topics.health(this.config.agent.site, shelf.shelfId));
       shelf.shelfId = shelfId;
       shelf.unassigned = !this.isAssigned(shelf.serial);
       try {

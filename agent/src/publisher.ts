@@ -345,6 +345,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     });
   }
 
+  /** Clears a retained topic (an empty retained message), e.g. a renamed shelf's old health. */
+  clearRetained(topic: string): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    client.publish(topic, '', { qos: 1, retain: true });
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);

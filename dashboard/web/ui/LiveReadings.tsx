@@ -5,7 +5,7 @@
  */
 
 import type { StreamPayload } from '@shelfsense/protocol';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { formatAgo, formatCounts, formatGrams, formatUnits } from '../lib/format.js';
 import { healthLabel } from '../lib/status.js';
 import { useApp, useNow } from './hooks.js';
@@ -22,6 +22,8 @@ export interface LiveReadingsProps {
 
 export function LiveReadings({ site, agent, shelf, lane }: LiveReadingsProps) {
   const { api, live } = useApp();
+  // Two panels may be open at once (onboarding shows one per shelf): each needs its own heading id.
+  const headingId = useId();
   const now = useNow(1_000);
   const [on, setOn] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -77,9 +79,9 @@ export function LiveReadings({ site, agent, shelf, lane }: LiveReadingsProps) {
   }, [on, api, site, agent, shelf]);
 
   return (
-    <section class="panel" aria-labelledby="live-heading">
+    <section class="panel" aria-labelledby={headingId}>
       <div class="panel-head">
-        <h2 id="live-heading">Live readings — {shelf}</h2>
+        <h2 id={headingId}>Live readings — {shelf}</h2>
         <button type="button" class={on ? 'secondary' : 'primary'} onClick={() => setOn(!on)}>
           {on ? 'Stop live readings' : 'Start live readings'}
         </button>

@@ -52,6 +52,8 @@ describe('[onboarding] a shelf whose serial the catalogue does not know', () => 
   let agent: Agent;
   let watcher: MqttClient;
   const seen: Seen[] = [];
+  /** Retained topics cleared (an empty payload). */
+  const cleared: string[] = [];
   const tokens = new Map<string, string>();
 
   const base = () => `http://127.0.0.1:${central.httpPort}`;
@@ -115,6 +117,7 @@ describe('[onboarding] a shelf whose serial the catalogue does not know', () => 
     });
     watcher.on('message', (topic, p) => {
       if (p.length) seen.push({ topic, body: JSON.parse(p.toString()) as Record<string, unknown> });
+      else cleared.push(topic);
     });
     await watcher.subscribeAsync(`shelfsense/v1/${SITE}/#`, { qos: 1 });
 
@@ -269,6 +272,10 @@ describe('[onboarding] a shelf whose serial the catalogue does not know', () => 
     expect(agent.describe().shelves.find((s) => s.serial === NEW)).toMatchObject({
       shelf: 'b',
       assigned: true,
+    });
+    // The health it reported under its serial is cleared: no shelf of that id is left behind.
+    await waitFor(() => cleared.includes(topics.health(SITE, NEW)), 5_000, {
+      what: 'the old health cleared',
     });
   });
 
