@@ -31,11 +31,9 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], isolate: false } },
       {
         extends: true,
-        test: {
-          name: 'parts',
-          include: ['tests/**/*.test.ts'],
-          exclude: ['tests/unit/**', '**/node_modules/**'],
-        },
+        // Named by folder rather than by excluding tests/unit, so that `--exclude` on the command
+        // line still applies to this project.
+        test: { name: 'parts', include: ['tests/{integration,e2e,faults,fuzz,soak}/**/*.test.ts'] },
       },
     ],
   },

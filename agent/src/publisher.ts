@@ -44,6 +44,9 @@ export interface OutboxPort {
   on(event: 'appended', listener: () => void): unknown;
 }
 
+/** How long a stop waits for the broker to acknowledge what is in flight before closing anyway. */
+const STOP_GRACE_MS = 2_000;
+
 export interface PublisherOptions {
   /** One broker, or the nodes of one cluster, tried in turn. */
   url: string | readonly string[];
@@ -371,6 +374,16 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         setTimeout(resolve, 1_000).unref();
       });
     }
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    // A clean end waits for the broker to acknowledge what is in flight; a broker that never does
+    // (a cluster node that lost its quorum) must not hold the agent's shutdown. The outbox keeps
+    // whatever was not acknowledged, for the next start.
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => client.end(true, {}, () => resolve()), STOP_GRACE_MS);
+      force.unref();
+      client.end(false, {}, () => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
   }
 }
