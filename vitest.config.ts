@@ -35,6 +35,11 @@ export default defineConfig({
         // line still applies to this project.
         test: { name: 'parts', include: ['tests/{integration,e2e,faults,fuzz,soak}/**/*.test.ts'] },
       },
+      // The NATS cluster tests run when asked for (SHELFSENSE_CLUSTER_TESTS=1): starting a
+      // 3-node cluster is not yet reliable within its bound on a loaded 2-core machine.
+      ...(process.env['SHELFSENSE_CLUSTER_TESTS']
+        ? [{ extends: true, test: { name: 'cluster', include: ['tests/cluster/**/*.test.ts'] } }]
+        : []),
     ],
   },
 });

@@ -9,10 +9,10 @@ import { Agent } from '@shelfsense/agent';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig } from '../../helpers/agent.js';
-import { MiniCentral } from '../../helpers/mini-central.js';
-import { type NatsCluster, startNatsCluster } from '../../helpers/nats.js';
-import { waitFor } from '../../helpers/wait.js';
+import { agentConfig } from '../helpers/agent.js';
+import { MiniCentral } from '../helpers/mini-central.js';
+import { type NatsCluster, startNatsCluster } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('[cluster] an agent on a 3-node NATS cluster', () => {
   let cluster: NatsCluster;
