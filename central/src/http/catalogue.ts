@@ -8,14 +8,12 @@
  * but may not change answers 403. Each change is live within a second: central reloads the
  * catalogue as soon as the version is written.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type Catalogue,
   type CatalogueChangeResponse,
   type CatalogueView,
   DeleteQuery,
   EmptyBody,
-  type Grant,
   LaneBody,
   PolicyBody,
   ShelfBody,
@@ -24,12 +22,23 @@ import {
   SupplierBody,
   WebhookBody,
   type WebhookSecretResponse,
-  type WebhookTestResponse,
 } from '@shelfsense/protocol';
-import type { ChangeWhat } from '../catalogue/diff.js';
 import { editCatalogue, type ObjectEdit } from '../catalogue/edit.js';
-import { catalogueView, policyViews, revisionLookup, siteView, supplierView } from '../catalogue/view.js';
-import { signedHeaders } from '../webhooks/sign.js';
+import { catalogueView, revisionLookup } from '../catalogue/view.js';
+import { newSecret, testWebhook } from '../webhooks/test-event.js';
+import { type Draft, defined, dropPolicies, remove, shelfAt, siteIndex, upsert } from './catalogue-draft.js';
+import {
+  admin,
+  atSite,
+  ownSupplier,
+  policyTarget,
+  type Rule,
+  revOf,
+  scopedView,
+  siteTarget,
+  supplierTarget,
+  type Target,
+} from './catalogue-scope.js';
 import { type ApiRouter, authed, type RequestContext } from './context.js';
 import type { CatalogueAccess } from './deps.js';
 import { forbidden, HttpError, HttpErrorCodes, notFound } from './errors.js';
@@ -37,26 +46,6 @@ import { parseQuery, readJson } from './io.js';
 import type { Principal } from './scope.js';
 
 type Path = (string | number)[];
-type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? Mutable<U>[] : T[K] };
-type Draft = Mutable<Catalogue>;
-
-/** Who may change an object: by role, and for scoped roles by site or supplier. */
-type Rule = (g: Grant, site: string | null, supplier: string | null) => boolean;
-
-const admin: Rule = (g) => g.role === 'admin';
-const sitesOf = (g: Grant): readonly string[] | null => ('sites' in g ? g.sites : null);
-const atSite =
-  (...roles: string[]): Rule =>
-  (g, site) =>
-    g.role === 'admin' || (roles.includes(g.role) && site !== null && (sitesOf(g)?.includes(site) ?? false));
-const ownSupplier: Rule = (g, _site, supplier) =>
-  g.role === 'admin' || (g.role === 'supplier' && supplier !== null && g.supplier === supplier);
-
-/** May the user see anything of this site / supplier (404 otherwise). */
-function seesSite(g: Grant, site: string): boolean {
-  if (g.role === 'admin' || g.role === 'service') return true;
-  return sitesOf(g)?.includes(site) ?? false;
-}
 
 function access(ctx: RequestContext): CatalogueAccess {
   const a = ctx.deps.catalogue;
@@ -70,64 +59,6 @@ function current(ctx: RequestContext): { catalogue: Catalogue; version: number }
   return v;
 }
 
-/** The catalogue narrowed to what the user may see. */
-export function scopedView(view: CatalogueView, g: Grant): CatalogueView {
-  if (g.role === 'admin' || g.role === 'service') return view;
-  if (g.role === 'supplier') {
-    const skus = view.skus.filter((s) => s.supplier === g.supplier);
-    return {
-      version: view.version,
-      suppliers: view.suppliers.filter((s) => s.id === g.supplier),
-      skus,
-      sites: [],
-      policies: {
-        ...view.policies,
-        skus: view.policies.skus.filter((p) => skus.some((s) => s.id === p.sku)),
-        sites: [],
-        lanes: [],
-      },
-    };
-  }
-  const sites = new Set(sitesOf(g) ?? []);
-  return {
-    version: view.version,
-    // Names only: an operator picks a SKU for a lane; contacts and webhooks stay the supplier's.
-    suppliers: view.suppliers.map((s) => ({
-      id: s.id,
-      name: s.name,
-      contacts: [],
-      revision: s.revision,
-      webhook: null,
-    })),
-    skus: view.skus,
-    sites: view.sites.filter((s) => sites.has(s.id)),
-    policies: {
-      defaults: view.policies.defaults,
-      skus: view.policies.skus,
-      sites: view.policies.sites.filter((p) => sites.has(p.site)),
-      lanes: view.policies.lanes.filter((p) => sites.has(p.site)),
-    },
-  };
-}
-
-interface Target {
-  what: ChangeWhat;
-  id: string;
-  site: string | null;
-  supplier: string | null;
-  /** Who may change it. */
-  rule: Rule;
-  /** Whether the user may see it at all (404 when not). */
-  visible(g: Grant): boolean;
-  /** The object as the API shows it, for answers and conflicts. */
-  view(c: Catalogue, version: number, ctx: RequestContext): unknown;
-}
-
-function revOf(ctx: RequestContext) {
-  return (what: ChangeWhat, id: string) => ctx.deps.store.catalogue.revision(what, id);
-}
-
-/** Runs one edit with the checks every route shares, then takes the new catalogue up at once. */
 async function change(
   ctx: RequestContext,
   p: Principal,
@@ -169,115 +100,11 @@ const strip = <T extends { catalogue: unknown }>(r: T): Omit<T, 'catalogue'> => 
   return rest;
 };
 
-function indexOf<T>(list: T[], pred: (x: T) => boolean): number {
-  return list.findIndex(pred);
-}
-
-/** Puts `value` in `list` where `pred` matches, or at the end; returns its index. */
-function upsert<T>(list: T[], pred: (x: T) => boolean, value: T): number {
-  const i = indexOf(list, pred);
-  if (i >= 0) {
-    list[i] = value;
-    return i;
-  }
-  list.push(value);
-  return list.length - 1;
-}
-
-function remove<T>(list: T[], pred: (x: T) => boolean): void {
-  const i = indexOf(list, pred);
-  if (i >= 0) list.splice(i, 1);
-}
-
-function siteIndex(d: Draft, site: string): number {
-  const i = d.sites.findIndex((s) => s.id === site);
-  if (i < 0) throw notFound(`no site ${site}`);
-  return i;
-}
-
-/** Where a shelf sits in the draft, and its lanes. */
-function shelfAt(d: Draft, site: string, shelf: string) {
-  const si = siteIndex(d, site);
-  const shelves = d.sites[si]?.shelves ?? [];
-  const hi = shelves.findIndex((h) => h.id === shelf);
-  const found = shelves[hi];
-  if (!found) throw notFound(`no shelf ${site}/${shelf}`);
-  return { si, hi, lanes: found.lanes };
-}
-
 const param = (ctx: RequestContext, name: string) => ctx.params[name] ?? '';
-
-/** Drops undefined fields, so an absent field reads as absent in the stored catalogue. */
-function defined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
 
 function bodyFields<T extends { revision?: number | undefined }>(b: T): Omit<T, 'revision'> {
   const { revision: _r, ...rest } = b;
   return defined(rest) as Omit<T, 'revision'>;
-}
-
-function siteTarget(ctx: RequestContext, site: string, what: ChangeWhat, id: string, rule: Rule): Target {
-  return {
-    what,
-    id,
-    site,
-    supplier: null,
-    rule,
-    visible: (g) => seesSite(g, site),
-    view: (c) => {
-      const rev = revOf(ctx);
-      const s = siteView(c, site, rev);
-      if (what === 'site') return s;
-      const [, shelf, lane] = id.split('/');
-      const h = s?.shelves.find((x) => x.id === shelf) ?? null;
-      if (what === 'shelf') return h;
-      return h?.lanes.find((l) => l.id === lane) ?? null;
-    },
-  };
-}
-
-function policyTarget(ctx: RequestContext, id: string, site: string | null, rule: Rule): Target {
-  return {
-    what: 'policy',
-    id,
-    site,
-    supplier: null,
-    rule,
-    visible: (g) => (site === null ? g.role !== 'supplier' || id.startsWith('sku ') : seesSite(g, site)),
-    view: (c) => {
-      const v = policyViews(c, revOf(ctx));
-      if (id === 'defaults') return v.defaults;
-      const [kind, key] = id.split(' ') as [string, string];
-      if (kind === 'sku') return v.skus.find((p) => p.sku === key) ?? null;
-      if (kind === 'site') return v.sites.find((p) => p.site === key) ?? null;
-      return v.lanes.find((p) => `${p.site}/${p.shelf}/${p.lane}` === key) ?? null;
-    },
-  };
-}
-
-function supplierTarget(
-  ctx: RequestContext,
-  supplier: string,
-  what: 'supplier' | 'webhook',
-  rule: Rule,
-): Target {
-  return {
-    what,
-    id: supplier,
-    site: null,
-    supplier,
-    rule,
-    visible: (g) => g.role !== 'supplier' || g.supplier === supplier,
-    view: (c) => {
-      const s = supplierView(c, supplier, revOf(ctx));
-      return what === 'supplier' ? s : (s?.webhook ?? null);
-    },
-  };
-}
-
-function newSecret(): string {
-  return randomBytes(32).toString('base64url');
 }
 
 export function catalogueRoutes(router: ApiRouter): void {
@@ -488,7 +315,7 @@ export function catalogueRoutes(router: ApiRouter): void {
         };
         // Lanes a shelf no longer has take their policies with them.
         const kept = new Set(value.lanes.map((l) => l.id));
-        removeAll(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf && !kept.has(l.lane));
+        remove(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf && !kept.has(l.lane));
         return ['sites', si, 'shelves', upsert(shelves, (h) => h.id === shelf, value)];
       }),
     );
@@ -502,7 +329,7 @@ export function catalogueRoutes(router: ApiRouter): void {
       await change(ctx, p, t, 'delete', q.revision, (d) => {
         const si = siteIndex(d, site);
         remove((d.sites[si] as Draft['sites'][number]).shelves, (h) => h.id === shelf);
-        removeAll(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf);
+        remove(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf);
         return ['sites', si, 'shelves'];
       }),
     );
@@ -529,7 +356,7 @@ export function catalogueRoutes(router: ApiRouter): void {
       await change(ctx, p, t, 'delete', q.revision, (d) => {
         const { si, hi, lanes } = shelfAt(d, site, shelf);
         remove(lanes, (l) => l.id === lane);
-        removeAll(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf && l.lane === lane);
+        remove(d.replenishment.lanes, (l) => l.site === site && l.shelf === shelf && l.lane === lane);
         return ['sites', si, 'shelves', hi, 'lanes'];
       }),
     );
@@ -607,58 +434,4 @@ export function catalogueRoutes(router: ApiRouter): void {
     },
     atSite('operator'),
   );
-}
-
-/** Removes every match (policies of a shelf's lanes). */
-function removeAll<T>(list: T[], pred: (x: T) => boolean): void {
-  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i] as T)) list.splice(i, 1);
-}
-
-function dropPolicies(d: Draft, site: (s: string) => boolean): void {
-  removeAll(d.replenishment.sites, (p) => site(p.site));
-  removeAll(d.replenishment.lanes, (p) => site(p.site));
-}
-
-/** Sends one signed `test` event to the supplier's webhook and reports what it answered. */
-async function testWebhook(
-  hook: { url: string; secret: string },
-  supplier: string,
-  now: number,
-  timeoutMs: number,
-): Promise<WebhookTestResponse> {
-  const eventId = randomUUID();
-  const body = JSON.stringify({ type: 'test', eventId, supplier, ts: now });
-  const headers = signedHeaders(hook.secret, body, {
-    timestamp: now,
-    idempotencyKey: eventId,
-    eventId,
-    attempt: 1,
-  });
-  const started = performance.now();
-  try {
-    const res = await fetch(hook.url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(Math.min(timeoutMs, 10_000)),
-    });
-    const text = (await res.text()).slice(0, 2048);
-    return {
-      ok: res.status >= 200 && res.status < 300,
-      status: res.status,
-      durationMs: Math.round(performance.now() - started),
-      body: text,
-      error: null,
-    };
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    return {
-      ok: false,
-      status: null,
-      durationMs: Math.round(performance.now() - started),
-      body: null,
-      error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.message ?? e.message),
-    };
-  }
 }
