@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 // Makes sure the system programs the tests run for real are present: socat (serial pty pairs),
 // mosquitto (interoperability), influxd (InfluxDB 1.x history), chromium (dashboard tests),
-// nats-server (the cluster deployment's MQTT brokers).
+// nats-server (the cluster deployment's MQTT brokers), postgresql (the cluster deployment's store).
 // As root it installs what is missing with apt; otherwise it names the packages and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+
+/** Debian installs each Postgres major version under /usr/lib/postgresql/<major>/bin. */
+function postgresBins() {
+  const root = '/usr/lib/postgresql';
+  return existsSync(root) ? readdirSync(root).map((v) => `${root}/${v}/bin/postgres`) : [];
+}
 
 export const NEEDED = [
   { bin: ['/usr/bin/socat'], pkg: 'socat' },
@@ -14,10 +20,12 @@ export const NEEDED = [
   { bin: ['/usr/bin/influx'], pkg: 'influxdb-client' },
   { bin: ['/usr/bin/chromium'], pkg: 'chromium' },
   { bin: ['/usr/bin/nats-server', '/usr/sbin/nats-server'], pkg: 'nats-server' },
+  { bin: postgresBins, pkg: 'postgresql' },
 ];
 
 export function missingPackages() {
-  return NEEDED.filter((n) => !n.bin.some((b) => existsSync(b))).map((n) => n.pkg);
+  const paths = (n) => (typeof n.bin === 'function' ? n.bin() : n.bin);
+  return NEEDED.filter((n) => !paths(n).some((b) => existsSync(b))).map((n) => n.pkg);
 }
 
 export function ensureSystemDeps() {

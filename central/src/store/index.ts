@@ -1,4 +1,5 @@
 export { type AlertKind, type AlertRow, type AlertState, AlertsRepo, alertEvent } from './alerts.js';
+export { AsyncSqliteStore } from './async-sqlite.js';
 export {
   AUDIT_MAX_LIMIT,
   type AuditEntry,
@@ -49,6 +50,9 @@ export {
 } from './readings.js';
 export type {
   AlertsRepository,
+  AsyncCentralStore,
+  AsyncRepository,
+  AsyncStoreRepositories,
   AuditRepository,
   CatalogueRepository,
   CentralStore,

@@ -228,3 +228,28 @@ export interface CentralStore extends StoreRepositories {
   /** Runs `fn` in one transaction across repositories (nested calls join it); a throw rolls it all back. */
   transaction<T>(fn: () => T): T;
 }
+
+/**
+ * A repository whose methods answer with promises: the shape of a store across a network (the
+ * Postgres store), and of the SQLite store behind `AsyncSqliteStore`.
+ */
+export type AsyncRepository<R> = {
+  readonly [K in keyof R]: R[K] extends (...args: infer A) => infer T ? (...args: A) => Promise<T> : R[K];
+};
+
+/** Every repository of the central store, answering with promises. */
+export type AsyncStoreRepositories = {
+  readonly [K in keyof StoreRepositories]: AsyncRepository<StoreRepositories[K]>;
+};
+
+/** The central store as workers on any number of machines use it. */
+export interface AsyncCentralStore extends AsyncStoreRepositories {
+  /** False once the owner closed it. */
+  readonly isOpen: boolean;
+  /**
+   * Runs `fn` in one transaction across repositories: every repository call made from inside `fn`
+   * (in its async context) joins it, and a nested call becomes a savepoint. A throw rolls it back.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

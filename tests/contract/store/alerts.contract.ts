@@ -2,6 +2,8 @@
  * The alerts repository: open → acknowledged → cleared (or open → cleared), at most one live alert
  * of a kind per lane — whoever opens it, on whichever connection.
  */
+
+import type { AsyncRepository } from '@shelfsense/central/store';
 import {
   type AlertsRepository,
   isReplenishmentError,
@@ -26,7 +28,7 @@ async function code(fn: () => unknown): Promise<string | undefined> {
 export function alertsContract(make: RepoFactory<AlertsRepository>): void {
   describe('alerts repository', () => {
     let opened: Opened<AlertsRepository>;
-    let repo: AlertsRepository;
+    let repo: AsyncRepository<AlertsRepository>;
 
     beforeEach(async () => {
       opened = await make();

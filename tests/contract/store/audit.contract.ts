@@ -4,7 +4,12 @@
  * every filter the API offers — time, actor, action or area, object, sites — and paged backwards
  * by sequence number. The interface has nothing that changes or removes a row.
  */
-import type { AuditInput, AuditRepository, CentralStore } from '@shelfsense/central/store';
+import type {
+  AsyncCentralStore,
+  AsyncRepository,
+  AuditInput,
+  AuditRepository,
+} from '@shelfsense/central/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Opened, type RepoFactory, T0 } from './types.js';
 
@@ -19,10 +24,10 @@ const row = (over: Partial<AuditInput> = {}): AuditInput => ({
   ...over,
 });
 
-export function auditContract(make: RepoFactory<AuditRepository, { store: CentralStore }>): void {
+export function auditContract(make: RepoFactory<AuditRepository, { store: AsyncCentralStore }>): void {
   describe('audit repository', () => {
-    let opened: Opened<AuditRepository> & { store: CentralStore };
-    let repo: AuditRepository;
+    let opened: Opened<AuditRepository> & { store: AsyncCentralStore };
+    let repo: AsyncRepository<AuditRepository>;
 
     beforeEach(async () => {
       opened = await make();
@@ -93,13 +98,13 @@ export function auditContract(make: RepoFactory<AuditRepository, { store: Centra
     it('[all or nothing] a row appended inside a transaction that throws is gone with it', async () => {
       const boom = new Error('rolled back on purpose');
       await expect(async () =>
-        opened.store.transaction(() => {
-          repo.append(row({ action: 'order.cancelled' }));
+        opened.store.transaction(async () => {
+          await repo.append(row({ action: 'order.cancelled' }));
           throw boom;
         }),
       ).rejects.toBe(boom);
       expect(await repo.list()).toEqual([]);
-      opened.store.transaction(() => repo.append(row({ action: 'order.acknowledged' })));
+      await opened.store.transaction(() => repo.append(row({ action: 'order.acknowledged' })));
       expect(await actions()).toEqual(['order.acknowledged']);
     });
 

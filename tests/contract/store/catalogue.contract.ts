@@ -4,7 +4,7 @@
  * number is cheap to poll from another connection; an apply is all or nothing, with the orders it
  * cancels when the caller's transaction holds both.
  */
-import type { CatalogueRepository, CentralStore } from '@shelfsense/central/store';
+import type { AsyncCentralStore, AsyncRepository, CatalogueRepository } from '@shelfsense/central/store';
 import { ErrorCodes, isShelfError } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copy, small } from '../../unit/central/catalogue/fixtures.js';
@@ -13,10 +13,12 @@ import { type Opened, type RepoFactory, T0 } from './types.js';
 
 const SUMMARY = { added: 9, changed: 0, removed: 0 };
 
-export function catalogueContract(make: RepoFactory<CatalogueRepository, { store: CentralStore }>): void {
+export function catalogueContract(
+  make: RepoFactory<CatalogueRepository, { store: AsyncCentralStore }>,
+): void {
   describe('catalogue repository', () => {
-    let opened: Opened<CatalogueRepository> & { store: CentralStore };
-    let repo: CatalogueRepository;
+    let opened: Opened<CatalogueRepository> & { store: AsyncCentralStore };
+    let repo: AsyncRepository<CatalogueRepository>;
 
     beforeEach(async () => {
       opened = await make();
@@ -114,8 +116,8 @@ export function catalogueContract(make: RepoFactory<CatalogueRepository, { store
       await store.orders.insert(newOrder('ord_1'));
       const boom = new Error('killed mid-apply');
       await expect(async () =>
-        store.transaction(() => {
-          store.catalogue.apply(
+        store.transaction(async () => {
+          await store.catalogue.apply(
             small(),
             'alice',
             { cancelled: 1 },
@@ -124,7 +126,7 @@ export function catalogueContract(make: RepoFactory<CatalogueRepository, { store
               cancelled: [{ orderId: 'ord_1', reason: 'lane removed' }],
             },
           );
-          store.orders.update({
+          await store.orders.update({
             id: 'ord_1',
             from: 'open',
             to: 'cancelled',

@@ -2,7 +2,7 @@
  * The health repository: shelf health reports kept whole, one per (site, shelf, report time),
  * queried by site, shelf and [from, to) range within a row limit, pruned by age.
  */
-import type { HealthRecord, HealthRepository } from '@shelfsense/central/store';
+import type { AsyncRepository, HealthRecord, HealthRepository } from '@shelfsense/central/store';
 import type { HealthPayload } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Opened, type RepoFactory, T0 } from './types.js';
@@ -29,7 +29,7 @@ function report(site: string, shelf: string, ts: number, over: Partial<HealthPay
 export function healthContract(make: RepoFactory<HealthRepository>): void {
   describe('health repository', () => {
     let opened: Opened<HealthRepository>;
-    let repo: HealthRepository;
+    let repo: AsyncRepository<HealthRepository>;
 
     beforeEach(async () => {
       opened = await make();

@@ -4,7 +4,12 @@
  * first, within a row limit. It is written only by the readings repository's commit.
  */
 
-import type { HistoryRepository, ReadingInput, ReadingsRepository } from '@shelfsense/central/store';
+import type {
+  AsyncRepository,
+  HistoryRepository,
+  ReadingInput,
+  ReadingsRepository,
+} from '@shelfsense/central/store';
 import type { CalibrationRecord } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventReading, LANE, levelReading } from '../../unit/central/store/fixtures.js';
@@ -16,7 +21,7 @@ const INTERVAL_MS = 60_000;
 
 export interface HistoryFixture {
   /** The history is written through commits: it is what they derive. */
-  readings: ReadingsRepository;
+  readings: AsyncRepository<ReadingsRepository>;
 }
 
 function calibration(seq: number, ts: number): ReadingInput {
@@ -42,8 +47,8 @@ function calibration(seq: number, ts: number): ReadingInput {
 export function historyContract(make: RepoFactory<HistoryRepository, HistoryFixture>): void {
   describe('history repository', () => {
     let opened: Opened<HistoryRepository> & HistoryFixture;
-    let history: HistoryRepository;
-    let readings: ReadingsRepository;
+    let history: AsyncRepository<HistoryRepository>;
+    let readings: AsyncRepository<ReadingsRepository>;
 
     beforeEach(async () => {
       opened = await make({ historyIntervalMs: INTERVAL_MS });

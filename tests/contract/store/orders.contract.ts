@@ -3,7 +3,7 @@
  * cancelled) order per lane, whoever inserts it; a state change applies only from the state the
  * caller read (the order service owns which changes are legal).
  */
-import type { NewOrderRow, OrdersRepository, OrderUpdate } from '@shelfsense/central/store';
+import type { AsyncRepository, NewOrderRow, OrdersRepository, OrderUpdate } from '@shelfsense/central/store';
 import type { OrderState } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LANE } from '../../unit/central/store/fixtures.js';
@@ -35,7 +35,7 @@ const move = (
 export function ordersContract(make: RepoFactory<OrdersRepository>): void {
   describe('orders repository', () => {
     let opened: Opened<OrdersRepository>;
-    let repo: OrdersRepository;
+    let repo: AsyncRepository<OrdersRepository>;
 
     beforeEach(async () => {
       opened = await make();

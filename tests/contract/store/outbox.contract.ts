@@ -3,6 +3,8 @@
  * each), delivered, retried on a stored schedule, dead-lettered, re-queued. One order's events go
  * out in order: an entry is claimable only when no earlier entry of its order is pending.
  */
+
+import type { AsyncRepository } from '@shelfsense/central/store';
 import {
   isReplenishmentError,
   type OrdersRepository,
@@ -17,7 +19,7 @@ import { type Opened, type RepoFactory, T0 } from './types.js';
 
 export interface OutboxFixture {
   /** An entry belongs to a recorded order event: the suite records them here first. */
-  orders: OrdersRepository;
+  orders: AsyncRepository<OrdersRepository>;
 }
 
 const LEASE_MS = 1_000;
@@ -25,7 +27,7 @@ const LEASE_MS = 1_000;
 export function outboxContract(make: RepoFactory<OutboxRepository, OutboxFixture>): void {
   describe('webhook outbox repository', () => {
     let opened: Opened<OutboxRepository> & OutboxFixture;
-    let repo: OutboxRepository;
+    let repo: AsyncRepository<OutboxRepository>;
 
     beforeEach(async () => {
       opened = await make();

@@ -2,7 +2,7 @@
  * The readings repository: every record committed once per (site, agent, seq), the stored
  * high-water mark per (site, agent), and the holes the mark stepped over.
  */
-import type { CommitResult, ReadingsRepository } from '@shelfsense/central/store';
+import type { AsyncRepository, CommitResult, ReadingsRepository } from '@shelfsense/central/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventReading, LANE, levelReading } from '../../unit/central/store/fixtures.js';
 import { type Opened, type RepoFactory, T0 } from './types.js';
@@ -15,7 +15,7 @@ const markOf = (r: CommitResult, agent: string, site = LANE.site) =>
 export function readingsContract(make: RepoFactory<ReadingsRepository>): void {
   describe('readings repository', () => {
     let opened: Opened<ReadingsRepository>;
-    let repo: ReadingsRepository;
+    let repo: AsyncRepository<ReadingsRepository>;
 
     beforeEach(async () => {
       opened = await make({ gapTimeoutMs: GAP_MS });

@@ -2,7 +2,7 @@
  * The rule state repository: one serialised document per lane, stored and returned as the same
  * text (the rules own its shape), written in batches.
  */
-import type { RuleStateRepository } from '@shelfsense/central/store';
+import type { AsyncRepository, RuleStateRepository } from '@shelfsense/central/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LANE } from '../../unit/central/store/fixtures.js';
 import { type Opened, type RepoFactory, T0 } from './types.js';
@@ -13,7 +13,7 @@ const ELSEWHERE = { ...LANE, site: 's2' };
 export function ruleStateContract(make: RepoFactory<RuleStateRepository>): void {
   describe('rule state repository', () => {
     let opened: Opened<RuleStateRepository>;
-    let repo: RuleStateRepository;
+    let repo: AsyncRepository<RuleStateRepository>;
 
     beforeEach(async () => {
       opened = await make();

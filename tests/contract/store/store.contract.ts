@@ -4,7 +4,7 @@
  * as MQTT.js runs test/node/abstract_store.ts against each of its stores. Also the store-wide
  * promise the order service and ingest rely on: a transaction spans repositories.
  */
-import type { CentralStore, StoreRepositories } from '@shelfsense/central/store';
+import type { AsyncCentralStore, AsyncRepository, StoreRepositories } from '@shelfsense/central/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LANE, levelReading } from '../../unit/central/store/fixtures.js';
 import { alertsContract } from './alerts.contract.js';
@@ -22,12 +22,15 @@ async function openRepo<K extends keyof StoreRepositories>(
   make: StoreFactory,
   key: K,
   o?: StoreFactoryOptions,
-): Promise<Opened<StoreRepositories[K]> & { store: CentralStore }> {
+): Promise<Opened<StoreRepositories[K]> & { store: AsyncCentralStore }> {
   const s = await make(o);
+  // An AsyncCentralStore's repository under key K is AsyncRepository<StoreRepositories[K]>;
+  // TypeScript cannot see that through the indexed access.
+  type Repo = AsyncRepository<StoreRepositories[K]>;
   return {
-    repo: s.store[key],
+    repo: s.store[key] as unknown as Repo,
     store: s.store,
-    connect: async () => (await s.connect())[key],
+    connect: async () => (await s.connect())[key] as unknown as Repo,
     close: () => s.close(),
   };
 }
@@ -53,7 +56,7 @@ export function storeContract(make: StoreFactory): void {
 function transactionContract(make: StoreFactory): void {
   describe('store transactions', () => {
     let opened: OpenedStore;
-    let store: CentralStore;
+    let store: AsyncCentralStore;
 
     beforeEach(async () => {
       opened = await make();
@@ -66,9 +69,9 @@ function transactionContract(make: StoreFactory): void {
     const boom = new Error('rolled back on purpose');
 
     it('returns what the function returns, and its writes are seen by every repository', async () => {
-      const n = await store.transaction(() => {
-        store.orders.insert(newOrder('ord_1'));
-        store.ruleState.saveAll([{ ref: LANE, state: '{}' }], T0);
+      const n = await store.transaction(async () => {
+        await store.orders.insert(newOrder('ord_1'));
+        await store.ruleState.saveAll([{ ref: LANE, state: '{}' }], T0);
         return 42;
       });
       expect(n).toBe(42);
@@ -79,12 +82,12 @@ function transactionContract(make: StoreFactory): void {
     it('[nothing lost] a throw rolls back every repository, the readings and their marks included', async () => {
       await store.readings.commit([levelReading(1, 10, T0)], T0);
       await expect(async () =>
-        store.transaction(() => {
-          store.readings.commit([levelReading(2, 9, T0 + 1)], T0 + 1);
-          store.orders.insert(newOrder('ord_1'));
-          store.ruleState.saveAll([{ ref: LANE, state: '{"v":1}' }], T0);
-          store.alerts.open(LANE, 'stock-out', 'empty', T0);
-          store.health.put([
+        store.transaction(async () => {
+          await store.readings.commit([levelReading(2, 9, T0 + 1)], T0 + 1);
+          await store.orders.insert(newOrder('ord_1'));
+          await store.ruleState.saveAll([{ ref: LANE, state: '{"v":1}' }], T0);
+          await store.alerts.open(LANE, 'stock-out', 'empty', T0);
+          await store.health.put([
             {
               site: LANE.site,
               shelf: LANE.shelf,
@@ -112,8 +115,8 @@ function transactionContract(make: StoreFactory): void {
 
     it('a transaction inside another joins it: the outer throw undoes the inner writes', async () => {
       await expect(async () =>
-        store.transaction(() => {
-          store.transaction(() => store.orders.insert(newOrder('ord_1')));
+        store.transaction(async () => {
+          await store.transaction(() => store.orders.insert(newOrder('ord_1')));
           throw boom;
         }),
       ).rejects.toBe(boom);

@@ -6,7 +6,7 @@
  * The suites await every repository call: the SQLite repositories answer at once, and the same
  * suites then hold for an implementation whose methods return promises.
  */
-import type { CentralStore } from '@shelfsense/central/store';
+import type { AsyncCentralStore, AsyncRepository } from '@shelfsense/central/store';
 
 export interface StoreFactoryOptions {
   /** Level history keeps one row per lane per this interval, plus every change. */
@@ -16,9 +16,9 @@ export interface StoreFactoryOptions {
 }
 
 export interface Opened<R> {
-  repo: R;
+  repo: AsyncRepository<R>;
   /** Another connection to the same data; `close()` closes it too. */
-  connect(): Promise<R>;
+  connect(): Promise<AsyncRepository<R>>;
   close(): Promise<void>;
 }
 
@@ -26,9 +26,9 @@ export type RepoFactory<R, Extra = unknown> = (o?: StoreFactoryOptions) => Promi
 
 /** A whole store, for the runner of one implementation (see store.contract.ts). */
 export interface OpenedStore {
-  store: CentralStore;
+  store: AsyncCentralStore;
   /** Another connection to the same data; `close()` closes it too. */
-  connect(): Promise<CentralStore>;
+  connect(): Promise<AsyncCentralStore>;
   close(): Promise<void>;
 }
 

@@ -4,26 +4,28 @@
  * what another central process would see. Below them, what only SQLite itself can prove: the
  * audit log's triggers refuse every UPDATE and DELETE, whoever sends it.
  */
-import { Store } from '@shelfsense/central/store';
+import { AsyncSqliteStore, Store } from '@shelfsense/central/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditContract } from '../../contract/store/audit.contract.js';
 import { storeContract } from '../../contract/store/store.contract.js';
 import type { StoreFactory } from '../../contract/store/types.js';
 import { type TempDir, tempDir } from '../../unit/central/store/fixtures.js';
 
+// Through AsyncSqliteStore: the suites are written for the asynchronous store interface, which
+// the Postgres store implements too.
 const openSqlite: StoreFactory = async (o = {}) => {
   const tmp = tempDir('shelfsense-store-contract-');
-  const open = () => Store.open({ file: tmp.file(), ...o });
+  const open = () => new AsyncSqliteStore(Store.open({ file: tmp.file(), ...o }));
   const stores = [open()];
   return {
-    store: stores[0] as Store,
+    store: stores[0] as AsyncSqliteStore,
     async connect() {
       const s = open();
       stores.push(s);
       return s;
     },
     async close() {
-      for (const s of stores) s.close();
+      for (const s of stores) await s.close();
       tmp.remove();
     },
   };

@@ -1,0 +1,37 @@
+/**
+ * The schema of the central store on Postgres, as numbered migrations applied in order (the
+ * applied version is in `schema_version`). Version 1 is the whole of SQLite's migrations 1–8 in
+ * Postgres types: times are BIGINT epoch milliseconds, JSON is kept as the text that was written.
+ * Never edit a released migration: add the next number.
+ */
+import type { Migration } from '../migrations.js';
+import { ALERTS_SCHEMA } from './alerts.js';
+import { AUDIT_SCHEMA } from './audit.js';
+import { CATALOGUE_SCHEMA } from './catalogue.js';
+import { HEALTH_SCHEMA } from './health.js';
+import { HISTORY_SCHEMA } from './history.js';
+import { ORDERS_SCHEMA } from './orders.js';
+import { OUTBOX_SCHEMA } from './outbox.js';
+import { READINGS_SCHEMA } from './readings.js';
+import { RULE_STATE_SCHEMA } from './rule-state.js';
+
+export const PG_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'the central store',
+    // In this order: later tables refer to earlier ones (outbox and cancellations to orders).
+    sql: [
+      READINGS_SCHEMA,
+      HISTORY_SCHEMA,
+      HEALTH_SCHEMA,
+      ALERTS_SCHEMA,
+      ORDERS_SCHEMA,
+      OUTBOX_SCHEMA,
+      RULE_STATE_SCHEMA,
+      CATALOGUE_SCHEMA,
+      AUDIT_SCHEMA,
+    ].join('\n'),
+  },
+];
+
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
