@@ -3,6 +3,7 @@
  */
 import type { Subcommand } from '@shelfsense/protocol/cli';
 import { configCommand } from './catalogue/cli.js';
+import { clusterCommand } from './cluster/cli.js';
 
 /** `central` loads every part (broker, HTTP, Node-RED …) only when it runs: `config` needs none. */
 const central: Subcommand = {
@@ -11,4 +12,8 @@ const central: Subcommand = {
   run: async (argv) => (await import('./service/cli.js')).centralCommand.run(argv),
 };
 
-export const commands: Record<string, Subcommand> = { central, config: configCommand };
+export const commands: Record<string, Subcommand> = {
+  central,
+  config: configCommand,
+  cluster: clusterCommand,
+};

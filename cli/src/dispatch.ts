@@ -24,6 +24,11 @@ export const SUBCOMMANDS: readonly { name: string; module: string; summary: stri
     module: '@shelfsense/central/cli',
     summary: 'export the catalogue, or apply a changed one (--dry-run shows the diff)',
   },
+  {
+    name: 'cluster',
+    module: '@shelfsense/central/cli',
+    summary: 'the users and permissions of a NATS cluster (nats-auth)',
+  },
   { name: 'users', module: '@shelfsense/broker/cli', summary: 'add, list, remove users and set passwords' },
   { name: 'bench', module: '@shelfsense/bench/cli', summary: 'run the benchmarks' },
 ];

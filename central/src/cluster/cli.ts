@@ -1,0 +1,176 @@
+/**
+ * `shelfsense cluster nats-auth`: the users and permissions of a NATS cluster, from central's
+ * `users.db` and the catalogue in force (the store's, or central.yaml's while the store has none),
+ * written as a config fragment each node includes. See docs/scale-out.md.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { USERS_FILE, UserStore } from '@shelfsense/broker';
+import {
+  type AnySchema,
+  type Catalogue,
+  CentralConfig,
+  catalogueOf,
+  ErrorCodes,
+  loadConfigFile,
+  PRIVATE_FILE_MODE,
+  ShelfError,
+  ShelfMap,
+  UserName,
+} from '@shelfsense/protocol';
+import {
+  type CommandSpec,
+  EXIT_USAGE,
+  numberFlag,
+  runCommand,
+  type Subcommand,
+} from '@shelfsense/protocol/cli';
+import { z } from 'zod';
+import { Store } from '../store/store.js';
+import { DEFAULT_BCRYPT_COST, issueCredentials, type NatsPrincipal, renderNatsAuth } from './nats-auth.js';
+
+const natsAuthSpec = {
+  name: 'cluster nats-auth',
+  usage: '--out FILE --credentials DIR [--config FILE] [--rotate USER]… [--bcrypt-cost N]',
+  description:
+    'Writes the users of a NATS cluster and their permissions — the roles of docs/security.md, from\n' +
+    'users.db and the catalogue in force — as an `authorization` block for each node to include.\n' +
+    'NATS cannot read users.db’s scrypt hashes: each enabled user gets a NATS password of its own,\n' +
+    'kept in DIR as <user>.password (mode 0600; hand it to that client) and given to NATS as bcrypt.\n' +
+    'Passwords are kept from one run to the next. Run it again after any change to users or the\n' +
+    'catalogue, then reload the nodes (nats-server --signal reload).',
+  flags: {
+    config: {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      description:
+        'central config (its dataDir holds users.db; its store the catalogue); default central.yaml',
+    },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      description: 'the config fragment to write (mode 0600)',
+    },
+    credentials: {
+      type: 'string',
+      value: 'DIR',
+      description: 'where each user’s NATS password is kept (created 0700)',
+    },
+    rotate: {
+      type: 'string',
+      multiple: true,
+      value: 'USER',
+      description: 'give this user a new NATS password (repeatable)',
+    },
+    'bcrypt-cost': {
+      type: 'string',
+      value: 'N',
+      description: `bcrypt cost of the hashes, 4–14 (default ${DEFAULT_BCRYPT_COST})`,
+    },
+  },
+  schema: z.object({
+    config: z.string().min(1).default('central.yaml'),
+    out: z.string({ error: 'required: the file to write' }).min(1),
+    credentials: z.string({ error: 'required: the directory of NATS passwords' }).min(1),
+    rotate: z.array(UserName).default([]),
+    'bcrypt-cost': z.optional(numberFlag(z.number().int().min(4).max(14))),
+  }),
+  examples: [
+    'shelfsense cluster nats-auth --config central.yaml --out nats-auth.conf --credentials nats-credentials',
+  ],
+} satisfies CommandSpec<AnySchema>;
+
+/** The catalogue in force: the store's newest version, or central.yaml's while the store has none. */
+function catalogueInForce(config: CentralConfig): { catalogue: Catalogue; from: string } {
+  const file = config.ingest.storeFile ?? join(resolve(config.dataDir), 'central.db');
+  // Reading only: a store file that does not exist yet is not created here.
+  if (existsSync(file)) {
+    const store = Store.open({ file });
+    try {
+      const current = store.catalogue.current();
+      if (current) return { catalogue: current.catalogue, from: `catalogue version ${current.version}` };
+    } finally {
+      store.close();
+    }
+  }
+  return { catalogue: catalogueOf(config), from: 'the central config’s catalogue (the store has none yet)' };
+}
+
+async function runNatsAuth(argv: string[]): Promise<number> {
+  return runCommand(natsAuthSpec, argv, async (flags, positionals) => {
+    if (positionals[0] !== undefined)
+      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    const config = loadConfigFile(CentralConfig, flags.config, 'central config');
+    const dataDir = resolve(config.dataDir);
+    if (!existsSync(join(dataDir, USERS_FILE)))
+      throw new ShelfError(ErrorCodes.FILE, `dataDir: no ${USERS_FILE} in ${dataDir}; add users first`, [
+        { path: 'dataDir', message: `no ${USERS_FILE}` },
+      ]);
+    const { catalogue, from } = catalogueInForce(config);
+    const map = new ShelfMap({ ...config, ...catalogue });
+    const users = new UserStore(dataDir, { pendingAudit: true });
+    let principals: NatsPrincipal[];
+    try {
+      principals = users
+        .list()
+        .filter((u) => !u.disabled)
+        .map((u) => ({ name: u.name, grant: u.grant }));
+    } finally {
+      users.close();
+    }
+    const unknown = flags.rotate.filter((n) => !principals.some((p) => p.name === n));
+    if (unknown.length)
+      throw new ShelfError(ErrorCodes.USAGE, `--rotate: no enabled user "${unknown[0]}"`, [
+        { path: '--rotate', message: `no enabled user "${unknown[0]}"` },
+      ]);
+    const creds = await issueCredentials(
+      flags.credentials,
+      principals.map((p) => p.name),
+      { rotate: flags.rotate, cost: flags['bcrypt-cost'] ?? DEFAULT_BCRYPT_COST },
+    );
+    const text = renderNatsAuth(
+      principals.map((p) => ({ ...p, passwordHash: creds.hashes.get(p.name) as string })),
+      map,
+      [
+        `NATS users of Shelfsense, from ${flags.config}: ${from}, users.db of ${dataDir}.`,
+        'Written by `shelfsense cluster nats-auth`: run it again after a user or catalogue change.',
+      ],
+    );
+    writeFileSync(flags.out, text, { mode: PRIVATE_FILE_MODE });
+    process.stderr.write(
+      `wrote ${flags.out}: ${principals.length} users (${from}); passwords in ${flags.credentials}: ` +
+        `${creds.issued.length} new, ${creds.kept.length} kept, ${creds.removed.length} removed\n`,
+    );
+    return 0;
+  });
+}
+
+const HELP = [
+  'Usage: shelfsense cluster <nats-auth> [options]',
+  '',
+  'The central side on a cluster of brokers (see docs/scale-out.md).',
+  '',
+  'Commands:',
+  '  nats-auth  write the users and permissions of a NATS cluster from users.db and the catalogue',
+  '',
+  'Run `shelfsense cluster nats-auth --help` for its options.',
+].join('\n');
+
+export const clusterCommand: Subcommand = {
+  name: 'cluster',
+  summary: 'the users and permissions of a NATS cluster (nats-auth)',
+  async run(argv) {
+    const [action, ...rest] = argv;
+    if (action === 'nats-auth') return runNatsAuth(rest);
+    if (action === '--help' || action === '-h' || action === 'help') {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    process.stderr.write(
+      `${action === undefined ? 'shelfsense cluster: nats-auth?' : `shelfsense cluster: unknown command "${action}"`}\n\n${HELP}\n`,
+    );
+    return EXIT_USAGE;
+  },
+};
