@@ -33,13 +33,9 @@ export default defineConfig({
         extends: true,
         // Named by folder rather than by excluding tests/unit, so that `--exclude` on the command
         // line still applies to this project.
-        test: { name: 'parts', include: ['tests/{integration,e2e,faults,fuzz,soak}/**/*.test.ts'] },
+        // tests/cluster starts a real 3-node NATS cluster once per file (tests/helpers/nats.ts).
+        test: { name: 'parts', include: ['tests/{integration,e2e,faults,fuzz,soak,cluster}/**/*.test.ts'] },
       },
-      // The NATS cluster tests run when asked for (SHELFSENSE_CLUSTER_TESTS=1): starting a
-      // 3-node cluster is not yet reliable within its bound on a loaded 2-core machine.
-      ...(process.env['SHELFSENSE_CLUSTER_TESTS']
-        ? [{ extends: true, test: { name: 'cluster', include: ['tests/cluster/**/*.test.ts'] } }]
-        : []),
     ],
   },
 });

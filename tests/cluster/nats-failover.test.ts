@@ -48,7 +48,8 @@ describe('[cluster] an agent on a 3-node NATS cluster', () => {
     });
     agent = new Agent(cfg, pino({ level: 'silent' }));
     await agent.start();
-  }, 60_000);
+    // The cluster's start alone is bounded at 60 s (tests/helpers/nats.ts).
+  }, 120_000);
 
   afterAll(async () => {
     await agent?.stop();

@@ -1,11 +1,12 @@
 /**
  * A real NATS cluster for tests: Debian's `nats-server`, N nodes on loopback with cluster routes
  * between them, JetStream (which its MQTT interface needs) and MQTT on a free port each. A node can
- * be killed with SIGKILL and started again on its ports and store.
+ * be killed with SIGKILL and started again on its ports and store. Each node may include a config
+ * fragment (the users and permissions `shelfsense cluster nats-auth` writes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -32,8 +33,20 @@ export interface NatsCluster {
   close(): Promise<void>;
 }
 
-/** Starts `size` nodes and waits until each accepts an MQTT subscription (JetStream is up). */
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+export interface NatsClusterOptions {
+  /** A config fragment every node includes (written beside the node configs as `include.conf`). */
+  include?: string;
+  /** Credentials for the readiness probe's MQTT client, when the cluster refuses anonymous ones. */
+  probe?: { username: string; password: string };
+  /** Bound on the whole start, ms (default 60 s: a loaded 2-core machine needs well over 20). */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts `size` nodes and waits until they route to each other, agree on a JetStream meta leader
+ * and each accepts an MQTT QoS 1 subscription (which creates the replicated MQTT streams).
+ */
+export async function startNatsCluster(size = 3, options: NatsClusterOptions = {}): Promise<NatsCluster> {
   if (!NATS_SERVER)
     throw new Error('nats-server is not installed (npm test installs it: apt-get install nats-server)');
   const dir = mkdtempSync(join(tmpdir(), 'nats-'));
@@ -45,6 +58,8 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       http: await freePort(),
     })),
   );
+  if (options.include !== undefined)
+    writeFileSync(join(dir, 'include.conf'), options.include, { mode: 0o600 });
   const nodes = ports.map((p, i) => {
     const name = `n${i + 1}`;
     const store = join(dir, name);
@@ -61,6 +76,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         // Three replicas of the MQTT streams survive the loss of one node (two would not).
         `mqtt { listen: 127.0.0.1:${p.mqtt}, stream_replicas: ${Math.min(size, 3)} }`,
         `http: 127.0.0.1:${p.http}`,
+        ...(options.include !== undefined ? ['include "include.conf"'] : []),
         '',
       ].join('\n'),
     );
@@ -97,21 +113,36 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  const left = () => Math.max(1_000, deadline - Date.now());
   try {
     await Promise.all(nodes.map((n) => n.start()));
-    // The first MQTT client creates the MQTT streams with as many replicas as there are nodes in
-    // the cluster then: wait until every route is up and JetStream is healthy everywhere first.
-    for (const n of nodes) await clusterReady(n, size);
-    for (const n of nodes) await mqttReady(n.mqttUrl);
+    // The first MQTT client creates the MQTT streams with as many replicas as there are JetStream
+    // peers then: wait until every route is up and all nodes follow one meta leader first.
+    for (const n of nodes) await clusterReady(n, size, left());
+    await metaLeader(nodes, size, left());
+    for (const n of nodes) await mqttReady(n.mqttUrl, left(), options.probe);
   } catch (err) {
+    const logs = nodes
+      .map((n) => `--- ${n.name}.log (tail)\n${logTail(join(dir, `${n.name}.log`))}`)
+      .join('\n');
     await cluster.close();
-    throw err;
+    throw new Error(`${(err as Error).message}\n${logs}`);
   }
   return cluster;
 }
 
+/** The last lines of a node's log, for an error that says why the cluster did not come up. */
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 /** Waits until a node routes to every other node and reports JetStream healthy. */
-export async function clusterReady(node: NatsNode, size: number, timeoutMs = 20_000): Promise<void> {
+export async function clusterReady(node: NatsNode, size: number, timeoutMs = 60_000): Promise<void> {
   await waitFor(
     async () => {
       const routes = (await (await fetch(`${node.monitorUrl}/routez`)).json()) as { num_routes: number };
@@ -123,15 +154,52 @@ export async function clusterReady(node: NatsNode, size: number, timeoutMs = 20_
   );
 }
 
-/** Waits until a node's MQTT interface takes a QoS 1 subscription: JetStream has a leader. */
-export async function mqttReady(url: string, timeoutMs = 20_000): Promise<void> {
+interface Jsz {
+  meta_cluster?: { leader?: string; cluster_size?: number };
+}
+
+/**
+ * Waits until every node names the same JetStream meta leader, in a meta group of `size` peers:
+ * before that, creating a replicated stream (what the first MQTT client does) fails or times out.
+ */
+export async function metaLeader(
+  nodes: readonly NatsNode[],
+  size: number,
+  timeoutMs = 60_000,
+): Promise<string> {
+  return waitFor(
+    async () => {
+      const seen = await Promise.all(
+        nodes.map(async (n) => ((await (await fetch(`${n.monitorUrl}/jsz`)).json()) as Jsz).meta_cluster),
+      );
+      const leader = seen[0]?.leader;
+      const agreed = seen.every((m) => m?.leader === leader && (m?.cluster_size ?? 0) >= size);
+      return leader && agreed ? leader : null;
+    },
+    timeoutMs,
+    { what: 'one JetStream meta leader on every NATS node', intervalMs: 100 },
+  );
+}
+
+/**
+ * Waits until a node's MQTT interface takes a QoS 1 subscription. The first one creates the MQTT
+ * streams: a client that gives up after a second would abort that again and again on a loaded
+ * machine, so each try may take several seconds.
+ */
+export async function mqttReady(
+  url: string,
+  timeoutMs = 60_000,
+  auth?: { username: string; password: string },
+): Promise<void> {
   await waitFor(
     async () => {
       const c = await mqtt
         .connectAsync(url, {
           reconnectPeriod: 0,
-          connectTimeout: 1_000,
+          connectTimeout: 10_000,
+          protocolVersion: 4,
           clientId: `ready-${randomBytes(6).toString('hex')}`,
+          ...auth,
         })
         .catch(() => null);
       if (!c) return false;
