@@ -35,6 +35,9 @@ export const AUDIT_SCHEMA = `
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+  -- ALWAYS: they fire even under session_replication_role = replica, which skips ordinary triggers.
+  ALTER TABLE audit_log ENABLE ALWAYS TRIGGER audit_log_no_change;
+  ALTER TABLE audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
 `;
 
 type Row = {

@@ -153,6 +153,7 @@ export class PgCatalogueRepo implements AsyncRepository<CatalogueRepository> {
   }
 
   async cancellationsSince(version: number): Promise<{ orderId: string; version: number; reason: string }[]> {
+    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
     return this.db.query<{ orderId: string; version: number; reason: string }>(
       `SELECT order_id AS "orderId", version, reason FROM catalogue_cancellations
        WHERE version > $1 ORDER BY version, order_id COLLATE "C"`,
