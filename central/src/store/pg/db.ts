@@ -25,6 +25,13 @@ interface TxContext {
   depth: number;
 }
 
+/** A transaction opened by `begin()`: queries inside `run(fn)` join it; it ends once. */
+export interface TxHandle {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
 export interface PgDbOptions {
   url: string;
   schema: string;
@@ -123,6 +130,45 @@ export class PgDb {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * Opens a transaction on a connection of its own, for a caller that cannot hold an async context
+   * across its steps (the synchronous store's thread): each step runs inside `handle.run(fn)`.
+   */
+  async begin(): Promise<TxHandle> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw storeError(err);
+    }
+    try {
+      await client.query('BEGIN');
+    } catch (err) {
+      client.release(true);
+      throw storeError(err);
+    }
+    const ctx: TxContext = { client, depth: 0 };
+    let done = false;
+    const finish = async (sql: string) => {
+      if (done) return;
+      done = true;
+      let broken = false;
+      try {
+        await client.query(sql);
+      } catch (err) {
+        broken = true;
+        if (sql === 'COMMIT') throw storeError(err);
+      } finally {
+        client.release(broken);
+      }
+    };
+    return {
+      run: (fn) => this.tx.run(ctx, fn),
+      commit: () => finish('COMMIT'),
+      rollback: () => finish('ROLLBACK'),
+    };
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The schema of the central store on Postgres, as numbered migrations applied in order (the
  * applied version is in `schema_version`). Version 1 is the whole of SQLite's migrations 1–8 in
- * Postgres types: times are BIGINT epoch milliseconds, JSON is kept as the text that was written.
+ * Postgres types, and the workers' partition leases: times are BIGINT epoch milliseconds, JSON is kept as the text that was written.
  * Never edit a released migration: add the next number.
  */
 import type { Migration } from '../migrations.js';
@@ -10,6 +10,7 @@ import { AUDIT_SCHEMA } from './audit.js';
 import { CATALOGUE_SCHEMA } from './catalogue.js';
 import { HEALTH_SCHEMA } from './health.js';
 import { HISTORY_SCHEMA } from './history.js';
+import { LEASES_SCHEMA } from './leases.js';
 import { ORDERS_SCHEMA } from './orders.js';
 import { OUTBOX_SCHEMA } from './outbox.js';
 import { READINGS_SCHEMA } from './readings.js';
@@ -30,6 +31,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       RULE_STATE_SCHEMA,
       CATALOGUE_SCHEMA,
       AUDIT_SCHEMA,
+      LEASES_SCHEMA,
     ].join('\n'),
   },
 ];

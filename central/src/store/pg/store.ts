@@ -13,6 +13,7 @@ import { PgCatalogueRepo } from './catalogue.js';
 import { PgDb } from './db.js';
 import { PgHealthRepo } from './health.js';
 import { PgHistoryRepo } from './history.js';
+import { PgLeasesRepo } from './leases.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { PgOrdersRepo } from './orders.js';
 import { PgOutboxRepo } from './outbox.js';
@@ -51,6 +52,8 @@ export class PgStore implements AsyncCentralStore {
   readonly ruleState: PgRuleStateRepo;
   readonly catalogue: PgCatalogueRepo;
   readonly audit: PgAuditRepo;
+  /** The workers' partition leases (cluster only). */
+  readonly leases: PgLeasesRepo;
 
   private constructor(db: PgDb, options: PgStoreOptions) {
     this.db = db;
@@ -64,6 +67,7 @@ export class PgStore implements AsyncCentralStore {
     this.ruleState = new PgRuleStateRepo(db);
     this.catalogue = new PgCatalogueRepo(db);
     this.audit = new PgAuditRepo(db);
+    this.leases = new PgLeasesRepo(db);
   }
 
   /** Connects, creating the schema and applying migrations as needed. */
