@@ -94,9 +94,10 @@ function plan(c: DocCommand): Plan {
   const skip = SKIP.find((s) => s.line.test(line));
   if (skip) return { how: `skipped: ${skip.reason}`, steps: [] };
 
-  // `users` changes a data dir: run the whole line (pipes and all) in a sandbox, in doc order.
-  // (In prose, `shelfsense users token` names a command: checked with --help below.)
-  if (!c.inline && /(^|\|\s*)shelfsense users\s+\w/.test(line) && !/--help/.test(line)) {
+  // `users` changes a data dir and `cluster` reads it: run the whole line (pipes and all) in a
+  // sandbox, in doc order. (In prose, `shelfsense users token` names a command: checked with
+  // --help below.)
+  if (!c.inline && /(^|\|\s*)shelfsense (users|cluster)\s+\w/.test(line) && !/--help/.test(line)) {
     const box = usersSandbox(c.file);
     return {
       how: 'run in a scratch data dir',
