@@ -18,6 +18,8 @@ export const NATS_SERVER = ['/usr/bin/nats-server', '/usr/sbin/nats-server'].fin
 export interface NatsNode {
   readonly name: string;
   readonly mqttUrl: string;
+  /** Its NATS client listener (`nats://127.0.0.1:PORT`). */
+  readonly natsUrl: string;
   /** Its monitoring endpoint (`/healthz`, `/routez`, `/jsz`). */
   readonly monitorUrl: string;
   readonly running: boolean;
@@ -84,6 +86,7 @@ export async function startNatsCluster(size = 3, options: NatsClusterOptions = {
     const node: NatsNode = {
       name,
       mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`,
+      natsUrl: `nats://127.0.0.1:${p.client}`,
       monitorUrl: `http://127.0.0.1:${p.http}`,
       get running() {
         return child !== null && child.exitCode === null && child.signalCode === null;

@@ -1,9 +1,10 @@
 /**
  * `shelfsense cluster nats-auth`: the users and permissions of a NATS cluster, from central's
  * `users.db` and the catalogue in force (the store's, or central.yaml's while the store has none),
- * written as a config fragment each node includes. See docs/scale-out.md.
+ * written as a config fragment each node includes. `shelfsense cluster worker`: one worker of the
+ * cluster deployment. See docs/scale-out.md.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { USERS_FILE, UserStore } from '@shelfsense/broker';
 import {
@@ -12,8 +13,11 @@ import {
   CentralConfig,
   catalogueOf,
   ErrorCodes,
+  LogLevel,
   loadConfigFile,
   PRIVATE_FILE_MODE,
+  partMixin,
+  rootLogger,
   ShelfError,
   ShelfMap,
   UserName,
@@ -24,21 +28,27 @@ import {
   numberFlag,
   runCommand,
   type Subcommand,
+  untilSignal,
 } from '@shelfsense/protocol/cli';
+import { pino } from 'pino';
 import { z } from 'zod';
 import { Store } from '../store/store.js';
 import { DEFAULT_BCRYPT_COST, issueCredentials, type NatsPrincipal, renderNatsAuth } from './nats-auth.js';
+import { MAX_PARTITIONS, WORKER_USER } from './partition.js';
+import { ClusterWorker } from './worker.js';
 
 const natsAuthSpec = {
   name: 'cluster nats-auth',
-  usage: '--out FILE --credentials DIR [--config FILE] [--rotate USER]… [--bcrypt-cost N]',
+  usage: '--out FILE --credentials DIR [--config FILE] [--partitions N] [--rotate USER]… [--bcrypt-cost N]',
   description:
     'Writes the users of a NATS cluster and their permissions — the roles of docs/security.md, from\n' +
     'users.db and the catalogue in force — as an `authorization` block for each node to include.\n' +
     'NATS cannot read users.db’s scrypt hashes: each enabled user gets a NATS password of its own,\n' +
     'kept in DIR as <user>.password (mode 0600; hand it to that client) and given to NATS as bcrypt.\n' +
     'Passwords are kept from one run to the next. Run it again after any change to users or the\n' +
-    'catalogue, then reload the nodes (nats-server --signal reload).',
+    'catalogue, then reload the nodes (nats-server --signal reload).\n' +
+    'With --partitions: two accounts, the users above and the workers (user shelfsense-worker, its\n' +
+    'password in DIR too), which receive the readings split into N partitions.',
   flags: {
     config: {
       type: 'string',
@@ -64,6 +74,11 @@ const natsAuthSpec = {
       value: 'USER',
       description: 'give this user a new NATS password (repeatable)',
     },
+    partitions: {
+      type: 'string',
+      value: 'N',
+      description: `also the workers' account, the readings in N partitions (1–${MAX_PARTITIONS})`,
+    },
     'bcrypt-cost': {
       type: 'string',
       value: 'N',
@@ -76,9 +91,11 @@ const natsAuthSpec = {
     credentials: z.string({ error: 'required: the directory of NATS passwords' }).min(1),
     rotate: z.array(UserName).default([]),
     'bcrypt-cost': z.optional(numberFlag(z.number().int().min(4).max(14))),
+    partitions: z.optional(numberFlag(z.number().int().min(1).max(MAX_PARTITIONS))),
   }),
   examples: [
     'shelfsense cluster nats-auth --config central.yaml --out nats-auth.conf --credentials nats-credentials',
+    'shelfsense cluster nats-auth --config central.yaml --out nats-auth.conf --credentials nats-credentials --partitions 16',
   ],
 } satisfies CommandSpec<AnySchema>;
 
@@ -125,9 +142,14 @@ async function runNatsAuth(argv: string[]): Promise<number> {
       throw new ShelfError(ErrorCodes.USAGE, `--rotate: no enabled user "${unknown[0]}"`, [
         { path: '--rotate', message: `no enabled user "${unknown[0]}"` },
       ]);
+    if (flags.partitions !== undefined && principals.some((p) => p.name === WORKER_USER))
+      throw new ShelfError(ErrorCodes.USAGE, `users.db: the user name ${WORKER_USER} is the workers'`, [
+        { path: 'users', message: `${WORKER_USER} is reserved with --partitions` },
+      ]);
+    const names = principals.map((p) => p.name);
     const creds = await issueCredentials(
       flags.credentials,
-      principals.map((p) => p.name),
+      flags.partitions !== undefined ? [...names, WORKER_USER] : names,
       { rotate: flags.rotate, cost: flags['bcrypt-cost'] ?? DEFAULT_BCRYPT_COST },
     );
     const text = renderNatsAuth(
@@ -137,6 +159,9 @@ async function runNatsAuth(argv: string[]): Promise<number> {
         `NATS users of Shelfsense, from ${flags.config}: ${from}, users.db of ${dataDir}.`,
         'Written by `shelfsense cluster nats-auth`: run it again after a user or catalogue change.',
       ],
+      flags.partitions !== undefined
+        ? { partitions: flags.partitions, passwordHash: creds.hashes.get(WORKER_USER) as string }
+        : undefined,
     );
     writeFileSync(flags.out, text, { mode: PRIVATE_FILE_MODE });
     process.stderr.write(
@@ -147,29 +172,109 @@ async function runNatsAuth(argv: string[]): Promise<number> {
   });
 }
 
+const workerSpec = {
+  name: 'cluster worker',
+  usage: '--config FILE [--id ID] [--log-level LEVEL]',
+  description:
+    'Runs one cluster worker: ingest and the rules for the partitions of the readings it leases,\n' +
+    'from the NATS cluster’s JetStream into Postgres, as the `cluster` section of the config says\n' +
+    '(docs/scale-out.md). Run as many as the load needs; they share the partitions between them\n' +
+    'and take over those of a worker that stops or dies. Prints one JSON line when ready.',
+  flags: {
+    config: {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      description: 'central config with a `cluster` section',
+    },
+    id: {
+      type: 'string',
+      value: 'ID',
+      description: 'this worker’s name among the workers (default host-pid)',
+    },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'override the config’s log level' },
+  },
+  schema: z.object({
+    config: z.string({ error: 'required: the central config' }).min(1),
+    id: z.optional(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . -, at most 64')),
+    'log-level': z.optional(LogLevel),
+  }),
+  examples: ['shelfsense cluster worker --config /etc/shelfsense/central.yaml --id w1'],
+} satisfies CommandSpec<AnySchema>;
+
+/** A password file's first line. */
+function secret(file: string | undefined, path: string): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8').split('\n')[0]?.trim();
+  } catch (err) {
+    throw new ShelfError(ErrorCodes.FILE, `${path}: cannot read ${file}: ${(err as Error).message}`, [
+      { path, message: 'unreadable' },
+    ]);
+  }
+}
+
+async function runWorker(argv: string[]): Promise<number> {
+  return runCommand(workerSpec, argv, async (flags, positionals) => {
+    if (positionals[0] !== undefined)
+      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    const loaded = loadConfigFile(CentralConfig, flags.config, 'central config');
+    const cluster = loaded.cluster;
+    if (!cluster)
+      throw new ShelfError(ErrorCodes.INVALID, `cluster: ${flags.config} has no cluster section`, [
+        { path: 'cluster', message: 'required to run a worker (see docs/scale-out.md)' },
+      ]);
+    const config = {
+      ...loaded,
+      cluster,
+      ...(flags['log-level'] ? { log: { level: flags['log-level'] } } : {}),
+    };
+    const log = rootLogger(
+      pino({ level: config.log.level, base: null, mixin: partMixin }, pino.destination(2)),
+      'worker',
+    );
+    const worker = new ClusterWorker({
+      config,
+      ...(flags.id ? { id: flags.id } : {}),
+      natsPassword: secret(cluster.nats.passwordFile, 'cluster.nats.passwordFile'),
+      mqttPassword: secret(cluster.mqtt.passwordFile, 'cluster.mqtt.passwordFile'),
+      log,
+    });
+    await worker.start();
+    process.stdout.write(
+      `${JSON.stringify({ ready: true, worker: worker.id, partitions: worker.partitions })}\n`,
+    );
+    await untilSignal();
+    await worker.stop();
+    return 0;
+  });
+}
+
 const HELP = [
-  'Usage: shelfsense cluster <nats-auth> [options]',
+  'Usage: shelfsense cluster <nats-auth|worker> [options]',
   '',
   'The central side on a cluster of brokers (see docs/scale-out.md).',
   '',
   'Commands:',
   '  nats-auth  write the users and permissions of a NATS cluster from users.db and the catalogue',
+  '  worker     run a worker: ingest and rules for its partitions, from JetStream into Postgres',
   '',
-  'Run `shelfsense cluster nats-auth --help` for its options.',
+  'Run `shelfsense cluster <command> --help` for its options.',
 ].join('\n');
 
 export const clusterCommand: Subcommand = {
   name: 'cluster',
-  summary: 'the users and permissions of a NATS cluster (nats-auth)',
+  summary: 'the cluster deployment: NATS users and permissions (nats-auth), workers (worker)',
   async run(argv) {
     const [action, ...rest] = argv;
     if (action === 'nats-auth') return runNatsAuth(rest);
+    if (action === 'worker') return runWorker(rest);
     if (action === '--help' || action === '-h' || action === 'help') {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
     process.stderr.write(
-      `${action === undefined ? 'shelfsense cluster: nats-auth?' : `shelfsense cluster: unknown command "${action}"`}\n\n${HELP}\n`,
+      `${action === undefined ? 'shelfsense cluster: nats-auth or worker?' : `shelfsense cluster: unknown command "${action}"`}\n\n${HELP}\n`,
     );
     return EXIT_USAGE;
   },

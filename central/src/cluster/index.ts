@@ -1,4 +1,7 @@
-/** The central side on a cluster of brokers: NATS users and permissions from the users and catalogue. */
+/**
+ * The central side on a cluster: NATS users and permissions from the users and catalogue, the
+ * readings' partitions, and the workers.
+ */
 export { clusterCommand } from './cli.js';
 export {
   DEFAULT_BCRYPT_COST,
@@ -9,8 +12,24 @@ export {
   type NatsPrincipal,
   PASSWORD_SUFFIX,
   renderNatsAuth,
+  type WorkerAccount,
 } from './nats-auth.js';
 export { type NatsPermissions, natsPermissions, type SubjectRules } from './nats-permissions.js';
+export {
+  consumerName,
+  DEVICES_ACCOUNT,
+  MAX_PARTITIONS,
+  PARTITIONED_PREFIX,
+  type PartitionedSubject,
+  parsePartitioned,
+  partitionFilter,
+  partitionMappings,
+  partitionOf,
+  READING_KINDS,
+  READINGS_STREAM,
+  WORKER_USER,
+  WORKERS_ACCOUNT,
+} from './partition.js';
 export {
   MQTT_DELIVERY_SUBJECT,
   mqttToNats,
@@ -18,3 +37,4 @@ export {
   NATS_RESERVED_PUBLISH,
   natsSubjectsOf,
 } from './subjects.js';
+export { ClusterWorker, type WorkerCounters, type WorkerOptions } from './worker.js';

@@ -15,6 +15,7 @@ import { ensurePrivateDir, type Grant, PRIVATE_FILE_MODE, type ShelfMap } from '
 import bcrypt from 'bcryptjs';
 import { z } from 'zod';
 import { type NatsPermissions, natsPermissions, type SubjectRules } from './nats-permissions.js';
+import { DEVICES_ACCOUNT, partitionMappings, WORKER_USER, WORKERS_ACCOUNT } from './partition.js';
 
 export interface NatsPrincipal {
   name: string;
@@ -133,31 +134,68 @@ function describe(g: Grant): string {
   }
 }
 
-/** The `authorization` block, one user per principal, with `header` lines as comments on top. */
+export interface WorkerAccount {
+  /** Partitions of the readings (see partition.ts). */
+  partitions: number;
+  /** bcrypt hash of the workers' NATS password. */
+  passwordHash: string;
+}
+
+/**
+ * The users block, one user per principal, with `header` lines as comments on top. Without
+ * `workers`: an `authorization` block (one account). With it: two accounts, the devices' and
+ * people's, and the workers', which imports the readings partitioned (partition.ts).
+ */
 export function renderNatsAuth(
   users: readonly NatsAuthUser[],
   map: ShelfMap,
   header: readonly string[] = [],
+  workers?: WorkerAccount,
 ): string {
   const lines = header.map((h) => `# ${h}`);
-  lines.push('authorization {', '  users: [');
+  const pad = workers ? '      ' : '    ';
+  const userLines: string[] = [];
   for (const u of users) {
     const p: NatsPermissions = natsPermissions(u.grant, map);
-    lines.push(
-      `    # ${describe(u.grant)}`,
-      '    {',
-      `      user: ${q(u.name)}`,
-      `      password: ${q(u.passwordHash)}`,
+    userLines.push(
+      `${pad}# ${describe(u.grant)}`,
+      `${pad}{`,
+      `${pad}  user: ${q(u.name)}`,
+      `${pad}  password: ${q(u.passwordHash)}`,
       // MQTT only: as a NATS client it could subscribe to `$MQTT.sub.>` and read every QoS 1
       // delivery; over MQTT the server refuses filters on that prefix.
-      '      allowed_connection_types: ["MQTT"]',
-      '      permissions: {',
-      `        publish: ${rules(p.publish)}`,
-      `        subscribe: ${rules(p.subscribe)}`,
-      '      }',
-      '    }',
+      `${pad}  allowed_connection_types: ["MQTT"]`,
+      `${pad}  permissions: {`,
+      `${pad}    publish: ${rules(p.publish)}`,
+      `${pad}    subscribe: ${rules(p.subscribe)}`,
+      `${pad}  }`,
+      `${pad}}`,
     );
   }
-  lines.push('  ]', '}', '');
+  if (!workers) {
+    lines.push('authorization {', '  users: [', ...userLines, '  ]', '}', '');
+    return lines.join('\n');
+  }
+  const m = partitionMappings(workers.partitions);
+  lines.push(
+    'accounts {',
+    `  ${DEVICES_ACCOUNT}: {`,
+    '    jetstream: enabled',
+    '    users: [',
+    ...userLines,
+    '    ]',
+    `    exports: [${m.exports.join(', ')}]`,
+    '  }',
+    `  # The workers: the readings partitioned, their stream and consumers; no device reaches it.`,
+    `  ${WORKERS_ACCOUNT}: {`,
+    '    jetstream: enabled',
+    `    users: [{ user: ${q(WORKER_USER)}, password: ${q(workers.passwordHash)}, allowed_connection_types: ["STANDARD"] }]`,
+    '    imports: [',
+    ...m.imports.map((i) => `      ${i}`),
+    '    ]',
+    '  }',
+    '}',
+    '',
+  );
   return lines.join('\n');
 }

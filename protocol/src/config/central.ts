@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { Id, Serial } from '../payloads.js';
 import { TOPIC_ROOT } from '../topics.js';
+import { ClusterConfig } from './cluster.js';
 import { Duration, LogLevel, TimerDuration } from './common.js';
 import { HistoryConfig } from './history.js';
 import { IntegrationsConfig } from './integrations.js';
@@ -387,6 +388,8 @@ export const CentralConfig = z
     integrations: IntegrationsConfig.prefault({}),
     /** How long a technician command waits for the agent's reply. */
     commands: z.strictObject({ timeoutMs: z._default(TimerDuration, 20_000) }).prefault({}),
+    /** The cluster deployment's workers (docs/scale-out.md); absent for one central process. */
+    cluster: ClusterConfig.optional(),
   })
   .superRefine((cfg, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });

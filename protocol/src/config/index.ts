@@ -1,6 +1,7 @@
 export * from './agent.js';
 export * from './catalogue.js';
 export * from './central.js';
+export * from './cluster.js';
 export * from './common.js';
 export * from './history.js';
 export * from './integrations.js';

@@ -1,0 +1,534 @@
+/**
+ * A cluster worker: ingest and rules for the partitions it leases, on the Postgres store.
+ *
+ * Readings arrive partitioned in the workers' JetStream stream (partition.ts). Each round of
+ * leases (Postgres, pg/leases.ts) tells the worker which partitions are its own; for each it reads
+ * the partition's durable consumer, one batch at a time, and commits the batch in ONE transaction:
+ * the lease still held under its epoch (fencing), the readings (duplicates dropped by site, agent
+ * and seq), and the rules run on what was new — lane state, orders, alerts, outbox. Only then are
+ * the messages acknowledged, so a worker killed anywhere in a batch leaves either nothing (the
+ * batch is handed out again) or everything (the redelivered copies are duplicates, and the rules
+ * saw the readings once). The one-live-order rule is the database's, not the worker's.
+ *
+ * The rules engine and the order service are central's own, on SyncPgStore. A worker's engine
+ * knows only the lanes of its partitions; it is built afresh whenever they change, and after a
+ * batch that failed (its cache may hold what was rolled back).
+ *
+ * Out over MQTT (a `service` user of the devices' account): each agent's stored mark, retained, so
+ * the agents trim their outboxes as they do against one central; order and alert events; the
+ * agents' lane settings. In: agent status and shelf health (retained), which every worker applies
+ * to its own lanes.
+ */
+import { hostname } from 'node:os';
+import {
+  AckPolicy,
+  type Consumer,
+  DeliverPolicy,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  type AgentStatusPayload,
+  type CentralConfig,
+  type ClusterConfig,
+  childLogger,
+  filters,
+  type HealthPayload,
+  PayloadSchemas,
+  parseJsonWith,
+  ShelfMap,
+  topics,
+  withCatalogue,
+} from '@shelfsense/protocol';
+import mqtt from 'mqtt';
+import type { Logger } from 'pino';
+import { announce, MqttBus } from '../bus/bus.js';
+import { ensureCatalogue } from '../catalogue/seed.js';
+import { OrderService } from '../orders/orders.js';
+import { RulesEngine } from '../rules/engine.js';
+import { type LaneInfo, lanesFromCentral } from '../rules/lanes.js';
+import type { Lease } from '../store/pg/leases.js';
+import { SyncPgStore } from '../store/pg/sync-store.js';
+import type { CommitResult, ReadingInput } from '../store/readings.js';
+import { WebhookWorker } from '../webhooks/worker.js';
+import {
+  consumerName,
+  parsePartitioned,
+  partitionFilter,
+  partitionOf,
+  READINGS_STREAM,
+} from './partition.js';
+
+export interface WorkerOptions {
+  /** central.yaml, with its `cluster` section. */
+  config: CentralConfig & { cluster: ClusterConfig };
+  /** Unique among the workers (default host-pid). */
+  id?: string;
+  natsPassword?: string | undefined;
+  mqttPassword?: string | undefined;
+  log: Logger;
+  clock?: () => number;
+}
+
+export interface WorkerCounters {
+  received: number;
+  committed: number;
+  duplicates: number;
+  invalid: number;
+  batches: number;
+  /** Batches given back: the lease was lost, or the commit failed. */
+  returned: number;
+}
+
+interface Loop {
+  lease: Lease;
+  stopped: boolean;
+  done: Promise<void>;
+}
+
+class LeaseLost extends Error {}
+
+const FETCH_EXPIRES_MS = 1_000;
+
+export class ClusterWorker {
+  readonly id: string;
+  readonly counters: WorkerCounters = {
+    received: 0,
+    committed: 0,
+    duplicates: 0,
+    invalid: 0,
+    batches: 0,
+    returned: 0,
+  };
+  private readonly cfg: ClusterConfig;
+  private readonly log: Logger;
+  private readonly clock: () => number;
+  private base: CentralConfig;
+  private effective: CentralConfig;
+  private map: ShelfMap;
+  private catalogueVersion = 0;
+  private store: SyncPgStore | null = null;
+  private nc: NatsConnection | null = null;
+  private jsm: JetStreamManager | null = null;
+  private readonly bus: MqttBus;
+  private orders: OrderService | null = null;
+  private engine: RulesEngine | null = null;
+  private webhooks: WebhookWorker | null = null;
+  private readonly loops = new Map<number, Loop>();
+  private timer: NodeJS.Timeout | null = null;
+  private rounding = false;
+  private stopping = false;
+  /** Order and alert events of the batch in flight: published once it commits. */
+  private pending: (() => void)[] | null = null;
+  private readonly statuses = new Map<string, { site: string; payload: AgentStatusPayload }>();
+  private readonly healths = new Map<string, { site: string; shelf: string; payload: HealthPayload }>();
+
+  constructor(private readonly o: WorkerOptions) {
+    this.id = o.id ?? `${hostname()}-${process.pid}`;
+    this.cfg = o.config.cluster;
+    this.log = childLogger(o.log, 'worker');
+    this.clock = o.clock ?? Date.now;
+    this.base = o.config;
+    this.effective = o.config;
+    this.map = new ShelfMap(o.config);
+    this.bus = new MqttBus(childLogger(o.log, 'bus'));
+  }
+
+  /** The partitions this worker holds now. */
+  get partitions(): number[] {
+    return [...this.loops.keys()].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<void> {
+    const c = this.cfg;
+    const store = SyncPgStore.open({
+      url: c.postgres.url,
+      schema: c.postgres.schema,
+      poolSize: c.postgres.poolSize,
+    });
+    this.store = store;
+    const seeded = store.transaction(() => {
+      store.leases.seedLock();
+      return ensureCatalogue(store, this.base);
+    });
+    this.useCatalogue(seeded.catalogue, seeded.version);
+
+    this.nc = await connect({
+      servers: c.nats.servers,
+      user: c.nats.user,
+      ...(this.o.natsPassword !== undefined ? { pass: this.o.natsPassword } : {}),
+      name: `shelfsense-worker ${this.id}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    this.jsm = await jetstreamManager(this.nc);
+    await this.ensureStream();
+
+    const client = mqtt.connect({
+      servers: c.mqtt.urls.map((u) => {
+        const url = new URL(u);
+        return {
+          host: url.hostname,
+          port: Number(url.port || 1883),
+          protocol: url.protocol.replace(':', '') as 'mqtt',
+        };
+      }),
+      clientId: `shelfsense-central-worker-${this.id}`.slice(0, 64),
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 500,
+      ...(c.mqtt.username ? { username: c.mqtt.username } : {}),
+      ...(this.o.mqttPassword !== undefined ? { password: this.o.mqttPassword } : {}),
+    });
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(
+        () => reject(new Error(`cannot reach the MQTT brokers ${c.mqtt.urls.join(', ')}`)),
+        15_000,
+      );
+      client.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    this.bus.adopt(client);
+
+    this.orders = new OrderService(store, {
+      logger: this.o.log,
+      onEvent: (e) =>
+        this.later(() => {
+          this.webhooks?.notify();
+          announce(this.bus, topics.order(e.site, e.shelf, e.lane), e, this.log);
+        }),
+    });
+    if (c.webhooks) {
+      this.webhooks = new WebhookWorker({
+        store,
+        config: this.effective.replenishment.webhooks,
+        logger: this.o.log,
+      });
+      this.webhooks.start();
+    }
+    this.rebuildEngine();
+    await this.bus.subscribe(filters.agentKind('status'), (ref, p) => this.onStatus(ref.site, p), {
+      retained: true,
+    });
+    await this.bus.subscribe(filters.health(), (ref, p) => this.onHealth(ref.site, ref.shelf, p), {
+      retained: true,
+    });
+    this.bus.onConnect(() => this.publishLaneSettings());
+    this.publishLaneSettings();
+
+    await this.round();
+    this.timer = setInterval(() => void this.round(), Math.max(100, Math.floor(c.leaseMs / 3)));
+    this.log.info({ id: this.id, partitions: this.partitions }, 'worker started');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const loops = [...this.loops.values()];
+    for (const l of loops) l.stopped = true;
+    await Promise.all(loops.map((l) => l.done));
+    this.loops.clear();
+    this.engine?.stop();
+    this.engine = null;
+    await this.webhooks?.stop();
+    try {
+      this.store?.leases.leave(this.id);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'leases not given back; they expire');
+    }
+    await this.nc?.drain().catch(() => undefined);
+    const client = (this.bus as unknown as { client: mqtt.MqttClient | null }).client;
+    await client?.endAsync().catch(() => undefined);
+    this.store?.close();
+    this.store = null;
+  }
+
+  /** Creates the readings stream and a durable consumer per partition, unless they exist. */
+  private async ensureStream(): Promise<void> {
+    const jsm = this.jsm as JetStreamManager;
+    const c = this.cfg;
+    try {
+      await jsm.streams.info(READINGS_STREAM);
+    } catch {
+      await jsm.streams
+        .add({
+          name: READINGS_STREAM,
+          subjects: [`${partitionFilter(0).split('.')[0]}.>`],
+          retention: RetentionPolicy.Workqueue,
+          storage: StorageType.File,
+          num_replicas: c.replicas,
+        })
+        .catch(async (err: Error) => {
+          // Another worker created it meanwhile.
+          await jsm.streams.info(READINGS_STREAM).catch(() => {
+            throw err;
+          });
+        });
+    }
+    for (let p = 0; p < c.partitions; p++) {
+      const name = consumerName(p);
+      const exists = await jsm.consumers.info(READINGS_STREAM, name).then(
+        () => true,
+        () => false,
+      );
+      if (exists) continue;
+      await jsm.consumers
+        .add(READINGS_STREAM, {
+          durable_name: name,
+          filter_subject: partitionFilter(p),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: c.ackWaitMs * 1_000_000,
+          // One batch out at a time: a partition's readings are processed in stream order, and a
+          // batch given back is handed out again before anything after it.
+          max_ack_pending: c.batchSize,
+          num_replicas: c.replicas,
+        })
+        .catch(async (err: Error) => {
+          await jsm.consumers.info(READINGS_STREAM, name).catch(() => {
+            throw err;
+          });
+        });
+    }
+  }
+
+  /** One lease round, then the partition loops and the engine follow what it says. */
+  private async round(): Promise<void> {
+    if (this.rounding || this.stopping || !this.store) return;
+    this.rounding = true;
+    try {
+      this.checkCatalogue();
+      let held: Lease[];
+      try {
+        held = this.store.leases.round(this.id, this.cfg.partitions, this.cfg.leaseMs, this.clock()).held;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'lease round failed');
+        // Without a renewal the leases run out: stop before anyone else may take them.
+        const now = this.clock();
+        for (const [p, l] of this.loops) if (l.lease.expiresAt - this.cfg.leaseMs / 3 <= now) this.drop(p);
+        return;
+      }
+      const next = new Map(held.map((l) => [l.partition, l]));
+      let changed = false;
+      for (const [p, l] of this.loops) {
+        const lease = next.get(p);
+        if (!lease || lease.epoch !== l.lease.epoch) {
+          this.drop(p);
+          changed = true;
+        } else l.lease = lease;
+      }
+      for (const [p, lease] of next) {
+        if (this.loops.has(p)) continue;
+        this.loops.set(p, this.loop(p, lease));
+        changed = true;
+      }
+      if (changed) {
+        this.rebuildEngine();
+        this.log.info({ partitions: this.partitions }, 'partitions changed');
+      }
+    } finally {
+      this.rounding = false;
+    }
+  }
+
+  private drop(p: number): void {
+    const l = this.loops.get(p);
+    if (!l) return;
+    l.stopped = true;
+    this.loops.delete(p);
+  }
+
+  private loop(p: number, lease: Lease): Loop {
+    const state: Loop = { lease, stopped: false, done: Promise.resolve() };
+    state.done = (async () => {
+      let consumer: Consumer | null = null;
+      while (!state.stopped && !this.stopping) {
+        try {
+          consumer ??= await jetstream(this.nc as NatsConnection).consumers.get(
+            READINGS_STREAM,
+            consumerName(p),
+          );
+          const msgs: JsMsg[] = [];
+          const iter = await consumer.fetch({ max_messages: this.cfg.batchSize, expires: FETCH_EXPIRES_MS });
+          for await (const m of iter) msgs.push(m);
+          if (msgs.length === 0) continue;
+          if (state.stopped) {
+            for (const m of msgs) m.nak();
+            break;
+          }
+          this.process(p, state.lease.epoch, msgs);
+        } catch (err) {
+          consumer = null;
+          this.log.warn({ err: (err as Error).message, partition: p }, 'partition read failed; retrying');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+    return state;
+  }
+
+  /** Commits a batch with its rules in one transaction, then acknowledges it. */
+  private process(p: number, epoch: number, msgs: JsMsg[]): void {
+    const store = this.store as SyncPgStore;
+    const batch: ReadingInput[] = [];
+    for (const m of msgs) {
+      this.counters.received++;
+      const r = this.reading(m);
+      if (r) batch.push(r);
+    }
+    this.pending = [];
+    let result: CommitResult;
+    try {
+      result = store.transaction(() => {
+        if (!store.leases.holds(this.id, p, epoch, this.clock())) throw new LeaseLost(`partition ${p} lost`);
+        const r = store.readings.commit(batch, this.clock());
+        if (r.accepted.length) this.engine?.onReadings(r.accepted);
+        return r;
+      });
+    } catch (err) {
+      this.pending = null;
+      this.counters.returned++;
+      for (const m of msgs) m.nak();
+      if (err instanceof LeaseLost) this.drop(p);
+      else this.log.error({ err: (err as Error).message, partition: p }, 'batch not committed; handed back');
+      // The engine's cache may hold what was rolled back.
+      this.rebuildEngine();
+      return;
+    }
+    const publish = this.pending;
+    this.pending = null;
+    for (const m of msgs) m.ack();
+    this.counters.batches++;
+    this.counters.committed += result.accepted.length;
+    this.counters.duplicates += result.duplicates;
+    for (const m of result.marks)
+      announce(
+        this.bus,
+        topics.stored(m.site, m.agent),
+        { agent: m.agent, seq: m.mark, ts: this.clock() },
+        this.log,
+      );
+    for (const fn of publish) fn();
+  }
+
+  /** A valid reading from its message, or null (counted, and acknowledged: it will never pass). */
+  private reading(m: JsMsg): ReadingInput | null {
+    const ref = parsePartitioned(m.subject);
+    try {
+      if (!ref) throw new Error(`${m.subject} is not a partitioned reading`);
+      const payload = parseJsonWith(PayloadSchemas[ref.kind], Buffer.from(m.data), ref.kind);
+      const owner = this.map.agentOf(ref.site, ref.shelf);
+      if (owner !== undefined && owner !== payload.agent)
+        throw new Error(
+          `the body names agent ${payload.agent}; shelf ${ref.shelf} at ${ref.site} is served by ${owner}`,
+        );
+      return { site: ref.site, shelf: ref.shelf, lane: ref.lane, kind: ref.kind, payload } as ReadingInput;
+    } catch (err) {
+      this.counters.invalid++;
+      this.log.debug({ subject: m.subject, err: (err as Error).message }, 'ignored an invalid reading');
+      return null;
+    }
+  }
+
+  /** Runs `fn` after the batch in flight commits, or now outside a batch. */
+  private later(fn: () => void): void {
+    if (this.pending) this.pending.push(fn);
+    else fn();
+  }
+
+  private ownedLanes(): LaneInfo[] {
+    const mine = new Set(this.loops.keys());
+    return lanesFromCentral(this.effective).filter((l) => mine.has(partitionOf(l, this.cfg.partitions)));
+  }
+
+  private rebuildEngine(): void {
+    if (!this.store || !this.orders || this.stopping) return;
+    this.engine?.stop();
+    const engine = new RulesEngine({
+      store: this.store,
+      orders: this.orders,
+      config: this.effective.replenishment,
+      lanes: this.ownedLanes(),
+      offlineAfterMs: this.effective.timing.offlineAfterMs,
+      logger: this.o.log,
+      clock: this.clock,
+    });
+    engine.on('alert', (a) =>
+      this.later(() => announce(this.bus, topics.alert(a.site, a.shelf, a.lane), a, this.log)),
+    );
+    this.engine = engine;
+    engine.start();
+    // What the retained topics said: the new engine's lanes start from it.
+    for (const s of this.statuses.values()) this.safely(() => engine.onAgentStatus(s.site, s.payload));
+    for (const h of this.healths.values()) this.safely(() => engine.onHealth(h.site, h.shelf, h.payload));
+  }
+
+  private onStatus(site: string, p: AgentStatusPayload): void {
+    if (p.site !== site) return;
+    this.statuses.set(`${site}/${p.agent}`, { site, payload: p });
+    this.safely(() => this.engine?.onAgentStatus(site, p));
+  }
+
+  private onHealth(site: string, shelf: string, p: HealthPayload): void {
+    const owner = this.map.agentOf(site, shelf);
+    if (owner !== undefined && owner !== p.agent) return;
+    this.healths.set(`${site}/${shelf}`, { site, shelf, payload: p });
+    this.safely(() => this.engine?.onHealth(site, shelf, p));
+    // Kept once: by the worker holding the shelf's own partition (its id with an empty lane).
+    const p0 = partitionOf({ site, shelf, lane: '' }, this.cfg.partitions);
+    if (this.loops.has(p0)) this.safely(() => this.store?.health.put([{ site, shelf, payload: p }]));
+  }
+
+  private checkCatalogue(): void {
+    const store = this.store;
+    if (!store) return;
+    const version = store.catalogue.version();
+    if (version <= this.catalogueVersion) return;
+    const current = store.catalogue.current();
+    if (!current) return;
+    this.useCatalogue(current.catalogue, current.version);
+    this.webhooks?.reconfigure(this.effective.replenishment.webhooks);
+    this.rebuildEngine();
+    this.publishLaneSettings();
+    this.log.info({ version }, 'catalogue taken up');
+  }
+
+  private useCatalogue(catalogue: Parameters<typeof withCatalogue>[1], version: number): void {
+    this.effective = withCatalogue(this.base, catalogue);
+    this.map.reload(catalogue);
+    this.catalogueVersion = version;
+  }
+
+  /**
+   * Every agent's lane settings, retained. The revision is the catalogue version's time in
+   * seconds: the same from every worker, and growing with each version.
+   */
+  private publishLaneSettings(): void {
+    const at = this.store?.catalogue.get(this.catalogueVersion)?.appliedAt ?? this.clock();
+    const revision = Math.floor(at / 1000);
+    for (const { site, agent } of this.map.agents()) {
+      const body = this.map.laneSettingsFor(site, agent, revision);
+      if (!this.bus.ready) return;
+      this.bus
+        .publish(topics.laneSettings(site, agent), body, { retain: true })
+        .catch((err: Error) => this.log.debug({ err: err.message }, 'lane settings not published'));
+    }
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'worker step failed');
+    }
+  }
+}
