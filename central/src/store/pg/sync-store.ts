@@ -72,17 +72,20 @@ export class SyncPgStore implements CentralStore {
     this.worker.unref();
     this.worker.on('error', () => undefined);
     const self = this as unknown as Record<string, unknown>;
-    for (const repo of REPOSITORIES) {
-      self[repo] = new Proxy(
-        {},
-        {
-          get: (_, method) =>
-            typeof method === 'string'
-              ? (...args: unknown[]) => this.call({ op: 'call', repo, method, args: args.map(wire) })
-              : undefined,
-        },
-      );
-    }
+    for (const repo of REPOSITORIES) self[repo] = this.repo(repo);
+  }
+
+  /** Any repository of the thread's PgStore by its property name, answering synchronously. */
+  repo<R>(name: string): Sync<R> {
+    return new Proxy(
+      {},
+      {
+        get: (_, method) =>
+          typeof method === 'string'
+            ? (...args: unknown[]) => this.call({ op: 'call', repo: name, method, args: args.map(wire) })
+            : undefined,
+      },
+    ) as Sync<R>;
   }
 
   /** Opens the store (creating the schema and migrating as needed); blocks until it is ready. */
