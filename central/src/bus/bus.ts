@@ -105,7 +105,8 @@ interface ClientSub {
 }
 
 export interface ConnectOptions {
-  url: string;
+  /** One broker, or the nodes of a cluster: the client moves to the next when its node goes. */
+  url: string | readonly string[];
   clientId: string;
   username?: string | undefined;
   password?: string | undefined;
@@ -144,12 +145,27 @@ export class MqttBus implements Bus {
       ...(o.username ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
     };
-    const client = mqtt.connect(o.url, opts);
+    const urls = typeof o.url === 'string' ? [o.url] : o.url;
+    const client =
+      urls.length === 1
+        ? mqtt.connect(urls[0] as string, opts)
+        : mqtt.connect({
+            ...opts,
+            servers: urls.map((u) => {
+              const url = new URL(u);
+              const protocol = url.protocol.replace(':', '') as 'mqtt' | 'mqtts';
+              return {
+                host: url.hostname,
+                port: Number(url.port || (protocol === 'mqtts' ? 8883 : 1883)),
+                protocol,
+              };
+            }),
+          });
     client.on('error', (err) => this.log.warn({ err: err.message }, 'bus mqtt error'));
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         client.end(true);
-        reject(new Error(`cannot reach the broker at ${o.url}`));
+        reject(new Error(`cannot reach the broker at ${urls.join(', ')}`));
       }, o.timeoutMs ?? 15_000);
       client.once('connect', () => {
         clearTimeout(t);

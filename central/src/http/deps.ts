@@ -20,7 +20,7 @@ import { SqliteHistoryStore } from '../history/sqlite-store.js';
 import type { OrderService } from '../orders/orders.js';
 import type { ReplenishmentConfig } from '../rules/config.js';
 import type { RulesEngine } from '../rules/engine.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 
 /** Codes a CommandRelay rejects with; the API answers 504 and 503 for them. */
 export const CommandRelayErrorCodes = {
@@ -96,7 +96,7 @@ export interface ApiDeps {
    */
   users: UserStore;
   map: ShelfMap;
-  store: Store;
+  store: CentralStore;
   /**
    * Where the history route and the CSV export read level and event history (central's
    * `HistoryService.store`: SQLite or InfluxDB). Default: the SQLite history of `store`.
@@ -135,7 +135,7 @@ export interface ApiDeps {
   disconnectUser?: (user: string) => number;
 }
 
-const sqliteHistory = new WeakMap<Store, HistoryStore>();
+const sqliteHistory = new WeakMap<CentralStore, HistoryStore>();
 
 /** The history store the API reads: `deps.history`, else (one per store) the SQLite adapter over `deps.store`. */
 export function historyOf(deps: Pick<ApiDeps, 'history' | 'store'>): HistoryStore {

@@ -9,12 +9,15 @@ import { OrderService } from '../orders/orders.js';
 import { RulesEngine } from '../rules/engine.js';
 import { lanesFromCentral } from '../rules/lanes.js';
 import type { Part, PartContext } from '../service/part.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 import { WebhookWorker } from '../webhooks/worker.js';
 
+/** A store its owner closes: SQLite's, or Postgres's behind the synchronous interface. */
+export type ClosableStore = CentralStore & { close(): void };
+
 /** Opens the store (and the data directory it lives in) for the parts after it. */
-export function storePart(open: (ctx: Omit<PartContext, 'store'>) => Promise<Store>): Part {
-  let store: Store | null = null;
+export function storePart(open: (ctx: Omit<PartContext, 'store'>) => Promise<ClosableStore>): Part {
+  let store: ClosableStore | null = null;
   return {
     name: 'store',
     async start(ctx) {

@@ -13,7 +13,7 @@ import { LiveState } from '../http/live-state.js';
 import { type MountedNodeRed, mountNodeRed } from '../nodered/mount.js';
 import type { HttpMount, Part, PartContext } from '../service/part.js';
 import type { AuditInput } from '../store/audit.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 
 /** The users HTTP logins check: the broker's when it runs here (one login limiter), else its own. */
 function users(ctx: PartContext, own: { store: UserStore | null }): UserStore {
@@ -60,7 +60,7 @@ export function userAuditRow(e: UserAuditEvent): AuditInput {
  * times slower, and a reconnect storm writes hundreds at once. Returns the way to stop (which
  * writes what is waiting).
  */
-function auditUsers(users: UserStore, store: Store, log: PartContext['log']): () => void {
+function auditUsers(users: UserStore, store: CentralStore, log: PartContext['log']): () => void {
   const waiting: AuditInput[] = [];
   let scheduled: NodeJS.Immediate | null = null;
   const flush = () => {

@@ -57,7 +57,7 @@ export function metricsPart(): Part {
         labelNames: ['state'],
         registers,
         collect() {
-          const rows = store.orderCounts();
+          const rows = store.orders.counts();
           this.reset();
           for (const row of rows) this.set({ state: row.state }, row.n);
         },

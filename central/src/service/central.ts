@@ -26,7 +26,14 @@ import { MqttBus } from '../bus/bus.js';
 import type { HistoryService } from '../history/service.js';
 import type { OrderService } from '../orders/orders.js';
 import { cataloguePart } from '../parts/catalogue.js';
-import { historyPart, ordersPart, rulesPart, storePart, webhooksPart } from '../parts/core.js';
+import {
+  type ClosableStore,
+  historyPart,
+  ordersPart,
+  rulesPart,
+  storePart,
+  webhooksPart,
+} from '../parts/core.js';
 import { apiPart, dashboardPart, homeAssistantPart, listenPart, nodeRedPart } from '../parts/http.js';
 import { metricsPart } from '../parts/metrics.js';
 import { brokerPart, busPart, commandsPart, ingestPart } from '../parts/mqtt.js';
@@ -41,6 +48,8 @@ export interface CentralOptions {
   logger?: Logger;
   /** Parts run after the core ones and before the HTTP listener, in order (see serviceParts). */
   parts?: readonly Part[];
+  /** Opens the store instead of the SQLite file in the data dir (a web node: Postgres). */
+  openStore?: () => ClosableStore | Promise<ClosableStore>;
 }
 
 /** The HTTP-facing parts `shelfsense central` runs: the API, Node-RED, Home Assistant, the dashboard. */
@@ -58,7 +67,7 @@ export class Central {
   readonly dataDir: string;
   readonly bus: MqttBus;
   readonly services: Services = {};
-  private openStore: Store | null = null;
+  private openStore: ClosableStore | null = null;
   private readonly server: Server;
   private readonly mounts: HttpMount[] = [];
   private started: Part[] = [];
@@ -107,7 +116,12 @@ export class Central {
     this.log.info({ version: current.version, actor: current.actor }, 'catalogue applied');
   }
 
+  /** The SQLite store, when central runs on one (see `centralStore` for any). */
   get store(): Store | null {
+    return this.openStore instanceof Store ? this.openStore : null;
+  }
+
+  get centralStore(): ClosableStore | null {
     return this.openStore;
   }
   get orders(): OrderService | null {
@@ -142,10 +156,12 @@ export class Central {
   partList(): Part[] {
     const c = this.config;
     const open = async () => {
-      this.openStore = Store.open({
-        file: c.ingest.storeFile ?? join(this.dataDir, 'central.db'),
-        gapTimeoutMs: c.ingest.gapTimeoutMs,
-      });
+      this.openStore = this.options.openStore
+        ? await this.options.openStore()
+        : Store.open({
+            file: c.ingest.storeFile ?? join(this.dataDir, 'central.db'),
+            gapTimeoutMs: c.ingest.gapTimeoutMs,
+          });
       return this.openStore;
     };
     return [
@@ -175,7 +191,7 @@ export class Central {
       config: this.config,
       map: this.map,
       dataDir: this.dataDir,
-      get store(): Store {
+      get store(): ClosableStore {
         if (!central.openStore) throw new Error(`${part.name} needs the store, which is not open`);
         return central.openStore;
       },

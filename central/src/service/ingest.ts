@@ -19,11 +19,11 @@ import type { Logger } from 'pino';
 import type { Bus, Unsubscribe } from '../bus/bus.js';
 import type { RulesEngine } from '../rules/engine.js';
 import type { ReadingInput } from '../store/readings.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 
 export interface IngestOptions {
   bus: Bus;
-  store: Store;
+  store: CentralStore;
   rules: RulesEngine | null;
   /** Commit when this many readings wait, or after flushMs. */
   batchSize: number;
@@ -173,7 +173,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
-    let result: ReturnType<Store['readings']['commit']>;
+    let result: ReturnType<CentralStore['readings']['commit']>;
     try {
       result = this.o.store.readings.commit(batch);
     } catch (err) {

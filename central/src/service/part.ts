@@ -15,7 +15,7 @@ import type { CatalogueAccess, CommandRelay } from '../http/deps.js';
 import type { LiveState } from '../http/live-state.js';
 import type { OrderService } from '../orders/orders.js';
 import type { RulesEngine } from '../rules/engine.js';
-import type { Store } from '../store/store.js';
+import type { CentralStore } from '../store/repositories.js';
 import type { WebhookWorker } from '../webhooks/worker.js';
 import type { Ingest } from './ingest.js';
 
@@ -45,7 +45,7 @@ export interface PartContext {
   readonly config: Readonly<CentralConfig>;
   readonly map: ShelfMap;
   readonly dataDir: string;
-  readonly store: Store;
+  readonly store: CentralStore;
   readonly bus: Bus;
   readonly log: Logger;
   readonly clock: Clock;

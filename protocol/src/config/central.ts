@@ -240,8 +240,11 @@ export const PartsConfig = z.strictObject({
   http: z.boolean().default(true),
 });
 
+const BrokerUrl = z.string().regex(/^(mqtts?|wss?|tcp):\/\/\S+$/, 'an MQTT URL such as mqtt://host:1883');
+
 export const ExternalBrokerConfig = z.strictObject({
-  url: z.string().regex(/^(mqtts?|wss?|tcp):\/\/\S+$/, 'an MQTT URL such as mqtt://host:1883'),
+  /** One broker, or the nodes of a cluster (central moves to the next when its node goes). */
+  url: z.union([BrokerUrl, z.array(BrokerUrl).min(1)]),
   username: z.string().min(1).optional(),
   /** Read from this file, so the password is not in the config. */
   passwordFile: z.string().min(1).optional(),
