@@ -29,6 +29,7 @@ export {
   type TokenClaims,
   TokenSigner,
 } from './auth/tokens.js';
+export type { AsyncUserRows, UserRow, UserRows } from './auth/user-rows.js';
 export {
   type Identity,
   type LoginChannel,

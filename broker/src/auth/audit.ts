@@ -4,7 +4,6 @@
  * token. The store only reports; central appends the rows to its append-only audit log.
  */
 import type { Grant } from '@shelfsense/protocol';
-import type Database from 'better-sqlite3';
 
 export type UserAuditAction =
   | 'login'
@@ -55,31 +54,26 @@ export type LoginFailure =
   | 'token_not_password'
   | 'disabled';
 
+/** Where a process without central's store keeps its audit events: `audit_pending` in users.db. */
+export interface PendingAudit {
+  addPending(event: string): void;
+  /** Hands up to `limit` kept events to `sink`, oldest first, and forgets them once it returned. */
+  drainPending(sink: (events: string[]) => void, limit: number): number;
+}
+
 /**
  * Where a user store's events go: its listeners, and in a process without central's store (the
  * CLI) the `audit_pending` table of users.db, which central drains.
  */
 export class AuditOutlet {
   private readonly listeners = new Set<UserAuditListener>();
-  private readonly stmts;
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly pending: boolean,
-  ) {
-    this.stmts = {
-      add: db.prepare('INSERT INTO audit_pending (event) VALUES (?)'),
-      any: db.prepare<[], { seq: number }>('SELECT seq FROM audit_pending LIMIT 1'),
-      list: db.prepare<[number], { seq: number; event: string }>(
-        'SELECT seq, event FROM audit_pending ORDER BY seq LIMIT ?',
-      ),
-      drop: db.prepare('DELETE FROM audit_pending WHERE seq <= ?'),
-    };
-  }
+  /** `pending`: where to keep every event for central; null to only tell the listeners. */
+  constructor(private readonly pending: PendingAudit | null) {}
 
   /** False when nobody would hear an event: the caller need not build it. */
   get wanted(): boolean {
-    return this.pending || this.listeners.size > 0;
+    return this.pending !== null || this.listeners.size > 0;
   }
 
   on(listener: UserAuditListener): () => void {
@@ -88,29 +82,13 @@ export class AuditOutlet {
   }
 
   emit(event: UserAuditEvent): void {
-    if (this.pending) this.stmts.add.run(JSON.stringify(event));
+    this.pending?.addPending(JSON.stringify(event));
     // A failing listener must never fail a login or a change: it is that listener's to report.
     for (const listener of this.listeners) {
       try {
         listener(event);
       } catch {}
     }
-  }
-
-  /** See UserStore.drainPendingAudit. */
-  drain(sink: (events: UserAuditEvent[]) => void, limit: number): number {
-    // Most calls find nothing: a read, without the write lock.
-    if (!this.stmts.any.get()) return 0;
-    return this.db
-      .transaction(() => {
-        const rows = this.stmts.list.all(limit);
-        const last = rows[rows.length - 1];
-        if (!last) return 0;
-        sink(rows.map((r) => JSON.parse(r.event) as UserAuditEvent));
-        this.stmts.drop.run(last.seq);
-        return rows.length;
-      })
-      .immediate();
   }
 
   clear(): void {

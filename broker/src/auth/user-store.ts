@@ -1,7 +1,8 @@
 /**
- * Users, their roles and password hashes, in `users.db` (SQLite, WAL) under the central data dir.
- * The broker reads it on every login, so `shelfsense users add` in another process takes effect
- * at once. Only scrypt hashes are stored, never a password.
+ * Users, their roles and password hashes, in `users.db` (SQLite, WAL) under the central data dir,
+ * or in rows several central processes share (`rows`: Postgres in the cluster deployment). Every
+ * login reads the user's row, so a change made by another process (`shelfsense users add`,
+ * another web node) takes effect at once. Only scrypt hashes are stored, never a password.
  *
  * Logins from outside (`login()`: MQTT CONNECT, HTTP, the Node-RED editor) go through the one
  * LoginLimiter this store owns, so every way in shares one count per name and per address.
@@ -13,10 +14,7 @@
  * central takes it (`drainPendingAudit`).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { type AnySchema, Grant, NewPassword, UserName } from '@shelfsense/protocol';
-import Database from 'better-sqlite3';
 import { z } from 'zod';
 import {
   type AuditActor,
@@ -30,11 +28,12 @@ import {
 import { AuthError, AuthErrorCodes } from './errors.js';
 import { LIMIT_REASONS, type LimitReason, LoginLimiter, type LoginLimiterOptions } from './login-limiter.js';
 import { DEFAULT_SCRYPT, hashPassword, type ScryptParams, verifyPassword } from './password.js';
-import { ResetTokens } from './reset-tokens.js';
+import { newResetToken, resetTokenHash } from './reset-tokens.js';
+import { SqliteUserRows } from './sqlite-user-rows.js';
 import { loadTokenSecret, looksLikeToken, type TokenClaims, TokenSigner } from './tokens.js';
-import { migrateUsers } from './user-schema.js';
+import type { UserRow, UserRows } from './user-rows.js';
 
-export const USERS_FILE = 'users.db';
+export { USERS_FILE } from './sqlite-user-rows.js';
 export { UserName };
 export const Password = NewPassword;
 /** How long a password reset link works by default. */
@@ -74,6 +73,13 @@ export interface UserStoreOptions {
   actor?: AuditActor;
   /** Keep audit events in `users.db` for central to take (a process without central's store). */
   pendingAudit?: boolean;
+  /**
+   * Where the users live instead of `users.db` (Postgres, shared by the cluster's web nodes);
+   * the caller opens and closes it. Needs `tokenSecret` unless the store has a data dir.
+   */
+  rows?: UserRows;
+  /** The token secret (at least 32 bytes) instead of `token-secret` in the data dir. */
+  tokenSecret?: Uint8Array;
 }
 
 export type LoginChannel = 'mqtt' | 'http';
@@ -92,44 +98,27 @@ export type LoginResult =
   | { identity: Identity; retryAfterMs?: undefined; limited?: undefined }
   | { identity: null; retryAfterMs?: number; limited?: LimitReason };
 
-interface Row {
-  name: string;
-  grant_json: string;
-  hash: string;
-  created_at: number;
-  updated_at: number;
-  disabled: number;
-  tokens_after: number;
-}
+type Row = UserRow;
 
 type Checked = { identity: Identity; reason?: undefined } | { identity: null; reason: LoginFailure };
 
 const CACHE_LIMIT = 10_000;
 
-/** Hashes are not passwords, but nobody else on the machine should get to guess at them offline. */
-function restrict(file: string): void {
-  try {
-    chmodSync(file, 0o600);
-  } catch {
-    // Not the owner (a shared, pre-existing file): leave its mode to whoever set it up.
-  }
-}
-
 export class UserStore {
-  private readonly db: Database.Database;
+  private readonly rows: UserRows;
+  /** users.db when the store opened it itself (it keeps pending audit events, and is closed here). */
+  private readonly sqlite: SqliteUserRows | null;
   private readonly signer: TokenSigner;
   private readonly scrypt: ScryptParams;
   private readonly cacheMs: number;
   private readonly now: () => number;
   private readonly audit: AuditOutlet;
-  private readonly resets: ResetTokens;
   /** Per-process key for the verify cache, so the cache never holds anything reusable elsewhere. */
   private readonly cacheKey = randomBytes(32);
   private readonly cache = new Map<string, { hash: string; mac: Buffer; until: number }>();
   /** Logins waiting for one in flight to settle (see login). */
   private readonly settled: (() => void)[] = [];
   private dummyHash: Promise<string> | null = null;
-  private readonly stmts;
   /** Who acts when a change names no actor. */
   readonly actor: AuditActor;
   /** Failed logins, shared by every channel. */
@@ -139,8 +128,12 @@ export class UserStore {
     LOGIN_CHANNELS.map((c) => [c, Object.fromEntries(LIMIT_REASONS.map((r) => [r, 0]))]),
   ) as Record<LoginChannel, Record<LimitReason, number>>;
 
+  /**
+   * `dataDir` holds `users.db` and `token-secret`; it may be null when `options.rows` and
+   * `options.tokenSecret` say where both are instead.
+   */
   constructor(
-    readonly dataDir: string,
+    readonly dataDir: string | null,
     options: UserStoreOptions = {},
   ) {
     this.scrypt = options.scrypt ?? DEFAULT_SCRYPT;
@@ -148,45 +141,34 @@ export class UserStore {
     this.now = options.now ?? Date.now;
     this.actor = options.actor ?? { user: 'central', role: null };
     this.limiter = new LoginLimiter(options.login);
-    const file = join(dataDir, USERS_FILE);
-    try {
-      mkdirSync(dataDir, { recursive: true });
-      this.db = new Database(file);
-      restrict(file);
-      this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('journal_mode = WAL');
-      migrateUsers(this.db);
-    } catch (err) {
-      throw new AuthError(AuthErrorCodes.STORE, `cannot open user store ${file}: ${(err as Error).message}`);
+    if (!options.rows && dataDir === null) {
+      throw new AuthError(AuthErrorCodes.STORE, 'a user store needs a data dir or rows to keep users in');
     }
-    this.stmts = {
-      get: this.db.prepare<[string], Row>('SELECT * FROM users WHERE name = ?'),
-      list: this.db.prepare<[], Row>('SELECT * FROM users ORDER BY name'),
-      insert: this.db.prepare(
-        'INSERT INTO users (name, grant_json, hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
-      ),
-      setHash: this.db.prepare('UPDATE users SET hash = ?, updated_at = ? WHERE name = ?'),
-      setGrant: this.db.prepare('UPDATE users SET grant_json = ?, updated_at = ? WHERE name = ?'),
-      setDisabled: this.db.prepare(
-        'UPDATE users SET disabled = ?, tokens_after = ?, updated_at = ? WHERE name = ?',
-      ),
-      setTokensAfter: this.db.prepare('UPDATE users SET tokens_after = ?, updated_at = ? WHERE name = ?'),
-      remove: this.db.prepare('DELETE FROM users WHERE name = ?'),
-    };
-    this.audit = new AuditOutlet(this.db, options.pendingAudit ?? false);
-    this.resets = new ResetTokens(this.db);
-    this.signer = new TokenSigner(loadTokenSecret(dataDir), this.now);
+    if (!options.tokenSecret && dataDir === null) {
+      throw new AuthError(AuthErrorCodes.STORE, 'a user store needs a data dir or a token secret');
+    }
+    if (options.rows && options.pendingAudit) {
+      // Pending events wait in users.db for central; shared rows belong to processes that have central's store.
+      throw new AuthError(AuthErrorCodes.STORE, 'pending audit events need users.db, not shared rows');
+    }
+    const secret = options.tokenSecret
+      ? Buffer.from(options.tokenSecret)
+      : loadTokenSecret(dataDir as string);
+    this.signer = new TokenSigner(secret, this.now);
+    this.sqlite = options.rows ? null : new SqliteUserRows(dataDir as string);
+    this.rows = options.rows ?? (this.sqlite as SqliteUserRows);
+    this.audit = new AuditOutlet(options.pendingAudit ? this.sqlite : null);
   }
 
   private toRecord(row: Row): UserRecord {
     return {
       name: row.name,
-      grant: Grant.parse(JSON.parse(row.grant_json)),
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      disabled: row.disabled !== 0,
+      grant: Grant.parse(JSON.parse(row.grantJson)),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      disabled: row.disabled,
       hasPassword: row.hash !== NO_PASSWORD,
-      tokensAfter: row.tokens_after,
+      tokensAfter: row.tokensAfter,
     };
   }
 
@@ -198,7 +180,7 @@ export class UserStore {
   }
 
   private row(name: string): Row {
-    const row = this.stmts.get.get(name);
+    const row = this.rows.get(name);
     if (!row) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
     return row;
   }
@@ -211,7 +193,7 @@ export class UserStore {
   }
 
   private state(row: Row | undefined): UserAuditState | null {
-    return row ? { grant: this.toRecord(row).grant, disabled: row.disabled !== 0 } : null;
+    return row ? { grant: this.toRecord(row).grant, disabled: row.disabled } : null;
   }
 
   private emit(
@@ -237,21 +219,25 @@ export class UserStore {
   /**
    * Hands the audit events other processes (the CLI) left in `users.db` to `sink`, oldest first,
    * and forgets them once `sink` returned. Under a write lock, so two centrals never both take
-   * one. Returns how many it took.
+   * one. Returns how many it took (always 0 on shared rows, where no process leaves any).
    */
   drainPendingAudit(sink: (events: UserAuditEvent[]) => void, limit = 1000): number {
-    return this.audit.drain(sink, limit);
+    if (!this.sqlite) return 0;
+    return this.sqlite.drainPending(
+      (events) => sink(events.map((e) => JSON.parse(e) as UserAuditEvent)),
+      limit,
+    );
   }
 
   // --- users -------------------------------------------------------------------------------------
 
   get(name: string): UserRecord | undefined {
-    const row = this.stmts.get.get(name);
+    const row = this.rows.get(name);
     return row ? this.toRecord(row) : undefined;
   }
 
   list(): UserRecord[] {
-    return this.stmts.list.all().map((r) => this.toRecord(r));
+    return this.rows.list().map((r) => this.toRecord(r));
   }
 
   /** Adds a user; with a null password it cannot log in until it sets one through a reset token. */
@@ -259,17 +245,11 @@ export class UserStore {
     UserStore.check(UserName, name, 'name');
     const g = UserStore.check(Grant, grant, 'grant');
     if (password !== null) UserStore.check(Password, password, 'password');
-    if (this.stmts.get.get(name)) throw new AuthError(AuthErrorCodes.EXISTS, `user "${name}" already exists`);
+    const exists = () => new AuthError(AuthErrorCodes.EXISTS, `user "${name}" already exists`);
+    if (this.rows.get(name)) throw exists();
     const hash = password === null ? NO_PASSWORD : await hashPassword(password, this.scrypt);
-    const t = this.now();
-    try {
-      this.stmts.insert.run(name, JSON.stringify(g), hash, t, t);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new AuthError(AuthErrorCodes.EXISTS, `user "${name}" already exists`);
-      }
-      throw err;
-    }
+    // Another process may have added the name while the password was hashing.
+    if (!this.rows.insert(name, JSON.stringify(g), hash, this.now())) throw exists();
     const row = this.row(name);
     this.emit('user.added', name, by, undefined, row, { password: password !== null });
     return this.toRecord(row);
@@ -279,9 +259,9 @@ export class UserStore {
     UserStore.check(Password, password, 'password');
     this.row(name);
     const hash = await hashPassword(password, this.scrypt);
-    this.stmts.setHash.run(hash, this.now(), name);
+    this.rows.setHash(name, hash, this.now());
     this.cache.delete(name);
-    const row = this.stmts.get.get(name);
+    const row = this.rows.get(name);
     if (row) this.emit('user.password_set', name, by, row, row);
   }
 
@@ -289,8 +269,8 @@ export class UserStore {
   setGrant(name: string, grant: Grant, by = this.actor): UserRecord {
     const g = UserStore.check(Grant, grant, 'grant');
     const before = this.row(name);
-    if (before.grant_json === JSON.stringify(g)) return this.toRecord(before);
-    this.stmts.setGrant.run(JSON.stringify(g), this.now(), name);
+    if (before.grantJson === JSON.stringify(g)) return this.toRecord(before);
+    this.rows.setGrant(name, JSON.stringify(g), this.now());
     const after = this.row(name);
     this.emit('user.changed', name, by, before, after);
     return this.toRecord(after);
@@ -302,10 +282,10 @@ export class UserStore {
    */
   setDisabled(name: string, disabled: boolean, by = this.actor): UserRecord {
     const before = this.row(name);
-    if ((before.disabled !== 0) === disabled) return this.toRecord(before);
+    if (before.disabled === disabled) return this.toRecord(before);
     const t = this.now();
-    const after = disabled ? this.nextTokensAfter(before) : before.tokens_after;
-    this.stmts.setDisabled.run(disabled ? 1 : 0, after, t, name);
+    const after = disabled ? this.nextTokensAfter(before) : before.tokensAfter;
+    this.rows.setDisabled(name, disabled, after, t);
     this.cache.delete(name);
     const row = this.row(name);
     this.emit(disabled ? 'user.disabled' : 'user.enabled', name, by, before, row);
@@ -314,25 +294,24 @@ export class UserStore {
 
   /** Always moves forward, even within one millisecond, so every token issued before is refused. */
   private nextTokensAfter(row: Row): number {
-    return Math.max(this.now(), row.tokens_after + 1);
+    return Math.max(this.now(), row.tokensAfter + 1);
   }
 
   /** Refuses every token the user holds now; tokens issued afterwards work. */
   revokeTokens(name: string, by = this.actor): UserRecord {
     const before = this.row(name);
     const after = this.nextTokensAfter(before);
-    this.stmts.setTokensAfter.run(after, this.now(), name);
+    this.rows.setTokensAfter(name, after, this.now());
     const row = this.row(name);
     this.emit('user.sessions_revoked', name, by, before, row, { tokensAfter: after });
     return this.toRecord(row);
   }
 
   remove(name: string, by = this.actor): void {
-    const before = this.stmts.get.get(name);
-    const r = this.stmts.remove.run(name);
+    const before = this.rows.get(name);
+    const removed = this.rows.remove(name, this.now());
     this.cache.delete(name);
-    if (r.changes === 0) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
-    this.resets.dropFor(name, this.now());
+    if (!removed) throw new AuthError(AuthErrorCodes.NOT_FOUND, `no user "${name}"`);
     this.emit('user.removed', name, by, before, undefined);
   }
 
@@ -350,7 +329,8 @@ export class UserStore {
     const row = this.row(name);
     const t = this.now();
     const expiresAt = t + ttlMs;
-    const token = this.db.transaction(() => this.resets.issue(name, t, expiresAt))();
+    const { token, hash } = newResetToken();
+    this.rows.issueReset(hash, name, t, expiresAt);
     this.emit('user.reset_issued', name, by, row, row, { expiresAt });
     return { token, expiresAt };
   }
@@ -363,16 +343,13 @@ export class UserStore {
     UserStore.check(Password, password, 'password');
     const invalid = () =>
       new AuthError(AuthErrorCodes.RESET, 'the reset link is not valid: unknown, already used or expired');
-    const name = this.resets.find(token, this.now());
-    if (name === null) throw invalid();
-    const before = this.stmts.get.get(name);
-    if (before?.disabled !== 0) throw invalid();
+    const tokenHash = resetTokenHash(token);
+    const name = tokenHash === null ? null : this.rows.findReset(tokenHash, this.now());
+    if (tokenHash === null || name === null) throw invalid();
+    const before = this.rows.get(name);
+    if (before?.disabled !== false) throw invalid();
     const newHash = await hashPassword(password, this.scrypt);
-    const t = this.now();
-    this.db.transaction(() => {
-      if (!this.resets.use(token, t)) throw invalid();
-      if (this.stmts.setHash.run(newHash, t, name).changes !== 1) throw invalid();
-    })();
+    if (!this.rows.useReset(tokenHash, name, newHash, this.now())) throw invalid();
     this.cache.delete(name);
     const after = this.row(name);
     this.emit(
@@ -423,7 +400,7 @@ export class UserStore {
       const { user, grant, via } = checked.identity;
       this.emit('login', user, { user, role: grant.role }, undefined, undefined, { ...where, via });
     } else {
-      const row = this.stmts.get.get(name);
+      const row = this.rows.get(name);
       const role = row ? this.toRecord(row).grant.role : null;
       this.emit('login.failed', name, { user: name, role }, undefined, undefined, {
         ...where,
@@ -453,7 +430,7 @@ export class UserStore {
         return { identity: null, reason: 'bad_token' };
       }
     }
-    const row = this.stmts.get.get(name);
+    const row = this.rows.get(name);
     if (!row || row.hash === NO_PASSWORD) {
       // Spend the same scrypt time as for a real user, so timing does not tell which names exist.
       this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'), this.scrypt);
@@ -464,7 +441,7 @@ export class UserStore {
     const refuse = (ok: boolean): Checked =>
       !ok
         ? { identity: null, reason: 'bad_password' }
-        : row.disabled !== 0
+        : row.disabled
           ? { identity: null, reason: 'disabled' }
           : { identity: { user: name, grant: this.toRecord(row).grant, via: 'password' } };
     const mac = createHmac('sha256', this.cacheKey).update(secret).digest();
@@ -485,7 +462,7 @@ export class UserStore {
    * before an upgrade still work.
    */
   private passwordTag(row: Row): string {
-    const revoked = row.tokens_after > 0 ? `\u0000${row.tokens_after}` : '';
+    const revoked = row.tokensAfter > 0 ? `\u0000${row.tokensAfter}` : '';
     return this.signer.tag(`${row.name}\u0000${row.hash}${revoked}`);
   }
 
@@ -495,7 +472,7 @@ export class UserStore {
    */
   issueToken(name: string, ttlMs: number, by?: AuditActor): string {
     const row = this.row(name);
-    if (row.disabled !== 0) throw new AuthError(AuthErrorCodes.TOKEN, `user "${name}" is disabled`);
+    if (row.disabled) throw new AuthError(AuthErrorCodes.TOKEN, `user "${name}" is disabled`);
     const grant = this.toRecord(row).grant;
     const token = this.signer.issue(name, grant, ttlMs, this.passwordTag(row));
     const actor = by ?? { user: name, role: grant.role };
@@ -513,9 +490,9 @@ export class UserStore {
    */
   verifyToken(token: string): TokenClaims {
     const claims = this.signer.verify(token);
-    const row = this.stmts.get.get(claims.user);
+    const row = this.rows.get(claims.user);
     if (!row) throw new AuthError(AuthErrorCodes.TOKEN, `token rejected: no user "${claims.user}"`);
-    if (row.disabled !== 0) throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user is disabled');
+    if (row.disabled) throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user is disabled');
     if (JSON.stringify(this.toRecord(row).grant) !== JSON.stringify(claims.grant)) {
       throw new AuthError(AuthErrorCodes.TOKEN, 'token rejected: the user’s role or scope has changed');
     }
@@ -524,7 +501,7 @@ export class UserStore {
     if (held.length !== tag.length || !timingSafeEqual(held, tag)) {
       throw new AuthError(
         AuthErrorCodes.TOKEN,
-        row.tokens_after > 0
+        row.tokensAfter > 0
           ? 'token rejected: the user’s password has changed or its tokens were revoked'
           : 'token rejected: the user’s password has changed',
       );
@@ -532,8 +509,9 @@ export class UserStore {
     return claims;
   }
 
+  /** Closes users.db if the store opened it; rows given in the options are the caller's to close. */
   close(): void {
-    if (this.db.open) this.db.close();
+    this.sqlite?.close();
     this.cache.clear();
     this.audit.clear();
   }
