@@ -35,6 +35,7 @@ import { z } from 'zod';
 import { Store } from '../store/store.js';
 import { DEFAULT_BCRYPT_COST, issueCredentials, type NatsPrincipal, renderNatsAuth } from './nats-auth.js';
 import { MAX_PARTITIONS, WORKER_USER } from './partition.js';
+import { startWebNode } from './web.js';
 import { ClusterWorker } from './worker.js';
 
 const natsAuthSpec = {
@@ -250,31 +251,85 @@ async function runWorker(argv: string[]): Promise<number> {
   });
 }
 
+const webSpec = {
+  name: 'cluster web',
+  usage: '--config FILE [--log-level LEVEL]',
+  description:
+    'Runs one web node of the cluster deployment: the HTTP API and the dashboard on the Postgres\n' +
+    'store, and MQTT over WebSocket at /mqtt for browsers, filled from the NATS cluster. Nodes keep\n' +
+    'no state of their own: run as many as the load needs behind any load balancer. Listens where\n' +
+    'the config’s `http` section says; prints one JSON line when ready.',
+  flags: {
+    config: {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      description: 'central config with a `cluster` section',
+    },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'override the config’s log level' },
+  },
+  schema: z.object({
+    config: z.string({ error: 'required: the central config' }).min(1),
+    'log-level': z.optional(LogLevel),
+  }),
+  examples: ['shelfsense cluster web --config /etc/shelfsense/central.yaml'],
+} satisfies CommandSpec<AnySchema>;
+
+/** The config with its cluster section, or a clear error naming it. */
+function clusterConfig(file: string, level: z.infer<typeof LogLevel> | undefined) {
+  const loaded = loadConfigFile(CentralConfig, file, 'central config');
+  const cluster = loaded.cluster;
+  if (!cluster)
+    throw new ShelfError(ErrorCodes.INVALID, `cluster: ${file} has no cluster section`, [
+      { path: 'cluster', message: 'required in the cluster deployment (see docs/scale-out.md)' },
+    ]);
+  return { ...loaded, cluster, ...(level ? { log: { level } } : {}) };
+}
+
+async function runWeb(argv: string[]): Promise<number> {
+  return runCommand(webSpec, argv, async (flags, positionals) => {
+    if (positionals[0] !== undefined)
+      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    const config = clusterConfig(flags.config, flags['log-level']);
+    const log = rootLogger(
+      pino({ level: config.log.level, base: null, mixin: partMixin }, pino.destination(2)),
+      'web',
+    );
+    const central = await startWebNode({ config, log });
+    process.stdout.write(`${JSON.stringify({ ready: true, http: central.httpPort })}\n`);
+    await untilSignal();
+    await central.stop();
+    return 0;
+  });
+}
+
 const HELP = [
-  'Usage: shelfsense cluster <nats-auth|worker> [options]',
+  'Usage: shelfsense cluster <nats-auth|worker|web> [options]',
   '',
   'The central side on a cluster of brokers (see docs/scale-out.md).',
   '',
   'Commands:',
   '  nats-auth  write the users and permissions of a NATS cluster from users.db and the catalogue',
   '  worker     run a worker: ingest and rules for its partitions, from JetStream into Postgres',
+  '  web        run a web node: the HTTP API, the dashboard and browsers’ MQTT, on Postgres',
   '',
   'Run `shelfsense cluster <command> --help` for its options.',
 ].join('\n');
 
 export const clusterCommand: Subcommand = {
   name: 'cluster',
-  summary: 'the cluster deployment: NATS users and permissions (nats-auth), workers (worker)',
+  summary: 'the cluster deployment: NATS users and permissions, workers, web nodes',
   async run(argv) {
     const [action, ...rest] = argv;
     if (action === 'nats-auth') return runNatsAuth(rest);
     if (action === 'worker') return runWorker(rest);
+    if (action === 'web') return runWeb(rest);
     if (action === '--help' || action === '-h' || action === 'help') {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
     process.stderr.write(
-      `${action === undefined ? 'shelfsense cluster: nats-auth or worker?' : `shelfsense cluster: unknown command "${action}"`}\n\n${HELP}\n`,
+      `${action === undefined ? 'shelfsense cluster: nats-auth, worker or web?' : `shelfsense cluster: unknown command "${action}"`}\n\n${HELP}\n`,
     );
     return EXIT_USAGE;
   },
