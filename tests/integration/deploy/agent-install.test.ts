@@ -203,9 +203,14 @@ describe('installing the agent on a Pi', () => {
     expect(unit).toMatch(/^User=shelfsense$/m);
     const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
     if (!analyze) return;
+    // The worker's unit is a template: verified as one of its instances.
+    const worker = join(dir, 'shelfsense-worker@w1.service');
+    writeFileSync(worker, readFileSync(join(ROOT, 'deploy/shelfsense-worker@.service'), 'utf8'));
     for (const file of [
       join(destdir, 'etc/systemd/system/shelfsense-agent.service'),
       join(ROOT, 'deploy/shelfsense-central.service'),
+      join(ROOT, 'deploy/shelfsense-web.service'),
+      worker,
     ]) {
       const v = await sh(analyze, ['verify', file]);
       expect(v.stderr).not.toMatch(/Unknown (key|section)|Invalid|Failed|bad-setting|not executable/i);

@@ -97,7 +97,13 @@ function plan(c: DocCommand): Plan {
   // `users` changes a data dir and `cluster` reads it: run the whole line (pipes and all) in a
   // sandbox, in doc order. (In prose, `shelfsense users token` names a command: checked with
   // --help below.)
-  if (!c.inline && /(^|\|\s*)shelfsense (users|cluster)\s+\w/.test(line) && !/--help/.test(line)) {
+  // The cluster's worker and web node run until stopped: checked with --help below.
+  if (
+    !c.inline &&
+    /(^|\|\s*)shelfsense (users|cluster)\s+\w/.test(line) &&
+    !/shelfsense cluster (worker|web)\b/.test(line) &&
+    !/--help/.test(line)
+  ) {
     const box = usersSandbox(c.file);
     return {
       how: 'run in a scratch data dir',
@@ -143,6 +149,7 @@ function planSegment(c: DocCommand, seg: string): Plan {
     const help =
       sub === undefined ||
       LONG_SUBCOMMANDS.has(sub) ||
+      /^shelfsense cluster (worker|web)\b/.test(s) ||
       sub === 'users' ||
       sub === 'config' ||
       /\s--help$/.test(s);
