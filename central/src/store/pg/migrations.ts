@@ -1,7 +1,9 @@
 /**
  * The schema of the central store on Postgres, as numbered migrations applied in order (the
  * applied version is in `schema_version`). Version 1 is the whole of SQLite's migrations 1–8 in
- * Postgres types, and the workers' partition leases: times are BIGINT epoch milliseconds, JSON is kept as the text that was written.
+ * Postgres types, the workers' partition leases, and the web nodes' users and shared secrets
+ * (users.db in Postgres types): times are BIGINT epoch milliseconds, JSON is kept as the text
+ * that was written.
  * Never edit a released migration: add the next number.
  */
 import type { Migration } from '../migrations.js';
@@ -15,6 +17,7 @@ import { ORDERS_SCHEMA } from './orders.js';
 import { OUTBOX_SCHEMA } from './outbox.js';
 import { READINGS_SCHEMA } from './readings.js';
 import { RULE_STATE_SCHEMA } from './rule-state.js';
+import { USERS_SCHEMA } from './users.js';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   {
@@ -32,6 +35,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CATALOGUE_SCHEMA,
       AUDIT_SCHEMA,
       LEASES_SCHEMA,
+      USERS_SCHEMA,
     ].join('\n'),
   },
 ];

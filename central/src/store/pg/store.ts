@@ -19,6 +19,7 @@ import { PgOrdersRepo } from './orders.js';
 import { PgOutboxRepo } from './outbox.js';
 import { PgReadingsRepo } from './readings.js';
 import { PgRuleStateRepo } from './rule-state.js';
+import { PgSecretsRepo, PgUsersRepo } from './users.js';
 
 export const PgStoreOptions = z.strictObject({
   /** `postgres://user:password@host:port/database`. */
@@ -54,6 +55,9 @@ export class PgStore implements AsyncCentralStore {
   readonly audit: PgAuditRepo;
   /** The workers' partition leases (cluster only). */
   readonly leases: PgLeasesRepo;
+  /** The web nodes' users (a UserStore's rows) and shared secrets (cluster only). */
+  readonly users: PgUsersRepo;
+  readonly secrets: PgSecretsRepo;
 
   private constructor(db: PgDb, options: PgStoreOptions) {
     this.db = db;
@@ -68,6 +72,8 @@ export class PgStore implements AsyncCentralStore {
     this.catalogue = new PgCatalogueRepo(db);
     this.audit = new PgAuditRepo(db);
     this.leases = new PgLeasesRepo(db);
+    this.users = new PgUsersRepo(db);
+    this.secrets = new PgSecretsRepo(db);
   }
 
   /** Connects, creating the schema and applying migrations as needed. */
