@@ -21,6 +21,7 @@ export {
   type ScryptParams,
   verifyPassword,
 } from './auth/password.js';
+export { SqliteUserRows } from './auth/sqlite-user-rows.js';
 export {
   loadTokenSecret,
   looksLikeToken,

@@ -37,5 +37,5 @@ export {
   NATS_RESERVED_PUBLISH,
   natsSubjectsOf,
 } from './subjects.js';
-export { type PgUserStoreOptions, pgUserStore, TOKEN_SECRET_NAME } from './users.js';
+export { importUsers, type PgUserStoreOptions, pgUserStore, TOKEN_SECRET_NAME } from './users.js';
 export { ClusterWorker, type WorkerCounters, type WorkerOptions } from './worker.js';

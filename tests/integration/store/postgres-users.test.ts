@@ -5,8 +5,16 @@
  * show — the token secret made once whoever asks first, races two nodes settle in the schema,
  * and what the tables keep. The SyncPgStore thread runs central's built script (dist/).
  */
-import type { UserStore } from '@shelfsense/broker';
-import { type PgUserStoreOptions, pgUserStore, TOKEN_SECRET_NAME } from '@shelfsense/central/cluster';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserStore } from '@shelfsense/broker';
+import {
+  importUsers,
+  type PgUserStoreOptions,
+  pgUserStore,
+  TOKEN_SECRET_NAME,
+} from '@shelfsense/central/cluster';
 import { PgStore, SyncPgStore } from '@shelfsense/central/pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CHEAP, PASSWORD, userStoreContract } from '../../contract/users/user-store.contract.js';
@@ -153,5 +161,32 @@ describe('users shared by web nodes', () => {
       await pg.close();
     }
     expect(await b.resetPassword(token, 'another long secret')).toBe('op');
+  });
+
+  it('[import] users.db’s users come over with their passwords and state; names already there stay', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shelfsense-import-'));
+    try {
+      const local = new UserStore(dir, { scrypt: CHEAP, now: () => 5_000 });
+      await local.add('root', { role: 'admin' }, PASSWORD);
+      await local.add('gone', { role: 'supplier', supplier: 'X' }, PASSWORD);
+      local.setDisabled('gone', true);
+      await local.add('op', { role: 'admin' }, 'op’s other password');
+      local.close();
+      expect(importUsers(join(dir), cluster.syncs[0] as SyncPgStore)).toEqual({
+        copied: ['gone', 'root'],
+        kept: ['op'],
+      });
+      expect((await b.login('root', PASSWORD, { channel: 'http' })).identity?.grant).toEqual({
+        role: 'admin',
+      });
+      expect(b.get('gone')).toMatchObject({ disabled: true, tokensAfter: 5_000, createdAt: 5_000 });
+      expect(b.get('op')?.grant).toEqual({ role: 'operator', sites: ['A'] });
+      expect(importUsers(dir, cluster.syncs[1] as SyncPgStore).copied).toEqual([]);
+      expect(() => importUsers(join(dir, 'nowhere'), cluster.syncs[0] as SyncPgStore)).toThrow(
+        /no .*users\.db/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
