@@ -16,7 +16,7 @@ export const commands = {
     run: async (argv) => {
       if (argv.includes('--help') || argv.includes('-h')) {
         process.stdout.write(
-          'Usage: shelfsense bench [agent|broker|pipeline|catalogue] [options]\n\n' +
+          'Usage: shelfsense bench [agent|broker|pipeline|catalogue|cluster] [options]\n\n' +
             'Runs the benchmarks (from a source checkout) and writes docs/benchmarks.md.\n' +
             'Same as `npm run bench -- …`; see docs/benchmarks.md for the options.\n',
         );

@@ -23,6 +23,7 @@ const BENCHES = [
   { name: 'broker', title: 'Broker', script: 'bench/broker/broker-bench.ts' },
   { name: 'pipeline', title: 'Central pipeline', script: 'bench/central/pipeline-bench.ts' },
   { name: 'catalogue', title: 'Catalogue', script: 'bench/central/catalogue-bench.ts' },
+  { name: 'cluster', title: 'Cluster', script: 'bench/cluster/cluster-bench.ts' },
 ];
 // SHELFSENSE_BENCH_DOC: write elsewhere (the benchmark's own test does).
 const DOC = process.env.SHELFSENSE_BENCH_DOC || 'docs/benchmarks.md';

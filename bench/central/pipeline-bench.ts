@@ -24,31 +24,24 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { UserStore } from '@shelfsense/broker';
-import { CentralConfig, type CentralConfigInput } from '@shelfsense/protocol';
 import Database from 'better-sqlite3';
 import { summaryLine } from '../../scripts/bench-doc.mjs';
 import { procStats, startMosquitto } from '../broker/bench-targets.js';
-import { monotonicUs, profileSummary } from './cpu-profile.js';
 import {
-  agentId,
-  CAPACITY,
-  laneId,
-  PASSWORD,
-  parseMs,
-  REORDER_POINT,
-  range,
-  SHELF,
-  serialOf,
-  siteId,
-  UNIT_G,
-} from './pipeline-load.js';
+  addAgentUsers,
+  benchConfig,
+  jsonLines,
+  percentile,
+  type Receiver,
+  receiver,
+  stopChild,
+} from './bench-procs.js';
+import { monotonicUs, profileSummary } from './cpu-profile.js';
+import { parseMs } from './pipeline-load.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const loadScript = fileURLToPath(new URL('./pipeline-load.ts', import.meta.url));
@@ -69,109 +62,6 @@ const AGENTS = Number(v.agents);
 const LANES = Number(v.lanes);
 const DEBOUNCE_MS = parseMs(v.debounce);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
-function benchConfig(dataDir: string, hook: string, external: string | null): CentralConfigInput {
-  return {
-    dataDir,
-    log: { level: 'warn' },
-    suppliers: [{ id: 'acme' }],
-    skus: [{ id: 'cola', unitWeightG: UNIT_G, supplier: 'acme' }],
-    sites: range(AGENTS).map((i) => ({
-      id: siteId(i),
-      shelves: [
-        {
-          id: SHELF,
-          serial: serialOf(i),
-          agent: agentId(i),
-          lanes: range(LANES).map((j) => ({ id: laneId(j), channels: [j], sku: 'cola', capacity: CAPACITY })),
-        },
-      ],
-    })),
-    http: { host: '127.0.0.1', port: 0 },
-    mqtt: { host: '127.0.0.1', port: 0 },
-    // Only connect time depends on it: 2^12 keeps N password checks at start-up short.
-    auth: { scrypt: { cost: 4096 } },
-    timing: { offlineAfterMs: 600_000 },
-    replenishment: {
-      defaults: { reorderPoint: REORDER_POINT, debounceMs: DEBOUNCE_MS, hysteresis: 1 },
-      webhooks: { suppliers: [{ supplier: 'acme', url: hook, secret: 'bench-webhook-secret-0123456789' }] },
-    },
-    ...(external ? { parts: { broker: false }, externalBroker: { url: external } } : {}),
-  };
-}
-
-type Line = Record<string, unknown>;
-
-/** JSON lines of a child's stdout; the returned function waits for the first line matching `pred`. */
-function jsonLines(child: ChildProcess) {
-  const seen: Line[] = [];
-  const waiters = new Set<() => void>();
-  createInterface({ input: child.stdout! }).on('line', (l) => {
-    try {
-      seen.push(JSON.parse(l) as Line);
-    } catch {
-      return;
-    }
-    for (const w of waiters) w();
-  });
-  child.once('exit', () => {
-    for (const w of waiters) w();
-  });
-  return <T>(pred: (o: Line) => boolean, timeoutMs: number, what: string) =>
-    new Promise<T>((resolve, reject) => {
-      const finish = (err: Error | null, hit?: Line) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        if (err) reject(err);
-        else resolve(hit as T);
-      };
-      const check = () => {
-        const hit = seen.find(pred);
-        if (hit) finish(null, hit);
-        else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`${what}: exited`));
-      };
-      const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), timeoutMs);
-      waiters.add(check);
-      check();
-    });
-}
-
-async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(t);
-}
-
-const percentile = (s: number[], p: number) =>
-  s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number) : Number.NaN;
-
-/** The suppliers' webhook endpoint: first arrival time of each lane's order, per URL path. */
-function receiver() {
-  const seen = new Map<string, Map<string, number>>();
-  const arrivals = (path: string) => {
-    if (!seen.has(path)) seen.set(path, new Map());
-    return seen.get(path) as Map<string, number>;
-  };
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      const at = Date.now();
-      const o = JSON.parse(body) as { site: string; shelf: string; lane: string };
-      const m = arrivals(req.url ?? '/');
-      const key = `${o.site}/${o.shelf}/${o.lane}`;
-      if (!m.has(key)) m.set(key, at);
-      res.writeHead(200).end();
-    });
-  });
-  return { server, url: '', arrivals };
-}
-type Receiver = ReturnType<typeof receiver>;
 
 interface Row {
   name: string;
@@ -211,14 +101,9 @@ async function runPipeline(dir: string, mosquitto: boolean, hook: Receiver, prof
   const broker = mosquitto ? await startMosquitto(base) : null;
   const dataDir = join(base, 'central');
   const hookPath = `/${tag}-${++runs}`;
-  const input = benchConfig(dataDir, `${hook.url}${hookPath}`, broker?.url ?? null);
-  if (!mosquitto) {
-    // Each agent is an agent user at its own site, as `shelfsense users add … --role agent` makes it.
-    const users = new UserStore(dataDir, { scrypt: CentralConfig.parse(input).auth.scrypt });
-    for (const i of range(AGENTS))
-      await users.add(agentId(i), { role: 'agent', site: siteId(i), agent: agentId(i) }, PASSWORD);
-    users.close();
-  }
+  const world = { agents: AGENTS, lanes: LANES, debounceMs: DEBOUNCE_MS };
+  const input = benchConfig(world, dataDir, `${hook.url}${hookPath}`, broker?.url ?? null);
+  if (!mosquitto) await addAgentUsers(dataDir, input, AGENTS);
   writeFileSync(join(base, 'central.json'), JSON.stringify(input));
   const prof = join(base, 'profile');
   const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];

@@ -5,12 +5,16 @@
  * with the agent's next seq. It reports on stdout, one JSON line per phase:
  *
  *   {phase:'connected'}                               every agent connected and subscribed to its stored mark
- *   {phase:'sent', sent, publishMs}                   publishing stopped, every message acknowledged
+ *   {phase:'sent', sent, publishMs, crossings}        publishing stopped, every message acknowledged
  *   {phase:'committed', sent, complete, elapsedMs}    every agent's stored mark reached its last seq
  *   (waits for a line on stdin, so the driver can read the store first)
  *   {phase:'latency', sends:[{key, ts}]}              one stable level below the reorder point per lane
  *
  * With --bare (a broker and no central) it stops after 'sent': nobody commits, nothing to wait for.
+ * With --cross N, N lanes cross their reorder point while publishing (spread over its middle 60 %):
+ * each gets one stable level below it and then no more messages; `crossings` lists them ({key, ts}).
+ * --url may list several brokers (comma-separated, the nodes of a cluster): agent i takes the
+ * (i mod n)th.
  *
  *   node --import tsx bench/central/pipeline-load.ts --url mqtt://… [--auth] [--agents 100] …
  */
@@ -35,8 +39,11 @@ export const parseMs = (s: string) =>
   Number.parseFloat(s) * (s.endsWith('s') && !s.endsWith('ms') ? 1000 : 1);
 
 export interface LoadOptions {
+  /** One broker URL, or several comma-separated: the agents are spread over them. */
   url: string;
   auth: boolean;
+  /** The agents' password with `auth` (default PASSWORD). */
+  password?: string;
   agents: number;
   lanes: number;
   durationMs: number;
@@ -45,6 +52,15 @@ export interface LoadOptions {
   window: number;
   latencyLanes: number;
   latencyGapMs: number;
+  /** Lanes that cross their reorder point while publishing (default 0). */
+  crossLanes?: number;
+}
+
+/** A lane that crosses its reorder point while publishing: agent index, lane index, when. */
+interface Crossing {
+  agent: number;
+  lane: number;
+  atMs: number;
 }
 
 interface SimAgent {
@@ -57,6 +73,9 @@ interface SimAgent {
   units: number[];
   step: number[];
   errors: number;
+  /** Lanes due to cross (sent once, below the reorder point) and lanes that have (then silent). */
+  crossDue: Set<number>;
+  crossed: Set<number>;
 }
 
 const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -114,14 +133,31 @@ function next(a: SimAgent, j: number): { topic: string; body: string } {
 }
 
 /** Publishes for `durationMs` with `window` messages in flight per agent; resolves when all are acked. */
-function publishLoop(a: SimAgent, o: LoadOptions, running: () => boolean): Promise<void> {
+function publishLoop(
+  a: SimAgent,
+  o: LoadOptions,
+  running: () => boolean,
+  crossings: { key: string; ts: number }[],
+): Promise<void> {
   return new Promise((resolve) => {
     let inFlight = 0;
     let lane = 0;
     const send = (): void => {
       while (running() && inFlight < o.window) {
-        const m = next(a, lane);
-        lane = (lane + 1) % o.lanes;
+        let m: { topic: string; body: string };
+        if (a.crossDue.size) {
+          // The lane's one reading below its reorder point; it stays silent after it.
+          const j = a.crossDue.values().next().value as number;
+          a.crossDue.delete(j);
+          a.crossed.add(j);
+          const p = level(a, REORDER_POINT - 2);
+          crossings.push({ key: `${a.site}/${SHELF}/${laneId(j)}`, ts: p.ts });
+          m = { topic: topics.level(a.site, SHELF, laneId(j)), body: JSON.stringify(p) };
+        } else {
+          while (a.crossed.has(lane)) lane = (lane + 1) % o.lanes;
+          m = next(a, lane);
+          lane = (lane + 1) % o.lanes;
+        }
         inFlight++;
         a.c.publish(m.topic, m.body, { qos: 1 }, (err) => {
           inFlight--;
@@ -135,13 +171,35 @@ function publishLoop(a: SimAgent, o: LoadOptions, running: () => boolean): Promi
   });
 }
 
+/**
+ * The lanes that cross while publishing, spread over the middle 60 % of it: the last lanes of the
+ * agents in turn, so they stay apart from the latency phase's lanes (the first ones).
+ */
+export function crossingPlan(o: Pick<LoadOptions, 'agents' | 'lanes' | 'durationMs' | 'crossLanes'>) {
+  const n = o.crossLanes ?? 0;
+  if (n > o.agents * (o.lanes - 1))
+    throw new Error(`--cross ${n}: at most agents × (lanes − 1) = ${o.agents * (o.lanes - 1)}`);
+  // Lane slots counted from the last (slot = lane × agents + agent), as the latency phase counts
+  // its own from the first: never lane 0, so every agent keeps publishing.
+  return range(n).map((k): Crossing => {
+    const slot = o.agents * o.lanes - 1 - k;
+    return {
+      agent: slot % o.agents,
+      lane: Math.floor(slot / o.agents),
+      atMs: o.durationMs * (0.2 + (n > 1 ? (0.6 * k) / (n - 1) : 0)),
+    };
+  });
+}
+
 export async function runLoad(o: LoadOptions): Promise<void> {
+  const urls = o.url.split(',');
+  const plan = crossingPlan(o);
   const agents = await Promise.all(
     range(o.agents).map(async (i): Promise<SimAgent> => {
       const id = agentId(i);
-      const c = await connect(o.url, {
+      const c = await connect(urls[i % urls.length] as string, {
         clientId: id,
-        ...(o.auth ? { username: id, password: PASSWORD } : {}),
+        ...(o.auth ? { username: id, password: o.password ?? PASSWORD } : {}),
       });
       const a: SimAgent = {
         id,
@@ -153,12 +211,24 @@ export async function runLoad(o: LoadOptions): Promise<void> {
         units: range(o.lanes).map(() => 20),
         step: range(o.lanes).map(() => 0),
         errors: 0,
+        crossDue: new Set(),
+        crossed: new Set(),
       };
       // Central's stored high-water mark for this agent: everything up to it is committed.
       c.on('message', (_t, p) => {
         a.mark = Math.max(a.mark, (JSON.parse(String(p)) as { seq: number }).seq);
       });
-      await c.subscribeAsync(topics.stored(a.site, id), { qos: 1 });
+      // A NATS cluster may refuse a QoS 1 subscription (SUBACK 0x80) while a hundred agents
+      // connect at once and it creates their JetStream consumers: try again, as agents do.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await c.subscribeAsync(topics.stored(a.site, id), { qos: 1 });
+          break;
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await sleep(250 * attempt);
+        }
+      }
       return a;
     }),
   );
@@ -168,11 +238,16 @@ export async function runLoad(o: LoadOptions): Promise<void> {
   const timer = setTimeout(() => {
     running = false;
   }, o.durationMs);
-  await Promise.all(agents.map((a) => publishLoop(a, o, () => running)));
+  const crossings: { key: string; ts: number }[] = [];
+  const crossTimers = plan.map((c) =>
+    setTimeout(() => (agents[c.agent] as SimAgent).crossDue.add(c.lane), c.atMs),
+  );
+  await Promise.all(agents.map((a) => publishLoop(a, o, () => running, crossings)));
   clearTimeout(timer);
+  for (const t of crossTimers) clearTimeout(t);
   const sent = agents.reduce((n, a) => n + a.seq, 0);
   const errors = agents.reduce((n, a) => n + a.errors, 0);
-  emit({ phase: 'sent', sent, errors, publishMs: Date.now() - t0 });
+  emit({ phase: 'sent', sent, errors, publishMs: Date.now() - t0, ...(plan.length ? { crossings } : {}) });
   if (o.bare) {
     await Promise.all(agents.map((a) => a.c.endAsync()));
     return;
@@ -185,7 +260,8 @@ export async function runLoad(o: LoadOptions): Promise<void> {
 
   // One stable level below the reorder point per lane, staggered; the driver times each webhook.
   const sends: { key: string; ts: number }[] = [];
-  const lanes = Math.min(o.latencyLanes, o.agents * o.lanes);
+  // Not the lanes that crossed while publishing (the last ones): they have ordered already.
+  const lanes = Math.min(o.latencyLanes, o.agents * o.lanes - (o.crossLanes ?? 0));
   await Promise.all(
     range(lanes).map(async (n) => {
       await sleep(n * o.latencyGapMs);
@@ -205,6 +281,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     options: {
       url: { type: 'string' },
       auth: { type: 'boolean', default: false },
+      password: { type: 'string' },
       agents: { type: 'string', default: '100' },
       lanes: { type: 'string', default: '4' },
       duration: { type: 'string', default: '10s' },
@@ -212,6 +289,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       'latency-lanes': { type: 'string', default: '100' },
       'latency-gap': { type: 'string', default: '20' },
       bare: { type: 'boolean', default: false },
+      cross: { type: 'string', default: '0' },
     },
   });
   if (!v.url) throw new Error('--url is required');
@@ -224,6 +302,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     window: Number(v.window),
     latencyLanes: Number(v['latency-lanes']),
     latencyGapMs: parseMs(v['latency-gap']),
+    crossLanes: Number(v.cross),
+    ...(v.password !== undefined ? { password: v.password } : {}),
     bare: v.bare,
   }).then(
     () => process.exit(0),
