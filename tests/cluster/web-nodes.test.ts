@@ -1,9 +1,11 @@
 /**
  * Stateless web nodes on real engines: two `shelfsense cluster web` nodes on one Postgres and a
- * 3-node NATS cluster. An order acknowledged through one node's API is the same order on the
- * other's; its event, announced to the cluster by the first node, reaches a browser's MQTT over
- * WebSocket on the second; a level an agent publishes on the cluster shows on both; and a second
- * supplier subscribed to everything on a node sees none of it.
+ * 3-node NATS cluster, with the users `shelfsense cluster import-users` copied there. A token
+ * issued by one node is taken by the other, over HTTP and over the browsers' MQTT. An order
+ * acknowledged through one node's API is the same order on the other's; its event, announced to
+ * the cluster by the first node, reaches a browser's MQTT over WebSocket on the second; a level an
+ * agent publishes on the cluster shows there too; and a second supplier subscribed to everything
+ * on a node sees none of it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../helpers/central.js';
 import { type NatsCluster, startNatsCluster } from '../helpers/nats.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { type CliProcess, shelfsense } from '../helpers/proc.js';
+import { type CliProcess, runCli, shelfsense } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
 
 const LANE = { site: 'store-1', shelf: 'shelf-1', lane: 'L0' };
@@ -137,10 +139,13 @@ describe('[cluster] stateless web nodes', () => {
         passwordFile: join(dir, 'central.password'),
       },
     };
+    // The people, made with `shelfsense users` in one data dir, then copied into Postgres.
+    const usersDir = join(dir, 'users');
+    mkdirSync(usersDir, { recursive: true });
+    for (const [user, p] of Object.entries(PEOPLE)) addUser(usersDir, user, p.args, p.password);
     for (const name of ['web-a', 'web-b']) {
       const dataDir = join(dir, name);
       mkdirSync(dataDir, { recursive: true });
-      for (const [user, p] of Object.entries(PEOPLE)) addUser(dataDir, user, p.args, p.password);
       const file = join(dir, `${name}.json`);
       writeFileSync(
         file,
@@ -152,6 +157,14 @@ describe('[cluster] stateless web nodes', () => {
           cluster: cluster_,
         }),
       );
+      if (name === 'web-a') {
+        const r = await runCli(
+          'cli/dist/main.js',
+          ['cluster', 'import-users', '--config', file, '--data-dir', usersDir],
+          30_000,
+        );
+        if (r.code !== 0) throw new Error(`import-users: ${r.stderr}`);
+      }
       nodes.push(await startNode(name, file));
     }
     store = SyncPgStore.open({ url: pg.url, schema: 'shelfsense', poolSize: 2 });
@@ -173,17 +186,19 @@ describe('[cluster] stateless web nodes', () => {
       Date.now(),
     );
     const id = opened.order.id;
-    const acmeOnB = await browser(b, 'acme', await b.login('acme'));
-    const otherOnB = await browser(b, 'other', await b.login('other'));
+    // One login, on node A: its token is good on B too (the users and the secret are shared).
+    const acmeToken = await a.login('acme');
+    const acmeOnB = await browser(b, 'acme', acmeToken);
+    const otherOnB = await browser(b, 'other', await a.login('other'));
     await acmeOnB.c.subscribeAsync('shelfsense/v1/#', { qos: 1 });
     await otherOnB.c.subscribeAsync('#', { qos: 1 });
 
-    const acmeOnA = await a.login('acme');
-    const ack = await a.api(`/api/orders/${id}/acknowledge`, acmeOnA, { method: 'POST', body: '{}' });
+    const ack = await a.api(`/api/orders/${id}/acknowledge`, acmeToken, { method: 'POST', body: '{}' });
     expect(ack.status).toBe(200);
 
     // The same order on the other node's API…
-    const onB = await b.api(`/api/orders/${id}`, await b.login('acme'));
+    const onB = await b.api(`/api/orders/${id}`, acmeToken);
+    expect(onB.status).toBe(200);
     expect(((await onB.json()) as { state: string }).state).toBe('acknowledged');
     // …and its event live in a browser on the other node, through the cluster.
     const event = await waitFor(

@@ -32,9 +32,11 @@ import {
 } from '@shelfsense/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { SyncPgStore } from '../store/pg/sync-store.js';
 import { Store } from '../store/store.js';
 import { DEFAULT_BCRYPT_COST, issueCredentials, type NatsPrincipal, renderNatsAuth } from './nats-auth.js';
 import { MAX_PARTITIONS, WORKER_USER } from './partition.js';
+import { importUsers } from './users.js';
 import { startWebNode } from './web.js';
 import { ClusterWorker } from './worker.js';
 
@@ -303,8 +305,60 @@ async function runWeb(argv: string[]): Promise<number> {
   });
 }
 
+const importUsersSpec = {
+  name: 'cluster import-users',
+  usage: '--config FILE [--data-dir DIR]',
+  description:
+    'Copies the users of a users.db (made with `shelfsense users`) into the cluster’s Postgres, where\n' +
+    'every web node logs people in: password hash, role, scope, state and revocation time as they\n' +
+    'are. A name the cluster already has is left alone. How a cluster gets its first admin, or a\n' +
+    'single central’s users when it moves to the cluster.',
+  flags: {
+    config: {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      description: 'central config with a `cluster` section',
+    },
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: 'where users.db is (default: the config’s dataDir)',
+    },
+  },
+  schema: z.object({
+    config: z.string({ error: 'required: the central config' }).min(1),
+    'data-dir': z.optional(z.string().min(1)),
+  }),
+  examples: ['shelfsense cluster import-users --config /etc/shelfsense/central.yaml'],
+} satisfies CommandSpec<AnySchema>;
+
+async function runImportUsers(argv: string[]): Promise<number> {
+  return runCommand(importUsersSpec, argv, async (flags, positionals) => {
+    if (positionals[0] !== undefined)
+      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    const config = clusterConfig(flags.config, undefined);
+    const dataDir = resolve(flags['data-dir'] ?? config.dataDir);
+    if (!existsSync(join(dataDir, USERS_FILE)))
+      throw new ShelfError(ErrorCodes.FILE, `--data-dir: no ${USERS_FILE} in ${dataDir}`, [
+        { path: '--data-dir', message: `no ${USERS_FILE}` },
+      ]);
+    const pg = config.cluster.postgres;
+    const store = SyncPgStore.open({ url: pg.url, schema: pg.schema, poolSize: 1 });
+    try {
+      const r = importUsers(dataDir, store);
+      process.stderr.write(
+        `copied ${r.copied.length} users into ${pg.schema}${r.kept.length ? `; kept ${r.kept.length} it had: ${r.kept.join(', ')}` : ''}\n`,
+      );
+    } finally {
+      store.close();
+    }
+    return 0;
+  });
+}
+
 const HELP = [
-  'Usage: shelfsense cluster <nats-auth|worker|web> [options]',
+  'Usage: shelfsense cluster <nats-auth|worker|web|import-users> [options]',
   '',
   'The central side on a cluster of brokers (see docs/scale-out.md).',
   '',
@@ -312,6 +366,7 @@ const HELP = [
   '  nats-auth  write the users and permissions of a NATS cluster from users.db and the catalogue',
   '  worker     run a worker: ingest and rules for its partitions, from JetStream into Postgres',
   '  web        run a web node: the HTTP API, the dashboard and browsers’ MQTT, on Postgres',
+  '  import-users  copy the users of a users.db into the cluster’s Postgres',
   '',
   'Run `shelfsense cluster <command> --help` for its options.',
 ].join('\n');
@@ -324,12 +379,13 @@ export const clusterCommand: Subcommand = {
     if (action === 'nats-auth') return runNatsAuth(rest);
     if (action === 'worker') return runWorker(rest);
     if (action === 'web') return runWeb(rest);
+    if (action === 'import-users') return runImportUsers(rest);
     if (action === '--help' || action === '-h' || action === 'help') {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
     process.stderr.write(
-      `${action === undefined ? 'shelfsense cluster: nats-auth, worker or web?' : `shelfsense cluster: unknown command "${action}"`}\n\n${HELP}\n`,
+      `${action === undefined ? 'shelfsense cluster: nats-auth, worker, web or import-users?' : `shelfsense cluster: unknown command "${action}"`}\n\n${HELP}\n`,
     );
     return EXIT_USAGE;
   },

@@ -7,7 +7,8 @@
  * Ingest, rules and webhooks run in the workers; the bus connects to the NATS cluster (a `service`
  * user), so an order changed through one web node is announced to every MQTT client and every
  * other web node at once. Browsers keep their MQTT over WebSocket at `/mqtt`, served by a broker
- * of the node's own (the users, tokens and ACLs of any central) which the node fills from the
+ * of the node's own (the users, tokens and ACLs of any central; the users and the token secret
+ * shared by every node in Postgres) which the node fills from the
  * cluster: everything under the Shelfsense root comes down, retained kinds kept retained, so a
  * dashboard on any node sees the same live levels, orders, alerts and agent status.
  */
@@ -25,6 +26,7 @@ import { apiPart, dashboardPart } from '../parts/http.js';
 import { Central } from '../service/central.js';
 import type { Part } from '../service/part.js';
 import { SyncPgStore } from '../store/pg/sync-store.js';
+import { pgUserStore } from './users.js';
 
 /** Topic kinds the devices and central publish retained; a node's broker keeps them so too. */
 const RETAINED_KINDS = new Set(['level', 'health', 'status', 'lanes', 'stored']);
@@ -38,7 +40,7 @@ export function isRetainedTopic(topic: string): boolean {
 export interface WebNodeOptions {
   /** central.yaml with its `cluster` section; `http` says where this node listens. */
   config: CentralConfig & { cluster: ClusterConfig };
-  /** The users the node logs people in with (the cluster's, on Postgres); default users.db in dataDir. */
+  /** The users the node logs people in with; default: the cluster's, in Postgres (users.ts). */
   users?: (store: SyncPgStore) => UserStore;
   log: Logger;
 }
@@ -47,7 +49,7 @@ export interface WebNodeOptions {
  * The browsers' broker: MQTT over WebSocket on the node's HTTP server only (no TCP listener),
  * filled from the cluster through the bus.
  */
-function browserBrokerPart(users: ((store: SyncPgStore) => UserStore) | undefined): Part {
+function browserBrokerPart(users: (store: SyncPgStore) => UserStore): Part {
   let broker: MqttBroker | null = null;
   let off: Unsubscribe | null = null;
   return {
@@ -61,7 +63,7 @@ function browserBrokerPart(users: ((store: SyncPgStore) => UserStore) | undefine
         registry: ctx.registry,
         logger: ctx.log,
         map: ctx.map,
-        ...(users ? { users: users(store) } : {}),
+        users: users(store),
       });
       await broker.start();
       ctx.services.broker = broker;
@@ -114,7 +116,19 @@ export async function startWebNode(o: WebNodeOptions): Promise<Central> {
         schema: cluster.postgres.schema,
         poolSize: cluster.postgres.poolSize,
       }),
-    parts: [browserBrokerPart(o.users), apiPart(), dashboardPart()],
+    parts: [
+      browserBrokerPart(
+        o.users ??
+          ((store) =>
+            pgUserStore(store, {
+              scrypt: c.auth.scrypt,
+              verifyCacheMs: c.auth.verifyCacheMs,
+              login: c.auth.login,
+            })),
+      ),
+      apiPart(),
+      dashboardPart(),
+    ],
   });
   await central.start();
   return central;

@@ -97,11 +97,12 @@ function plan(c: DocCommand): Plan {
   // `users` changes a data dir and `cluster` reads it: run the whole line (pipes and all) in a
   // sandbox, in doc order. (In prose, `shelfsense users token` names a command: checked with
   // --help below.)
-  // The cluster's worker and web node run until stopped: checked with --help below.
+  // The cluster's worker and web node run until stopped, and import-users needs its Postgres:
+  // checked with --help below.
   if (
     !c.inline &&
     /(^|\|\s*)shelfsense (users|cluster)\s+\w/.test(line) &&
-    !/shelfsense cluster (worker|web)\b/.test(line) &&
+    !/shelfsense cluster (worker|web|import-users)\b/.test(line) &&
     !/--help/.test(line)
   ) {
     const box = usersSandbox(c.file);
@@ -149,7 +150,7 @@ function planSegment(c: DocCommand, seg: string): Plan {
     const help =
       sub === undefined ||
       LONG_SUBCOMMANDS.has(sub) ||
-      /^shelfsense cluster (worker|web)\b/.test(s) ||
+      /^shelfsense cluster (worker|web|import-users)\b/.test(s) ||
       sub === 'users' ||
       sub === 'config' ||
       /\s--help$/.test(s);
