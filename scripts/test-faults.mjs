@@ -8,10 +8,15 @@
 //   node scripts/test-faults.mjs            reduced set (seconds-long faults, as in `npm test`)
 //   node scripts/test-faults.mjs --full     minute-long cuts and outages, more kills; writes the doc
 //   node scripts/test-faults.mjs --docs     reduced set, and write the doc anyway
+//   node scripts/test-faults.mjs --cluster  the cluster deployment's faults instead (tests/faults/
+//                                           cluster*: NATS node kill -9 and cut off, worker killed
+//                                           mid-batch, Postgres restart, 1 vs 3 workers); its own
+//                                           section `bench:faults-cluster` (with --full or --docs)
 //   … --no-build                            run on the compiled files already in dist/
 //
 // Exits non-zero if a case failed, or if any figure that must be 0 (readings lost, duplicate,
-// false or missed orders) is not.
+// false or missed orders; for the cluster also duplicated readings, lane order, webhooks missing
+// or conflicting) is not.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -23,12 +28,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 
 const DOC = process.env.SHELFSENSE_FAULTS_DOC || 'docs/reliability.md';
-const SECTION = { name: 'faults', title: 'Fault injection' };
-const ZERO = ['readingsLost', 'duplicateOrders', 'falseOrders', 'missedOrders'];
-
-const USAGE = 'usage: npm run test:faults -- [--full] [--docs] [--no-build] [--help]';
 const argv = process.argv.slice(2);
-const known = new Set(['--full', '--docs', '--no-build', '--help', '-h']);
+const cluster = argv.includes('--cluster');
+// The cluster files have their own figures and section; the single-process run leaves them out.
+const CLUSTER_FILES = 'tests/faults/cluster*.test.ts';
+const SECTION = cluster
+  ? { name: 'faults-cluster', title: 'Fault injection on the cluster' }
+  : { name: 'faults', title: 'Fault injection' };
+const ZERO = [
+  'readingsLost',
+  'duplicateOrders',
+  'falseOrders',
+  'missedOrders',
+  ...(cluster ? ['readingsDuplicated', 'laneOrderViolations', 'webhooksMissing', 'webhooksConflicting'] : []),
+];
+
+const USAGE = 'usage: npm run test:faults -- [--cluster] [--full] [--docs] [--no-build] [--help]';
+const known = new Set(['--cluster', '--full', '--docs', '--no-build', '--help', '-h']);
 const unknown = argv.filter((a) => !known.has(a));
 if (unknown.length) {
   console.error(`test-faults: unknown argument ${unknown[0]}`);
@@ -39,6 +55,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
   console.log(
     `${USAGE}\n\n` +
       'Builds, runs the fault-injection suite (tests/faults) on the real chain and prints its table.\n' +
+      '  --cluster   the cluster deployment (NATS cluster, workers, Postgres) instead\n' +
       '  --full      minute-long cuts and outages, more kills; records the table in docs/reliability.md\n' +
       '  --docs      the reduced set, and record it anyway\n' +
       '  --no-build  run on the compiled files already in dist/',
@@ -68,8 +85,12 @@ function runVitest(reportFile) {
     const env = { ...process.env, SHELFSENSE_FAULTS_REPORT: reportFile };
     if (full) env.SHELFSENSE_FAULTS = 'full';
     else delete env.SHELFSENSE_FAULTS;
-    // Two files at once: each chain is mostly waiting on real time, so two fit on two cores.
-    const child = spawn('npx', ['vitest', 'run', 'tests/faults', '--maxWorkers=2'], {
+    // Two files at once: each chain is mostly waiting on real time, so two fit on two cores. A
+    // cluster chain is three NATS nodes, Postgres and workers: one at a time.
+    const files = cluster
+      ? ['tests/faults/cluster', '--maxWorkers=1']
+      : ['tests/faults', `--exclude=${CLUSTER_FILES}`, '--maxWorkers=2'];
+    const child = spawn('npx', ['vitest', 'run', ...files], {
       stdio: ['ignore', 2, 2],
       env,
     });
@@ -92,6 +113,31 @@ function notes(n) {
   return Object.entries(n)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+}
+
+function clusterTable(rows) {
+  const cols = [
+    ['Case', (r) => r.case],
+    ['Workers', (r) => r.workers],
+    ['Readings accepted', (r) => r.readingsAccepted],
+    ['Lost', (r) => r.readingsLost],
+    ['Duplicated', (r) => r.readingsDuplicated],
+    ['Lane order broken', (r) => r.laneOrderViolations],
+    ['Duplicate orders', (r) => r.duplicateOrders],
+    ['False orders', (r) => r.falseOrders],
+    ['Missed orders', (r) => r.missedOrders],
+    ['Webhook events', (r) => r.webhookEvents],
+    ['Webhooks missing', (r) => r.webhooksMissing],
+    ['Key conflicts', (r) => r.webhooksConflicting],
+    ['Recovery (ms)', (r) => fmt(r.recoveryMs)],
+    ['Notes', (r) => notes({ late: r.lateReadings, resent: r.webhooksResent, ...r.notes })],
+  ];
+  const text = (i) => i === 0 || i === cols.length - 1;
+  return [
+    `| ${cols.map(([h]) => h).join(' | ')} |`,
+    `|${cols.map((_, i) => (text(i) ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map((r) => `| ${cols.map(([, f]) => f(r)).join(' | ')} |`),
+  ].join('\n');
 }
 
 function table(rows) {
@@ -138,10 +184,12 @@ if (!argv.includes('--no-build')) {
 const dir = mkdtempSync(join(tmpdir(), 'shelfsense-faults-'));
 const reportFile = join(dir, 'report.jsonl');
 const startedAt = new Date();
-console.error(`test-faults: running tests/faults (${mode})…`);
+console.error(`test-faults: running ${cluster ? CLUSTER_FILES : 'tests/faults'} (${mode})…`);
 const code = await runVitest(reportFile);
 // Completion order depends on scheduling: list the cases by fault, the same every run.
-const ORDER = ['central', 'network', 'agent', 'serial', 'junk', 'webhook', 'outbox'];
+const ORDER = cluster
+  ? ['worker', 'NATS node kill', 'Postgres', 'NATS node cut', 'same scenario']
+  : ['central', 'network', 'agent', 'serial', 'junk', 'webhook', 'outbox'];
 const rank = (r) => {
   const i = ORDER.findIndex((p) => r.case.startsWith(p));
   return i < 0 ? ORDER.length : i;
@@ -150,7 +198,7 @@ const rows = readRows(reportFile).sort((a, b) => rank(a) - rank(b));
 rmSync(dir, { recursive: true, force: true });
 
 const bad = rows.filter((r) => ZERO.some((k) => r[k] !== 0));
-const output = rows.length ? table(rows) : '_No case reported figures._';
+const output = rows.length ? (cluster ? clusterTable(rows) : table(rows)) : '_No case reported figures._';
 console.log(output);
 
 if (docs) {
