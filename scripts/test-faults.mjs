@@ -203,13 +203,20 @@ console.log(output);
 
 if (docs) {
   const when = startedAt.toISOString().slice(0, 16).replace('T', ' ');
+  const flags = `${cluster ? ' --cluster' : ''}${full ? ' --full' : ' --docs'}`;
   const header =
     `Recorded ${when} UTC, commit ${commit()}, ${mode} mode, on ${machine()}; ` +
     `load average ${loadavg()[0].toFixed(1)} at the end. ` +
-    `Reproduce: \`node scripts/test-faults.mjs${full ? ' --full' : ' --docs'}\`. ` +
-    'Readings lost, duplicate, false and missed orders must be 0; recovery is the time from the end ' +
-    'of the fault until central holds every reading the agent had accepted (for the webhook cases: ' +
-    'until the receiver has the order; for the serial cases: until central shows the true counts).';
+    `Reproduce: \`node scripts/test-faults.mjs${flags}\`. ` +
+    (cluster
+      ? 'Every column from Lost to Key conflicts except Webhook events must be 0; recovery is the ' +
+        'time from the end of the fault until Postgres holds, and the agent has trimmed, every ' +
+        'reading it had accepted. Notes: late = readings committed after a newer one of their lane ' +
+        "(the agent's resending after an outage; the rules ignore them as old), resent = webhook " +
+        'requests repeated under the same key (at least once), downMs/cutMs = length of the fault.'
+      : 'Readings lost, duplicate, false and missed orders must be 0; recovery is the time from the end ' +
+        'of the fault until central holds every reading the agent had accepted (for the webhook cases: ' +
+        'until the receiver has the order; for the serial cases: until central shows the true counts).');
   const text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Reliability\n';
   writeFileSync(DOC, placeSection(text, SECTION, sectionBlock(SECTION.name, header, output)));
   console.error(`test-faults: wrote the figures to ${DOC}`);
