@@ -416,8 +416,8 @@ export class ClusterWorker {
       for (const m of msgs) m.nak();
       if (err instanceof LeaseLost) this.drop(p);
       else this.log.error({ err: (err as Error).message, partition: p }, 'batch not committed; handed back');
-      // The engine's cache may hold what was rolled back.
-      this.rebuildEngine();
+      // The engine's cache may hold what was rolled back: drop it, unwritten.
+      this.rebuildEngine({ discard: true });
       return;
     }
     const publish = this.pending;
@@ -472,12 +472,12 @@ export class ClusterWorker {
    * A fresh engine for the partitions held. With Postgres away it cannot load its lanes: the worker
    * is then left without one, and the next batch or round builds it again.
    */
-  private rebuildEngine(): void {
+  private rebuildEngine(o: { discard?: boolean } = {}): void {
     if (!this.store || !this.orders || this.stopping) return;
     const old = this.engine;
     this.engine = null;
     try {
-      old?.stop();
+      old?.stop({ flush: !o.discard });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'rules state not flushed on rebuild');
     }

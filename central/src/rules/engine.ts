@@ -163,12 +163,16 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     for (const lane of this.lanes.values()) this.scheduleWake(lane, this.state(lane.info));
   }
 
-  stop(): void {
+  /**
+   * Stops the timers and writes the lane state still waiting; `{ flush: false }` drops it instead
+   * (a caller whose transaction rolled back what the engine did).
+   */
+  stop(o: { flush?: boolean } = {}): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const t of this.debounceTimers.values()) clearTimeout(t);
     this.debounceTimers.clear();
-    this.flush();
+    if (o.flush ?? true) this.flush();
   }
 
   /** Feeds committed readings (in order). Calibration records do not affect the rules. */
