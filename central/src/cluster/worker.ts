@@ -22,7 +22,7 @@
 import { hostname } from 'node:os';
 import {
   AckPolicy,
-  type Consumer,
+  type ConsumerMessages,
   DeliverPolicy,
   type JetStreamManager,
   type JsMsg,
@@ -89,11 +89,17 @@ interface Loop {
   lease: Lease;
   stopped: boolean;
   done: Promise<void>;
+  /** Ends the partition's message stream (its loop then gives back what it holds). */
+  end(): void;
 }
 
 class LeaseLost extends Error {}
 
-const FETCH_EXPIRES_MS = 1_000;
+/** A partial batch waits this long for more before it is committed (as central's ingest.flushMs). */
+const FLUSH_MS = 20;
+/** Stored marks are published at most this often per agent: each is a retained message, kept in
+ * JetStream on three nodes, and only the newest counts. */
+const MARKS_MS = 100;
 
 /**
  * A crash at the one point where Postgres has a batch and JetStream does not know it: with
@@ -135,6 +141,9 @@ export class ClusterWorker {
   private stopping = false;
   /** Order and alert events of the batch in flight: published once it commits. */
   private pending: (() => void)[] | null = null;
+  /** Marks committed and not yet published, per site/agent. */
+  private readonly marks = new Map<string, { site: string; agent: string; mark: number }>();
+  private marksTimer: NodeJS.Timeout | null = null;
   private readonly statuses = new Map<string, { site: string; payload: AgentStatusPayload }>();
   private readonly healths = new Map<string, { site: string; shelf: string; payload: HealthPayload }>();
   private readonly killAfter = killAfterCommit();
@@ -245,8 +254,9 @@ export class ClusterWorker {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const loops = [...this.loops.values()];
-    for (const l of loops) l.stopped = true;
+    for (const l of loops) l.end();
     await Promise.all(loops.map((l) => l.done));
+    this.publishMarks();
     this.loops.clear();
     this.engine?.stop();
     this.engine = null;
@@ -356,33 +366,62 @@ export class ClusterWorker {
   private drop(p: number): void {
     const l = this.loops.get(p);
     if (!l) return;
-    l.stopped = true;
+    l.end();
     this.loops.delete(p);
   }
 
+  /**
+   * Reads one partition as a continuous pull (the consumer hands out at most a batch unacknowledged,
+   * so messages come in stream order), committing a batch when it is full or FLUSH_MS after its
+   * first message. The batch is processed synchronously, between two messages of the stream.
+   */
   private loop(p: number, lease: Lease): Loop {
-    const state: Loop = { lease, stopped: false, done: Promise.resolve() };
+    let messages: ConsumerMessages | null = null;
+    const state: Loop = {
+      lease,
+      stopped: false,
+      done: Promise.resolve(),
+      end: () => {
+        state.stopped = true;
+        messages?.stop();
+      },
+    };
     state.done = (async () => {
-      let consumer: Consumer | null = null;
       while (!state.stopped && !this.stopping) {
+        const buf: JsMsg[] = [];
+        let timer: NodeJS.Timeout | null = null;
+        const flush = () => {
+          if (timer) clearTimeout(timer);
+          timer = null;
+          if (buf.length === 0) return;
+          const batch = buf.splice(0);
+          if (state.stopped) for (const m of batch) m.nak();
+          else this.process(p, state.lease.epoch, batch);
+        };
         try {
-          consumer ??= await jetstream(this.nc as NatsConnection).consumers.get(
+          const consumer = await jetstream(this.nc as NatsConnection).consumers.get(
             READINGS_STREAM,
             consumerName(p),
           );
-          const msgs: JsMsg[] = [];
-          const iter = await consumer.fetch({ max_messages: this.cfg.batchSize, expires: FETCH_EXPIRES_MS });
-          for await (const m of iter) msgs.push(m);
-          if (msgs.length === 0) continue;
-          if (state.stopped) {
-            for (const m of msgs) m.nak();
-            break;
+          if (state.stopped) break;
+          messages = await consumer.consume({ max_messages: this.cfg.batchSize });
+          for await (const m of messages) {
+            if (state.stopped) {
+              m.nak();
+              continue;
+            }
+            buf.push(m);
+            if (buf.length >= this.cfg.batchSize) flush();
+            else timer ??= setTimeout(flush, FLUSH_MS);
           }
-          this.process(p, state.lease.epoch, msgs);
         } catch (err) {
-          consumer = null;
           this.log.warn({ err: (err as Error).message, partition: p }, 'partition read failed; retrying');
           await new Promise((r) => setTimeout(r, 500));
+        } finally {
+          if (timer) clearTimeout(timer);
+          // Handed back at once rather than after ackWaitMs: the next holder starts from them.
+          for (const m of buf.splice(0)) m.nak();
+          messages = null;
         }
       }
     })();
@@ -413,7 +452,10 @@ export class ClusterWorker {
     } catch (err) {
       this.pending = null;
       this.counters.returned++;
-      for (const m of msgs) m.nak();
+      // A lost lease: its next holder takes them at once. A failed commit (Postgres away): not
+      // before a second, rather than round and round.
+      const delay = err instanceof LeaseLost ? undefined : 1_000;
+      for (const m of msgs) m.nak(delay);
       if (err instanceof LeaseLost) this.drop(p);
       else this.log.error({ err: (err as Error).message, partition: p }, 'batch not committed; handed back');
       // The engine's cache may hold what was rolled back: drop it, unwritten.
@@ -428,14 +470,23 @@ export class ClusterWorker {
     this.counters.batches++;
     this.counters.committed += result.accepted.length;
     this.counters.duplicates += result.duplicates;
-    for (const m of result.marks)
-      announce(
-        this.bus,
-        topics.stored(m.site, m.agent),
-        { agent: m.agent, seq: m.mark, ts: this.clock() },
-        this.log,
-      );
+    for (const m of result.marks) {
+      const key = `${m.site}/${m.agent}`;
+      const was = this.marks.get(key);
+      if (!was || was.mark < m.mark) this.marks.set(key, { site: m.site, agent: m.agent, mark: m.mark });
+    }
+    this.marksTimer ??= setTimeout(() => this.publishMarks(), MARKS_MS);
     for (const fn of publish) fn();
+  }
+
+  /** Each agent's newest stored mark, retained, once for all the batches since the last time. */
+  private publishMarks(): void {
+    if (this.marksTimer) clearTimeout(this.marksTimer);
+    this.marksTimer = null;
+    const now = this.clock();
+    for (const m of this.marks.values())
+      announce(this.bus, topics.stored(m.site, m.agent), { agent: m.agent, seq: m.mark, ts: now }, this.log);
+    this.marks.clear();
   }
 
   /** A valid reading from its message, or null (counted, and acknowledged: it will never pass). */
