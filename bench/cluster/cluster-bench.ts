@@ -17,7 +17,10 @@
  *   npx tsc -b tsconfig.build.json
  *   node --import tsx bench/cluster/cluster-bench.ts [--workers 1,2,4] [--agents 100] [--lanes 4]
  *     [--duration 5s] [--window 10] [--cross 40] [--latency-lanes 40] [--latency-gap 20ms]
- *     [--debounce 200ms] [--partitions 16] [--batch 200] [--idle 3s] [--pg-sync on] [--no-single]
+ *     [--debounce 200ms] [--partitions 16] [--batch 200] [--idle 3s] [--pg-sync on] [--no-single] [--profile]
+ *
+ * --profile runs the workers under `node --cpu-prof` and prints where the first one's CPU went
+ * over the load (agents connected → last reading committed).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -46,6 +49,7 @@ const { values: v } = parseArgs({
     idle: { type: 'string', default: '3s' },
     'pg-sync': { type: 'string', default: 'on' },
     'no-single': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -65,6 +69,7 @@ const o: RunOptions = {
   partitions: Number(v.partitions),
   batchSize: Number(v.batch),
   idleMs: parseMs(v.idle),
+  profile: v.profile,
 };
 
 async function main(): Promise<void> {
@@ -148,6 +153,8 @@ async function main(): Promise<void> {
         : []),
     ]),
   );
+  for (const r of rows)
+    if (r.profile) console.log(`\nCPU profile of ${r.name}, worker w1, over the load:\n\n${r.profile}`);
 }
 
 main().catch((err: unknown) => {

@@ -96,7 +96,8 @@ export function pgTable(rows: RunResult[]): string {
       'idle CPU %: workers / NATS / Postgres',
     ]),
     ...rows.map((r) => {
-      const n = r.pgNet;
+      // A burst caught in the idle window (an engine rebuilt) would make the net figures negative.
+      const n = r.pgNet && r.pgNet.xacts > 0 ? r.pgNet : null;
       return row([
         r.name,
         `${f((n?.xacts ?? Number.NaN) * 1000, 1)} (${f((r.pg?.xacts ?? Number.NaN) * 1000, 1)})`,

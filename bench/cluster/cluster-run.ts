@@ -5,7 +5,7 @@
  * their reorder point while it publishes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +24,7 @@ import {
   stopChild,
   type World,
 } from '../central/bench-procs.js';
+import { monotonicUs, profileSummary } from '../central/cpu-profile.js';
 import { agentId, parseMs, range, siteId } from '../central/pipeline-load.js';
 import { type BenchPostgres, startNats, treeCpuS } from './engines.js';
 
@@ -42,6 +43,8 @@ export interface RunOptions extends World {
   batchSize: number;
   /** Idle time measured before the load, ms (the parts' own background work). */
   idleMs: number;
+  /** Run the workers under `node --cpu-prof` and summarise where their CPU went. */
+  profile: boolean;
 }
 
 /** CPU µs per committed reading, per part (null: not in this deployment). */
@@ -87,6 +90,8 @@ export interface RunResult {
   load: number;
   /** The workers' warnings and errors, counted by message (their log lines stay out of the output). */
   warnings: string | null;
+  /** With `profile`: the first worker's CPU by module over the load (Markdown tables). */
+  profile: string | null;
 }
 
 /** Counts a worker's log lines at warn and above by message and reason; anything else passes through. */
@@ -231,6 +236,7 @@ export async function runSingle(dir: string, hook: Receiver, o: RunOptions): Pro
       idle: null,
       load: loadavg()[0] as number,
       warnings: null,
+      profile: null,
     };
   } finally {
     if (gen) await stopChild(gen, 5_000);
@@ -366,12 +372,15 @@ export async function runCluster(
   );
   const procs: ChildProcess[] = [];
   const warnings = new Map<string, number>();
+  let result: RunResult | null = null;
+  let window: [number, number] | null = null;
   let gen: ChildProcess | null = null;
   try {
     for (const i of range(workers)) {
+      const prof = o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(base, `profile-w${i + 1}`)] : [];
       const w = spawn(
         process.execPath,
-        ['cli/dist/main.js', 'cluster', 'worker', '--config', configFile, '--id', `w${i + 1}`],
+        [...prof, 'cli/dist/main.js', 'cluster', 'worker', '--config', configFile, '--id', `w${i + 1}`],
         { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       procs.push(w);
@@ -392,6 +401,17 @@ export async function runCluster(
       p: treeCpuS(pg.pid),
       g: gen ? procStats(gen.pid as number).cpuS : 0,
     });
+    // Building a worker's rules engine loads its lanes' state (a burst of transactions, again for
+    // each worker as the partitions are shared out): 2 s without one before the idle rates.
+    for (
+      let quiet = 0, last = await pgCounters(store), t = Date.now();
+      quiet < 4 && Date.now() - t < 30_000;
+    ) {
+      await sleep(500);
+      const c = await pgCounters(store);
+      quiet = c.xacts - last.xacts <= 10 ? quiet + 1 : 0;
+      last = c;
+    }
     // The parts' background work (lease rounds, outbox polls, fetches that expire, Raft heartbeats).
     const i0 = snap();
     const c0 = await pgCounters(store);
@@ -409,7 +429,7 @@ export async function runCluster(
     const r = await drive(
       gen,
       o,
-      async () => ({ ...snap(), pg: await pgCounters(store), t: Date.now() }),
+      async () => ({ ...snap(), pg: await pgCounters(store), t: Date.now(), us: monotonicUs() }),
       count,
       hook,
       path,
@@ -425,7 +445,7 @@ export async function runCluster(
     const publishS = r.sent.publishMs / 1000;
     const us = (k: 'w' | 'n' | 'p') => ((r.s2[k] - r.s0[k]) * 1e6) / r.committed;
     const idlePct = (k: 'w' | 'n' | 'p') => (100 * (i1[k] - i0[k])) / idleS;
-    return {
+    result = {
       name: `cluster, ${workers} worker${workers > 1 ? 's' : ''}`,
       workers,
       sent: r.done.sent,
@@ -448,11 +468,17 @@ export async function runCluster(
       },
       load: loadavg()[0] as number,
       warnings: [...warnings].map(([what, n]) => `${n} × ${what}`).join('; ') || null,
+      profile: null,
     };
+    window = [r.s0.us, r.s2.us];
+    return result;
   } finally {
     if (gen) await stopChild(gen, 5_000);
     await Promise.all(procs.map((p) => stopChild(p, 20_000)));
     await store.close();
     await nats.close();
+    // The profile is written as the worker exits.
+    const prof = join(base, 'profile-w1');
+    if (result && window && existsSync(prof)) result.profile = profileSummary(prof, window);
   }
 }
