@@ -47,6 +47,9 @@ export class PgLeasesRepo {
    */
   async round(worker: string, partitions: number, leaseMs: number, now: number): Promise<LeaseRound> {
     return this.db.transaction(async () => {
+      // First: a lock taken after this transaction's own writes to the table would deadlock with
+      // another round doing the same (each holding ROW EXCLUSIVE, each waiting for the other).
+      await this.db.run('LOCK TABLE partition_leases IN SHARE ROW EXCLUSIVE MODE');
       await this.db.run(
         `INSERT INTO cluster_workers (id, seen_at, started_at) VALUES ($1, $2, $2)
          ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
@@ -57,7 +60,6 @@ export class PgLeasesRepo {
          SELECT generate_series(0, $1::int - 1) ON CONFLICT (partition) DO NOTHING`,
         [partitions],
       );
-      await this.db.run('LOCK TABLE partition_leases IN SHARE ROW EXCLUSIVE MODE');
       const live = await this.db.one<{ n: number }>(
         'SELECT count(*) AS n FROM cluster_workers WHERE seen_at > $1',
         [now - leaseMs],
