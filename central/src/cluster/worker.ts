@@ -284,7 +284,9 @@ export class ClusterWorker {
         .add({
           name: READINGS_STREAM,
           subjects: [`${partitionFilter(0).split('.')[0]}.>`],
-          retention: RetentionPolicy.Workqueue,
+          // Interest: a message goes once its partition's consumer acknowledged it. (A work queue
+          // would do the same but takes only one acknowledgement per message; see below.)
+          retention: RetentionPolicy.Interest,
           storage: StorageType.File,
           num_replicas: c.replicas,
         })
@@ -306,7 +308,9 @@ export class ClusterWorker {
         .add(READINGS_STREAM, {
           durable_name: name,
           filter_subject: partitionFilter(p),
-          ack_policy: AckPolicy.Explicit,
+          // One acknowledgement per batch, for its last message: each is a write replicated on
+          // every node holding the consumer, which per message cost more than the reading.
+          ack_policy: AckPolicy.All,
           deliver_policy: DeliverPolicy.All,
           ack_wait: c.ackWaitMs * 1_000_000,
           // One batch out at a time: a partition's readings are processed in stream order, and a
@@ -386,6 +390,7 @@ export class ClusterWorker {
         messages?.stop();
       },
     };
+    let ackAll = false;
     state.done = (async () => {
       while (!state.stopped && !this.stopping) {
         const buf: JsMsg[] = [];
@@ -396,7 +401,7 @@ export class ClusterWorker {
           if (buf.length === 0) return;
           const batch = buf.splice(0);
           if (state.stopped) for (const m of batch) m.nak();
-          else this.process(p, state.lease.epoch, batch);
+          else this.process(p, state.lease.epoch, batch, ackAll);
         };
         try {
           const consumer = await jetstream(this.nc as NatsConnection).consumers.get(
@@ -404,6 +409,8 @@ export class ClusterWorker {
             consumerName(p),
           );
           if (state.stopped) break;
+          // A stream made before batches were acknowledged whole has per-message consumers.
+          ackAll = (await consumer.info(true)).config.ack_policy === AckPolicy.All;
           messages = await consumer.consume({ max_messages: this.cfg.batchSize });
           for await (const m of messages) {
             if (state.stopped) {
@@ -429,7 +436,7 @@ export class ClusterWorker {
   }
 
   /** Commits a batch with its rules in one transaction, then acknowledges it. */
-  private process(p: number, epoch: number, msgs: JsMsg[]): void {
+  private process(p: number, epoch: number, msgs: JsMsg[], ackAll: boolean): void {
     const store = this.store as SyncPgStore;
     const batch: ReadingInput[] = [];
     for (const m of msgs) {
@@ -466,7 +473,8 @@ export class ClusterWorker {
     this.pending = null;
     if (this.killAfter !== null && this.counters.batches + 1 >= this.killAfter)
       process.kill(process.pid, 'SIGKILL');
-    for (const m of msgs) m.ack();
+    if (ackAll) msgs[msgs.length - 1]?.ack();
+    else for (const m of msgs) m.ack();
     this.counters.batches++;
     this.counters.committed += result.accepted.length;
     this.counters.duplicates += result.duplicates;
