@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './tests/setup/sequencer.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const workspaces: string[] = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).workspaces;
@@ -24,6 +25,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    sequence: { sequencer: LongestFirst },
     reporters: ['default'],
     projects: [
       // Unit tests share their workers: most of an isolated unit file's time is its worker

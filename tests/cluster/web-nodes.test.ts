@@ -5,7 +5,8 @@
  * acknowledged through one node's API is the same order on the other's; its event, announced to
  * the cluster by the first node, reaches a browser's MQTT over WebSocket on the second; a level an
  * agent publishes on the cluster shows there too; and a second supplier subscribed to everything
- * on a node sees none of it.
+ * on a node sees none of it. Last, the dashboard itself in Chromium, served by one node, shows an
+ * order change made through the other, live.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { CentralConfig, type Grant, parseWith, ShelfMap } from '@shelfsense/prot
 import bcrypt from 'bcryptjs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, loginAt } from '../e2e/dashboard/browser.js';
 import { addUser } from '../helpers/central.js';
 import { type NatsCluster, startNatsCluster } from '../helpers/nats.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -105,6 +107,7 @@ describe('[cluster] stateless web nodes', () => {
               lanes: [
                 { id: 'L0', channels: [0], sku: 'cola' },
                 { id: 'L1', channels: [1], sku: 'chips' },
+                { id: 'L2', channels: [2], sku: 'cola' },
               ],
             },
           ],
@@ -243,4 +246,39 @@ describe('[cluster] stateless web nodes', () => {
     expect(otherOnB.got.filter((m) => m.topic.includes('/L0/'))).toEqual([]);
     expect(acmeOnB.got.filter((m) => m.topic.includes('/L1/'))).toEqual([]);
   }, 90_000);
+
+  it('[chromium] the dashboard on one node shows an order acknowledged through the other, live', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const id = new OrderService(store).openForLane(
+      {
+        ...LANE,
+        lane: 'L2',
+        sku: 'cola',
+        supplier: 'acme',
+        quantity: 8,
+        reason: { trigger: 'rules', units: 1 },
+      },
+      Date.now(),
+    ).order.id;
+    const browserPage = await launchBrowser();
+    try {
+      const { page } = browserPage;
+      await loginAt(page, `http://127.0.0.1:${b.http}`, 'acme', PEOPLE.acme.password, 'Fill levels & orders');
+      await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+      const order = page
+        .getByRole('list', { name: 'Orders' })
+        .getByRole('listitem', { name: new RegExp(`^Order ${id}:`) });
+      await order.getByText('Order state: Open').waitFor();
+      const ack = await a.api(`/api/orders/${id}/acknowledge`, await a.login('acme'), {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(ack.status).toBe(200);
+      // No reload: the event came from node A through the cluster to node B's broker and the page.
+      await order.getByText('Order state: Acknowledged').waitFor();
+      expect(browserPage.errors).toEqual([]);
+    } finally {
+      await browserPage.browser.close();
+    }
+  }, 60_000);
 });
