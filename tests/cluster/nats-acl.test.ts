@@ -17,38 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type NatsCluster, startNatsCluster } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
+import { TWO_SITE_CATALOGUE } from '../unit/central/cluster/fixtures.js';
 
 const R = 'shelfsense/v1';
-const catalogue = {
-  suppliers: [{ id: 'acme' }, { id: 'globex' }],
-  skus: [
-    { id: 'cola', unitWeightG: 350, supplier: 'acme' },
-    { id: 'chips', unitWeightG: 120, supplier: 'globex' },
-  ],
-  sites: [
-    {
-      id: 'store-1',
-      shelves: [
-        {
-          id: 'shelf-a',
-          serial: 'SN-A',
-          agent: 'pi-1',
-          lanes: [
-            { id: 'L0', channels: [0], sku: 'cola' },
-            { id: 'L1', channels: [1], sku: 'chips' },
-          ],
-        },
-        { id: 'shelf-b', serial: 'SN-B', agent: 'pi-2', lanes: [{ id: 'L0', channels: [0], sku: 'chips' }] },
-      ],
-    },
-    {
-      id: 'store-2',
-      shelves: [
-        { id: 'shelf-c', serial: 'SN-C', agent: 'pi-3', lanes: [{ id: 'L0', channels: [0], sku: 'cola' }] },
-      ],
-    },
-  ],
-};
+const catalogue = TWO_SITE_CATALOGUE;
 
 const USERS: [string, Grant][] = [
   ['root', { role: 'admin' }],

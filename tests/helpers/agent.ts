@@ -79,3 +79,18 @@ export async function collect(url: string, filters: string[], opts: mqtt.IClient
   await client.subscribeAsync(filters, { qos: 1 });
   return { messages, client, close: () => client.endAsync() };
 }
+
+/** Posts an action (remove, add, …) to a simulated shelf through the simulator's control API. */
+export async function simControl(
+  sim: Simulator,
+  serial: string,
+  action: Record<string, unknown>,
+): Promise<{ appliesFromSeq: number }> {
+  const r = await fetch(`${sim.controlUrl}/shelves/${serial}/actions`, {
+    method: 'POST',
+    body: JSON.stringify(action),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (r.status !== 200) throw new Error(`control ${JSON.stringify(action)}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as { appliesFromSeq: number };
+}

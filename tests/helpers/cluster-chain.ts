@@ -19,7 +19,7 @@ import { PgStore } from '@shelfsense/central/pg';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { CentralConfig, type Grant, parseWith, ShelfMap } from '@shelfsense/protocol';
 import bcrypt from 'bcryptjs';
-import { agentConfig } from './agent.js';
+import { agentConfig, simControl } from './agent.js';
 import { type ClusterRow, clusterFigures, type OrderSnapshot, readSnapshot } from './cluster-figures.js';
 import { type RoutedCluster, startRoutedCluster } from './cluster-nats.js';
 import { MODE, report, trueNeeds } from './faults-figures.js';
@@ -267,13 +267,7 @@ export async function startClusterChain(o: ClusterChainOptions): Promise<Cluster
       workers,
       configFile,
       async control(action) {
-        const r = await fetch(`${sim.controlUrl}/shelves/${SERIAL}/actions`, {
-          method: 'POST',
-          body: JSON.stringify(action),
-          headers: { 'content-type': 'application/json' },
-        });
-        if (r.status !== 200)
-          throw new Error(`control ${JSON.stringify(action)}: ${r.status} ${await r.text()}`);
+        await simControl(sim, SERIAL, action);
       },
       startWorker,
       async killWorker(id, signal = 'SIGKILL') {

@@ -7,12 +7,11 @@
  *
  * The same NatsNode interface as tests/helpers/nats.ts (kill -9 and start on the same ports).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './brokers.js';
-import { clusterReady, metaLeader, mqttReady, NATS_SERVER, type NatsNode } from './nats.js';
+import { NATS_SERVER, type NatsNode, natsNode, whenReady } from './nats.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export interface RoutedCluster {
@@ -66,51 +65,16 @@ export async function startRoutedCluster(
   }
   if (options.include !== undefined)
     writeFileSync(join(dir, 'include.conf'), options.include, { mode: 0o600 });
-  const nodes = ports.map((p, i) => {
-    const name = `n${i + 1}`;
-    const store = join(dir, name);
-    mkdirSync(store, { recursive: true });
-    const routes = (proxies[i] ?? [])
-      .filter((x): x is TcpProxy => x !== null)
-      .map((x) => `nats-route://127.0.0.1:${x.port}`);
-    const conf = join(dir, `${name}.conf`);
-    writeFileSync(
-      conf,
-      [
-        `server_name: ${name}`,
-        `listen: 127.0.0.1:${p.client}`,
-        `jetstream { store_dir: "${store}" }`,
-        `cluster { name: shelfsense, listen: 127.0.0.1:${p.route}, advertise: "127.0.0.1:${p.advertise}", routes: [${routes.join(', ')}] }`,
-        `mqtt { listen: 127.0.0.1:${p.mqtt}, stream_replicas: ${Math.min(size, 3)} }`,
-        `http: 127.0.0.1:${p.http}`,
-        ...(options.include !== undefined ? ['include "include.conf"'] : []),
-        '',
-      ].join('\n'),
-    );
-    let child: ChildProcess | null = null;
-    const node: NatsNode = {
-      name,
-      mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`,
-      natsUrl: `nats://127.0.0.1:${p.client}`,
-      monitorUrl: `http://127.0.0.1:${p.http}`,
-      get running() {
-        return child !== null && child.exitCode === null && child.signalCode === null;
-      },
-      async kill() {
-        const c = child;
-        if (!c || c.exitCode !== null || c.signalCode !== null) return;
-        const gone = new Promise<void>((r) => c.once('exit', () => r()));
-        c.kill('SIGKILL');
-        await gone;
-      },
-      async start() {
-        child = spawn(NATS_SERVER as string, ['-c', conf, '-l', join(dir, `${name}.log`)], {
-          stdio: 'ignore',
-        });
-      },
-    };
-    return node;
-  });
+  const nodes = ports.map((p, i) =>
+    natsNode(dir, i, p, {
+      routes: (proxies[i] ?? [])
+        .filter((x): x is TcpProxy => x !== null)
+        .map((x) => `nats-route://127.0.0.1:${x.port}`),
+      replicas: Math.min(size, 3),
+      include: options.include !== undefined,
+      advertise: p.advertise,
+    }),
+  );
   const each = (i: number, fn: (p: TcpProxy) => void) => {
     for (let j = 0; j < size; j++) {
       const out = proxies[i]?.[j];
@@ -137,17 +101,6 @@ export async function startRoutedCluster(
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  const left = () => Math.max(1_000, deadline - Date.now());
-  try {
-    await Promise.all(nodes.map((n) => n.start()));
-    for (const n of nodes) await clusterReady(n, size, left());
-    await metaLeader(nodes, size, left());
-    for (const n of nodes) await mqttReady(n.mqttUrl, left(), options.probe);
-  } catch (err) {
-    const logs = nodes.map((n, i) => `--- ${n.name}.log (tail)\n${cluster.log(i).slice(-2_000)}`).join('\n');
-    await cluster.close();
-    throw new Error(`${(err as Error).message}\n${logs}`);
-  }
+  await whenReady(nodes, size, options, cluster.close, (n) => cluster.log(nodes.indexOf(n)).slice(-2_000));
   return cluster;
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Agent, createLogger, Outbox } from '@shelfsense/agent';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import type { AgentConfigInput } from '@shelfsense/protocol';
-import { agentConfig } from './agent.js';
+import { agentConfig, simControl } from './agent.js';
 import { addUser, type CentralProcess, startCentral } from './central.js';
 import {
   type FaultRow,
@@ -230,14 +230,7 @@ export async function startChain(o: ChainOptions): Promise<Chain> {
     stateDir,
     dbFile,
     async control(action) {
-      const r = await fetch(`${sim.controlUrl}/shelves/${SERIAL}/actions`, {
-        method: 'POST',
-        body: JSON.stringify(action),
-        headers: { 'content-type': 'application/json' },
-      });
-      if (r.status !== 200)
-        throw new Error(`control ${JSON.stringify(action)}: ${r.status} ${await r.text()}`);
-      return (await r.json()) as { appliesFromSeq: number };
+      return simControl(sim, SERIAL, action);
     },
     async orders() {
       const r = await central.api('/api/orders', admin);

@@ -62,52 +62,13 @@ export async function startNatsCluster(size = 3, options: NatsClusterOptions = {
   );
   if (options.include !== undefined)
     writeFileSync(join(dir, 'include.conf'), options.include, { mode: 0o600 });
-  const nodes = ports.map((p, i) => {
-    const name = `n${i + 1}`;
-    const store = join(dir, name);
-    mkdirSync(store, { recursive: true });
-    const routes = ports.filter((_, j) => j !== i).map((q) => `nats-route://127.0.0.1:${q.route}`);
-    const conf = join(dir, `${name}.conf`);
-    writeFileSync(
-      conf,
-      [
-        `server_name: ${name}`,
-        `listen: 127.0.0.1:${p.client}`,
-        `jetstream { store_dir: "${store}" }`,
-        `cluster { name: shelfsense, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`,
-        // Three replicas of the MQTT streams survive the loss of one node (two would not).
-        `mqtt { listen: 127.0.0.1:${p.mqtt}, stream_replicas: ${Math.min(size, 3)} }`,
-        `http: 127.0.0.1:${p.http}`,
-        ...(options.include !== undefined ? ['include "include.conf"'] : []),
-        '',
-      ].join('\n'),
-    );
-    let child: ChildProcess | null = null;
-    const node: NatsNode = {
-      name,
-      mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`,
-      natsUrl: `nats://127.0.0.1:${p.client}`,
-      monitorUrl: `http://127.0.0.1:${p.http}`,
-      get running() {
-        return child !== null && child.exitCode === null && child.signalCode === null;
-      },
-      async kill() {
-        const c = child;
-        if (!c || c.exitCode !== null || c.signalCode !== null) return;
-        const gone = new Promise<void>((r) => c.once('exit', () => r()));
-        c.kill('SIGKILL');
-        await gone;
-      },
-      async start() {
-        // Its log goes to a file beside its config, for a failing test to read.
-        const c = spawn(NATS_SERVER as string, ['-c', conf, '-l', join(dir, `${name}.log`)], {
-          stdio: 'ignore',
-        });
-        child = c;
-      },
-    };
-    return node;
-  });
+  const nodes = ports.map((p, i) =>
+    natsNode(dir, i, p, {
+      routes: ports.filter((_, j) => j !== i).map((q) => `nats-route://127.0.0.1:${q.route}`),
+      replicas: Math.min(size, 3),
+      include: options.include !== undefined,
+    }),
+  );
   const cluster: NatsCluster = {
     nodes,
     dir,
@@ -116,22 +77,7 @@ export async function startNatsCluster(size = 3, options: NatsClusterOptions = {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  const left = () => Math.max(1_000, deadline - Date.now());
-  try {
-    await Promise.all(nodes.map((n) => n.start()));
-    // The first MQTT client creates the MQTT streams with as many replicas as there are JetStream
-    // peers then: wait until every route is up and all nodes follow one meta leader first.
-    for (const n of nodes) await clusterReady(n, size, left());
-    await metaLeader(nodes, size, left());
-    for (const n of nodes) await mqttReady(n.mqttUrl, left(), options.probe);
-  } catch (err) {
-    const logs = nodes
-      .map((n) => `--- ${n.name}.log (tail)\n${logTail(join(dir, `${n.name}.log`))}`)
-      .join('\n');
-    await cluster.close();
-    throw new Error(`${(err as Error).message}\n${logs}`);
-  }
+  await whenReady(nodes, size, options, cluster.close, (n) => logTail(join(dir, `${n.name}.log`)));
   return cluster;
 }
 
@@ -218,4 +164,93 @@ export async function mqttReady(
     timeoutMs,
     { what: `NATS MQTT at ${url}`, intervalMs: 250 },
   );
+}
+
+export interface NodePorts {
+  client: number;
+  route: number;
+  mqtt: number;
+  http: number;
+}
+
+/**
+ * Node `i` of a cluster in `dir`: its config (routes as given, an `advertise` address when routes go
+ * through proxies, the shared `include.conf` when there is one) and its process, not yet started.
+ */
+export function natsNode(
+  dir: string,
+  i: number,
+  p: NodePorts,
+  o: { routes: readonly string[]; replicas: number; include: boolean; advertise?: number },
+): NatsNode {
+  const name = `n${i + 1}`;
+  const store = join(dir, name);
+  mkdirSync(store, { recursive: true });
+  const conf = join(dir, `${name}.conf`);
+  const advertise = o.advertise !== undefined ? `, advertise: "127.0.0.1:${o.advertise}"` : '';
+  writeFileSync(
+    conf,
+    [
+      `server_name: ${name}`,
+      `listen: 127.0.0.1:${p.client}`,
+      `jetstream { store_dir: "${store}" }`,
+      `cluster { name: shelfsense, listen: 127.0.0.1:${p.route}${advertise}, routes: [${o.routes.join(', ')}] }`,
+      // Three replicas of the MQTT streams survive the loss of one node (two would not).
+      `mqtt { listen: 127.0.0.1:${p.mqtt}, stream_replicas: ${o.replicas} }`,
+      `http: 127.0.0.1:${p.http}`,
+      ...(o.include ? ['include "include.conf"'] : []),
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | null = null;
+  return {
+    name,
+    mqttUrl: `mqtt://127.0.0.1:${p.mqtt}`,
+    natsUrl: `nats://127.0.0.1:${p.client}`,
+    monitorUrl: `http://127.0.0.1:${p.http}`,
+    get running() {
+      return child !== null && child.exitCode === null && child.signalCode === null;
+    },
+    async kill() {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const gone = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGKILL');
+      await gone;
+    },
+    async start() {
+      // Its log goes to a file beside its config, for a failing test to read.
+      child = spawn(NATS_SERVER as string, ['-c', conf, '-l', join(dir, `${name}.log`)], {
+        stdio: 'ignore',
+      });
+    },
+  };
+}
+
+/**
+ * Starts the nodes and waits, within the options' bound, until they route to each other, follow
+ * one JetStream meta leader and each takes an MQTT QoS 1 subscription. On failure: closes the
+ * cluster and throws with each node's log tail.
+ */
+export async function whenReady(
+  nodes: readonly NatsNode[],
+  size: number,
+  options: { probe?: { username: string; password: string }; readyTimeoutMs?: number },
+  close: () => Promise<void>,
+  log: (n: NatsNode) => string,
+): Promise<void> {
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  const left = () => Math.max(1_000, deadline - Date.now());
+  try {
+    await Promise.all(nodes.map((n) => n.start()));
+    // The first MQTT client creates the MQTT streams with as many replicas as there are JetStream
+    // peers then: wait until every route is up and all nodes follow one meta leader first.
+    for (const n of nodes) await clusterReady(n, size, left());
+    await metaLeader(nodes, size, left());
+    for (const n of nodes) await mqttReady(n.mqttUrl, left(), options.probe);
+  } catch (err) {
+    const logs = nodes.map((n) => `--- ${n.name}.log (tail)\n${log(n)}`).join('\n');
+    await close();
+    throw new Error(`${(err as Error).message}\n${logs}`);
+  }
 }

@@ -120,8 +120,7 @@ function catalogueInForce(config: CentralConfig): { catalogue: Catalogue; from: 
 
 async function runNatsAuth(argv: string[]): Promise<number> {
   return runCommand(natsAuthSpec, argv, async (flags, positionals) => {
-    if (positionals[0] !== undefined)
-      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    noArguments(positionals);
     const config = loadConfigFile(CentralConfig, flags.config, 'central config');
     const dataDir = resolve(config.dataDir);
     if (!existsSync(join(dataDir, USERS_FILE)))
@@ -175,6 +174,31 @@ async function runNatsAuth(argv: string[]): Promise<number> {
   });
 }
 
+/** The flags every long-running cluster command takes. */
+const clusterFlags = {
+  config: {
+    type: 'string',
+    short: 'c',
+    value: 'FILE',
+    description: 'central config with a `cluster` section',
+  },
+  'log-level': { type: 'string', value: 'LEVEL', description: 'override the config’s log level' },
+} as const;
+const clusterFlagsSchema = {
+  config: z.string({ error: 'required: the central config' }).min(1),
+  'log-level': z.optional(LogLevel),
+};
+
+function noArguments(positionals: readonly string[]): void {
+  if (positionals[0] !== undefined)
+    throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+}
+
+/** The process's structured log on stderr, at the config's level. */
+function processLog(level: string, name: string) {
+  return rootLogger(pino({ level, base: null, mixin: partMixin }, pino.destination(2)), name);
+}
+
 const workerSpec = {
   name: 'cluster worker',
   usage: '--config FILE [--id ID] [--log-level LEVEL]',
@@ -184,23 +208,16 @@ const workerSpec = {
     '(docs/scale-out.md). Run as many as the load needs; they share the partitions between them\n' +
     'and take over those of a worker that stops or dies. Prints one JSON line when ready.',
   flags: {
-    config: {
-      type: 'string',
-      short: 'c',
-      value: 'FILE',
-      description: 'central config with a `cluster` section',
-    },
+    ...clusterFlags,
     id: {
       type: 'string',
       value: 'ID',
       description: 'this worker’s name among the workers (default host-pid)',
     },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'override the config’s log level' },
   },
   schema: z.object({
-    config: z.string({ error: 'required: the central config' }).min(1),
+    ...clusterFlagsSchema,
     id: z.optional(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . -, at most 64')),
-    'log-level': z.optional(LogLevel),
   }),
   examples: ['shelfsense cluster worker --config /etc/shelfsense/central.yaml --id w1'],
 } satisfies CommandSpec<AnySchema>;
@@ -219,8 +236,7 @@ function secret(file: string | undefined, path: string): string | undefined {
 
 async function runWorker(argv: string[]): Promise<number> {
   return runCommand(workerSpec, argv, async (flags, positionals) => {
-    if (positionals[0] !== undefined)
-      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    noArguments(positionals);
     const loaded = loadConfigFile(CentralConfig, flags.config, 'central config');
     const cluster = loaded.cluster;
     if (!cluster)
@@ -232,10 +248,7 @@ async function runWorker(argv: string[]): Promise<number> {
       cluster,
       ...(flags['log-level'] ? { log: { level: flags['log-level'] } } : {}),
     };
-    const log = rootLogger(
-      pino({ level: config.log.level, base: null, mixin: partMixin }, pino.destination(2)),
-      'worker',
-    );
+    const log = processLog(config.log.level, 'worker');
     const worker = new ClusterWorker({
       config,
       ...(flags.id ? { id: flags.id } : {}),
@@ -261,19 +274,8 @@ const webSpec = {
     'store, and MQTT over WebSocket at /mqtt for browsers, filled from the NATS cluster. Nodes keep\n' +
     'no state of their own: run as many as the load needs behind any load balancer. Listens where\n' +
     'the config’s `http` section says; prints one JSON line when ready.',
-  flags: {
-    config: {
-      type: 'string',
-      short: 'c',
-      value: 'FILE',
-      description: 'central config with a `cluster` section',
-    },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'override the config’s log level' },
-  },
-  schema: z.object({
-    config: z.string({ error: 'required: the central config' }).min(1),
-    'log-level': z.optional(LogLevel),
-  }),
+  flags: clusterFlags,
+  schema: z.object(clusterFlagsSchema),
   examples: ['shelfsense cluster web --config /etc/shelfsense/central.yaml'],
 } satisfies CommandSpec<AnySchema>;
 
@@ -290,13 +292,9 @@ function clusterConfig(file: string, level: z.infer<typeof LogLevel> | undefined
 
 async function runWeb(argv: string[]): Promise<number> {
   return runCommand(webSpec, argv, async (flags, positionals) => {
-    if (positionals[0] !== undefined)
-      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    noArguments(positionals);
     const config = clusterConfig(flags.config, flags['log-level']);
-    const log = rootLogger(
-      pino({ level: config.log.level, base: null, mixin: partMixin }, pino.destination(2)),
-      'web',
-    );
+    const log = processLog(config.log.level, 'web');
     const central = await startWebNode({ config, log });
     process.stdout.write(`${JSON.stringify({ ready: true, http: central.httpPort })}\n`);
     await untilSignal();
@@ -314,12 +312,7 @@ const importUsersSpec = {
     'are. A name the cluster already has is left alone. How a cluster gets its first admin, or a\n' +
     'single central’s users when it moves to the cluster.',
   flags: {
-    config: {
-      type: 'string',
-      short: 'c',
-      value: 'FILE',
-      description: 'central config with a `cluster` section',
-    },
+    config: clusterFlags.config,
     'data-dir': {
       type: 'string',
       value: 'DIR',
@@ -327,7 +320,7 @@ const importUsersSpec = {
     },
   },
   schema: z.object({
-    config: z.string({ error: 'required: the central config' }).min(1),
+    config: clusterFlagsSchema.config,
     'data-dir': z.optional(z.string().min(1)),
   }),
   examples: ['shelfsense cluster import-users --config /etc/shelfsense/central.yaml'],
@@ -335,8 +328,7 @@ const importUsersSpec = {
 
 async function runImportUsers(argv: string[]): Promise<number> {
   return runCommand(importUsersSpec, argv, async (flags, positionals) => {
-    if (positionals[0] !== undefined)
-      throw new ShelfError(ErrorCodes.USAGE, `unexpected argument "${positionals[0]}"`);
+    noArguments(positionals);
     const config = clusterConfig(flags.config, undefined);
     const dataDir = resolve(flags['data-dir'] ?? config.dataDir);
     if (!existsSync(join(dataDir, USERS_FILE)))

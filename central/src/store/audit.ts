@@ -57,7 +57,8 @@ export interface AuditQuery {
   limit?: number;
 }
 
-interface Row {
+/** A row of `audit_log` as both stores return it, JSON columns as text. */
+export type AuditRow = {
   seq: number;
   at: number;
   actor: string;
@@ -69,12 +70,31 @@ interface Row {
   before: string | null;
   after: string | null;
   detail: string | null;
-}
+};
 
 export const AUDIT_MAX_LIMIT = 10_000;
 
-const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+/** A JSON column's text (null for none). */
+export const auditJson = (v: unknown): string | null =>
+  v === undefined || v === null ? null : JSON.stringify(v);
 const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+
+/** An entry from its row. */
+export function auditEntry(r: AuditRow): AuditEntry {
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    role: r.role,
+    action: r.action,
+    target: r.target,
+    targetId: r.target_id,
+    site: r.site,
+    before: parse(r.before),
+    after: parse(r.after),
+    detail: parse(r.detail) as Record<string, unknown> | null,
+  };
+}
 
 export class AuditRepo implements AuditRepository {
   private readonly insert;
@@ -95,9 +115,9 @@ export class AuditRepo implements AuditRepository {
       entry.target ?? null,
       entry.targetId ?? null,
       entry.site ?? null,
-      json(entry.before),
-      json(entry.after),
-      json(entry.detail),
+      auditJson(entry.before),
+      auditJson(entry.after),
+      auditJson(entry.detail),
     );
     return Number(r.lastInsertRowid);
   }
@@ -137,20 +157,8 @@ export class AuditRepo implements AuditRepository {
     const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY seq DESC LIMIT ${limit}`;
     return this.db
-      .prepare<unknown[], Row>(sql)
+      .prepare<unknown[], AuditRow>(sql)
       .all(...args)
-      .map((r) => ({
-        seq: r.seq,
-        at: r.at,
-        actor: r.actor,
-        role: r.role,
-        action: r.action,
-        target: r.target,
-        targetId: r.target_id,
-        site: r.site,
-        before: parse(r.before),
-        after: parse(r.after),
-        detail: parse(r.detail) as Record<string, unknown> | null,
-      }));
+      .map(auditEntry);
   }
 }

@@ -50,7 +50,8 @@ export interface SeqGap {
   late: number;
 }
 
-interface MarkRow {
+/** An agent's row of `agent_marks`, as both stores keep it. */
+export interface MarkRow {
   site: string;
   agent: string;
   mark: number;
@@ -226,27 +227,9 @@ export class ReadingsRepo implements ReadingsRepository {
   private advance(m: MarkRow, now: number): void {
     const page = 1_000;
     for (;;) {
-      const seqs = this.q.seqsAbove.all(m.site, m.agent, m.mark, page);
-      if (seqs.length === 0) {
-        m.gap_since = null;
-        break;
-      }
-      let i = 0;
-      while (i < seqs.length && seqs[i] === m.mark + 1) {
-        m.mark++;
-        i++;
-      }
-      // A hole's age counts from when it became the lowest one.
-      if (i > 0) m.gap_since = null;
-      m.highest = Math.max(m.highest, seqs[seqs.length - 1] as number);
-      if (i === seqs.length) continue; // the whole page was contiguous: read on
-      // A hole: the next committed seq is above mark + 1.
-      const next = seqs[i] as number;
-      if (m.gap_since === null) m.gap_since = now;
-      if (now - m.gap_since < this.gapTimeoutMs) break;
-      this.q.addGap.run(m.site, m.agent, m.mark + 1, next - 1, now);
-      m.mark = next - 1;
-      m.gap_since = now; // a further hole starts its own clock
+      const step = walkMark(m, this.q.seqsAbove.all(m.site, m.agent, m.mark, page), now, this.gapTimeoutMs);
+      if (step.gap) this.q.addGap.run(m.site, m.agent, step.gap.first, step.gap.last, now);
+      if (step.done) break;
     }
     m.last_commit_at = now;
     m.updated_at = now;
@@ -264,4 +247,38 @@ function toMark(r: MarkRow): AgentMark {
     gapSince: r.gap_since,
     updatedAt: r.updated_at,
   };
+}
+
+/**
+ * One page of the agent's committed seqs above its mark, in order: walks the mark over the
+ * contiguous ones, and over a hole that has outlived `gapTimeoutMs` (returned, for the caller to
+ * record). `done: false` asks for the next page, read from the new mark.
+ */
+export function walkMark(
+  m: MarkRow,
+  seqs: readonly number[],
+  now: number,
+  gapTimeoutMs: number,
+): { done: boolean; gap: { first: number; last: number } | null } {
+  if (seqs.length === 0) {
+    m.gap_since = null;
+    return { done: true, gap: null };
+  }
+  let i = 0;
+  while (i < seqs.length && seqs[i] === m.mark + 1) {
+    m.mark++;
+    i++;
+  }
+  // A hole's age counts from when it became the lowest one.
+  if (i > 0) m.gap_since = null;
+  m.highest = Math.max(m.highest, seqs[seqs.length - 1] as number);
+  if (i === seqs.length) return { done: false, gap: null }; // the whole page was contiguous: read on
+  // A hole: the next committed seq is above mark + 1.
+  const next = seqs[i] as number;
+  if (m.gap_since === null) m.gap_since = now;
+  if (now - m.gap_since < gapTimeoutMs) return { done: true, gap: null };
+  const gap = { first: m.mark + 1, last: next - 1 };
+  m.mark = next - 1;
+  m.gap_since = now; // a further hole starts its own clock
+  return { done: false, gap };
 }

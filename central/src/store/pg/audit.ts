@@ -3,7 +3,15 @@
  * The schema refuses UPDATE, DELETE and TRUNCATE whoever sends them, so neither a bug in a
  * process nor a hand at psql can rewrite the past; JSON is kept as the text that was written.
  */
-import { AUDIT_MAX_LIMIT, type AuditEntry, type AuditInput, type AuditQuery } from '../audit.js';
+import {
+  AUDIT_MAX_LIMIT,
+  type AuditEntry,
+  type AuditInput,
+  type AuditQuery,
+  type AuditRow,
+  auditEntry,
+  auditJson,
+} from '../audit.js';
 import type { AsyncRepository, AuditRepository } from '../repositories.js';
 import type { Param, PgDb } from './db.js';
 
@@ -40,23 +48,6 @@ export const AUDIT_SCHEMA = `
   ALTER TABLE audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
 `;
 
-type Row = {
-  seq: number;
-  at: number;
-  actor: string;
-  role: string | null;
-  action: string;
-  target: string | null;
-  target_id: string | null;
-  site: string | null;
-  before: string | null;
-  after: string | null;
-  detail: string | null;
-};
-
-const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
-
 export class PgAuditRepo implements AsyncRepository<AuditRepository> {
   constructor(readonly db: PgDb) {}
 
@@ -72,9 +63,9 @@ export class PgAuditRepo implements AsyncRepository<AuditRepository> {
         entry.target ?? null,
         entry.targetId ?? null,
         entry.site ?? null,
-        json(entry.before),
-        json(entry.after),
-        json(entry.detail),
+        auditJson(entry.before),
+        auditJson(entry.after),
+        auditJson(entry.detail),
       ],
     );
     return row?.seq as number;
@@ -100,9 +91,9 @@ export class PgAuditRepo implements AsyncRepository<AuditRepository> {
         col((e) => e.target ?? null),
         col((e) => e.targetId ?? null),
         col((e) => e.site ?? null),
-        col((e) => json(e.before)),
-        col((e) => json(e.after)),
-        col((e) => json(e.detail)),
+        col((e) => auditJson(e.before)),
+        col((e) => auditJson(e.after)),
+        col((e) => auditJson(e.detail)),
       ] as unknown as Param[],
     );
   }
@@ -136,23 +127,11 @@ export class PgAuditRepo implements AsyncRepository<AuditRepository> {
     if (q.beforeSeq !== undefined) where.push(`seq < ${bind(q.beforeSeq)}`);
     const asked = q.limit !== undefined && Number.isFinite(q.limit) ? Math.floor(q.limit) : 100;
     const limit = Math.max(1, Math.min(asked, AUDIT_MAX_LIMIT));
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<AuditRow>(
       `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY seq DESC LIMIT ${bind(limit)}`,
       params,
     );
-    return rows.map((r) => ({
-      seq: r.seq,
-      at: r.at,
-      actor: r.actor,
-      role: r.role,
-      action: r.action,
-      target: r.target,
-      targetId: r.target_id,
-      site: r.site,
-      before: parse(r.before),
-      after: parse(r.after),
-      detail: parse(r.detail) as Record<string, unknown> | null,
-    }));
+    return rows.map(auditEntry);
   }
 }

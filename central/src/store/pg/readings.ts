@@ -7,7 +7,7 @@
  * (marks, gaps, the last kept history rows) under those locks: the second commit waits, then sees
  * the first one's readings and mark. Nothing is remembered between commits.
  */
-import type { AgentMark, CommitResult, SeqGap } from '../readings.js';
+import { type AgentMark, type CommitResult, type MarkRow, type SeqGap, walkMark } from '../readings.js';
 import type { ReadingInput } from '../records.js';
 import type { AsyncRepository, ReadingsRepository } from '../repositories.js';
 import type { PgDb, Row } from './db.js';
@@ -53,16 +53,6 @@ export const READINGS_SCHEMA = `
     PRIMARY KEY (site, agent, first)
   );
 `;
-
-interface MarkRow {
-  site: string;
-  agent: string;
-  mark: number;
-  highest: number;
-  gap_since: number | null;
-  last_commit_at: number;
-  updated_at: number;
-}
 
 /** The seqs above the mark that advance() reads per query. */
 const PAGE = 1_000;
@@ -243,26 +233,9 @@ export class PgReadingsRepo implements AsyncRepository<ReadingsRepository> {
           [m.site, m.agent, m.mark, PAGE],
         )
       ).map((r) => r.seq);
-      if (seqs.length === 0) {
-        m.gap_since = null;
-        break;
-      }
-      let i = 0;
-      while (i < seqs.length && seqs[i] === m.mark + 1) {
-        m.mark++;
-        i++;
-      }
-      // A hole's age counts from when it became the lowest one.
-      if (i > 0) m.gap_since = null;
-      m.highest = Math.max(m.highest, seqs[seqs.length - 1] as number);
-      if (i === seqs.length) continue; // the whole page was contiguous: read on
-      // A hole: the next committed seq is above mark + 1.
-      const next = seqs[i] as number;
-      if (m.gap_since === null) m.gap_since = now;
-      if (now - m.gap_since < this.gapTimeoutMs) break;
-      gaps.push({ site: m.site, agent: m.agent, first: m.mark + 1, last: next - 1, skippedAt: now, late: 0 });
-      m.mark = next - 1;
-      m.gap_since = now; // a further hole starts its own clock
+      const step = walkMark(m, seqs, now, this.gapTimeoutMs);
+      if (step.gap) gaps.push({ site: m.site, agent: m.agent, ...step.gap, skippedAt: now, late: 0 });
+      if (step.done) break;
     }
     m.last_commit_at = now;
     m.updated_at = now;

@@ -8,37 +8,9 @@ import { canPublish, canRead } from '@shelfsense/broker';
 import { mqttToNats, natsPermissions, natsSubjectsOf, type SubjectRules } from '@shelfsense/central/cluster';
 import { COMMANDS, type Grant, parseTopic, ShelfMap } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
+import { TWO_SITE_CATALOGUE } from './fixtures.js';
 
-const map = new ShelfMap({
-  suppliers: [{ id: 'acme' }, { id: 'globex' }],
-  skus: [
-    { id: 'cola', unitWeightG: 350, supplier: 'acme' },
-    { id: 'chips', unitWeightG: 120, supplier: 'globex' },
-  ],
-  sites: [
-    {
-      id: 'store-1',
-      shelves: [
-        {
-          id: 'shelf-a',
-          serial: 'SN-A',
-          agent: 'pi-1',
-          lanes: [
-            { id: 'L0', channels: [0], sku: 'cola' },
-            { id: 'L1', channels: [1], sku: 'chips' },
-          ],
-        },
-        { id: 'shelf-b', serial: 'SN-B', agent: 'pi-2', lanes: [{ id: 'L0', channels: [0], sku: 'chips' }] },
-      ],
-    },
-    {
-      id: 'store-2',
-      shelves: [
-        { id: 'shelf-c', serial: 'SN-C', agent: 'pi-3', lanes: [{ id: 'L0', channels: [0], sku: 'cola' }] },
-      ],
-    },
-  ],
-});
+const map = new ShelfMap(TWO_SITE_CATALOGUE);
 
 const GRANTS: Grant[] = [
   { role: 'admin' },
