@@ -1,7 +1,8 @@
 /**
  * A cluster worker: ingest and rules for the partitions it leases, on the Postgres store.
  *
- * Readings arrive partitioned in the workers' JetStream stream (partition.ts). Each round of
+ * Readings arrive partitioned in the workers' JetStream stream (partition.ts, read by
+ * readings-stream.ts). Each round of
  * leases (Postgres, pg/leases.ts) tells the worker which partitions are its own; for each it reads
  * the partition's durable consumer, one batch at a time, and commits the batch in ONE transaction:
  * the lease still held under its epoch (fencing), the readings (duplicates dropped by site, agent
@@ -20,23 +21,14 @@
  * to its own lanes.
  */
 import { hostname } from 'node:os';
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamManager,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream';
+import { type JsMsg, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   type AgentStatusPayload,
   type CentralConfig,
   type ClusterConfig,
   childLogger,
+  clientIds,
   filters,
   type HealthPayload,
   PayloadSchemas,
@@ -45,7 +37,6 @@ import {
   topics,
   withCatalogue,
 } from '@shelfsense/protocol';
-import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import { announce, MqttBus } from '../bus/bus.js';
 import { ensureCatalogue } from '../catalogue/seed.js';
@@ -56,13 +47,8 @@ import type { Lease } from '../store/pg/leases.js';
 import { SyncPgStore } from '../store/pg/sync-store.js';
 import type { CommitResult, ReadingInput } from '../store/readings.js';
 import { WebhookWorker } from '../webhooks/worker.js';
-import {
-  consumerName,
-  parsePartitioned,
-  partitionFilter,
-  partitionOf,
-  READINGS_STREAM,
-} from './partition.js';
+import { parsePartitioned, partitionOf } from './partition.js';
+import { ensureReadingsStream, type PartitionReader, readPartition } from './readings-stream.js';
 
 export interface WorkerOptions {
   /** central.yaml, with its `cluster` section. */
@@ -85,18 +71,8 @@ export interface WorkerCounters {
   returned: number;
 }
 
-interface Loop {
-  lease: Lease;
-  stopped: boolean;
-  done: Promise<void>;
-  /** Ends the partition's message stream (its loop then gives back what it holds). */
-  end(): void;
-}
-
 class LeaseLost extends Error {}
 
-/** A partial batch waits this long for more before it is committed (as central's ingest.flushMs). */
-const FLUSH_MS = 20;
 /** Stored marks are published at most this often per agent: each is a retained message, kept in
  * JetStream on three nodes, and only the newest counts. */
 const MARKS_MS = 100;
@@ -130,12 +106,11 @@ export class ClusterWorker {
   private catalogueVersion = 0;
   private store: SyncPgStore | null = null;
   private nc: NatsConnection | null = null;
-  private jsm: JetStreamManager | null = null;
   private readonly bus: MqttBus;
   private orders: OrderService | null = null;
   private engine: RulesEngine | null = null;
   private webhooks: WebhookWorker | null = null;
-  private readonly loops = new Map<number, Loop>();
+  private readonly loops = new Map<number, PartitionReader>();
   private timer: NodeJS.Timeout | null = null;
   private rounding = false;
   private stopping = false;
@@ -186,37 +161,14 @@ export class ClusterWorker {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });
-    this.jsm = await jetstreamManager(this.nc);
-    await this.ensureStream();
+    await ensureReadingsStream(await jetstreamManager(this.nc), this.cfg);
 
-    const client = mqtt.connect({
-      servers: c.mqtt.urls.map((u) => {
-        const url = new URL(u);
-        return {
-          host: url.hostname,
-          port: Number(url.port || 1883),
-          protocol: url.protocol.replace(':', '') as 'mqtt',
-        };
-      }),
-      clientId: `shelfsense-central-worker-${this.id}`.slice(0, 64),
-      clean: true,
-      protocolVersion: 4,
-      reconnectPeriod: 500,
-      ...(c.mqtt.username ? { username: c.mqtt.username } : {}),
-      ...(this.o.mqttPassword !== undefined ? { password: this.o.mqttPassword } : {}),
+    await this.bus.connect({
+      url: c.mqtt.urls,
+      clientId: `${clientIds.centralPrefix}worker-${this.id}`.slice(0, 64),
+      username: c.mqtt.username,
+      password: this.o.mqttPassword,
     });
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`cannot reach the MQTT brokers ${c.mqtt.urls.join(', ')}`)),
-        15_000,
-      );
-      client.once('connect', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-    this.bus.adopt(client);
 
     this.orders = new OrderService(store, {
       logger: this.o.log,
@@ -267,63 +219,9 @@ export class ClusterWorker {
       this.log.warn({ err: (err as Error).message }, 'leases not given back; they expire');
     }
     await this.nc?.drain().catch(() => undefined);
-    const client = (this.bus as unknown as { client: mqtt.MqttClient | null }).client;
-    await client?.endAsync().catch(() => undefined);
+    await this.bus.close().catch(() => undefined);
     this.store?.close();
     this.store = null;
-  }
-
-  /** Creates the readings stream and a durable consumer per partition, unless they exist. */
-  private async ensureStream(): Promise<void> {
-    const jsm = this.jsm as JetStreamManager;
-    const c = this.cfg;
-    try {
-      await jsm.streams.info(READINGS_STREAM);
-    } catch {
-      await jsm.streams
-        .add({
-          name: READINGS_STREAM,
-          subjects: [`${partitionFilter(0).split('.')[0]}.>`],
-          // Interest: a message goes once its partition's consumer acknowledged it. (A work queue
-          // would do the same but takes only one acknowledgement per message; see below.)
-          retention: RetentionPolicy.Interest,
-          storage: StorageType.File,
-          num_replicas: c.replicas,
-        })
-        .catch(async (err: Error) => {
-          // Another worker created it meanwhile.
-          await jsm.streams.info(READINGS_STREAM).catch(() => {
-            throw err;
-          });
-        });
-    }
-    for (let p = 0; p < c.partitions; p++) {
-      const name = consumerName(p);
-      const exists = await jsm.consumers.info(READINGS_STREAM, name).then(
-        () => true,
-        () => false,
-      );
-      if (exists) continue;
-      await jsm.consumers
-        .add(READINGS_STREAM, {
-          durable_name: name,
-          filter_subject: partitionFilter(p),
-          // One acknowledgement per batch, for its last message: each is a write replicated on
-          // every node holding the consumer, which per message cost more than the reading.
-          ack_policy: AckPolicy.All,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: c.ackWaitMs * 1_000_000,
-          // One batch out at a time: a partition's readings are processed in stream order, and a
-          // batch given back is handed out again before anything after it.
-          max_ack_pending: c.batchSize,
-          num_replicas: c.replicas,
-        })
-        .catch(async (err: Error) => {
-          await jsm.consumers.info(READINGS_STREAM, name).catch(() => {
-            throw err;
-          });
-        });
-    }
   }
 
   /** One lease round, then the partition loops and the engine follow what it says. */
@@ -374,65 +272,16 @@ export class ClusterWorker {
     this.loops.delete(p);
   }
 
-  /**
-   * Reads one partition as a continuous pull (the consumer hands out at most a batch unacknowledged,
-   * so messages come in stream order), committing a batch when it is full or FLUSH_MS after its
-   * first message. The batch is processed synchronously, between two messages of the stream.
-   */
-  private loop(p: number, lease: Lease): Loop {
-    let messages: ConsumerMessages | null = null;
-    const state: Loop = {
+  private loop(p: number, lease: Lease): PartitionReader {
+    return readPartition({
+      nc: this.nc as NatsConnection,
+      partition: p,
       lease,
-      stopped: false,
-      done: Promise.resolve(),
-      end: () => {
-        state.stopped = true;
-        messages?.stop();
-      },
-    };
-    let ackAll = false;
-    state.done = (async () => {
-      while (!state.stopped && !this.stopping) {
-        const buf: JsMsg[] = [];
-        let timer: NodeJS.Timeout | null = null;
-        const flush = () => {
-          if (timer) clearTimeout(timer);
-          timer = null;
-          if (buf.length === 0) return;
-          const batch = buf.splice(0);
-          if (state.stopped) for (const m of batch) m.nak();
-          else this.process(p, state.lease.epoch, batch, ackAll);
-        };
-        try {
-          const consumer = await jetstream(this.nc as NatsConnection).consumers.get(
-            READINGS_STREAM,
-            consumerName(p),
-          );
-          if (state.stopped) break;
-          // A stream made before batches were acknowledged whole has per-message consumers.
-          ackAll = (await consumer.info(true)).config.ack_policy === AckPolicy.All;
-          messages = await consumer.consume({ max_messages: this.cfg.batchSize });
-          for await (const m of messages) {
-            if (state.stopped) {
-              m.nak();
-              continue;
-            }
-            buf.push(m);
-            if (buf.length >= this.cfg.batchSize) flush();
-            else timer ??= setTimeout(flush, FLUSH_MS);
-          }
-        } catch (err) {
-          this.log.warn({ err: (err as Error).message, partition: p }, 'partition read failed; retrying');
-          await new Promise((r) => setTimeout(r, 500));
-        } finally {
-          if (timer) clearTimeout(timer);
-          // Handed back at once rather than after ackWaitMs: the next holder starts from them.
-          for (const m of buf.splice(0)) m.nak();
-          messages = null;
-        }
-      }
-    })();
-    return state;
+      batchSize: this.cfg.batchSize,
+      onBatch: (batch, ackAll, epoch) => this.process(p, epoch, batch, ackAll),
+      stopping: () => this.stopping,
+      log: this.log,
+    });
   }
 
   /** Commits a batch with its rules in one transaction, then acknowledges it. */
