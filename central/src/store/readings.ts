@@ -158,7 +158,7 @@ export class ReadingsRepo implements ReadingsRepository {
             result.accepted.push(r);
           }
           for (const [key, m] of marks) {
-            if (!this.advanceInOrder(m, above.get(key) as number[], now)) this.advance(m, now);
+            if (!advanceInOrder(m, above.get(key) as number[], now)) this.advance(m, now);
             this.q.putMark.run(m);
             result.marks.push(toMark(m));
           }
@@ -176,22 +176,6 @@ export class ReadingsRepo implements ReadingsRepository {
       this.history.forgetKept();
     } else for (const [key, m] of marks) this.markCache.set(key, m);
     return result;
-  }
-
-  /**
-   * The usual case without a query: nothing was committed above the mark before (highest ≤ mark:
-   * advance() leaves highest above the mark whenever a committed seq is), and this batch brought
-   * exactly mark+1, mark+2, … in order. Returns false to leave anything else to advance().
-   */
-  private advanceInOrder(m: MarkRow, seqs: number[], now: number): boolean {
-    if (m.highest > m.mark) return false;
-    for (let i = 0; i < seqs.length; i++) if (seqs[i] !== m.mark + 1 + i) return false;
-    m.mark += seqs.length;
-    m.highest = Math.max(m.highest, m.mark);
-    m.gap_since = null;
-    m.last_commit_at = now;
-    m.updated_at = now;
-    return true;
   }
 
   /** The stored high-water mark of an agent at a site (0 before anything is committed). */
@@ -281,4 +265,20 @@ export function walkMark(
   m.mark = next - 1;
   m.gap_since = now; // a further hole starts its own clock
   return { done: false, gap };
+}
+
+/**
+ * The usual case without a query: nothing was committed above the mark before (highest ≤ mark:
+ * advance() leaves highest above the mark whenever a committed seq is), and this batch brought
+ * exactly mark+1, mark+2, … in order. Returns false to leave anything else to advance().
+ */
+export function advanceInOrder(m: MarkRow, seqs: readonly number[], now: number): boolean {
+  if (m.highest > m.mark) return false;
+  for (let i = 0; i < seqs.length; i++) if (seqs[i] !== m.mark + 1 + i) return false;
+  m.mark += seqs.length;
+  m.highest = Math.max(m.highest, m.mark);
+  m.gap_since = null;
+  m.last_commit_at = now;
+  m.updated_at = now;
+  return true;
 }

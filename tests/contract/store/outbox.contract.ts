@@ -24,6 +24,29 @@ export interface OutboxFixture {
 
 const LEASE_MS = 1_000;
 
+/** An order event on a lane of its own (named as the order), as the order service makes one. */
+export function orderEvent(
+  orderId: string,
+  state: OrderState,
+  ts = T0,
+  over: Partial<OrderEvent> = {},
+): OrderEvent {
+  return {
+    eventId: `evt_${orderId}_${state}`,
+    idempotencyKey: `${orderId}:${state}`,
+    orderId,
+    state,
+    ...LANE,
+    lane: orderId,
+    sku: 'cola-330',
+    supplier: 'acme',
+    quantity: 6,
+    receivedQuantity: null,
+    ts,
+    ...over,
+  };
+}
+
 export function outboxContract(make: RepoFactory<OutboxRepository, OutboxFixture>): void {
   describe('webhook outbox repository', () => {
     let opened: Opened<OutboxRepository> & OutboxFixture;
@@ -44,20 +67,7 @@ export function outboxContract(make: RepoFactory<OutboxRepository, OutboxFixture
       now = T0,
       over: Partial<OrderEvent> = {},
     ): Promise<{ id: number; event: OrderEvent }> {
-      const event: OrderEvent = {
-        eventId: `evt_${orderId}_${state}`,
-        idempotencyKey: `${orderId}:${state}`,
-        orderId,
-        state,
-        ...LANE,
-        lane: orderId,
-        sku: 'cola-330',
-        supplier: 'acme',
-        quantity: 6,
-        receivedQuantity: null,
-        ts: now,
-        ...over,
-      };
+      const event = orderEvent(orderId, state, now, over);
       if (!(await opened.orders.get(orderId))) {
         await opened.orders.insert(newOrder(orderId, { lane: event.lane, supplier: event.supplier }));
       }

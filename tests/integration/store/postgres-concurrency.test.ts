@@ -5,9 +5,10 @@
  */
 import { PgStore } from '@shelfsense/central/pg';
 import type { OutboxEntry } from '@shelfsense/central/store';
-import type { OrderEvent, OrderState } from '@shelfsense/protocol';
+import type { OrderState } from '@shelfsense/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newOrder } from '../../contract/store/orders.contract.js';
+import { orderEvent } from '../../contract/store/outbox.contract.js';
 import { T0 } from '../../contract/store/types.js';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { LANE } from '../../unit/central/store/fixtures.js';
@@ -128,19 +129,7 @@ describe('Postgres store under concurrent workers', () => {
     const enqueued = new Map<string, number[]>();
     for (const orderId of orders) {
       for (const state of states) {
-        const event: OrderEvent = {
-          eventId: `evt_${orderId}_${state}`,
-          idempotencyKey: `${orderId}:${state}`,
-          orderId,
-          state,
-          ...LANE,
-          lane: orderId,
-          sku: 'cola-330',
-          supplier: 'acme',
-          quantity: 6,
-          receivedQuantity: null,
-          ts: T0,
-        };
+        const event = orderEvent(orderId, state);
         const id = await first.transaction(async () => {
           await first.orders.insertEvent({
             eventId: event.eventId,

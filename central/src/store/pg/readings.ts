@@ -7,7 +7,14 @@
  * (marks, gaps, the last kept history rows) under those locks: the second commit waits, then sees
  * the first one's readings and mark. Nothing is remembered between commits.
  */
-import { type AgentMark, type CommitResult, type MarkRow, type SeqGap, walkMark } from '../readings.js';
+import {
+  type AgentMark,
+  advanceInOrder,
+  type CommitResult,
+  type MarkRow,
+  type SeqGap,
+  walkMark,
+} from '../readings.js';
 import type { ReadingInput } from '../records.js';
 import type { AsyncRepository, ReadingsRepository } from '../repositories.js';
 import type { PgDb, Row } from './db.js';
@@ -310,22 +317,6 @@ export class PgReadingsRepo implements AsyncRepository<ReadingsRepository> {
   async prune(before: number): Promise<number> {
     return this.db.run('DELETE FROM readings WHERE received_at < $1', [before]);
   }
-}
-
-/**
- * The usual case without a query: nothing was committed above the mark before (highest ≤ mark:
- * advance() leaves highest above the mark whenever a committed seq is), and this batch brought
- * exactly mark+1, mark+2, … in order. Returns false to leave anything else to advance().
- */
-function advanceInOrder(m: MarkRow, seqs: number[], now: number): boolean {
-  if (m.highest > m.mark) return false;
-  for (let i = 0; i < seqs.length; i++) if (seqs[i] !== m.mark + 1 + i) return false;
-  m.mark += seqs.length;
-  m.highest = Math.max(m.highest, m.mark);
-  m.gap_since = null;
-  m.last_commit_at = now;
-  m.updated_at = now;
-  return true;
 }
 
 const markKey = (site: string, agent: string): string => `${site}\u0000${agent}`;
