@@ -352,7 +352,7 @@ async function runImportUsers(argv: string[]): Promise<number> {
 const HELP = [
   'Usage: shelfsense cluster <nats-auth|worker|web|import-users> [options]',
   '',
-  'The central side on a cluster of brokers (see docs/scale-out.md).',
+  'The deployment past one machine: NATS, workers, Postgres, web nodes (see docs/scale-out.md).',
   '',
   'Commands:',
   '  nats-auth  write the users and permissions of a NATS cluster from users.db and the catalogue',

@@ -146,13 +146,14 @@ function planSegment(c: DocCommand, seg: string): Plan {
         how: 'run',
         steps: [{ kind: 'run', cmd: seg, cwd: ROOT, expectOut: /^(\/dev\/|No serial ports found)/m }],
       };
-    // `users` and `config` change a data dir: named in prose, they are checked with --help.
+    // `users`, `config` and `cluster` change a data dir or need their servers: named in prose, they
+    // are checked with --help.
     const help =
       sub === undefined ||
       LONG_SUBCOMMANDS.has(sub) ||
-      /^shelfsense cluster (worker|web|import-users)\b/.test(s) ||
       sub === 'users' ||
       sub === 'config' ||
+      sub === 'cluster' ||
       /\s--help$/.test(s);
     // `shelfsense …` as typed in a shell: the bin npm linked into node_modules/.bin.
     const cmd = help && !/\s--help$/.test(seg) ? `${seg} --help` : seg;
