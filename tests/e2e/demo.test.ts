@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyWebhook } from '@shelfsense/central/webhooks';
 import { DEMO_SITE, DEMO_USERS, demoCentralConfig } from '@shelfsense/demo/testing';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../helpers/central.js';
 import { type CliProcess, killAll, runCli, shelfsense } from '../helpers/proc.js';
@@ -129,6 +130,10 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
       ok: true,
       idempotencyKey: (hook.json as { idempotencyKey: string }).idempotencyKey,
     });
+    // A supplier's Standard Webhooks library verifies it too (the demo's secrets are raw strings).
+    expect(
+      new Webhook(secret!, { format: 'raw' }).verify(hook.body, hook.headers as Record<string, string>),
+    ).toEqual(hook.json);
     // The signature binds the supplier: the other supplier's secret does not verify it.
     const other = [...secrets].find(([s]) => s !== order.supplier)![1];
     expect(verifyWebhook(other, hook.headers, hook.body, 5 * 60_000)).toMatchObject({

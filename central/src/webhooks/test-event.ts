@@ -6,9 +6,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { WebhookTestResponse } from '@shelfsense/protocol';
 import { signedHeaders } from './sign.js';
 
-/** A new webhook signing secret: 32 random bytes. */
+/** A new webhook signing secret: 32 random bytes, in the `whsec_` form Standard Webhooks libraries take. */
 export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 /** Sends one signed `test` event to the supplier's webhook and reports what it answered. */

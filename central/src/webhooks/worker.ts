@@ -32,6 +32,8 @@ export interface AttemptOutcome {
   error: string | null;
   /** When the next attempt is due (retry only). */
   nextAttemptAt?: number;
+  /** How long the POST took, answered or failed (ms; absent when no request was made). */
+  requestMs?: number;
 }
 
 type Events = {
@@ -174,11 +176,13 @@ export class WebhookWorker extends EventEmitter<Events> {
     });
     let res: Response | null = null;
     let error: string | null = null;
+    const sentAt = performance.now();
     try {
       res = await this.post(target.url, headers, entry.body, signal);
     } catch (err) {
       error = (err as Error).message || String(err);
     }
+    const requestMs = performance.now() - sentAt;
     if (signal.aborted && !this.running) {
       this.outbox.release(entry.id, this.clock());
       return;
@@ -188,7 +192,7 @@ export class WebhookWorker extends EventEmitter<Events> {
       this.outbox.markDelivered(entry.id, res.status, now);
       this.counters.delivered++;
       this.log?.debug({ eventId: entry.eventId, status: res.status }, 'webhook delivered');
-      this.safely(() => this.emit('delivered', { entry, status: res.status, error: null }));
+      this.safely(() => this.emit('delivered', { entry, status: res.status, error: null, requestMs }));
       return;
     }
     const status = res?.status ?? null;
@@ -203,14 +207,14 @@ export class WebhookWorker extends EventEmitter<Events> {
         { eventId: entry.eventId, supplier: entry.supplier, attempts: entry.attempts, reason },
         'webhook dead-lettered',
       );
-      this.safely(() => this.emit('dead', { entry, status, error: reason }));
+      this.safely(() => this.emit('dead', { entry, status, error: reason, requestMs }));
     } else {
       this.counters.retried++;
       this.log?.warn(
         { eventId: entry.eventId, attempt: entry.attempts, reason, next },
         'webhook failed; will retry',
       );
-      this.safely(() => this.emit('retry', { entry, status, error: reason, nextAttemptAt: next }));
+      this.safely(() => this.emit('retry', { entry, status, error: reason, nextAttemptAt: next, requestMs }));
     }
   }
 

@@ -82,8 +82,19 @@ export const SupplierWebhook = z.strictObject({
     .string()
     .regex(/^https?:\/\/[^\s]+$/, 'an http:// or https:// URL')
     .refine((u) => URL.canParse(u), 'a valid URL'),
-  /** HMAC-SHA256 key shared with the supplier. */
-  secret: z.string().min(16, 'at least 16 characters'),
+  /**
+   * HMAC-SHA256 key shared with the supplier: Standard Webhooks' `whsec_` + base64 form, or any
+   * other string of at least 16 characters, used as it is.
+   */
+  secret: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .refine(
+      (s) =>
+        !s.startsWith('whsec_') ||
+        /^whsec_(?:[A-Za-z0-9+/]{4}){6,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s),
+      'a whsec_ secret is whsec_ and base64 of at least 18 bytes (as Standard Webhooks libraries read it); or drop the whsec_ prefix to use the string as it is',
+    ),
 });
 export type SupplierWebhook = z.infer<typeof SupplierWebhook>;
 

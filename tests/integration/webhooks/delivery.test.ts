@@ -4,11 +4,12 @@ import type { WebhooksConfig } from '@shelfsense/central/rules';
 import { Store } from '@shelfsense/central/store';
 import { type AttemptOutcome, WebhookWorker } from '@shelfsense/central/webhooks';
 import { ReplenishmentConfig } from '@shelfsense/protocol';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LANE, type TempDir, tempDir } from '../../unit/central/store/fixtures.js';
 import { nextEvent, type Receiver, seeded, startReceiver } from './receiver.js';
 
-const SECRET = 'whsec_acme_0123456789abcdef';
+const SECRET = 'acme-secret-0123456789abcdef';
 const TOLERANCE = 60_000;
 
 function webhooks(url: string, retry: Record<string, unknown> = {}): WebhooksConfig {
@@ -78,6 +79,12 @@ describe('webhooks: signed, retried, dead-lettered, durable delivery to a real H
     expect(req?.headers['idempotency-key']).toBe(`${order.id}:open`);
     expect(req?.headers['shelfsense-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
     expect(req?.headers['shelfsense-event-id']).toMatch(/^evt_/);
+    // Standard Webhooks headers, verified by the reference library as a supplier would.
+    expect(req?.headers['webhook-id']).toBe(req?.headers['shelfsense-event-id']);
+    const wh = new Webhook(SECRET, { format: 'raw' });
+    for (const r of receiver.requests) {
+      expect(wh.verify(r.body, r.headers as Record<string, string>)).toEqual(JSON.parse(r.body));
+    }
     expect([...receiver.processed.values()].map((e) => [e.orderId, e.state, e.quantity])).toEqual([
       [order.id, 'open', 12],
       [order.id, 'acknowledged', 12],
