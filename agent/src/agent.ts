@@ -159,7 +159,7 @@ export class Agent {
         publisher: () => ({ ...publisher.counters, connected: publisher.connected }),
         sourceReconnects: () => this.links.reduce((n, l) => n + l.source.reconnects, 0),
       });
-      this.metricsPort = await this.metrics.listen(c.metrics.port);
+      this.metricsPort = await this.metrics.listen(c.metrics.port, c.metrics.host);
     }
   }
 

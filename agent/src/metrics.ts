@@ -1,11 +1,11 @@
 /**
  * Optional Prometheus endpoint for the agent: frames in, rejects by reason, outbox depth,
- * publishes, reconnects. Values are read from the live objects at scrape time, so the hot path
- * pays nothing for metrics.
+ * publishes, reconnects, plus the standard process and Node.js metrics. Values are read from the
+ * live objects at scrape time, so the hot path pays nothing for metrics.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 export interface AgentMetricsSource {
   framesIn(): number;
@@ -15,46 +15,91 @@ export interface AgentMetricsSource {
   sourceReconnects(): number;
 }
 
+/**
+ * A counter mirroring counts the agent keeps itself, by label value. It grows by what each source
+ * count grew since the last scrape, so it stays monotonic even when a source object is replaced
+ * and starts again from zero (Prometheus would otherwise see a reset).
+ */
+function mirrorCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => Record<string, number>,
+  labelName?: string,
+): void {
+  const last = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    labelNames: labelName ? [labelName] : [],
+    collect() {
+      for (const [key, n] of Object.entries(read())) {
+        const before = last.get(key) ?? 0;
+        const grew = n >= before ? n - before : n;
+        last.set(key, n);
+        if (labelName) this.inc({ [labelName]: key }, grew);
+        else this.inc(grew);
+      }
+    },
+  });
+}
+
 export class AgentMetrics {
   readonly registry = new Registry();
   private server: Server | null = null;
 
   constructor(src: AgentMetricsSource) {
     const r = this.registry;
-    const g = (name: string, help: string, collect: (this: Gauge) => void, labelNames: string[] = []) =>
-      new Gauge({ name, help, registers: [r], labelNames, collect });
-    g('shelfsense_agent_frames_total', 'sample frames accepted', function () {
-      this.set(src.framesIn());
-    });
-    g(
+    // Unprefixed process_* and nodejs_*, so the usual Node.js dashboards work on agents as they are.
+    collectDefaultMetrics({ register: r });
+    const one = (name: string, help: string, read: () => number) =>
+      mirrorCounter(r, name, help, () => ({ '': read() }));
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read());
+        },
+      });
+    one('shelfsense_agent_frames_total', 'sample frames accepted', () => src.framesIn());
+    mirrorCounter(
+      r,
       'shelfsense_agent_rejects_total',
       'serial lines rejected, by reason',
-      function () {
-        for (const [reason, n] of Object.entries(src.rejects())) this.set({ reason }, n);
-      },
-      ['reason'],
+      src.rejects,
+      'reason',
     );
-    g('shelfsense_agent_outbox_depth', 'records waiting in the outbox', function () {
-      this.set(src.outbox().depth);
-    });
-    g('shelfsense_agent_outbox_dropped_total', 'records dropped at the outbox bound', function () {
-      this.set(src.outbox().dropped);
-    });
-    g('shelfsense_agent_published_total', 'MQTT publishes of outbox records', function () {
-      this.set(src.publisher().published);
-    });
-    g('shelfsense_agent_delivered_total', 'records confirmed and trimmed', function () {
-      this.set(src.publisher().delivered);
-    });
-    g('shelfsense_agent_broker_reconnects_total', 'broker reconnect attempts', function () {
-      this.set(src.publisher().reconnects);
-    });
-    g('shelfsense_agent_broker_connected', '1 while connected to the broker', function () {
-      this.set(src.publisher().connected ? 1 : 0);
-    });
-    g('shelfsense_agent_source_reconnects_total', 'serial/TCP source reconnect attempts', function () {
-      this.set(src.sourceReconnects());
-    });
+    gauge('shelfsense_agent_outbox_depth', 'records waiting in the outbox', () => src.outbox().depth);
+    one(
+      'shelfsense_agent_outbox_appended_total',
+      'records appended to the outbox',
+      () => src.outbox().appended,
+    );
+    one(
+      'shelfsense_agent_outbox_dropped_total',
+      'records dropped at the outbox bound',
+      () => src.outbox().dropped,
+    );
+    one(
+      'shelfsense_agent_published_total',
+      'MQTT publishes of outbox records',
+      () => src.publisher().published,
+    );
+    one('shelfsense_agent_delivered_total', 'records confirmed and trimmed', () => src.publisher().delivered);
+    one(
+      'shelfsense_agent_broker_reconnects_total',
+      'broker reconnect attempts',
+      () => src.publisher().reconnects,
+    );
+    gauge('shelfsense_agent_broker_connected', '1 while connected to the broker', () =>
+      src.publisher().connected ? 1 : 0,
+    );
+    one('shelfsense_agent_source_reconnects_total', 'serial/TCP source reconnect attempts', () =>
+      src.sourceReconnects(),
+    );
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -69,7 +114,13 @@ export class AgentMetrics {
       );
     });
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(port, host, resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     return (server.address() as AddressInfo).port;
   }
 

@@ -1,29 +1,28 @@
 /**
- * Prometheus gauges for the history writer (whichever the store: with SQLite it writes health
- * reports only): points written, refused, dropped, waiting; write failures and retries.
+ * Prometheus metrics for the history writer (whichever the store: with SQLite it writes health
+ * reports only): counters of points written, refused, dropped, write failures and retries; a
+ * gauge of the points waiting.
  */
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { levelGauge, mirrorCount } from '../service/prom.js';
 import type { HistoryWriter } from './writer.js';
 
 export function registerHistoryMetrics(registry: Registry, writer: HistoryWriter): void {
-  const gauge = (name: string, help: string, get: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(get());
-      },
-    });
   const c = writer.counters;
-  gauge('shelfsense_central_history_written_total', 'history points written', () => c.written);
-  gauge('shelfsense_central_history_rejected_total', 'history points the store refused', () => c.rejected);
-  gauge(
+  const count = (name: string, help: string, read: () => number) => mirrorCount(registry, name, help, read);
+  count('shelfsense_central_history_written_total', 'history points written', () => c.written);
+  count('shelfsense_central_history_rejected_total', 'history points the store refused', () => c.rejected);
+  count(
     'shelfsense_central_history_dropped_total',
     'history points dropped (buffer full, or unsent at stop)',
     () => c.dropped,
   );
-  gauge('shelfsense_central_history_buffered', 'history points waiting to be written', () => writer.buffered);
-  gauge('shelfsense_central_history_write_failures_total', 'failed history write attempts', () => c.failures);
-  gauge('shelfsense_central_history_retries_total', 'repeated history write attempts', () => c.retries);
+  levelGauge(
+    registry,
+    'shelfsense_central_history_buffered',
+    'history points waiting to be written',
+    () => writer.buffered,
+  );
+  count('shelfsense_central_history_write_failures_total', 'failed history write attempts', () => c.failures);
+  count('shelfsense_central_history_retries_total', 'repeated history write attempts', () => c.retries);
 }

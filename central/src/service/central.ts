@@ -214,7 +214,8 @@ export class Central {
         [{ path: 'externalBroker', message: 'required when parts.broker is false' }],
       );
     }
-    collectDefaultMetrics({ register: this.registry, prefix: 'shelfsense_central_' });
+    // Unprefixed process_* and nodejs_*: the names the usual Node.js dashboards and alerts expect.
+    collectDefaultMetrics({ register: this.registry });
     this.started = [];
     await startParts(this.partList(), (p) => this.context(p), this.log, this.started);
   }

@@ -198,8 +198,19 @@ export const AgentConfig = z.strictObject({
     {},
   ),
   log: z.prefault(z.strictObject({ level: z._default(LogLevel, 'warn') }), {}),
+  /** The Prometheus endpoint `/metrics`; off unless `port` is given. */
   metrics: z.prefault(
-    z.strictObject({ port: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))) }),
+    z.strictObject({
+      port: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(65535))),
+      /**
+       * Address it listens on. Loopback by default, so nothing outside the Pi reads it unless asked:
+       * `0.0.0.0` (or the Pi's LAN address) lets a central Prometheus scrape the agent.
+       */
+      host: z._default(
+        z.string().check(z.regex(/^[^\s/]+$/, 'an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0')),
+        '127.0.0.1',
+      ),
+    }),
     {},
   ),
 });
