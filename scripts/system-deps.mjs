@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Makes sure the system programs the tests run for real are present: socat (serial pty pairs),
 // mosquitto (interoperability), influxd (InfluxDB 1.x history), chromium (dashboard tests),
-// nats-server (the cluster deployment's MQTT brokers), postgresql (the cluster deployment's store).
+// nats-server (the cluster deployment's MQTT brokers), postgresql (the cluster deployment's store),
+// prometheus (promtool and a private Prometheus for the metrics and alert-rule tests).
 // As root it installs what is missing with apt; otherwise it names the packages and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
 /** Debian installs each Postgres major version under /usr/lib/postgresql/<major>/bin. */
 function postgresBins() {
@@ -21,11 +22,16 @@ export const NEEDED = [
   { bin: ['/usr/bin/chromium'], pkg: 'chromium' },
   { bin: ['/usr/bin/nats-server', '/usr/sbin/nats-server'], pkg: 'nats-server' },
   { bin: postgresBins, pkg: 'postgresql' },
+  { bin: ['/usr/bin/promtool'], pkg: 'prometheus' },
+  { bin: ['/usr/bin/prometheus'], pkg: 'prometheus' },
 ];
+
+/** Debian's maintainer scripts ask this before starting a service; 101 means "don't". */
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 
 export function missingPackages() {
   const paths = (n) => (typeof n.bin === 'function' ? n.bin() : n.bin);
-  return NEEDED.filter((n) => !paths(n).some((b) => existsSync(b))).map((n) => n.pkg);
+  return [...new Set(NEEDED.filter((n) => !paths(n).some((b) => existsSync(b))).map((n) => n.pkg))];
 }
 
 export function ensureSystemDeps() {
@@ -39,10 +45,27 @@ export function ensureSystemDeps() {
   console.error(`Installing system packages: ${missing.join(' ')} …`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-    stdio: 'inherit',
-    env,
-  });
+  // The prometheus package would start a server on port 9090 (and enable it at boot); the tests
+  // start their own on free ports, so keep the packaged service from starting while apt runs.
+  const ownPolicy = !existsSync(POLICY_RC_D);
+  if (ownPolicy) writeFileSync(POLICY_RC_D, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  let r;
+  try {
+    r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      stdio: 'inherit',
+      env,
+    });
+  } finally {
+    if (ownPolicy) rmSync(POLICY_RC_D, { force: true });
+  }
+  if (missing.includes('prometheus')) {
+    // Nor at the next boot, under systemd or sysvinit.
+    if (existsSync('/run/systemd/system')) {
+      spawnSync('systemctl', ['disable', '--now', 'prometheus'], { stdio: 'ignore' });
+    } else if (existsSync('/etc/init.d/prometheus')) {
+      spawnSync('update-rc.d', ['prometheus', 'disable'], { stdio: 'ignore' });
+    }
+  }
   if (r.status !== 0) {
     console.error(`apt-get install failed for: ${missing.join(' ')}`);
     process.exit(1);
