@@ -5,21 +5,22 @@
  */
 'use strict';
 
-const { centralApi, filterOf, matches, seen } = require('./lib/api.js');
+const { centralFor, filterOf, followState, matches, seen } = require('./lib/api.js');
 
 module.exports = (RED) => {
   function OrderEventNode(config) {
     RED.nodes.createNode(this, config);
-    const api = centralApi(RED, this);
-    if (!api) return;
+    const central = centralFor(RED, this, config);
+    if (!central) return;
     const filter = filterOf(config, ['site', 'supplier', 'sku', 'state']);
-    this.status({ fill: 'grey', shape: 'ring', text: 'waiting' });
-    const off = api.onOrderEvent((event) => {
+    const unfollow = followState(this, central, 'waiting');
+    const off = central.onOrderEvent((event) => {
       if (!matches(filter, event)) return;
       this.send({ topic: event.orderId, payload: event });
       this.status({ fill: 'green', shape: 'dot', text: seen(`${event.state} ${event.sku}`) });
     });
     this.on('close', (done) => {
+      unfollow();
       off();
       done();
     });

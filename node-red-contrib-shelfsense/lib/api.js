@@ -1,30 +1,75 @@
 /**
- * What the Shelfsense nodes share: the central side's API, which the runtime hands over as
- * `RED.settings.shelfsense` (central/src/nodered/node-api.ts), and field filters.
+ * What the Shelfsense nodes share: finding their central side (the config node's, else the one
+ * embedding this Node-RED), reporting its state on the node, and field filters.
  */
 'use strict';
 
-const API_VERSION = 1;
+const { embeddedApi } = require('./embedded.js');
 
-/** The central side's API, or null (with the node marked red) when this Node-RED has none. */
-function centralApi(RED, node) {
-  let api;
-  try {
-    api = RED.settings.shelfsense;
-  } catch {
-    api = undefined;
+/**
+ * The central a node talks to, or null (with the node marked red and an error logged). A node
+ * with a config node uses it; one without runs only inside the central's embedded Node-RED.
+ */
+function centralFor(RED, node, config) {
+  if (config.server) {
+    const server = RED.nodes.getNode(config.server);
+    if (!server?.central) {
+      return refuse(
+        node,
+        'Shelfsense server not deployed',
+        'the selected Shelfsense server config node is missing',
+      );
+    }
+    const problem = server.central.problem();
+    if (problem) return refuse(node, problem, `Shelfsense server "${server.name || server.id}": ${problem}`);
+    return server.central;
   }
-  if (!api || typeof api.version !== 'number') {
-    node.status({ fill: 'red', shape: 'ring', text: 'no Shelfsense central' });
-    node.error('these nodes run only in the Node-RED embedded in the Shelfsense central side');
-    return null;
+  const { api, problem } = embeddedApi(RED);
+  if (!api)
+    return refuse(
+      node,
+      problem,
+      `${problem} (only the Node-RED embedded in the Shelfsense central works without one)`,
+    );
+  return {
+    onLevel: (l) => api.onLevel(l),
+    onOrderEvent: (l) => api.onOrderEvent(l),
+    updateOrder: async (request, nodeId) => api.updateOrder(request, nodeId),
+    embedded: true,
+  };
+}
+
+function refuse(node, text, message) {
+  node.status({ fill: 'red', shape: 'ring', text });
+  node.error(message);
+  return null;
+}
+
+/**
+ * Shows the remote central's connection state on the node until it has something of its own to
+ * show; returns the function that stops it. An error is logged once per change.
+ */
+function followState(node, central, idleText) {
+  if (central.embedded) {
+    node.status({ fill: 'grey', shape: 'ring', text: idleText });
+    return () => {};
   }
-  if (api.version !== API_VERSION) {
-    node.status({ fill: 'red', shape: 'ring', text: `API v${api.version}, need v${API_VERSION}` });
-    node.error(`the central side offers node API v${api.version}; these nodes need v${API_VERSION}`);
-    return null;
-  }
-  return api;
+  let lastError = '';
+  const show = (s) => {
+    if (s.state === 'connecting') node.status({ fill: 'yellow', shape: 'ring', text: 'connecting' });
+    else if (s.state === 'connected') node.status({ fill: 'grey', shape: 'dot', text: idleText });
+    else if (s.state === 'error') {
+      const text = s.error?.message ?? 'error';
+      node.status({ fill: 'red', shape: 'ring', text: text.length > 60 ? `${text.slice(0, 57)}…` : text });
+      if (text !== lastError) node.error(`Shelfsense: ${text}`);
+      lastError = text;
+      return;
+    }
+    lastError = '';
+  };
+  show(central.state);
+  central.on('state', show);
+  return () => central.off('state', show);
 }
 
 /** A filter from the node's settings: blank fields match anything. */
@@ -51,4 +96,4 @@ function seen(text) {
   return `${text} · ${hh}:${mm}:${ss}`;
 }
 
-module.exports = { centralApi, filterOf, matches, seen, API_VERSION };
+module.exports = { centralFor, followState, filterOf, matches, seen };

@@ -1,8 +1,8 @@
 /**
- * The API the Shelfsense Node-RED nodes use, handed to them by the runtime as
- * `RED.settings.shelfsense` (see central/nodered-nodes/lib/api.js). It is the nodes' only way to the
- * central side: they subscribe to the feed and move orders through the OrderService, with the same
- * validation and state machine as the HTTP API.
+ * The API the Shelfsense Node-RED nodes use in the embedded editor, handed to them by the runtime
+ * as `RED.settings.shelfsense` (see node-red-contrib-shelfsense/lib/embedded.js). Nodes without a
+ * config node reach the central side only this way: they subscribe to the feed and move orders
+ * through the OrderService, with the same validation and state machine as the HTTP API.
  */
 import type { Actor, LaneInfo, OrderEvent, ShelfMap } from '@shelfsense/protocol';
 import type { Logger } from 'pino';

@@ -5,15 +5,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { NodeRedConfig } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { AdminAuthSettings } from './admin-auth.js';
 import type { ShelfsenseNodeApi } from './node-api.js';
 
-/** The Shelfsense node package (central/nodered-nodes), next to both src/ and dist/. */
-export const NODES_DIR = fileURLToPath(new URL('../../nodered-nodes', import.meta.url));
+/**
+ * The Shelfsense node package (node-red-contrib-shelfsense), resolved as a dependency so the same
+ * code finds it in the workspace and in an installed central.
+ */
+export const NODES_DIR = dirname(
+  createRequire(import.meta.url).resolve('node-red-contrib-shelfsense/package.json'),
+);
 
 const CREDENTIAL_SECRET_FILE = 'node-red-credential.secret';
 
