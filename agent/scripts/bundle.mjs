@@ -37,7 +37,8 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  *   finds no sysfs: the agent lists ports itself from sysfs and /dev/serial
  *   (src/source/port-list.ts, node:fs alone);
  * - `yaml` → scripts/lean/yaml.mjs, which loads the real package from dist/bundle/yaml.cjs for the
- *   config file's one parse at start and lets it go (≈ 1.5 MB of memory otherwise).
+ *   config file's one parse at start and lets it go (≈ 1.5 MB of memory otherwise);
+ * - the protocol's version module → the version it would read from its package.json, inlined.
  * tests/unit/agent/lean-modules.test.ts holds the debug and lru-cache stand-ins to the packages'
  * behaviour.
  */
@@ -86,6 +87,15 @@ const leanImports = {
       path: join(pkg, 'scripts', 'lean', `${a.path}.cjs`),
     }));
     build.onResolve({ filter: /^yaml$/ }, () => ({ path: join(pkg, 'scripts', 'lean', 'yaml.mjs') }));
+    // `--version` reads the protocol package's package.json, which no bundle carries beside it:
+    // the bundle holds the same version, read from the same file now.
+    build.onLoad({ filter: /[\\/]protocol[\\/]dist[\\/]version\.js$/ }, (a) => {
+      const { version } = JSON.parse(readFileSync(join(dirname(a.path), '..', 'package.json'), 'utf8'));
+      return {
+        contents: `export function shelfsenseVersion() { return ${JSON.stringify(version)}; }`,
+        loader: 'js',
+      };
+    });
     build.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'node:stream', external: true }));
   },
 };

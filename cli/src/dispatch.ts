@@ -3,7 +3,7 @@
  * owns it, so a machine with only some packages installed (a central without the simulator, a
  * checkout without the benchmarks) runs what it has and says plainly which package is missing.
  */
-import { EXIT_USAGE, type Subcommand } from '@shelfsense/protocol/cli';
+import { EXIT_USAGE, isVersionFlag, type Subcommand, shelfsenseVersion } from '@shelfsense/protocol/cli';
 
 /** Where each subcommand lives. */
 export const SUBCOMMANDS: readonly { name: string; module: string; summary: string }[] = [
@@ -41,6 +41,10 @@ export function topLevelHelp(): string {
     'Commands:',
     ...SUBCOMMANDS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
     '',
+    'Options:',
+    '  -V, --version  print the Shelfsense version and exit',
+    '  -h, --help     show this help',
+    '',
     'Run `shelfsense <command> --help` for the options of a command.',
   ].join('\n');
 }
@@ -50,6 +54,10 @@ export async function dispatch(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${topLevelHelp()}\n`);
     return name ? 0 : EXIT_USAGE;
+  }
+  if (isVersionFlag(name)) {
+    process.stdout.write(`${shelfsenseVersion()}\n`);
+    return 0;
   }
   const entry = SUBCOMMANDS.find((s) => s.name === name);
   if (!entry) {
@@ -75,5 +83,11 @@ export async function dispatch(argv: string[]): Promise<number> {
   }
   const cmd = mod.commands?.[name];
   if (!cmd) throw new Error(`${entry.module} does not provide the "${name}" command`);
+  // A command made of actions (`users add`, `config apply`) answers --version before its action
+  // too; each action's own flags parser answers it after.
+  if (isVersionFlag(rest[0]) && rest.length === 1) {
+    process.stdout.write(`${shelfsenseVersion()}\n`);
+    return 0;
+  }
   return cmd.run(rest);
 }

@@ -7,8 +7,11 @@ import type { output } from 'zod/v4/core';
 import { TimerDuration } from './config/common.js';
 import { ErrorCodes, isShelfError, ShelfError } from './errors.js';
 import { formatIssues, toIssues } from './validate.js';
+import { shelfsenseVersion } from './version.js';
 import type { AnySchema } from './zod.js';
 import * as z from './zod.js';
+
+export { shelfsenseVersion };
 
 export interface Subcommand {
   name: string;
@@ -45,7 +48,7 @@ export function commandHelp(spec: CommandSpec<AnySchema>): string {
     const left = `${f.short ? `-${f.short}, ` : '    '}--${name}${f.value ? ` ${f.value}` : ''}`;
     return [left, f.description] as const;
   });
-  rows.push(['-h, --help', 'show this help']);
+  rows.push(['-V, --version', 'print the Shelfsense version and exit'], ['-h, --help', 'show this help']);
   const width = Math.max(...rows.map((r) => r[0].length));
   return [
     `Usage: shelfsense ${spec.name} ${spec.usage}`,
@@ -59,8 +62,14 @@ export function commandHelp(spec: CommandSpec<AnySchema>): string {
 }
 
 export type ParsedFlags<S extends AnySchema> =
-  | { help: true }
-  | { help: false; flags: output<S>; positionals: string[] };
+  | { help: true; version?: false }
+  | { help: false; version: true }
+  | { help: false; version?: false; flags: output<S>; positionals: string[] };
+
+/** True when argv asks for the version the way every command takes it: `--version` or `-V`. */
+export function isVersionFlag(arg: string | undefined): boolean {
+  return arg === '--version' || arg === '-V';
+}
 
 /**
  * Parses argv against the spec, then validates the values with the spec's zod schema.
@@ -69,6 +78,7 @@ export type ParsedFlags<S extends AnySchema> =
 export function parseFlags<S extends AnySchema>(spec: CommandSpec<S>, argv: string[]): ParsedFlags<S> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'V' },
   };
   for (const [name, f] of Object.entries(spec.flags)) {
     options[name] = {
@@ -84,7 +94,8 @@ export function parseFlags<S extends AnySchema>(spec: CommandSpec<S>, argv: stri
     throw new ShelfError(ErrorCodes.USAGE, `shelfsense ${spec.name}: ${(err as Error).message}`);
   }
   if (parsed.values.help) return { help: true };
-  const { help: _help, ...values } = parsed.values;
+  if (parsed.values.version) return { help: false, version: true };
+  const { help: _help, version: _version, ...values } = parsed.values;
   const result = z.safeParse(spec.schema, values);
   if (!result.success) {
     const issues = toIssues(result.error).map((i) => ({
@@ -118,8 +129,8 @@ export const numberFlag = <S extends AnySchema<number, number>>(schema: S) =>
   z.pipe(z.pipe(z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'a number')), z.transform(Number)), schema);
 
 /**
- * Runs a subcommand body with the conventions every command shares: --help prints and exits 0;
- * usage and validation errors print one clear line and exit 2.
+ * Runs a subcommand body with the conventions every command shares: --help and --version print
+ * and exit 0; usage and validation errors print one clear line and exit 2.
  */
 export async function runCommand<S extends AnySchema>(
   spec: CommandSpec<S>,
@@ -138,6 +149,10 @@ export async function runCommand<S extends AnySchema>(
   }
   if (parsed.help) {
     process.stdout.write(`${commandHelp(spec)}\n`);
+    return 0;
+  }
+  if (parsed.version) {
+    process.stdout.write(`${shelfsenseVersion()}\n`);
     return 0;
   }
   try {

@@ -1,0 +1,76 @@
+/**
+ * `--version` on every command, from the compiled CLIs: the `shelfsense` dispatcher, each of its
+ * subcommands and their actions, and the standalone `shelfsense-agent` (module tree and bundle).
+ * Each prints the package.json version and exits 0; every --help lists the flag.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SUBCOMMANDS } from '@shelfsense/cli';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../../helpers/proc.js';
+
+const pkgVersion = (dir: string) =>
+  (JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = pkgVersion('protocol');
+const cli = (args: string[]) => runCli('cli/dist/main.js', args);
+
+describe('--version', () => {
+  it('is one version: every package of the repository is released at the root’s', () => {
+    const workspaces = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { workspaces: string[] }
+    ).workspaces;
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+    expect(VERSION).toBe(pkgVersion('.'));
+    for (const dir of workspaces)
+      expect({ dir, version: pkgVersion(dir) }).toEqual({ dir, version: VERSION });
+  });
+
+  it.each([['--version'], ['-V']])('`shelfsense %s` prints the version and exits 0', async (flag) => {
+    const r = await cli([flag]);
+    expect(r).toMatchObject({ code: 0, stdout: VERSION, stderr: '' });
+  });
+
+  it.each(SUBCOMMANDS.map((s) => s.name))('`shelfsense %s --version` prints the version', async (name) => {
+    const r = await cli([name, '--version']);
+    expect(r).toMatchObject({ code: 0, stdout: VERSION, stderr: '' });
+  });
+
+  it.each([
+    ['users', 'add'],
+    ['users', 'list'],
+    ['config', 'apply'],
+    ['config', 'export'],
+    ['cluster', 'worker'],
+    ['cluster', 'nats-auth'],
+  ])('`shelfsense %s %s --version` prints the version', async (group, action) => {
+    const r = await cli([group, action, '--version']);
+    expect(r).toMatchObject({ code: 0, stdout: VERSION, stderr: '' });
+  });
+
+  it('wins over missing required flags, as --help does', async () => {
+    // `central` requires --config; asking for the version needs none.
+    const r = await cli(['central', '-V']);
+    expect(r).toMatchObject({ code: 0, stdout: VERSION });
+  });
+
+  it.each([
+    ['the module tree', 'agent/dist/main.js'],
+    ['the bundle a Pi runs', 'agent/dist/shelfsense-agent.cjs'],
+  ])('`shelfsense-agent --version`, %s', async (_what, script) => {
+    const r = await runCli(script, ['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: VERSION, stderr: '' });
+    const help = await runCli(script, ['--help']);
+    expect(help.stdout).toMatch(/-V, --version\s+print the Shelfsense version/);
+  });
+
+  it('is listed in the top-level --help and in each command’s', async () => {
+    expect((await cli(['--help'])).stdout).toMatch(/-V, --version\s+print the Shelfsense version/);
+    for (const args of [['sim'], ['agent'], ['central'], ['demo'], ['users', 'add'], ['config', 'apply']]) {
+      const r = await cli([...args, '--help']);
+      expect({ args, help: r.stdout }).toMatchObject({
+        args,
+        help: expect.stringMatching(/-V, --version\s+print the Shelfsense version/),
+      });
+    }
+  });
+});
