@@ -51,8 +51,15 @@ export class AgentMetrics {
 
   constructor(src: AgentMetricsSource) {
     const r = this.registry;
-    // Unprefixed process_* and nodejs_*, so the usual Node.js dashboards work on agents as they are.
+    // Unprefixed process_* and nodejs_*, so the usual Node.js dashboards work on agents as they are;
+    // less three gauges named _total (promtool rejects them): sum(nodejs_active_handles) says the same.
     collectDefaultMetrics({ register: r });
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      r.removeSingleMetric(name);
     const one = (name: string, help: string, read: () => number) =>
       mirrorCounter(r, name, help, () => ({ '': read() }));
     const gauge = (name: string, help: string, read: () => number) =>

@@ -21,7 +21,7 @@ import {
   withCatalogue,
 } from '@shelfsense/protocol';
 import { type Logger, pino } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { MqttBus } from '../bus/bus.js';
 import type { HistoryService } from '../history/service.js';
 import type { OrderService } from '../orders/orders.js';
@@ -42,6 +42,7 @@ import { Store } from '../store/store.js';
 import type { WebhookWorker } from '../webhooks/worker.js';
 import type { Ingest } from './ingest.js';
 import { type HttpMount, type Part, type PartContext, type Services, startParts, stopParts } from './part.js';
+import { defaultMetrics } from './prom.js';
 
 export interface CentralOptions {
   config: Readonly<CentralConfig>;
@@ -214,8 +215,7 @@ export class Central {
         [{ path: 'externalBroker', message: 'required when parts.broker is false' }],
       );
     }
-    // Unprefixed process_* and nodejs_*: the names the usual Node.js dashboards and alerts expect.
-    collectDefaultMetrics({ register: this.registry });
+    defaultMetrics(this.registry);
     this.started = [];
     await startParts(this.partList(), (p) => this.context(p), this.log, this.started);
   }

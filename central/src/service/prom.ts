@@ -2,7 +2,7 @@
  * prom-client helpers for central's metrics, which read counts the parts keep themselves at scrape
  * time (the hot path increments a plain number; nothing hashes labels per message).
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 
 /**
  * A counter mirroring counts kept elsewhere, by label value ('' when unlabelled). It grows by what
@@ -49,4 +49,19 @@ export function levelGauge(registry: Registry, name: string, help: string, read:
       this.set(read());
     },
   });
+}
+
+/**
+ * prom-client's default process_* and nodejs_* metrics, unprefixed (the names the usual Node.js
+ * dashboards expect), less three gauges named `_total` that promtool rejects as non-counters: each
+ * is the sum over `type` of its unsuffixed sibling (`sum(nodejs_active_handles)`).
+ */
+export function defaultMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    registry.removeSingleMetric(name);
 }
