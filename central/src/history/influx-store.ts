@@ -1,7 +1,8 @@
 /**
- * The history contract on InfluxDB 1.x through the `influx` client. At start it creates the
- * database and a retention policy (made the default, altered when the configured duration
- * changed); if the server cannot be reached then, that is retried before the next write.
+ * The history contract on InfluxDB 1.x through the `influx` client (the 1.x HTTP API, which
+ * InfluxDB 1.8 and 2.x's compatibility endpoints also serve). The database is the user's: only
+ * with `setup` does it create a missing database, or a missing retention policy it is told to
+ * write to, and it never alters one; if the server cannot be reached then, that is retried before the next write.
  *
  * The client's own retry and host-disabling are switched off (maxRetries 0, zero backoff): the
  * writer owns retries, and the client's re-enable timers could not be cancelled at stop.
@@ -39,7 +40,7 @@ import {
   MEASUREMENTS,
   toInfluxPoint,
 } from './influx-points.js';
-import { classify, parseInfluxDuration, retentionDuration, rowsOf, timeRange } from './influx-util.js';
+import { classify, retentionDuration, rowsOf, timeRange } from './influx-util.js';
 
 /** A backoff that never takes the host out of the pool: retry timing is the writer's business. */
 const NO_BACKOFF: NonNullable<IPoolOptions['backoff']> = {
@@ -64,6 +65,8 @@ export class InfluxHistoryStore implements HistoryStore {
   private readonly downsampler: Downsampler | null;
   private ready: Promise<void> | null = null;
   private stopped = false;
+  /** Written to and read from; null is the database's default retention policy. */
+  private readonly rp: string | null;
 
   constructor(o: InfluxHistoryOptions) {
     this.c = o.config;
@@ -94,11 +97,13 @@ export class InfluxHistoryStore implements HistoryStore {
       schema: influxSchemas(this.c.database),
     });
     this.downsampler = this.c.levels === 'downsampled' ? new Downsampler(this.c.levelIntervalMs) : null;
+    this.rp = this.c.retentionPolicy ?? null;
   }
 
-  /** Fully qualified measurement: `"db"."rp"."name"`. */
+  /** Fully qualified measurement: `"db"."rp"."name"`, or `"db".."name"` for the default policy. */
   private from(measurement: string): string {
-    return `${influxEscape.quoted(this.c.database)}.${influxEscape.quoted(this.c.retentionPolicy)}.${influxEscape.quoted(measurement)}`;
+    const rp = this.rp === null ? '' : influxEscape.quoted(this.rp);
+    return `${influxEscape.quoted(this.c.database)}.${rp}.${influxEscape.quoted(measurement)}`;
   }
 
   async start(): Promise<void> {
@@ -131,21 +136,57 @@ export class InfluxHistoryStore implements HistoryStore {
   }
 
   private async provision(): Promise<void> {
-    const { database, retentionPolicy: rp } = this.c;
+    if (!this.c.setup) return;
+    const { database } = this.c;
     const duration = retentionDuration(this.c.retention);
     try {
-      await this.db.createDatabase(database);
+      if (!(await this.db.getDatabaseNames()).includes(database)) {
+        // A database of our own: its default policy is made with it, so readers that name no
+        // policy (Grafana's queries) see the points.
+        const rp = this.rp ?? 'shelfsense';
+        const sql = `CREATE DATABASE ${influxEscape.quoted(database)} WITH DURATION ${duration} REPLICATION 1 NAME ${influxEscape.quoted(rp)}`;
+        rowsOf(await this.db.queryRaw(sql, { method: 'POST' }), 'create the database');
+        this.log.info({ database, rp, duration }, 'InfluxDB database created');
+        return;
+      }
+      if (this.rp === null) return;
       const policies = await this.db.showRetentionPolicies(database);
-      const existing = policies.find((p) => p.name === rp);
-      const opts = { database, duration, replication: 1, isDefault: true };
-      if (!existing) await this.db.createRetentionPolicy(rp, opts);
-      else if (!existing.default || parseInfluxDuration(existing.duration) !== this.c.retention) {
-        await this.db.alterRetentionPolicy(rp, opts);
+      if (!policies.some((p) => p.name === this.rp)) {
+        await this.db.createRetentionPolicy(this.rp, {
+          database,
+          duration,
+          replication: 1,
+          isDefault: false,
+        });
+        this.log.info({ database, rp: this.rp, duration }, 'InfluxDB retention policy created');
       }
     } catch (err) {
       throw classify(err, 'prepare the database');
     }
-    this.log.debug({ database, rp, duration }, 'InfluxDB database and retention policy ready');
+  }
+
+  private async hasPolicy(rp: string): Promise<boolean> {
+    try {
+      return (await this.db.showRetentionPolicies(this.c.database)).some((p) => p.name === rp);
+    } catch {
+      return true; // cannot tell: keep the original error
+    }
+  }
+
+  /** A write InfluxDB cannot place: retried (nothing is dropped) and said how to fix. */
+  private missing(err: HistoryError): HistoryError {
+    const where =
+      this.rp === null
+        ? `database "${this.c.database}"`
+        : `database "${this.c.database}" or retention policy "${this.rp}"`;
+    const fix = this.c.setup
+      ? 'it will be created again before the next write'
+      : `create it (CREATE DATABASE "${this.c.database}"${this.rp === null ? '' : `; CREATE RETENTION POLICY "${this.rp}" ON "${this.c.database}" DURATION 90d REPLICATION 1`}) or set history.influx.setup: true`;
+    return new HistoryError(
+      HistoryErrorCodes.UNAVAILABLE,
+      `${err.message} — the ${where} is missing: ${fix}`,
+      err.status,
+    );
   }
 
   async write(points: readonly HistoryPoint[]): Promise<WriteResult> {
@@ -173,7 +214,10 @@ export class InfluxHistoryStore implements HistoryStore {
     if (out.length === 0) return { written: 0, rejected };
     await this.ensure();
     try {
-      await this.db.writePoints(out, { retentionPolicy: this.c.retentionPolicy, precision: 'n' });
+      await this.db.writePoints(out, {
+        ...(this.rp === null ? {} : { retentionPolicy: this.rp }),
+        precision: 'n',
+      });
       return { written: out.length, rejected };
     } catch (err) {
       const e = classify(err, 'write');
@@ -186,6 +230,10 @@ export class InfluxHistoryStore implements HistoryStore {
       }
       // The server may have come back empty (or lost the policy): prepare again before the retry.
       this.ready = null;
+      if (/(database|retention policy) not found/i.test(e.message)) throw this.missing(e);
+      // InfluxDB answers a missing retention policy with a bare 500: look, to say how to fix it.
+      const serverError = e.status === null || e.status >= 500;
+      if (serverError && this.rp !== null && !(await this.hasPolicy(this.rp))) throw this.missing(e);
       throw e;
     }
   }

@@ -5,7 +5,7 @@
  *
  *   history:
  *     store: influx
- *     influx: { host: influx.local, database: shelfsense, retention: 90d, flushMs: 1s }
+ *     influx: { host: influx.local, database: shelfsense, flushMs: 1s }
  */
 import { z } from 'zod';
 import { Duration, TimerDuration } from './common.js';
@@ -26,7 +26,13 @@ export const InfluxHistoryConfig = z
     username: z.string().min(1).optional(),
     /** Read from this file, so the password is not in the config. */
     passwordFile: z.string().min(1).optional(),
-    /** How long InfluxDB keeps points: 0 keeps them forever; otherwise at least 1h (InfluxDB's floor). */
+    /**
+     * Opt-in: create the database if it is missing (its default retention policy `retention` long,
+     * named `retentionPolicy` or `shelfsense`), or a missing `retentionPolicy` in an existing one
+     * (not made the default). Nothing is ever altered. Off, Shelfsense only writes and reads.
+     */
+    setup: z.boolean().default(false),
+    /** How long a policy made by `setup` keeps points: 0 forever; otherwise at least 1h (InfluxDB's floor). */
     retention: z
       .pipe(
         Duration,
@@ -35,8 +41,8 @@ export const InfluxHistoryConfig = z
           .refine((ms) => ms === 0 || ms >= HOUR_MS, '0 (forever) or at least 1h, the InfluxDB minimum'),
       )
       .default(90 * 24 * HOUR_MS),
-    /** The retention policy created (or altered) at start and written to. */
-    retentionPolicy: InfluxName.default('shelfsense'),
+    /** The retention policy written to and read from. Unset: the database's default one. */
+    retentionPolicy: InfluxName.optional(),
     /** Points per write request … */
     batchSize: z.number().int().min(1).max(5_000).default(1_000),
     /** … or write whatever waits after this long. */

@@ -47,7 +47,13 @@ describe('central with InfluxDB history', () => {
 
   beforeAll(async () => {
     influxd = await startInfluxd();
-    const influxConfig = { host: influxd.host, port: influxd.port, database: 'central', flushMs: 50 };
+    const influxConfig = {
+      host: influxd.host,
+      port: influxd.port,
+      database: 'central',
+      setup: true,
+      flushMs: 50,
+    };
     influx = new InfluxHistoryStore({
       config: InfluxHistoryConfig.parse(influxConfig),
       log: pino({ level: 'silent' }),

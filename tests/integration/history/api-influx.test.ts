@@ -24,7 +24,14 @@ interface History {
 
 /** InfluxDB keeps points forever here: the harness's clock (T0) lies in the past. */
 function influxConfig(host: string, port: number, database: string) {
-  return InfluxHistoryConfig.parse({ host, port, database, retention: 0, requestTimeoutMs: 5_000 });
+  return InfluxHistoryConfig.parse({
+    host,
+    port,
+    database,
+    setup: true,
+    retention: 0,
+    requestTimeoutMs: 5_000,
+  });
 }
 
 describe('HTTP API on InfluxDB history', () => {

@@ -50,6 +50,7 @@ describe('Grafana queries', () => {
       port: influxd.port,
       database: DB,
       retention: '7d',
+      setup: true,
     });
     const store = new InfluxHistoryStore({ config, log: pino({ level: 'silent' }) });
     await store.start();

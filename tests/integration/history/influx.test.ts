@@ -1,6 +1,6 @@
 /**
- * What only the InfluxDB store does, against a real influxd: the database and retention policy it
- * prepares, the measurement layout Grafana reads (tags and typed fields), an unreachable server,
+ * What only the InfluxDB store does, against a real influxd: a database the user owns left as it
+ * is, the database and retention policy it prepares only when asked, the measurement layout Grafana reads (tags and typed fields), an unreachable server,
  * points InfluxDB refuses, and a database that vanished behind its back.
  */
 import {
@@ -41,6 +41,7 @@ describe('InfluxDB history store', () => {
       host: influxd.host,
       port: influxd.port,
       retention: '7d',
+      setup: true,
       ...over,
     });
     const store = new InfluxHistoryStore({ config, log });
@@ -49,19 +50,106 @@ describe('InfluxDB history store', () => {
     return store;
   };
 
-  it('[HIST-INFLUX-PREPARE] start creates the database and a default retention policy; a changed retention is altered', async () => {
-    await open({ database: 'prep', retention: '2d', retentionPolicy: 'keep' });
+  const policies = async (db: string) =>
+    (await raw.showRetentionPolicies(db)).map((p) => ({
+      name: p.name,
+      duration: p.duration,
+      default: p.default,
+    }));
+  const count = async (from: string) =>
+    (
+      await raw.query<{ count: number }>(`SELECT count("units") FROM ${from}`, {
+        database: from.split('.')[0]!.replaceAll('"', ''),
+      })
+    )[0]?.count ?? 0;
+
+  it('[HIST-INFLUX-OWNED] by default a database the user owns is written to as it is: no policy created or altered', async () => {
+    await raw.createDatabase('owned');
+    await raw.createRetentionPolicy('keep_1y', {
+      database: 'owned',
+      duration: '52w',
+      replication: 1,
+      isDefault: true,
+    });
+    const before = await policies('owned');
+    const store = await open({ database: 'owned', setup: false });
+    const pts = new Points();
+    await store.write([pts.level(LANE, BASE_TS), pts.level(LANE, BASE_TS + 1)]);
+    expect(await policies('owned')).toEqual(before);
+    expect(before.find((p) => p.default)).toMatchObject({ name: 'keep_1y', duration: '8736h0m0s' });
+    // Written to, and read from, the database's default policy.
+    expect(await count('"owned"."keep_1y"."level"')).toBe(2);
+    expect((await store.levels(LANE)).map((r) => r.ts)).toEqual([BASE_TS, BASE_TS + 1]);
+  });
+
+  it('[HIST-INFLUX-OWNED] a missing database is not created: the write is retried and says how to fix it', async () => {
+    const store = await open({ database: 'not_yet', setup: false });
+    const pts = new Points();
+    let err: unknown;
+    try {
+      await store.write([pts.level(LANE, BASE_TS)]);
+    } catch (e) {
+      err = e;
+    }
+    expect(isHistoryError(err, HistoryErrorCodes.UNAVAILABLE)).toBe(true);
+    expect((err as Error).message).toMatch(/CREATE DATABASE "not_yet"/);
+    expect((err as Error).message).toMatch(/history\.influx\.setup: true/);
+    expect(await raw.getDatabaseNames()).not.toContain('not_yet');
+    // Once its owner creates it, the same write goes through.
+    await raw.createDatabase('not_yet');
+    await store.write([pts.level(LANE, BASE_TS)]);
+    expect((await store.levels(LANE)).map((r) => r.ts)).toEqual([BASE_TS]);
+  });
+
+  it('[HIST-INFLUX-OWNED] a named retention policy that does not exist is retried, not dropped', async () => {
+    await raw.createDatabase('owned_rp');
+    const store = await open({ database: 'owned_rp', setup: false, retentionPolicy: 'absent' });
+    const pts = new Points();
+    await expect(store.write([pts.level(LANE, BASE_TS)])).rejects.toSatisfy(
+      (e: unknown) =>
+        isHistoryError(e, HistoryErrorCodes.UNAVAILABLE) &&
+        /retention policy "absent"/.test((e as Error).message),
+    );
+    expect((await policies('owned_rp')).map((p) => p.name)).not.toContain('absent');
+  });
+
+  it('[HIST-INFLUX-SETUP] with setup, a missing database is created with its own default policy; nothing existing is altered', async () => {
+    const store = await open({ database: 'prep', retention: '2d', retentionPolicy: 'keep' });
     expect(await raw.getDatabaseNames()).toContain('prep');
-    let rp = (await raw.showRetentionPolicies('prep')).find((p) => p.name === 'keep');
-    expect(rp).toMatchObject({ duration: '48h0m0s', default: true });
+    expect(await policies('prep')).toEqual([{ name: 'keep', duration: '48h0m0s', default: true }]);
+    const pts = new Points();
+    await store.write([pts.level(LANE, BASE_TS)]);
+    // Readers that name no policy, as Grafana's queries do, see the points.
+    expect(await count('"prep".."level"')).toBe(1);
 
+    // A later start with another retention leaves the existing policy as it is.
     await open({ database: 'prep', retention: '36h', retentionPolicy: 'keep' });
-    rp = (await raw.showRetentionPolicies('prep')).find((p) => p.name === 'keep');
-    expect(rp).toMatchObject({ duration: '36h0m0s', default: true });
+    expect(await policies('prep')).toEqual([{ name: 'keep', duration: '48h0m0s', default: true }]);
 
-    await open({ database: 'prep', retention: 0, retentionPolicy: 'keep' });
-    rp = (await raw.showRetentionPolicies('prep')).find((p) => p.name === 'keep');
-    expect(rp).toMatchObject({ duration: '0s', default: true });
+    // A policy named for an existing database is created beside its default, not as it.
+    const other = await open({ database: 'prep', retention: 0, retentionPolicy: 'extra' });
+    expect(await policies('prep')).toEqual([
+      { name: 'keep', duration: '48h0m0s', default: true },
+      { name: 'extra', duration: '0s', default: false },
+    ]);
+    await other.write([pts.level(LANE, BASE_TS + 1)]);
+    expect(await count('"prep"."extra"."level"')).toBe(1);
+    expect(await count('"prep"."keep"."level"')).toBe(1);
+  });
+
+  it('[HIST-INFLUX-SETUP] setup on a database the user owns changes none of its policies', async () => {
+    await raw.createDatabase('owned_default');
+    await raw.createRetentionPolicy('mine', {
+      database: 'owned_default',
+      duration: '30d',
+      replication: 1,
+      isDefault: true,
+    });
+    const before = await policies('owned_default');
+    const store = await open({ database: 'owned_default', retention: '2d' });
+    await store.write([new Points().level(LANE, BASE_TS)]);
+    expect(await policies('owned_default')).toEqual(before);
+    expect(await count('"owned_default"."mine"."level"')).toBe(1);
   });
 
   it('[HIST-INFLUX-LAYOUT] level points carry the tags site, shelf, lane, sku, supplier, agent and typed fields', async () => {

@@ -48,6 +48,7 @@ describe('InfluxDB history store', () => {
       port: influxd.port,
       database: `contract_${++n}`,
       retention: '7d',
+      setup: true,
       levels: levelIntervalMs > 0 ? 'downsampled' : 'all',
       levelIntervalMs,
     });

@@ -67,6 +67,7 @@ async function pipeline(influxd: TestInfluxd, influxOverrides: Record<string, un
       port: influxd.port,
       database: 'shelfsense',
       retention: '7d',
+      setup: true,
       batchSize: 200,
       flushMs: 20,
       bufferLimit: 10_000,
@@ -182,6 +183,7 @@ describe('history writer', () => {
       port: influxd.port,
       database: 'bound',
       retention: '7d',
+      setup: true,
     });
     const store = new InfluxHistoryStore({ config, log });
     await store.start();
@@ -226,6 +228,7 @@ describe('history writer', () => {
       port: influxd.port,
       database: 'stop',
       retention: '7d',
+      setup: true,
     });
     const store = new InfluxHistoryStore({ config, log });
     await store.start();

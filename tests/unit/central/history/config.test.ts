@@ -22,7 +22,7 @@ describe('history config', () => {
       host: '127.0.0.1',
       port: 8086,
       database: 'shelfsense',
-      retentionPolicy: 'shelfsense',
+      setup: false,
       retention: 90 * 86_400_000,
       batchSize: 1_000,
       flushMs: 1_000,
@@ -30,6 +30,8 @@ describe('history config', () => {
       retry: { initialMs: 500, maxMs: 30_000 },
       levels: 'all',
     });
+    // Unset: the database's default retention policy.
+    expect(c.influx.retentionPolicy).toBeUndefined();
   });
 
   it('[HIST-CONFIG] durations accept units down to milliseconds; 0 keeps history forever', () => {
