@@ -15,18 +15,21 @@ function centralFor(RED, node, config) {
     const server = RED.nodes.getNode(config.server);
     if (!server?.central) {
       return refuse(
+        RED,
         node,
         'Shelfsense server not deployed',
         'the selected Shelfsense server config node is missing',
       );
     }
     const problem = server.central.problem();
-    if (problem) return refuse(node, problem, `Shelfsense server "${server.name || server.id}": ${problem}`);
+    if (problem)
+      return refuse(RED, node, problem, `Shelfsense server "${server.name || server.id}": ${problem}`);
     return server.central;
   }
   const { api, problem } = embeddedApi(RED);
   if (!api)
     return refuse(
+      RED,
       node,
       problem,
       `${problem} (only the Node-RED embedded in the Shelfsense central works without one)`,
@@ -39,9 +42,15 @@ function centralFor(RED, node, config) {
   };
 }
 
-function refuse(node, text, message) {
-  node.status({ fill: 'red', shape: 'ring', text });
+function refuse(RED, node, text, message) {
+  const status = { fill: 'red', shape: 'ring', text };
+  node.status(status);
   node.error(message);
+  // Status nodes are not wired up while the flow's nodes are being built: say it again once the
+  // flows run, so a flow can watch for a broken config.
+  const again = () => node.status(status);
+  RED.events.once('flows:started', again);
+  node.on('close', () => RED.events.off('flows:started', again));
   return null;
 }
 

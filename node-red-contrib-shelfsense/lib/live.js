@@ -84,16 +84,21 @@ class Live extends EventEmitter {
       resubscribe: false,
     });
     this.client = client;
-    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet));
+    client.on('message', (topic, payload, packet) => {
+      try {
+        this.onMessage(topic, payload, packet);
+      } catch {
+        // One bad message must not take Node-RED down; it is counted and dropped.
+        this.invalid++;
+      }
+    });
     client.on('connect', () => {
       this.authFailures = 0;
-      client.subscribe(
-        FILTERS.map((topic) => ({ topic, qos: 1 })),
-        (err) => {
-          if (err) this.emit('state', { state: 'error', error: err });
-          else this.emit('state', { state: 'connected' });
-        },
-      );
+      const subscriptions = Object.fromEntries(FILTERS.map((topic) => [topic, { qos: 1 }]));
+      client.subscribe(subscriptions, (err) => {
+        if (err) this.emit('state', { state: 'error', error: err });
+        else this.emit('state', { state: 'connected' });
+      });
     });
     client.on('error', (err) => {
       if (AUTH_REFUSED.has(err.code)) {
