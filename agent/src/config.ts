@@ -1,17 +1,19 @@
 /**
- * The agent's configuration: a YAML file (`--config`) or, for a quick start, flags alone.
- * Either way the result goes through the one AgentConfig schema, so defaults and errors are the
- * same; every error names its field.
+ * The agent's configuration: a YAML file (`--config`) or, for a quick start, flags alone, with
+ * the environment's SHELFSENSE_AGENT_* overrides on top either way. The result goes through the
+ * one AgentConfig schema, so defaults and errors are the same; every error names its field.
  */
 
 import { readFileSync } from 'node:fs';
 import {
   AgentConfig,
   type AgentConfigInput,
+  applyEnvOverrides,
+  configEnvOverrides,
   ErrorCodes,
   loadConfigFile,
-  parseWith,
   ShelfError,
+  validateConfig,
 } from '@shelfsense/protocol';
 
 export interface AgentFlags {
@@ -89,7 +91,21 @@ export function resolveAgentConfig(
     ...(flags['log-level'] ? { log: { level: flags['log-level'] as AgentConfig['log']['level'] } } : {}),
     ...(flags['metrics-port'] !== undefined ? { metrics: { port: flags['metrics-port'] } } : {}),
   };
-  return { ...parseWith(AgentConfig, input, 'agent flags'), defaultUnitWeightG: unit };
+  // The environment's overrides apply to a quick start as to a file; a flag given wins over them,
+  // as --log-level wins over a file (docs/configuration.md).
+  const overrides = configEnvOverrides(AgentConfig, 'agent config');
+  const doc = overlay(applyEnvOverrides({}, overrides), input);
+  return { ...validateConfig(AgentConfig, doc, 'agent flags', overrides), defaultUnitWeightG: unit };
+}
+
+/** `top` over `base`, mapping by mapping; a list or a value in `top` replaces `base`'s. */
+function overlay(base: unknown, top: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(top)) return top === undefined ? base : top;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(top)) out[k] = overlay(base[k], v);
+  return out;
 }
 
 /** `--broker a,b,c`: the nodes of one cluster, tried in turn; one URL stays a string. */
