@@ -93,6 +93,14 @@ let central: CentralProcess;
 let agent: MqttClient;
 let seq = 0;
 let acmeToken = '';
+/** Short-lived tokens, so the test sees the nodes keep their session past a token's expiry. */
+const TOKEN_TTL_MS = 4_000;
+
+/** A GET of the central's API as the supplier, with a token of its own. */
+async function asAcme<T>(path: string): Promise<T> {
+  const r = await central.api(path, await central.login('acme', PASSWORD));
+  return (await r.json()) as T;
+}
 
 async function publishLevel(lane: string, units: number): Promise<void> {
   seq++;
@@ -129,7 +137,7 @@ beforeAll(async () => {
       log: { level: 'warn' },
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { host: '127.0.0.1', port: 0 },
-      auth: { scrypt: { cost: 1024 } },
+      auth: { scrypt: { cost: 1024 }, tokenTtlMs: TOKEN_TTL_MS },
       integrations: { nodeRed: { enabled: false } },
       suppliers: [{ id: 'acme' }, { id: 'globex' }],
       skus: [
@@ -165,7 +173,6 @@ beforeAll(async () => {
     reconnectPeriod: 0,
   });
   for (const lane of ['L0', 'L1', 'L2']) await publishLevel(lane, 15);
-  acmeToken = await central.login('acme', PASSWORD);
 }, 60_000);
 
 afterAll(async () => {
@@ -212,11 +219,18 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
     });
     return [
       { id: z, type: 'tab', label: 'test taps' },
+      // The same user, logging in with its password instead of a token.
+      {
+        id: 'pw-server',
+        type: 'shelfsense-config',
+        url: `http://127.0.0.1:${central.http}`,
+        credentials: { username: 'acme', password: PASSWORD },
+      },
       {
         id: 'tap-levels',
         z,
         type: 'shelfsense-level',
-        server: 'ss-server',
+        server: 'pw-server',
         site: 'store-1',
         x: 100,
         y: 100,
@@ -317,6 +331,10 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
     onTestFailed(() => {
       process.stderr.write(`${label} output:\n${red.lines.join('\n')}\n${red.stderr()}\n`);
     });
+    acmeToken = await central.login('acme', PASSWORD);
+    const expiresAt = (
+      JSON.parse(Buffer.from(acmeToken.split('.')[1]!, 'base64url').toString()) as { exp: number }
+    ).exp;
     const deploy = await adminApi('/flows', {
       method: 'POST',
       headers: { 'node-red-deployment-type': 'full' },
@@ -358,9 +376,7 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
     );
     const api = await waitFor(
       async () => {
-        const l = (await (await central.api(`/api/lanes/store-1/shelf-1/${lane}`, acmeToken)).json()) as {
-          units: number;
-        };
+        const l = await asAcme<{ units: number }>(`/api/lanes/store-1/shelf-1/${lane}`);
         return l.units === 9 ? l : null;
       },
       10_000,
@@ -396,12 +412,30 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
       deliverTo: { site: 'store-1', shelf: 'shelf-1' },
     });
     await waitFor(
-      async () =>
-        ((await (await central.api(`/api/orders/${orderId}`, acmeToken)).json()) as { state: string })
-          .state === 'acknowledged',
+      async () => (await asAcme<{ state: string }>(`/api/orders/${orderId}`)).state === 'acknowledged',
       10_000,
       { what: 'the order acknowledged in the central' },
     );
+
+    // Past the configured token's expiry the nodes still act: they refreshed it in time. The ERP
+    // ships through the example's hook; a bad quantity is answered 409 with the field named.
+    await waitFor(() => Date.now() > expiresAt + 100, TOKEN_TTL_MS * 2, { what: 'the token to expire' });
+    expect((await central.api('/api/orders', acmeToken)).status).toBe(401);
+    const shipped = await fetch(`${admin}/erp/shipped`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId }),
+    });
+    expect(shipped.status).toBe(200);
+    expect(await shipped.json()).toMatchObject({ id: orderId, state: 'shipped', changed: true });
+    expect(await asAcme(`/api/orders/${orderId}`)).toMatchObject({ state: 'shipped' });
+    const refused = await fetch(`${admin}/erp/shipped`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId, shippedQuantity: 'lots' }),
+    });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/shippedQuantity/);
 
     // Credentials are Node-RED's encrypted credentials, never in the flow file.
     const flowFile = readFileSync(join(userDir, 'flows.json'), 'utf8');
