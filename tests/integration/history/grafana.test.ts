@@ -22,7 +22,7 @@ const MINUTE = 60_000;
 interface Dashboard {
   panels: { title: string; targets: { query: string }[] }[];
   templating: { list: { name: string; query: string }[] };
-  annotations: { list: { name: string; query?: string }[] };
+  annotations: { list: { name: string; target?: { query?: string } }[] };
 }
 
 /** Grafana's expansion: the time range, the interval, and each variable as a regex (All: `.*`). */
@@ -103,8 +103,8 @@ describe('Grafana queries', () => {
       ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: p.title, q: t.query }))),
       ...dashboard.templating.list.map((v) => ({ where: `variable ${v.name}`, q: v.query })),
       ...dashboard.annotations.list
-        .filter((a) => a.query)
-        .map((a) => ({ where: a.name, q: a.query as string })),
+        .filter((a) => a.target?.query)
+        .map((a) => ({ where: a.name, q: a.target?.query as string })),
     ];
     expect(queries.length).toBe(13);
     for (const { where, q } of queries) {
