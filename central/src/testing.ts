@@ -5,11 +5,7 @@
  * package's src imports this entry.
  */
 export { announce } from './bus/bus.js';
-export { discoveryMessages, type SensorDiscovery } from './ha/discovery.js';
-export { HomeAssistantError, HomeAssistantErrorCodes, isHomeAssistantError } from './ha/errors.js';
-export { HomeAssistantPublisher, PUBLISHED_FILE } from './ha/publisher.js';
-export { startHomeAssistant } from './ha/start.js';
-export { mqttTransport } from './ha/transport.js';
+export * from './ha/index.js';
 export {
   calibrationRow,
   eventRow,

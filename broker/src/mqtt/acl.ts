@@ -36,22 +36,26 @@ const SERVICE_PUBLISHES: ReadonlySet<string> = new Set(['lanes', 'stored', 'orde
 export const HA_DEFAULT_PREFIX = 'homeassistant';
 
 type HaGrant = Extract<Grant, { role: 'homeassistant' }>;
+/** The Home Assistant components central publishes (configs and states under each). */
+const HA_COMPONENTS = ['sensor', 'binary_sensor'] as const;
 const haPrefix = (g: HaGrant): string => g.prefix ?? HA_DEFAULT_PREFIX;
 
 /**
- * Home Assistant reads, under its discovery prefix, its own status and the discovery configs of its
- * sites (published under the node id `<nodeId>-<site>`, one per site), and at its sites lane levels
+ * Home Assistant reads, under its discovery prefix, its own status, Shelfsense's availability and
+ * the discovery configs and entity states of its sites (published under the node id
+ * `<nodeId>-<site>`, one per site, for sensors and binary sensors), and at its sites lane levels
  * and agent status — what the discovered sensors and their availability read; no other site's lane
  * names, no events, orders, alerts or health.
  */
 function haReads(g: HaGrant, topic: string, t: ParsedTopic | null, map: ShelfMap): boolean {
   const prefix = haPrefix(g);
-  if (topic === `${prefix}/status`) return true;
-  const sensors = `${prefix}/sensor/${map.haNodeId}-`;
-  if (topic.startsWith(sensors)) {
+  if (topic === `${prefix}/status` || topic === `${prefix}/${map.haNodeId}/availability`) return true;
+  for (const component of HA_COMPONENTS) {
+    const own = `${prefix}/${component}/${map.haNodeId}-`;
+    if (!topic.startsWith(own)) continue;
     // Site ids hold no '/': the node id's site ends at the next level.
-    const end = topic.indexOf('/', sensors.length);
-    return end > sensors.length && g.sites.includes(topic.slice(sensors.length, end));
+    const end = topic.indexOf('/', own.length);
+    return end > own.length && g.sites.includes(topic.slice(own.length, end));
   }
   return t !== null && (t.kind === 'level' || t.kind === 'status') && g.sites.includes(t.site);
 }
@@ -168,8 +172,9 @@ function ownPatterns(p: Principal, map: ShelfMap): string[] {
     case 'homeassistant':
       return [
         `${haPrefix(g)}/status`,
+        `${haPrefix(g)}/${map.haNodeId}/availability`,
         ...g.sites.flatMap((s) => [
-          `${haPrefix(g)}/sensor/${map.haNodeId}-${s}/#`,
+          ...HA_COMPONENTS.map((c) => `${haPrefix(g)}/${c}/${map.haNodeId}-${s}/#`),
           `${r}/${s}/+/+/level`,
           `${r}/${s}/agents/+/status`,
         ]),

@@ -6,6 +6,8 @@ import { isShelfError, ShelfError } from '@shelfsense/protocol';
 export const HomeAssistantErrorCodes = {
   /** The broker did not take the discovery messages in time (unreachable, or refusing them). */
   PUBLISH: 'SHELF_ERR_HA_PUBLISH',
+  /** A bridge's settings cannot be used (a TLS file that cannot be read). */
+  CONFIG: 'SHELF_ERR_HA_CONFIG',
 } as const;
 
 export type HomeAssistantErrorCode = (typeof HomeAssistantErrorCodes)[keyof typeof HomeAssistantErrorCodes];

@@ -212,8 +212,17 @@ export function homeAssistantPart(): Part {
   return {
     name: 'home-assistant',
     async start(ctx) {
+      const { services } = ctx;
       ha = await startHomeAssistant(
-        { bus: ctx.bus, dataDir: ctx.dataDir, log: ctx.log, config: ctx.config },
+        {
+          bus: ctx.bus,
+          dataDir: ctx.dataDir,
+          log: ctx.log,
+          config: ctx.config,
+          rules: () => services.rules,
+          orders: () => services.orders,
+          latest: () => ctx.store.history.latest(),
+        },
         ctx.config.integrations.homeAssistant,
       );
     },
@@ -222,12 +231,8 @@ export function homeAssistantPart(): Part {
       ha = null;
     },
     async reconfigure(ctx) {
-      // A new publisher publishes the new configs and removes those of lanes that are gone.
-      await ha?.stop();
-      ha = await startHomeAssistant(
-        { bus: ctx.bus, dataDir: ctx.dataDir, log: ctx.log, config: ctx.config },
-        ctx.config.integrations.homeAssistant,
-      );
+      // New lanes get entities; the entities of lanes that are gone are removed.
+      await ha?.reconfigure(ctx.config);
     },
   };
 }

@@ -2,7 +2,7 @@
  * Home Assistant MQTT discovery against real brokers: a bare aedes with central's MQTT client (as
  * with an external broker), and the Shelfsense broker with its ACLs (in-process publishing). A
  * subscriber plays Home Assistant: it reads the discovery configs, follows their state and
- * availability topics, and applies their templates to what an agent publishes.
+ * availability topics, and checks them against what an agent publishes.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import {
   HomeAssistantPublisher,
   mqttTransport,
   PUBLISHED_FILE,
-  type SensorDiscovery,
+  StateTracker,
   startHomeAssistant,
 } from '@shelfsense/central/testing';
 import {
@@ -30,9 +30,13 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAedes, type TestBroker } from '../../helpers/brokers.js';
 import { waitFor } from '../../helpers/wait.js';
+import { HaFollower } from './ha-helpers.js';
 
 const log = pino({ level: process.env.SHELFSENSE_TEST_LOG ?? 'silent' });
 const HA = HomeAssistantConfig.parse({ enabled: true });
+const OPTS = { ...HA, swVersion: '0.0.0-test' };
+/** Configs of every component. */
+const CONFIGS = 'homeassistant/+/+/+/config';
 
 const MAP: CentralConfigInput = {
   suppliers: [{ id: 'acme' }],
@@ -58,18 +62,6 @@ const MAP: CentralConfigInput = {
     },
   ],
 };
-
-/** What Home Assistant does with a template we emit: read the field, scale, round, or "None". */
-function applyTemplate(template: string, body: Record<string, unknown>): string {
-  const field = /value_json\.(\w+)/.exec(template)?.[1];
-  if (!field) throw new Error(`no value_json field in ${template}`);
-  const v = body[field];
-  if (v === null || v === undefined) return 'None';
-  const scale = /\*\s*(\d+)/.exec(template);
-  if (!scale) return String(v);
-  const scaled = Number(v) * Number(scale[1]);
-  return /round\(1\)/.test(template) ? String(Math.round(scaled * 10) / 10) : String(scaled);
-}
 
 function level(units: number, fill: number | null, seq: number): LevelPayload {
   return LevelPayload.parse({
@@ -102,28 +94,68 @@ async function recorder(url: string, filters: string[], opts: mqtt.IClientOption
 }
 
 describe('discovery messages', () => {
-  it('[HA-KEYS] one count sensor per lane, a fill sensor where the capacity is known, on the documented keys', () => {
-    const msgs = discoveryMessages(CentralConfig.parse(MAP), HA);
-    expect(msgs.map((m) => `${m.lane}:${m.kind}`)).toEqual(['lane-a:count', 'lane-a:fill', 'lane-b:count']);
+  it('[HA-KEYS] per lane: count, fill where the capacity is known, weight and confidence as diagnostics, three binary sensors', () => {
+    const msgs = discoveryMessages(CentralConfig.parse(MAP), OPTS);
+    expect(msgs.map((m) => `${m.lane}:${m.kind}`)).toEqual([
+      'lane-a:count',
+      'lane-a:fill',
+      'lane-a:weight',
+      'lane-a:confidence',
+      'lane-a:low_stock',
+      'lane-a:open_order',
+      'lane-a:sensor_fault',
+      'lane-b:count',
+      'lane-b:weight',
+      'lane-b:confidence',
+      'lane-b:low_stock',
+      'lane-b:open_order',
+      'lane-b:sensor_fault',
+    ]);
     for (const m of msgs) {
-      expect(m.topic).toMatch(/^homeassistant\/sensor\/shelfsense-s1\/[A-Za-z0-9_-]+\/config$/);
+      expect(m.topic).toMatch(
+        /^homeassistant\/(sensor|binary_sensor)\/shelfsense-s1\/[A-Za-z0-9_-]+\/config$/,
+      );
+      expect(m.topic.split('/')[1]).toBe(m.component);
       expect(m.config).toMatchObject({
-        unique_id: expect.any(String),
-        state_topic: topics.level('s1', 'shelf-1', m.lane),
-        value_template: expect.stringContaining('value_json.'),
-        unit_of_measurement: m.kind === 'count' ? 'items' : '%',
+        unique_id: `shelfsense:s1/shelf-1/${m.lane}:${m.kind}`,
+        state_topic: m.topic.replace(/config$/, 'state'),
+        availability_mode: 'all',
         availability: [
+          { topic: 'homeassistant/shelfsense/availability', payload_available: 'online' },
           {
-            topic: topics.status('s1', 'agent-1'),
+            topic: 'homeassistant/sensor/shelfsense-s1/agent_agent-1/availability',
             payload_available: 'online',
-            payload_not_available: 'offline',
-            value_template: '{{ value_json.state }}',
           },
         ],
-        device: { identifiers: ['shelfsense:s1/shelf-1'], serial_number: 'SN1', manufacturer: 'Shelfsense' },
+        device: {
+          identifiers: ['shelfsense:s1/shelf-1'],
+          serial_number: 'SN1',
+          manufacturer: 'Shelfsense',
+          sw_version: '0.0.0-test',
+        },
       });
+      // Values live in the state; attributes would write a recorder row on every heartbeat.
+      expect(JSON.stringify(m.config)).not.toContain('json_attributes');
+      if (m.component === 'binary_sensor')
+        expect(m.config).toMatchObject({ payload_on: 'ON', payload_off: 'OFF' });
+      const diagnostic = ['weight', 'confidence', 'sensor_fault'].includes(m.kind);
+      expect(m.config.entity_category).toBe(diagnostic ? 'diagnostic' : undefined);
     }
     expect(new Set(msgs.map((m) => m.config.unique_id)).size).toBe(msgs.length);
+    // Only the sites asked for; the dashboard linked when configured.
+    const two = CentralConfig.parse({
+      ...MAP,
+      sites: [
+        ...MAP.sites!,
+        {
+          id: 's2',
+          shelves: [{ id: 'x', serial: 'SN9', agent: 'p', lanes: [{ id: 'l', channels: [0], sku: 'cola' }] }],
+        },
+      ],
+    });
+    const some = discoveryMessages(two, { ...OPTS, sites: ['s2'], configurationUrl: 'https://d.example/' });
+    expect(new Set(some.map((m) => m.site))).toEqual(new Set(['s2']));
+    expect(some[0]?.config.device.configuration_url).toBe('https://d.example/');
   });
 
   it('[HA-TIMEOUT] start() fails with a code when the broker never takes the discovery', async () => {
@@ -157,10 +189,11 @@ describe('discovery messages', () => {
           { id: 'a', shelves: [{ id: 'b_c', serial: 'X2', agent: 'p', lanes: [lane] }] },
         ],
       }),
-      HA,
+      OPTS,
     );
-    expect(new Set(msgs.map((m) => m.topic)).size).toBe(2);
-    expect(new Set(msgs.map((m) => m.config.unique_id)).size).toBe(2);
+    // Six entities per lane (no capacity, no fill), each lane on its own topics.
+    expect(new Set(msgs.map((m) => m.topic)).size).toBe(12);
+    expect(new Set(msgs.map((m) => m.config.unique_id)).size).toBe(12);
   });
 });
 
@@ -191,9 +224,14 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startPublisher(map: CentralConfigInput = MAP, birthMinIntervalMs = 0) {
+  async function startPublisher(
+    map: CentralConfigInput = MAP,
+    birthMinIntervalMs = 0,
+    states?: StateTracker,
+  ) {
     const p = new HomeAssistantPublisher({
       transport: mqttTransport(central),
+      ...(states ? { states } : {}),
       map: CentralConfig.parse(map),
       config: HA,
       dataDir: dir,
@@ -205,83 +243,92 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     return p;
   }
 
-  it('[HA-FOLLOW] a subscriber following the discovery reads each lane’s count, fill and availability', async () => {
-    await startPublisher();
-    const ha = await recorder(broker.url, ['homeassistant/sensor/+/+/config']);
-    clients.push(ha.client);
-    const configs = await waitFor(
-      () => (ha.last.size === 3 ? [...ha.last.values()].map((t) => JSON.parse(t) as SensorDiscovery) : null),
-      5_000,
-      { what: 'three retained discovery configs' },
-    );
-    // Follow what the configs say: their state and availability topics.
-    const follow = await recorder(broker.url, [
-      ...new Set(configs.flatMap((c) => [c.state_topic, ...c.availability.map((a) => a.topic)])),
-    ]);
-    clients.push(follow.client);
+  it('[HA-FOLLOW] a subscriber following the discovery reads each entity’s state and availability', async () => {
+    const bus = new MqttBus(log);
+    bus.adopt(central);
+    const states = new StateTracker({ bus, config: CentralConfig.parse(MAP), log });
+    await states.start();
+    try {
+      await startPublisher(MAP, 0, states);
+      const ha = await HaFollower.connect(broker.url, {});
+      clients.push(ha.client);
+      await waitFor(() => ha.configs.size === 13, 5_000, { what: 'thirteen retained discovery configs' });
+      expect(ha.invalid).toEqual([]);
 
-    // The agent, as it does: retained status, then a retained level per lane.
-    const status = topics.status('s1', 'agent-1');
-    const online = { agent: 'agent-1', site: 's1', state: 'online', shelves: ['SN1'], ts: Date.now() };
-    await agent.publishAsync(status, JSON.stringify(online), { qos: 1, retain: true });
-    await agent.publishAsync(topics.level('s1', 'shelf-1', 'lane-a'), JSON.stringify(level(7, 0.35, 1)), {
-      qos: 1,
-      retain: true,
-    });
-    await agent.publishAsync(topics.level('s1', 'shelf-1', 'lane-b'), JSON.stringify(level(4, null, 2)), {
-      qos: 1,
-      retain: true,
-    });
-    await waitFor(() => follow.last.size === 3, 5_000, { what: 'status and both levels' });
+      // The agent, as it does: retained status, then a retained level per lane.
+      const status = topics.status('s1', 'agent-1');
+      const online = { agent: 'agent-1', site: 's1', state: 'online', shelves: ['SN1'], ts: Date.now() };
+      await agent.publishAsync(status, JSON.stringify(online), { qos: 1, retain: true });
+      await agent.publishAsync(topics.level('s1', 'shelf-1', 'lane-a'), JSON.stringify(level(7, 0.35, 1)), {
+        qos: 1,
+        retain: true,
+      });
+      await agent.publishAsync(topics.level('s1', 'shelf-1', 'lane-b'), JSON.stringify(level(4, null, 2)), {
+        qos: 1,
+        retain: true,
+      });
+      await waitFor(() => ha.state('s1/shelf-1/lane-b:count') === '4', 5_000, { what: 'both levels' });
+      await waitFor(() => [...ha.entities().values()].every((e) => e.available), 5_000, {
+        what: 'available',
+      });
+      const shown = [...ha.entities().values()]
+        .filter((e) =>
+          ['count', 'fill', 'weight', 'confidence'].some((k) => e.config.unique_id.endsWith(`:${k}`)),
+        )
+        .map((e) => ({ name: e.config.name, state: e.state, unit: e.config.unit_of_measurement }))
+        .sort((x, y) => x.name.localeCompare(y.name));
+      expect(shown).toEqual([
+        { name: 'lane-a Cola 0.33 l confidence', state: '97', unit: '%' },
+        { name: 'lane-a Cola 0.33 l count', state: '7', unit: 'items' },
+        { name: 'lane-a Cola 0.33 l fill', state: '35', unit: '%' },
+        { name: 'lane-a Cola 0.33 l weight', state: '2450', unit: 'g' },
+        { name: 'lane-b chips confidence', state: '97', unit: '%' },
+        { name: 'lane-b chips count', state: '4', unit: 'items' },
+        { name: 'lane-b chips weight', state: '1400', unit: 'g' },
+      ]);
+      // No rules here: empty is low, nothing else is.
+      expect(ha.state('s1/shelf-1/lane-a:low_stock')).toBe('OFF');
 
-    const read = (c: SensorDiscovery) => {
-      const state = applyTemplate(c.value_template, JSON.parse(follow.last.get(c.state_topic) as string));
-      const a = c.availability[0]!;
-      const avail = applyTemplate(a.value_template, JSON.parse(follow.last.get(a.topic) as string));
-      return { name: c.name, state, unit: c.unit_of_measurement, available: avail === a.payload_available };
-    };
-    expect(configs.map(read).sort((x, y) => x.name.localeCompare(y.name))).toEqual([
-      { name: 'lane-a Cola 0.33 l count', state: '7', unit: 'items', available: true },
-      { name: 'lane-a Cola 0.33 l fill', state: '35', unit: '%', available: true },
-      { name: 'lane-b chips count', state: '4', unit: 'items', available: true },
-    ]);
-
-    // The agent's last will: every sensor of its shelf becomes unavailable.
-    await agent.publishAsync(status, JSON.stringify({ ...online, state: 'offline' }), {
-      qos: 1,
-      retain: true,
-    });
-    await waitFor(() => follow.last.get(status)?.includes('offline'), 5_000, { what: 'offline status' });
-    expect(configs.map(read).every((r) => !r.available)).toBe(true);
+      // The agent's last will: every entity of its shelf becomes unavailable.
+      await agent.publishAsync(status, JSON.stringify({ ...online, state: 'offline' }), {
+        qos: 1,
+        retain: true,
+      });
+      await waitFor(() => [...ha.entities().values()].every((e) => !e.available), 5_000, {
+        what: 'every entity unavailable',
+      });
+    } finally {
+      await states.stop();
+    }
   });
 
   it('[HA-BIRTH] when Home Assistant says it is online, the discovery is published again', async () => {
     const p = await startPublisher();
-    const ha = await recorder(broker.url, ['homeassistant/sensor/+/+/config']);
+    const ha = await recorder(broker.url, [CONFIGS]);
     clients.push(ha.client);
-    await waitFor(() => ha.all.length === 3, 5_000, { what: 'the retained configs' });
+    await waitFor(() => ha.all.length === 13, 5_000, { what: 'the retained configs' });
     expect(ha.all.every((m) => m.retain)).toBe(true);
     await ha.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
-    await waitFor(() => ha.all.length === 6, 5_000, { what: 'the configs published again' });
+    await waitFor(() => ha.all.length === 26, 5_000, { what: 'the configs published again' });
     expect(p.counters.births).toBe(1);
     // Anything else on the status topic is not a birth.
     await ha.client.publishAsync('homeassistant/status', 'offline', { qos: 1 });
     await ha.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
-    await waitFor(() => ha.all.length === 9, 5_000, { what: 'the configs published a third time' });
+    await waitFor(() => ha.all.length === 39, 5_000, { what: 'the configs published a third time' });
     expect(p.counters.births).toBe(2);
   });
 
   it('[HA-BIRTH] a burst of births is answered by one republish now and one after the interval', async () => {
     const p = await startPublisher(MAP, 1_000);
-    const ha = await recorder(broker.url, ['homeassistant/sensor/+/+/config']);
+    const ha = await recorder(broker.url, [CONFIGS]);
     clients.push(ha.client);
-    await waitFor(() => ha.all.length === 3, 5_000, { what: 'the retained configs' });
+    await waitFor(() => ha.all.length === 13, 5_000, { what: 'the retained configs' });
     for (let i = 0; i < 50; i++) await ha.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
     await waitFor(() => p.counters.births === 50, 5_000, { what: 'fifty births seen' });
     expect(p.counters.coalesced).toBe(49);
     // The first birth republished at once; the other 49 make one more round, after the interval.
-    await waitFor(() => ha.all.length === 9, 5_000, { what: 'the configs published twice more' });
-    expect(p.counters.published).toBe(9);
+    await waitFor(() => ha.all.length === 39, 5_000, { what: 'the configs published twice more' });
+    expect(p.counters.published).toBe(39);
   });
 
   it('[HA-STALE] a lane removed from the map loses its sensors: empty retained configs', async () => {
@@ -290,10 +337,11 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     const smaller: CentralConfigInput = structuredClone(MAP);
     smaller.sites![0]!.shelves![0]!.lanes = smaller.sites![0]!.shelves![0]!.lanes.slice(0, 1);
     const second = await startPublisher(smaller);
-    expect(second.counters.removed).toBe(1);
-    const ha = await recorder(broker.url, ['homeassistant/sensor/+/+/config']);
+    // lane-b's six configs and six state topics.
+    expect(second.counters.removed).toBe(12);
+    const ha = await recorder(broker.url, [CONFIGS]);
     clients.push(ha.client);
-    await waitFor(() => ha.last.size === 2, 5_000, { what: 'the retained configs left' });
+    await waitFor(() => ha.last.size === 7, 5_000, { what: 'the retained configs left' });
     expect([...ha.last.keys()].some((t) => t.includes('lane-b'))).toBe(false);
   });
 
@@ -306,11 +354,11 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     writeFileSync(join(dir, PUBLISHED_FILE), JSON.stringify({ topics: [old] }));
     const second = await startPublisher();
     expect(second.counters.removed).toBe(1);
-    const ha = await recorder(broker.url, ['homeassistant/sensor/+/+/config']);
-    await waitFor(() => ha.last.size === 3, 5_000, { what: 'the per-site configs' });
-    expect([...ha.last.keys()].every((t) => t.startsWith(`homeassistant/sensor/${HA.nodeId}-s1/`))).toBe(
-      true,
-    );
+    const ha = await recorder(broker.url, [CONFIGS]);
+    await waitFor(() => ha.last.size === 13, 5_000, { what: 'the per-site configs' });
+    expect(
+      [...ha.last.keys()].every((t) => /^homeassistant\/(sensor|binary_sensor)\/shelfsense-s1\//.test(t)),
+    ).toBe(true);
     clients.push(ha.client);
   });
 });
@@ -340,11 +388,11 @@ describe('the embedded Shelfsense broker', () => {
       const parts = { bus, dataDir: dir, log, config };
       expect(await startHomeAssistant(parts, HomeAssistantConfig.parse({}))).toBeNull();
       const publisher = await startHomeAssistant(parts, HA);
-      const ha = await recorder(url, ['homeassistant/sensor/+/+/config', 'homeassistant/status'], {
+      const ha = await recorder(url, [CONFIGS, 'homeassistant/status'], {
         username: 'hass',
         password: 'correct horse battery',
       });
-      await waitFor(() => ha.last.size === 3, 5_000, { what: 'the retained configs' });
+      await waitFor(() => ha.last.size === 13, 5_000, { what: 'the retained configs' });
       await ha.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
       await waitFor(() => publisher?.counters.births === 1, 5_000, { what: 'the birth seen in process' });
       expect(bus.connected).toBe(true);

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MqttBus } from '@shelfsense/central';
-import { type HomeAssistantPublisher, startHomeAssistant } from '@shelfsense/central/testing';
+import { type HomeAssistant, startHomeAssistant } from '@shelfsense/central/testing';
 import { HomeAssistantConfig, topics } from '@shelfsense/protocol';
 import type { IClientOptions } from 'mqtt';
 import { pino } from 'pino';
@@ -77,7 +77,7 @@ const status = (agent: string) => JSON.stringify({ agent, state: 'online', ts: D
 
 describe('the homeassistant role on the Shelfsense broker', () => {
   let b: TestBroker;
-  let publisher: HomeAssistantPublisher | null;
+  let publisher: HomeAssistant | null;
   let agentA: Recorded;
   let agentB: Recorded;
   let observer: Recorded;
@@ -146,19 +146,27 @@ describe('the homeassistant role on the Shelfsense broker', () => {
       ]),
     ).toEqual([1, 1, 1, 128, 128, 128]);
 
-    // Its site's discovery configs (A: l1 count and fill, l2 count), and not B's lane names.
+    // Its site's discovery configs (A: l1 with seven entities, l2 with six), and not B's lane names.
     await until(
-      () => ha.messages.filter((m) => m.topic.endsWith('/config')).length === 3,
-      'site A’s three retained configs',
+      () => ha.messages.filter((m) => m.topic.endsWith('/config')).length === 13,
+      'site A’s thirteen retained configs',
     );
     await observer.waitFor(
       (m) => m.topic.startsWith('homeassistant/sensor/shelfsense-B/'),
       'B’s configs published',
     );
-    const stateTopics = ha.messages
-      .filter((m) => m.topic.startsWith('homeassistant/sensor/'))
-      .map((m) => (JSON.parse(m.payload) as { state_topic: string }).state_topic);
-    expect(new Set(stateTopics)).toEqual(new Set([`${R}/A/a1/l1/level`, `${R}/A/a1/l2/level`]));
+    const configs = ha.messages
+      .filter((m) => m.topic.endsWith('/config'))
+      .map((m) => JSON.parse(m.payload) as { state_topic: string; availability: { topic: string }[] });
+    // Every topic an entity reads is one the role may read: its state and both availabilities.
+    for (const c of configs) {
+      await ha.waitFor((m) => m.topic === c.state_topic, `the state ${c.state_topic}`);
+      for (const a of c.availability)
+        await ha.waitFor((m) => m.topic === a.topic, `the availability ${a.topic}`);
+    }
+    expect(
+      configs.every((c) => /^homeassistant\/(sensor|binary_sensor)\/shelfsense-A\//.test(c.state_topic)),
+    ).toBe(true);
     expect(ha.messages.filter((m) => m.topic.includes('shelfsense-B'))).toEqual([]);
     await ha.waitFor((m) => m.topic === `${R}/A/a1/l1/level` && m.retain, 'site A’s retained level');
     await ha.waitFor((m) => m.topic === topics.status('A', 'agent-a'), 'site A’s agent status');

@@ -164,6 +164,10 @@ describe('ACL: read and subscribe', () => {
     ]) {
       expect(read(haA, t), t).toBe(false);
     }
+    // Binary sensors, entity states and Shelfsense's availability, by the same site rule.
+    expect(read(haA, 'homeassistant/binary_sensor/shelfsense-A/A_a1_l1_low_stock/state')).toBe(true);
+    expect(read(haA, 'homeassistant/binary_sensor/shelfsense-B/B_b1_l1_low_stock/state')).toBe(false);
+    expect(read(haA, 'homeassistant/shelfsense/availability')).toBe(true);
     expect(read(haPrefixed, 'hass/sensor/shelfsense-B/B_b1_l1_count/config')).toBe(true);
     expect(read(haPrefixed, 'hass/sensor/shelfsense-A/A_a1_l1_count/config')).toBe(false);
     expect(read(haPrefixed, 'homeassistant/status')).toBe(false);
@@ -173,7 +177,9 @@ describe('ACL: read and subscribe', () => {
     expect(readablePatterns(who(haA), map).sort()).toEqual(
       [
         'homeassistant/status',
+        'homeassistant/shelfsense/availability',
         'homeassistant/sensor/shelfsense-A/#',
+        'homeassistant/binary_sensor/shelfsense-A/#',
         `${R}/A/+/+/level`,
         `${R}/A/agents/+/status`,
         `${R}/catalogue`,
