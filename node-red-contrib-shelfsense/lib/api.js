@@ -24,6 +24,7 @@ function centralFor(RED, node, config) {
     const problem = server.central.problem();
     if (problem)
       return refuse(RED, node, problem, `Shelfsense server "${server.name || server.id}": ${problem}`);
+    server.central.use();
     return server.central;
   }
   const { api, problem } = embeddedApi(RED);

@@ -28,6 +28,7 @@ class RemoteCentral extends EventEmitter {
     this.lanesLoading = null;
     /** The connection state every node using this central shows: connecting, connected, error. */
     this.state = { state: 'idle' };
+    this.used = false;
     const fromCentral = !this.mqttUrl;
     this.live = new Live({
       url: fromCentral ? this.safeMqttUrl() : this.mqttUrl,
@@ -68,6 +69,17 @@ class RemoteCentral extends EventEmitter {
     return null;
   }
 
+  /**
+   * Called by each node that uses this central: logs in at once (so bad credentials show before
+   * the first order arrives) and keeps the token fresh even for a flow that only updates orders.
+   */
+  use() {
+    if (this.used) return;
+    this.used = true;
+    this.session.startKeepAlive();
+    this.session.token().catch((err) => this.setState({ state: 'error', error: err }));
+  }
+
   setState(s) {
     this.state = s;
     this.emit('state', s);
@@ -90,7 +102,6 @@ class RemoteCentral extends EventEmitter {
       }
     };
     this.on(event, guarded);
-    this.session.startKeepAlive();
     this.live.start();
     return () => {
       this.off(event, guarded);

@@ -124,6 +124,15 @@ async function publishLevel(lane: string, units: number): Promise<void> {
   });
 }
 
+function connectAgent(): Promise<MqttClient> {
+  return mqtt.connectAsync(`mqtt://127.0.0.1:${central.mqtt}`, {
+    clientId: 'pi-1',
+    username: 'pi-1',
+    password: PASSWORD,
+    reconnectPeriod: 0,
+  });
+}
+
 beforeAll(async () => {
   npm(['pack', join(ROOT, PKG), '--pack-destination', dir], ROOT);
   tgz = join(dir, `${PKG}-${JSON.parse(readFileSync(join(ROOT, PKG, 'package.json'), 'utf8')).version}.tgz`);
@@ -166,12 +175,7 @@ beforeAll(async () => {
     },
     dir,
   );
-  agent = await mqtt.connectAsync(`mqtt://127.0.0.1:${central.mqtt}`, {
-    clientId: 'pi-1',
-    username: 'pi-1',
-    password: PASSWORD,
-    reconnectPeriod: 0,
-  });
+  agent = await connectAgent();
   for (const lane of ['L0', 'L1', 'L2']) await publishLevel(lane, 15);
 }, 60_000);
 
@@ -245,7 +249,22 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
         url: `http://127.0.0.1:${central.http}`,
         credentials: { token: `${acmeToken.slice(0, -4)}AAAA` },
       },
+      {
+        id: 'bad-password',
+        type: 'shelfsense-config',
+        url: `http://127.0.0.1:${central.http}`,
+        credentials: { username: 'acme', password: 'not the password' },
+      },
       { id: 'lv-no-url', z, type: 'shelfsense-level', server: 'no-url', x: 100, y: 200, wires: [[]] },
+      {
+        id: 'up-bad-password',
+        z,
+        type: 'shelfsense-order-update',
+        server: 'bad-password',
+        x: 300,
+        y: 200,
+        wires: [[]],
+      },
       {
         id: 'ev-bad-token',
         z,
@@ -259,7 +278,7 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
         id: 'tap-status',
         z,
         type: 'status',
-        scope: ['lv-no-url', 'ev-bad-token'],
+        scope: ['lv-no-url', 'ev-bad-token', 'up-bad-password'],
         x: 100,
         y: 320,
         wires: [['tap-status-body']],
@@ -443,5 +462,25 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
     expect(flowFile).not.toContain(acmeToken.split('.')[2]!);
     expect(readFileSync(join(userDir, 'flows_cred.json'), 'utf8')).not.toContain(acmeToken.split('.')[2]!);
     expect(red.child.exitCode).toBeNull();
+  });
+
+  it('[NR-STANDALONE-RECONNECT] a server logging in with a password comes back after kill -9 of central', async () => {
+    await central.kill();
+    await central.restart();
+    await agent.endAsync();
+    agent = await connectAgent();
+    await publishLevel(lane, 11);
+    await waitFor(
+      () =>
+        erp
+          .on('/tap/levels')
+          .some(
+            (h) =>
+              (h.body as { lane: string; units: number }).lane === lane &&
+              (h.body as { units: number }).units === 11,
+          ),
+      20_000,
+      { what: `level 11 of ${lane} after the restart` },
+    );
   });
 });
