@@ -25,11 +25,17 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-/**
- * Starts the chain. Lane L1 starts below its reorder point, so one order opens soon after the
- * first levels; with `webhookFails` its webhook answers 500 and, after one attempt, is a dead letter.
- */
-export async function startChain(opts: { webhookFails?: boolean; agentHost?: string } = {}): Promise<Chain> {
+export interface ChainOptions {
+  /** The supplier's webhook answers 500, so each order event is a dead letter after one attempt. */
+  webhookFails?: boolean;
+  /** The agent's metrics.host (default: the config's default). */
+  agentHost?: string;
+  /** Items on lane L1 at start: at or below the reorder point (4), an order opens at once. */
+  l1Items?: number;
+}
+
+/** Starts the chain. By default lane L1 starts below its reorder point, so an order opens soon. */
+export async function startChain(opts: ChainOptions = {}): Promise<Chain> {
   const dir = mkdtempSync(join(tmpdir(), 'shelfsense-metrics-'));
   const hooks = new WebhookReceiver();
   if (opts.webhookFails) hooks.status = 500;
@@ -40,7 +46,6 @@ export async function startChain(opts: { webhookFails?: boolean; agentHost?: str
     seed: 31,
     transport: 'tcp',
     tcpPort: 0,
-    control: false,
     logLevel: 'silent',
     scenario: {
       shelves: [
@@ -48,7 +53,7 @@ export async function startChain(opts: { webhookFails?: boolean; agentHost?: str
           serial: SERIAL,
           lanes: [
             { unitWeightG: 350, items: 8, capacity: 20 },
-            { unitWeightG: 150, items: 2, capacity: 20 },
+            { unitWeightG: 150, items: opts.l1Items ?? 2, capacity: 20 },
           ],
         },
       ],
@@ -133,6 +138,17 @@ export async function startChain(opts: { webhookFails?: boolean; agentHost?: str
       await hooks.stop();
     },
   };
+}
+
+/** Takes `count` items off a lane of the simulated shelf, as a customer would. */
+export async function pick(sim: Simulator, lane: number, count: number): Promise<void> {
+  if (!sim.controlUrl) throw new Error('the simulator runs without its control API');
+  const r = await fetch(`${sim.controlUrl}/shelves/${SERIAL}/actions`, {
+    method: 'POST',
+    body: JSON.stringify({ action: 'remove', lane, count }),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (r.status !== 200) throw new Error(`pick: HTTP ${r.status} ${await r.text()}`);
 }
 
 /** GETs a /metrics page. */
