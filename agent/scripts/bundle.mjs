@@ -19,8 +19,8 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Imports narrowed to what the agent uses; each of these loaded code (and Node built-ins) the agent
  * never runs, together ≈ 3 MB of its resident memory (docs/benchmarks.md):
- * - `prom-client` → its Registry and Gauge (the index loads cluster aggregation, the push gateway,
- *   default metrics and OpenTelemetry exemplars);
+ * - `prom-client` → its Registry, Gauge, Counter and default metrics (the index also loads cluster
+ *   aggregation, the push gateway and OpenTelemetry exemplars);
  * - `readable-stream` (mqtt.js) → node:stream, which it mirrors;
  * - `worker-timers` (mqtt.js, for browser tabs) → a stub: on Node, mqtt.js uses native timers;
  * - `thread-stream` (pino's transports, run in worker threads) → a stub that says so: the agent logs
@@ -43,8 +43,12 @@ const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
  * behaviour.
  */
 const LEAN = {
-  'prom-client':
-    "export { default as Registry } from 'prom-client/lib/registry.js'; export { default as Gauge } from 'prom-client/lib/gauge.js';",
+  'prom-client': [
+    "export { default as Registry } from 'prom-client/lib/registry.js';",
+    "export { default as Gauge } from 'prom-client/lib/gauge.js';",
+    "export { default as Counter } from 'prom-client/lib/counter.js';",
+    "export { default as collectDefaultMetrics } from 'prom-client/lib/defaultMetrics.js';",
+  ].join(' '),
   'worker-timers':
     "const no = () => { throw new Error('worker-timers are for browsers'); }; export { no as setInterval, no as clearInterval, no as setTimeout, no as clearTimeout };",
   'pino-main-thread': 'export const isMainThread = true;',
