@@ -122,6 +122,13 @@ export async function startHomeAssistant(
     log,
   });
   await states.start();
+  const known = new Set(parts.config.sites.map((s) => s.id));
+  for (const b of config.bridges.filter((x) => x.enabled)) {
+    const unknown = b.sites.filter((s) => !known.has(s));
+    // Not an error: the catalogue may add the site later, and the bridge then publishes it.
+    if (unknown.length)
+      log.warn({ bridge: b.id, sites: unknown }, 'home assistant bridge: sites not in the map');
+  }
   const own = config.centralBroker ? central() : null;
   const bridges = config.bridges.filter((b) => b.enabled).map(bridge);
   try {
