@@ -75,7 +75,9 @@ function followState(node, central, idleText) {
       lastError = text;
       return;
     }
-    lastError = '';
+    // Only a working connection clears it: a central that stays down is logged once, not on
+    // every reconnect attempt.
+    if (s.state === 'connected') lastError = '';
   };
   show(central.state);
   central.on('state', show);

@@ -113,14 +113,16 @@ class Session {
     return answer.token;
   }
 
-  schedule() {
+  schedule(retryMs) {
     clearTimeout(this.timer);
     const c = this.current;
     if (!this.keepAlive || this.closed || !c) return;
-    const due = Math.max(1_000, c.obtainedAt + (c.expiresAt - c.obtainedAt) / 2 - this.now());
+    const due = retryMs ?? Math.max(1_000, c.obtainedAt + (c.expiresAt - c.obtainedAt) / 2 - this.now());
     this.timer = setTimeout(() => {
-      this.token().catch(() => {
-        // The next request reports the failure to its node; here there is nobody to tell.
+      this.token().catch((err) => {
+        // The next request reports the failure to its node. While the central is unreachable,
+        // try again: a token that runs out meanwhile cannot be renewed without a password.
+        if (err.code === Codes.UNAVAILABLE) this.schedule(Math.min(5_000, Math.max(1_000, due / 4)));
       });
     }, due);
     this.timer.unref?.();
