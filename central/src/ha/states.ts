@@ -38,6 +38,15 @@ export interface StateSources {
 const k2 = (a: string, b: string) => `${a}\u0000${b}`;
 const k3 = (a: string, b: string, c: string) => `${a}\u0000${b}\u0000${c}`;
 
+/** Bound on remembered lanes, agents and shelves (agents may report ones the map does not know). */
+const LIMIT = 100_000;
+
+/** Sets a key, dropping the oldest entry first when the map is full. */
+function put<V>(map: Map<string, V>, key: string, value: V): void {
+  if (!map.has(key) && map.size >= LIMIT) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
+
 /** Home Assistant's "unknown" for a sensor. */
 export const UNKNOWN = 'None';
 
@@ -78,15 +87,15 @@ export class StateTracker {
         const key = k2(r.site, r.agent);
         const prev = this.status.get(key);
         if (prev && prev.ts > p.ts) return;
-        this.status.set(key, p);
+        put(this.status, key, p);
         this.emit({ site: r.site, agent: r.agent });
       }),
       await this.subscribeRetained(filters.health(), (r, p) => {
-        this.health.set(k2(r.site, r.shelf), p);
+        put(this.health, k2(r.site, r.shelf), p);
         this.emit({ site: r.site, shelf: r.shelf });
       }),
       await bus.subscribe(filters.laneKind('order'), (r, p) => {
-        this.orderStates.set(k3(r.site, r.shelf, r.lane), p.state);
+        put(this.orderStates, k3(r.site, r.shelf, r.lane), p.state);
         this.emit({ site: r.site, shelf: r.shelf });
       }),
       await bus.subscribe(filters.laneKind('alert'), (r, p) => {
@@ -117,7 +126,7 @@ export class StateTracker {
     const key = k3(site, shelf, lane);
     const prev = this.levels.get(key);
     if (prev && prev.ts > p.ts) return false;
-    this.levels.set(key, p);
+    put(this.levels, key, p);
     return true;
   }
 
