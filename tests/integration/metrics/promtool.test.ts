@@ -66,6 +66,38 @@ describe('[metrics] Prometheus conventions on the agent and central', () => {
     }
   });
 
+  it('the counts that were gauges named _total are counters now', () => {
+    const agent = types(agentText);
+    for (const n of [
+      'frames',
+      'rejects',
+      'outbox_dropped',
+      'published',
+      'delivered',
+      'broker_reconnects',
+      'source_reconnects',
+    ])
+      expect(`${n} ${agent.get(`shelfsense_agent_${n}_total`)}`).toBe(`${n} counter`);
+    const central = types(centralText);
+    const names = [
+      'messages_in',
+      'readings_committed',
+      'duplicates_dropped',
+      'invalid_messages',
+      'forged_records',
+      'invalid_command_responses',
+      'history_written',
+      'history_rejected',
+      'history_dropped',
+      'history_write_failures',
+      'history_retries',
+    ];
+    for (const n of names)
+      expect(`${n} ${central.get(`shelfsense_central_${n}_total`)}`).toBe(`${n} counter`);
+    expect(agent.get('shelfsense_agent_outbox_depth')).toBe('gauge');
+    expect(central.get('shelfsense_central_history_buffered')).toBe('gauge');
+  });
+
   it('standard process and Node.js metrics, without a Shelfsense prefix, on both', () => {
     for (const text of [agentText, centralText]) {
       const t = types(text);
