@@ -142,9 +142,9 @@ describe('[GRAFANA-PROVISIONING] deploy/grafana/provisioning loads in a stock Gr
   });
 
   it('the checker itself refuses what the schema refuses', () => {
-    const panel = (dashboards[0]?.json.panels as Json[])[0] as Json;
-    const thresholds = { mode: 'absolut', steps: [] };
     const good = dashboards[0]?.json as Json;
+    const panel = (good.panels as Json[])[0] as Json;
+    const thresholds = { mode: 'absolut', steps: [] };
     const errors = schemaErrors([
       { name: 'a number as a string', json: { ...good, schemaVersion: 'new' } },
       {
