@@ -148,7 +148,12 @@ async function request(base, method, path, body, token, timeoutMs) {
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const why = err.cause?.code ?? err.name ?? 'error';
+    // fetch hides the socket's error in `cause` (an AggregateError when every address failed).
+    const c = err.cause;
+    const why =
+      c?.code ??
+      c?.errors?.[0]?.code ??
+      (err.name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : (c?.message ?? err.message));
     throw new ShelfsenseNodeError(Codes.UNAVAILABLE, `cannot reach ${base} (${why})`);
   }
   const text = await res.text();

@@ -77,10 +77,16 @@ function example(name: string): Record<string, unknown>[] {
   return JSON.parse(readFileSync(join(ROOT, PKG, 'examples', `${name}.json`), 'utf8'));
 }
 
-/** npm as the Node running the tests has it, offline: everything comes from the npm cache. */
+/**
+ * npm as the Node running the tests has it, offline: everything comes from the npm cache. Without
+ * npm's own variables, which an `npm test` run would hand down and which point npm at this
+ * repository's workspaces.
+ */
 function npm(args: string[], cwd: string): string {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   const r = spawnSync('npm', [...args, '--offline', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd,
+    env,
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed: ${r.stderr}`);
