@@ -6,6 +6,8 @@
  * token filled in, and must work against the central: a lane level arrives as the central's API
  * shows it, a new order goes to the ERP and is acknowledged in the central, a supplier sees only
  * its own lanes, the token never lands in the flow file, and bad config shows as a node status.
+ * Beside them, config nodes that log in with a password or read a broker they name, and the
+ * nodes carrying on past a token's expiry and a kill -9 of central.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -247,6 +249,25 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
         wires: [['tap-levels-post']],
       },
       post('tap-levels-post', '/tap/levels'),
+      // Live data from a broker named in the config (here central's own MQTT over TCP), with its
+      // own user and password; HTTP still takes the token.
+      {
+        id: 'broker-server',
+        type: 'shelfsense-config',
+        url: `http://127.0.0.1:${central.http}`,
+        mqttUrl: `mqtt://127.0.0.1:${central.mqtt}`,
+        credentials: { token: acmeToken, mqttUsername: 'acme', mqttPassword: PASSWORD },
+      },
+      {
+        id: 'tap-broker-levels',
+        z,
+        type: 'shelfsense-level',
+        server: 'broker-server',
+        x: 100,
+        y: 140,
+        wires: [['tap-broker-levels-post']],
+      },
+      post('tap-broker-levels-post', '/tap/broker-levels'),
       // Bad config: a server without a URL, and one whose token central refuses.
       { id: 'no-url', type: 'shelfsense-config', url: '', credentials: { token: acmeToken } },
       {
@@ -417,6 +438,18 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
       stable: true,
     });
     expect(erp.on('/tap/levels').filter((h) => (h.body as { lane: string }).lane === 'L2')).toEqual([]);
+    await waitFor(
+      () =>
+        erp
+          .on('/tap/broker-levels')
+          .some(
+            (h) =>
+              (h.body as { lane: string; units: number }).lane === lane &&
+              (h.body as { units: number }).units === 9,
+          ),
+      10_000,
+      { what: `level 9 of ${lane} from the named broker` },
+    );
 
     // A level below the reorder point raises an order: the flow sends it to the ERP and
     // acknowledges it when the ERP answers 2xx.
