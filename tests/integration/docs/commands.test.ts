@@ -23,9 +23,10 @@ const SKIP: { line: RegExp; reason: string }[] = [
 const LONG_SUBCOMMANDS = new Set(['demo', 'central', 'agent', 'sim', 'bench']);
 // `test` would run the whole suite inside itself; its --help answers before installing or building.
 const LONG_SCRIPTS = new Set(['test', 'bench', 'soak', 'fuzz', 'test:faults', 'check:fresh']);
-/** Scripts checked to exist only: they rewrite files (format) or check or rebuild the whole tree
- * that other test files and people use at the same time (the test command has built already). */
-const EXISTS_ONLY_SCRIPTS = new Set(['build', 'typecheck', 'lint', 'format']);
+/** Scripts checked to exist only: they rewrite files (format, schemas) or check or rebuild the
+ * whole tree that other test files and people use at the same time (the test command has built
+ * already). tests/unit/protocol/config-schemas.test.ts checks what `schemas` writes. */
+const EXISTS_ONLY_SCRIPTS = new Set(['build', 'typecheck', 'lint', 'format', 'schemas']);
 
 const BIN = join(ROOT, 'node_modules', '.bin');
 const scratch = mkdtempSync(join(tmpdir(), 'shelfsense-doc-commands-'));
