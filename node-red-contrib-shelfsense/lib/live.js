@@ -41,6 +41,8 @@ class Live extends EventEmitter {
     this.timer = null;
     this.running = false;
     this.authFailures = 0;
+    /** Counts connect attempts, so one overtaken by a stop and a new start gives up. */
+    this.generation = 0;
     /** The last (agent, seq) per lane: a level the agent sends again after a cut is passed on once. */
     this.lastSeq = new Map();
     this.invalid = 0;
@@ -54,6 +56,7 @@ class Live extends EventEmitter {
 
   async stop() {
     this.running = false;
+    this.generation++;
     clearTimeout(this.timer);
     const c = this.client;
     this.client = null;
@@ -62,15 +65,16 @@ class Live extends EventEmitter {
 
   async connect() {
     if (!this.running) return;
+    const generation = ++this.generation;
     this.emit('state', { state: 'connecting' });
     let creds;
     try {
       creds = await this.o.credentials();
     } catch (err) {
-      this.fail(err);
+      if (generation === this.generation) this.fail(err);
       return;
     }
-    if (!this.running) return;
+    if (!this.running || generation !== this.generation) return;
     // Required here, not at the top: the embedded central never opens a connection of its own.
     const mqtt = require('mqtt');
     const client = mqtt.connect(this.o.url, {
@@ -172,8 +176,10 @@ class Live extends EventEmitter {
     const key = `${site}/${shelf}/${lane}`;
     const last = this.lastSeq.get(key);
     if (num(p.seq)) {
-      if (last && last.agent === p.agent && p.seq <= last.seq) return;
-      this.lastSeq.set(key, { agent: p.agent, seq: p.seq });
+      // A repeat has the same or an older sequence number and time; an agent whose store was
+      // wiped counts from 0 again, but with new times, so its levels still pass.
+      if (last && last.agent === p.agent && p.seq <= last.seq && p.ts <= last.ts) return;
+      this.lastSeq.set(key, { agent: p.agent, seq: p.seq, ts: p.ts });
     }
     this.emit('level', {
       site,

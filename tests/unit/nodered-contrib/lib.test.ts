@@ -110,7 +110,9 @@ describe('live messages', () => {
     msg('shelfsense/v1/s1/sh1/l1/level', level(5, 7));
     msg('shelfsense/v1/s1/sh1/l1/level', level(4, 8));
     msg('shelfsense/v1/s1/sh1/l1/level', level(6, 6));
-    expect(levels.map((l) => l.units)).toEqual([7, 6]);
+    // An agent counting from 0 again (its store wiped) sends newer levels: they pass.
+    msg('shelfsense/v1/s1/sh1/l1/level', { ...level(1, 5), ts: 5000 });
+    expect(levels.map((l) => l.units)).toEqual([7, 6, 5]);
     expect(levels[0]).toEqual({
       site: 's1',
       shelf: 'sh1',
