@@ -18,7 +18,8 @@ export const commands = {
         process.stdout.write(
           'Usage: shelfsense bench [agent|broker|pipeline|catalogue|cluster] [options]\n\n' +
             'Runs the benchmarks (from a source checkout) and writes docs/benchmarks.md.\n' +
-            'Same as `npm run bench -- …`; see docs/benchmarks.md for the options.\n',
+            'Same as `npm run bench -- …`; see docs/benchmarks.md for the options.\n\n' +
+            '  -V, --version  print the Shelfsense version and exit\n',
         );
         return 0;
       }

@@ -14,7 +14,13 @@ import {
   ROLES,
   ShelfMap,
 } from '@shelfsense/protocol';
-import { type CommandSpec, type FlagSpec, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
+import {
+  type CommandSpec,
+  type FlagSpec,
+  GROUP_OPTIONS_HELP,
+  runCommand,
+  type Subcommand,
+} from '@shelfsense/protocol/cli';
 import { z } from 'zod';
 import { AuthError, AuthErrorCodes, isAuthError } from './auth/errors.js';
 import { PasswordInputError, readNewPassword } from './auth/password-input.js';
@@ -397,6 +403,8 @@ export function usersHelp(): string {
     '  enable  let a disabled user log in again',
     '  revoke  refuse every token a user holds now',
     '  token   print a short-lived signed token for a user',
+    '',
+    ...GROUP_OPTIONS_HELP,
     '',
     'Run `shelfsense users <action> --help` for the options of an action.',
   ].join('\n');

@@ -3,7 +3,13 @@
  * owns it, so a machine with only some packages installed (a central without the simulator, a
  * checkout without the benchmarks) runs what it has and says plainly which package is missing.
  */
-import { EXIT_USAGE, isVersionFlag, type Subcommand, shelfsenseVersion } from '@shelfsense/protocol/cli';
+import {
+  EXIT_USAGE,
+  GROUP_OPTIONS_HELP,
+  isVersionFlag,
+  type Subcommand,
+  shelfsenseVersion,
+} from '@shelfsense/protocol/cli';
 
 /** Where each subcommand lives. */
 export const SUBCOMMANDS: readonly { name: string; module: string; summary: string }[] = [
@@ -41,9 +47,7 @@ export function topLevelHelp(): string {
     'Commands:',
     ...SUBCOMMANDS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
     '',
-    'Options:',
-    '  -V, --version  print the Shelfsense version and exit',
-    '  -h, --help     show this help',
+    ...GROUP_OPTIONS_HELP,
     '',
     'Run `shelfsense <command> --help` for the options of a command.',
   ].join('\n');

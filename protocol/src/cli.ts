@@ -43,6 +43,13 @@ export interface CommandSpec<S extends AnySchema> {
   examples?: string[];
 }
 
+/** The options a command made of actions (`users`, `config`) takes itself, for its --help. */
+export const GROUP_OPTIONS_HELP: readonly string[] = [
+  'Options:',
+  '  -V, --version  print the Shelfsense version and exit',
+  '  -h, --help     show this help',
+];
+
 export function commandHelp(spec: CommandSpec<AnySchema>): string {
   const rows = Object.entries(spec.flags).map(([name, f]) => {
     const left = `${f.short ? `-${f.short}, ` : '    '}--${name}${f.value ? ` ${f.value}` : ''}`;

@@ -20,7 +20,13 @@ import {
   ShelfError,
   withCatalogue,
 } from '@shelfsense/protocol';
-import { type CommandSpec, EXIT_USAGE, runCommand, type Subcommand } from '@shelfsense/protocol/cli';
+import {
+  type CommandSpec,
+  EXIT_USAGE,
+  GROUP_OPTIONS_HELP,
+  runCommand,
+  type Subcommand,
+} from '@shelfsense/protocol/cli';
 import { z } from 'zod';
 import { Store } from '../store/store.js';
 import { applyCatalogue, planCatalogue } from './apply.js';
@@ -224,6 +230,8 @@ const HELP = [
   'Commands:',
   '  export  write the catalogue in force as YAML',
   '  apply   validate a catalogue file, print the diff and its effect on open orders, apply it',
+  '',
+  ...GROUP_OPTIONS_HELP,
   '',
   'Run `shelfsense config export --help` or `shelfsense config apply --help` for their options.',
   '',

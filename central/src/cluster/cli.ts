@@ -25,6 +25,7 @@ import {
 import {
   type CommandSpec,
   EXIT_USAGE,
+  GROUP_OPTIONS_HELP,
   numberFlag,
   runCommand,
   type Subcommand,
@@ -359,6 +360,8 @@ const HELP = [
   '  worker     run a worker: ingest and rules for its partitions, from JetStream into Postgres',
   '  web        run a web node: the HTTP API, the dashboard and browsers’ MQTT, on Postgres',
   '  import-users  copy the users of a users.db into the cluster’s Postgres',
+  '',
+  ...GROUP_OPTIONS_HELP,
   '',
   'Run `shelfsense cluster <command> --help` for its options.',
 ].join('\n');

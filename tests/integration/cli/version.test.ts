@@ -52,12 +52,13 @@ describe('--version', () => {
     expect(help.stdout).toMatch(/-V, --version\s+print the Shelfsense version/);
   });
 
-  it('is listed in the top-level --help and in each command’s', async () => {
-    expect((await cli(['--help'])).stdout).toMatch(/-V, --version\s+print the Shelfsense version/);
-    for (const args of [['sim'], ['central'], ['users', 'add']]) {
-      const r = await cli([...args, '--help']);
-      expect({ args, help: r.stdout }).toMatchObject({
-        args,
+  it('is listed in the top-level --help, each command’s and each group of actions’', async () => {
+    const asked = [[], ['sim'], ['central'], ['users', 'add'], ['users'], ['config'], ['cluster'], ['bench']];
+    const helps = await Promise.all(
+      asked.map(async (args) => ({ args, help: (await cli([...args, '--help'])).stdout })),
+    );
+    for (const h of helps) {
+      expect(h).toMatchObject({
         help: expect.stringMatching(/-V, --version\s+print the Shelfsense version/),
       });
     }
