@@ -283,6 +283,7 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
         credentials: { username: 'acme', password: 'not the password' },
       },
       { id: 'lv-no-url', z, type: 'shelfsense-level', server: 'no-url', x: 100, y: 200, wires: [[]] },
+      { id: 'lv-no-server', z, type: 'shelfsense-level', x: 100, y: 230, wires: [[]] },
       {
         id: 'up-bad-password',
         z,
@@ -305,7 +306,7 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
         id: 'tap-status',
         z,
         type: 'status',
-        scope: ['lv-no-url', 'ev-bad-token', 'up-bad-password'],
+        scope: ['lv-no-url', 'lv-no-server', 'ev-bad-token', 'up-bad-password'],
         x: 100,
         y: 320,
         wires: [['tap-status-body']],
@@ -388,25 +389,21 @@ describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs
     });
     expect(deploy.status).toBe(204);
 
-    // Bad config: a clear status on the node, and Node-RED runs on.
-    await waitFor(
-      () =>
-        erp
-          .on('/tap/status')
-          .some(
-            (h) =>
-              JSON.stringify(h.body).includes('no central URL') &&
-              /"fill":"red"/.test(JSON.stringify(h.body)),
-          ),
-      10_000,
-      { what: 'the "no central URL" status' },
-    );
-    await waitFor(
-      () =>
-        erp.on('/tap/status').some((h) => JSON.stringify(h.body).includes('central refused the credentials')),
-      10_000,
-      { what: 'the refused-token status' },
-    );
+    // Bad config: a clear red status on each node, and Node-RED runs on.
+    const redStatus = (id: string, text: RegExp) =>
+      erp
+        .on('/tap/status')
+        .map((h) => h.body as { fill: string; text: string; source: { id: string } })
+        .some((b) => b.source.id === id && b.fill === 'red' && text.test(b.text));
+    const expectations: [string, RegExp][] = [
+      ['lv-no-url', /^no central URL$/],
+      ['lv-no-server', /^no Shelfsense server: choose one in the node$/],
+      ['ev-bad-token', /^central refused the credentials: token rejected/],
+      ['up-bad-password', /^central refused the credentials: wrong user name or password$/],
+    ];
+    for (const [id, text] of expectations) {
+      await waitFor(() => redStatus(id, text), 10_000, { what: `the red status ${text} of ${id}` });
+    }
 
     // A lane level reaches the flow as the central's API shows it (the supplier's lanes only).
     await publishLevel('L2', 33);
