@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveAgentConfig } from '@shelfsense/agent';
 import {
   AgentConfig,
   Catalogue,
@@ -278,5 +279,40 @@ describe('config env overrides: bad input is refused, naming the variable', () =
       'replenishment.webhooks.suppliers.0.secret (SHELFSENSE_CENTRAL_REPLENISHMENT__WEBHOOKS__SUPPLIERS__0__SECRET_FILE)',
     );
     expect(err.message).not.toContain(secret);
+  });
+});
+
+describe('config env overrides: the agent’s quick start (flags, no file)', () => {
+  const flags = { source: ['/dev/ttyUSB0'], broker: 'mqtt://central:1883', site: 'store-1' };
+
+  function withEnv<T>(env: Record<string, string>, fn: () => T): T {
+    Object.assign(process.env, env);
+    try {
+      return fn();
+    } finally {
+      for (const k of Object.keys(env)) delete process.env[k];
+    }
+  }
+
+  it('takes the overrides, and a flag given wins over them', () => {
+    const cfg = withEnv(
+      {
+        SHELFSENSE_AGENT_BROKER__KEEPALIVE_S: '10',
+        SHELFSENSE_AGENT_BROKER__USERNAME: 'from-env',
+        SHELFSENSE_AGENT_BROKER__PASSWORD_FILE: file('pw', 'from-a-file\n'),
+      },
+      () => resolveAgentConfig({ ...flags, username: 'from-flag' }),
+    );
+    expect(cfg.broker).toMatchObject({ keepaliveS: 10, username: 'from-flag', password: 'from-a-file' });
+    expect(cfg.sources).toEqual([{ path: '/dev/ttyUSB0', baudRate: 115200 }]);
+  });
+
+  it('refuses a variable naming no field, and names it in a schema error', () => {
+    expect(() =>
+      withEnv({ SHELFSENSE_AGENT_BROKER__KEEPALIVE: '10' }, () => resolveAgentConfig(flags)),
+    ).toThrow(/SHELFSENSE_AGENT_BROKER__KEEPALIVE: names no field of broker/);
+    expect(() =>
+      withEnv({ SHELFSENSE_AGENT_READ_BATCH_MS: '5000' }, () => resolveAgentConfig(flags)),
+    ).toThrow(/readBatchMs \(SHELFSENSE_AGENT_READ_BATCH_MS\)/);
   });
 });
