@@ -250,10 +250,17 @@ export function dashboardPart(): Part {
 /** The HTTP server starts listening last, once every handler is mounted. */
 export function listenPart(): Part {
   let server: import('node:http').Server | null = null;
+  // Every socket, upgraded ones too: closeAllConnections() forgets a socket once it is upgraded
+  // (MQTT over WebSocket at /mqtt), and close() would wait on it for ever.
+  const sockets = new Set<import('node:net').Socket>();
   return {
     name: 'http',
     async start(ctx) {
       const s = ctx.server;
+      s.on('connection', (sock) => {
+        sockets.add(sock);
+        sock.once('close', () => sockets.delete(sock));
+      });
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
         s.listen(ctx.config.http.port, ctx.config.http.host, () => {
@@ -268,8 +275,10 @@ export function listenPart(): Part {
       server = null;
       if (!s) return;
       await new Promise<void>((resolve) => {
-        s.closeAllConnections?.();
         s.close(() => resolve());
+        s.closeAllConnections?.();
+        for (const sock of sockets) sock.destroy();
+        sockets.clear();
       });
     },
   };
