@@ -64,13 +64,20 @@ function runFlags() {
   const probe = (flags) =>
     sh(engine, ['run', '--rm', ...flags, opts.base, 'node', '-e', '0'], { allowFail: true });
   if (probe([]).code === 0) return [];
-  const hard = (what) => sh('sh', ['-c', `ulimit -H${what}`]).out;
+  // The host's hard limits, which the runtime may keep but not exceed.
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const hard = (name, fallback) => {
+    const v = new RegExp(`^${name}\\s+\\S+\\s+(\\S+)`, 'm').exec(limits)?.[1];
+    return v && /^\d+$/.test(v) ? Math.min(Number(v), fallback) : fallback;
+  };
+  const nofile = hard('Max open files', 65536);
+  const nproc = hard('Max processes', 4096);
   const flags = [
     ...(engine === 'podman' ? ['--runtime', 'runc'] : []),
     '--ulimit',
-    `nofile=${hard('n')}:${hard('n')}`,
+    `nofile=${nofile}:${nofile}`,
     '--ulimit',
-    `nproc=${Math.min(Number(hard('u')) || 4096, 4096)}:${Math.min(Number(hard('u')) || 4096, 4096)}`,
+    `nproc=${nproc}:${nproc}`,
   ];
   const r = probe(flags);
   if (r.code !== 0) throw new Error(`${engine} cannot run ${opts.base} here: ${r.err.split('\n').at(-1)}`);
@@ -88,7 +95,13 @@ if (opts['from-git']) {
   context = scratch;
 }
 const images = { central: `shelfsense-central:${version}`, agent: `shelfsense-agent:${version}` };
-const figures = { engine: `${engine} ${sh(engine, ['--version']).out.split(' ').at(-1)}`, base: opts.base };
+const figures = {
+  engine: `${engine} ${sh(engine, ['--version']).out.split(' ').at(-1)}`,
+  base: opts.base,
+  baseSizeMB: Math.round(
+    Number(sh(engine, ['image', 'inspect', '--format', '{{.Size}}', opts.base]).out) / 1e6,
+  ),
+};
 for (const [name, image] of Object.entries(images)) {
   say(`building ${image} …`);
   const t0 = Date.now();
@@ -125,7 +138,8 @@ const cfg = (f) => `${join(ROOT, 'deploy/docker', f)}:/etc/shelfsense/${f}:ro`;
 
 function cleanup() {
   if (opts.keep) return say(`kept: containers *-${tag}, network ${net}, volumes *-${tag}`);
-  for (const n of Object.values(names)) sh(engine, ['rm', '-f', n], { allowFail: true });
+  // -v: the anonymous volumes of the images' VOLUME too.
+  for (const n of Object.values(names)) sh(engine, ['rm', '-f', '-v', n], { allowFail: true });
   sh(engine, ['network', 'rm', net], { allowFail: true });
   for (const v of Object.values(vols)) sh(engine, ['volume', 'rm', '-f', v], { allowFail: true });
 }
@@ -271,7 +285,8 @@ if (!failed && !opts['no-docs']) {
   const end = '<!-- check-containers:end -->';
   const table = [
     begin,
-    `Last run: ${new Date().toISOString().slice(0, 10)}, ${figures.engine}, base \`${figures.base}\`${flags.length ? ` (runtime flags \`${flags.join(' ')}\`)` : ''}.`,
+    `Last run: ${new Date().toISOString().slice(0, 10)}, ${figures.engine}, base \`${figures.base}\` ` +
+      `(${figures.baseSizeMB} MB)${flags.length ? `, runtime flags \`${flags.join(' ')}\`` : ''}.`,
     '',
     '| | central | agent |',
     '| --- | ---: | ---: |',

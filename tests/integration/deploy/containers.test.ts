@@ -8,7 +8,9 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadScenario } from '@shelfsense/firmware-sim';
@@ -222,6 +224,35 @@ describe('the images’ files', () => {
     });
     for (const f of ['central.yaml', 'central.cluster.yaml', 'agent.yaml'])
       expect(readFileSync(join(DOCKER, f), 'utf8'), f).not.toMatch(/^\s*(password|secret|token):/im);
+  });
+
+  it('[IMG-HEALTH] the health check passes on 200 only: an error status, a refused or a silent port fail', async () => {
+    let status = 200;
+    const server = createServer((req, res) => {
+      if (req.url === '/slow') return; // never answers
+      res.writeHead(status).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const check = (url: string) =>
+      run(process.execPath, [join(DOCKER, 'healthcheck.mjs'), url], { timeout: 20_000 }).then(
+        () => 0,
+        (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+      );
+    try {
+      expect(await check(`http://127.0.0.1:${port}/healthz`)).toBe(0);
+      status = 503;
+      expect(await check(`http://127.0.0.1:${port}/healthz`)).toEqual({
+        code: 1,
+        stderr: `unhealthy: http://127.0.0.1:${port}/healthz answered 503\n`,
+      });
+      expect(await check(`http://127.0.0.1:${port}/slow`)).toMatchObject({ code: 1 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(await check(`http://127.0.0.1:${port}/healthz`)).toMatchObject({ code: 1 });
+    expect(await check('nonsense')).toMatchObject({ code: 1 });
   });
 
   it('[IMG-SCRIPTS] the shell scripts parse', async () => {
