@@ -166,6 +166,7 @@ export class HaFollower {
   readonly invalid: { topic: string; error: string }[] = [];
   /** Config topics that were emptied (entity removed). */
   readonly removed: string[] = [];
+  private readonly subscribed = new Set<string>();
   private constructor(
     readonly client: MqttClient,
     readonly prefix: string,
@@ -211,10 +212,13 @@ export class HaFollower {
     }
     const config = { ...(r.data as object), component } as FollowedConfig;
     this.configs.set(topic, config);
-    // Home Assistant subscribes to what the config names (already covered by `<prefix>/#` here,
-    // but a state topic elsewhere would need it).
-    const follow = [config.state_topic, ...config.availability.map((a) => a.topic)];
-    this.client.subscribe(follow, { qos: 1 });
+    // Home Assistant subscribes to what the config names, once per topic (a repeated subscribe
+    // would make the broker send its retained copy again).
+    const follow = [config.state_topic, ...config.availability.map((a) => a.topic)].filter(
+      (t) => !this.subscribed.has(t),
+    );
+    for (const t of follow) this.subscribed.add(t);
+    if (follow.length) this.client.subscribe(follow, { qos: 1 });
   }
 
   /** Entities as Home Assistant shows them, by unique id. */
