@@ -105,8 +105,10 @@ export function natsPermissions(grant: Grant, map: ShelfMap): NatsPermissions {
         publish: { allow: nats([`${prefix}/status`]) },
         subscribe: reads([
           `${prefix}/status`,
+          `${prefix}/${map.haNodeId}/availability`,
           ...grant.sites.flatMap((s) => [
             `${prefix}/sensor/${map.haNodeId}-${s}/#`,
+            `${prefix}/binary_sensor/${map.haNodeId}-${s}/#`,
             `${r}/${s}/+/+/level`,
             `${r}/${s}/${AGENTS_SEGMENT}/+/status`,
           ]),

@@ -28,7 +28,14 @@ const GRANTS: Grant[] = [
 
 /** Every concrete topic of the map, a shelf it does not know yet, and some outside the tree. */
 function allTopics(): string[] {
-  const t: string[] = ['shelfsense/v1/catalogue', 'elsewhere/x', 'homeassistant/status', 'ha/status'];
+  const t: string[] = [
+    'shelfsense/v1/catalogue',
+    'elsewhere/x',
+    'homeassistant/status',
+    'ha/status',
+    'homeassistant/shelfsense/availability',
+    'ha/shelfsense/availability',
+  ];
   for (const site of ['store-1', 'store-2']) {
     for (const shelf of ['shelf-a', 'shelf-b', 'shelf-c', 'shelf-new']) {
       t.push(`shelfsense/v1/${site}/${shelf}/health`);
@@ -45,7 +52,8 @@ function allTopics(): string[] {
       }
     }
     for (const prefix of ['homeassistant', 'ha'])
-      t.push(`${prefix}/sensor/shelfsense-${site}/shelf-a_L0/config`);
+      for (const component of ['sensor', 'binary_sensor'])
+        t.push(`${prefix}/${component}/shelfsense-${site}/shelf-a_L0/config`);
   }
   return t;
 }
