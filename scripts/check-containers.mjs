@@ -6,17 +6,22 @@
 // docs/containers.md (between the check-containers markers) unless --no-docs.
 //
 //   node scripts/check-containers.mjs [--base IMAGE] [--engine podman|docker] [--from-git REF]
+//                                     [--cluster [--nats-image I] [--postgres-image I]]
 //                                     [--keep] [--no-docs]
 //
 // --base: the image both Dockerfiles start from (default node:24-bookworm-slim; where no image
 // registry can be reached, deploy/docker/local-base.sh builds a stand-in). --from-git: build
-// from that commit's tree rather than the working tree. --keep: leave containers and volumes.
+// from that commit's tree rather than the working tree. --cluster: also the cluster profile
+// (cluster-init, Postgres, NATS, a worker, a web node), with compose.yaml's images for NATS and
+// Postgres unless named (deploy/docker/stand-ins builds them from Debian's packages).
+// --keep: leave containers and volumes.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
@@ -24,6 +29,9 @@ const { values: opts } = parseArgs({
     base: { type: 'string', default: 'node:24-bookworm-slim' },
     engine: { type: 'string' },
     'from-git': { type: 'string' },
+    cluster: { type: 'boolean', default: false },
+    'nats-image': { type: 'string' },
+    'postgres-image': { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
   },
@@ -132,8 +140,24 @@ const names = {
   init: `demo-init-${tag}`,
   sim: `sim-${tag}`,
   agent: `agent-${tag}`,
+  ...(opts.cluster
+    ? { postgres: `postgres-${tag}`, nats: `nats-${tag}`, worker: `worker-${tag}`, web: `web-${tag}` }
+    : {}),
 };
-const vols = { data: `central-data-${tag}`, secrets: `demo-secrets-${tag}`, state: `agent-state-${tag}` };
+const vols = {
+  data: `central-data-${tag}`,
+  secrets: `demo-secrets-${tag}`,
+  state: `agent-state-${tag}`,
+  ...(opts.cluster
+    ? {
+        clusterData: `cluster-data-${tag}`,
+        clusterSecrets: `cluster-secrets-${tag}`,
+        pg: `postgres-data-${tag}`,
+        natsData: `nats-data-${tag}`,
+      }
+    : {}),
+};
+const compose = parseYaml(readFileSync(join(ROOT, 'compose.yaml'), 'utf8'), { merge: true });
 const cfg = (f) => `${join(ROOT, 'deploy/docker', f)}:/etc/shelfsense/${f}:ro`;
 
 function cleanup() {
@@ -169,6 +193,113 @@ const rssMB = (name) =>
   Math.round(
     Number(/VmRSS:\s+(\d+)/.exec(sh(engine, ['exec', name, 'cat', '/proc/1/status']).out)?.[1] ?? 0) / 1024,
   );
+
+/** compose.yaml's health check of a service, as the engine's --health-cmd takes it. */
+function healthCmd(service) {
+  const test = compose.services[service].healthcheck.test.slice(1);
+  return ['--health-cmd', engine === 'podman' ? JSON.stringify(test) : test.join(' ')];
+}
+
+/** The cluster profile, service by service as compose.yaml starts them. */
+async function cluster(runArgs) {
+  const natsImage = opts['nats-image'] ?? compose.services.nats.image;
+  const postgresImage = opts['postgres-image'] ?? compose.services.postgres.image;
+  figures.clusterImages = `${natsImage}, ${postgresImage}`;
+  const clusterCfg = `${join(ROOT, 'deploy/docker/central.cluster.yaml')}:/etc/shelfsense/central.yaml:ro`;
+  const secrets = [
+    '-v',
+    `${vols.clusterSecrets}:/run/shelfsense:ro`,
+    '-e',
+    'PGPASSWORD_FILE=/run/shelfsense/postgres.password',
+  ];
+  say('cluster: cluster-init, Postgres, NATS …');
+  const t0 = Date.now();
+  sh(engine, [
+    'run',
+    '--rm',
+    ...flags,
+    '--network',
+    net,
+    '--entrypoint',
+    'sh',
+    '-v',
+    `${vols.clusterData}:/var/lib/shelfsense`,
+    '-v',
+    `${vols.clusterSecrets}:/run/shelfsense`,
+    '-v',
+    `${join(ROOT, 'deploy/docker/cluster-init.sh')}:/opt/shelfsense/cluster-init.sh:ro`,
+    '-v',
+    clusterCfg,
+    images.central,
+    '/opt/shelfsense/cluster-init.sh',
+  ]);
+  sh(engine, [
+    ...runArgs(names.postgres, 'postgres'),
+    ...Object.entries(compose.services.postgres.environment).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    '-v',
+    `${vols.pg}:/var/lib/postgresql/data`,
+    '-v',
+    `${vols.clusterSecrets}:/run/shelfsense:ro`,
+    ...healthCmd('postgres'),
+    postgresImage,
+  ]);
+  sh(engine, [
+    ...runArgs(names.nats, 'nats'),
+    '-v',
+    `${vols.natsData}:/data`,
+    '-v',
+    `${vols.clusterSecrets}:/etc/nats/auth:ro`,
+    '-v',
+    `${join(ROOT, 'deploy/docker/nats.conf')}:/etc/nats/shelfsense.conf:ro`,
+    ...healthCmd('nats'),
+    natsImage,
+    ...compose.services.nats.command,
+  ]);
+  await healthy(names.postgres, 60_000);
+  await healthy(names.nats, 60_000);
+  say('cluster: worker, web node …');
+  sh(engine, [
+    ...runArgs(names.worker, 'worker'),
+    ...secrets,
+    '-v',
+    clusterCfg,
+    ...healthCmd('worker'),
+    images.central,
+    ...compose.services.worker.command,
+  ]);
+  figures.workerHealthyS = await healthy(names.worker, 90_000);
+  const [entry, ...entryArgs] = compose.services.web.entrypoint;
+  sh(engine, [
+    ...runArgs(names.web, 'web'),
+    ...secrets,
+    '-v',
+    `${vols.clusterData}:/var/lib/shelfsense`,
+    '-v',
+    clusterCfg,
+    '--entrypoint',
+    entry,
+    images.central,
+    ...entryArgs,
+  ]);
+  figures.webHealthyS = await healthy(names.web, 90_000);
+  figures.clusterUpS = (Date.now() - t0) / 1000;
+  // The first admin, made by cluster-init and imported by the web node, reads the catalogue.
+  figures.clusterApi = inContainer(
+    names.web,
+    [
+      "const pw = require('fs').readFileSync('/run/shelfsense/admin.password', 'utf8');",
+      "const base = 'http://127.0.0.1:8080/api';",
+      "fetch(base + '/login', { method: 'POST', headers: { 'content-type': 'application/json' },",
+      "  body: JSON.stringify({ username: 'admin', password: pw }) })",
+      '  .then((r) => r.json())',
+      "  .then((j) => fetch(base + '/lanes', { headers: { authorization: 'Bearer ' + j.token } }))",
+      "  .then(async (r) => console.log(r.status + ' ' + (await r.json()).length + ' lanes'));",
+    ].join('\n'),
+  );
+  if (!/^200 [1-9]/.test(figures.clusterApi)) throw new Error(`web node API: ${figures.clusterApi}`);
+  figures.workerRssMB = rssMB(names.worker);
+  figures.webRssMB = rssMB(names.web);
+}
 
 let failed = false;
 try {
@@ -270,6 +401,7 @@ try {
   figures.agentRssMB = rssMB(names.agent);
   figures.simRssMB = rssMB(names.sim);
   if (figures.centralUid === '0' || figures.agentUid === '0') throw new Error('a process runs as root');
+  if (opts.cluster) await cluster(runArgs);
 } catch (err) {
   failed = true;
   say(`FAILED: ${err.message}`);
@@ -298,6 +430,16 @@ if (!failed && !opts['no-docs']) {
     '',
     `The agent's first reading was committed by central ${figures.firstDeliveredS.toFixed(1)} s after the agent started; ` +
       `${figures.deliveredAfter10s} records delivered 10 s later. The simulator: ${figures.simRssMB} MB.`,
+    ...(opts.cluster
+      ? [
+          '',
+          `The cluster profile (${figures.clusterImages}): from cluster-init to a healthy web node in ` +
+            `${figures.clusterUpS.toFixed(1)} s; the worker healthy ${figures.workerHealthyS.toFixed(1)} s after ` +
+            `its start, the web node ${figures.webHealthyS.toFixed(1)} s after its own; the first admin's ` +
+            `\`GET /api/lanes\`: ${figures.clusterApi}. Resident memory: worker ${figures.workerRssMB} MB, ` +
+            `web node ${figures.webRssMB} MB.`,
+        ]
+      : []),
     end,
   ].join('\n');
   const i = text.indexOf(begin);

@@ -31,14 +31,11 @@ if (what === 'worker') {
   if (!cluster?.postgres?.url) fail('no cluster.postgres.url in the config');
   const schema = cluster.postgres.schema ?? 'shelfsense';
   const leaseMs = ms(cluster.leaseMs ?? 10_000);
-  // The entrypoint exports PGPASSWORD for the worker; a health check runs without it.
+  // The entrypoint exports PGPASSWORD for the worker; a health check runs without it. (A password
+  // option would lose to the connection string's empty one: node-postgres reads the variable.)
   const file = process.env.PGPASSWORD_FILE;
-  const password = file ? readFileSync(file, 'utf8').trim() : undefined;
-  const client = new Client({
-    connectionString: cluster.postgres.url,
-    password,
-    connectionTimeoutMillis: 3_000,
-  });
+  if (file) process.env.PGPASSWORD = readFileSync(file, 'utf8').trim();
+  const client = new Client({ connectionString: cluster.postgres.url, connectionTimeoutMillis: 3_000 });
   try {
     await client.connect();
     const { rows } = await client.query(

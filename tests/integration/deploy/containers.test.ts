@@ -256,7 +256,13 @@ describe('the images’ files', () => {
   });
 
   it('[IMG-SCRIPTS] the shell scripts parse', async () => {
-    for (const f of ['entrypoint.sh', 'cluster-init.sh', 'demo-init.sh', 'local-base.sh']) {
+    for (const f of [
+      'entrypoint.sh',
+      'cluster-init.sh',
+      'demo-init.sh',
+      'local-base.sh',
+      'stand-ins/postgres-entrypoint.sh',
+    ]) {
       const r = await run('sh', ['-n', join(DOCKER, f)]).then(
         () => 0,
         (e: { code: number }) => e.code,
