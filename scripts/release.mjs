@@ -3,12 +3,12 @@
 //
 //   node scripts/release.mjs check [--release] [--root DIR]
 //     every workspace has the root's version, every reference between workspaces names it, and
-//     CHANGELOG.md has a section for it; --release: that section is dated and not empty (the
-//     state a tag may be made in). Exit 0, or 1 with one line per problem.
+//     CHANGELOG.md has a section for it; --release: that section is dated and not empty, and
+//     compose.yaml's images carry the version (the state a tag may be made in). Exit 0, or 1 with one line per problem.
 //   node scripts/release.mjs bump X.Y.Z [--root DIR]
 //     sets the version everywhere (`npm version` on the root and every workspace, then the
 //     references between them, which `npm version` leaves at the old version), refreshes
-//     package-lock.json, then checks.
+//     package-lock.json, tags compose.yaml's images with it, then checks.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -87,6 +87,13 @@ export function check(root, { release = false } = {}) {
       if (!/^- /m.test(section.body)) problems.push(`CHANGELOG.md: [${version}] lists no changes`);
     }
   }
+  // The images compose.yaml builds are tagged with the version they are released as.
+  const compose = join(root, 'compose.yaml');
+  if (release && existsSync(compose)) {
+    for (const m of readFileSync(compose, 'utf8').matchAll(/^\s*image:\s*(shelfsense-[\w-]+):(\S+)\s*$/gm)) {
+      if (m[2] !== version) problems.push(`compose.yaml: image ${m[1]}:${m[2]}, not ${version}`);
+    }
+  }
   return { version, problems };
 }
 
@@ -114,6 +121,11 @@ function bump(root, version) {
     writeFileSync(w.file, `${JSON.stringify(pkg, null, 2)}\n`);
   }
   npm(['install', '--package-lock-only', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund']);
+  const compose = join(root, 'compose.yaml');
+  if (existsSync(compose)) {
+    const text = readFileSync(compose, 'utf8');
+    writeFileSync(compose, text.replace(/^(\s*image:\s*shelfsense-[\w-]+:)\S+(\s*)$/gm, `$1${version}$2`));
+  }
 }
 
 function main(argv) {

@@ -111,10 +111,20 @@ describe('release checks', () => {
     expect(e.stderr.trim()).toBe(`CHANGELOG.md: [${v}] lists no changes`);
     const dated = copyManifests(changelogFor(v));
     expect((await release(['check', '--release', '--root', dated])).code).toBe(0);
+    // The images compose.yaml builds carry the version too.
+    writeFileSync(
+      join(dated, 'compose.yaml'),
+      'services:\n  central:\n    image: shelfsense-central:0.0.9\n',
+    );
+    const images = await release(['check', '--release', '--root', dated]);
+    expect(images.code).toBe(1);
+    expect(images.stderr.trim()).toBe(`compose.yaml: image shelfsense-central:0.0.9, not ${v}`);
+    expect((await release(['check', '--root', dated])).code).toBe(0);
   });
 
   it('[RELEASE-BUMP] bump sets the version, the references between workspaces and the lock file', async () => {
     const dir = copyManifests(changelogFor('7.8.9'));
+    cpSync(join(ROOT, 'compose.yaml'), join(dir, 'compose.yaml'));
     const r = await release(['bump', '7.8.9', '--root', dir], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('version 7.8.9');
@@ -138,6 +148,10 @@ describe('release checks', () => {
     };
     expect(lock.version).toBe('7.8.9');
     for (const w of rootPkg.workspaces ?? []) expect(lock.packages[w]?.version, w).toBe('7.8.9');
+    const images = [...readFileSync(join(dir, 'compose.yaml'), 'utf8').matchAll(/image: (shelfsense-\S+)/g)];
+    expect(images.length).toBeGreaterThan(0);
+    for (const m of images) expect(m[1]).toMatch(/:7\.8\.9$/);
+    expect((await release(['check', '--release', '--root', dir])).code).toBe(0);
     // Only the copy moved: this checkout keeps its version.
     expect(readPkg(join(ROOT, 'package.json')).version).toBe(rootPkg.version);
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
