@@ -24,18 +24,39 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opts } = parseArgs({
-  options: {
-    base: { type: 'string', default: 'node:24-bookworm-slim' },
-    engine: { type: 'string' },
-    'from-git': { type: 'string' },
-    cluster: { type: 'boolean', default: false },
-    'nats-image': { type: 'string' },
-    'postgres-image': { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    'no-docs': { type: 'boolean', default: false },
-  },
-});
+const USAGE = `usage: npm run check:containers -- [--base IMAGE] [--engine podman|docker] [--from-git REF]
+                                     [--cluster [--nats-image I] [--postgres-image I]]
+                                     [--keep] [--no-docs]
+
+Builds the central and agent images, runs them as compose.yaml's default and demo profiles do
+(and with --cluster its cluster profile), checks that each health check turns healthy, that the
+agent's readings reach central, and that nothing runs as root; records the figures in
+docs/containers.md unless --no-docs. Needs podman or a Docker engine; where no registry can be
+reached, deploy/docker/local-base.sh builds a stand-in --base (docs/containers.md).`;
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      base: { type: 'string', default: 'node:24-bookworm-slim' },
+      engine: { type: 'string' },
+      'from-git': { type: 'string' },
+      cluster: { type: 'boolean', default: false },
+      'nats-image': { type: 'string' },
+      'postgres-image': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'no-docs': { type: 'boolean', default: false },
+    },
+  });
+} catch (err) {
+  console.error(`check-containers: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const opts = parsed.values;
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 const tag = `check-${process.pid}`;
 const say = (msg) => process.stderr.write(`check-containers: ${msg}\n`);

@@ -22,7 +22,15 @@ const SKIP: { line: RegExp; reason: string }[] = [
 /** Long-running or long-job subcommands and scripts: checked with `--help` added. */
 const LONG_SUBCOMMANDS = new Set(['demo', 'central', 'agent', 'sim', 'bench']);
 // `test` would run the whole suite inside itself; its --help answers before installing or building.
-const LONG_SCRIPTS = new Set(['test', 'bench', 'soak', 'fuzz', 'test:faults', 'check:fresh']);
+const LONG_SCRIPTS = new Set([
+  'test',
+  'bench',
+  'soak',
+  'fuzz',
+  'test:faults',
+  'check:fresh',
+  'check:containers',
+]);
 /** Scripts checked to exist only: they rewrite files (format, schemas) or check or rebuild the
  * whole tree that other test files and people use at the same time (the test command has built
  * already). tests/unit/protocol/config-schemas.test.ts checks what `schemas` writes. */
