@@ -26,5 +26,5 @@ const out = Object.fromEntries(
     .filter(([, ms]) => ms >= 5_000)
     .sort((a, b) => b[1] - a[1]),
 );
-writeFileSync(join(root, 'tests', 'setup', 'durations.json'), `${JSON.stringify(out, null, 1)}\n`);
+writeFileSync(join(root, 'tests', 'setup', 'durations.json'), `${JSON.stringify(out, null, 2)}\n`);
 console.log(`tests/setup/durations.json: ${Object.keys(out).length} files`);
