@@ -23,6 +23,7 @@ export function supplierView(c: Catalogue, id: string, rev: RevisionOf): Supplie
     id: s.id,
     name: s.name ?? null,
     contacts: (s.contacts ?? []).map((k) => ({ ...k })),
+    schedule: s.schedule ?? null,
     revision: rev('supplier', id),
     webhook: hook ? { url: hook.url, secretSet: hook.secret.length > 0, revision: rev('webhook', id) } : null,
   };

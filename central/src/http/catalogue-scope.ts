@@ -51,6 +51,8 @@ export function scopedView(view: CatalogueView, g: Grant): CatalogueView {
       id: s.id,
       name: s.name,
       contacts: [],
+      // When deliveries come is the store's business too.
+      schedule: s.schedule,
       revision: s.revision,
       webhook: null,
     })),

@@ -122,12 +122,16 @@ export function catalogueRoutes(router: ApiRouter): void {
     const body = await readJson(ctx.req, SupplierBody);
     const id = param(ctx, 'supplier');
     const t = supplierTarget(ctx, id, 'supplier', body.revision === undefined ? admin : ownSupplier);
-    const fields = bodyFields(body);
+    const { schedule, ...fields } = bodyFields(body);
     return strip(
-      await change(ctx, p, t, 'put', body.revision, (d) => [
-        'suppliers',
-        upsert(d.suppliers, (s) => s.id === id, { id, ...fields }),
-      ]),
+      await change(ctx, p, t, 'put', body.revision, (d) => {
+        // A body without `schedule` (the dashboard's contact form) keeps the one set.
+        const kept = schedule === undefined ? d.suppliers.find((s) => s.id === id)?.schedule : schedule;
+        return [
+          'suppliers',
+          upsert(d.suppliers, (s) => s.id === id, { id, ...fields, ...(kept ? { schedule: kept } : {}) }),
+        ];
+      }),
     );
   });
 

@@ -19,6 +19,7 @@ export {
   receiptTolerance,
   type Step,
 } from './receipt.js';
+export { type CycleTimes, isUrgent, nextCycle } from './schedule.js';
 export {
   assertTransition,
   canTransition,

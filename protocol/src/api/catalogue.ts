@@ -23,6 +23,7 @@
  * The bodies check shape here; the catalogue's own schema (ids, references, orderUpTo above
  * reorderPoint, one channel per lane) checks the result, and its issues name the body's fields.
  */
+import { DeliverySchedule } from '../config/schedule.js';
 import * as z from '../zod.js';
 import { orNull } from './common.js';
 
@@ -48,6 +49,8 @@ export type ContactBody = z.infer<typeof ContactBody>;
 export const SupplierBody = z.strictObject({
   name: z.optional(z.string().check(z.maxLength(200))),
   contacts: z.optional(z.array(ContactBody).check(z.maxLength(20))),
+  /** Absent: the schedule stays as it is; null: removed (every need is then sent at once). */
+  schedule: z.optional(z.nullable(DeliverySchedule)),
   revision: ReadRevision,
 });
 export type SupplierBody = z.infer<typeof SupplierBody>;
@@ -139,6 +142,7 @@ export const SupplierView = z.object({
   id: z.string(),
   name: orNull(z.string()),
   contacts: z._default(z.array(ContactBody), []),
+  schedule: z._default(orNull(DeliverySchedule), null),
   revision: Revision,
   webhook: orNull(WebhookView),
 });

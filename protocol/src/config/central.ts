@@ -11,6 +11,7 @@ import { Duration, LogLevel, TimerDuration } from './common.js';
 import { HistoryConfig } from './history.js';
 import { IntegrationsConfig } from './integrations.js';
 import { ReplenishmentConfig } from './replenishment.js';
+import { DeliverySchedule } from './schedule.js';
 
 export const CentralLane = z.strictObject({
   id: Id,
@@ -53,6 +54,8 @@ export const Supplier = z.strictObject({
   id: Id,
   name: z.string().optional(),
   contacts: z.array(SupplierContact).max(20).optional(),
+  /** When the supplier takes orders and delivers; without it, every need is sent at once. */
+  schedule: DeliverySchedule.optional(),
 });
 
 // --- roles -----------------------------------------------------------------------------------------

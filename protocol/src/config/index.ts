@@ -8,4 +8,5 @@ export * from './history.js';
 export * from './integrations.js';
 export * from './load.js';
 export * from './replenishment.js';
+export * from './schedule.js';
 export * from './secrets.js';

@@ -184,6 +184,65 @@ describe('changing one object', () => {
     expect(h.store.catalogue.version()).toBe(1);
   });
 
+  it('[delivery schedule] a supplier sets its schedule; a contact edit keeps it; null removes it; a bad one is 400', async () => {
+    const sup = await h.login('sup-x');
+    const path = '/api/catalogue/suppliers/X';
+    const schedule = {
+      timezone: 'Europe/Berlin',
+      cycles: [{ cutoff: { day: 'mon', at: '14:00' }, delivery: { day: 'wed', at: '07:00' } }],
+    };
+    let rev = (await read('sup-x')).suppliers[0]!.revision;
+    const set = await h.call<{ object: { schedule: unknown; revision: number } }>('PUT', path, {
+      token: sup,
+      body: { name: 'X Drinks', schedule, revision: rev },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.object.schedule).toEqual(schedule);
+    expect(h.store.catalogue.current()?.catalogue.suppliers.find((s) => s.id === 'X')?.schedule).toEqual(
+      schedule,
+    );
+    // The store operator sees when deliveries come (but not the supplier's contacts).
+    expect((await read('op-a')).suppliers.find((s) => s.id === 'X')?.schedule).toEqual(schedule);
+
+    // An edit that does not mention the schedule (the contact form) leaves it as it is.
+    rev = set.body.object.revision;
+    const contact = await h.call<{ object: { schedule: unknown; revision: number } }>('PUT', path, {
+      token: sup,
+      body: {
+        name: 'X Drinks',
+        contacts: [{ name: 'Dispatch', email: 'dispatch@x.example' }],
+        revision: rev,
+      },
+    });
+    expect(contact.status).toBe(200);
+    expect(contact.body.object.schedule).toEqual(schedule);
+
+    const bad = await h.call<{ error: { issues: { path: string; message: string }[] } }>('PUT', path, {
+      token: sup,
+      body: {
+        schedule: {
+          timezone: 'Mars/Olympus',
+          cycles: [{ cutoff: { day: 'mon', at: '25:00' }, delivery: { day: 'wed' } }],
+        },
+        revision: contact.body.object.revision,
+      },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i) => i.path).sort()).toEqual([
+      'schedule.cycles.0.cutoff.at',
+      'schedule.timezone',
+    ]);
+    const version = h.store.catalogue.version();
+
+    const removed = await h.call<{ object: { schedule: unknown } }>('PUT', path, {
+      token: sup,
+      body: { schedule: null, revision: contact.body.object.revision },
+    });
+    expect(removed.status).toBe(200);
+    expect(removed.body.object.schedule).toBeNull();
+    expect(h.store.catalogue.version()).toBe(version + 1);
+  });
+
   it('[lane to another supplier] cancels its open order with a reason; audit rows name who and what', async () => {
     const id = h.openOrder('AX');
     const op = await h.login('op-a');
