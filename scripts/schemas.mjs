@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes schemas/<kind>.schema.json, a JSON Schema (draft-07, what YAML editors read) of each kind
-// of file Shelfsense loads, generated from the zod schemas that validate it, so an editor offers
+// of file Shelfsense loads (and of the webhook body it sends), generated from the zod schemas that validate it, so an editor offers
 // the fields and flags mistakes as the file is written (docs/configuration.md). The files are
 // committed; tests/unit/protocol/config-schemas.test.ts fails when one is stale.
 //
@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScenarioFile } from '@shelfsense/firmware-sim';
-import { AgentConfig, Catalogue, CentralConfig } from '@shelfsense/protocol';
+import { AgentConfig, Catalogue, CentralConfig, OrderEvent } from '@shelfsense/protocol';
 import * as z from '@shelfsense/protocol/zod';
 
 const require = createRequire(import.meta.url);
@@ -28,6 +28,16 @@ export const KINDS = [
     schema: ScenarioFile,
     title: 'Shelfsense simulator scenario',
     doc: 'docs/simulator.md',
+  },
+];
+
+/** What Shelfsense sends rather than loads: the output form (every field present). */
+export const PAYLOADS = [
+  {
+    kind: 'webhook-order-event',
+    schema: OrderEvent,
+    title: 'Shelfsense order webhook body',
+    doc: 'docs/webhooks.md',
   },
 ];
 
@@ -59,15 +69,22 @@ function dropFormats(node) {
 /** The text of each schema file, by file name. */
 export function schemaFiles() {
   const files = {};
-  for (const { kind, schema, title, doc } of KINDS) {
+  const all = [
+    ...KINDS.map((k) => ({ ...k, io: 'input' })),
+    ...PAYLOADS.map((k) => ({ ...k, io: 'output' })),
+  ];
+  for (const { kind, schema, title, doc, io } of all) {
     const json = z.toJSONSchema(schema, {
       target: 'draft-7',
-      // What the file may hold (defaults optional, durations as text), not what loading returns.
-      io: 'input',
+      // A file: what it may hold (defaults optional, durations as text), not what loading
+      // returns. A payload: what is sent.
+      io,
       // A refinement or a transform has no JSON Schema form: the schema checks the rest.
       unrepresentable: 'any',
     });
     const { $schema, ...rest } = dropFormats(json);
+    // Later versions may add fields to a payload, and receivers are told to ignore them.
+    if (io === 'output') delete rest.additionalProperties;
     const out = {
       $schema,
       title,

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { OrderService } from '@shelfsense/central/orders';
 import type { WebhooksConfig } from '@shelfsense/central/rules';
 import { Store } from '@shelfsense/central/store';
 import { type AttemptOutcome, WebhookWorker } from '@shelfsense/central/webhooks';
 import { ReplenishmentConfig } from '@shelfsense/protocol';
+import { Ajv } from 'ajv';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LANE, type TempDir, tempDir } from '../../unit/central/store/fixtures.js';
@@ -79,12 +81,21 @@ describe('webhooks: signed, retried, dead-lettered, durable delivery to a real H
     expect(req?.headers['idempotency-key']).toBe(`${order.id}:open`);
     expect(req?.headers['shelfsense-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
     expect(req?.headers['shelfsense-event-id']).toMatch(/^evt_/);
-    // Standard Webhooks headers, verified by the reference library as a supplier would.
+    // Standard Webhooks headers, verified by the reference library as a supplier would; each body
+    // as the published JSON Schema describes it.
     expect(req?.headers['webhook-id']).toBe(req?.headers['shelfsense-event-id']);
     const wh = new Webhook(SECRET, { format: 'raw' });
+    const schema = new Ajv({ allErrors: true, strict: true }).compile(
+      JSON.parse(
+        readFileSync(new URL('../../../schemas/webhook-order-event.schema.json', import.meta.url), 'utf8'),
+      ),
+    );
     for (const r of receiver.requests) {
-      expect(wh.verify(r.body, r.headers as Record<string, string>)).toEqual(JSON.parse(r.body));
+      const body = wh.verify(r.body, r.headers as Record<string, string>);
+      expect(body).toEqual(JSON.parse(r.body));
+      expect(schema(body), JSON.stringify(schema.errors)).toBe(true);
     }
+    expect(schema({ ...JSON.parse(req!.body), quantity: -1 })).toBe(false);
     expect([...receiver.processed.values()].map((e) => [e.orderId, e.state, e.quantity])).toEqual([
       [order.id, 'open', 12],
       [order.id, 'acknowledged', 12],
