@@ -6,7 +6,7 @@
  * what flows send it.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,9 @@ import {
 } from '@shelfsense/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type Logger, pino } from 'pino';
+import { ErpTap, type Received } from './erp.js';
+
+export type { Received };
 
 export const PASSWORD = 'correct horse battery';
 
@@ -63,12 +66,6 @@ export const USERS: Record<string, Grant> = {
   'agent-1': { role: 'agent', site: 's1', agent: 'agent-1' },
 };
 
-export interface Received {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: unknown;
-}
-
 export interface Harness {
   dir: string;
   base: string;
@@ -97,18 +94,6 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let s = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => {
-      s += c;
-    });
-    req.on('end', () => resolve(s));
-    req.on('error', reject);
-  });
-}
-
 /** `flows(erpUrl)` returns the flows.json nodes written into userDir before Node-RED starts. */
 export async function startHarness(
   flows: (erpUrl: string) => unknown[],
@@ -119,17 +104,10 @@ export async function startHarness(
   const log = pino({ level: process.env.SHELFSENSE_TEST_LOG ?? 'silent' });
   const map = new ShelfMap(config);
 
-  const erp: Received[] = [];
-  const erpServer = createServer(async (req, res) => {
-    const text = await readBody(req);
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    erp.push({ path: req.url ?? '/', headers: req.headers, body });
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
-  const erpUrl = `http://127.0.0.1:${await listen(erpServer)}`;
+  const tap = new ErpTap();
+  await tap.start();
+  const erp = tap.hits;
+  const erpUrl = tap.url;
 
   const mounts: HttpMount[] = [];
   const server = createServer(async (req, res) => {
@@ -237,8 +215,7 @@ export async function startHarness(
       await broker.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      erpServer.closeAllConnections();
-      await new Promise<void>((r) => erpServer.close(() => r()));
+      await tap.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

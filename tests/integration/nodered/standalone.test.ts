@@ -11,8 +11,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LevelPayload, topics } from '@shelfsense/protocol';
@@ -21,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { addUser, type CentralProcess, startCentral } from '../../helpers/central.js';
 import { type CliProcess, killAll, ROOT, spawnCli } from '../../helpers/proc.js';
 import { waitFor } from '../../helpers/wait.js';
+import { ErpTap } from './erp.js';
 
 const PKG = 'node-red-contrib-shelfsense';
 const PASSWORD = 'correct horse battery';
@@ -28,52 +27,6 @@ const RUNTIMES = [
   { label: 'Node-RED 4', redJs: join(ROOT, 'node_modules/node-red-4/red.js'), lane: 'L0' },
   { label: 'Node-RED 5', redJs: join(ROOT, 'node_modules/node-red/red.js'), lane: 'L1' },
 ] as const;
-
-interface Hit {
-  path: string;
-  body: unknown;
-  headers: IncomingMessage['headers'];
-}
-
-/** The "ERP" and the test's taps: records every request, answers 200. */
-class Receiver {
-  readonly hits: Hit[] = [];
-  private server: Server | null = null;
-  url = '';
-
-  async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      let text = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => {
-        text += c;
-      });
-      req.on('end', () => {
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {}
-        this.hits.push({ path: req.url ?? '/', body, headers: req.headers });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      });
-    });
-    this.server = server;
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  on(path: string): Hit[] {
-    return this.hits.filter((h) => h.path === path);
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-}
 
 function example(name: string): Record<string, unknown>[] {
   return JSON.parse(readFileSync(join(ROOT, PKG, 'examples', `${name}.json`), 'utf8'));
@@ -196,7 +149,7 @@ afterAll(async () => {
 
 describe.each(RUNTIMES)('node-red-contrib-shelfsense in $label', ({ label, redJs, lane }) => {
   const userDir = join(dir, label.replace(/\W+/g, '-'));
-  const erp = new Receiver();
+  const erp = new ErpTap();
   let red: CliProcess;
   let admin = '';
 
