@@ -19,6 +19,7 @@ const REPOSITORIES = [
   'health',
   'alerts',
   'orders',
+  'purchaseOrders',
   'outbox',
   'ruleState',
   'catalogue',
@@ -35,6 +36,7 @@ export class AsyncSqliteStore implements AsyncCentralStore {
   readonly health;
   readonly alerts;
   readonly orders;
+  readonly purchaseOrders;
   readonly outbox;
   readonly ruleState;
   readonly catalogue;
@@ -52,6 +54,7 @@ export class AsyncSqliteStore implements AsyncCentralStore {
     this.health = r.health;
     this.alerts = r.alerts;
     this.orders = r.orders;
+    this.purchaseOrders = r.purchaseOrders;
     this.outbox = r.outbox;
     this.ruleState = r.ruleState;
     this.catalogue = r.catalogue;

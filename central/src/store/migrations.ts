@@ -2,6 +2,8 @@
  * The schema of the central SQLite file, as numbered migrations applied in order. The applied
  * version is `PRAGMA user_version`. Never edit a released migration: add the next number.
  */
+import { PURCHASE_ORDERS_SQLITE } from './purchase-orders.js';
+
 export interface Migration {
   version: number;
   name: string;
@@ -384,6 +386,11 @@ export const MIGRATIONS: readonly Migration[] = [
         WHEN EXISTS (SELECT 1 FROM audit_log WHERE seq = NEW.seq)
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     `,
+  },
+  {
+    version: 9,
+    name: 'purchase orders',
+    sql: PURCHASE_ORDERS_SQLITE,
   },
 ];
 

@@ -13,6 +13,7 @@ import type {
   HealthPayload,
   LevelPayload,
   OrderEvent,
+  PurchaseOrderState,
 } from '@shelfsense/protocol';
 import type { AlertKind, AlertRow, AlertState } from './alerts.js';
 import type { AuditEntry, AuditInput, AuditQuery } from './audit.js';
@@ -24,6 +25,17 @@ import type {
 } from './catalogue.js';
 import type { CalibrationRow, EventRow, LevelRow, RangeQuery } from './history.js';
 import type { NewOrderRow, OrderEventRow, OrderListQuery, OrderRow, OrderUpdate } from './orders.js';
+import type {
+  DiscrepancyKind,
+  DiscrepancyResolution,
+  DiscrepancyRow,
+  NewPoRow,
+  PoEventRow,
+  PoLineRow,
+  PoListQuery,
+  PoNeedRow,
+  PoRow,
+} from './purchase-orders.js';
 import type { AgentMark, CommitResult, SeqGap } from './readings.js';
 import type { LaneRef, ReadingInput } from './records.js';
 import type { RuleStateWrite } from './rule-state.js';
@@ -126,6 +138,64 @@ export interface OrdersRepository {
 }
 
 /**
+ * Purchase orders as rows: at most one draft per site and supplier, one line per SKU of a PO, and
+ * a lane order on one line of one PO, ever. The purchase-order service owns the lifecycle.
+ */
+export interface PurchaseOrdersRepository {
+  /** Inserts a draft; false when the site and supplier already have one (nothing written). */
+  insert(row: NewPoRow): boolean;
+  get(id: string): PoRow | undefined;
+  /** The site and supplier's draft, if any. */
+  draft(site: string, supplier: string): PoRow | undefined;
+  /** Drafts whose cut-off is at or before `now`, earliest first. */
+  dueDrafts(now: number): PoRow[];
+  /** The earliest cut-off of any draft (null when none). */
+  nextCutoff(): number | null;
+  markUrgent(id: string, now: number): void;
+  /** Moves a PO from `from` to `to`, stamping the state's time; false when it was no longer in `from`. */
+  move(id: string, from: PurchaseOrderState, to: PurchaseOrderState, now: number): boolean;
+  /** Oldest created first. */
+  list(q?: PoListQuery): PoRow[];
+  line(poId: string, sku: string): PoLineRow | undefined;
+  lineById(id: number): PoLineRow | undefined;
+  /** By SKU. */
+  lines(poId: string): PoLineRow[];
+  /** Adds to the PO's line for the SKU (creating it); returns the line's id. */
+  addToLine(poId: string, sku: string, quantity: number, manualQuantity: number): number;
+  setLineQuantity(id: number, quantity: number): void;
+  setLineShipped(id: number, quantity: number | null): void;
+  setLineReceived(id: number, quantity: number | null): void;
+  setProposal(id: number, p: { quantity: number; note: string | null; by: string; at: number } | null): void;
+  /** Puts a lane order on a line; false when it is already on one (nothing written). */
+  addNeed(orderId: string, poId: string, lineId: number, now: number): boolean;
+  needOf(orderId: string): { poId: string; lineId: number } | undefined;
+  /** The PO's lane needs with their orders' figures, by shelf and lane. */
+  needs(poId: string): PoNeedRow[];
+  insertEvent(e: PoEventRow): void;
+  /** The JSON text of every event of a PO, oldest first. */
+  eventBodies(poId: string): string[];
+  /** Opens a discrepancy; false when the PO's line already has one. */
+  openDiscrepancy(d: {
+    id: string;
+    poId: string;
+    sku: string;
+    kind: DiscrepancyKind;
+    expected: number;
+    counted: number;
+    now: number;
+  }): boolean;
+  discrepancy(id: string): DiscrepancyRow | undefined;
+  discrepanciesOf(poId: string): DiscrepancyRow[];
+  /** Resolves an open discrepancy; false when it was not open. */
+  resolveDiscrepancy(
+    id: string,
+    r: { resolution: DiscrepancyResolution; note: string | null; by: string; now: number },
+  ): boolean;
+  /** Sent and received times of the site and supplier's delivered POs, newest first. */
+  leadTimes(site: string, supplier: string, limit: number): { sentAt: number; receivedAt: number }[];
+}
+
+/**
  * The webhook outbox: one entry per order event, claimed under a lease, retried on a stored
  * schedule, dead-lettered after the last attempt. An entry is claimable only when no earlier entry
  * of the same order is pending, so one order's events go out in order.
@@ -215,6 +285,7 @@ export interface StoreRepositories {
   readonly health: HealthRepository;
   readonly alerts: AlertsRepository;
   readonly orders: OrdersRepository;
+  readonly purchaseOrders: PurchaseOrdersRepository;
   readonly outbox: OutboxRepository;
   readonly ruleState: RuleStateRepository;
   readonly catalogue: CatalogueRepository;

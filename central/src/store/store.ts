@@ -15,6 +15,7 @@ import { type Db, openDatabase, schemaVersion } from './database.js';
 import { HealthRepo } from './health.js';
 import { HistoryRepo } from './history.js';
 import { OrdersRepo } from './orders.js';
+import { PurchaseOrdersRepo } from './purchase-orders.js';
 import { ReadingsRepo } from './readings.js';
 import type { CentralStore } from './repositories.js';
 import { RuleStateRepo } from './rule-state.js';
@@ -45,6 +46,7 @@ export class Store implements CentralStore {
   readonly health: HealthRepo;
   readonly alerts: AlertsRepo;
   readonly orders: OrdersRepo;
+  readonly purchaseOrders: PurchaseOrdersRepo;
   readonly outbox: OutboxRepo;
   readonly ruleState: RuleStateRepo;
   readonly catalogue: CatalogueRepo;
@@ -59,6 +61,7 @@ export class Store implements CentralStore {
     this.health = new HealthRepo(db);
     this.alerts = new AlertsRepo(db);
     this.orders = new OrdersRepo(db);
+    this.purchaseOrders = new PurchaseOrdersRepo(db);
     this.outbox = new OutboxRepo(db);
     this.ruleState = new RuleStateRepo(db);
     this.catalogue = new CatalogueRepo(db);

@@ -15,6 +15,7 @@ export * from './commands.js';
 export { ApiErrorBody, EmptyBody, RangeQuery } from './common.js';
 export * from './lanes.js';
 export * from './orders.js';
+export * from './purchase-orders.js';
 export * from './shelves.js';
 export * from './users.js';
 export * from './webhooks.js';

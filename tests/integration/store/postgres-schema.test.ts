@@ -4,7 +4,7 @@
  * processes applying catalogues at once get consecutive versions; processes starting together on
  * a fresh schema migrate it once; a schema newer than the code, or bad options, are refused.
  */
-import { PgStore } from '@shelfsense/central/pg';
+import { PG_SCHEMA_VERSION, PgStore } from '@shelfsense/central/pg';
 import { ErrorCodes, isShelfError } from '@shelfsense/protocol';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -234,10 +234,10 @@ describe('Postgres schema: migrations', () => {
   it('processes opening a fresh schema at the same moment migrate it once', async () => {
     const schema = server.schema();
     const stores = await Promise.all([openStore(schema), openStore(schema), openStore(schema)]);
-    for (const s of stores) expect(await s.schemaVersion).toBe(1);
+    for (const s of stores) expect(await s.schemaVersion).toBe(PG_SCHEMA_VERSION);
     const client = await rawClient(schema);
     expect((await client.query('SELECT id, version FROM schema_version')).rows).toEqual([
-      { id: 1, version: 1 },
+      { id: 1, version: PG_SCHEMA_VERSION },
     ]);
     // Every store works on the one set of tables.
     await stores[0]?.audit.append({ at: 1, actor: 'alice', action: 'login.ok' });
@@ -249,12 +249,13 @@ describe('Postgres schema: migrations', () => {
     const first = await openStore(schema);
     await first.close();
     const client = await rawClient(schema);
-    await client.query('UPDATE schema_version SET version = 2 WHERE id = 1');
+    const newer = PG_SCHEMA_VERSION + 1;
+    await client.query('UPDATE schema_version SET version = $1 WHERE id = 1', [newer]);
     const err = await rejection(openStore(schema));
     expect(err).toMatchObject({ code: 'SHELF_ERR_SCHEMA_TOO_NEW' });
-    expect((err as { message: string }).message).toContain('version 2');
+    expect((err as { message: string }).message).toContain(`version ${newer}`);
     // Nothing was changed by the refused open.
-    expect((await client.query('SELECT version FROM schema_version')).rows).toEqual([{ version: 2 }]);
+    expect((await client.query('SELECT version FROM schema_version')).rows).toEqual([{ version: newer }]);
   });
 });
 

@@ -15,6 +15,7 @@ import { HISTORY_SCHEMA } from './history.js';
 import { LEASES_SCHEMA } from './leases.js';
 import { ORDERS_SCHEMA } from './orders.js';
 import { OUTBOX_SCHEMA } from './outbox.js';
+import { PURCHASE_ORDERS_SCHEMA } from './purchase-orders.js';
 import { READINGS_SCHEMA } from './readings.js';
 import { RULE_STATE_SCHEMA } from './rule-state.js';
 import { USERS_SCHEMA } from './users.js';
@@ -38,6 +39,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       USERS_SCHEMA,
     ].join('\n'),
   },
+  { version: 2, name: 'purchase orders', sql: PURCHASE_ORDERS_SCHEMA },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

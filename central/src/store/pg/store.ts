@@ -17,6 +17,7 @@ import { PgLeasesRepo } from './leases.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { PgOrdersRepo } from './orders.js';
 import { PgOutboxRepo } from './outbox.js';
+import { PgPurchaseOrdersRepo } from './purchase-orders.js';
 import { PgReadingsRepo } from './readings.js';
 import { PgRuleStateRepo } from './rule-state.js';
 import { PgSecretsRepo, PgUsersRepo } from './users.js';
@@ -49,6 +50,7 @@ export class PgStore implements AsyncCentralStore {
   readonly health: PgHealthRepo;
   readonly alerts: PgAlertsRepo;
   readonly orders: PgOrdersRepo;
+  readonly purchaseOrders: PgPurchaseOrdersRepo;
   readonly outbox: PgOutboxRepo;
   readonly ruleState: PgRuleStateRepo;
   readonly catalogue: PgCatalogueRepo;
@@ -67,6 +69,7 @@ export class PgStore implements AsyncCentralStore {
     this.health = new PgHealthRepo(db);
     this.alerts = new PgAlertsRepo(db);
     this.orders = new PgOrdersRepo(db);
+    this.purchaseOrders = new PgPurchaseOrdersRepo(db);
     this.outbox = new PgOutboxRepo(db);
     this.ruleState = new PgRuleStateRepo(db);
     this.catalogue = new PgCatalogueRepo(db);

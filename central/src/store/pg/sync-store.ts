@@ -21,6 +21,7 @@ const REPOSITORIES = [
   'health',
   'alerts',
   'orders',
+  'purchaseOrders',
   'outbox',
   'ruleState',
   'catalogue',
@@ -48,6 +49,7 @@ export class SyncPgStore implements CentralStore {
   readonly health!: StoreRepositories['health'];
   readonly alerts!: StoreRepositories['alerts'];
   readonly orders!: StoreRepositories['orders'];
+  readonly purchaseOrders!: StoreRepositories['purchaseOrders'];
   readonly outbox!: StoreRepositories['outbox'];
   readonly ruleState!: StoreRepositories['ruleState'];
   readonly catalogue!: StoreRepositories['catalogue'];
