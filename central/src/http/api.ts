@@ -22,6 +22,7 @@ import { exportRoutes } from './export.js';
 import { sendJson } from './io.js';
 import { laneRoutes } from './lanes.js';
 import { orderRoutes } from './orders.js';
+import { purchaseOrderRoutes } from './purchase-orders.js';
 import { Router } from './router.js';
 import { shelvesRoutes } from './shelves.js';
 import { usersRoutes } from './users.js';
@@ -98,6 +99,7 @@ export function createApi(deps: ApiDeps): ApiHandler {
   authRoutes(router);
   laneRoutes(router);
   orderRoutes(router);
+  purchaseOrderRoutes(router);
   alertRoutes(router);
   commandRoutes(router);
   exportRoutes(router);

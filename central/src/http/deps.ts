@@ -18,6 +18,7 @@ import type { Registry } from 'prom-client';
 import type { HistoryStore } from '../history/contract.js';
 import { SqliteHistoryStore } from '../history/sqlite-store.js';
 import type { OrderService } from '../orders/orders.js';
+import type { PurchaseOrderService } from '../orders/purchase-orders.js';
 import type { ReplenishmentConfig } from '../rules/config.js';
 import type { RulesEngine } from '../rules/engine.js';
 import type { CentralStore } from '../store/repositories.js';
@@ -103,6 +104,8 @@ export interface ApiDeps {
    */
   history?: HistoryStore;
   orders: OrderService;
+  /** Purchase orders; without them the purchase-order routes answer 503. */
+  purchaseOrders?: PurchaseOrderService;
   /** Forecasts and the reorder point in force; null when the rules run elsewhere. */
   rules: RulesEngine | null;
   /** Reorder point and order-up-to per lane for the lane view (used as is when `rules` is null). */

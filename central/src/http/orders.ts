@@ -14,7 +14,7 @@ import {
 } from '@shelfsense/protocol';
 import type { Order } from '../orders/orders.js';
 import { type ApiRouter, actorOf, authed, type RequestContext } from './context.js';
-import { forbidden, notFound } from './errors.js';
+import { forbidden, HttpError, HttpErrorCodes, notFound } from './errors.js';
 import { parseQuery, readJson } from './io.js';
 import { type Action, canReadLane, may, type Principal } from './scope.js';
 
@@ -57,6 +57,19 @@ function visibleOrder(ctx: RequestContext, p: Principal): Order {
   return o;
 }
 
+/** A gathered order moves with its purchase order, never on its own. */
+function notOnPurchaseOrder(ctx: RequestContext, o: Order): void {
+  const po = ctx.deps.purchaseOrders?.poOf(o.id);
+  if (po) {
+    throw new HttpError(
+      409,
+      HttpErrorCodes.CONFLICT,
+      `order ${o.id} is on purchase order ${po}: act on that`,
+      [{ path: 'purchaseOrder', message: po }],
+    );
+  }
+}
+
 function requireRole(p: Principal, action: Action, what: string): void {
   if (!may(p, action)) throw forbidden(`the ${p.grant.role} role may not ${what}`);
 }
@@ -85,6 +98,7 @@ export function orderRoutes(router: ApiRouter): void {
     await readJson(ctx.req, EmptyBody);
     const o = visibleOrder(ctx, p);
     requireRole(p, 'order.acknowledge', 'acknowledge orders');
+    notOnPurchaseOrder(ctx, o);
     const r = ctx.deps.orders.transition(o.id, 'acknowledged', { actor: actorOf(p), now: ctx.now() });
     return orderView(ctx, r.order);
   });
@@ -93,6 +107,7 @@ export function orderRoutes(router: ApiRouter): void {
     const body = await readJson(ctx.req, ShipOrderBody);
     const o = visibleOrder(ctx, p);
     requireRole(p, 'order.ship', 'ship orders');
+    notOnPurchaseOrder(ctx, o);
     const r = ctx.deps.orders.transition(o.id, 'shipped', {
       actor: actorOf(p),
       now: ctx.now(),
@@ -105,6 +120,7 @@ export function orderRoutes(router: ApiRouter): void {
     const body = await readJson(ctx.req, CancelOrderBody);
     const o = visibleOrder(ctx, p);
     requireRole(p, 'order.cancel', 'cancel orders');
+    notOnPurchaseOrder(ctx, o);
     const r = ctx.deps.orders.transition(o.id, 'cancelled', {
       actor: actorOf(p),
       now: ctx.now(),

@@ -40,6 +40,8 @@ export const OrderReason = z.object({
   readingTs: z.number().int().nonnegative().optional(),
   /** Free text from whoever opened it by hand. */
   note: z.string().max(500).optional(),
+  /** When the lane was forecast to run out at the rules' consumption rate. */
+  stockOutAt: z.number().int().nonnegative().optional(),
 });
 export type OrderReason = z.infer<typeof OrderReason>;
 
@@ -96,6 +98,14 @@ function toOrder(r: OrderRow): Order {
   return { ...r, reason: JSON.parse(r.reason) as OrderReason };
 }
 
+/** Gathers a supplier's lane orders into purchase orders (purchase-orders.ts). */
+export interface OrderGatherer {
+  /** True when the supplier's orders go out on purchase orders, not one webhook each. */
+  gathers(supplier: string): boolean;
+  /** Puts a newly opened order on its purchase order (after the order's transaction committed). */
+  addNeed(order: Order, now: number): unknown;
+}
+
 export interface OrderServiceOptions {
   logger?: Logger;
   /** Called after each committed order event (e.g. to wake the webhook worker or publish on MQTT). */
@@ -107,6 +117,8 @@ export class OrderService {
   private readonly q: OrdersRepository;
   private readonly log: Logger | undefined;
   private readonly onEvent: ((event: OrderEvent) => void) | undefined;
+  /** Set once the purchase-order service exists; null: every order is sent on its own. */
+  gatherer: OrderGatherer | null = null;
 
   constructor(
     private readonly store: CentralStore,
@@ -166,6 +178,8 @@ export class OrderService {
     if (committed.created) {
       this.log?.info({ orderId: committed.order.id, lane: laneKey(v), quantity: v.quantity }, 'order opened');
       this.emit(committed.event);
+      // A crash before this line leaves the order on no PO: the gatherer's sweep picks it up.
+      if (this.gatherer?.gathers(v.supplier)) this.gatherer.addNeed(committed.order, now);
     } else {
       this.log?.debug({ orderId: committed.order.id, lane: laneKey(v) }, 'lane already has a live order');
     }
@@ -334,7 +348,8 @@ export class OrderService {
       body: JSON.stringify(event),
       ts: now,
     });
-    this.outbox.enqueue(event, now);
+    // A gathered order reaches its supplier on the purchase order, not on its own.
+    if (!this.gatherer?.gathers(order.supplier)) this.outbox.enqueue(event, now);
     return event;
   }
 

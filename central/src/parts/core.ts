@@ -6,6 +6,7 @@ import { ensurePrivateDir, topics } from '@shelfsense/protocol';
 import { announce } from '../bus/bus.js';
 import { HistoryService, registerHistoryMetrics } from '../history/index.js';
 import { OrderService } from '../orders/orders.js';
+import { PurchaseOrderService } from '../orders/purchase-orders.js';
 import { RulesEngine } from '../rules/engine.js';
 import { lanesFromCentral } from '../rules/lanes.js';
 import type { Part, PartContext } from '../service/part.js';
@@ -54,23 +55,56 @@ export function historyPart(): Part {
   };
 }
 
+/** The longest the purchase orders' cut-off timer sleeps (it also sweeps needs left on no PO). */
+const CUTOFF_POLL_MS = 30_000;
+
 export function ordersPart(): Part {
   /** The catalogue version whose cancellations have been announced. */
   let seen = 0;
+  let config: PartContext['config'] | null = null;
+  let timer: NodeJS.Timeout | null = null;
   return {
     name: 'orders',
     start(ctx) {
       const { bus, services } = ctx;
-      services.orders = new OrderService(ctx.store, {
+      config = ctx.config;
+      const orders = new OrderService(ctx.store, {
         logger: ctx.log,
         onEvent: (e) => {
           services.worker?.notify();
           announce(bus, topics.order(e.site, e.shelf, e.lane), e, ctx.log);
+          services.purchaseOrders?.onOrderEvent(e);
         },
       });
+      const purchaseOrders = new PurchaseOrderService(ctx.store, orders, {
+        config: () => config ?? ctx.config,
+        logger: ctx.log,
+        onEvent: () => services.worker?.notify(),
+      });
+      orders.gatherer = purchaseOrders;
+      services.orders = orders;
+      services.purchaseOrders = purchaseOrders;
       seen = ctx.store.catalogue.version();
+      // Drafts go out at their cut-off: wake then, or every CUTOFF_POLL_MS to sweep.
+      const tick = () => {
+        timer = null;
+        const now = ctx.clock.now();
+        try {
+          purchaseOrders.sendDue(now);
+        } catch (err) {
+          ctx.log.error({ err }, 'purchase orders not sent');
+        }
+        if (!ctx.store.isOpen) return;
+        const next = purchaseOrders.nextCutoff();
+        const delay =
+          next === null ? CUTOFF_POLL_MS : Math.min(Math.max(0, next - ctx.clock.now()), CUTOFF_POLL_MS);
+        timer = setTimeout(tick, delay);
+        timer.unref();
+      };
+      tick();
     },
     reconfigure(ctx) {
+      config = ctx.config;
       // A catalogue change cancels orders in its own transaction, in this process or another
       // (`config apply`): announce them here, once, for every version taken up.
       const orders = ctx.services.orders;
@@ -87,7 +121,10 @@ export function ordersPart(): Part {
       }
       ctx.services.worker?.notify();
     },
-    stop() {},
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
   };
 }
 

@@ -119,6 +119,7 @@ export function apiPart(): Part {
       store: ctx.store,
       history: history?.store,
       orders,
+      ...(ctx.services.purchaseOrders ? { purchaseOrders: ctx.services.purchaseOrders } : {}),
       rules: rules ?? null,
       replenishment: c.replenishment,
       commands,

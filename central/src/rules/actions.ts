@@ -55,6 +55,7 @@ export function carryOut(
             reorderPoint: d.reorderPoint,
             orderUpTo: policy.orderUpTo,
             readingTs: d.readingTs,
+            ...(d.stockOutAt === null ? {} : { stockOutAt: d.stockOutAt }),
           },
         },
         now,

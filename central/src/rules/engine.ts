@@ -372,6 +372,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
         delivered,
         receipt: this.cfg.receipt,
         anomalyAfterMs: this.cfg.alerts.anomalyAfterMs,
+        stockOutAt: forecast(s.rate, s.units, ts, this.cfg.rate.tauMs).stockOutAt,
       },
       ts,
     );

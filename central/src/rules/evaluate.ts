@@ -25,7 +25,14 @@ import { addPick, observe } from './rate.js';
 export type Condition = LaneRuleState['reported'];
 
 export type Decision =
-  | { type: 'order'; quantity: number; units: number; reorderPoint: number; readingTs: number }
+  | {
+      type: 'order';
+      quantity: number;
+      units: number;
+      reorderPoint: number;
+      readingTs: number;
+      stockOutAt: number | null;
+    }
   | { type: 'receive'; orderId: string; counted: number }
   | { type: 'open-alert'; kind: AlertKind; message: string }
   | { type: 'clear-alert'; kind: AlertKind };
@@ -50,6 +57,8 @@ export interface AssessContext {
   delivered: boolean;
   receipt: ReceiptSettings;
   anomalyAfterMs: number;
+  /** When the lane is forecast to run out at its consumption rate (null: not in sight). */
+  stockOutAt?: number | null;
 }
 
 /** The lane's condition, worst first: offline, fault, then what the agent reported. */
@@ -164,7 +173,8 @@ export function assess(
       const quantity = orderQuantity(policy, units);
       if (quantity > 0) {
         s.armed = false;
-        decisions.push({ type: 'order', quantity, units, reorderPoint: rop, readingTs: ts });
+        const stockOutAt = ctx.stockOutAt ?? null;
+        decisions.push({ type: 'order', quantity, units, reorderPoint: rop, readingTs: ts, stockOutAt });
       }
     }
   }

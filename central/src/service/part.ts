@@ -14,6 +14,7 @@ import type { HistoryService } from '../history/service.js';
 import type { CatalogueAccess, CommandRelay } from '../http/deps.js';
 import type { LiveState } from '../http/live-state.js';
 import type { OrderService } from '../orders/orders.js';
+import type { PurchaseOrderService } from '../orders/purchase-orders.js';
 import type { RulesEngine } from '../rules/engine.js';
 import type { CentralStore } from '../store/repositories.js';
 import type { WebhookWorker } from '../webhooks/worker.js';
@@ -30,6 +31,7 @@ export interface Clock {
 export interface Services {
   history?: HistoryService;
   orders?: OrderService;
+  purchaseOrders?: PurchaseOrderService;
   rules?: RulesEngine;
   worker?: WebhookWorker;
   broker?: MqttBroker;

@@ -8,7 +8,7 @@
  *
  * The statements are written once, with `?` placeholders, for both SQLite and Postgres.
  */
-import type { PurchaseOrderState } from '@shelfsense/protocol';
+import type { DiscrepancyKinds, DiscrepancyResolutions, PurchaseOrderState } from '@shelfsense/protocol';
 import type { Db } from './database.js';
 import type { PurchaseOrdersRepository } from './repositories.js';
 
@@ -67,9 +67,7 @@ export interface PoNeedRow {
   orderState: string;
 }
 
-export const DiscrepancyKinds = ['short', 'over', 'wrong-item'] as const;
 export type DiscrepancyKind = (typeof DiscrepancyKinds)[number];
-export const DiscrepancyResolutions = ['accept', 'credit', 'redeliver'] as const;
 export type DiscrepancyResolution = (typeof DiscrepancyResolutions)[number];
 
 export interface DiscrepancyRow {
@@ -137,6 +135,7 @@ export const PO_SQL = {
       ORDER BY cutoff_at, id`,
   nextCutoff: `SELECT min(cutoff_at) AS "at" FROM purchase_orders WHERE state = 'draft'`,
   markUrgent: `UPDATE purchase_orders SET urgent = 1, updated_at = ? WHERE id = ?`,
+  touch: `UPDATE purchase_orders SET updated_at = ?, version = version + 1 WHERE id = ?`,
   line: `SELECT ${LINE_COLUMNS} FROM po_lines WHERE po_id = ? AND sku = ?`,
   lineById: `SELECT ${LINE_COLUMNS} FROM po_lines WHERE id = ?`,
   lines: `SELECT ${LINE_COLUMNS} FROM po_lines WHERE po_id = ? ORDER BY sku`,
@@ -151,6 +150,10 @@ export const PO_SQL = {
       WHERE id = ?`,
   addNeed: `INSERT INTO po_needs (order_id, po_id, line_id, created_at) VALUES (?, ?, ?, ?)
       ON CONFLICT DO NOTHING`,
+  unattached: `SELECT o.id FROM orders o WHERE o.state = 'open'
+      AND NOT EXISTS (SELECT 1 FROM po_needs n WHERE n.order_id = o.id)
+      AND NOT EXISTS (SELECT 1 FROM webhook_outbox w WHERE w.order_id = o.id)
+      ORDER BY o.created_at LIMIT ?`,
   needOf: `SELECT po_id AS "poId", line_id AS "lineId" FROM po_needs WHERE order_id = ?`,
   needs: `SELECT n.order_id AS "orderId", n.line_id AS "lineId", o.shelf, o.lane, o.sku, o.quantity,
         o.shipped_quantity AS "shippedQuantity", o.received_quantity AS "receivedQuantity",
@@ -162,6 +165,8 @@ export const PO_SQL = {
       VALUES (?, ?, ?, ?, ?, ?, 'open', ?) ON CONFLICT DO NOTHING`,
   discrepancy: `SELECT ${DISCREPANCY_COLUMNS} FROM po_discrepancies d JOIN purchase_orders p ON p.id = d.po_id
       WHERE d.id = ?`,
+  discrepancies: `SELECT ${DISCREPANCY_COLUMNS} FROM po_discrepancies d
+      JOIN purchase_orders p ON p.id = d.po_id ORDER BY d.opened_at, d.id LIMIT ?`,
   discrepanciesOf: `SELECT ${DISCREPANCY_COLUMNS} FROM po_discrepancies d
       JOIN purchase_orders p ON p.id = d.po_id WHERE d.po_id = ? ORDER BY d.sku`,
   resolveDiscrepancy: `UPDATE po_discrepancies SET state = 'resolved', resolution = ?, note = ?, resolved_at = ?,
@@ -272,6 +277,32 @@ export const PURCHASE_ORDERS_SQLITE = `
     resolved_by TEXT,
     UNIQUE (po_id, sku)
   );
+  -- The outbox now carries PO events too (kept in po_events): its event no longer references
+  -- order_events. SQLite drops a reference by rebuilding the table.
+  CREATE TABLE webhook_outbox_v9 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    order_id TEXT NOT NULL,
+    supplier TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead', 'skipped')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    delivered_at INTEGER
+  );
+  INSERT INTO webhook_outbox_v9 SELECT id, event_id, order_id, supplier, idempotency_key, body, state, attempts,
+    next_attempt_at, lease_until, last_status, last_error, created_at, updated_at, delivered_at
+    FROM webhook_outbox;
+  DROP TABLE webhook_outbox;
+  ALTER TABLE webhook_outbox_v9 RENAME TO webhook_outbox;
+  CREATE INDEX webhook_outbox_due ON webhook_outbox (state, next_attempt_at);
+  CREATE INDEX webhook_outbox_order ON webhook_outbox (order_id, id);
 `;
 
 export class PurchaseOrdersRepo implements PurchaseOrdersRepository {
@@ -305,6 +336,9 @@ export class PurchaseOrdersRepo implements PurchaseOrdersRepository {
   }
   markUrgent(id: string, now: number): void {
     this.run(PO_SQL.markUrgent, [now, id]);
+  }
+  touch(id: string, now: number): void {
+    this.run(PO_SQL.touch, [now, id]);
   }
   move(id: string, from: PurchaseOrderState, to: PurchaseOrderState, now: number): boolean {
     return this.run(moveSql(to), moveParams(id, from, to, now)) === 1;
@@ -342,6 +376,9 @@ export class PurchaseOrdersRepo implements PurchaseOrdersRepository {
   addNeed(orderId: string, poId: string, lineId: number, now: number): boolean {
     return this.run(PO_SQL.addNeed, [orderId, poId, lineId, now]) !== 0;
   }
+  unattached(limit: number): string[] {
+    return this.all<{ id: string }>(PO_SQL.unattached, [limit]).map((r) => r.id);
+  }
   needOf(orderId: string): { poId: string; lineId: number } | undefined {
     return this.one(PO_SQL.needOf, [orderId]);
   }
@@ -369,6 +406,9 @@ export class PurchaseOrdersRepo implements PurchaseOrdersRepository {
   }
   discrepancy(id: string): DiscrepancyRow | undefined {
     return this.one(PO_SQL.discrepancy, [id]);
+  }
+  discrepancies(limit: number): DiscrepancyRow[] {
+    return this.all(PO_SQL.discrepancies, [limit]);
   }
   discrepanciesOf(poId: string): DiscrepancyRow[] {
     return this.all(PO_SQL.discrepanciesOf, [poId]);

@@ -16,6 +16,7 @@ import type {
   PurchaseOrderState,
 } from '@shelfsense/protocol';
 import type { AlertKind, AlertRow, AlertState } from './alerts.js';
+import type { WebhookEvent } from './webhook-outbox.js';
 import type { AuditEntry, AuditInput, AuditQuery } from './audit.js';
 import type {
   CatalogueApplyOptions,
@@ -152,6 +153,8 @@ export interface PurchaseOrdersRepository {
   /** The earliest cut-off of any draft (null when none). */
   nextCutoff(): number | null;
   markUrgent(id: string, now: number): void;
+  /** Bumps the version of a PO whose lines changed. */
+  touch(id: string, now: number): void;
   /** Moves a PO from `from` to `to`, stamping the state's time; false when it was no longer in `from`. */
   move(id: string, from: PurchaseOrderState, to: PurchaseOrderState, now: number): boolean;
   /** Oldest created first. */
@@ -168,6 +171,8 @@ export interface PurchaseOrdersRepository {
   setProposal(id: number, p: { quantity: number; note: string | null; by: string; at: number } | null): void;
   /** Puts a lane order on a line; false when it is already on one (nothing written). */
   addNeed(orderId: string, poId: string, lineId: number, now: number): boolean;
+  /** Open orders on no PO and never queued for a webhook of their own, oldest first. */
+  unattached(limit: number): string[];
   needOf(orderId: string): { poId: string; lineId: number } | undefined;
   /** The PO's lane needs with their orders' figures, by shelf and lane. */
   needs(poId: string): PoNeedRow[];
@@ -185,6 +190,8 @@ export interface PurchaseOrdersRepository {
     now: number;
   }): boolean;
   discrepancy(id: string): DiscrepancyRow | undefined;
+  /** Every discrepancy, oldest first. */
+  discrepancies(limit: number): DiscrepancyRow[];
   discrepanciesOf(poId: string): DiscrepancyRow[];
   /** Resolves an open discrepancy; false when it was not open. */
   resolveDiscrepancy(
@@ -202,7 +209,7 @@ export interface PurchaseOrdersRepository {
  */
 export interface OutboxRepository {
   /** Adds an event, due now; returns its id. Call inside the transaction that changed the order. */
-  enqueue(event: OrderEvent, now: number): number;
+  enqueue(event: WebhookEvent, now: number): number;
   /** Leases up to `limit` due entries until `now + leaseMs`, counting one attempt each. */
   claimDue(now: number, limit: number, leaseMs: number): OutboxEntry[];
   markDelivered(id: number, status: number, now: number): boolean;

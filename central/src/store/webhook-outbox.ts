@@ -7,10 +7,18 @@
  * Events of one order go out in order: a row is claimable only when no earlier row of the same
  * order is still pending, so a supplier never sees `shipped` before `acknowledged`.
  */
-import type { OrderEvent } from '@shelfsense/protocol';
+import type { OrderEvent, PurchaseOrderEvent } from '@shelfsense/protocol';
 import type { Db } from './database.js';
 import { ReplenishmentError, ReplenishmentErrorCodes } from './errors.js';
 import type { OutboxRepository } from './repositories.js';
+
+/** What a supplier's webhook is sent: a lane order's event, or a purchase order's. */
+export type WebhookEvent = OrderEvent | PurchaseOrderEvent;
+
+/** The outbox row's key for ordering: a PO's events, like an order's, go out in order. */
+export function outboxKey(event: WebhookEvent): string {
+  return 'purchaseOrderId' in event ? event.purchaseOrderId : event.orderId;
+}
 
 export const OutboxStates = ['pending', 'delivered', 'dead', 'skipped'] as const;
 export type OutboxState = (typeof OutboxStates)[number];
@@ -94,11 +102,11 @@ export class OutboxRepo implements OutboxRepository {
   }
 
   /** Adds an event for delivery now; call inside the transaction that made the order change. */
-  enqueue(event: OrderEvent, now: number): number {
+  enqueue(event: WebhookEvent, now: number): number {
     const body = JSON.stringify(event);
     const r = this.q.insert.run(
       event.eventId,
-      event.orderId,
+      outboxKey(event),
       event.supplier,
       event.idempotencyKey,
       body,

@@ -72,6 +72,8 @@ export const ApiPurchaseOrder = z.object({
   cutoffAt: orNull(EpochMs),
   /** When the cycle's goods are due. */
   deliveryDueAt: orNull(EpochMs),
+  /** Grows with every change; the webhook's idempotency key names it. */
+  version: z.number(),
   lines: z.array(PurchaseOrderLine),
   createdAt: EpochMs,
   updatedAt: EpochMs,
@@ -141,9 +143,11 @@ export type DecideProposalBody = z.infer<typeof DecideProposalBody>;
 export const PurchaseOrderEvent = z.object({
   type: z.literal('purchase_order'),
   eventId: z.string().check(z.minLength(1), z.maxLength(64)),
-  /** Stable per (PO, transition): the receiver processes each key once. */
+  /** `{purchaseOrderId}:v{version}`: the receiver processes each key once. */
   idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
   purchaseOrderId: z.string().check(z.minLength(1), z.maxLength(64)),
+  /** The PO's revision: a new one for each change (a state, an accepted quantity). */
+  version: z.number().check(z.int(), z.positive()),
   state: PurchaseOrderState,
   site: Id,
   supplier: Id,
@@ -161,3 +165,47 @@ export const PurchaseOrderEvent = z.object({
   ts: EpochMs,
 });
 export type PurchaseOrderEvent = z.infer<typeof PurchaseOrderEvent>;
+
+export const DiscrepancyKinds = ['short', 'over', 'wrong-item'] as const;
+export const DiscrepancyResolutions = ['accept', 'credit', 'redeliver'] as const;
+
+/**
+ * A PO line counted on the shelf different from what was shipped. `accept` takes the count as
+ * delivered, `credit` records that the supplier credits the difference, `redeliver` orders the
+ * missing items again on the site's next PO.
+ */
+export const ApiDiscrepancy = z.object({
+  id: z.string(),
+  purchaseOrderId: z.string(),
+  site: Id,
+  supplier: Id,
+  sku: Id,
+  kind: z.enum(DiscrepancyKinds),
+  expected: z.number(),
+  counted: z.number(),
+  state: z.enum(['open', 'resolved']),
+  resolution: orNull(z.enum(DiscrepancyResolutions)),
+  note: orNull(z.string()),
+  openedAt: EpochMs,
+  resolvedAt: orNull(EpochMs),
+  resolvedBy: orNull(z.string()),
+});
+export type ApiDiscrepancy = z.infer<typeof ApiDiscrepancy>;
+
+export const DiscrepanciesResponse = z.array(ApiDiscrepancy);
+export type DiscrepanciesResponse = z.infer<typeof DiscrepanciesResponse>;
+
+/** `GET /api/discrepancies?state=open&site=…` */
+export const DiscrepanciesQuery = z.object({
+  state: z.optional(z.enum(['open', 'resolved'])),
+  site: z.optional(Id),
+  limit: z.optional(limitParam(10_000)),
+});
+export type DiscrepanciesQuery = z.infer<typeof DiscrepanciesQuery>;
+
+/** `POST /api/discrepancies/{id}/resolve` */
+export const ResolveDiscrepancyBody = z.strictObject({
+  resolution: z.enum(DiscrepancyResolutions),
+  note: z.optional(z.string().check(z.maxLength(500))),
+});
+export type ResolveDiscrepancyBody = z.infer<typeof ResolveDiscrepancyBody>;

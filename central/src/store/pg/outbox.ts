@@ -7,10 +7,9 @@
  * Events of one order go out in order: a row is claimable only when no earlier row of the same
  * order is still pending. A leased row stays pending, so its successors wait for its outcome.
  */
-import type { OrderEvent } from '@shelfsense/protocol';
 import { ReplenishmentError, ReplenishmentErrorCodes } from '../errors.js';
 import type { AsyncRepository, OutboxRepository } from '../repositories.js';
-import type { OutboxEntry, OutboxState } from '../webhook-outbox.js';
+import { type OutboxEntry, type OutboxState, outboxKey, type WebhookEvent } from '../webhook-outbox.js';
 import type { Param, PgDb, Row } from './db.js';
 
 export const OUTBOX_SCHEMA = `
@@ -50,12 +49,12 @@ const FIRST_OF_ORDER = `NOT EXISTS (SELECT 1 FROM webhook_outbox p
 export class PgOutboxRepo implements AsyncRepository<OutboxRepository> {
   constructor(private readonly db: PgDb) {}
 
-  async enqueue(event: OrderEvent, now: number): Promise<number> {
+  async enqueue(event: WebhookEvent, now: number): Promise<number> {
     const row = await this.db.one<{ id: number }>(
       `INSERT INTO webhook_outbox
          (event_id, order_id, supplier, idempotency_key, body, next_attempt_at, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $6, $6) RETURNING id`,
-      [event.eventId, event.orderId, event.supplier, event.idempotencyKey, JSON.stringify(event), now],
+      [event.eventId, outboxKey(event), event.supplier, event.idempotencyKey, JSON.stringify(event), now],
     );
     return (row as { id: number }).id;
   }

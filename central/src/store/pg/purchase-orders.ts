@@ -91,6 +91,8 @@ export const PURCHASE_ORDERS_SCHEMA = `
     resolved_by TEXT,
     UNIQUE (po_id, sku)
   );
+  -- The outbox now carries PO events too (kept in po_events).
+  ALTER TABLE webhook_outbox DROP CONSTRAINT IF EXISTS webhook_outbox_event_id_fkey;
 `;
 
 /** `?` placeholders numbered for Postgres. */
@@ -133,6 +135,9 @@ export class PgPurchaseOrdersRepo implements AsyncRepository<PurchaseOrdersRepos
   }
   async markUrgent(id: string, now: number): Promise<void> {
     await this.run(PO_SQL.markUrgent, [now, id]);
+  }
+  async touch(id: string, now: number): Promise<void> {
+    await this.run(PO_SQL.touch, [now, id]);
   }
   async move(id: string, from: PurchaseOrderState, to: PurchaseOrderState, now: number): Promise<boolean> {
     return (await this.run(moveSql(to), moveParams(id, from, to, now))) === 1;
@@ -178,6 +183,9 @@ export class PgPurchaseOrdersRepo implements AsyncRepository<PurchaseOrdersRepos
   async addNeed(orderId: string, poId: string, lineId: number, now: number): Promise<boolean> {
     return (await this.run(PO_SQL.addNeed, [orderId, poId, lineId, now])) !== 0;
   }
+  async unattached(limit: number): Promise<string[]> {
+    return (await this.all<{ id: string }>(PO_SQL.unattached, [limit])).map((r) => r.id);
+  }
   needOf(orderId: string): Promise<{ poId: string; lineId: number } | undefined> {
     return this.one(PO_SQL.needOf, [orderId]);
   }
@@ -207,6 +215,11 @@ export class PgPurchaseOrdersRepo implements AsyncRepository<PurchaseOrdersRepos
   }
   discrepancy(id: string): Promise<DiscrepancyRow | undefined> {
     return this.one(PO_SQL.discrepancy, [id]);
+  }
+  discrepancies(limit: number): Promise<DiscrepancyRow[]> {
+    return this.all(PO_SQL.discrepancies.replace('d.opened_at, d.id', 'd.opened_at, d.id COLLATE "C"'), [
+      limit,
+    ]);
   }
   discrepanciesOf(poId: string): Promise<DiscrepancyRow[]> {
     return this.all(PO_SQL.discrepanciesOf.replace('d.sku', 'd.sku COLLATE "C"'), [poId]);

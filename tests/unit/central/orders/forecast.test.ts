@@ -1,11 +1,9 @@
 /**
  * Demand per local day from a lane's counted levels, and when the lane runs out at that rate.
  */
+
+import { dailyDemand, forecast, type LevelReading } from '@shelfsense/central/orders';
 import { describe, expect, it } from 'vitest';
-// By path until central/src/orders/index.ts re-exports this module (not this change's file to
-// edit); then import from '@shelfsense/central/orders' and drop the suppression.
-// biome-ignore lint/style/noRestrictedImports: the orders index does not export this module yet
-import { dailyDemand, forecast, type LevelReading } from '../../../../central/src/orders/forecast.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;

@@ -2,20 +2,16 @@
  * Lead time learned from deliveries, the normal quantile behind a service level, and the safety
  * stock and reorder point built on them.
  */
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-// By path until central/src/orders/index.ts re-exports this module (not this change's file to
-// edit); then import from '@shelfsense/central/orders' and drop the suppression.
-// biome-ignore-start lint/style/noRestrictedImports: the orders index does not export this module yet
+
 import {
   inverseNormalCdf,
   type LeadTimeSample,
   learnLeadTime,
   reorderPoint,
   safetyStock,
-} from '../../../../central/src/orders/lead-time.js';
-
-// biome-ignore-end lint/style/noRestrictedImports: the orders index does not export this module yet
+} from '@shelfsense/central/orders';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-05T10:00:00Z');
