@@ -13,6 +13,7 @@ import type { Bus } from '../bus/bus.js';
 import type { HistoryService } from '../history/service.js';
 import type { CatalogueAccess, CommandRelay } from '../http/deps.js';
 import type { LiveState } from '../http/live-state.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { OrderService } from '../orders/orders.js';
 import type { PurchaseOrderService } from '../orders/purchase-orders.js';
 import type { RulesEngine } from '../rules/engine.js';
@@ -41,6 +42,8 @@ export interface Services {
   live?: LiveState;
   /** The live catalogue: the effective config, and taking up a new version at once. */
   catalogue?: CatalogueAccess;
+  /** Notices to e-mail and chat (`publish(notice)`); absent while notifications are off. */
+  notifier?: Notifier;
 }
 
 export interface PartContext {

@@ -2,6 +2,7 @@
  * The schema of the central SQLite file, as numbered migrations applied in order. The applied
  * version is `PRAGMA user_version`. Never edit a released migration: add the next number.
  */
+import { NOTIFICATIONS_SQL } from './notifications.js';
 import { PURCHASE_ORDERS_SQLITE } from './purchase-orders.js';
 
 export interface Migration {
@@ -391,6 +392,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 9,
     name: 'purchase orders',
     sql: PURCHASE_ORDERS_SQLITE,
+  },
+  {
+    version: 10,
+    name: 'notification settings, notices and their send queue',
+    sql: NOTIFICATIONS_SQL,
   },
 ];
 

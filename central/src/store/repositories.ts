@@ -25,6 +25,7 @@ import type {
   CatalogueVersion,
 } from './catalogue.js';
 import type { CalibrationRow, EventRow, LevelRow, RangeQuery } from './history.js';
+import type { NotificationsRepository } from './notifications.js';
 import type { NewOrderRow, OrderEventRow, OrderListQuery, OrderRow, OrderUpdate } from './orders.js';
 import type {
   DiscrepancyKind,
@@ -301,6 +302,8 @@ export interface StoreRepositories {
 
 /** The central store as rules, orders, webhooks and history use it. */
 export interface CentralStore extends StoreRepositories {
+  /** Notification settings, notices and their send queue (the notify part's). */
+  readonly notifications: NotificationsRepository;
   /** False once the owner closed it. */
   readonly isOpen: boolean;
   /** Runs `fn` in one transaction across repositories (nested calls join it); a throw rolls it all back. */

@@ -14,6 +14,7 @@ import { CatalogueRepo } from './catalogue.js';
 import { type Db, openDatabase, schemaVersion } from './database.js';
 import { HealthRepo } from './health.js';
 import { HistoryRepo } from './history.js';
+import { NotificationsRepo } from './notifications.js';
 import { OrdersRepo } from './orders.js';
 import { PurchaseOrdersRepo } from './purchase-orders.js';
 import { ReadingsRepo } from './readings.js';
@@ -51,6 +52,7 @@ export class Store implements CentralStore {
   readonly ruleState: RuleStateRepo;
   readonly catalogue: CatalogueRepo;
   readonly audit: AuditRepo;
+  readonly notifications: NotificationsRepo;
   private closed = false;
 
   private constructor(db: Db, options: StoreOptions) {
@@ -66,6 +68,7 @@ export class Store implements CentralStore {
     this.ruleState = new RuleStateRepo(db);
     this.catalogue = new CatalogueRepo(db);
     this.audit = new AuditRepo(db);
+    this.notifications = new NotificationsRepo(db);
   }
 
   /** Opens (creating and migrating if needed) the store file. */

@@ -10,6 +10,7 @@ import { ClusterConfig } from './cluster.js';
 import { Duration, LogLevel, TimerDuration } from './common.js';
 import { HistoryConfig } from './history.js';
 import { IntegrationsConfig } from './integrations.js';
+import { NotificationsConfig } from './notifications.js';
 import { ReplenishmentConfig } from './replenishment.js';
 import { DeliverySchedule } from './schedule.js';
 
@@ -396,6 +397,8 @@ export const CentralConfig = z
     commands: z.strictObject({ timeoutMs: z._default(TimerDuration, 20_000) }).prefault({}),
     /** The cluster deployment's workers (docs/scale-out.md); absent for one central process. */
     cluster: ClusterConfig.optional(),
+    /** E-mail digests and chat webhooks (docs/notifications.md); absent: none are sent. */
+    notifications: z.optional(NotificationsConfig),
   })
   .superRefine((cfg, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });

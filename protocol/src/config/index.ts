@@ -7,6 +7,7 @@ export * from './env.js';
 export * from './history.js';
 export * from './integrations.js';
 export * from './load.js';
+export * from './notifications.js';
 export * from './replenishment.js';
 export * from './schedule.js';
 export * from './secrets.js';

@@ -13,6 +13,7 @@ import { CATALOGUE_SCHEMA } from './catalogue.js';
 import { HEALTH_SCHEMA } from './health.js';
 import { HISTORY_SCHEMA } from './history.js';
 import { LEASES_SCHEMA } from './leases.js';
+import { NOTIFICATIONS_SCHEMA } from './notifications.js';
 import { ORDERS_SCHEMA } from './orders.js';
 import { OUTBOX_SCHEMA } from './outbox.js';
 import { PURCHASE_ORDERS_SCHEMA } from './purchase-orders.js';
@@ -40,6 +41,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     ].join('\n'),
   },
   { version: 2, name: 'purchase orders', sql: PURCHASE_ORDERS_SCHEMA },
+  { version: 3, name: 'notification settings, notices and their send queue', sql: NOTIFICATIONS_SCHEMA },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -15,6 +15,7 @@ import { PgHealthRepo } from './health.js';
 import { PgHistoryRepo } from './history.js';
 import { PgLeasesRepo } from './leases.js';
 import { PG_MIGRATIONS } from './migrations.js';
+import { PgNotificationsRepo } from './notifications.js';
 import { PgOrdersRepo } from './orders.js';
 import { PgOutboxRepo } from './outbox.js';
 import { PgPurchaseOrdersRepo } from './purchase-orders.js';
@@ -55,6 +56,8 @@ export class PgStore implements AsyncCentralStore {
   readonly ruleState: PgRuleStateRepo;
   readonly catalogue: PgCatalogueRepo;
   readonly audit: PgAuditRepo;
+  /** Notification settings, notices and their send queue. */
+  readonly notifications: PgNotificationsRepo;
   /** The workers' partition leases (cluster only). */
   readonly leases: PgLeasesRepo;
   /** The web nodes' users (a UserStore's rows) and shared secrets (cluster only). */
@@ -74,6 +77,7 @@ export class PgStore implements AsyncCentralStore {
     this.ruleState = new PgRuleStateRepo(db);
     this.catalogue = new PgCatalogueRepo(db);
     this.audit = new PgAuditRepo(db);
+    this.notifications = new PgNotificationsRepo(db);
     this.leases = new PgLeasesRepo(db);
     this.users = new PgUsersRepo(db);
     this.secrets = new PgSecretsRepo(db);

@@ -26,7 +26,8 @@ const REPOSITORIES = [
   'ruleState',
   'catalogue',
   'audit',
-] as const satisfies readonly (keyof StoreRepositories | 'leases')[];
+  'notifications',
+] as const satisfies readonly (keyof StoreRepositories | 'leases' | 'notifications')[];
 
 const REPLENISHMENT_CODES = new Set<string>(Object.values(ReplenishmentErrorCodes));
 
@@ -54,6 +55,7 @@ export class SyncPgStore implements CentralStore {
   readonly ruleState!: StoreRepositories['ruleState'];
   readonly catalogue!: StoreRepositories['catalogue'];
   readonly audit!: StoreRepositories['audit'];
+  readonly notifications!: CentralStore['notifications'];
   readonly leases!: Sync<PgLeasesRepo>;
   private readonly worker: Worker;
   private readonly port: MessagePort;
