@@ -51,6 +51,7 @@ export {
   type ReceiptSettings,
   receiptTolerance,
   type Step,
+  settledDelivery,
 } from './receipt.js';
 export { type CycleTimes, isUrgent, nextCycle } from './schedule.js';
 export {

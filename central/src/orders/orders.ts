@@ -104,6 +104,8 @@ export interface OrderGatherer {
   gathers(supplier: string): boolean;
   /** Puts a newly opened order on its purchase order (after the order's transaction committed). */
   addNeed(order: Order, now: number): unknown;
+  /** Follows each committed order event (a lane counted its delivery, an order ended). */
+  onOrderEvent(event: OrderEvent): void;
 }
 
 export interface OrderServiceOptions {
@@ -354,9 +356,10 @@ export class OrderService {
   }
 
   private emit(event: OrderEvent | null): void {
-    if (!event || !this.onEvent) return;
+    if (!event) return;
     try {
-      this.onEvent(event);
+      this.onEvent?.(event);
+      this.gatherer?.onOrderEvent(event);
     } catch (err) {
       this.log?.error({ err, eventId: event.eventId }, 'order event listener failed');
     }

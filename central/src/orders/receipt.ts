@@ -52,6 +52,19 @@ export function cancelMovedStep(steps: Step[], pick: Step, moveWindowMs: number)
 }
 
 /**
+ * A delivery that ended different from what was expected (short or over): once every step is
+ * confirmed and none has come for `windowMs`, the sum of the last window's steps, else null. The
+ * rules take this only for a shipped order, whose quantity the supplier declared; the purchase
+ * order then opens a discrepancy instead of waiting for goods that will not come.
+ */
+export function settledDelivery(steps: readonly Step[], nowTs: number, s: ReceiptSettings): number | null {
+  const last = steps[steps.length - 1];
+  if (!last || last.ts + s.moveWindowMs > nowTs || last.ts + s.windowMs > nowTs) return null;
+  const sum = steps.filter((x) => x.ts >= last.ts - s.windowMs).reduce((a, x) => a + x.delta, 0);
+  return sum > 0 ? sum : null;
+}
+
+/**
  * The confirmed delivery, if the steps now add up to one: returns the counted quantity, or null.
  * `nowTs` is the newest reading timestamp seen on the lane. Steps too old to belong to a delivery
  * ending now are dropped from `steps` in place.

@@ -73,7 +73,6 @@ export function ordersPart(): Part {
         onEvent: (e) => {
           services.worker?.notify();
           announce(bus, topics.order(e.site, e.shelf, e.lane), e, ctx.log);
-          services.purchaseOrders?.onOrderEvent(e);
         },
       });
       const purchaseOrders = new PurchaseOrderService(ctx.store, orders, {

@@ -420,6 +420,9 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     if (policy?.enabled && s.armed && s.belowSince !== null && usable(s))
       dues.push(s.belowSince + policy.debounceMs);
     for (const step of s.receipt.steps) dues.push(step.ts + this.cfg.receipt.moveWindowMs);
+    // A delivery that stops short settles once no step has come for the receipt window.
+    const last = s.receipt.steps[s.receipt.steps.length - 1];
+    if (last) dues.push(last.ts + Math.max(this.cfg.receipt.windowMs, this.cfg.receipt.moveWindowMs));
     const due = Math.min(...dues.filter((d) => d > after));
     if (!Number.isFinite(due)) return;
     const delay = Math.max(0, Math.min(due - this.clock(), 24 * 3_600_000));

@@ -16,7 +16,7 @@
  */
 import type { EventPayload, LevelPayload, OrderState } from '@shelfsense/protocol';
 import { orderQuantity } from '../orders/quantity.js';
-import { confirmedDelivery, type ReceiptSettings } from '../orders/receipt.js';
+import { confirmedDelivery, type ReceiptSettings, settledDelivery } from '../orders/receipt.js';
 import type { AlertKind } from '../store/alerts.js';
 import type { LaneRuleState } from './lane-state.js';
 import type { LanePolicy } from './policy.js';
@@ -182,7 +182,10 @@ export function assess(
   if (live && (live.state === 'acknowledged' || live.state === 'shipped') && ok) {
     if (s.receipt.orderId === live.id && s.receipt.steps.length > 0) {
       const steps = [...s.receipt.steps];
-      const counted = confirmedDelivery(steps, live.expected, ts, ctx.receipt);
+      // Read before confirmedDelivery forgets old steps: a shipped delivery that stopped short (or
+      // over) is received as counted, and its purchase order opens a discrepancy.
+      const settled = live.state === 'shipped' ? settledDelivery(steps, ts, ctx.receipt) : null;
+      const counted = confirmedDelivery(steps, live.expected, ts, ctx.receipt) ?? settled;
       s.receipt = { orderId: live.id, steps: counted === null ? steps : [] };
       if (counted !== null) decisions.push({ type: 'receive', orderId: live.id, counted });
     }

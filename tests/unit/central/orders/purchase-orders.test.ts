@@ -79,7 +79,7 @@ describe('purchase orders', () => {
     tmp = tempDir('shelfsense-po-');
     store = Store.open(tmp.file());
     events = [];
-    orders = new OrderService(store, { onEvent: (e) => pos.onOrderEvent(e) });
+    orders = new OrderService(store);
     pos = new PurchaseOrderService(store, orders, { config, onEvent: (e) => events.push(e) });
     orders.gatherer = pos;
   });

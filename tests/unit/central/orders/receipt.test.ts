@@ -68,6 +68,22 @@ describe('orders: weight-confirmed goods receipt', () => {
     expect(h.orders.get(id)).toMatchObject({ state: 'closed', shippedQuantity: 18, receivedQuantity: 17 });
   });
 
+  it('a shipped delivery that stops short is received as counted once no step came for the window', () => {
+    const id = shipped(24, 'shipped', 18);
+    h.feed(h.event('restock', 10, 13, 100 * S), h.level(13, 100 * S), h.level(13, 120 * S));
+    // 10 of 18, and the window (30 min) still open: more may come.
+    h.feed(h.level(13, 100 * S + 29 * 60 * S));
+    expect(h.orders.get(id)?.state).toBe('shipped');
+    h.feed(h.level(13, 100 * S + 30 * 60 * S));
+    expect(h.orders.get(id)).toMatchObject({ state: 'closed', shippedQuantity: 18, receivedQuantity: 10 });
+  });
+
+  it('an acknowledged order is never received short: staff restocking is not its delivery', () => {
+    const id = shipped(24, 'acknowledged');
+    h.feed(h.event('restock', 5, 8, 100 * S), h.level(8, 120 * S), h.level(8, 100 * S + 31 * 60 * S));
+    expect(h.orders.get(id)?.state).toBe('acknowledged');
+  });
+
   it('a receipt also confirms an acknowledged order the supplier never marked shipped', () => {
     const id = shipped(24, 'acknowledged');
     h.feed(h.event('restock', 24, 27, 100 * S), h.level(27, 111 * S));
