@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScenarioFile } from '@shelfsense/firmware-sim';
-import { AgentConfig, Catalogue, CentralConfig, OrderEvent } from '@shelfsense/protocol';
+import { AgentConfig, Catalogue, CentralConfig, OrderEvent, PurchaseOrderEvent } from '@shelfsense/protocol';
 import * as z from '@shelfsense/protocol/zod';
 
 const require = createRequire(import.meta.url);
@@ -38,6 +38,12 @@ export const PAYLOADS = [
     schema: OrderEvent,
     title: 'Shelfsense order webhook body',
     doc: 'docs/webhooks.md',
+  },
+  {
+    kind: 'webhook-purchase-order',
+    schema: PurchaseOrderEvent,
+    title: 'Shelfsense purchase order webhook body',
+    doc: 'docs/purchase-orders.md',
   },
 ];
 

@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type VerifyResult, verifyWebhook } from '@shelfsense/central/webhooks';
-import { OrderEvent } from '@shelfsense/protocol';
+import { OrderEvent, PurchaseOrderEvent } from '@shelfsense/protocol';
 
 export interface Received {
   headers: IncomingHttpHeaders;
@@ -21,6 +21,8 @@ export interface Receiver {
   requests: Received[];
   /** Events processed, by idempotency key: each exactly once. */
   processed: Map<string, OrderEvent>;
+  /** Purchase-order events processed, by idempotency key. */
+  purchaseOrders: Map<string, PurchaseOrderEvent>;
   /** `fail`: answer 500 after verifying (the supplier's system is broken). */
   mode: 'ok' | 'fail';
   /** Added to the receiver's clock when checking timestamps. */
@@ -38,6 +40,7 @@ export async function startReceiver(secret: string, toleranceMs: number): Promis
     port: 0,
     requests: [],
     processed: new Map(),
+    purchaseOrders: new Map(),
     mode: 'ok',
     clockOffsetMs: 0,
     async down() {
@@ -59,8 +62,12 @@ export async function startReceiver(secret: string, toleranceMs: number): Promis
           let status = 200;
           if (!verdict.ok) status = 401;
           else if (r.mode === 'fail') status = 500;
-          else if (verdict.idempotencyKey && !r.processed.has(verdict.idempotencyKey)) {
-            r.processed.set(verdict.idempotencyKey, OrderEvent.parse(JSON.parse(body)));
+          else if (verdict.idempotencyKey) {
+            const key = verdict.idempotencyKey;
+            const json = JSON.parse(body) as { type?: string };
+            if (json.type === 'purchase_order') {
+              if (!r.purchaseOrders.has(key)) r.purchaseOrders.set(key, PurchaseOrderEvent.parse(json));
+            } else if (!r.processed.has(key)) r.processed.set(key, OrderEvent.parse(json));
           }
           r.requests.push({ headers: req.headers, body, verdict, status });
           res.writeHead(status, { 'content-type': 'text/plain' }).end(verdict.ok ? 'ok' : verdict.reason);
