@@ -21,6 +21,7 @@ import { HttpError, HttpErrorCodes, mapError, notFound } from './errors.js';
 import { exportRoutes } from './export.js';
 import { sendJson } from './io.js';
 import { laneRoutes } from './lanes.js';
+import { notificationRoutes } from './notifications.js';
 import { orderRoutes } from './orders.js';
 import { purchaseOrderRoutes } from './purchase-orders.js';
 import { Router } from './router.js';
@@ -108,6 +109,7 @@ export function createApi(deps: ApiDeps): ApiHandler {
   shelvesRoutes(router);
   usersRoutes(router);
   auditRoutes(router);
+  notificationRoutes(router);
 
   return async (req, res) => {
     let url: URL;

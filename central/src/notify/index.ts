@@ -3,6 +3,13 @@
  * the central store, sent as e-mail digests and chat webhook posts.
  */
 
+export {
+  NOTIFICATION_QUEUE_METRIC,
+  NOTIFICATIONS_FAILED_METRIC,
+  NOTIFICATIONS_SENT_METRIC,
+  type NotifyPartOptions,
+  notifyPart,
+} from '../parts/notify.js';
 export type {
   ClaimedBatch,
   NewQueueEntry,
@@ -12,6 +19,7 @@ export type {
   NotifyState,
   QueueEntry,
 } from '../store/notifications.js';
+export { type AlertLike, AlertWatcher, noticeOfAlert } from './alerts.js';
 export { chatBody, type Digest, type DigestInput, formatTime, linkOf, renderDigest } from './digest.js';
 export { NOTICE_KINDS, Notice, NoticeKind } from './notice.js';
 export { Notifier, type NotifierOptions, type PublishResult, type UserDirectory } from './notifier.js';
@@ -29,6 +37,7 @@ export {
   subscriptionOf,
   wants,
 } from './scope.js';
+export { NotificationSender, type SendEvent, type SenderOptions } from './sender.js';
 export {
   type ChatTransport,
   type MailMessage,

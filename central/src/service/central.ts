@@ -37,6 +37,7 @@ import {
 import { apiPart, dashboardPart, homeAssistantPart, listenPart, nodeRedPart } from '../parts/http.js';
 import { metricsPart } from '../parts/metrics.js';
 import { brokerPart, busPart, commandsPart, ingestPart } from '../parts/mqtt.js';
+import { notifyPart } from '../parts/notify.js';
 import type { RulesEngine } from '../rules/engine.js';
 import { Store } from '../store/store.js';
 import type { WebhookWorker } from '../webhooks/worker.js';
@@ -182,6 +183,7 @@ export class Central {
       commandsPart(),
       metricsPart(),
       ...(this.options.parts ?? []),
+      ...(c.notifications?.enabled ? [notifyPart()] : []),
       ...(c.parts.http ? [listenPart()] : []),
     ];
   }

@@ -12,7 +12,7 @@
  */
 import { Id } from '../payloads.js';
 import * as z from '../zod.js';
-import { TimerDuration } from './common.js';
+import { Duration, TimerDuration } from './common.js';
 import { RetryPolicy } from './replenishment.js';
 
 /** What a notice is about. */
@@ -125,11 +125,11 @@ export const NotificationsConfig = z
     /** One chat POST must answer within this time. */
     timeoutMs: z._default(TimerDuration, 10_000),
     /** Alerts opened this long before central started are still notified (once). */
-    catchUpMs: z._default(TimerDuration, 3_600_000),
+    catchUpMs: z._default(Duration, 3_600_000),
     /** How often alerts opened by another process (a cluster worker) are looked for. */
     alertScanMs: z._default(TimerDuration, 10_000),
     /** Notices and their sent messages are kept this long. */
-    retainMs: z._default(TimerDuration, 30 * 86_400_000),
+    retainMs: z._default(Duration, 30 * 86_400_000),
   })
   .check(
     z.superRefine((c, ctx) => {
