@@ -19,6 +19,7 @@ import { type RequestContext, type RouteEntry, STREAMED } from './context.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError, HttpErrorCodes, mapError, notFound } from './errors.js';
 import { exportRoutes } from './export.js';
+import { forecastRoutes } from './forecast.js';
 import { sendJson } from './io.js';
 import { laneRoutes } from './lanes.js';
 import { notificationRoutes } from './notifications.js';
@@ -100,6 +101,8 @@ export function createApi(deps: ApiDeps): ApiHandler {
   authRoutes(router);
   laneRoutes(router);
   orderRoutes(router);
+  // Before the purchase-order routes: `/api/purchase-orders/lead-times` is not an id.
+  forecastRoutes(router);
   purchaseOrderRoutes(router);
   alertRoutes(router);
   commandRoutes(router);

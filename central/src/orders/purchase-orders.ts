@@ -37,8 +37,14 @@ import type {
   PoRow,
 } from '../store/purchase-orders.js';
 import type { CentralStore, PurchaseOrdersRepository } from '../store/repositories.js';
+import { type LeadTime, learnLeadTime } from './lead-time.js';
 import type { Order, OrderService } from './orders.js';
 import { isUrgent, nextCycle } from './schedule.js';
+
+/** Learned lead times are read again after this long (another process may have received a PO). */
+const LEAD_TIME_TTL_MS = 60_000;
+/** Deliveries a lead time is learned from at most, newest first. */
+const LEAD_TIME_SAMPLES = 50;
 
 /** Which moves people (or the shelf) may make. */
 export const PO_TRANSITIONS: Readonly<Record<PurchaseOrderState, readonly PurchaseOrderState[]>> = {
@@ -84,6 +90,7 @@ export class PurchaseOrderService {
   private readonly q: PurchaseOrdersRepository;
   private readonly log: Logger | undefined;
   private readonly pending: PurchaseOrderEvent[] = [];
+  private readonly leadTimeCache = new Map<string, { at: number; value: LearnedLeadTimeView | null }>();
   private readonly opened: DiscrepancyRow[] = [];
 
   constructor(
@@ -463,6 +470,32 @@ export class PurchaseOrderService {
     return this.q.eventBodies(id).map((b) => JSON.parse(b) as PurchaseOrderEvent);
   }
 
+  /**
+   * The supplier's lead time at the site, learned from its delivered POs (sent → counted on the
+   * shelf) starting from the schedule's nominal cut-off → delivery time; null with neither.
+   */
+  learnedLeadTime(site: string, supplier: string, now: number = Date.now()): LearnedLeadTimeView | null {
+    const key = `${site}\u0000${supplier}`;
+    const hit = this.leadTimeCache.get(key);
+    if (hit && now - hit.at < LEAD_TIME_TTL_MS) return hit.value;
+    const schedule = this.schedule(supplier);
+    const nominalMs = schedule ? nominalLeadTime(schedule, now) : null;
+    const learned: LeadTime | null = learnLeadTime(
+      this.q.leadTimes(site, supplier, LEAD_TIME_SAMPLES),
+      nominalMs === null ? {} : { prior: { meanMs: nominalMs } },
+    );
+    const value = learned && {
+      site,
+      supplier,
+      n: learned.n,
+      meanMs: learned.meanMs,
+      stdMs: learned.stdMs,
+      nominalMs,
+    };
+    this.leadTimeCache.set(key, { at: now, value });
+    return value;
+  }
+
   /** Sent and received times of the site and supplier's delivered POs, newest first. */
   leadTimes(site: string, supplier: string, limit = 50): { sentAt: number; receivedAt: number }[] {
     return this.q.leadTimes(site, supplier, limit);
@@ -512,6 +545,7 @@ export class PurchaseOrderService {
         }
       }
       p = this.move(p, 'received', actor, now, {});
+      this.leadTimeCache.delete(`${p.site}\u0000${p.supplier}`);
     }
     if (p.state === 'received') {
       const ended = p.needs.every((n) => n.orderState === 'closed' || n.orderState === 'cancelled');
@@ -654,6 +688,25 @@ export class PurchaseOrderService {
     }
     return out;
   }
+}
+
+/** A learned lead time as the API shows it. */
+export interface LearnedLeadTimeView {
+  site: string;
+  supplier: string;
+  n: number;
+  meanMs: number;
+  stdMs: number;
+  nominalMs: number | null;
+}
+
+/** The schedule's mean cut-off → delivery time over its cycles. */
+export function nominalLeadTime(schedule: DeliverySchedule, now: number): number {
+  const spans = schedule.cycles.map((c) => {
+    const t = nextCycle({ ...schedule, cycles: [c] }, now);
+    return t.deliveryAt - t.cutoffAt;
+  });
+  return spans.reduce((a, b) => a + b, 0) / spans.length;
 }
 
 /** The webhook body of a PO as it stands. */

@@ -141,6 +141,7 @@ export function rulesPart(): Part {
         lanes: lanesFromCentral(c),
         offlineAfterMs: c.timing.offlineAfterMs,
         logger: ctx.log,
+        leadTime: (site, supplier) => ctx.services.purchaseOrders?.learnedLeadTime(site, supplier) ?? null,
       });
       rules.on('alert', (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log));
       rules.start();

@@ -26,7 +26,7 @@ import type { ReplenishmentConfig } from './config.js';
 import { applyEvent, applyLevel, assess, condition, type LiveOrderView, usable } from './evaluate.js';
 import type { LaneRuleState } from './lane-state.js';
 import { type LaneInfo, laneKey, shelfKey } from './lanes.js';
-import { type LanePolicy, reorderPointFor, resolvePolicy } from './policy.js';
+import { type LanePolicy, type LearnedLeadTime, reorderPointFor, resolvePolicy } from './policy.js';
 import { type Forecast, forecast, ratePerMs } from './rate.js';
 import { LaneStateRepo } from './state-repo.js';
 
@@ -40,6 +40,8 @@ export interface RulesEngineOptions {
   logger?: Logger;
   /** Central clock (ms); injectable for tests. */
   clock?: () => number;
+  /** The supplier's lead time at a site learned from its purchase orders (service-level policies). */
+  leadTime?: (site: string, supplier: string) => LearnedLeadTime | null;
 }
 
 export type { RuleOutcome } from './actions.js';
@@ -69,6 +71,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   private readonly offlineAfterMs: number;
   private readonly log: Logger | undefined;
   private readonly clock: () => number;
+  private readonly leadTime: RulesEngineOptions['leadTime'];
   private lanes = new Map<string, Lane>();
   private byShelf = new Map<string, Lane[]>();
   private readonly states: LaneStateRepo;
@@ -90,6 +93,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     this.offlineAfterMs = o.offlineAfterMs ?? 120_000;
     this.log = o.logger && childLogger(o.logger, 'rules');
     this.clock = o.clock ?? Date.now;
+    this.leadTime = o.leadTime;
     this.states = new LaneStateRepo(o.store, this.log);
     this.actions = {
       store: o.store,
@@ -397,7 +401,11 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     if (!lane.policy) return null;
     const rate = ratePerMs(s.rate, ts, this.cfg.rate.tauMs);
     const history = s.rate.since === null ? 0 : ts - s.rate.since;
-    return reorderPointFor(lane.policy, rate, history, this.cfg.rate.minHistoryMs);
+    const learned =
+      lane.policy.serviceLevel !== null
+        ? (this.leadTime?.(lane.info.site, lane.info.supplier) ?? null)
+        : null;
+    return reorderPointFor(lane.policy, rate, history, this.cfg.rate.minHistoryMs, learned);
   }
 
   /**

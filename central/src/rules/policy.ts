@@ -4,8 +4,11 @@
  * order-up-to falls back to the lane's capacity. A lane without a reorder point and an order-up-to
  * level is not managed (it still raises alerts, never orders).
  */
+
+import { safetyStock } from '../orders/lead-time.js';
 import type { PolicyOverride, ReplenishmentConfig } from './config.js';
 import type { LaneInfo } from './lanes.js';
+import { DAY_MS } from './rate.js';
 
 export interface LanePolicy {
   reorderPoint: number;
@@ -17,7 +20,15 @@ export interface LanePolicy {
   hysteresis: number;
   safetyStock: number;
   dynamicReorderPoint: boolean;
+  /** null: the fixed safety stock and the configured lead time. */
+  serviceLevel: number | null;
   enabled: boolean;
+}
+
+/** A supplier's lead time at a site, learned from its delivered purchase orders. */
+export interface LearnedLeadTime {
+  meanMs: number;
+  stdMs: number;
 }
 
 function defined<T extends object>(o: T): Partial<T> {
@@ -58,6 +69,7 @@ export function resolvePolicy(
       hysteresis: merged.hysteresis ?? d.hysteresis,
       safetyStock: merged.safetyStock ?? d.safetyStock,
       dynamicReorderPoint: merged.dynamicReorderPoint ?? d.dynamicReorderPoint,
+      serviceLevel: merged.serviceLevel ?? d.serviceLevel ?? null,
       enabled: merged.enabled ?? d.enabled,
     },
   };
@@ -66,16 +78,34 @@ export function resolvePolicy(
 /**
  * The reorder point in force: the configured one, or — when the dynamic reorder point is on and
  * at least `minHistoryMs` of consumption has been observed — ceil(rate × lead time + safety stock),
- * kept below the order-up-to level so an order always has something to bring.
+ * kept below the order-up-to level so an order always has something to bring. With a service
+ * level, the lead time is the learned one (else the configured one) and the safety stock covers
+ * demand and lead-time variability at that level; demand per day is taken as Poisson (its
+ * variance is its mean), what independent shoppers give.
  */
 export function reorderPointFor(
   policy: LanePolicy,
   ratePerMs: number | null,
   historyMs: number,
   minHistoryMs: number,
+  learned: LearnedLeadTime | null = null,
 ): number {
   if (!policy.dynamicReorderPoint || ratePerMs === null || historyMs < minHistoryMs)
     return policy.reorderPoint;
-  const dynamic = Math.ceil(ratePerMs * policy.leadTimeMs + policy.safetyStock);
+  let dynamic: number;
+  if (policy.serviceLevel !== null && ratePerMs > 0) {
+    const d = ratePerMs * DAY_MS;
+    const input = {
+      demandPerDayMean: d,
+      demandPerDayStd: Math.sqrt(d),
+      leadTimeDaysMean: (learned?.meanMs ?? policy.leadTimeMs) / DAY_MS,
+      leadTimeDaysStd: (learned?.stdMs ?? 0) / DAY_MS,
+      serviceLevel: policy.serviceLevel,
+    };
+    const ss = Math.max(safetyStock(input), policy.safetyStock);
+    dynamic = Math.ceil(d * input.leadTimeDaysMean + ss);
+  } else {
+    dynamic = Math.ceil(ratePerMs * (learned?.meanMs ?? policy.leadTimeMs) + policy.safetyStock);
+  }
   return Math.max(0, Math.min(dynamic, policy.orderUpTo - 1));
 }

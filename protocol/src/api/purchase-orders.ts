@@ -209,3 +209,52 @@ export const ResolveDiscrepancyBody = z.strictObject({
   note: z.optional(z.string().check(z.maxLength(500))),
 });
 export type ResolveDiscrepancyBody = z.infer<typeof ResolveDiscrepancyBody>;
+
+/** A supplier's lead time at a site, learned from its delivered POs (sent → counted on the shelf). */
+export const ApiLeadTime = z.object({
+  site: Id,
+  supplier: Id,
+  /** Deliveries learned from (0: the schedule's nominal time only). */
+  n: z.number(),
+  meanMs: z.number(),
+  stdMs: z.number(),
+  /** The schedule's cut-off → delivery time, the prior the learning starts from (null: none). */
+  nominalMs: orNull(z.number()),
+});
+export type ApiLeadTime = z.infer<typeof ApiLeadTime>;
+
+export const LeadTimesResponse = z.array(ApiLeadTime);
+export type LeadTimesResponse = z.infer<typeof LeadTimesResponse>;
+
+/** `GET /api/purchase-orders/lead-times?site=…&supplier=…` and `GET /api/forecast?site=…&sku=…` */
+export const ForecastQuery = z.object({
+  site: z.optional(Id),
+  supplier: z.optional(Id),
+  sku: z.optional(Id),
+});
+export type ForecastQuery = z.infer<typeof ForecastQuery>;
+
+/**
+ * Stock and sales of one SKU at one site (summed over its lanes), what the supplier plans with:
+ * daily demand over the last four weeks, when it runs out, the learned lead time and the reorder
+ * point those give at the policy's service level.
+ */
+export const ApiForecast = z.object({
+  site: Id,
+  sku: Id,
+  supplier: Id,
+  lanes: z.number(),
+  units: orNull(z.number()),
+  demandPerDay: orNull(z.number()),
+  demandStdPerDay: orNull(z.number()),
+  stockOutAt: orNull(EpochMs),
+  leadTimeDays: orNull(z.number()),
+  serviceLevel: orNull(z.number()),
+  safetyStock: orNull(z.number()),
+  reorderPoint: orNull(z.number()),
+  nextDeliveryAt: orNull(EpochMs),
+});
+export type ApiForecast = z.infer<typeof ApiForecast>;
+
+export const ForecastResponse = z.array(ApiForecast);
+export type ForecastResponse = z.infer<typeof ForecastResponse>;

@@ -39,6 +39,12 @@ const PolicyFields = {
   safetyStock: Items,
   /** Use ceil(rate × lead time + safety stock) as the reorder point once a rate is known. */
   dynamicReorderPoint: z.boolean(),
+  /**
+   * Target chance of no stock-out per cycle (e.g. 0.95). With it, the dynamic reorder point takes
+   * the lead time learned from the supplier's delivered purchase orders and a safety stock from
+   * the variability of demand and lead time (at least `safetyStock`).
+   */
+  serviceLevel: z.number().gt(0.5).max(0.9999),
   /** Stop ordering this lane (it still raises alerts). */
   enabled: z.boolean(),
 } as const;
@@ -56,6 +62,7 @@ export const PolicyDefaults = z.strictObject({
   hysteresis: Items.default(1),
   safetyStock: Items.default(0),
   dynamicReorderPoint: z.boolean().default(false),
+  serviceLevel: PolicyFields.serviceLevel.optional(),
   enabled: z.boolean().default(true),
 });
 export type PolicyDefaults = z.infer<typeof PolicyDefaults>;

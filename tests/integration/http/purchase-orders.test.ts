@@ -7,7 +7,13 @@
 
 import { parseCsv } from '@shelfsense/central/http';
 import { nextCycle, PurchaseOrderService } from '@shelfsense/central/orders';
-import { type ApiDiscrepancy, type ApiPurchaseOrder, CentralConfig } from '@shelfsense/protocol';
+import {
+  type ApiDiscrepancy,
+  type ApiForecast,
+  type ApiLeadTime,
+  type ApiPurchaseOrder,
+  CentralConfig,
+} from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONFIG, type Harness, startHarness } from './harness.js';
 
@@ -102,7 +108,9 @@ describe('HTTP API: purchase orders', () => {
     });
     expect(shipped.body).toMatchObject({ state: 'shipped', lines: [{ shippedQuantity: 18 }] });
 
-    // 15 of 18 cans go on the shelf; half an hour (the receipt window) later nothing more has come.
+    // Two days on (the tokens are renewed), 15 of 18 cans go on the shelf; half an hour (the receipt window) later nothing more has come.
+    h.now.t += 2 * 86_400_000;
+    for (const u of ['sup-x', 'sup-y', 'op-a', 'op-b', 'tech-a']) tokens[u] = await h.login(u);
     h.feed(h.level('AX', 3, 0));
     h.feed(h.event('AX', 'restock', 15, 18, 60_000), h.level('AX', 18, 60_000), h.level('AX', 18, 75_000));
     expect(pos.get(a)?.state).toBe('shipped');
@@ -142,6 +150,49 @@ describe('HTTP API: purchase orders', () => {
     expect((await get<ApiPurchaseOrder>('sup-x', `/api/purchase-orders/${a}`)).body.state).toBe('closed');
     const again = await post<ErrorBody>('op-a', `/api/discrepancies/${id}/resolve`, { resolution: 'accept' });
     expect(again.status).toBe(409);
+
+    // One delivery learned: sent → counted, blended with the schedule's nominal Thursday 14:00 →
+    // Saturday 07:00 while there are few.
+    const po = pos.get(a);
+    const [lt] = (await get<ApiLeadTime[]>('sup-x', '/api/purchase-orders/lead-times')).body;
+    const nominal = 41 * 3_600_000;
+    const observed = (po?.receivedAt as number) - (po?.sentAt as number);
+    expect(lt).toMatchObject({ site: 'A', supplier: 'X', n: 1, nominalMs: nominal });
+    expect(lt?.meanMs).toBeGreaterThan(Math.min(nominal, observed));
+    expect(lt?.meanMs).toBeLessThan(Math.max(nominal, observed));
+    expect((await get<ApiLeadTime[]>('sup-y', '/api/purchase-orders/lead-times')).body).toEqual([]);
+  });
+
+  it('[forecast] the supplier sees stock and sales of its own SKUs per store', async () => {
+    const HALF_DAY = 12 * 3_600_000;
+    // Two a day off lane AX for ten days, one a day off BX; Y's chips at A untouched.
+    for (let i = 0; i <= 20; i++) {
+      h.feed(h.level('AX', 60 - i, i * HALF_DAY), h.level('BX', 60 - Math.floor(i / 2), i * HALF_DAY));
+      h.feed(h.level('AY', 30, i * HALF_DAY));
+    }
+    h.now.t += 20 * HALF_DAY + 3_600_000;
+    for (const u of ['sup-x', 'sup-y', 'op-b']) tokens[u] = await h.login(u);
+    const x = await get<ApiForecast[]>('sup-x', '/api/forecast');
+    expect(x.status).toBe(200);
+    expect(x.body.map((f) => [f.site, f.sku, f.units])).toEqual([
+      ['A', 'x-cola', 40],
+      ['B', 'x-cola', 50],
+    ]);
+    const [a, b] = x.body;
+    expect(a?.demandPerDay).toBeCloseTo(2, 0);
+    expect(b?.demandPerDay).toBeCloseTo(1, 0);
+    // 40 items at two a day: twenty days of cover.
+    expect(((a?.stockOutAt as number) - h.now.t) / 86_400_000).toBeCloseTo(20, -1);
+    expect(a?.nextDeliveryAt).toBe(nextCycle(SCHEDULE, h.now.t).deliveryAt);
+    expect(a?.reorderPoint).toBe(4);
+    expect((await get<ApiForecast[]>('sup-y', '/api/forecast')).body.map((f) => [f.site, f.sku])).toEqual([
+      ['A', 'y-chips'],
+      ['B', 'y-chips'],
+    ]);
+    expect((await get<ApiForecast[]>('op-b', '/api/forecast')).body.map((f) => f.site)).toEqual(['B', 'B']);
+    const bad = await get<ErrorBody>('sup-x', '/api/forecast?site=not%20an%20id');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues?.[0]?.path).toBe('site');
   });
 
   it('[manual lines and proposals] an operator orders by hand; the supplier proposes, the operator decides', async () => {

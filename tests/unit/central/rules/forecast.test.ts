@@ -67,6 +67,7 @@ describe('rules: consumption rate (exponentially weighted), days of cover, predi
       hysteresis: 0,
       safetyStock: 5,
       dynamicReorderPoint: true,
+      serviceLevel: null,
       enabled: true,
     };
     const rate = 24 / DAY_MS;
@@ -74,6 +75,33 @@ describe('rules: consumption rate (exponentially weighted), days of cover, predi
     expect(reorderPointFor(policy, rate, H, DAY_MS)).toBe(4); // not enough history yet
     expect(reorderPointFor({ ...policy, orderUpTo: 40 }, rate, 3 * DAY_MS, DAY_MS)).toBe(39);
     expect(reorderPointFor({ ...policy, dynamicReorderPoint: false }, rate, 3 * DAY_MS, DAY_MS)).toBe(4);
+    // A learned lead time replaces the configured one: 24/day × 3 days + 5.
+    expect(reorderPointFor(policy, rate, 3 * DAY_MS, DAY_MS, { meanMs: 3 * DAY_MS, stdMs: 0 })).toBe(77);
+  });
+
+  it('at a service level: d·L + z·√(L·σd² + d²·σL²) with Poisson demand, the safety stock a floor', () => {
+    const policy = {
+      reorderPoint: 4,
+      orderUpTo: 200,
+      packSize: 1,
+      minOrderQty: 1,
+      leadTimeMs: 2 * DAY_MS,
+      debounceMs: 0,
+      hysteresis: 0,
+      safetyStock: 0,
+      dynamicReorderPoint: true,
+      serviceLevel: 0.95,
+      enabled: true,
+    };
+    const rate = 24 / DAY_MS;
+    // L = 2 d, σL = 0: 48 + ceil(1.6449 × √(2 × 24)) = 48 + ceil(11.40) = 60.
+    expect(reorderPointFor(policy, rate, 3 * DAY_MS, DAY_MS)).toBe(60);
+    // Learned L = 2.5 d, σL = 0.5 d: 60 + ceil(1.6449 × √(2.5 × 24 + 576 × 0.25)) = 60 + ceil(23.49) = 84.
+    const learned = { meanMs: 2.5 * DAY_MS, stdMs: 0.5 * DAY_MS };
+    expect(reorderPointFor(policy, rate, 3 * DAY_MS, DAY_MS, learned)).toBe(84);
+    // 0.99 needs more: 60 + ceil(2.3263 × 14.28) = 60 + 34.
+    expect(reorderPointFor({ ...policy, serviceLevel: 0.99 }, rate, 3 * DAY_MS, DAY_MS, learned)).toBe(94);
+    expect(reorderPointFor({ ...policy, safetyStock: 40 }, rate, 3 * DAY_MS, DAY_MS, learned)).toBe(100);
   });
 });
 

@@ -20,6 +20,7 @@ describe('replenishment config: per SKU or lane with defaults', () => {
       hysteresis: 1,
       safetyStock: 0,
       dynamicReorderPoint: false,
+      serviceLevel: null,
       enabled: true,
     });
     expect(resolvePolicy(cfg, { ...L1, lane: 'l2' }).policy).toMatchObject({
