@@ -60,6 +60,7 @@ export type {
   HistoryRepository,
   OrdersRepository,
   OutboxRepository,
+  PurchaseOrdersRepository,
   ReadingsRepository,
   RuleStateRepository,
   StoreRepositories,

@@ -13,6 +13,7 @@ import { healthContract } from './health.contract.js';
 import { historyContract } from './history.contract.js';
 import { newOrder, ordersContract } from './orders.contract.js';
 import { outboxContract } from './outbox.contract.js';
+import { purchaseOrdersContract } from './purchase-orders.contract.js';
 import { readingsContract } from './readings.contract.js';
 import { ruleStateContract } from './rule-state.contract.js';
 import { type Opened, type OpenedStore, type StoreFactory, type StoreFactoryOptions, T0 } from './types.js';
@@ -48,6 +49,7 @@ export function storeContract(make: StoreFactory): void {
     const r = await openRepo(make, 'outbox', o);
     return { ...r, orders: r.store.orders };
   });
+  purchaseOrdersContract((o) => openRepo(make, 'purchaseOrders', o));
   ruleStateContract((o) => openRepo(make, 'ruleState', o));
   catalogueContract((o) => openRepo(make, 'catalogue', o));
   transactionContract(make);
