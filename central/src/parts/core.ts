@@ -78,7 +78,32 @@ export function ordersPart(): Part {
       const purchaseOrders = new PurchaseOrderService(ctx.store, orders, {
         config: () => config ?? ctx.config,
         logger: ctx.log,
-        onEvent: () => services.worker?.notify(),
+        onEvent: (e) => {
+          services.worker?.notify();
+          // People hear of a new PO once (its revisions reach the supplier by webhook).
+          if (e.state !== 'sent') return;
+          services.notifier?.publish({
+            kind: 'purchase-order',
+            key: `po:${e.purchaseOrderId}:sent`,
+            site: e.site,
+            supplier: e.supplier,
+            subject: `${e.urgent ? 'Urgent purchase order' : 'Purchase order'} for ${e.site}`,
+            text: e.lines.map((l) => `${l.sku}: ${l.quantity}`).join('\n'),
+            ts: e.ts,
+            link: `/purchase-orders/${e.purchaseOrderId}`,
+          });
+        },
+        onDiscrepancy: (d) =>
+          services.notifier?.publish({
+            kind: 'discrepancy',
+            key: `discrepancy:${d.id}`,
+            site: d.site,
+            supplier: d.supplier,
+            subject: `Delivery ${d.kind} at ${d.site}: ${d.sku}`,
+            text: `${d.sku} on ${d.poId}: shipped ${d.expected}, counted ${d.counted} on the shelf`,
+            ts: d.openedAt,
+            link: `/purchase-orders/${d.poId}`,
+          }),
       });
       orders.gatherer = purchaseOrders;
       services.orders = orders;
