@@ -12,6 +12,7 @@ import { AppContext, type AppContextValue } from './hooks.js';
 import { OperatorView, SupplierView } from './LaneViews.js';
 import { Login } from './Login.js';
 import { LIVE_STATE_TEXT, LiveClient, type LiveState, liveUrl } from './live-client.js';
+import { NotificationsPanel } from './NotificationsPanel.js';
 import { ResetPassword } from './ResetPassword.js';
 import { clearSession, loadSession, type Session, saveSession } from './session.js';
 import { TechnicianView } from './TechnicianView.js';
@@ -50,6 +51,7 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
   sessionRef.current = session;
   const [path, go] = usePath();
   const [liveState, setLiveState] = useState<LiveState>('connecting');
+  const [notifications, setNotifications] = useState(false);
 
   const ctx = useMemo<AppContextValue>(() => {
     const api = new Api({ token: () => sessionRef.current.token, onUnauthorized: onExpired });
@@ -123,6 +125,14 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
           <span class="who">
             {session.user.name} <span class="muted">({session.user.role})</span>
           </span>
+          <button
+            type="button"
+            class="secondary"
+            aria-expanded={notifications}
+            onClick={() => setNotifications(!notifications)}
+          >
+            Notifications
+          </button>
           <button type="button" class="secondary" onClick={onLogout}>
             Log out
           </button>
@@ -130,6 +140,7 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
       </header>
       <main id="main">
         <h1 class="page-title">{view ? VIEW_INFO[view].title : 'Shelfsense'}</h1>
+        {notifications && <NotificationsPanel onClose={() => setNotifications(false)} />}
         {Current ? <Current /> : <p>Your role ({session.user.role}) has no dashboard views.</p>}
       </main>
     </AppContext.Provider>
