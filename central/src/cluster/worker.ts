@@ -41,6 +41,7 @@ import type { Logger } from 'pino';
 import { announce, MqttBus } from '../bus/bus.js';
 import { ensureCatalogue } from '../catalogue/seed.js';
 import { OrderService } from '../orders/orders.js';
+import { PurchaseOrderService } from '../orders/purchase-orders.js';
 import { RulesEngine } from '../rules/engine.js';
 import { type LaneInfo, lanesFromCentral } from '../rules/lanes.js';
 import type { Lease } from '../store/pg/leases.js';
@@ -108,6 +109,7 @@ export class ClusterWorker {
   private nc: NatsConnection | null = null;
   private readonly bus: MqttBus;
   private orders: OrderService | null = null;
+  private purchaseOrders: PurchaseOrderService | null = null;
   private engine: RulesEngine | null = null;
   private webhooks: WebhookWorker | null = null;
   private readonly loops = new Map<number, PartitionReader>();
@@ -178,6 +180,14 @@ export class ClusterWorker {
           announce(this.bus, topics.order(e.site, e.shelf, e.lane), e, this.log);
         }),
     });
+    // Needs of suppliers with a schedule join their purchase orders here; the web nodes' orders
+    // part sends the drafts at the cut-off and sweeps up any need a crash left on no PO.
+    this.purchaseOrders = new PurchaseOrderService(store, this.orders, {
+      config: () => this.effective,
+      logger: this.o.log,
+      onEvent: () => this.later(() => this.webhooks?.notify()),
+    });
+    this.orders.gatherer = this.purchaseOrders;
     if (c.webhooks) {
       this.webhooks = new WebhookWorker({
         store,
@@ -397,6 +407,7 @@ export class ClusterWorker {
       offlineAfterMs: this.effective.timing.offlineAfterMs,
       logger: this.o.log,
       clock: this.clock,
+      leadTime: (site, supplier) => this.purchaseOrders?.learnedLeadTime(site, supplier) ?? null,
     });
     engine.on('alert', (a) =>
       this.later(() => announce(this.bus, topics.alert(a.site, a.shelf, a.lane), a, this.log)),

@@ -202,7 +202,10 @@ export class PurchaseOrderService {
         });
         if (po?.state === 'sent') sent.push(po);
       } catch (err) {
-        this.log?.error({ err, poId: row.id }, 'purchase order not sent');
+        // Another process sent it first (every worker of a cluster runs the cut-off timer).
+        const raced = (err as { code?: string }).code === ReplenishmentErrorCodes.CONFLICT;
+        if (raced) this.log?.debug({ poId: row.id }, 'purchase order sent by another process');
+        else this.log?.error({ err, poId: row.id }, 'purchase order not sent');
       }
     }
     return sent;
