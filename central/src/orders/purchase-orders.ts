@@ -43,6 +43,8 @@ import { isUrgent, nextCycle } from './schedule.js';
 
 /** Learned lead times are read again after this long (another process may have received a PO). */
 const LEAD_TIME_TTL_MS = 60_000;
+/** A lane weighing this far (in items) from a whole count after a delivery holds something else. */
+const WRONG_ITEM_FRACTION = 0.3;
 /** Deliveries a lead time is learned from at most, newest first. */
 const LEAD_TIME_SAMPLES = 50;
 
@@ -526,12 +528,13 @@ export class PurchaseOrderService {
       for (const line of counted) {
         const expected = line.shippedQuantity ?? line.quantity;
         const got = line.receivedQuantity ?? 0;
-        if (got === expected) continue;
+        const wrong = this.wrongItem(p, line);
+        if (got === expected && !wrong) continue;
         const d = {
           id: `dis_${randomUUID()}`,
           poId: p.id,
           sku: line.sku,
-          kind: (got < expected ? 'short' : 'over') as DiscrepancyKind,
+          kind: (wrong ? 'wrong-item' : got < expected ? 'short' : 'over') as DiscrepancyKind,
           expected,
           counted: got,
           now,
@@ -556,6 +559,23 @@ export class PurchaseOrderService {
       if (ended && !open) p = this.move(p, 'closed', actor, now, {});
     }
     return p;
+  }
+
+  /**
+   * Whether a lane of the line now weighs no whole number of the SKU's items (more than
+   * WRONG_ITEM_FRACTION of one item off): goods of another weight were put on it.
+   */
+  private wrongItem(po: PurchaseOrder, line: PoLineRow): boolean {
+    const unit = this.options.config().skus.find((s) => s.id === line.sku)?.unitWeightG;
+    if (!unit) return false;
+    return po.needs
+      .filter((n) => n.lineId === line.id && n.receivedQuantity !== null)
+      .some((n) => {
+        const [latest] = this.store.history.latest({ site: po.site, shelf: n.shelf, lane: n.lane });
+        const level = latest?.level;
+        if (!level?.stable) return false;
+        return Math.abs(level.grams / unit - level.units) > WRONG_ITEM_FRACTION;
+      });
   }
 
   private draftFor(

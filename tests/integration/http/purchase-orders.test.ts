@@ -195,6 +195,23 @@ describe('HTTP API: purchase orders', () => {
     expect(bad.body.error.issues?.[0]?.path).toBe('site');
   });
 
+  it('[wrong item] a delivery whose weight is no whole count of the SKU opens a wrong-item discrepancy', async () => {
+    const { a } = gather();
+    await post('op-a', `/api/purchase-orders/${a}/send`);
+    await post('sup-x', `/api/purchase-orders/${a}/acknowledge`);
+    await post('sup-x', `/api/purchase-orders/${a}/ship`);
+    // The count rose by the 18 shipped, but the lane weighs 0.46 of a can more than 21 cans.
+    h.feed(h.level('AX', 3, 0));
+    h.feed(
+      h.event('AX', 'restock', 18, 21, 60_000),
+      h.level('AX', 21, 60_000, { grams: 21 * 350 + 160, confidence: 0.2 }),
+      h.level('AX', 21, 75_000, { grams: 21 * 350 + 160, confidence: 0.2 }),
+    );
+    expect(pos.get(a)?.state).toBe('received');
+    const [d] = (await get<ApiDiscrepancy[]>('op-a', '/api/discrepancies')).body;
+    expect(d).toMatchObject({ purchaseOrderId: a, kind: 'wrong-item', expected: 18, counted: 18 });
+  });
+
   it('[manual lines and proposals] an operator orders by hand; the supplier proposes, the operator decides', async () => {
     const line = { site: 'A', supplier: 'X', sku: 'x-cola', quantity: 6, reason: 'promotion weekend' };
     expect((await post('sup-x', '/api/purchase-orders/manual-lines', line)).status).toBe(403);
