@@ -203,7 +203,9 @@ export class ClusterWorker {
     await this.bus.subscribe(filters.health(), (ref, p) => this.onHealth(ref.site, ref.shelf, p), {
       retained: true,
     });
-    this.bus.onConnect(() => this.publishLaneSettings());
+    // Reads the store: with Postgres away a throw out of the MQTT client's 'connect' would end the
+    // process (the next reconnect or catalogue change publishes them again).
+    this.bus.onConnect(() => this.safely(() => this.publishLaneSettings()));
     this.publishLaneSettings();
 
     await this.round();
@@ -230,7 +232,7 @@ export class ClusterWorker {
     }
     await this.nc?.drain().catch(() => undefined);
     await this.bus.close().catch(() => undefined);
-    this.store?.close();
+    this.safely(() => this.store?.close());
     this.store = null;
   }
 

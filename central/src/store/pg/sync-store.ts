@@ -5,6 +5,11 @@
  * waits for the answer (Atomics.wait on a shared flag, then receiveMessageOnPort): one round trip
  * to Postgres blocks the calling thread, which in a worker process handles one batch at a time.
  * Statements are bounded by the store's statement timeout, and every wait by `callTimeoutMs`.
+ *
+ * A call whose thread does not answer in time, or stops (Postgres restarted under a transaction),
+ * fails alone: that thread is dropped, with whatever transaction it held (Postgres rolls it back as
+ * the connection goes), and the next call outside a transaction starts a fresh thread and store.
+ * Each thread has its own channel and flag, so nothing a dropped thread says reaches a later call.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ShelfError, type ShelfErrorCode } from '@shelfsense/protocol';
@@ -12,7 +17,7 @@ import { ReplenishmentError, type ReplenishmentErrorCode, ReplenishmentErrorCode
 import type { CentralStore, StoreRepositories } from '../repositories.js';
 import type { PgLeasesRepo } from './leases.js';
 import type { PgStoreOptionsInput } from './store.js';
-import type { SyncRequest, SyncResponse, ThreadData, WireError } from './sync-thread.js';
+import type { Dead, DeathNote, SyncRequest, SyncResponse, ThreadData, WireError } from './sync-thread.js';
 
 const REPOSITORIES = [
   'leases',
@@ -31,6 +36,9 @@ const REPOSITORIES = [
 
 const REPLENISHMENT_CODES = new Set<string>(Object.values(ReplenishmentErrorCodes));
 
+/** The thread's flag once it has stopped (sync-thread.ts sets it). */
+const DEAD: Dead = -1;
+
 /** The thread's compiled script: beside this module in dist/, or in dist/ when run from source. */
 function threadScript(): URL {
   const here = import.meta.url;
@@ -42,6 +50,15 @@ function threadScript(): URL {
 export interface SyncPgStoreOptions extends Exclude<PgStoreOptionsInput, string> {
   /** The longest one call may wait for the thread (beyond the statement timeout). */
   callTimeoutMs?: number;
+}
+
+/** One thread with its PgStore, and the channel and flag that only it answers on. */
+interface StoreThread {
+  worker: Worker;
+  port: MessagePort;
+  flag: Int32Array;
+  /** Its PgStore is open: the first request to a fresh thread opens it. */
+  opened: boolean;
 }
 
 export class SyncPgStore implements CentralStore {
@@ -57,24 +74,18 @@ export class SyncPgStore implements CentralStore {
   readonly audit!: StoreRepositories['audit'];
   readonly notifications!: CentralStore['notifications'];
   readonly leases!: Sync<PgLeasesRepo>;
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private readonly callTimeoutMs: number;
+  private readonly pgOptions: PgStoreOptionsInput;
+  private thread: StoreThread | null = null;
+  /** The thread holding the open transaction: its calls must not go to any other. */
+  private txThread: StoreThread | null = null;
   private next = 0;
   private depth = 0;
   private closed = false;
 
-  private constructor(callTimeoutMs: number) {
+  private constructor(callTimeoutMs: number, pgOptions: PgStoreOptionsInput) {
     this.callTimeoutMs = callTimeoutMs;
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    const data: ThreadData = { port: port2, flag: this.flag };
-    this.worker = new Worker(threadScript(), { workerData: data, transferList: [port2] });
-    // The thread must not keep the process alive, nor its errors end it: a dead thread shows as
-    // a call that fails.
-    this.worker.unref();
-    this.worker.on('error', () => undefined);
+    this.pgOptions = pgOptions;
     const self = this as unknown as Record<string, unknown>;
     for (const repo of REPOSITORIES) self[repo] = this.repo(repo);
   }
@@ -95,17 +106,18 @@ export class SyncPgStore implements CentralStore {
   /** Opens the store (creating the schema and migrating as needed); blocks until it is ready. */
   static open(options: SyncPgStoreOptions): SyncPgStore {
     const { callTimeoutMs = 60_000, ...pgOptions } = options;
-    const store = new SyncPgStore(callTimeoutMs);
+    const store = new SyncPgStore(callTimeoutMs, pgOptions);
     try {
-      store.call({ op: 'open', options: pgOptions });
+      store.ready();
     } catch (err) {
       store.closed = true;
-      void store.worker.terminate();
+      if (store.thread) store.drop(store.thread);
       throw err;
     }
     return store;
   }
 
+  /** Until `close()`: a call failing meanwhile (Postgres away) leaves the store open. */
   get isOpen(): boolean {
     return !this.closed;
   }
@@ -121,65 +133,147 @@ export class SyncPgStore implements CentralStore {
         this.call({ op: 'release', name });
         return out;
       } catch (err) {
-        this.call({ op: 'rollback-to', name });
+        // With its thread dropped the whole transaction is gone (its commit fails): keep the cause.
+        if (this.thread === this.txThread) this.call({ op: 'rollback-to', name });
         throw err;
       } finally {
         this.depth--;
       }
     }
     this.call({ op: 'begin' });
+    const t = this.thread;
+    this.txThread = t;
     this.depth = 1;
     try {
       const out = fn();
       this.call({ op: 'commit' });
       return out;
     } catch (err) {
-      try {
-        this.call({ op: 'rollback' });
-      } catch {
-        // The connection is gone; Postgres rolled the transaction back with it.
+      // Its thread dropped: nothing to roll back (the connection went, and the transaction with it).
+      if (this.thread === t) {
+        try {
+          this.call({ op: 'rollback' });
+        } catch {
+          // The connection is gone; Postgres rolled the transaction back with it.
+        }
       }
       throw err;
     } finally {
       this.depth = 0;
+      this.txThread = null;
     }
   }
 
   close(): void {
     if (this.closed) return;
     try {
-      this.call({ op: 'close' });
+      // A thread whose store never opened holds no connection to close.
+      if (this.thread?.opened) this.call({ op: 'close' });
     } finally {
       this.closed = true;
-      void this.worker.terminate();
+      if (this.thread) this.drop(this.thread);
     }
   }
 
   private call(req: SyncRequest): unknown {
     if (this.closed) throw new ReplenishmentError(ReplenishmentErrorCodes.STORE, 'the store is closed');
-    const id = ++this.next;
-    this.port.postMessage({ id, req });
+    if (this.depth > 0 && (this.txThread === null || this.thread !== this.txThread))
+      // Going on in another thread would write outside the transaction, committed on its own.
+      throw new ReplenishmentError(
+        ReplenishmentErrorCodes.STORE,
+        'the transaction was lost with its connection to postgres (rolled back)',
+      );
+    return this.send(this.ready(), req);
+  }
+
+  /** The thread to call, started and its store opened if need be (after one was dropped). */
+  private ready(): StoreThread {
+    let t = this.thread;
+    // Stopped while idle: nothing of this call reached it, so it may go to a fresh one — unless a
+    // transaction lives on it, which must fail (send says why).
+    if (t && this.depth === 0 && Atomics.load(t.flag, 0) === DEAD) {
+      this.drop(t);
+      t = null;
+    }
+    if (!t) {
+      t = this.spawn();
+      this.thread = t;
+    }
+    if (!t.opened) {
+      this.send(t, { op: 'open', options: this.pgOptions });
+      t.opened = true;
+    }
+    return t;
+  }
+
+  private spawn(): StoreThread {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const data: ThreadData = { port: port2, flag };
+    const worker = new Worker(threadScript(), { workerData: data, transferList: [port2] });
+    // The thread must not keep the process alive, nor its errors end it: a dead thread shows as
+    // a call that fails.
+    worker.unref();
+    worker.on('error', () => undefined);
+    // Ended while no call waited (the caller's loop was free): the next call sees it at once.
+    worker.on('exit', () => {
+      Atomics.store(flag, 0, DEAD);
+    });
+    return { worker, port: port1, flag, opened: false };
+  }
+
+  /** Forgets a thread for good: whatever it holds or still says is abandoned with it. */
+  private drop(t: StoreThread): void {
+    if (this.thread === t) this.thread = null;
+    Atomics.store(t.flag, 0, DEAD);
+    t.port.close();
+    t.worker.terminate().catch(() => undefined);
+  }
+
+  private send(t: StoreThread, req: SyncRequest): unknown {
+    // Positive and wrapping within the flag's Int32; the thread answers in order, one at a time.
+    this.next = this.next >= 0x7fff_ffff ? 1 : this.next + 1;
+    const id = this.next;
+    if (Atomics.load(t.flag, 0) !== DEAD) t.port.postMessage({ id, req });
     const deadline = Date.now() + this.callTimeoutMs;
     for (;;) {
-      const done = Atomics.load(this.flag, 0);
-      if (done >= id) break;
-      const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(this.flag, 0, done, left) === 'timed-out') {
-        // The thread may still answer later; a store that lost track of its answers is unusable.
-        this.closed = true;
-        void this.worker.terminate();
+      const done = Atomics.load(t.flag, 0);
+      if (done === DEAD) {
+        const why = lastWords(t.port);
+        this.drop(t);
         throw new ReplenishmentError(
           ReplenishmentErrorCodes.STORE,
-          `postgres did not answer within ${this.callTimeoutMs} ms; the store is closed`,
+          `the postgres store thread stopped${why ? ` (${why})` : ''}; the call failed, the next one reconnects`,
+        );
+      }
+      if (done === id) break;
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(t.flag, 0, done, left) === 'timed-out') {
+        // It may answer yet, on its own channel, which is closed with it.
+        this.drop(t);
+        throw new ReplenishmentError(
+          ReplenishmentErrorCodes.STORE,
+          `postgres did not answer within ${this.callTimeoutMs} ms; the call failed, the next one reconnects`,
         );
       }
     }
-    const m = receiveMessageOnPort(this.port)?.message as { id: number; res: SyncResponse } | undefined;
-    if (!m || m.id !== id)
+    const m = receiveMessageOnPort(t.port)?.message as { id: number; res: SyncResponse } | undefined;
+    if (!m || m.id !== id) {
+      this.drop(t);
       throw new ReplenishmentError(ReplenishmentErrorCodes.STORE, 'the store thread lost an answer');
+    }
     if (m.res.ok) return m.res.value;
     throw rebuild(m.res.error);
   }
+}
+
+/** Why a thread stopped, if it could say. */
+function lastWords(port: MessagePort): string | undefined {
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    const note = m.message as Partial<DeathNote>;
+    if (typeof note.dead === 'string') return note.dead;
+  }
+  return undefined;
 }
 
 /** A repository answering with promises, as the calling thread sees it through the thread. */

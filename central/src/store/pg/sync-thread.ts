@@ -1,7 +1,8 @@
 /**
  * The thread behind SyncPgStore: owns a PgStore and answers one request at a time while the
  * calling thread waits on a shared flag. A transaction opened by one request stays open on its own
- * connection until a later request commits or rolls it back.
+ * connection until a later request commits or rolls it back. A thread that cannot go on says so
+ * through the flag and ends; the caller starts another (sync-store.ts).
  */
 import { type MessagePort, workerData } from 'node:worker_threads';
 import type { TxHandle } from './db.js';
@@ -84,15 +85,45 @@ async function answer(req: SyncRequest): Promise<SyncResponse> {
   }
 }
 
+/** The flag's value once the thread has stopped for good: no answer will come from it. */
+export type Dead = -1;
+const DEAD: Dead = -1;
+
 export interface ThreadData {
   port: MessagePort;
-  /** [0]: the number of the last answered request, which the caller waits on. */
+  /** [0]: the number of the last answered request, which the caller waits on; DEAD once stopped. */
   flag: Int32Array;
 }
 
+/** What the thread posts just before it stops, for the caller's error. */
+export interface DeathNote {
+  id: 0;
+  dead: string;
+}
+
 const { port, flag } = workerData as ThreadData;
+
+/**
+ * A pg client checked out for a transaction has no 'error' listener (the pool listens only to idle
+ * ones), so Postgres ending the connection between two requests (a restart) throws here. What the
+ * thread holds is then unknown: tell the caller at once rather than after its timeout, and end.
+ */
+function die(err: unknown): void {
+  const note: DeathNote = { id: 0, dead: err instanceof Error ? err.message : String(err) };
+  try {
+    port.postMessage(note);
+  } finally {
+    Atomics.store(flag, 0, DEAD);
+    Atomics.notify(flag, 0);
+    process.exit(1);
+  }
+}
+process.on('uncaughtException', die);
+process.on('unhandledRejection', die);
+
 port.on('message', async (m: { id: number; req: SyncRequest }) => {
   const res = await answer(m.req);
+  if (Atomics.load(flag, 0) === DEAD) return;
   port.postMessage({ id: m.id, res });
   Atomics.store(flag, 0, m.id);
   Atomics.notify(flag, 0);
