@@ -16,7 +16,6 @@ import type {
   PurchaseOrderState,
 } from '@shelfsense/protocol';
 import type { AlertKind, AlertRow, AlertState } from './alerts.js';
-import type { WebhookEvent } from './webhook-outbox.js';
 import type { AuditEntry, AuditInput, AuditQuery } from './audit.js';
 import type {
   CatalogueApplyOptions,
@@ -41,7 +40,7 @@ import type {
 import type { AgentMark, CommitResult, SeqGap } from './readings.js';
 import type { LaneRef, ReadingInput } from './records.js';
 import type { RuleStateWrite } from './rule-state.js';
-import type { OutboxEntry, OutboxState } from './webhook-outbox.js';
+import type { OutboxEntry, OutboxState, WebhookEvent } from './webhook-outbox.js';
 
 /**
  * Agents' records, committed exactly once per (site, agent, seq), with each agent's stored
