@@ -6,6 +6,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, refreshDelay } from '../lib/api.js';
+import { hasPurchaseOrders, isPurchaseOrdersPath, PO_VIEW } from '../lib/purchase-orders.js';
 import { resolveView, VIEW_INFO, type View, viewsFor } from '../lib/routes.js';
 import { AdminView } from './AdminView.js';
 import { AppContext, type AppContextValue } from './hooks.js';
@@ -13,6 +14,7 @@ import { OperatorView, SupplierView } from './LaneViews.js';
 import { Login } from './Login.js';
 import { LIVE_STATE_TEXT, LiveClient, type LiveState, liveUrl } from './live-client.js';
 import { NotificationsPanel } from './NotificationsPanel.js';
+import { PurchaseOrdersView } from './PurchaseOrdersPanel.js';
 import { ResetPassword } from './ResetPassword.js';
 import { clearSession, loadSession, type Session, saveSession } from './session.js';
 import { TechnicianView } from './TechnicianView.js';
@@ -88,10 +90,15 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
 
   const views = viewsFor(session.user.role);
   const view = resolveView(session.user.role, path);
+  // Purchase orders are a page of their own beside the role's views.
+  const poNav = hasPurchaseOrders(session.user.role);
+  const poOpen = poNav && isPurchaseOrdersPath(path);
   useEffect(() => {
-    if (view && path !== VIEW_INFO[view].path) window.history.replaceState(null, '', VIEW_INFO[view].path);
-  }, [view, path]);
-  const Current = view ? VIEW_COMPONENTS[view] : null;
+    if (!poOpen && view && path !== VIEW_INFO[view].path)
+      window.history.replaceState(null, '', VIEW_INFO[view].path);
+  }, [view, path, poOpen]);
+  const Current = poOpen ? PurchaseOrdersView : view ? VIEW_COMPONENTS[view] : null;
+  const title = poOpen ? PO_VIEW.title : view ? VIEW_INFO[view].title : 'Shelfsense';
 
   return (
     <AppContext.Provider value={ctx}>
@@ -106,7 +113,7 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
               <a
                 key={v}
                 href={VIEW_INFO[v].path}
-                aria-current={v === view ? 'page' : undefined}
+                aria-current={v === view && !poOpen ? 'page' : undefined}
                 onClick={(e) => {
                   e.preventDefault();
                   go(VIEW_INFO[v].path);
@@ -115,6 +122,18 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
                 {VIEW_INFO[v].title}
               </a>
             ))}
+            {poNav && (
+              <a
+                href={PO_VIEW.path}
+                aria-current={poOpen ? 'page' : undefined}
+                onClick={(e) => {
+                  e.preventDefault();
+                  go(PO_VIEW.path);
+                }}
+              >
+                {PO_VIEW.title}
+              </a>
+            )}
           </nav>
         )}
         <div class="top-right">
@@ -139,7 +158,7 @@ function LoggedIn({ session, onLogout, onExpired, onRefreshed }: LoggedInProps) 
         </div>
       </header>
       <main id="main">
-        <h1 class="page-title">{view ? VIEW_INFO[view].title : 'Shelfsense'}</h1>
+        <h1 class="page-title">{title}</h1>
         {notifications && <NotificationsPanel onClose={() => setNotifications(false)} />}
         {Current ? <Current /> : <p>Your role ({session.user.role}) has no dashboard views.</p>}
       </main>

@@ -1,8 +1,8 @@
 /**
- * The Suppliers tab: each supplier's name and contacts, and its order webhook (URL, whether a
- * signing secret is set). An admin manages every supplier; a supplier edits its own contacts and
- * webhook URL. A new or rotated secret is shown once, with a copy button; a test event reports
- * what the supplier's endpoint answered.
+ * The Suppliers tab: each supplier's name and contacts, its delivery schedule (po/SupplierSchedule:
+ * admins edit it), and its order webhook (URL, whether a signing secret is set). An admin manages
+ * every supplier; a supplier edits its own contacts and webhook URL. A new or rotated secret is
+ * shown once, with a copy button; a test event reports what the supplier's endpoint answered.
  */
 import { SupplierView, type WebhookTestResponse, WebhookView } from '@shelfsense/protocol';
 import { useRef, useState } from 'preact/hooks';
@@ -23,6 +23,7 @@ import {
   webhookForm,
 } from '../../lib/catalogue.js';
 import { useApp } from '../hooks.js';
+import { SupplierSchedule } from '../po/SupplierSchedule.js';
 import { EditorForm, PanelHead, RemoveButton, TextField, useCatalogue, useEditor } from './catalogue-ui.js';
 
 interface Done {
@@ -460,6 +461,7 @@ export function SuppliersPanel() {
               ))}
             </ul>
           )}
+          <SupplierSchedule supplier={s} onChanged={res.reload} />
           <Webhook supplier={s} onChanged={res.reload} />
         </section>
       ))}
