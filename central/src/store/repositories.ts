@@ -12,7 +12,6 @@ import type {
   EventPayload,
   HealthPayload,
   LevelPayload,
-  OrderEvent,
   PurchaseOrderState,
 } from '@shelfsense/protocol';
 import type { AlertKind, AlertRow, AlertState } from './alerts.js';
