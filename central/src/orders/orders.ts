@@ -106,6 +106,8 @@ export interface OrderGatherer {
   addNeed(order: Order, now: number): unknown;
   /** Follows each committed order event (a lane counted its delivery, an order ended). */
   onOrderEvent(event: OrderEvent): void;
+  /** The purchase order an order is on, if any. */
+  poOf(orderId: string): string | undefined;
 }
 
 export interface OrderServiceOptions {
@@ -350,8 +352,10 @@ export class OrderService {
       body: JSON.stringify(event),
       ts: now,
     });
-    // A gathered order reaches its supplier on the purchase order, not on its own.
-    if (!this.gatherer?.gathers(order.supplier)) this.outbox.enqueue(event, now);
+    // A gathered order reaches its supplier on the purchase order, not on its own (also once its
+    // supplier's schedule is gone).
+    const g = this.gatherer;
+    if (!g || (!g.gathers(order.supplier) && g.poOf(order.id) === undefined)) this.outbox.enqueue(event, now);
     return event;
   }
 

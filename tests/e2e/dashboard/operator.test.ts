@@ -106,9 +106,9 @@ describe('operator view', () => {
     await h.page.goto(`${h.server.url}/technician`);
     await h.page.getByRole('heading', { level: 1, name: 'Store operations' }).waitFor();
     expect(new URL(h.page.url()).pathname).toBe('/operator');
-    // Its own view and Catalogue & users, nothing else.
+    // Its own view, Catalogue & users and the purchase orders, nothing else.
     expect(await h.page.getByRole('navigation', { name: 'Views' }).getByRole('link').allInnerTexts()).toEqual(
-      ['Store operations', 'Catalogue & users'],
+      ['Store operations', 'Catalogue & users', 'Purchase orders'],
     );
   });
 });
@@ -129,6 +129,7 @@ describe('admin', () => {
       'Store operations',
       'Sensors & calibration',
       'Catalogue & users',
+      'Purchase orders',
     ]);
     await nav.getByRole('link', { name: 'Sensors & calibration' }).click();
     await h.page.getByRole('heading', { level: 1, name: 'Sensors & calibration' }).waitFor();
