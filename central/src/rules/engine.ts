@@ -27,7 +27,7 @@ import { applyEvent, applyLevel, assess, condition, type LiveOrderView, usable }
 import type { LaneRuleState } from './lane-state.js';
 import { type LaneInfo, laneKey, shelfKey } from './lanes.js';
 import { type LanePolicy, type LearnedLeadTime, reorderPointFor, resolvePolicy } from './policy.js';
-import { type Forecast, forecast, ratePerMs } from './rate.js';
+import { demandStdPerDay, type Forecast, forecast, ratePerMs } from './rate.js';
 import { LaneStateRepo } from './state-repo.js';
 
 export interface RulesEngineOptions {
@@ -405,7 +405,8 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
       lane.policy.serviceLevel !== null
         ? (this.leadTime?.(lane.info.site, lane.info.supplier) ?? null)
         : null;
-    return reorderPointFor(lane.policy, rate, history, this.cfg.rate.minHistoryMs, learned);
+    const std = lane.policy.serviceLevel !== null ? demandStdPerDay(s.demand) : null;
+    return reorderPointFor(lane.policy, rate, history, this.cfg.rate.minHistoryMs, learned, std);
   }
 
   /**

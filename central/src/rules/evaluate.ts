@@ -20,7 +20,7 @@ import { confirmedDelivery, type ReceiptSettings, settledDelivery } from '../ord
 import type { AlertKind } from '../store/alerts.js';
 import type { LaneRuleState } from './lane-state.js';
 import type { LanePolicy } from './policy.js';
-import { addPick, observe } from './rate.js';
+import { addDemand, addPick, observe } from './rate.js';
 
 export type Condition = LaneRuleState['reported'];
 
@@ -92,9 +92,12 @@ export function applyLevel(s: LaneRuleState, p: LevelPayload): LaneRuleState | n
  * count becomes the lane's count unless a newer reading was already seen.
  */
 export function applyEvent(s: LaneRuleState, e: EventPayload, tauMs: number): LaneRuleState {
-  const rate = e.kind === 'pick' && e.delta < 0 ? addPick(s.rate, -e.delta, e.ts, tauMs) : s.rate;
-  if (s.lastTs !== null && e.ts < s.lastTs) return { ...s, rate };
-  return { ...s, rate, units: e.units, lastTs: e.ts, stale: false };
+  const pick = e.kind === 'pick' && e.delta < 0;
+  const rate = pick ? addPick(s.rate, -e.delta, e.ts, tauMs) : s.rate;
+  const demand = pick ? addDemand(s.demand, -e.delta, e.ts) : s.demand;
+  const next = demand === undefined ? { ...s, rate } : { ...s, rate, demand };
+  if (s.lastTs !== null && e.ts < s.lastTs) return next;
+  return { ...next, units: e.units, lastTs: e.ts, stale: false };
 }
 
 const MESSAGES: Record<AlertKind, (s: LaneRuleState) => string> = {

@@ -13,10 +13,13 @@ export {
 } from './evaluate.js';
 export { initialLaneState, type LaneRuleState, LaneRuleStateSchema } from './lane-state.js';
 export { type LaneInfo, laneKey, lanesFromCentral, shelfKey } from './lanes.js';
-export { type LanePolicy, reorderPointFor, resolvePolicy } from './policy.js';
+export { type LanePolicy, type LearnedLeadTime, reorderPointFor, resolvePolicy } from './policy.js';
 export {
+  addDemand,
   addPick,
   DAY_MS,
+  type DemandDays,
+  demandStdPerDay,
   emptyRate,
   type Forecast,
   forecast,

@@ -5,7 +5,7 @@
 import { AlertKinds, LaneState } from '@shelfsense/protocol';
 import { z } from 'zod';
 import type { Step } from '../orders/receipt.js';
-import { emptyRate, type RateState } from './rate.js';
+import { type DemandDays, emptyRate, type RateState } from './rate.js';
 
 export interface LaneRuleState {
   /** The last stable count (null before the first reading). */
@@ -29,6 +29,8 @@ export interface LaneRuleState {
   /** A channel of the lane is saturated or disconnected (shelf health). */
   healthFault: boolean;
   rate: RateState;
+  /** Items picked per day, for the spread of demand (absent until the first pick). */
+  demand?: DemandDays;
   /** Candidate delivery steps for the live order. */
   receipt: { orderId: string | null; steps: Step[] };
   /** Alerts this lane has live (mirrors the alerts table, saves a query per reading). */
@@ -68,6 +70,13 @@ export const LaneRuleStateSchema = z.object({
   stale: z.boolean(),
   healthFault: z.boolean(),
   rate: z.object({ sum: z.number().nonnegative(), lastTs: Ts, since: Ts }),
+  demand: z
+    .object({
+      day: z.number().int(),
+      today: z.number().nonnegative(),
+      days: z.array(z.number().nonnegative()).max(366),
+    })
+    .optional(),
   receipt: z.object({
     orderId: z.string().nullable(),
     steps: z.array(z.object({ ts: z.number().int(), delta: z.number().int() })),

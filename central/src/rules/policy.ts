@@ -80,8 +80,8 @@ export function resolvePolicy(
  * at least `minHistoryMs` of consumption has been observed — ceil(rate × lead time + safety stock),
  * kept below the order-up-to level so an order always has something to bring. With a service
  * level, the lead time is the learned one (else the configured one) and the safety stock covers
- * demand and lead-time variability at that level; demand per day is taken as Poisson (its
- * variance is its mean), what independent shoppers give.
+ * demand and lead-time variability at that level: the measured spread of daily demand once the
+ * lane has a week of it, else Poisson (variance = mean, what independent shoppers give).
  */
 export function reorderPointFor(
   policy: LanePolicy,
@@ -89,6 +89,7 @@ export function reorderPointFor(
   historyMs: number,
   minHistoryMs: number,
   learned: LearnedLeadTime | null = null,
+  demandStd: number | null = null,
 ): number {
   if (!policy.dynamicReorderPoint || ratePerMs === null || historyMs < minHistoryMs)
     return policy.reorderPoint;
@@ -97,7 +98,7 @@ export function reorderPointFor(
     const d = ratePerMs * DAY_MS;
     const input = {
       demandPerDayMean: d,
-      demandPerDayStd: Math.sqrt(d),
+      demandPerDayStd: demandStd ?? Math.sqrt(d),
       leadTimeDaysMean: (learned?.meanMs ?? policy.leadTimeMs) / DAY_MS,
       leadTimeDaysStd: (learned?.stdMs ?? 0) / DAY_MS,
       serviceLevel: policy.serviceLevel,

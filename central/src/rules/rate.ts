@@ -79,3 +79,37 @@ export function forecast(state: RateState, units: number | null, atTs: number, t
     historyMs,
   };
 }
+
+/**
+ * Items picked per whole UTC day, the last DEMAND_DAYS of them, for the variability of demand a
+ * service-level safety stock covers. A day without picks counts as zero once a later pick closes it.
+ */
+export interface DemandDays {
+  /** The UTC day (ms since the epoch / DAY_MS) `today` counts. */
+  day: number;
+  today: number;
+  /** Closed days' totals, oldest first. */
+  days: number[];
+}
+
+export const DEMAND_DAYS = 28;
+/** Closed days a measured spread needs; fewer, and demand is taken as Poisson. */
+export const MIN_DEMAND_DAYS = 7;
+
+export function addDemand(d: DemandDays | undefined, items: number, ts: number): DemandDays {
+  const day = Math.floor(ts / DAY_MS);
+  if (!d) return { day, today: items, days: [] };
+  if (day < d.day) return d;
+  if (day === d.day) return { ...d, today: d.today + items };
+  const gap = Math.min(day - d.day - 1, DEMAND_DAYS);
+  const days = [...d.days, d.today, ...new Array<number>(gap).fill(0)].slice(-DEMAND_DAYS);
+  return { day, today: items, days };
+}
+
+/** The sample standard deviation of daily demand, or null with fewer than MIN_DEMAND_DAYS days. */
+export function demandStdPerDay(d: DemandDays | undefined): number | null {
+  if (!d || d.days.length < MIN_DEMAND_DAYS) return null;
+  const n = d.days.length;
+  const mean = d.days.reduce((a, b) => a + b, 0) / n;
+  return Math.sqrt(d.days.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+}

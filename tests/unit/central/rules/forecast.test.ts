@@ -1,6 +1,8 @@
 import {
+  addDemand,
   addPick,
   DAY_MS,
+  demandStdPerDay,
   emptyRate,
   forecast,
   observe,
@@ -102,6 +104,25 @@ describe('rules: consumption rate (exponentially weighted), days of cover, predi
     // 0.99 needs more: 60 + ceil(2.3263 × 14.28) = 60 + 34.
     expect(reorderPointFor({ ...policy, serviceLevel: 0.99 }, rate, 3 * DAY_MS, DAY_MS, learned)).toBe(94);
     expect(reorderPointFor({ ...policy, safetyStock: 40 }, rate, 3 * DAY_MS, DAY_MS, learned)).toBe(100);
+    // A measured spread replaces the Poisson one: σd = 10 → 48 + ceil(1.6449 × √(2 × 100)) = 48 + 24.
+    expect(reorderPointFor(policy, rate, 3 * DAY_MS, DAY_MS, null, 10)).toBe(72);
+  });
+
+  it('keeps the picks of each whole UTC day, the last 28, with quiet days as zero', () => {
+    let d = addDemand(undefined, 3, T0);
+    d = addDemand(d, 2, T0 + 1_000);
+    expect(d.today).toBe(5);
+    // Three days on: the day of 5 closes, two days without picks count as 0.
+    d = addDemand(d, 4, T0 + 3 * DAY_MS);
+    expect(d.days).toEqual([5, 0, 0]);
+    expect(d.today).toBe(4);
+    // A late pick of a closed day is left out rather than moved into today.
+    expect(addDemand(d, 9, T0)).toBe(d);
+    expect(demandStdPerDay(d)).toBeNull();
+    for (let i = 4; i < 40; i++) d = addDemand(d, i % 2 === 0 ? 10 : 20, T0 + i * DAY_MS);
+    expect(d.days).toHaveLength(28);
+    // Alternating 10 and 20: sample standard deviation √(28 × 25 / 27).
+    expect(demandStdPerDay(d)).toBeCloseTo(Math.sqrt((28 * 25) / 27), 9);
   });
 });
 
