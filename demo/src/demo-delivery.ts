@@ -4,6 +4,9 @@
  * after a delay, put on the lane one item at a time. Nothing here touches the order: the shelf's
  * weight confirms the delivery through the rules' receipt logic, exactly as in a real store.
  *
+ * A purchase order's lanes arrive the same way: shipping a PO ships each of its lanes' orders with
+ * its share of the line, so the van sees them shipped like any other and names their PO.
+ *
  *   const van = new DemoDelivery({ orders, sim, site, locate, delayMs, itemMs, logger });
  *   van.start(); … await van.stop();
  */
@@ -29,6 +32,8 @@ export interface DemoDeliveryOptions {
   delayMs: number;
   /** Between two items put on the lane, ms. */
   itemMs: number;
+  /** The purchase order a lane order is on, if any (to name it; the delivery is the same). */
+  purchaseOrderOf?(orderId: string): string | undefined;
   /** How often to look for newly shipped orders, ms (default 250). */
   pollMs?: number;
   /** The demo names it `demo.delivery`. */
@@ -37,6 +42,8 @@ export interface DemoDeliveryOptions {
 
 export interface DeliveryDone {
   orderId: string;
+  /** The purchase order the lane's order is on (absent for an order of its own). */
+  purchaseOrderId?: string;
   serial: string;
   lane: number;
   /** Items put on the shelf. */
@@ -45,7 +52,7 @@ export interface DeliveryDone {
 
 interface DemoDeliveryEvents {
   /** The van has left with an order's goods. */
-  dispatched: [{ orderId: string; quantity: number; arrivesInMs: number }];
+  dispatched: [{ orderId: string; purchaseOrderId?: string; quantity: number; arrivesInMs: number }];
   /** The last item of an order is on the shelf. */
   delivered: [DeliveryDone];
 }
@@ -109,13 +116,30 @@ export class DemoDelivery extends EventEmitter<DemoDeliveryEvents> {
       return;
     }
     const quantity = order.shippedQuantity ?? order.quantity;
-    this.log.info({ orderId: order.id, quantity, inMs: this.o.delayMs }, 'goods on their way');
-    this.emit('dispatched', { orderId: order.id, quantity, arrivesInMs: this.o.delayMs });
-    this.later(this.o.delayMs, () => this.putItem(order.id, where, 1, quantity));
+    // An order of its own carries no purchaseOrderId at all (not a null one).
+    const po = this.purchaseOrderOf(order.id);
+    const onPo = po ? { purchaseOrderId: po } : {};
+    this.log.info({ orderId: order.id, ...onPo, quantity, inMs: this.o.delayMs }, 'goods on their way');
+    this.emit('dispatched', { orderId: order.id, ...onPo, quantity, arrivesInMs: this.o.delayMs });
+    this.later(this.o.delayMs, () => this.putItem({ orderId: order.id, onPo, where }, 1, quantity));
+  }
+
+  private purchaseOrderOf(orderId: string): string | undefined {
+    try {
+      return this.o.purchaseOrderOf?.(orderId);
+    } catch (err) {
+      this.log.warn({ err, orderId }, 'could not look up the purchase order of an order');
+      return undefined;
+    }
   }
 
   /** A person shelves the delivery one item at a time, as the `restock` scenario action does. */
-  private putItem(orderId: string, where: SimLane, n: number, of: number): void {
+  private putItem(
+    d: { orderId: string; onPo: { purchaseOrderId?: string }; where: SimLane },
+    n: number,
+    of: number,
+  ): void {
+    const { orderId, where } = d;
     try {
       this.o.sim.apply(where.serial, { action: 'add', lane: where.lane, count: 1 });
     } catch (err) {
@@ -124,10 +148,10 @@ export class DemoDelivery extends EventEmitter<DemoDeliveryEvents> {
       return;
     }
     if (n < of) {
-      this.later(this.o.itemMs, () => this.putItem(orderId, where, n + 1, of));
+      this.later(this.o.itemMs, () => this.putItem(d, n + 1, of));
       return;
     }
     this.log.info({ orderId, items: of, serial: where.serial, lane: where.lane }, 'goods on the shelf');
-    this.emit('delivered', { orderId, serial: where.serial, lane: where.lane, items: of });
+    this.emit('delivered', { orderId, ...d.onPo, serial: where.serial, lane: where.lane, items: of });
   }
 }

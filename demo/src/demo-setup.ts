@@ -2,8 +2,18 @@
  * The demo's world: two simulated shelves at one store, SKUs from two suppliers, users for every
  * role, and a replenishment policy quick enough that an order happens within a minute. Restocks
  * come only from orders (demo-supplier.ts ships them, demo-delivery.ts puts them on the shelf).
+ *
+ * `acme` takes one order per lane; `crunchy` delivers on a weekly schedule, so its lanes' needs are
+ * gathered into purchase orders. At the demo's pace most needs are urgent (the lane would run out
+ * before the next weekly delivery) and central sends their PO at once; the cut-offs themselves
+ * would not come during a demo, so the store's operator (demo-supplier.ts, `DemoOperator`) sends
+ * whatever waits on the draft early, every couple of minutes of shop time.
  */
-import type { CentralConfig, CentralConfig as CentralConfigSchema } from '@shelfsense/protocol';
+import type {
+  CentralConfig,
+  CentralConfig as CentralConfigSchema,
+  DeliverySchedule,
+} from '@shelfsense/protocol';
 import type { z } from 'zod';
 
 export const DEMO_SITE = 'demo-store';
@@ -48,6 +58,22 @@ export const DEMO_SHELVES = [
   },
 ] as const;
 
+/** The supplier whose needs are gathered into purchase orders. */
+export const DEMO_SCHEDULED_SUPPLIER = 'crunchy';
+
+/** Crunchy takes orders until 14:00 on Monday, Wednesday and Friday and delivers the next morning. */
+export const DEMO_SCHEDULE: DeliverySchedule = {
+  timezone: 'Europe/Berlin',
+  cycles: [
+    { cutoff: { day: 'mon', at: '14:00' }, delivery: { day: 'tue', at: '07:00' } },
+    { cutoff: { day: 'wed', at: '14:00' }, delivery: { day: 'thu', at: '07:00' } },
+    { cutoff: { day: 'fri', at: '14:00' }, delivery: { day: 'sat', at: '07:00' } },
+  ],
+};
+
+/** The store's operator, who sends the purchase-order drafts early. */
+export const DEMO_OPERATOR = 'store';
+
 export const DEMO_USERS = [
   { name: 'admin', password: 'demo-admin', grant: { role: 'admin' } },
   { name: 'acme', password: 'demo-acme', grant: { role: 'supplier', supplier: 'acme' } },
@@ -84,7 +110,7 @@ export function demoCentralConfig(opts: {
     log: { level: opts.logLevel as CentralConfig['log']['level'] },
     suppliers: [
       { id: 'acme', name: 'ACME Beverages' },
-      { id: 'crunchy', name: 'Crunchy Snacks' },
+      { id: 'crunchy', name: 'Crunchy Snacks', schedule: DEMO_SCHEDULE },
     ],
     skus: DEMO_SKUS.map((s) => ({ ...s })),
     sites: [

@@ -1,11 +1,17 @@
 /**
- * The demo's automatic supplier: it logs in to the HTTP API as each supplier user, watches that
- * supplier's orders, acknowledges each open order after a delay and ships it after the same delay
- * again — the requests a person makes in the dashboard, so the audit trail names the supplier's
- * user and the webhooks, MQTT order events and dashboard all see the usual transitions.
+ * The demo's automatic people, each acting through the HTTP API with its own login exactly as a
+ * person in the dashboard would, so the audit trail names them and the webhooks, MQTT events and
+ * dashboard all see the usual transitions:
  *
- * Now and then (a seeded, reproducible draw per shipment) it ships one pack short and says so in
- * the quantity shipped; the shelf then confirms the smaller delivery and the order shows it.
+ * - `DemoSupplier` watches each supplier's work. A supplier without a delivery schedule gets one
+ *   order per lane: it acknowledges each open order after a delay and ships it after the same
+ *   delay again. A supplier on a schedule gets purchase orders: it acknowledges each PO sent to it
+ *   and ships it the same way (central shares each line's quantity over its lanes). Now and then (a
+ *   seeded, reproducible draw per shipment) it ships one pack short and says so in the quantity
+ *   shipped — an order's, or one line of a PO; the shelf then confirms the smaller delivery.
+ * - `DemoOperator` is the store's operator: a weekly cut-off would not come during a demo, so every
+ *   couple of minutes it sends the purchase-order drafts that have gathered needs, early, as a store
+ *   manager who will not wait does (`POST /api/purchase-orders/{id}/send`).
  *
  *   const supplier = new DemoSupplier({ baseUrl, accounts, delayMs, shortRate, packSize, seed, logger });
  *   supplier.start(); … await supplier.stop();
@@ -18,6 +24,8 @@ import { z } from 'zod';
 export interface SupplierAccount {
   username: string;
   password: string;
+  /** The supplier is on a delivery schedule: it acts on purchase orders, not on lane orders. */
+  purchaseOrders?: boolean;
 }
 
 export interface DemoSupplierOptions {
@@ -48,6 +56,21 @@ const OrderView = z.object({
 });
 type OrderView = z.infer<typeof OrderView>;
 const OrderList = z.array(OrderView);
+
+/** The fields of `GET /api/purchase-orders` the supplier and the operator read. */
+const PoView = z.object({
+  id: z.string(),
+  state: z.string(),
+  lines: z.array(
+    z.object({
+      sku: z.string(),
+      quantity: z.number().int().nonnegative(),
+      lanes: z.array(z.object({ quantity: z.number() })),
+    }),
+  ),
+});
+type PoView = z.infer<typeof PoView>;
+const PoList = z.array(PoView);
 const LoginAnswer = z.object({ token: z.string().min(1), expiresAt: z.number() });
 
 export interface SupplierAct {
@@ -59,14 +82,17 @@ export interface SupplierAct {
   shippedQuantity: number | null;
 }
 
-interface DemoSupplierEvents {
-  acted: [SupplierAct];
+export interface PurchaseOrderAct {
+  purchaseOrderId: string;
+  user: string;
+  state: 'acknowledged' | 'shipped';
+  /** Per SKU: ordered, and shipped (with `shipped`). */
+  lines: { sku: string; quantity: number; shippedQuantity: number | null }[];
 }
 
-interface Session {
-  account: SupplierAccount;
-  token: string | null;
-  expiresAt: number;
+interface DemoSupplierEvents {
+  acted: [SupplierAct];
+  actedOnPurchaseOrder: [PurchaseOrderAct];
 }
 
 /** Refresh a token this long before it runs out. */
@@ -81,80 +107,158 @@ class ApiError extends Error {
   }
 }
 
-export class DemoSupplier extends EventEmitter<DemoSupplierEvents> {
-  private readonly log: Logger;
-  private readonly sessions: Session[];
-  private readonly rng: Rng;
-  /** When the supplier first saw an order in its current state (`id:state` → ms). */
-  private readonly seen = new Map<string, number>();
-  /** Orders whose last request failed, and when to try again. */
-  private readonly retryAt = new Map<string, number>();
-  private poller: NodeJS.Timeout | null = null;
-  private running = false;
-  private polling: Promise<void> | null = null;
+/** One user's login to the HTTP API: a token refreshed before it runs out, JSON requests. */
+class ApiSession {
+  private token: string | null = null;
+  private expiresAt = 0;
 
-  constructor(private readonly o: DemoSupplierOptions) {
-    super();
-    this.log = o.logger;
-    this.sessions = o.accounts.map((account) => ({ account, token: null, expiresAt: 0 }));
-    this.rng = new Rng(o.seed);
+  constructor(
+    private readonly baseUrl: string,
+    readonly account: SupplierAccount,
+  ) {}
+
+  get user(): string {
+    return this.account.username;
   }
 
-  start(): void {
+  async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const token = await this.login();
+    const r = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await r.text();
+    if (r.status === 401) this.token = null;
+    if (r.status !== 200)
+      throw new ApiError(r.status, `${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text) as unknown;
+  }
+
+  private async login(): Promise<string> {
+    if (this.token && this.expiresAt - TOKEN_MARGIN_MS > Date.now()) return this.token;
+    const r = await fetch(new URL('/api/login', this.baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: this.account.username, password: this.account.password }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (r.status !== 200) throw new ApiError(r.status, `login as ${this.account.username}: ${r.status}`);
+    const answer = LoginAnswer.parse(await r.json());
+    this.token = answer.token;
+    this.expiresAt = answer.expiresAt;
+    return answer.token;
+  }
+}
+
+/** A poll loop that never overlaps itself and stops cleanly. */
+class Loop {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private turn: Promise<void> | null = null;
+
+  constructor(
+    private readonly everyMs: () => number,
+    private readonly body: () => Promise<void>,
+  ) {}
+
+  get active(): boolean {
+    return this.running;
+  }
+
+  start(firstMs = 0): void {
     if (this.running) return;
     this.running = true;
-    this.schedule(0);
+    this.schedule(firstMs);
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.poller) clearTimeout(this.poller);
-    this.poller = null;
-    await this.polling;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.turn;
   }
 
   private schedule(ms: number): void {
-    this.poller = setTimeout(() => {
-      this.polling = this.poll().finally(() => {
-        this.polling = null;
-        if (this.running) this.schedule(this.o.pollMs ?? Math.min(500, Math.max(50, this.o.delayMs)));
+    this.timer = setTimeout(() => {
+      this.turn = this.body().finally(() => {
+        this.turn = null;
+        if (this.running) this.schedule(this.everyMs());
       });
     }, ms);
+  }
+}
+
+export class DemoSupplier extends EventEmitter<DemoSupplierEvents> {
+  private readonly log: Logger;
+  private readonly sessions: ApiSession[];
+  private readonly rng: Rng;
+  /** When the supplier first saw an order or PO in its current state (`id:state` → ms). */
+  private readonly seen = new Map<string, number>();
+  /** Orders and POs whose last request failed, and when to try again. */
+  private readonly retryAt = new Map<string, number>();
+  private readonly loop: Loop;
+
+  constructor(private readonly o: DemoSupplierOptions) {
+    super();
+    this.log = o.logger;
+    this.sessions = o.accounts.map((account) => new ApiSession(o.baseUrl, account));
+    this.rng = new Rng(o.seed);
+    this.loop = new Loop(
+      () => this.o.pollMs ?? Math.min(500, Math.max(50, this.o.delayMs)),
+      () => this.poll(),
+    );
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   private async poll(): Promise<void> {
     const live = new Set<string>();
     for (const s of this.sessions) {
-      if (!this.running) return;
-      let orders: OrderView[];
+      if (!this.loop.active) return;
+      let work: (OrderView | PoView)[];
+      const po = s.account.purchaseOrders === true;
       try {
-        orders = OrderList.parse(await this.request(s, 'GET', '/api/orders?state=open,acknowledged'));
+        work = po
+          ? PoList.parse(await s.request('GET', '/api/purchase-orders?state=sent,acknowledged'))
+          : OrderList.parse(await s.request('GET', '/api/orders?state=open,acknowledged'));
       } catch (err) {
-        this.log.warn({ err: errText(err), user: s.account.username }, 'could not read orders');
+        this.log.warn(
+          { err: errText(err), user: s.user },
+          `could not read ${po ? 'purchase orders' : 'orders'}`,
+        );
         continue;
       }
-      for (const order of orders) {
-        if (!this.running) return;
-        const key = `${order.id}:${order.state}`;
+      for (const item of work) {
+        if (!this.loop.active) return;
+        const key = `${item.id}:${item.state}`;
         live.add(key);
         const now = Date.now();
         const since = this.seen.get(key) ?? now;
         this.seen.set(key, since);
-        if (now - since < this.o.delayMs || (this.retryAt.get(order.id) ?? 0) > now) continue;
-        await this.act(s, order);
+        if (now - since < this.o.delayMs || (this.retryAt.get(item.id) ?? 0) > now) continue;
+        if ('lines' in item) await this.actOnPo(s, item);
+        else await this.act(s, item);
       }
     }
-    // Orders that moved on (shipped, cancelled, handled by a person) are forgotten.
+    // Orders and POs that moved on (shipped, cancelled, handled by a person) are forgotten.
     for (const key of this.seen.keys()) if (!live.has(key)) this.seen.delete(key);
     for (const id of this.retryAt.keys())
       if (![...live].some((k) => k.startsWith(`${id}:`))) this.retryAt.delete(id);
   }
 
-  private async act(s: Session, order: OrderView): Promise<void> {
-    const user = s.account.username;
+  private async act(s: ApiSession, order: OrderView): Promise<void> {
+    const user = s.user;
     try {
       if (order.state === 'open') {
-        await this.request(s, 'POST', `/api/orders/${order.id}/acknowledge`, {});
+        await s.request('POST', `/api/orders/${order.id}/acknowledge`, {});
         this.log.info({ orderId: order.id, user }, 'order acknowledged');
         this.emit('acted', {
           orderId: order.id,
@@ -166,7 +270,7 @@ export class DemoSupplier extends EventEmitter<DemoSupplierEvents> {
       } else if (order.state === 'acknowledged') {
         const shipped = this.shipQuantity(order.quantity);
         const body = shipped === order.quantity ? {} : { quantity: shipped };
-        await this.request(s, 'POST', `/api/orders/${order.id}/ship`, body);
+        await s.request('POST', `/api/orders/${order.id}/ship`, body);
         this.log.info({ orderId: order.id, user, quantity: order.quantity, shipped }, 'order shipped');
         this.emit('acted', {
           orderId: order.id,
@@ -184,40 +288,129 @@ export class DemoSupplier extends EventEmitter<DemoSupplierEvents> {
     }
   }
 
+  private async actOnPo(s: ApiSession, po: PoView): Promise<void> {
+    const user = s.user;
+    try {
+      if (po.state === 'sent') {
+        await s.request('POST', `/api/purchase-orders/${po.id}/acknowledge`, {});
+        this.log.info({ purchaseOrderId: po.id, user }, 'purchase order acknowledged');
+        this.emit('actedOnPurchaseOrder', {
+          purchaseOrderId: po.id,
+          user,
+          state: 'acknowledged',
+          lines: po.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, shippedQuantity: null })),
+        });
+      } else if (po.state === 'acknowledged') {
+        const short = this.shortLine(po);
+        const shipped = po.lines.map((l) => ({
+          sku: l.sku,
+          quantity: l.quantity,
+          shippedQuantity: l.sku === short ? l.quantity - this.o.packSize : l.quantity,
+        }));
+        const body = short
+          ? {
+              lines: shipped
+                .filter((l) => l.sku === short)
+                .map((l) => ({ sku: l.sku, quantity: l.shippedQuantity })),
+            }
+          : {};
+        await s.request('POST', `/api/purchase-orders/${po.id}/ship`, body);
+        this.log.info({ purchaseOrderId: po.id, user, shortLine: short ?? null }, 'purchase order shipped');
+        this.emit('actedOnPurchaseOrder', { purchaseOrderId: po.id, user, state: 'shipped', lines: shipped });
+      }
+      this.retryAt.delete(po.id);
+    } catch (err) {
+      this.log.warn(
+        { err: errText(err), purchaseOrderId: po.id, user, state: po.state },
+        'purchase order step failed',
+      );
+      this.retryAt.set(po.id, Date.now() + Math.max(this.o.delayMs, 1_000));
+    }
+  }
+
   /** One draw per shipment from the seeded stream: the same run of orders ships the same way. */
   private shipQuantity(quantity: number): number {
     const short = this.rng.next() < this.o.shortRate;
     return short && quantity > this.o.packSize ? quantity - this.o.packSize : quantity;
   }
 
-  private async request(s: Session, method: string, path: string, body?: unknown): Promise<unknown> {
-    const token = await this.token(s);
-    const r = await fetch(new URL(path, this.o.baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await r.text();
-    if (r.status === 401) s.token = null;
-    if (r.status !== 200)
-      throw new ApiError(r.status, `${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as unknown;
+  /**
+   * The line of a PO shipped one pack short, if this shipment's draw says so: the first line whose
+   * last lane (which the missing pack comes off) still gets something.
+   */
+  private shortLine(po: PoView): string | undefined {
+    if (!(this.rng.next() < this.o.shortRate)) return undefined;
+    return po.lines.find((l) => (l.lanes.at(-1)?.quantity ?? 0) > this.o.packSize)?.sku;
+  }
+}
+
+export interface DemoOperatorOptions {
+  baseUrl: string;
+  /** The store operator's login. */
+  account: SupplierAccount;
+  /** How often to send the drafts that have gathered needs, ms. */
+  everyMs: number;
+  /** The demo names it `demo.operator`. */
+  logger: Logger;
+}
+
+export interface DraftSent {
+  purchaseOrderId: string;
+  user: string;
+  lines: { sku: string; quantity: number }[];
+}
+
+interface DemoOperatorEvents {
+  sent: [DraftSent];
+}
+
+/** The store's operator: sends every purchase-order draft with something on it, every `everyMs`. */
+export class DemoOperator extends EventEmitter<DemoOperatorEvents> {
+  private readonly session: ApiSession;
+  private readonly loop: Loop;
+
+  constructor(private readonly o: DemoOperatorOptions) {
+    super();
+    this.session = new ApiSession(o.baseUrl, o.account);
+    this.loop = new Loop(
+      () => o.everyMs,
+      () => this.sendDrafts(),
+    );
   }
 
-  private async token(s: Session): Promise<string> {
-    if (s.token && s.expiresAt - TOKEN_MARGIN_MS > Date.now()) return s.token;
-    const r = await fetch(new URL('/api/login', this.o.baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: s.account.username, password: s.account.password }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (r.status !== 200) throw new ApiError(r.status, `login as ${s.account.username}: ${r.status}`);
-    const answer = LoginAnswer.parse(await r.json());
-    s.token = answer.token;
-    s.expiresAt = answer.expiresAt;
-    return answer.token;
+  get everyMs(): number {
+    return this.o.everyMs;
+  }
+
+  start(): void {
+    this.loop.start(this.o.everyMs);
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async sendDrafts(): Promise<void> {
+    let drafts: PoView[];
+    try {
+      drafts = PoList.parse(await this.session.request('GET', '/api/purchase-orders?state=draft'));
+    } catch (err) {
+      this.o.logger.warn({ err: errText(err) }, 'could not read purchase-order drafts');
+      return;
+    }
+    for (const po of drafts) {
+      if (!this.loop.active) return;
+      if (po.lines.every((l) => l.quantity === 0)) continue;
+      try {
+        await this.session.request('POST', `/api/purchase-orders/${po.id}/send`, {});
+        const lines = po.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+        this.o.logger.info({ purchaseOrderId: po.id, lines }, 'purchase order sent before its cut-off');
+        this.emit('sent', { purchaseOrderId: po.id, user: this.session.user, lines });
+      } catch (err) {
+        // Sent meanwhile by its cut-off or a person (409): the next round finds no draft.
+        this.o.logger.warn({ err: errText(err), purchaseOrderId: po.id }, 'purchase order not sent');
+      }
+    }
   }
 }
 

@@ -3,8 +3,11 @@
  * the central side with its embedded broker, SQLite store and dashboard — in a temp or given
  * directory. The loop closes by itself: an automatic supplier (unless `supplier: 'manual'`)
  * acknowledges and ships each order, the goods arrive on the simulated shelf, and the shelf's
- * weight marks the order received. Prints the dashboard URL and the demo credentials; Ctrl-C
- * stops everything cleanly.
+ * weight marks the order received. The scheduled supplier's needs go out as purchase orders — at
+ * once when urgent, else sent early by the store's operator every couple of minutes of shop time
+ * (a weekly cut-off would not come during a demo); the supplier acknowledges and ships each PO, and
+ * each of its lanes arrives and is counted the same way. Prints the dashboard URL and the demo
+ * credentials; Ctrl-C stops everything cleanly.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +20,9 @@ import type { Logger } from 'pino';
 import { DemoDelivery } from './demo-delivery.js';
 import {
   DEMO_AGENT,
+  DEMO_OPERATOR,
   DEMO_PACK_SIZE,
+  DEMO_SCHEDULED_SUPPLIER,
   DEMO_SEED,
   DEMO_SHELVES,
   DEMO_SITE,
@@ -27,7 +32,7 @@ import {
   demoSimLane,
   laneId,
 } from './demo-setup.js';
-import { DemoSupplier } from './demo-supplier.js';
+import { DemoOperator, DemoSupplier } from './demo-supplier.js';
 
 export interface DemoOptions {
   dir?: string | undefined;
@@ -48,6 +53,11 @@ export interface DemoOptions {
   deliveryDelayMs?: number;
   /** Between two delivered items, ms (default 100). */
   itemMs?: number;
+  /**
+   * How often the store's operator sends the purchase-order drafts early, ms (default: 2 minutes
+   * of shop time, 120000 / speed; 0: never, the drafts wait for their cut-off).
+   */
+  sendDraftsEveryMs?: number;
 }
 
 export interface Demo {
@@ -57,6 +67,8 @@ export interface Demo {
   delivery: DemoDelivery;
   /** Null with `supplier: 'manual'`. */
   supplier: DemoSupplier | null;
+  /** The operator sending purchase-order drafts early; null with `sendDraftsEveryMs: 0`. */
+  operator: DemoOperator | null;
   dir: string;
   urls: { dashboard: string; mqtt: string; control: string | null };
   stop(): Promise<void>;
@@ -136,6 +148,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
       locate: demoSimLane,
       delayMs: o.deliveryDelayMs ?? 3_000,
       itemMs: o.itemMs ?? 100,
+      purchaseOrderOf: (orderId) => central.centralStore?.purchaseOrders.needOf(orderId)?.poId,
       logger: childLogger(log, 'delivery'),
     });
     delivery.start();
@@ -148,6 +161,7 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
         accounts: DEMO_USERS.filter((u) => u.grant.role === 'supplier').map((u) => ({
           username: u.name,
           password: u.password,
+          purchaseOrders: u.name === DEMO_SCHEDULED_SUPPLIER,
         })),
         delayMs: o.supplierDelayMs ?? 2_000,
         shortRate: o.shortRate ?? 0.2,
@@ -158,12 +172,27 @@ export async function startDemo(o: DemoOptions, log: Logger): Promise<Demo> {
       supplier.start();
       stops.unshift(() => supplier!.stop());
     }
+    // A weekly cut-off would not come during a demo: the store's operator sends the drafts early.
+    const everyMs = o.sendDraftsEveryMs ?? Math.round(120_000 / o.speed);
+    let operator: DemoOperator | null = null;
+    if (everyMs > 0) {
+      const user = DEMO_USERS.find((u) => u.name === DEMO_OPERATOR)!;
+      operator = new DemoOperator({
+        baseUrl: `http://${host}`,
+        account: { username: user.name, password: user.password },
+        everyMs,
+        logger: childLogger(log, 'operator'),
+      });
+      operator.start();
+      stops.unshift(() => operator!.stop());
+    }
     return {
       central,
       agent,
       sim,
       delivery,
       supplier,
+      operator,
       dir,
       urls: {
         dashboard: `http://${host}/`,
@@ -203,6 +232,15 @@ export function demoBanner(d: Demo): string {
         '  by item, and the shelf confirms the delivery by weight (order Received).'
       : '  appears. Log in as its supplier (acme) to acknowledge and ship it; the goods then arrive on\n' +
         '  the shelf item by item and the shelf confirms the delivery by weight (order Received).',
+    '',
+    `  ${DEMO_SCHEDULED_SUPPLIER} delivers on a weekly schedule, so its lanes' needs go out as purchase orders:`,
+    '  at once when the lane would run out before the next delivery (urgent), else at the cut-off' +
+      (d.operator
+        ? `\n  or when the store's operator (${DEMO_OPERATOR}) sends the draft early, every ${(d.operator.everyMs / 1000).toFixed(0)} s.`
+        : '\n  or when the store operator sends the draft.'),
+    d.supplier
+      ? `  The supplier acknowledges and ships each PO; each lane's share arrives and is counted as above.`
+      : `  Log in as ${DEMO_SCHEDULED_SUPPLIER} to acknowledge and ship it; each lane's share then arrives as above.`,
     '  Press Ctrl-C to stop.',
   ].join('\n');
 }

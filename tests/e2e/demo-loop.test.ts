@@ -5,7 +5,10 @@
  * shelf's weight marks the order received with what it counted. The API and the order events show
  * the short delivery as such. Without `--webhook` none of the order events can be sent: central
  * says so once per supplier at the demo's default level (warn), not once per event, and the outbox
- * metric counts the skipped deliveries. Seeded simulator, free ports, every wait bounded.
+ * metric counts the skipped deliveries. The scheduled supplier's needs go round as purchase orders:
+ * sent (at once when a lane would run out before the next weekly delivery, else by the store's
+ * operator, early), acknowledged and shipped by the supplier's user, every lane's share delivered
+ * and counted, the PO received. Seeded simulator, free ports, every wait bounded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +17,10 @@ import type { Demo } from '@shelfsense/demo';
 import {
   DEMO_PACK_SIZE,
   DEMO_SITE,
+  DEMO_SKUS,
   DEMO_USERS,
   type DeliveryDone,
+  demoCentralConfig,
   type SupplierAct,
 } from '@shelfsense/demo/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +29,14 @@ import { captureLog } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait.js';
 
 const WARN = 40;
+
+/** The demo's supplier on a delivery schedule: its lane orders move with their purchase orders. */
+const SCHEDULED = demoCentralConfig({
+  dataDir: '.',
+  httpPort: 0,
+  mqttPort: 0,
+  logLevel: 'warn',
+}).suppliers?.find((s) => s.schedule)?.id as string;
 
 interface ApiOrder {
   id: string;
@@ -38,6 +51,8 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
   const dir = mkdtempSync(join(tmpdir(), 'demo-loop-'));
   let demo: Demo;
   const acts: SupplierAct[] = [];
+  const poActs: { purchaseOrderId: string; user: string; state: string }[] = [];
+  const earlySends: { purchaseOrderId: string; user: string }[] = [];
   const delivered: DeliveryDone[] = [];
   const capture = captureLog('info');
   capture.log.level = 'warn'; // the demo's default
@@ -45,8 +60,13 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
   beforeAll(async () => {
     demo = await startFastDemo(dir, { supplier: 'auto', shortRate: 1 }, capture.log);
     demo.supplier!.on('acted', (a) => acts.push(a));
+    demo.supplier!.on('actedOnPurchaseOrder', (a) => poActs.push(a));
+    demo.operator!.on('sent', (x) => earlySends.push(x));
     demo.delivery.on('delivered', (d) => delivered.push(d));
   }, 60_000);
+
+  const firstLaneOrder = () =>
+    demo.central.orders!.list({ site: DEMO_SITE }).find((o) => o.supplier !== SCHEDULED);
 
   afterAll(async () => {
     await demo?.stop();
@@ -55,7 +75,8 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
 
   it('[closed loop] open → acknowledged → shipped (one pack short) → received by weight, no one at the keyboard', async () => {
     const orders = demo.central.orders!;
-    const first = await waitFor(() => orders.list({ site: DEMO_SITE })[0], 90_000, {
+    // The first order of a supplier that takes one order per lane.
+    const first = await waitFor(() => firstLaneOrder(), 90_000, {
       intervalMs: 100,
       what: 'the first order of the demo',
     });
@@ -93,7 +114,7 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
   }, 160_000);
 
   it('[short delivery] the API shows the order received short of what was ordered', async () => {
-    const first = demo.central.orders!.list({ site: DEMO_SITE })[0]!;
+    const first = firstLaneOrder()!;
     const user = DEMO_USERS.find((u) => u.name === first.supplier)!;
     const base = demo.urls.dashboard;
     const login = await fetch(new URL('/api/login', base), {
@@ -115,7 +136,7 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
   it('[once per supplier] an order taken from open to received warns once, naming --webhook', async () => {
     const orders = demo.central.orders!;
     // The first order, received by weight in the first test.
-    const first = orders.list({ site: DEMO_SITE })[0]!;
+    const first = firstLaneOrder()!;
     // Every event of that order has been through the webhook worker (skipped, as nobody listens).
     const outbox = orders.outbox;
     const skipped = await waitFor(
@@ -146,4 +167,108 @@ describe('[demo loop] the automatic supplier closes an order unattended; a short
       .find((l) => l.startsWith('shelfsense_central_webhook_outbox{state="skipped"}'));
     expect(Number(line?.split(' ').pop())).toBeGreaterThanOrEqual(skipped.length);
   }, 160_000);
+
+  it('[purchase order] sent → acknowledged → shipped by the supplier → every lane delivered → received by weight', async () => {
+    const store = demo.central.store!;
+    const po = await waitFor(
+      () =>
+        store.purchaseOrders
+          .list({ supplier: SCHEDULED })
+          .find((p) => p.state === 'received' || p.state === 'closed'),
+      150_000,
+      { intervalMs: 200, what: `${SCHEDULED}'s first purchase order to be received by weight` },
+    );
+    // The supplier's own user acknowledged and shipped it, in that order; it never acted on one
+    // of crunchy's lane orders by itself (they move with their PO).
+    expect(poActs.filter((a) => a.purchaseOrderId === po.id).map((a) => [a.state, a.user])).toEqual([
+      ['acknowledged', SCHEDULED],
+      ['shipped', SCHEDULED],
+    ]);
+    expect(acts.some((a) => a.user === SCHEDULED)).toBe(false);
+
+    // One event (and webhook body) per version, from sent to received.
+    const events = (
+      store.db
+        .prepare('SELECT state, actor, body FROM po_events WHERE po_id = ? ORDER BY rowid')
+        .all(po.id) as {
+        state: string;
+        actor: string | null;
+        body: string;
+      }[]
+    ).map((e) => ({ ...e, actor: e.actor ? JSON.parse(e.actor) : null, body: JSON.parse(e.body) }));
+    expect(events.map((e) => e.state).slice(0, 4)).toEqual(['sent', 'acknowledged', 'shipped', 'received']);
+    const keys = events.map((e) => e.body.idempotencyKey as string);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.every((k, i) => k === `${po.id}:v${events[i]!.body.version}`)).toBe(true);
+    expect(events[1]!.actor).toEqual({ user: SCHEDULED, role: 'supplier' });
+    expect(events[2]!.actor).toEqual({ user: SCHEDULED, role: 'supplier' });
+    expect(events[3]!.actor).toBeNull();
+    // Sent at once because a lane would run out before the next weekly delivery, or early by the
+    // store's operator: either way not by the supplier.
+    const sent = events[0]!;
+    if (sent.actor) {
+      expect(sent.actor).toEqual({ user: 'store', role: 'operator' });
+      expect(earlySends.map((x) => x.purchaseOrderId)).toContain(po.id);
+    } else expect(sent.body.urgent).toBe(true);
+
+    // Every lane of the PO got its share from the van, and the shelf counted it.
+    const needs = store.purchaseOrders.needs(po.id);
+    expect(needs.length).toBeGreaterThan(0);
+    for (const n of needs) {
+      const van = delivered.find((d) => d.orderId === n.orderId);
+      expect(van?.purchaseOrderId).toBe(po.id);
+      expect(van?.items).toBe(n.shippedQuantity);
+      expect(n.receivedQuantity).toBeGreaterThan(0);
+      // A customer picking while the goods were shelved may take one or two.
+      expect(Math.abs(n.receivedQuantity! - n.shippedQuantity!)).toBeLessThanOrEqual(2);
+    }
+    expect(store.purchaseOrders.lines(po.id).every((l) => l.receivedQuantity !== null)).toBe(true);
+  }, 180_000);
+
+  it('[early send] a line the store adds by hand waits on the draft until the operator sends it early', async () => {
+    const store = demo.central.store!;
+    const user = DEMO_USERS.find((u) => u.name === 'store')!;
+    const base = demo.urls.dashboard;
+    const login = await fetch(new URL('/api/login', base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: user.name, password: user.password }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const sku = DEMO_SKUS.find((x) => x.supplier === SCHEDULED)!.id;
+    // A lane need joining the draft meanwhile is urgent and sends it at once (not early): try again.
+    let early: string | null = null;
+    for (let attempt = 0; attempt < 3 && !early; attempt++) {
+      const r = await fetch(new URL('/api/purchase-orders/manual-lines', base), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ site: DEMO_SITE, supplier: SCHEDULED, sku, quantity: 4, reason: 'demo test' }),
+      });
+      expect(r.status).toBe(200);
+      const draft = (await r.json()) as { id: string; state: string };
+      expect(draft.state).toBe('draft');
+      const sent = await waitFor(
+        () => {
+          const p = store.purchaseOrders.get(draft.id);
+          return p && p.state !== 'draft' ? p : null;
+        },
+        30_000,
+        { intervalMs: 100, what: `draft ${draft.id} to be sent` },
+      );
+      const row = store.db
+        .prepare("SELECT actor FROM po_events WHERE po_id = ? AND state = 'sent'")
+        .get(sent.id) as { actor: string | null };
+      if (row.actor) {
+        expect(JSON.parse(row.actor)).toEqual({ user: 'store', role: 'operator' });
+        early = sent.id;
+      }
+    }
+    expect(early, 'a draft sent early by the operator').not.toBeNull();
+    expect(earlySends.map((x) => x.purchaseOrderId)).toContain(early);
+    // The supplier takes it from there, as any PO.
+    await waitFor(() => poActs.some((a) => a.purchaseOrderId === early && a.state === 'shipped'), 30_000, {
+      intervalMs: 100,
+      what: `the supplier to ship ${early}`,
+    });
+  }, 120_000);
 });

@@ -2,9 +2,11 @@
  * `shelfsense demo` as a user runs it: the compiled CLI with free ports, a faster scenario, short
  * supplier and delivery delays and a local webhook. It must start, raise an order that reaches the
  * supplier's webhook signed with the demo secret, close the loop unattended (the automatic supplier
- * acknowledges and ships, the goods reach the shelf, the shelf confirms the delivery by weight),
- * serve the dashboard page, let a demo user log in, and stop everything on Ctrl-C (SIGINT) with
- * exit code 0 and no process left behind. Its --help documents the loop's flags; a bad one exits 2.
+ * acknowledges and ships, the goods reach the shelf, the shelf confirms the delivery by weight) —
+ * for the scheduled supplier as a purchase order, one signed webhook per version from sent to
+ * received — serve the dashboard page, let a demo user log in, and stop everything on Ctrl-C
+ * (SIGINT) with exit code 0 and no process left behind. Its --help documents the loop's flags; a
+ * bad one exits 2.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import { verifyWebhook } from '@shelfsense/central/webhooks';
 import { DEMO_SITE, DEMO_USERS, demoCentralConfig } from '@shelfsense/demo/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookReceiver } from '../helpers/central.js';
+import { type ReceivedHook, WebhookReceiver } from '../helpers/central.js';
 import { type CliProcess, killAll, runCli, shelfsense } from '../helpers/proc.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -66,6 +68,9 @@ function descendants(pid: number): number[] {
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
 
+/** A lane order's event (a purchase order's carries `type: purchase_order`). */
+const isOrderEvent = (h: ReceivedHook) => !('type' in h.json);
+
 describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', () => {
   const dir = mkdtempSync(join(tmpdir(), 'demo-e2e-'));
   const hooks = new WebhookReceiver();
@@ -115,7 +120,7 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
   });
 
   it('[signed webhook] an order reaches the local webhook, signed with the demo secret', async () => {
-    const hook = await waitFor(() => hooks.received[0], 90_000, {
+    const hook = await waitFor(() => hooks.received.find(isOrderEvent), 90_000, {
       intervalMs: 100,
       what: 'the first order webhook',
     });
@@ -145,7 +150,10 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
   }, 120_000);
 
   it('[closed loop] unattended, the first order is acknowledged, shipped and received by weight', async () => {
-    const first = await waitFor(() => hooks.received[0], 90_000, { intervalMs: 100, what: 'an order' });
+    const first = await waitFor(() => hooks.received.find(isOrderEvent), 90_000, {
+      intervalMs: 100,
+      what: 'an order',
+    });
     const { orderId, supplier, quantity } = first.json as {
       orderId: string;
       supplier: string;
@@ -176,6 +184,38 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     expect(e.receivedQuantity).toBeLessThanOrEqual(quantity + 2);
   }, 150_000);
 
+  it('[purchase order] one signed webhook per version, from sent to received by weight', async () => {
+    type PoEvent = {
+      purchaseOrderId: string;
+      supplier: string;
+      state: string;
+      version: number;
+      idempotencyKey: string;
+    };
+    const ofPo = (h: ReceivedHook) => h.json as unknown as PoEvent;
+    const received = await waitFor(
+      () => hooks.received.find((h) => !isOrderEvent(h) && ofPo(h).state === 'received'),
+      120_000,
+      { intervalMs: 100, what: 'a purchase order received by weight' },
+    );
+    const { purchaseOrderId, supplier } = ofPo(received);
+    const secret = demoSecrets().get(supplier)!;
+    const mine = hooks.received.filter(
+      (h) => !isOrderEvent(h) && ofPo(h).purchaseOrderId === purchaseOrderId,
+    );
+    for (const h of mine)
+      expect(verifyWebhook(secret, h.headers, h.body, 5 * 60_000)).toMatchObject({ ok: true });
+    const events = mine.map(ofPo).sort((a, b) => a.version - b.version);
+    expect(events.map((e) => e.state).slice(0, 4)).toEqual(['sent', 'acknowledged', 'shipped', 'received']);
+    // One per version: each key names its version and comes once.
+    expect(events.every((e) => e.idempotencyKey === `${purchaseOrderId}:v${e.version}`)).toBe(true);
+    expect(new Set(events.map((e) => e.idempotencyKey)).size).toBe(events.length);
+    // The scheduled supplier's lanes send nothing of their own.
+    expect(
+      hooks.received.filter(isOrderEvent).some((h) => (h.json as { supplier: string }).supplier === supplier),
+    ).toBe(false);
+  }, 150_000);
+
   it('[dashboard] the dashboard URL answers with the HTML page', async () => {
     const r = await fetch(ready.dashboard);
     expect(r.status).toBe(200);
@@ -197,7 +237,10 @@ describe('[shelfsense demo] everything on one machine, from start to Ctrl-C', ()
     });
     expect(bad.status).toBe(401);
 
-    const hook = await waitFor(() => hooks.received[0], 90_000, { intervalMs: 100, what: 'an order' });
+    const hook = await waitFor(() => hooks.received.find(isOrderEvent), 90_000, {
+      intervalMs: 100,
+      what: 'an order',
+    });
     const supplier = (hook.json as { supplier: string }).supplier;
     const r = await api('/api/login', {
       method: 'POST',
