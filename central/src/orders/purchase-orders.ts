@@ -15,14 +15,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Actor,
-  type ApiPurchaseOrder,
   type CentralConfig,
   childLogger,
   type DeliverySchedule,
   ErrorCodes,
   type OrderEvent,
   type PurchaseOrderEvent,
-  type PurchaseOrderLine,
   type PurchaseOrderState,
   ShelfError,
 } from '@shelfsense/protocol';
