@@ -8,7 +8,15 @@
 // package keeps that dependency.
 //
 //   node agent/scripts/bundle.mjs
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,9 +112,12 @@ const leanImports = {
   },
 };
 
-// Chunk names carry a content hash: clear the last build's.
+// The build goes to a staging directory beside dist (so the source maps' relative paths hold) and
+// moves in file by file, chunks before the entry: an agent started from dist, or another build
+// running at the same time, never finds a chunk missing or half written.
 const dist = join(pkg, 'dist');
-rmSync(join(dist, 'bundle'), { recursive: true, force: true });
+const stage = mkdtempSync(join(pkg, '.bundle-'));
+process.on('exit', () => rmSync(stage, { recursive: true, force: true }));
 
 // Two passes. esbuild splits code into chunks for ES modules only, but an ES-module entry makes
 // Node load its ES module loader (a dozen modules of its own, and fs/promises and readline behind
@@ -154,7 +165,7 @@ try {
     writeFileSync(file, text);
     await esbuild.build({
       entryPoints: [file],
-      outfile: join(dist, rel.replace(/\.mjs$/, '.cjs')),
+      outfile: join(stage, rel.replace(/\.mjs$/, '.cjs')),
       bundle: false,
       platform: 'node',
       format: 'cjs',
@@ -178,7 +189,7 @@ try {
 // The YAML parser the agent loads for its config file and lets go (scripts/lean/yaml.mjs).
 await esbuild.build({
   entryPoints: ['yaml'],
-  outfile: join(pkg, 'dist', 'bundle', 'yaml.cjs'),
+  outfile: join(stage, 'bundle', 'yaml.cjs'),
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -187,3 +198,14 @@ await esbuild.build({
   minifySyntax: true,
   logLevel: 'warning',
 });
+
+// Into place; chunk names carry a content hash, so the last build's that this one has not are
+// removed after the entry that no longer names them.
+const built = readdirSync(join(stage, 'bundle'));
+mkdirSync(join(dist, 'bundle'), { recursive: true });
+for (const f of built) renameSync(join(stage, 'bundle', f), join(dist, 'bundle', f));
+for (const f of readdirSync(stage, { withFileTypes: true }))
+  if (f.isFile()) renameSync(join(stage, f.name), join(dist, f.name));
+const keep = new Set(built);
+for (const f of readdirSync(join(dist, 'bundle')))
+  if (!keep.has(f)) rmSync(join(dist, 'bundle', f), { force: true });

@@ -141,6 +141,8 @@ export class HomeAssistantPublisher {
     const t = this.o.transport;
     this.stopped = false;
     try {
+      // Follow changes before the first publish reads the states, or one in between is lost.
+      if (this.o.states) this.stops.push(this.o.states.onChange((c) => this.onStateChange(c)));
       await this.withTimeout(this.removeStale().then(() => this.publishAll()));
       if (this.o.config.followBirth) {
         const off = await t.subscribe(this.statusTopic, (payload) => {
@@ -155,7 +157,6 @@ export class HomeAssistantPublisher {
         });
       }
       this.stops.push(t.onReconnect(() => this.republish()));
-      if (this.o.states) this.stops.push(this.o.states.onChange((c) => this.onStateChange(c)));
       this.log.info({ entities: this.messages.length }, 'home assistant discovery published');
     } catch (err) {
       await this.stop();

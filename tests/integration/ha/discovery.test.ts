@@ -302,6 +302,60 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
     }
   });
 
+  it('[HA-FOLLOW] an agent that comes online while the discovery goes out is shown online', async () => {
+    const bus = new MqttBus(log);
+    bus.adopt(central);
+    const states = new StateTracker({ bus, config: CentralConfig.parse(MAP), log });
+    await states.start();
+    const status = topics.status('s1', 'agent-1');
+    const online = { agent: 'agent-1', site: 's1', state: 'online', shelves: ['SN1'], ts: Date.now() };
+    try {
+      await agent.publishAsync(status, JSON.stringify({ ...online, state: 'offline' }), {
+        qos: 1,
+        retain: true,
+      });
+      await waitFor(() => states.agentAvailability('s1', 'agent-1') === 'offline', 5_000, {
+        what: 'the tracker to hear the agent offline',
+      });
+      // The agent comes online just after the publisher has sent its availability as offline.
+      const base = mqttTransport(central);
+      let raced = false;
+      const transport = {
+        ...base,
+        async publish(topic: string, payload: string, retain: boolean) {
+          await base.publish(topic, payload, retain);
+          if (raced || !topic.endsWith('/agent_agent-1/availability') || payload !== 'offline') return;
+          raced = true;
+          const later = { ...online, ts: Date.now() + 1 };
+          await agent.publishAsync(status, JSON.stringify(later), { qos: 1, retain: true });
+          await waitFor(() => states.agentAvailability('s1', 'agent-1') === 'online', 5_000, {
+            what: 'the tracker to hear the agent online',
+          });
+        },
+      };
+      const p = new HomeAssistantPublisher({
+        transport,
+        states,
+        map: CentralConfig.parse(MAP),
+        config: HA,
+        dataDir: dir,
+        log,
+        birthMinIntervalMs: 0,
+      });
+      await p.start();
+      publishers.push(p);
+      expect(raced).toBe(true);
+      const ha = await HaFollower.connect(broker.url, {});
+      clients.push(ha.client);
+      await waitFor(() => ha.configs.size === 13, 5_000, { what: 'thirteen retained discovery configs' });
+      await waitFor(() => [...ha.entities().values()].every((e) => e.available), 5_000, {
+        what: 'every entity available',
+      });
+    } finally {
+      await states.stop();
+    }
+  });
+
   it('[HA-BIRTH] when Home Assistant says it is online, the discovery is published again', async () => {
     const p = await startPublisher();
     const ha = await recorder(broker.url, [CONFIGS]);

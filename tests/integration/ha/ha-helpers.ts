@@ -167,6 +167,8 @@ export class HaFollower {
   /** Config topics that were emptied (entity removed). */
   readonly removed: string[] = [];
   private readonly subscribed = new Set<string>();
+  /** Topics a live (not retained) message came on. */
+  private readonly live = new Set<string>();
   private constructor(
     readonly client: MqttClient,
     readonly prefix: string,
@@ -175,7 +177,13 @@ export class HaFollower {
   static async connect(url: string, opts: IClientOptions, prefix = 'homeassistant'): Promise<HaFollower> {
     const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, ...opts });
     const f = new HaFollower(client, prefix);
-    client.on('message', (topic, payload) => f.onMessage(topic, payload.toString('utf8')));
+    client.on('message', (topic, payload, packet) => {
+      // The wildcard already delivers every message live; the retained copy a later subscribe to
+      // one topic brings is a snapshot the broker may send after a newer live message: not news.
+      if (packet.retain && f.live.has(topic)) return;
+      if (!packet.retain) f.live.add(topic);
+      f.onMessage(topic, payload.toString('utf8'));
+    });
     await client.subscribeAsync(`${prefix}/#`, { qos: 1 });
     return f;
   }
