@@ -2,7 +2,9 @@
 // Makes sure the system programs the tests run for real are present: socat (serial pty pairs),
 // mosquitto (interoperability), influxd (InfluxDB 1.x history), chromium (dashboard tests),
 // nats-server (the cluster deployment's MQTT brokers), postgresql (the cluster deployment's store),
-// prometheus (promtool and a private Prometheus for the metrics and alert-rule tests).
+// prometheus (promtool and a private Prometheus for the metrics and alert-rule tests), and the
+// shelf firmware's toolchains: g++ and doctest (host tests), avr-gcc with avr-libc and the Arduino
+// AVR core, arm-none-eabi-gcc (the Cortex-M core build), simavr (the flashed binary, simulated).
 // As root it installs what is missing with apt; otherwise it names the packages and exits 1.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,16 @@ export const NEEDED = [
   { bin: postgresBins, pkg: 'postgresql' },
   { bin: ['/usr/bin/promtool'], pkg: 'prometheus' },
   { bin: ['/usr/bin/prometheus'], pkg: 'prometheus' },
+  { bin: ['/usr/bin/make'], pkg: 'make' },
+  { bin: ['/usr/bin/g++'], pkg: 'g++' },
+  { bin: ['/usr/bin/pkg-config', '/usr/bin/pkgconf'], pkg: 'pkg-config' },
+  { bin: ['/usr/include/doctest/doctest.h'], pkg: 'doctest-dev' },
+  { bin: ['/usr/bin/avr-gcc'], pkg: 'gcc-avr' },
+  { bin: ['/usr/lib/avr/include/avr/io.h'], pkg: 'avr-libc' },
+  { bin: ['/usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h'], pkg: 'arduino-core-avr' },
+  { bin: ['/usr/bin/arm-none-eabi-g++'], pkg: 'gcc-arm-none-eabi' },
+  { bin: ['/usr/include/simavr/sim_avr.h'], pkg: 'libsimavr-dev' },
+  { bin: ['/usr/include/libelf.h'], pkg: 'libelf-dev' },
 ];
 
 /** Debian's maintainer scripts ask this before starting a service; 101 means "don't". */

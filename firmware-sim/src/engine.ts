@@ -10,6 +10,7 @@ import {
   encodeDeviceFrame,
   frameLine,
   isShelfError,
+  MAX_LINE_LENGTH,
   type SampleFrame,
   type SampleRate,
   UINT32_MAX,
@@ -218,12 +219,21 @@ export class ShelfEngine {
     return out + line;
   }
 
-  /** Answers one command line from the host (with or without its line ending); '' for a blank line. */
+  /**
+   * Answers one command line from the host (with or without its line ending) as the shelf firmware
+   * does: '' for a blank line, otherwise exactly one reply (docs/serial-protocol.md, host → shelf).
+   */
   handleCommand(line: string): string {
-    if (line.trim() === '') return '';
+    const body = line.replace(/\r?\n$/, '').replace(/\r$/, '');
+    if (body === '') return '';
     this.stats.commands++;
+    const refused = lineDefect(body);
+    if (refused) {
+      this.stats.badCommands++;
+      return deviceError('BADCRC', refused);
+    }
     try {
-      const cmd = decodeCommandLine(line);
+      const cmd = decodeCommandLine(body);
       switch (cmd.type) {
         case 'identify':
           return this.identityLine();
@@ -233,16 +243,20 @@ export class ShelfEngine {
           this._rate = cmd.rate;
           this.model.setRate(cmd.rate);
           return encodeDeviceFrame({ type: 'rate-ok', rate: cmd.rate });
+        case 'serial':
+          // A simulated shelf's serial comes from its spec: provisioned, so locked.
+          this.stats.badCommands++;
+          return deviceError('BADARG', 'serial is locked');
       }
     } catch (err) {
       this.stats.badCommands++;
       if (!isShelfError(err)) throw err;
       if (err.code === ErrorCodes.UNKNOWN_TYPE) return deviceError('BADCMD', 'unknown command');
       if (err.code === ErrorCodes.FIELD) {
-        return deviceError('BADARG', `bad ${err.issues[0]?.path ?? 'argument'}`);
+        return deviceError('BADARG', `bad ${err.issues[0]?.path ?? 'arguments'}`);
       }
       if (err.code === ErrorCodes.CHECKSUM) return deviceError('BADCRC', 'checksum mismatch');
-      return deviceError('BADCRC', 'line is not BODY*XXXX');
+      return deviceError('BADCRC', 'bad framing');
     }
   }
 
@@ -364,6 +378,16 @@ function encodeSample(frame: SampleFrame): string {
   const raw = frame.raw;
   for (let c = 0; c < raw.length; c++) body += `,${raw[c]}`;
   return frameLine(body);
+}
+
+/** The shelf's first checks of a command line, in the firmware's order; null when it frames. */
+function lineDefect(body: string): string | null {
+  if (body.length > MAX_LINE_LENGTH) return 'line too long';
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return 'non-printable byte';
+  }
+  return null;
 }
 
 function deviceError(code: 'BADCRC' | 'BADCMD' | 'BADARG', detail: string): string {

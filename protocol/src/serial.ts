@@ -49,6 +49,12 @@ export interface RateOkFrame {
   rate: SampleRate;
 }
 
+/** The shelf stored the serial number a technician gave it (and will not take another). */
+export interface SerialOkFrame {
+  type: 'serial-ok';
+  serial: string;
+}
+
 export const DEVICE_ERROR_CODES = ['BADCRC', 'BADCMD', 'BADARG'] as const;
 export type DeviceErrorCode = (typeof DEVICE_ERROR_CODES)[number];
 
@@ -58,12 +64,19 @@ export interface DeviceErrorFrame {
   detail: string;
 }
 
-export type DeviceFrame = SampleFrame | IdentityFrame | PongFrame | RateOkFrame | DeviceErrorFrame;
+export type DeviceFrame =
+  | SampleFrame
+  | IdentityFrame
+  | PongFrame
+  | RateOkFrame
+  | SerialOkFrame
+  | DeviceErrorFrame;
 
 export type HostCommand =
   | { type: 'identify' }
   | { type: 'rate'; rate: SampleRate }
-  | { type: 'ping'; token: string };
+  | { type: 'ping'; token: string }
+  | { type: 'serial'; serial: string };
 
 // --- CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final XOR) -----------------
 
@@ -206,6 +219,10 @@ export function decodeDeviceLine(line: string): DeviceFrame {
       return { type: 'pong', token: f[1] as string };
     }
     case 'OK': {
+      if (f[1] === 'SERIAL') {
+        if (f.length !== 3 || !SERIAL_RE.test(f[2] ?? '')) throw fieldError('serial', body);
+        return { type: 'serial-ok', serial: f[2] as string };
+      }
       const r = parseUint(f[2] ?? '', 0, (f[2] ?? '').length, 1000);
       if (f.length !== 3 || f[1] !== 'RATE' || !isRate(r)) throw fieldError('rate', body);
       return { type: 'rate-ok', rate: r };
@@ -256,6 +273,8 @@ export function encodeDeviceFrame(frame: DeviceFrame): string {
       return frameLine(`PONG,${frame.token}`);
     case 'rate-ok':
       return frameLine(`OK,RATE,${frame.rate}`);
+    case 'serial-ok':
+      return frameLine(`OK,SERIAL,${frame.serial}`);
     case 'error':
       return frameLine(`ERR,${frame.code},${frame.detail}`);
   }
@@ -270,6 +289,8 @@ export function encodeCommand(cmd: HostCommand): string {
       return frameLine(`RATE,${cmd.rate}`);
     case 'ping':
       return frameLine(`PING,${cmd.token}`);
+    case 'serial':
+      return frameLine(`SERIAL,${cmd.serial}`);
   }
 }
 
@@ -279,16 +300,22 @@ export function decodeCommandLine(line: string): HostCommand {
   const f = body.split(',');
   switch (f[0]) {
     case 'ID':
-      if (f.length !== 1) throw fieldError('identify', body);
+      if (f.length !== 1) throw fieldError('arguments', body);
       return { type: 'identify' };
     case 'RATE': {
+      if (f.length !== 2) throw fieldError('arguments', body);
       const r = parseUint(f[1] ?? '', 0, (f[1] ?? '').length, 1000);
-      if (f.length !== 2 || !isRate(r)) throw fieldError('rate', body);
+      if (!isRate(r)) throw fieldError('rate', body);
       return { type: 'rate', rate: r };
     }
     case 'PING':
-      if (f.length !== 2 || !TOKEN_RE.test(f[1] ?? '')) throw fieldError('token', body);
+      if (f.length !== 2) throw fieldError('arguments', body);
+      if (!TOKEN_RE.test(f[1] ?? '')) throw fieldError('token', body);
       return { type: 'ping', token: f[1] as string };
+    case 'SERIAL':
+      if (f.length !== 2) throw fieldError('arguments', body);
+      if (!SERIAL_RE.test(f[1] ?? '')) throw fieldError('serial', body);
+      return { type: 'serial', serial: f[1] as string };
     default:
       throw new ShelfError(ErrorCodes.UNKNOWN_TYPE, `unknown command "${printable(f[0] ?? '')}"`);
   }

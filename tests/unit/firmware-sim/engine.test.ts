@@ -18,6 +18,7 @@ import {
   type SampleFrame,
 } from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
+import { COMMAND_CASES } from '../../helpers/shelf-commands.js';
 
 function engine(spec: ShelfSpecInput = {}, opts: Partial<EngineOptions> = {}, seed = 1) {
   const [shelf] = resolveShelves({ seed, count: 1, specs: [ShelfSpec.parse(spec)] });
@@ -100,6 +101,22 @@ describe('protocol engine', () => {
     expect(e.handleCommand('\r\n')).toBe('');
     expect(e.stats.badCommands).toBe(5);
     expect(samples(lines(e, 3))).toHaveLength(3);
+  });
+
+  it.each(COMMAND_CASES)('[sim-protocol] $what: the reply protocol v1 requires', ({ line, reply }) => {
+    const { e } = engine();
+    const id = decodeDeviceLine(e.identityLine()) as Extract<DeviceFrame, { type: 'identity' }>;
+    const want =
+      reply === null
+        ? ''
+        : frameLine(
+            reply
+              .replace('{serial}', id.serial)
+              .replace('{firmware}', id.firmware)
+              .replace('{channels}', String(id.channels))
+              .replace('{rate}', String(id.rate)),
+          );
+    expect(e.handleCommand(line)).toBe(want);
   });
 
   it('[sim-seed] a seeded run is byte-for-byte reproducible; another seed differs', () => {
