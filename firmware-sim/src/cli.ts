@@ -45,6 +45,8 @@ const flagsSchema = z.strictObject({
     .optional(),
   'log-level': z.optional(LogLevel),
   'list-scenarios': z.boolean().optional(),
+  mcu: z.string().min(1).optional(),
+  'mcu-type': z.enum(['atmega2560', 'atmega328p'], { error: 'atmega2560 or atmega328p' }).optional(),
 });
 
 export const simSpec: CommandSpec<typeof flagsSchema> = {
@@ -54,7 +56,10 @@ export const simSpec: CommandSpec<typeof flagsSchema> = {
     'Simulated load-cell shelf firmware speaking the Shelfsense serial protocol. Each shelf gets a',
     'pseudo-terminal (the agent opens the printed path), a serial device (--device) or a TCP port (--tcp).',
     'Prints one JSON line per shelf, the control API URL, then {"type":"ready"}; runs until SIGINT/SIGTERM',
-    'or --duration of device time. Built-in scenarios: ' + BUILTIN_NAMES.join(', ') + '.',
+    'or --duration of device time. With --mcu, each shelf runs the real firmware in simavr (build it',
+    'with make -C firmware mega and make -C firmware/sim). Built-in scenarios: ' +
+      BUILTIN_NAMES.join(', ') +
+      '.',
   ].join('\n'),
   flags: {
     scenario: {
@@ -112,6 +117,16 @@ export const simSpec: CommandSpec<typeof flagsSchema> = {
       description: 'fatal|error|warn|info|debug|trace|silent (default warn)',
     },
     'list-scenarios': { type: 'boolean', description: 'list the built-in scenarios and exit' },
+    mcu: {
+      type: 'string',
+      value: 'ELF',
+      description: 'run this shelf firmware (AVR ELF) in simavr instead of the simulator’s own',
+    },
+    'mcu-type': {
+      type: 'string',
+      value: 'CHIP',
+      description: 'atmega2560|atmega328p (default: from the ELF)',
+    },
   },
   schema: flagsSchema,
   examples: [
@@ -120,6 +135,7 @@ export const simSpec: CommandSpec<typeof flagsSchema> = {
     'shelfsense sim --tcp 0 --virtual --duration 1d --truth truth.jsonl',
     'shelfsense sim --scenario faults --speed 10',
     'shelfsense sim --device /dev/ttyUSB0 --serial SHELF-0001',
+    'shelfsense sim --mcu firmware/build/mega-8ch/shelfsense.elf --lanes 8 --scenario steady',
   ],
 };
 
@@ -164,6 +180,9 @@ async function runSim(flags: Flags): Promise<number> {
       ...(flags['pty-dir'] !== undefined ? { ptyDir: flags['pty-dir'] } : {}),
       ...(flags.truth !== undefined ? { truthFile: flags.truth } : {}),
       ...(flags.duration !== undefined ? { durationMs: flags.duration } : {}),
+      ...(flags.mcu !== undefined
+        ? { mcu: { elf: flags.mcu, ...(flags['mcu-type'] ? { mcu: flags['mcu-type'] } : {}) } }
+        : {}),
       shelves: shelfOptions(flags),
       virtual: flags.virtual ?? false,
       control: { port: flags['control-port'] ?? 0 },

@@ -168,11 +168,10 @@ export class ShelfEngine {
   }
 
   /**
-   * Generates one tick and returns what the shelf sends for it: usually one sample line; '' for a
-   * dropped frame or while the port is gone; garbage bytes before the line when a garbage fault is due.
-   * Text is latin1 (garbage holds bytes above 0x7F): write it with Buffer.from(text, 'latin1').
+   * One tick of the physical model, nothing sent: the scenario events due, then every channel's raw
+   * counts at this instant of the device clock. The frame object is reused by the next tick.
    */
-  next(): string {
+  tick(): SampleFrame {
     const us = this.deviceUs;
     this.ctx.deviceUs = us;
     this.ctx.scenarioMs = (us / 1000) * this.speed;
@@ -192,7 +191,16 @@ export class ShelfEngine {
     this.stats.frames++;
     this.seq = this.seq === UINT32_MAX ? 0 : this.seq + 1;
     this.deviceUs = us + this.tickUs;
+    return frame;
+  }
 
+  /**
+   * Generates one tick and returns what the shelf sends for it: usually one sample line; '' for a
+   * dropped frame or while the port is gone; garbage bytes before the line when a garbage fault is due.
+   * Text is latin1 (garbage holds bytes above 0x7F): write it with Buffer.from(text, 'latin1').
+   */
+  next(): string {
+    const frame = this.tick();
     if (this.vanishedUntilUs >= 0) {
       this.stats.lost++;
       return '';

@@ -12,6 +12,8 @@ export const SimErrorCodes = {
   PTY: 'SHELF_ERR_SIM_PTY',
   /** A serial device or TCP port could not be opened. */
   TRANSPORT: 'SHELF_ERR_SIM_TRANSPORT',
+  /** The shelf's firmware binary (an MCU shelf) cannot be run: missing, not AVR, harness not built. */
+  MCU: 'SHELF_ERR_SIM_MCU',
   /** The simulator was used after stop(). */
   STOPPED: 'SHELF_ERR_SIM_STOPPED',
   /** Control API: a route was called with the wrong HTTP method. */

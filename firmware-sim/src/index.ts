@@ -15,9 +15,18 @@ export {
 } from './engine.js';
 export { isSimError, SimError, type SimErrorCode, SimErrorCodes } from './errors.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
+export {
+  DEFAULT_HARNESS,
+  eepromImage,
+  type McuOptions,
+  McuRunner,
+  type McuStats,
+  type McuType,
+  mcuOfElf,
+} from './mcu.js';
 export { JUNK_VALUES, type LaneState, type Lean, leanForce, ShelfModel } from './model.js';
 export { deriveSeed, Rng } from './rng.js';
-export { RealtimePacer, ShelfRunner } from './runner.js';
+export { RealtimePacer, type Runner, ShelfRunner } from './runner.js';
 export {
   EventTiming,
   eventsForShelf,

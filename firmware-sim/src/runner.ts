@@ -18,7 +18,25 @@ import type { Transport } from './transport/transport.js';
 const BATCH_BYTES = 16_384;
 const BATCH_FRAMES = 512;
 
-export class ShelfRunner {
+/** What the simulator drives for each shelf: its own firmware engine or a simulated MCU. */
+export interface Runner {
+  readonly engine: ShelfEngine;
+  readonly transport: Transport | null;
+  /** Output the host was not ready to take (real time). */
+  readonly overruns: number;
+  readonly finished: Promise<void>;
+  readonly done: boolean;
+  /** Device time, µs, at which emitDue() next has something to do. */
+  readonly nextDueUs: number;
+  boot(): void;
+  emitDue(untilUs: number): void;
+  pump(): Promise<void>;
+  vanish(ms: number): void;
+  fail(err: unknown): void;
+  stop(): Promise<void>;
+}
+
+export class ShelfRunner implements Runner {
   /** Frames generated in real time that the host was not ready to take. */
   overruns = 0;
   private stopped = false;
@@ -64,6 +82,10 @@ export class ShelfRunner {
 
   get done(): boolean {
     return this._done;
+  }
+
+  get nextDueUs(): number {
+    return this.engine.nextDeviceUs;
   }
 
   /** The engine's vanish hook: the transport goes away once the frames already made are written. */
@@ -154,7 +176,7 @@ export class RealtimePacer {
   private timer: NodeJS.Timeout | null = null;
   private t0 = 0;
 
-  constructor(private readonly runners: readonly ShelfRunner[]) {}
+  constructor(private readonly runners: readonly Runner[]) {}
 
   start(): void {
     for (const r of this.runners) r.boot();
@@ -173,7 +195,7 @@ export class RealtimePacer {
         // One shelf failing must not stop the others; it is skipped from now on.
         r.fail(err);
       }
-      if (!r.done) nextUs = Math.min(nextUs, r.engine.nextDeviceUs);
+      if (!r.done) nextUs = Math.min(nextUs, r.nextDueUs);
     }
     if (nextUs === Number.POSITIVE_INFINITY) return;
     const delayMs = Math.max(1, Math.ceil((nextUs - elapsedUs) / 1000));

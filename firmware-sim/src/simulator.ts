@@ -20,7 +20,8 @@ import { ControlServer, type ControlTarget } from './control.js';
 import { type ApplyResult, ShelfEngine } from './engine.js';
 import { SimError, SimErrorCodes } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
-import { RealtimePacer, ShelfRunner } from './runner.js';
+import { type McuOptions, McuRunner } from './mcu.js';
+import { RealtimePacer, type Runner, ShelfRunner } from './runner.js';
 import { eventsForShelf, type ScenarioFile, type ScenarioFileInput } from './scenario.js';
 import { type ResolvedShelf, resolveShelves, ShelfSpec, type ShelfSpecInput } from './spec.js';
 import { PtyTransport } from './transport/pty.js';
@@ -77,6 +78,12 @@ export interface SimulatorOptions {
    * frame 0 (opening a serial port flushes what was buffered before).
    */
   autoStart?: boolean;
+  /**
+   * Run the real firmware instead of the simulator's own: each shelf is this AVR ELF in simavr, its
+   * HX711s fed the shelf's raw counts (firmware/sim). Line faults (drop, corrupt, garbage, vanish)
+   * are the simulator's own firmware's and do not apply.
+   */
+  mcu?: McuOptions;
   logLevel?: LogLevel;
   logger?: Logger;
 }
@@ -101,7 +108,7 @@ export interface SimShelf {
   host?: string;
   transport: Transport | null;
   engine: ShelfEngine;
-  runner: ShelfRunner;
+  runner: Runner;
 }
 
 export interface Simulator {
@@ -160,10 +167,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const shelves: SimShelf[] = resolved.map((r) => {
     const own = shelfOpts[r.index] ?? {};
     const transport = makeTransport(r, own, options, ptyDir, log);
-    const runnerRef: { runner?: ShelfRunner } = {};
+    const runnerRef: { runner?: Runner } = {};
     const engine = new ShelfEngine({
       shelf: r,
-      rate,
+      // An MCU's HX711s convert at 10 or 80 SPS as its firmware sets them: the world is served on
+      // the finer grid.
+      rate: options.mcu ? 80 : rate,
       speed: options.speed ?? 1,
       events: eventsForShelf(scenario.events, r.index, r.serial),
       hooks: {
@@ -174,7 +183,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         vanish: (ms) => runnerRef.runner?.vanish(ms),
       },
     });
-    const runner = new ShelfRunner(engine, transport, log.child({ shelf: r.serial }), durationUs);
+    const rlog = log.child({ shelf: r.serial });
+    const runner = options.mcu
+      ? new McuRunner(engine, transport, rlog, durationUs, options.mcu, options.virtual ?? false)
+      : new ShelfRunner(engine, transport, rlog, durationUs);
     runnerRef.runner = runner;
     return {
       index: r.index,
@@ -230,7 +242,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     truth(serial, seq) {
       const s = shelf(serial);
       if (seq === undefined) return s.engine.truth();
-      const t = groundTruth.at(serial, seq);
+      const t = groundTruth.at(serial, s.runner instanceof McuRunner ? mcuTick(s.runner, seq) : seq);
       if (!t) throw new SimError(SimErrorCodes.NOT_FOUND, `no truth for ${serial} at seq ${seq}`);
       return t;
     },
@@ -257,6 +269,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   try {
     await Promise.all(shelves.map((s) => startTransport(s)));
+    for (const s of shelves) if (s.runner instanceof McuRunner) await s.runner.start();
     if (options.control !== false) {
       control = new ControlServer(controlTarget(sim), childLogger(log, 'control'));
       await control.start(options.control?.port ?? 0, options.control?.host ?? '127.0.0.1');
@@ -268,6 +281,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.autoStart ?? true) sim.start();
   log.info({ shelves: shelves.length, virtual, seed, control: sim.controlUrl }, 'simulator started');
   return sim;
+}
+
+/** The engine tick an MCU shelf's frame `seq` was converted from (-1 if the frame was not seen). */
+function mcuTick(runner: McuRunner, seq: number): number {
+  const ms = runner.frameDeviceMs(seq);
+  return ms === undefined ? -1 : runner.engineSeqAt(ms);
 }
 
 function parseSpec(o: ShelfOptions, i: number) {
