@@ -27,6 +27,7 @@ export const NEEDED = [
   { bin: ['/usr/bin/promtool'], pkg: 'prometheus' },
   { bin: ['/usr/bin/prometheus'], pkg: 'prometheus' },
   { bin: ['/usr/bin/make'], pkg: 'make' },
+  { bin: ['/usr/bin/flock'], pkg: 'util-linux' },
   { bin: ['/usr/bin/g++'], pkg: 'g++' },
   { bin: ['/usr/bin/pkg-config', '/usr/bin/pkgconf'], pkg: 'pkg-config' },
   { bin: ['/usr/include/doctest/doctest.h'], pkg: 'doctest-dev' },

@@ -135,7 +135,7 @@ export const simSpec: CommandSpec<typeof flagsSchema> = {
     'shelfsense sim --tcp 0 --virtual --duration 1d --truth truth.jsonl',
     'shelfsense sim --scenario faults --speed 10',
     'shelfsense sim --device /dev/ttyUSB0 --serial SHELF-0001',
-    'shelfsense sim --mcu firmware/build/mega-8ch/shelfsense.elf --lanes 8 --scenario steady',
+    'shelfsense sim --mcu firmware/build/mega/shelfsense.elf --lanes 8 --scenario steady',
   ],
 };
 

@@ -92,6 +92,19 @@ export function eepromImage(serial: string, mcu: McuType): Buffer {
   return img;
 }
 
+/** Resolves when `w` drains or closes, leaving no listener behind. */
+function drained(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+}
+
 export class McuRunner implements Runner {
   overruns = 0;
   stats: McuStats | null = null;
@@ -299,7 +312,7 @@ export class McuRunner implements Runner {
       while (!this.stopped && this.engine.nextDeviceUs <= this.durationUs + LEAD_US) {
         let out = '';
         for (let i = 0; i < BATCH; i++) out += this.feedLine();
-        if (!feed.write(out)) await Promise.race([once(feed, 'drain'), once(feed, 'close')]);
+        if (!feed.write(out)) await drained(feed);
       }
     } catch (err) {
       if (!this.stopped) this.fail(err);

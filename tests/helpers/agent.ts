@@ -20,7 +20,8 @@ export function shelvesFromSim(
   sku = (serial: string, lane: number) => `sku-${serial}-${lane}`,
 ) {
   return sim.shelves.map((s) => {
-    const truth = sim.truth(s.serial, 0);
+    // The shelf as it booted (the first truth record; an MCU shelf numbers its frames itself).
+    const truth = sim.groundTruth.states(s.serial)[0] ?? sim.truth(s.serial);
     return {
       serial: s.serial,
       shelf: s.serial,
