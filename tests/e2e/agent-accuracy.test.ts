@@ -8,6 +8,7 @@ import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig, type Collected, collect, laneId } from '../helpers/agent.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
+import { scoreStableCounts } from '../helpers/stable-levels.js';
 import { waitFor } from '../helpers/wait.js';
 
 const DURATION_MS = 2_000_000; // device time: ~33 simulated minutes per shelf
@@ -94,18 +95,7 @@ describe('agent counts against ground truth (sim → pty → agent → aedes)', 
   });
 
   it('≥ 99.9 % of ≥ 2,000 published stable counts are exact', () => {
-    let stable = 0;
-    let exact = 0;
-    const wrong: unknown[] = [];
-    for (const m of levels) {
-      const p = m.payload as { serial: string; units: number; stable: boolean; frameSeq: number };
-      if (!p.stable) continue;
-      stable++;
-      const lane = Number(m.topic.split('/')[4]?.slice(1));
-      const truth = sim.truth(p.serial, p.frameSeq).lanes[lane];
-      if (truth && truth.items === p.units && truth.leanG === 0 && truth.extraG === 0) exact++;
-      else if (wrong.length < 10) wrong.push({ topic: m.topic, units: p.units, frameSeq: p.frameSeq, truth });
-    }
+    const { stable, exact, wrong } = scoreStableCounts(sim, levels);
     expect(stable).toBeGreaterThanOrEqual(2_000);
     expect(exact / stable, JSON.stringify(wrong)).toBeGreaterThanOrEqual(0.999);
   });

@@ -12,6 +12,7 @@ import { agentConfig, type Collected, collect } from '../helpers/agent.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { scale } from '../helpers/faults-figures.js';
 import { buildFirmware, buildHarness } from '../helpers/mcu.js';
+import { scoreStableCounts } from '../helpers/stable-levels.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Device time: a minute and a half in `npm test`, an hour with `npm run test:faults -- --full`. */
@@ -99,18 +100,7 @@ describe('agent counts a simulated-MCU shelf against ground truth (ELF in simavr
   });
 
   it('≥ 99.9 % of the published stable counts are exact', () => {
-    let stable = 0;
-    let exact = 0;
-    const wrong: unknown[] = [];
-    for (const m of levels) {
-      const p = m.payload as { serial: string; units: number; stable: boolean; frameSeq: number };
-      if (!p.stable) continue;
-      stable++;
-      const lane = Number(m.topic.split('/')[4]?.slice(1));
-      const truth = sim.truth(p.serial, p.frameSeq).lanes[lane];
-      if (truth && truth.items === p.units && truth.leanG === 0 && truth.extraG === 0) exact++;
-      else if (wrong.length < 10) wrong.push({ topic: m.topic, units: p.units, frameSeq: p.frameSeq, truth });
-    }
+    const { stable, exact, wrong } = scoreStableCounts(sim, levels);
     console.log(
       `firmware in simavr: ${DURATION_MS / 1000} s of device time in ${Math.round(runMs / 1000)} s, ` +
         `${stable} stable counts, ${exact} exact (${((exact / stable) * 100).toFixed(2)} %)`,

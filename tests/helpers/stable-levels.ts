@@ -40,3 +40,29 @@ export async function expectStableLevelsMatchSim(
     expect(p.units).toBe(sim.truth(p.serial, p.frameSeq).lanes[lane]?.items);
   }
 }
+
+export interface ExactCounts {
+  stable: number;
+  exact: number;
+  /** The first ten stable levels that were not exact, with the truth they were scored against. */
+  wrong: unknown[];
+}
+
+/**
+ * Scores every stable level against the simulator's truth for the frame it was computed from: exact
+ * when the count is the lane's items and nothing else (a hand, a foreign object) is on it.
+ */
+export function scoreStableCounts(sim: Simulator, levels: readonly Collected[]): ExactCounts {
+  const out: ExactCounts = { stable: 0, exact: 0, wrong: [] };
+  for (const m of levels) {
+    const p = m.payload as { serial: string; units: number; stable: boolean; frameSeq: number };
+    if (!p.stable) continue;
+    out.stable++;
+    const lane = Number(m.topic.split('/')[4]?.slice(1));
+    const truth = sim.truth(p.serial, p.frameSeq).lanes[lane];
+    if (truth && truth.items === p.units && truth.leanG === 0 && truth.extraG === 0) out.exact++;
+    else if (out.wrong.length < 10)
+      out.wrong.push({ topic: m.topic, units: p.units, frameSeq: p.frameSeq, truth });
+  }
+  return out;
+}
