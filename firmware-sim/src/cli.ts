@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { Dur } from './actions.js';
 import { BUILTIN_NAMES, BUILTINS } from './builtins.js';
 import { isSimError } from './errors.js';
+import { McuRunner } from './mcu.js';
 import { type ShelfOptions, type Simulator, startSimulator } from './simulator.js';
 
 const flagsSchema = z.strictObject({
@@ -203,6 +204,14 @@ async function runSim(flags: Flags): Promise<number> {
     process.once('SIGTERM', onSignal);
     sim.finished.then(() => resolve('done'));
   });
+  const failed = sim.shelves.flatMap((s) =>
+    s.runner instanceof McuRunner && s.runner.error ? [s.runner.error] : [],
+  );
+  if (failed.length > 0) {
+    for (const err of failed) process.stderr.write(`shelfsense sim: ${err.message}\n`);
+    await sim.stop();
+    return 1;
+  }
   if (how === 'done') {
     await Promise.all(sim.shelves.map((s) => s.transport?.flush()));
     print({
@@ -220,7 +229,7 @@ function announce(sim: Simulator): void {
       type: 'shelf',
       serial: s.serial,
       index: s.index,
-      firmware: s.firmware,
+      firmware: s.runner instanceof McuRunner ? s.runner.elf : s.firmware,
       channels: s.channels,
       lanes: s.lanes,
       ...(s.path !== undefined ? { path: s.path } : {}),

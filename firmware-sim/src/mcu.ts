@@ -107,6 +107,8 @@ function drained(w: Writable): Promise<void> {
 
 export class McuRunner implements Runner {
   overruns = 0;
+  /** Why the shelf stopped before its time, if it did. */
+  error: Error | null = null;
   stats: McuStats | null = null;
   private child: ChildProcess | null = null;
   private feed: Writable | null = null;
@@ -122,6 +124,8 @@ export class McuRunner implements Runner {
   private readonly dir: string;
   private stderr = '';
   readonly mcu: McuType;
+  /** The firmware image this shelf runs. */
+  readonly elf: string;
 
   constructor(
     readonly engine: ShelfEngine,
@@ -133,6 +137,7 @@ export class McuRunner implements Runner {
     private readonly frameLimit = 1_000_000,
   ) {
     this.mcu = opts.mcu ?? mcuOfElf(opts.elf);
+    this.elf = opts.elf;
     this.dir = mkdtempSync(join(tmpdir(), 'shelfsense-mcu-'));
     transport?.on('line', (line) => {
       this.child?.stdin?.write(`${line}\n`, 'latin1');
@@ -240,7 +245,8 @@ export class McuRunner implements Runner {
     while (nl >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      if (line.startsWith('S,')) {
+      if (line.startsWith('ID,')) this.onIdentity(line);
+      else if (line.startsWith('S,')) {
         const a = line.indexOf(',', 2);
         const b = line.indexOf(',', a + 1);
         const seq = Number(line.slice(2, a));
@@ -250,6 +256,19 @@ export class McuRunner implements Runner {
       nl = buf.indexOf('\n');
     }
     this.lineBuf = buf.length > 1024 ? '' : buf;
+  }
+
+  /** A firmware built for another channel count than the shelf's cannot count it: stop, say so. */
+  private onIdentity(line: string): void {
+    const channels = Number(line.split(',')[3]);
+    if (channels === this.engine.channels || this.error) return;
+    this.fail(
+      new SimError(
+        SimErrorCodes.MCU,
+        `the firmware reports ${channels} channels but shelf ${this.engine.serial} has ${this.engine.channels}: ` +
+          `build it with make -C firmware ${this.mcu === 'atmega2560' ? 'mega' : 'uno'} CHANNELS=${this.engine.channels}`,
+      ),
+    );
   }
 
   private onFrame(seq: number, ms: number): void {
@@ -281,7 +300,8 @@ export class McuRunner implements Runner {
   }
 
   fail(err: unknown): void {
-    this.log.error({ err: (err as Error)?.message ?? String(err) }, 'MCU shelf stopped');
+    this.error ??= err instanceof Error ? err : new Error(String(err));
+    this.log.error({ err: this.error.message }, 'MCU shelf stopped');
     this._done = true;
     this.resolveFinished();
   }

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eepromImage, type Simulator, startSimulator } from '@shelfsense/firmware-sim';
+import { eepromImage, type McuRunner, type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { frameLine, type IdentityFrame, type SampleFrame } from '@shelfsense/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildFirmware, buildHarness, type McuProc, startMcu, stopAllMcus } from '../../helpers/mcu.js';
@@ -281,6 +281,25 @@ describe('the same commands through a pty: simulator and flashed firmware answer
     const k0 = world.findIndex((w) => w.join() === f0.raw.join());
     expect(k0, 'the first frame is one of the fed ticks').toBeGreaterThanOrEqual(0);
     for (const f of frames) expect(f.raw).toEqual(world[k0 + f.seq - f0.seq]);
+  });
+
+  it('[FW-CHANNELS] a firmware built for another channel count stops the shelf, naming the build', async () => {
+    const sim = await startSimulator({
+      seed: 3,
+      serials: ['THREE'],
+      lanes: 3,
+      control: false,
+      mcu: { elf: elf4 },
+    });
+    sims.push(sim);
+    const r = await openSerial(sim.shelves[0]?.path as string);
+    readers.push(r);
+    r.raw(frameLine('ID'));
+    await sim.finished;
+    const runner = sim.shelves[0]?.runner as McuRunner;
+    expect(runner.error?.message).toBe(
+      'the firmware reports 4 channels but shelf THREE has 3: build it with make -C firmware mega CHANNELS=3',
+    );
   });
 
   it('[FW-CONFORM] every command of the table gets the reply protocol v1 requires, from both', async () => {
