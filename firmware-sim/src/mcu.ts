@@ -50,6 +50,8 @@ export const DEFAULT_HARNESS = fileURLToPath(
 const LEAD_US = 100_000;
 /** Feed lines written at once in virtual time. */
 const BATCH = 64;
+/** Ticks of the feed remembered to tell which one a frame was converted from (≈ 100 s). */
+const FED_RING = 8_192;
 const EEPROM_SIZE: Record<McuType, number> = { atmega2560: 4096, atmega328p: 1024 };
 
 /** The ELF's AVR architecture from its header flags: avr6 is the ATmega2560, avr5 the ATmega328P. */
@@ -118,8 +120,10 @@ export class McuRunner implements Runner {
   readonly finished = new Promise<void>((resolve) => {
     this.resolveFinished = resolve;
   });
-  /** Device ms of each sample frame the firmware sent, by its seq (for the ground truth). */
-  private readonly frameMs = new Map<number, number>();
+  /** The engine tick each sample frame the firmware sent was converted from, by its seq. */
+  private readonly frameTicks = new Map<number, number>();
+  /** The raw counts of the last FED_RING ticks served, as the firmware writes them (`a,b,…`). */
+  private readonly fed: string[] = new Array<string>(FED_RING).fill('');
   private lineBuf = '';
   private readonly dir: string;
   private stderr = '';
@@ -251,7 +255,10 @@ export class McuRunner implements Runner {
         const b = line.indexOf(',', a + 1);
         const seq = Number(line.slice(2, a));
         const ms = Number(line.slice(a + 1, b));
-        if (Number.isInteger(seq) && Number.isInteger(ms)) this.onFrame(seq, ms);
+        const star = line.lastIndexOf('*');
+        if (Number.isInteger(seq) && Number.isInteger(ms) && star > b) {
+          this.onFrame(seq, ms, line.slice(b + 1, star));
+        }
       }
       nl = buf.indexOf('\n');
     }
@@ -271,11 +278,11 @@ export class McuRunner implements Runner {
     );
   }
 
-  private onFrame(seq: number, ms: number): void {
-    this.frameMs.set(seq, ms);
-    if (this.frameMs.size > this.frameLimit) {
-      const oldest = this.frameMs.keys().next().value as number;
-      this.frameMs.delete(oldest);
+  private onFrame(seq: number, ms: number, raw: string): void {
+    this.frameTicks.set(seq, this.tickOf(ms, raw));
+    if (this.frameTicks.size > this.frameLimit) {
+      const oldest = this.frameTicks.keys().next().value as number;
+      this.frameTicks.delete(oldest);
     }
     if (!this._done && ms * 1000 >= this.durationUs) {
       this._done = true;
@@ -283,14 +290,30 @@ export class McuRunner implements Runner {
     }
   }
 
-  /** The device ms of frame `seq`, as the firmware stamped it. */
-  frameDeviceMs(seq: number): number | undefined {
-    return this.frameMs.get(seq);
+  /**
+   * The tick a frame was converted from: the one near its stamp whose counts it carries. The stamp
+   * alone cannot say: conversions fall on the feed's grid and millis() runs a millisecond or two
+   * behind the simulated clock, so the stamp often lands in the tick before.
+   */
+  private tickOf(ms: number, raw: string): number {
+    const near = Math.floor(((ms + 1) * 1000) / this.engine.tickUs);
+    for (const d of [0, 1, -1, 2, -2, 3]) {
+      const t = near + d;
+      if (
+        t >= 0 &&
+        t < this.engine.nextSeq &&
+        t > this.engine.nextSeq - FED_RING &&
+        this.fed[t % FED_RING] === raw
+      )
+        return t;
+    }
+    // A dead chip's channel (8388607) matches no tick: the stamp's is the best there is.
+    return near;
   }
 
-  /** The engine tick whose raw counts a conversion stamped at `deviceMs` latched. */
-  engineSeqAt(deviceMs: number): number {
-    return Math.floor((deviceMs * 1000) / this.engine.tickUs);
+  /** The engine tick frame `seq` of the firmware was converted from (undefined before it was seen). */
+  frameTick(seq: number): number | undefined {
+    return this.frameTicks.get(seq);
   }
 
   boot(): void {}
@@ -309,6 +332,7 @@ export class McuRunner implements Runner {
   private feedLine(): string {
     const us = this.engine.nextDeviceUs;
     const f = this.engine.tick();
+    this.fed[f.seq % FED_RING] = f.raw.join(',');
     return `${us} ${f.raw.join(' ')}\n`;
   }
 

@@ -285,8 +285,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
 /** The engine tick an MCU shelf's frame `seq` was converted from (-1 if the frame was not seen). */
 function mcuTick(runner: McuRunner, seq: number): number {
-  const ms = runner.frameDeviceMs(seq);
-  return ms === undefined ? -1 : runner.engineSeqAt(ms);
+  return runner.frameTick(seq) ?? -1;
 }
 
 function parseSpec(o: ShelfOptions, i: number) {

@@ -280,7 +280,12 @@ describe('the same commands through a pty: simulator and flashed firmware answer
     const f0 = frames[0] as SampleFrame;
     const k0 = world.findIndex((w) => w.join() === f0.raw.join());
     expect(k0, 'the first frame is one of the fed ticks').toBeGreaterThanOrEqual(0);
-    for (const f of frames) expect(f.raw).toEqual(world[k0 + f.seq - f0.seq]);
+    const runner = sim.shelves[0]?.runner as McuRunner;
+    for (const f of frames) {
+      expect(f.raw).toEqual(world[k0 + f.seq - f0.seq]);
+      // The truth of a frame is its tick's: the simulator knows which tick each frame was.
+      expect(runner.frameTick(f.seq)).toBe(k0 + f.seq - f0.seq);
+    }
   });
 
   it('[FW-CHANNELS] a firmware built for another channel count stops the shelf, naming the build', async () => {
