@@ -271,13 +271,16 @@ describe('publishing through central’s MQTT client (a broker such as Mosquitto
       await waitFor(() => [...ha.entities().values()].every((e) => e.available), 5_000, {
         what: 'available',
       });
-      const shown = [...ha.entities().values()]
-        .filter((e) =>
-          ['count', 'fill', 'weight', 'confidence'].some((k) => e.config.unique_id.endsWith(`:${k}`)),
-        )
-        .map((e) => ({ name: e.config.name, state: e.state, unit: e.config.unit_of_measurement }))
-        .sort((x, y) => x.name.localeCompare(y.name));
-      expect(shown).toEqual([
+      const shown = () =>
+        [...ha.entities().values()]
+          .filter((e) =>
+            ['count', 'fill', 'weight', 'confidence'].some((k) => e.config.unique_id.endsWith(`:${k}`)),
+          )
+          .map((e) => ({ name: e.config.name, state: e.state, unit: e.config.unit_of_measurement }))
+          .sort((x, y) => x.name.localeCompare(y.name));
+      // A shelf's states go out one message each: the count may be in before the confidence.
+      await waitFor(() => shown().every((e) => e.state !== 'None'), 5_000, { what: 'every state' });
+      expect(shown()).toEqual([
         { name: 'lane-a Cola 0.33 l confidence', state: '97', unit: '%' },
         { name: 'lane-a Cola 0.33 l count', state: '7', unit: 'items' },
         { name: 'lane-a Cola 0.33 l fill', state: '35', unit: '%' },
