@@ -1,7 +1,7 @@
 /*
  * shelfsense-mcu: runs a shelf firmware ELF (the very file that would be flashed) on simavr, with
  * HX711 load-cell ADCs on its pins, UART0 bridged to stdin/stdout and raw counts fed on fd 3.
- * The interface is the "simavr harness interface" of the shelf firmware brief; --help sums it up.
+ * Its interface is in firmware/sim/README.md; --help sums it up.
  *
  * Single-threaded: the simulation loop polls stdin and the feed without blocking every TICK_CYCLES
  * simulated cycles, paces simulated time against the wall clock, and blocks on the feed only when
@@ -293,7 +293,7 @@ static void parse_args(int argc, char **argv)
 	if (!have_channels)
 		usage_error("--channels is required: the number of HX711 chips (e.g. 4)");
 
-	/* Default pin maps of the brief. */
+	/* The firmware's default pin maps (docs/firmware.md). */
 	int mega = !strcmp(opt.mcu, "atmega2560");
 	static const char *uno_dout[] = { "PD4", "PD5", "PD6", "PD7" };
 	static const char *mega_dout[] = { "PA2", "PA3", "PA4", "PA5", "PA6", "PA7", "PC7", "PC6" };

@@ -14,7 +14,7 @@ namespace layout = shelfsense::eeprom_layout;
 
 namespace {
 
-// The record for `serial` exactly as the brief lays it out, built here independently.
+// The record for `serial` exactly as docs/firmware.md lays it out, built here independently.
 std::vector<uint8_t> recordOf(const std::string& serial, bool locked) {
   std::vector<uint8_t> r(37, 0xFF);
   r[0] = 'S';
@@ -42,7 +42,7 @@ std::string serialOf(const SerialStore& store) { return std::string(store.serial
 }  // namespace
 
 TEST_SUITE("serial store") {
-  TEST_CASE("the layout constants are the brief's: magic SN at 0, flags 2, length 3, serial 4-35, check 36") {
+  TEST_CASE("the layout constants are the documented ones: magic SN at 0, flags 2, length 3, serial 4-35, check 36") {
     CHECK(layout::kBase == 0);
     CHECK(layout::kMagic0 == 0x53);
     CHECK(layout::kMagic1 == 0x4E);

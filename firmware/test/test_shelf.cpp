@@ -157,7 +157,7 @@ TEST_SUITE("shelf") {
                                                      "PONG,b2"});
   }
 
-  TEST_CASE("every refusal of the brief, end to end, with its exact ERR line") {
+  TEST_CASE("every refusal of the protocol, end to end, with its exact ERR line") {
     struct Case {
       std::string sent;
       std::string reply;

@@ -1,6 +1,6 @@
 /*
  * Pin maps for the harness test firmware (firmware/sim/test-fw). One map is chosen at build time:
- *   MAP_UNO   ATmega328P default map of the shelf brief: SCK PD2, RATE PD3, DOUT PD4..PD7
+ *   MAP_UNO   ATmega328P default map of the shelf firmware: SCK PD2, RATE PD3, DOUT PD4..PD7
  *   MAP_UNO8  ATmega328P, 8 channels on a custom map:   SCK PD2, RATE PD3, DOUT PD4..PD7, PB0..PB3
  *             (run the harness with --dout PD4,PD5,PD6,PD7,PB0,PB1,PB2,PB3)
  *   MAP_MEGA  ATmega2560 default map: SCK PA0, RATE PA1, DOUT PA2..PA7, PC7, PC6

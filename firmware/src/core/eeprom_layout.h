@@ -1,5 +1,5 @@
-// The serial-number record in EEPROM, at address 0. This file is the source of the layout; the
-// firmware brief and docs/firmware.md describe the same bytes.
+// The serial-number record in EEPROM, at address 0. This file is the source of the layout;
+// docs/firmware.md and the simulator's EEPROM image (firmware-sim/src/mcu.ts) follow it.
 //
 //   byte 0–1   magic 'S', 'N' (0x53, 0x4E)
 //   byte 2     flags: bit 0 = locked (provisioned by SERIAL); other bits reserved, written 0

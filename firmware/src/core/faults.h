@@ -1,5 +1,5 @@
 // Why a host line was refused, in the order the checks apply: length, printable bytes, framing,
-// checksum, command, arguments. Each maps to the exact `ERR,<code>,<detail>` reply of the brief.
+// checksum, command, arguments. Each maps to the exact `ERR,<code>,<detail>` reply of docs/serial-protocol.md.
 #ifndef SHELFSENSE_CORE_FAULTS_H
 #define SHELFSENSE_CORE_FAULTS_H
 

@@ -6,7 +6,7 @@ namespace shelfsense {
 
 namespace {
 
-// Upper-case only: the brief has receivers reject lower-case checksums.
+// Upper-case only: protocol v1 has receivers reject lower-case checksums.
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;

@@ -1,4 +1,4 @@
-// Assembles host command lines byte by byte and checks them in the brief's order: length (160,
+// Assembles host command lines byte by byte and checks them in the protocol's order: length (160,
 // the rest discarded up to the LF), printable bytes, `BODY*XXXX` framing, checksum. Accepts `\n`
 // and `\r\n` endings; a blank line is no line at all.
 #ifndef SHELFSENSE_CORE_LINE_RECEIVER_H

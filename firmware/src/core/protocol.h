@@ -1,5 +1,5 @@
-// Shelf serial protocol v1 as the firmware speaks it (docs/serial-protocol.md and the firmware
-// brief settle the details). Sizes here bound every fixed buffer in the core.
+// Shelf serial protocol v1 as the firmware speaks it (docs/serial-protocol.md settles the
+// details). Sizes here bound every fixed buffer in the core.
 #ifndef SHELFSENSE_CORE_PROTOCOL_H
 #define SHELFSENSE_CORE_PROTOCOL_H
 
