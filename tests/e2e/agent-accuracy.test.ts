@@ -8,7 +8,7 @@ import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig, type Collected, collect, laneId } from '../helpers/agent.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
-import { scoreStableCounts } from '../helpers/stable-levels.js';
+import { ACCURACY_LANES, PICKS, scoreStableCounts } from '../helpers/stable-levels.js';
 import { waitFor } from '../helpers/wait.js';
 
 const DURATION_MS = 2_000_000; // device time: ~33 simulated minutes per shelf
@@ -20,13 +20,7 @@ const scenario = {
   shelves: [
     {
       serial: 'SHELF-A',
-      lanes: [
-        // 10 g items at σ 1 g: the hardest case the agent must count exactly.
-        { unitWeightG: 10, items: 45, capacity: 60, noiseG: 1 },
-        { unitWeightG: 55, items: 40, capacity: 50 },
-        { unitWeightG: 350, items: 35, capacity: 40 },
-        { unitWeightG: 120, items: 40, capacity: 50 },
-      ],
+      lanes: ACCURACY_LANES,
     },
     {
       serial: 'SHELF-B',
@@ -38,10 +32,7 @@ const scenario = {
       ],
     },
   ],
-  events: [
-    { at: '3s', every: '2s', jitter: 0.4, action: 'remove', lane: 'any', count: [1, 2] },
-    { at: '240s', every: '240s', action: 'restock', lane: 'all', itemMs: 900 },
-  ],
+  events: [PICKS, { at: '240s', every: '240s', action: 'restock', lane: 'all', itemMs: 900 }],
 };
 
 describe('agent counts against ground truth (sim → pty → agent → aedes)', () => {

@@ -12,7 +12,7 @@ import { agentConfig, type Collected, collect } from '../helpers/agent.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
 import { scale } from '../helpers/faults-figures.js';
 import { buildFirmware, buildHarness } from '../helpers/mcu.js';
-import { scoreStableCounts } from '../helpers/stable-levels.js';
+import { ACCURACY_LANES, PICKS, scoreStableCounts } from '../helpers/stable-levels.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Device time: a minute in `npm test`, an hour with `npm run test:faults -- --full`. */
@@ -24,18 +24,10 @@ const scenario = {
   shelves: [
     {
       serial: 'MCU-SHELF',
-      lanes: [
-        { unitWeightG: 10, items: 45, capacity: 60, noiseG: 1 },
-        { unitWeightG: 55, items: 40, capacity: 50 },
-        { unitWeightG: 350, items: 35, capacity: 40 },
-        { unitWeightG: 120, items: 40, capacity: 50 },
-      ],
+      lanes: ACCURACY_LANES,
     },
   ],
-  events: [
-    { at: '3s', every: '2s', jitter: 0.4, action: 'remove', lane: 'any', count: [1, 2] },
-    { at: '100s', every: '100s', action: 'restock', lane: 'all', itemMs: 900 },
-  ],
+  events: [PICKS, { at: '100s', every: '100s', action: 'restock', lane: 'all', itemMs: 900 }],
 };
 
 describe('agent counts a simulated-MCU shelf against ground truth (ELF in simavr → pty → agent)', () => {

@@ -41,6 +41,17 @@ export async function expectStableLevelsMatchSim(
   }
 }
 
+/** A shelf the agent must count exactly: 10 g items at σ 1 g are the hardest case. */
+export const ACCURACY_LANES = [
+  { unitWeightG: 10, items: 45, capacity: 60, noiseG: 1 },
+  { unitWeightG: 55, items: 40, capacity: 50 },
+  { unitWeightG: 350, items: 35, capacity: 40 },
+  { unitWeightG: 120, items: 40, capacity: 50 },
+];
+
+/** A pick of one or two items every 2 s or so, from any lane. */
+export const PICKS = { at: '3s', every: '2s', jitter: 0.4, action: 'remove', lane: 'any', count: [1, 2] };
+
 export interface ExactCounts {
   stable: number;
   exact: number;
