@@ -35,17 +35,13 @@ import type {
   PoRow,
 } from '../store/purchase-orders.js';
 import type { CentralStore, PurchaseOrdersRepository } from '../store/repositories.js';
-import { type LeadTime, learnLeadTime } from './lead-time.js';
+import { LearnedLeadTimes, type LearnedLeadTimeView } from './learned-lead-times.js';
 import type { Order, OrderService } from './orders.js';
 import { purchaseOrderEvent } from './purchase-order-body.js';
 import { isUrgent, nextCycle } from './schedule.js';
 
-/** Learned lead times are read again after this long (another process may have received a PO). */
-const LEAD_TIME_TTL_MS = 60_000;
 /** A lane weighing this far (in items) from a whole count after a delivery holds something else. */
 const WRONG_ITEM_FRACTION = 0.3;
-/** Deliveries a lead time is learned from at most, newest first. */
-const LEAD_TIME_SAMPLES = 50;
 
 /** Which moves people (or the shelf) may make. */
 export const PO_TRANSITIONS: Readonly<Record<PurchaseOrderState, readonly PurchaseOrderState[]>> = {
@@ -58,6 +54,7 @@ export const PO_TRANSITIONS: Readonly<Record<PurchaseOrderState, readonly Purcha
   cancelled: [],
 };
 
+export { type LearnedLeadTimeView, nominalLeadTime } from './learned-lead-times.js';
 export { purchaseOrderEvent, purchaseOrderView } from './purchase-order-body.js';
 
 export interface PurchaseOrder extends PoRow {
@@ -93,7 +90,7 @@ export class PurchaseOrderService {
   private readonly q: PurchaseOrdersRepository;
   private readonly log: Logger | undefined;
   private readonly pending: PurchaseOrderEvent[] = [];
-  private readonly leadTimeCache = new Map<string, { at: number; value: LearnedLeadTimeView | null }>();
+  private readonly learned: LearnedLeadTimes;
   private readonly opened: DiscrepancyRow[] = [];
 
   constructor(
@@ -102,6 +99,7 @@ export class PurchaseOrderService {
     private readonly options: PurchaseOrderServiceOptions,
   ) {
     this.q = store.purchaseOrders;
+    this.learned = new LearnedLeadTimes(this.q, (supplier) => this.schedule(supplier));
     this.log = options.logger && childLogger(options.logger, 'purchase-orders');
   }
 
@@ -481,25 +479,7 @@ export class PurchaseOrderService {
    * shelf) starting from the schedule's nominal cut-off → delivery time; null with neither.
    */
   learnedLeadTime(site: string, supplier: string, now: number = Date.now()): LearnedLeadTimeView | null {
-    const key = `${site}\u0000${supplier}`;
-    const hit = this.leadTimeCache.get(key);
-    if (hit && now - hit.at < LEAD_TIME_TTL_MS) return hit.value;
-    const schedule = this.schedule(supplier);
-    const nominalMs = schedule ? nominalLeadTime(schedule, now) : null;
-    const learned: LeadTime | null = learnLeadTime(
-      this.q.leadTimes(site, supplier, LEAD_TIME_SAMPLES),
-      nominalMs === null ? {} : { prior: { meanMs: nominalMs } },
-    );
-    const value = learned && {
-      site,
-      supplier,
-      n: learned.n,
-      meanMs: learned.meanMs,
-      stdMs: learned.stdMs,
-      nominalMs,
-    };
-    this.leadTimeCache.set(key, { at: now, value });
-    return value;
+    return this.learned.get(site, supplier, now);
   }
 
   /** Sent and received times of the site and supplier's delivered POs, newest first. */
@@ -552,7 +532,7 @@ export class PurchaseOrderService {
         }
       }
       p = this.move(p, 'received', actor, now, {});
-      this.leadTimeCache.delete(`${p.site}\u0000${p.supplier}`);
+      this.learned.forget(p.site, p.supplier);
     }
     if (p.state === 'received') {
       const ended = p.needs.every((n) => n.orderState === 'closed' || n.orderState === 'cancelled');
@@ -712,25 +692,6 @@ export class PurchaseOrderService {
     }
     return out;
   }
-}
-
-/** A learned lead time as the API shows it. */
-export interface LearnedLeadTimeView {
-  site: string;
-  supplier: string;
-  n: number;
-  meanMs: number;
-  stdMs: number;
-  nominalMs: number | null;
-}
-
-/** The schedule's mean cut-off → delivery time over its cycles. */
-export function nominalLeadTime(schedule: DeliverySchedule, now: number): number {
-  const spans = schedule.cycles.map((c) => {
-    const t = nextCycle({ ...schedule, cycles: [c] }, now);
-    return t.deliveryAt - t.cutoffAt;
-  });
-  return spans.reduce((a, b) => a + b, 0) / spans.length;
 }
 
 /** Shares `total` out over the needs in order, each up to its quantity, the rest to the last. */
