@@ -56,6 +56,65 @@ export const EventPayload = z.object({
 });
 export type EventPayload = z.infer<typeof EventPayload>;
 
+/**
+ * What a lane's weight says beyond its count, `.../{lane}/observation`, QoS 1, sent through the outbox
+ * like events. `open` when the agent sees it begin, `cleared` when it ends; `observation` ties the two.
+ * - hand / lean: a force on the lane that is no whole number of items (brief / lasting);
+ * - foreign-object: a mass left on the lane that is not a whole count of its items, or that weighs
+ *   like N items but did not arrive the way items do (`items` says how many it would count as);
+ * - misplaced-item: a step that is a whole count of another lane's item (`otherLane`), not this one's;
+ * - tamper: a cell disconnected and reconnected under a different load (`cause: 'cell'`), or, raised
+ *   by central, a weight change while the store is closed (`cause: 'closed'`);
+ * - unit-weight: the steps of picks and restocks propose a unit weight (`proposal`); `wrong` when
+ *   the lane's configured unit weight does not explain them.
+ */
+export const ObservationKinds = [
+  'hand',
+  'lean',
+  'foreign-object',
+  'misplaced-item',
+  'tamper',
+  'unit-weight',
+] as const;
+export const ObservationKind = z.enum(ObservationKinds);
+export type ObservationKind = z.infer<typeof ObservationKind>;
+
+export const UnitWeightProposal = z.object({
+  /** The greatest common step of the lane's recent weight steps, grams. */
+  unitWeightG: z.number().check(z.positive()),
+  /** 0..1: how well every step is a whole multiple of it, given the noise. */
+  confidence: z.number().check(z.minimum(0), z.maximum(1)),
+  /** How many steps it rests on. */
+  steps: z.number().check(z.int(), z.nonnegative()),
+  /** The lane's configured unit weight does not explain the steps. */
+  wrong: z.boolean(),
+});
+export type UnitWeightProposal = z.infer<typeof UnitWeightProposal>;
+
+export const ObservationPayload = z.object({
+  agent: Id,
+  serial: Serial,
+  sku: z.nullable(Id),
+  /** Ties an `open` observation to its `cleared` one: unique per agent. */
+  observation: z.string().check(z.minLength(1), z.maxLength(64)),
+  kind: ObservationKind,
+  state: z.enum(['open', 'cleared']),
+  /** The weight involved (the object, the lean, the step), grams. */
+  grams: z.number(),
+  /** That weight in this lane's items; null when meaningless. */
+  items: z._default(z.nullable(z.number()), null),
+  /** misplaced-item: the lane whose item it weighs like. */
+  otherLane: z._default(z.nullable(Id), null),
+  /** tamper: what gave it away. */
+  cause: z._default(z.nullable(z.enum(['cell', 'closed'])), null),
+  proposal: z._default(z.nullable(UnitWeightProposal), null),
+  detail: z._default(z.string().check(z.maxLength(200)), ''),
+  ts: EpochMs,
+  seq: AgentSeq,
+  frameSeq: FrameSeq,
+});
+export type ObservationPayload = z.infer<typeof ObservationPayload>;
+
 export const HealthStatuses = ['ok', 'noisy', 'drifting', 'saturated', 'disconnected', 'no_data'] as const;
 export const HealthStatus = z.enum(HealthStatuses);
 export type HealthStatus = z.infer<typeof HealthStatus>;
@@ -248,6 +307,7 @@ export type AlertEvent = z.infer<typeof AlertEvent>;
 export interface TopicPayloads {
   level: LevelPayload;
   event: EventPayload;
+  observation: ObservationPayload;
   calibration: CalibrationRecord;
   order: OrderEvent;
   alert: AlertEvent;
@@ -262,6 +322,7 @@ export interface TopicPayloads {
 export const PayloadSchemas = {
   level: LevelPayload,
   event: EventPayload,
+  observation: ObservationPayload,
   calibration: CalibrationRecord,
   order: OrderEvent,
   alert: AlertEvent,

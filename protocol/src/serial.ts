@@ -29,6 +29,8 @@ export interface SampleFrame {
   deviceMs: number;
   /** Raw signed 24-bit counts, one per channel. */
   raw: number[];
+  /** Protocol v1.1: the shelf's temperature, °C, on frames that carry one; absent otherwise. */
+  tempC?: number;
 }
 
 export interface IdentityFrame {

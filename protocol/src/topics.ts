@@ -4,6 +4,7 @@
  *
  *   shelfsense/v1/{site}/{shelf}/{lane}/level        retained, QoS 1
  *   shelfsense/v1/{site}/{shelf}/{lane}/event        QoS 1
+ *   shelfsense/v1/{site}/{shelf}/{lane}/observation  QoS 1 (what the weight says beyond the count)
  *   shelfsense/v1/{site}/{shelf}/{lane}/calibration  QoS 1
  *   shelfsense/v1/{site}/{shelf}/{lane}/order        QoS 1 (order events, for the lane's supplier)
  *   shelfsense/v1/{site}/{shelf}/{lane}/alert        QoS 1
@@ -29,7 +30,7 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export const CATALOGUE_TOPIC = `${TOPIC_ROOT}/catalogue`;
 
-export const LANE_KINDS = ['level', 'event', 'calibration', 'order', 'alert'] as const;
+export const LANE_KINDS = ['level', 'event', 'observation', 'calibration', 'order', 'alert'] as const;
 export type LaneTopicKind = (typeof LANE_KINDS)[number];
 export const AGENT_KINDS = ['status', 'lanes', 'stored', 'stream'] as const;
 export type AgentTopicKind = (typeof AGENT_KINDS)[number];
@@ -90,6 +91,7 @@ export const topics = {
   },
   level: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'level'),
   event: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'event'),
+  observation: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'observation'),
   calibration: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'calibration'),
   order: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'order'),
   alert: (site: string, shelf: string, lane: string) => topics.lane(site, shelf, lane, 'alert'),

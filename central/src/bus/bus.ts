@@ -75,6 +75,7 @@ export class BusError extends ShelfError<'SHELF_ERR_UNAVAILABLE'> {
 const WHAT: Record<BusKind, string> = {
   level: 'level',
   event: 'event',
+  observation: 'observation',
   calibration: 'calibration record',
   order: 'order event',
   alert: 'alert',
