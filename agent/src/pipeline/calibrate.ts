@@ -119,8 +119,9 @@ export interface UnitWeightChange {
   residualG: number;
 }
 
+/** A deep copy that keeps every field, including ones this module does not use. */
 function copy(cal: Calibration): Calibration {
-  return { offset: cal.offset, scale: cal.scale, points: cal.points.map((p) => ({ ...p })) };
+  return { ...cal, points: cal.points.map((p) => ({ ...p })) };
 }
 
 function calError(message: string, path: string): PipelineError {
@@ -159,7 +160,7 @@ export function calibrateWithMass(
       (p.grams < massG ? p.counts * s < counts * s : p.counts * s > counts * s),
   );
   const points = [...kept.map((p) => ({ ...p })), { grams: massG, counts }].sort((a, b) => a.grams - b.grams);
-  return { before: copy(cal), after: { offset, scale: counts / massG, points }, residualG };
+  return { before: copy(cal), after: { ...copy(cal), offset, scale: counts / massG, points }, residualG };
 }
 
 /** Unit weight from `count` items on an otherwise tared lane reading `netG`. */
