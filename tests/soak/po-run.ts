@@ -99,6 +99,8 @@ export interface PoWeekResult {
   learned: LearnedLeadTime | null;
   analysis: PoAnalysis;
   dir: string;
+  /** Why the end of the run did not settle (purchase orders, webhooks not delivered); empty if it did. */
+  unsettled: string[];
 }
 
 const MINUTE_MS = 60_000;
@@ -228,6 +230,7 @@ export async function runPoWeek(o: PoWeekOptions): Promise<PoWeekResult> {
     });
     const simStart = performance.now();
     let simWallS = 0;
+    const unsettled: string[] = [];
     let day = 0;
     k.start();
     const timer = setInterval(() => {
@@ -295,8 +298,22 @@ export async function runPoWeek(o: PoWeekOptions): Promise<PoWeekResult> {
         what: 'the deliveries to be counted and every webhook taken in',
         intervalMs: 250,
       }).catch((err) => {
-        // Scored below: what did not settle shows in the figures.
-        log(`not settled: ${(err as Error).message}`);
+        // Scored below: what did not settle shows in the figures; the state says why.
+        const h = db();
+        try {
+          const rows = (sql: string) => JSON.stringify(h.prepare(sql).all());
+          unsettled.push(
+            `not settled: ${(err as Error).message}`,
+            `supplier idle ${supplier.idle}, drops in transit ${supplier.inTransit}`,
+            `purchase orders: ${rows('SELECT id, supplier, state FROM purchase_orders')}`,
+            `webhooks not delivered: ${rows(
+              "SELECT order_id, idempotency_key, state, attempts, next_attempt_at, last_status, last_error FROM webhook_outbox WHERE state != 'delivered'",
+            )}`,
+          );
+          for (const line of unsettled) log(line);
+        } finally {
+          h.close();
+        }
       });
       check();
     } finally {
@@ -329,6 +346,7 @@ export async function runPoWeek(o: PoWeekOptions): Promise<PoWeekResult> {
       wallS: (performance.now() - started) / 1000,
       simWallS,
       supplier,
+      unsettled,
       learned,
       analysis,
       dir,
