@@ -277,7 +277,7 @@ function niceStep(span: number, n: number): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
-const PAD = { left: 44, right: 10, top: 10, bottom: 24 };
+const PAD = { left: 44, right: 16, top: 10, bottom: 24 };
 
 /**
  * The plot of a channel's fitted curve: mass across, and up the grams by which the piecewise curve

@@ -33,6 +33,8 @@ export interface CalibrationCurveProps {
 function signed(g: number | null): string {
   if (g === null) return '—';
   const text = formatGrams(Math.abs(g));
+  // No sign on what rounds to zero ("−0.0 g" would read as an error).
+  if (/^0(\.0+)? g$/.test(text)) return text;
   return `${g < 0 ? '−' : '+'}${text}`;
 }
 
@@ -49,7 +51,7 @@ function Plot({ channel }: { channel: ChannelPoints }) {
         <path class="curve-band" d={plot.band} />
         {plot.yTicks.map((t) => (
           <g key={`y${t.grams}`}>
-            <line class="curve-grid" x1={44} x2={plot.width - 10} y1={t.at} y2={t.at} />
+            <line class="curve-grid" x1={44} x2={plot.width - 16} y1={t.at} y2={t.at} />
             <text class="curve-tick" x={40} y={t.at + 4} text-anchor="end">
               {t.grams}
             </text>
@@ -60,7 +62,7 @@ function Plot({ channel }: { channel: ChannelPoints }) {
             {t.grams >= 1000 ? `${t.grams / 1000} kg` : `${t.grams} g`}
           </text>
         ))}
-        <line class="curve-zero" x1={44} x2={plot.width - 10} y1={plot.zeroY} y2={plot.zeroY} />
+        <line class="curve-zero" x1={44} x2={plot.width - 16} y1={plot.zeroY} y2={plot.zeroY} />
         <path class="curve-line" d={plot.curve} />
         {plot.dots.map((d) => (
           <circle
@@ -170,7 +172,7 @@ export function CalibrationCurve({
                                 aria-busy={busy}
                                 onClick={() => remove(c.channel, p.grams)}
                               >
-                                Remove {formatGrams(p.grams)} now
+                                Remove<span class="visually-hidden"> {formatGrams(p.grams)}</span> now
                               </button>
                               <button
                                 type="button"
@@ -189,7 +191,7 @@ export function CalibrationCurve({
                               title={c.points.length < 2 ? 'The last point sets the scale' : undefined}
                               onClick={() => setAsking(key)}
                             >
-                              Remove {formatGrams(p.grams)}
+                              Remove<span class="visually-hidden"> {formatGrams(p.grams)}</span>
                             </button>
                           )}
                         </td>

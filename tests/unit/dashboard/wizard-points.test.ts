@@ -109,7 +109,7 @@ describe('curvePlot', () => {
     expect(bad!.y).toBeLessThanOrEqual(180 - 24);
     expect(a!.x).toBeLessThan(bad!.x);
     expect(bad!.x).toBeLessThan(c!.x);
-    expect(c!.x).toBeLessThanOrEqual(320 - 10);
+    expect(c!.x).toBeLessThanOrEqual(320 - 16);
     expect(plot.xTicks.at(-1)!.grams).toBeGreaterThanOrEqual(3000);
     expect(plot.yTicks.some((t) => t.grams === 0 && t.at === plot.zeroY)).toBe(true);
   });
