@@ -220,17 +220,17 @@ export function lanePoints(records: readonly PointSource[]): ChannelPoints[] {
   return [...newest.values()].sort((a, b) => a.channel - b.channel);
 }
 
-/** The remove-point arguments, by the agent's schema; the channel is named on a lane of several. */
+/**
+ * The remove-point arguments, by the agent's schema. The channel is always named: the records
+ * say which channel a point is on, while the lane may have cells that hold no point.
+ */
 export function removePointArgs(
   shelf: string,
   lane: string,
   grams: number,
   channel: number,
-  laneChannels: number,
 ): Record<string, unknown> {
-  return CommandArgs['remove-point'].parse(
-    laneChannels > 1 ? { shelf, lane, grams, channel } : { shelf, lane, grams },
-  );
+  return CommandArgs['remove-point'].parse({ shelf, lane, grams, channel });
 }
 
 /** One line per point for the technician: the verdict on its residual. */

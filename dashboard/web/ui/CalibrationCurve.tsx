@@ -109,7 +109,7 @@ export function CalibrationCurve({
     setBusy(true);
     setError(null);
     try {
-      const args = removePointArgs(shelf, lane, grams, channel, channels?.length ?? 1);
+      const args = removePointArgs(shelf, lane, grams, channel);
       const reply = await api.command(site, agent, 'remove-point', args);
       if (reply.status === 'error') {
         setError(

@@ -77,20 +77,16 @@ describe('advice and arguments', () => {
     expect(pointsAdvice(fitted(WITH_BAD))).toBe('1 of 3 points is suspect: remove it.');
   });
 
-  it('[remove-point] arguments by the agent schema; the channel only on a lane of several', () => {
-    expect(removePointArgs('shelf-a', 'L1', 2500, 0, 1)).toEqual({
-      shelf: 'shelf-a',
-      lane: 'L1',
-      grams: 2500,
-    });
-    expect(removePointArgs('shelf-a', 'L1', 2500, 3, 2)).toEqual({
+  it('[remove-point] arguments by the agent schema, naming the channel the point is on', () => {
+    expect(removePointArgs('shelf-a', 'L1', 2500, 3)).toEqual({
       shelf: 'shelf-a',
       lane: 'L1',
       grams: 2500,
       channel: 3,
     });
-    expect(() => removePointArgs('shelf-a', 'L1', -1, 0, 1)).toThrow();
-    expect(() => removePointArgs('bad shelf', 'L1', 1, 0, 1)).toThrow();
+    expect(() => removePointArgs('shelf-a', 'L1', -1, 0)).toThrow();
+    expect(() => removePointArgs('shelf-a', 'L1', 1, 8)).toThrow();
+    expect(() => removePointArgs('bad shelf', 'L1', 1, 0)).toThrow();
   });
 });
 
