@@ -1,6 +1,7 @@
 /**
  * Technician commands over MQTT request/response, scoped to this agent: identify, tare, calibrate
- * with a known mass, learn a unit weight from N items, stream raw and filtered readings for a while.
+ * with a known mass (each mass adds a reference point), remove a bad reference point, learn a unit
+ * weight from N items, stream raw and filtered readings for a while.
  * Answers `{status: "ok" | "error", data, error, transaction}` on the response topic (and on the
  * MQTT 5 response topic with its correlation data when the requester gave one).
  *
@@ -9,6 +10,7 @@
  */
 import {
   type Actor,
+  type Calibration,
   type CalibrationRecord,
   CommandArgs,
   type CommandName,
@@ -22,7 +24,8 @@ import {
 } from '@shelfsense/protocol';
 import type { IPublishPacket } from 'mqtt';
 import type { Logger } from './log.js';
-import { isPipelineError, PipelineErrorCodes } from './pipeline/index.js';
+import { removePointOnLane, withResiduals } from './pipeline/calibrate.js';
+import { isPipelineError, PipelineError, PipelineErrorCodes } from './pipeline/index.js';
 import type { ShelfRuntime } from './shelf.js';
 
 export interface CommandContext {
@@ -203,6 +206,40 @@ export class CommandHandler {
           r.change.residualG,
         );
       }
+      case 'remove-point': {
+        const a = parseWith(CommandArgs['remove-point'], req.args, 'remove-point arguments');
+        const shelf = this.shelf(a.shelf);
+        const lane = shelf.pipeline.lane(a.lane);
+        if (!lane) {
+          throw new PipelineError(PipelineErrorCodes.UNKNOWN_LANE, `no lane "${a.lane}" on this shelf`, [
+            { path: 'lane', message: 'unknown lane' },
+          ]);
+        }
+        const channels = [...lane.channels];
+        // No reading is needed: the point leaves the table whatever is on the lane now.
+        const r = removePointOnLane(
+          channels,
+          channels.map((c) => shelf.pipeline.calibration(c)),
+          a.grams,
+          a.channel,
+        );
+        r.changes.forEach((c, i) => {
+          if (c) shelf.pipeline.setCalibration(channels[i] as number, c.after);
+        });
+        // The record's correction is how far the removed point was from the curve left without it.
+        return this.record(
+          shelf,
+          'remove-point',
+          by,
+          a.lane,
+          channels,
+          r.removed.grams,
+          null,
+          r.changes,
+          null,
+          r.residualG,
+        );
+      }
       case 'stream': {
         const a = parseWith(CommandArgs.stream, req.args, 'stream arguments');
         const shelf = this.shelf(a.shelf);
@@ -226,10 +263,12 @@ export class CommandHandler {
   ) {
     const before: Record<string, unknown> = {};
     const after: Record<string, unknown> = {};
+    // Calibrations are recorded with every reference point and its residual.
+    const shown = (v: unknown) => (kind === 'learn-unit' ? v : withResiduals(v as Calibration));
     changes.forEach((c, i) => {
       if (!c) return;
-      before[String(channels[i] ?? i)] = c.before;
-      after[String(channels[i] ?? i)] = c.after;
+      before[String(channels[i] ?? i)] = shown(c.before);
+      after[String(channels[i] ?? i)] = shown(c.after);
     });
     const rec: Omit<CalibrationRecord, 'seq'> = {
       agent: this.ctx.agent,

@@ -13,7 +13,10 @@ export {
   calibrateChannels,
   calibrateWithMass,
   learnUnitWeight,
+  removePoint,
+  removePointOnLane,
   tare,
+  withResiduals,
 } from './pipeline/calibrate.js';
 export { DeviceClock, Tick } from './pipeline/clock.js';
 export { confidence } from './pipeline/count.js';

@@ -1,4 +1,5 @@
 export * from './api/index.js';
+export * from './calibration-fit.js';
 export * from './config/index.js';
 export * from './errors.js';
 export * from './lane-status.js';

@@ -212,6 +212,12 @@ export const CommandArgs = {
   tare: z.object(LaneRef),
   calibrate: z.object({ ...LaneRef, massG: z.number().check(z.positive(), z.maximum(1_000_000)) }),
   'learn-unit': z.object({ ...LaneRef, count: z.number().check(z.int(), z.minimum(1), z.maximum(10_000)) }),
+  /** Drops the reference point nearest `grams`; `channel` picks the cell on a lane of several. */
+  'remove-point': z.object({
+    ...LaneRef,
+    grams: z.number().check(z.positive(), z.maximum(1_000_000)),
+    channel: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(7))),
+  }),
   stream: z.object({ shelf: Id, durationMs: z.number().check(z.int(), z.minimum(100), z.maximum(600_000)) }),
 } satisfies Record<CommandName, AnySchema>;
 
@@ -248,7 +254,7 @@ export const CalibrationRecord = z.object({
   serial: Serial,
   shelf: Id,
   lane: Id,
-  kind: z.enum(['tare', 'calibrate', 'learn-unit']),
+  kind: z.enum(['tare', 'calibrate', 'learn-unit', 'remove-point']),
   by: z.nullable(Actor),
   channels: z.array(z.number().check(z.int(), z.minimum(0), z.maximum(7))),
   referenceG: z.nullable(z.number()),

@@ -34,7 +34,7 @@ export const LANE_KINDS = ['level', 'event', 'observation', 'calibration', 'orde
 export type LaneTopicKind = (typeof LANE_KINDS)[number];
 export const AGENT_KINDS = ['status', 'lanes', 'stored', 'stream'] as const;
 export type AgentTopicKind = (typeof AGENT_KINDS)[number];
-export const COMMANDS = ['identify', 'tare', 'calibrate', 'learn-unit', 'stream'] as const;
+export const COMMANDS = ['identify', 'tare', 'calibrate', 'learn-unit', 'remove-point', 'stream'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Every kind of topic in the tree; `TopicPayloads` (payloads.ts) says what each one carries. */

@@ -23,7 +23,19 @@ import { waitFor } from '../helpers/wait.js';
 
 const MQTT_CAP = 5_000;
 /** Field names an error may name; one of them (or the unknown shelf or lane) must appear. */
-const FIELDS = ['transaction', 'args', 'actor', 'shelf', 'lane', 'massG', 'count', 'durationMs', '(root)'];
+const FIELDS = [
+  'transaction',
+  'args',
+  'actor',
+  'shelf',
+  'lane',
+  'massG',
+  'count',
+  'grams',
+  'channel',
+  'durationMs',
+  '(root)',
+];
 const KNOWN_CODES = ['SHELF_ERR_INVALID', 'SHELF_ERR_UNKNOWN_SHELF', 'SHELF_ERR_UNKNOWN_LANE'];
 
 // Real shelves (by id and serial) with lanes that do not exist, so no fuzzed body can tare or
@@ -42,6 +54,11 @@ const argsOf: Record<CommandName, fc.Arbitrary<Record<string, unknown>>> = {
     massG: fc.double({ min: 1, max: 1e6, noNaN: true }),
   }),
   'learn-unit': fc.record({ shelf: shelfRef, lane: laneRef, count: fc.integer({ min: 1, max: 10_000 }) }),
+  'remove-point': fc.record({
+    shelf: shelfRef,
+    lane: laneRef,
+    grams: fc.double({ min: 1, max: 1e6, noNaN: true }),
+  }),
   stream: fc.record({ shelf: shelfRef, durationMs: fc.constant(100) }),
 };
 const request = fc

@@ -15,8 +15,10 @@
  *   (replacing one within 2 % of the same mass, and any that would break monotonicity); residual =
  *   old reading − mass (the error this calibration corrected).
  * - learn unit weight from N items: unit = net grams / N; residual = net − N × old unit weight.
+ * - remove a reference point (a bad one: a mistyped mass): the point nearest the given mass leaves
+ *   the table; residual = what the curve without it reads at its counts minus its mass.
  */
-import type { Calibration } from '@shelfsense/protocol';
+import { type Calibration, type FittedPoint, fitPoints, nearestPoint } from '@shelfsense/protocol';
 import { PipelineError, PipelineErrorCodes } from './settings.js';
 
 /** A calibration compiled for the hot path. */
@@ -213,4 +215,84 @@ export function calibrateChannels(
     return calibrateWithMass(c, settledRaw[i] as number, (massG * g) / total, zeroCounts[i] ?? 0);
   });
   return { changes, residualG: total - massG };
+}
+
+/**
+ * Remove the reference point nearest `massG` from a channel. The last point is kept: it sets the
+ * scale, and a channel without one would read nothing. With one point left the curve is the line
+ * through it (scale = its counts per gram); with more, scale follows the heaviest point.
+ */
+export function removePoint(cal: Calibration, massG: number): CalibrationChange & { removed: Point } {
+  if (!(massG > 0) || !Number.isFinite(massG)) throw pointError('the mass must be positive', 'grams');
+  if (cal.points.length === 0) {
+    throw pointError('this channel has no reference points; calibrate with a known mass first', 'grams');
+  }
+  const removed = nearestPoint(cal.points, massG);
+  if (!removed) {
+    const have = cal.points.map((p) => `${round(p.grams)} g`).join(', ');
+    throw pointError(`no reference point near ${round(massG)} g (the points are ${have})`, 'grams');
+  }
+  if (cal.points.length < 2) {
+    throw pointError(
+      'a channel keeps at least one reference point (it sets the scale); add another mass first',
+      'grams',
+    );
+  }
+  const points = cal.points.filter((p) => p !== removed).map((p) => ({ ...p }));
+  const heaviest = points.reduce((a, b) => (b.grams > a.grams ? b : a));
+  const after: Calibration = { ...copy(cal), points, scale: heaviest.counts / heaviest.grams };
+  const residualG = CalibrationMap.of(after).toGrams(removed.counts) - removed.grams;
+  return { before: copy(cal), after, residualG, removed: { ...removed } };
+}
+
+type Point = Calibration['points'][number];
+
+/** The answer goes back to a technician's screen: it starts with the field it is about. */
+const pointError = (message: string, path: string) => calError(`${path}: ${message}`, path);
+
+const round = (g: number) => Math.round(g * 100) / 100;
+
+/**
+ * Remove a point on a lane: on its only channel, or on `channel` (required when the lane has
+ * several, whose points each carry their own share of a mass). Returns one change per lane channel,
+ * null where nothing changed.
+ */
+export function removePointOnLane(
+  laneChannels: readonly number[],
+  cals: readonly Calibration[],
+  massG: number,
+  channel?: number,
+): { changes: (CalibrationChange | null)[]; removed: Point; residualG: number } {
+  let index = 0;
+  if (channel === undefined) {
+    if (laneChannels.length > 1) {
+      throw pointError(
+        `the lane has channels ${laneChannels.join(', ')}: say which one the point is on`,
+        'channel',
+      );
+    }
+  } else {
+    index = laneChannels.indexOf(channel);
+    if (index < 0) {
+      throw pointError(
+        `channel ${channel} is not on this lane (it has ${laneChannels.join(', ')})`,
+        'channel',
+      );
+    }
+  }
+  const change = removePoint(cals[index] as Calibration, massG);
+  const changes = laneChannels.map((_, i) => (i === index ? change : null));
+  return { changes, removed: change.removed, residualG: change.residualG };
+}
+
+/** A calibration as the audit record keeps it: every point with its residual (see calibration-fit). */
+export function withResiduals(cal: Calibration): Omit<Calibration, 'points'> & { points: FittedPoint[] } {
+  const fitted = fitPoints(cal.points);
+  return {
+    ...copy(cal),
+    points: fitted.map((p) => ({
+      ...p,
+      residualG: p.residualG === null ? null : Math.round(p.residualG * 1000) / 1000,
+    })),
+  };
 }

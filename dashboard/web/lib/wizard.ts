@@ -2,8 +2,10 @@
  * The technician wizards — tare, calibrate with a known mass, learn a unit weight from N items —
  * as data: what to do at each step, what to enter, how to check it, and how to read the agent's
  * answer (a calibration record with its residual error). The UI only walks through these.
+ * Also the lane's reference points (one per mass calibrated), read back from its calibration
+ * records, with each point's residual, the plot of the fitted curve, and removing a point.
  */
-import { CommandArgs } from '@shelfsense/protocol';
+import { CommandArgs, type FittedPoint, fitPoints, suspectLimitG } from '@shelfsense/protocol';
 import { formatGrams, formatResidual } from './format.js';
 
 export const WIZARD_KINDS = ['tare', 'calibrate', 'learn-unit'] as const;
@@ -43,6 +45,7 @@ export const WIZARDS: Readonly<Record<WizardKind, WizardDef>> = {
       'Tare the empty lane first (use the Tare wizard).',
       'Place the reference mass in the middle of the lane.',
       'Enter its mass, then keep hands off the shelf until the result appears.',
+      'Repeat with two or more different masses: each one adds a point to the curve.',
     ],
     input: { name: 'massG', label: 'Reference mass (grams)', unit: 'g', min: 1, max: 1_000_000, step: 0.1 },
     action: 'Calibrate now',
@@ -168,3 +171,154 @@ export function summarize(kind: WizardKind, data: unknown, unitWeightG: number |
   lines.push(`Residual error: ${formatResidual(residualG)}`);
   return { residualG, lines, verdict: verdict(residualG, weight) };
 }
+
+// --- reference points -----------------------------------------------------------------------
+
+/** The fields of a calibration record the points are read from. */
+export interface PointSource {
+  kind: string;
+  ts: number;
+  after: Record<string, unknown>;
+}
+
+export interface ChannelPoints {
+  channel: number;
+  /** In order of mass, each with its residual (see protocol calibration-fit). */
+  points: FittedPoint[];
+  /** When the record that holds them was made. */
+  ts: number;
+}
+
+function pointsIn(v: unknown): { grams: number; counts: number }[] | null {
+  const pts = asRecord(v)['points'];
+  if (!Array.isArray(pts)) return null;
+  return pts.flatMap((p) => {
+    const r = asRecord(p);
+    return typeof r['grams'] === 'number' && typeof r['counts'] === 'number'
+      ? [{ grams: r['grams'], counts: r['counts'] }]
+      : [];
+  });
+}
+
+/**
+ * Each channel's current points: those of the newest record (tare, calibrate or remove-point) that
+ * holds the channel's calibration. Residuals are worked out again from the points, so a record
+ * made before residuals were recorded reads the same. Channels in order.
+ */
+export function lanePoints(records: readonly PointSource[]): ChannelPoints[] {
+  const newest = new Map<number, ChannelPoints>();
+  for (const r of records) {
+    if (r.kind === 'learn-unit') continue;
+    for (const [key, cal] of Object.entries(asRecord(r.after))) {
+      const channel = Number(key);
+      const pts = pointsIn(cal);
+      if (!Number.isInteger(channel) || pts === null) continue;
+      const seen = newest.get(channel);
+      if (!seen || r.ts > seen.ts) newest.set(channel, { channel, points: fitPoints(pts), ts: r.ts });
+    }
+  }
+  return [...newest.values()].sort((a, b) => a.channel - b.channel);
+}
+
+/**
+ * The remove-point arguments, by the agent's schema. The channel is always named: the records
+ * say which channel a point is on, while the lane may have cells that hold no point.
+ */
+export function removePointArgs(
+  shelf: string,
+  lane: string,
+  grams: number,
+  channel: number,
+): Record<string, unknown> {
+  return CommandArgs['remove-point'].parse({ shelf, lane, grams, channel });
+}
+
+/** One line per point for the technician: the verdict on its residual. */
+export function pointVerdict(p: FittedPoint): string {
+  if (p.residualG === null) return 'One point: add another mass to check it';
+  if (p.suspect) return 'Suspect: check the mass, then remove this point';
+  return 'Agrees with the others';
+}
+
+/** How many points a lane's curve has, and what to do about it. */
+export function pointsAdvice(points: readonly FittedPoint[]): string {
+  if (points.length === 0) return 'No reference points yet: calibrate with a known mass.';
+  if (points.length === 1) return 'One point: the curve is a straight line. Add a second mass to check it.';
+  if (points.length === 2) {
+    return points.some((p) => p.suspect)
+      ? 'Two points disagree: add a third mass to tell which one is wrong.'
+      : 'Two points agree.';
+  }
+  const bad = points.filter((p) => p.suspect).length;
+  return bad === 0
+    ? `${points.length} points agree.`
+    : `${bad} of ${points.length} points ${bad === 1 ? 'is' : 'are'} suspect: remove ${bad === 1 ? 'it' : 'them'}.`;
+}
+
+export interface CurvePlot {
+  width: number;
+  height: number;
+  /** The fitted curve's deviation from the straight line, through (0, 0) and every point. */
+  curve: string;
+  /** The band inside which a point is not suspect (widening with the mass). */
+  band: string;
+  zeroY: number;
+  dots: { x: number; y: number; grams: number; residualG: number; suspect: boolean }[];
+  /** Gridline values with their position. */
+  xTicks: { at: number; grams: number }[];
+  yTicks: { at: number; grams: number }[];
+}
+
+/** A "nice" step (1, 2 or 5 × 10^n) giving about `n` intervals over `span`. */
+function niceStep(span: number, n: number): number {
+  const raw = span / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+}
+
+const PAD = { left: 44, right: 16, top: 10, bottom: 24 };
+
+/**
+ * The plot of a channel's fitted curve: mass across, and up the grams by which the piecewise curve
+ * through the points departs from the straight line through zero (each point's residual, with the
+ * curve linear between them). A bad point is a spike out of the band; null under two points.
+ */
+export function curvePlot(points: readonly FittedPoint[], width = 320, height = 180): CurvePlot | null {
+  const pts = points.filter((p): p is FittedPoint & { residualG: number } => p.residualG !== null);
+  if (pts.length < 2) return null;
+  const maxG = Math.max(...pts.map((p) => p.grams));
+  const xStep = niceStep(maxG, 4);
+  const xMax = Math.ceil(maxG / xStep) * xStep;
+  const yNeed = Math.max(suspectLimitG(xMax), ...pts.map((p) => Math.abs(p.residualG))) * 1.15;
+  const yStep = niceStep(yNeed, 3);
+  const yMax = Math.ceil(yNeed / yStep) * yStep;
+  const plotW = width - PAD.left - PAD.right;
+  const plotH = height - PAD.top - PAD.bottom;
+  const x = (g: number) => round1(PAD.left + (g / xMax) * plotW);
+  const y = (r: number) => round1(PAD.top + ((yMax - r) / (2 * yMax)) * plotH);
+  const curve = [`M${x(0)} ${y(0)}`, ...pts.map((p) => `L${x(p.grams)} ${y(p.residualG)}`)].join(' ');
+  const band = `M${x(0)} ${y(suspectLimitG(0))} L${x(xMax)} ${y(suspectLimitG(xMax))} L${x(xMax)} ${y(-suspectLimitG(xMax))} L${x(0)} ${y(-suspectLimitG(0))} Z`;
+  const xTicks: CurvePlot['xTicks'] = [];
+  for (let g = 0; g <= xMax + xStep / 2; g += xStep) xTicks.push({ at: x(g), grams: g });
+  const yTicks: CurvePlot['yTicks'] = [];
+  for (let r = -yMax; r <= yMax + yStep / 2; r += yStep) yTicks.push({ at: y(r), grams: r });
+  return {
+    width,
+    height,
+    curve,
+    band,
+    zeroY: y(0),
+    dots: pts.map((p) => ({
+      x: x(p.grams),
+      y: y(p.residualG),
+      grams: p.grams,
+      residualG: p.residualG,
+      suspect: p.suspect,
+    })),
+    xTicks,
+    yTicks,
+  };
+}
+
+const round1 = (v: number) => Math.round(v * 10) / 10;

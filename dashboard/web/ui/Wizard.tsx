@@ -2,8 +2,10 @@
  * The guided calibration wizards. Step 1 says how to prepare the shelf; step 2 takes the value
  * (reference mass or item count) and sends the command; step 3 shows the agent's result with its
  * residual error and whether to repeat. The calibration record names the logged-in user, stamped
- * by the central side.
+ * by the central side. Calibrating with several masses one after another builds a curve; its
+ * points, their residuals and the plot are shown under the calibrate wizard (CalibrationCurve).
  */
+import type { CalibrationRecord } from '@shelfsense/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { laneName } from '../lib/format.js';
 import {
@@ -16,6 +18,7 @@ import {
   WIZARDS,
   type WizardKind,
 } from '../lib/wizard.js';
+import { CalibrationCurve } from './CalibrationCurve.js';
 import { useApp } from './hooks.js';
 
 export interface WizardProps {
@@ -44,6 +47,14 @@ export function Wizard({ site, agent, shelf, lane, unitWeightG, onDone }: Wizard
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<ResultSummary | null>(null);
+  const [points, setPoints] = useState<{ version: number; latest: CalibrationRecord | null }>({
+    version: 0,
+    latest: null,
+  });
+  const recorded = (rec: CalibrationRecord) => {
+    setPoints((p) => ({ version: p.version + 1, latest: rec }));
+    onDone();
+  };
   const def = WIZARDS[kind];
   const ref = { site, shelf, lane };
 
@@ -75,7 +86,7 @@ export function Wizard({ site, agent, shelf, lane, unitWeightG, onDone }: Wizard
       }
       setResult(summarize(kind, reply.data, unitWeightG));
       setPhase('result');
-      onDone();
+      recorded(reply.data as CalibrationRecord);
     } catch (err) {
       setError((err as Error).message);
       setPhase('measure');
@@ -162,9 +173,24 @@ export function Wizard({ site, agent, shelf, lane, unitWeightG, onDone }: Wizard
             <p>
               <strong>{VERDICT_TEXT[result.verdict]}</strong>
             </p>
-            <button type="button" class="secondary" onClick={restart}>
-              Start again
-            </button>
+            <div class="actions">
+              {kind === 'calibrate' && (
+                <button
+                  type="button"
+                  class="primary"
+                  onClick={() => {
+                    setValue('');
+                    setResult(null);
+                    setPhase('measure');
+                  }}
+                >
+                  Add another mass
+                </button>
+              )}
+              <button type="button" class="secondary" onClick={restart}>
+                Start again
+              </button>
+            </div>
           </div>
         )}
         {error && (
@@ -173,6 +199,17 @@ export function Wizard({ site, agent, shelf, lane, unitWeightG, onDone }: Wizard
           </p>
         )}
       </div>
+      {kind === 'calibrate' && (
+        <CalibrationCurve
+          site={site}
+          agent={agent}
+          shelf={shelf}
+          lane={lane}
+          version={points.version}
+          latest={points.latest?.shelf === shelf ? points.latest : null}
+          onRemoved={recorded}
+        />
+      )}
     </section>
   );
 }

@@ -18,6 +18,7 @@ export const ApiCommandArgs = {
   tare: z.strictObject(CommandArgs.tare.shape),
   calibrate: z.strictObject(CommandArgs.calibrate.shape),
   'learn-unit': z.strictObject(CommandArgs['learn-unit'].shape),
+  'remove-point': z.strictObject(CommandArgs['remove-point'].shape),
   stream: z.strictObject(CommandArgs.stream.shape),
 } satisfies Record<CommandName, AnySchema>;
 
