@@ -11,6 +11,7 @@ const KIND_TEXT: Readonly<Record<string, string>> = {
   tare: 'Tare',
   calibrate: 'Calibrate',
   'learn-unit': 'Learn unit weight',
+  'remove-point': 'Remove point',
 };
 
 function reference(r: ApiCalibration): string {
