@@ -23,8 +23,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/wait.js';
+import { event } from '../../unit/central/store/fixtures.js';
 
 const PASSWORD = 'correct horse battery';
+/** Wednesday 2 December 2026, 10:00 in Berlin: the store is open. */
+const OPEN_TS = Date.UTC(2026, 11, 2, 9, 0);
+/** Sunday 6 December 2026, 03:12 in Berlin: closed. */
+const CLOSED_TS = Date.UTC(2026, 11, 6, 2, 12);
 
 function config(dataDir: string): CentralConfig {
   return parseWith(
@@ -44,6 +49,10 @@ function config(dataDir: string): CentralConfig {
       sites: [
         {
           id: 's1',
+          openingHours: {
+            timezone: 'Europe/Berlin',
+            open: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '07:00', to: '21:00' }],
+          },
           shelves: [
             {
               id: 'a',
@@ -78,7 +87,7 @@ function observation(
     cause: null,
     proposal: null,
     detail: '',
-    ts: Date.now(),
+    ts: OPEN_TS + seq,
     seq: ++seq,
     frameSeq: seq,
     ...over,
@@ -235,6 +244,26 @@ describe('lane observations through central', () => {
     const paths = r.body.error.issues.map((i: { path: string }) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['kind.0', 'limit']));
     expect((await api('/api/lanes/s1/a/L0/observations?state=sometimes', 'ops')).status).toBe(400);
+  });
+
+  it('a pick while the store is closed (its hours, in its time zone) is tamper; one while open is not', async () => {
+    const pick = (ts: number) =>
+      agent.publishAsync(
+        topics.event('s1', 'a', 'L1'),
+        JSON.stringify(event(++seq, 'pick', -1, 7, ts, { sku: 'chips' })),
+        { qos: 1 },
+      );
+    await pick(OPEN_TS + 60_000);
+    await pick(CLOSED_TS);
+    const tamper = await waitFor(
+      () => central.store!.alerts.list({ state: 'live', kind: 'tamper' }).find((a) => a.lane === 'L1'),
+      5_000,
+      { what: 'the closed-store tamper alert' },
+    );
+    expect(tamper.message).toBe(
+      'the count changed by -1 while the store was closed (sun 03:12 Europe/Berlin)',
+    );
+    expect(central.store!.alerts.list({ kind: 'tamper' }).filter((a) => a.lane === 'L1')).toHaveLength(1);
   });
 
   it('a technician accepts a unit-weight proposal: the SKU’s weight changes and reaches the agent', async () => {
