@@ -140,7 +140,8 @@ describe('lane observations through central', () => {
     await users.add('crunchy', { role: 'supplier', supplier: 'crunchy' }, PASSWORD);
     await users.add('ops', { role: 'operator', sites: ['s1'] }, PASSWORD);
     await users.add('tech', { role: 'technician', sites: ['s1'] }, PASSWORD);
-    for (const name of ['acme', 'crunchy', 'ops', 'tech']) {
+    await users.add('admin', { role: 'admin' }, PASSWORD);
+    for (const name of ['acme', 'crunchy', 'ops', 'tech', 'admin']) {
       const r = await fetch(`http://127.0.0.1:${central.httpPort}/api/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -304,5 +305,42 @@ describe('lane observations through central', () => {
     await publish(observation({ kind: 'unit-weight', observation: 'uw-1', state: 'cleared', grams: 355.2 }));
     await waitFor(() => !liveAlert('unit-weight'), 5_000, { what: 'the unit-weight alert cleared' });
     expect((await api('/api/lanes/s1/a/L0/unit-weight', 'tech')).body.proposal).toBeNull();
+  });
+
+  it('opening hours are edited over HTTP, checked naming the field, and taken up live', async () => {
+    const put = (body: unknown) =>
+      api('/api/catalogue/sites/s1', 'admin', { method: 'PUT', body: JSON.stringify(body) });
+    const revision = (await api('/api/catalogue', 'admin')).body.sites[0].revision as number;
+    expect((await api('/api/catalogue', 'admin')).body.sites[0].openingHours.timezone).toBe('Europe/Berlin');
+    const bad = await put({
+      revision,
+      openingHours: { timezone: 'Mars/Olympus', open: [{ days: ['mon'], from: '07:00', to: '21:00' }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['openingHours.timezone']);
+
+    // Always open from now on: a Sunday-night pick is no tamper any more.
+    const tamper = central
+      .store!.alerts.list({ state: 'live', kind: 'tamper' })
+      .find((a) => a.lane === 'L1')!;
+    expect(
+      (await api(`/api/alerts/${tamper.id}/acknowledge`, 'ops', { method: 'POST', body: '{}' })).status,
+    ).toBe(200);
+    expect((await put({ revision, openingHours: null })).status).toBe(200);
+    await waitFor(() => central.map.lane('s1', 'a', 'L1') && central.catalogueVersion === 3, 5_000, {
+      what: 'the new catalogue taken up',
+    });
+    expect((await api('/api/catalogue', 'admin')).body.sites[0].openingHours).toBeNull();
+    const before = central.ingest!.counters.committed;
+    await agent.publishAsync(
+      topics.event('s1', 'a', 'L1'),
+      JSON.stringify(event(++seq, 'pick', -1, 6, CLOSED_TS + 60_000, { sku: 'chips' })),
+      { qos: 1 },
+    );
+    await waitFor(() => central.ingest!.counters.committed > before, 5_000, { what: 'the pick committed' });
+    expect(central.store!.alerts.get(tamper.id)?.state).toBe('acknowledged');
+    expect(
+      central.store!.alerts.list({ state: 'open', kind: 'tamper' }).filter((a) => a.lane === 'L1'),
+    ).toEqual([]);
   });
 });
