@@ -34,7 +34,7 @@ import {
 const SITE = 'store-1';
 const SHELF = 'shelf-o';
 const AGENT = 'pi-1';
-const PASSWORDS = { tech: 'tech-password-1', agent: 'agent-password-1' };
+const PASSWORDS = { tech: 'tech-password-1', store: 'store-password-1', agent: 'agent-password-1' };
 const PROPOSAL = { unitWeightG: 262.5, confidence: 0.94, steps: 14, wrong: true };
 
 describe('[real central] a technician accepts a lane’s unit-weight proposal', () => {
@@ -50,7 +50,7 @@ describe('[real central] a technician accepts a lane’s unit-weight proposal', 
       ?.shelves.find((s) => s.shelf === SHELF)
       ?.lanes.find((l) => l.lane === 'L1')?.unitWeightG;
 
-  const observe = (state: 'open' | 'cleared') => {
+  const observe = (state: 'open' | 'cleared', over: Partial<ObservationPayload> = {}, lane = 'L1') => {
     const p: ObservationPayload = {
       agent: AGENT,
       serial: 'REAL-O',
@@ -67,8 +67,9 @@ describe('[real central] a technician accepts a lane’s unit-weight proposal', 
       ts: Date.now(),
       seq: ++seq,
       frameSeq: seq,
+      ...over,
     };
-    return agent.publishAsync(topics.observation(SITE, SHELF, 'L1'), JSON.stringify(p), { qos: 1 });
+    return agent.publishAsync(topics.observation(SITE, SHELF, lane), JSON.stringify(p), { qos: 1 });
   };
   const liveUnitWeightAlert = () =>
     central.store!.alerts.list({ state: 'live', kind: 'unit-weight' }).find((a) => a.lane === 'L1');
@@ -112,6 +113,7 @@ describe('[real central] a technician accepts a lane’s unit-weight proposal', 
     await central.start();
     const users = central.broker!.users;
     await users.add('tech', { role: 'technician', sites: [SITE] }, PASSWORDS.tech);
+    await users.add('store', { role: 'operator', sites: [SITE] }, PASSWORDS.store);
     await users.add(AGENT, { role: 'agent', site: SITE, agent: AGENT }, PASSWORDS.agent);
     agent = await mqtt.connectAsync(`mqtt://127.0.0.1:${central.mqttPort}`, {
       username: AGENT,
@@ -189,6 +191,45 @@ describe('[real central] a technician accepts a lane’s unit-weight proposal', 
       .waitFor({ state: 'detached' });
     const s = await widths(page);
     expect(s.scrollWidth).toBeLessThanOrEqual(s.clientWidth);
+  }, 60_000);
+
+  it('an operator sees a foreign object in plain words — what, where, how much, since when', async () => {
+    await observe(
+      'open',
+      {
+        observation: 'fo-1',
+        kind: 'foreign-object',
+        sku: 'chips-salt',
+        grams: 212,
+        items: 1.3,
+        proposal: null,
+      },
+      'L2',
+    );
+    const context = await b.browser.newContext({ viewport: PHONE });
+    try {
+      const page = await context.newPage();
+      await loginAt(
+        page,
+        `http://127.0.0.1:${central.httpPort}/`,
+        'store',
+        PASSWORDS.store,
+        'Store operations',
+      );
+      const card = page.getByRole('listitem', { name: `Foreign object at ${SITE} · ${SHELF} · L2` });
+      await card.getByText('212.0 g · about 1.3 items').waitFor();
+      await card
+        .getByText("something that is not this lane's item was left on it: 212 g (about 1.3 items)")
+        .waitFor();
+      await card.getByText(/^Since /).waitFor();
+      await page
+        .getByRole('listitem', { name: `Foreign object on the lane alert at ${SITE} · ${SHELF} · L2` })
+        .waitFor();
+      const s = await widths(page);
+      expect(s.scrollWidth).toBeLessThanOrEqual(s.clientWidth);
+    } finally {
+      await context.close();
+    }
   }, 60_000);
 
   it('[no CDN, strict CSP] the page ran without console errors or exceptions', () => {
