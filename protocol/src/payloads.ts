@@ -295,7 +295,16 @@ export const OrderEvent = z.object({
 });
 export type OrderEvent = z.infer<typeof OrderEvent>;
 
-export const AlertKinds = ['stock-out', 'offline', 'sensor-fault', 'anomaly'] as const;
+export const AlertKinds = [
+  'stock-out',
+  'offline',
+  'sensor-fault',
+  'anomaly',
+  'foreign-object',
+  'misplaced-item',
+  'tamper',
+  'unit-weight',
+] as const;
 /** `.../{lane}/alert` */
 export const AlertEvent = z.object({
   alertId: z.string().check(z.minLength(1), z.maxLength(64)),

@@ -19,10 +19,20 @@ const ALLOW: Decision = { ok: true };
 const deny = (why: string): Decision => ({ ok: false, why });
 
 const SUPPLIER_KINDS: ReadonlySet<string> = new Set(['level', 'event', 'order']);
-const OPERATOR_KINDS: ReadonlySet<string> = new Set(['level', 'event', 'order', 'alert', 'health', 'status']);
+/** Suppliers never read observations: they tell of the store's shelves (tamper, other lanes' items). */
+const OPERATOR_KINDS: ReadonlySet<string> = new Set([
+  'level',
+  'event',
+  'observation',
+  'order',
+  'alert',
+  'health',
+  'status',
+]);
 const AGENT_PUBLISHES: ReadonlySet<string> = new Set([
   'level',
   'event',
+  'observation',
   'calibration',
   'health',
   'status',
@@ -161,7 +171,7 @@ function ownPatterns(p: Principal, map: ShelfMap): string[] {
       return g.sites.map((s) => `${r}/${s}/#`);
     case 'operator':
       return g.sites.flatMap((s) => [
-        ...['level', 'event', 'order', 'alert'].map((k) => `${r}/${s}/+/+/${k}`),
+        ...['level', 'event', 'observation', 'order', 'alert'].map((k) => `${r}/${s}/+/+/${k}`),
         `${r}/${s}/+/health`,
         `${r}/${s}/agents/+/status`,
       ]);

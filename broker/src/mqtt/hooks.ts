@@ -39,7 +39,14 @@ export interface HookContext {
 }
 
 /** Topic kinds whose body names the agent that sent it; the broker checks it against the session. */
-const AGENT_BODY_KINDS: ReadonlySet<string> = new Set(['level', 'event', 'calibration', 'health', 'status']);
+const AGENT_BODY_KINDS: ReadonlySet<string> = new Set([
+  'level',
+  'event',
+  'observation',
+  'calibration',
+  'health',
+  'status',
+]);
 
 /**
  * Why `identity` may not use `id`, or null when it may. The ids of agents and of central are

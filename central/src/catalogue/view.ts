@@ -35,6 +35,7 @@ export function siteView(c: Catalogue, id: string, rev: RevisionOf): SiteView | 
   return {
     id: site.id,
     name: site.name ?? null,
+    openingHours: site.openingHours ?? null,
     revision: rev('site', site.id),
     shelves: site.shelves.map((h) => ({
       id: h.id,

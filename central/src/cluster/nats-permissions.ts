@@ -37,9 +37,10 @@ export interface NatsPermissions {
 }
 
 /** Lane kinds an agent publishes (its records) and the ones a supplier and an operator read. */
-const AGENT_LANE_KINDS = ['level', 'event', 'calibration'] as const;
+const AGENT_LANE_KINDS = ['level', 'event', 'observation', 'calibration'] as const;
+/** No observations: they tell of the store's shelves (tamper, other lanes' items), not the supplier's. */
 const SUPPLIER_KINDS = ['level', 'event', 'order'] as const;
-const OPERATOR_LANE_KINDS = ['level', 'event', 'order', 'alert'] as const;
+const OPERATOR_LANE_KINDS = ['level', 'event', 'observation', 'order', 'alert'] as const;
 
 const nats = (filters: readonly string[]): string[] => [...new Set(filters.flatMap(natsSubjectsOf))];
 /** Readers: what they may read, the catalogue version, and the QoS 1 delivery subject. */

@@ -10,7 +10,7 @@
  */
 import type { LaneRef } from '../store/records.js';
 
-export const READING_KINDS = ['level', 'event', 'calibration'] as const;
+export const READING_KINDS = ['level', 'event', 'observation', 'calibration'] as const;
 export type ReadingKind = (typeof READING_KINDS)[number];
 
 /** The stream of partitioned readings, in the workers' account. */

@@ -43,6 +43,7 @@ import { ensureCatalogue } from '../catalogue/seed.js';
 import { OrderService } from '../orders/orders.js';
 import { PurchaseOrderService } from '../orders/purchase-orders.js';
 import { RulesEngine } from '../rules/engine.js';
+import { closedAtFor } from '../rules/hours.js';
 import { type LaneInfo, lanesFromCentral } from '../rules/lanes.js';
 import type { Lease } from '../store/pg/leases.js';
 import { SyncPgStore } from '../store/pg/sync-store.js';
@@ -410,6 +411,7 @@ export class ClusterWorker {
       logger: this.o.log,
       clock: this.clock,
       leadTime: (site, supplier) => this.purchaseOrders?.learnedLeadTime(site, supplier) ?? null,
+      closedAt: closedAtFor(this.effective),
     });
     engine.on('alert', (a) =>
       this.later(() => announce(this.bus, topics.alert(a.site, a.shelf, a.lane), a, this.log)),

@@ -44,9 +44,11 @@ export function pointsFromReadings(
   readings: readonly ReadingInput[],
   supplierOf?: SupplierLookup,
 ): HistoryPoint[] {
-  return readings.map((r): HistoryPoint => {
-    if (r.kind === 'calibration') return r;
-    return { ...r, supplier: supplierOf?.(r.site, r.shelf, r.lane) ?? null };
+  // Observations are no history points: the central store keeps them.
+  return readings.flatMap((r): HistoryPoint[] => {
+    if (r.kind === 'observation') return [];
+    if (r.kind === 'calibration') return [r];
+    return [{ ...r, supplier: supplierOf?.(r.site, r.shelf, r.lane) ?? null }];
   });
 }
 

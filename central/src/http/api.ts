@@ -23,6 +23,7 @@ import { forecastRoutes } from './forecast.js';
 import { sendJson } from './io.js';
 import { laneRoutes } from './lanes.js';
 import { notificationRoutes } from './notifications.js';
+import { observationRoutes } from './observations.js';
 import { orderRoutes } from './orders.js';
 import { purchaseOrderRoutes } from './purchase-orders.js';
 import { Router } from './router.js';
@@ -105,6 +106,7 @@ export function createApi(deps: ApiDeps): ApiHandler {
   forecastRoutes(router);
   purchaseOrderRoutes(router);
   alertRoutes(router);
+  observationRoutes(router);
   commandRoutes(router);
   exportRoutes(router);
   webhookRoutes(router);

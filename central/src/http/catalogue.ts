@@ -272,10 +272,16 @@ export function catalogueRoutes(router: ApiRouter): void {
     return strip(
       await change(ctx, p, t, 'put', body.revision, (d) => {
         const old = d.sites.find((s) => s.id === site);
-        const { name } = bodyFields(body);
+        const { name, openingHours } = bodyFields(body);
+        // Left out, the hours stay; null drops them (always open).
+        const hours = openingHours === undefined ? old?.openingHours : (openingHours ?? undefined);
         return [
           'sites',
-          upsert(d.sites, (s) => s.id === site, defined({ id: site, name, shelves: old?.shelves ?? [] })),
+          upsert(
+            d.sites,
+            (s) => s.id === site,
+            defined({ id: site, name, shelves: old?.shelves ?? [], openingHours: hours }),
+          ),
         ];
       }),
     );

@@ -37,6 +37,7 @@ export const ACTION_ROLES = {
   'alert.acknowledge': ['operator', 'technician', 'admin'],
   'calibrations.read': ['technician', 'operator', 'service', 'admin'],
   'agent.command': ['technician', 'admin'],
+  'unit-weight.accept': ['technician', 'admin'],
   'webhooks.dead': ['admin'],
 } as const satisfies Record<string, readonly Grant['role'][]>;
 

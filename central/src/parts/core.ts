@@ -8,6 +8,7 @@ import { HistoryService, registerHistoryMetrics } from '../history/index.js';
 import { OrderService } from '../orders/orders.js';
 import { PurchaseOrderService } from '../orders/purchase-orders.js';
 import { RulesEngine } from '../rules/engine.js';
+import { closedAtFor } from '../rules/hours.js';
 import { lanesFromCentral } from '../rules/lanes.js';
 import type { Part, PartContext } from '../service/part.js';
 import type { CentralStore } from '../store/repositories.js';
@@ -167,6 +168,7 @@ export function rulesPart(): Part {
         offlineAfterMs: c.timing.offlineAfterMs,
         logger: ctx.log,
         leadTime: (site, supplier) => ctx.services.purchaseOrders?.learnedLeadTime(site, supplier) ?? null,
+        closedAt: closedAtFor(c),
       });
       rules.on('alert', (a) => announce(ctx.bus, topics.alert(a.site, a.shelf, a.lane), a, ctx.log));
       rules.start();
@@ -176,6 +178,7 @@ export function rulesPart(): Part {
       rules?.stop();
     },
     reconfigure(ctx) {
+      rules?.setClosedAt(closedAtFor(ctx.config));
       rules?.reconfigure(ctx.config.replenishment, lanesFromCentral(ctx.config));
     },
   };

@@ -13,12 +13,14 @@ import type {
   AlertEvent,
   EventPayload,
   HealthPayload,
+  ObservationPayload,
   OrderEvent,
 } from '@shelfsense/protocol';
 import { childLogger } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
 import type { OrderService } from '../orders/orders.js';
 import { cancelMovedStep, isMovePair } from '../orders/receipt.js';
+import { alertEvent } from '../store/alerts.js';
 import type { LaneRef, ReadingInput } from '../store/readings.js';
 import type { CentralStore } from '../store/repositories.js';
 import { type ActionContext, carryOut, type RuleOutcome } from './actions.js';
@@ -26,6 +28,7 @@ import type { ReplenishmentConfig } from './config.js';
 import { applyEvent, applyLevel, assess, condition, type LiveOrderView, usable } from './evaluate.js';
 import type { LaneRuleState } from './lane-state.js';
 import { type LaneInfo, laneKey, shelfKey } from './lanes.js';
+import { observationAlertKind, observationMessage, openObservations } from './observations.js';
 import { type LanePolicy, type LearnedLeadTime, reorderPointFor, resolvePolicy } from './policy.js';
 import { demandStdPerDay, type Forecast, forecast, ratePerMs } from './rate.js';
 import { LaneStateRepo } from './state-repo.js';
@@ -42,7 +45,15 @@ export interface RulesEngineOptions {
   clock?: () => number;
   /** The supplier's lead time at a site learned from its purchase orders (service-level policies). */
   leadTime?: (site: string, supplier: string) => LearnedLeadTime | null;
+  /**
+   * When the site is closed at reading time `ts` (its opening hours), a description of it, such as
+   * "Sun 03:12 Europe/Berlin"; null when open. Absent: every site is always open.
+   */
+  closedAt?: (site: string, ts: number) => string | null;
 }
+
+/** How far back a cleared observation looks for others of its kind still open on the lane. */
+const OPEN_LOOKBACK_MS = 30 * 24 * 3_600_000;
 
 export type { RuleOutcome } from './actions.js';
 
@@ -72,6 +83,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
   private readonly log: Logger | undefined;
   private readonly clock: () => number;
   private readonly leadTime: RulesEngineOptions['leadTime'];
+  private closedAt: RulesEngineOptions['closedAt'];
   private lanes = new Map<string, Lane>();
   private byShelf = new Map<string, Lane[]>();
   private readonly states: LaneStateRepo;
@@ -94,6 +106,7 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     this.log = o.logger && childLogger(o.logger, 'rules');
     this.clock = o.clock ?? Date.now;
     this.leadTime = o.leadTime;
+    this.closedAt = o.closedAt;
     this.states = new LaneStateRepo(o.store, this.log);
     this.actions = {
       store: o.store,
@@ -103,6 +116,11 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
       log: this.log,
     };
     this.setLanes(o.lanes);
+  }
+
+  /** Replaces the opening hours (after a catalogue change). */
+  setClosedAt(closedAt: RulesEngineOptions['closedAt']): void {
+    this.closedAt = closedAt;
   }
 
   /** Replaces the lane directory (after a config reload). */
@@ -292,6 +310,14 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
       return;
     }
     this.lastSeen.set(key, this.clock());
+    if (r.kind === 'observation') {
+      this.onObservation(lane, r.payload, out);
+      return;
+    }
+    if (r.kind === 'event' && (r.payload.kind === 'pick' || r.payload.kind === 'restock')) {
+      const d = r.payload.delta;
+      this.closedTamper(lane, r.payload.ts, `the count changed by ${d > 0 ? '+' : ''}${d}`, out);
+    }
     const s = this.state(lane.info);
     if (r.kind === 'level') {
       const next = applyLevel(s, r.payload);
@@ -308,6 +334,64 @@ export class RulesEngine extends EventEmitter<{ order: [OrderEvent]; alert: [Ale
     if (e.kind === 'restock' && e.delta > 0) next = this.receiptStep(lane, next, e);
     if (e.kind === 'pick' && e.delta < 0) this.cancelMoves(lane, e);
     this.update(lane, next, next.lastTs ?? e.ts, out);
+  }
+
+  /** An observation opens or clears its alert; one stamped while the store is closed is tamper. */
+  private onObservation(lane: Lane, p: ObservationPayload, out: RuleOutcome): void {
+    if (p.state === 'open' && !(p.kind === 'tamper' && p.cause === 'closed'))
+      this.closedTamper(lane, p.ts, observationMessage(p), out);
+    const kind = observationAlertKind(p);
+    if (kind === null) return;
+    const first = out.alerts.length;
+    const now = this.clock();
+    if (p.state === 'open') {
+      const r = this.store.alerts.open(lane.info, kind, observationMessage(p), now);
+      if (r.created) out.alerts.push(alertEvent(r.alert));
+    } else if (!this.otherOpen(lane.info, p)) {
+      const a = this.store.alerts.clearKind(lane.info, kind, now);
+      if (a) out.alerts.push(alertEvent(a));
+    }
+    this.publish(out, out.orders.length, first);
+  }
+
+  /** Is another observation of this kind still open on the lane (so its alert stays)? */
+  private otherOpen(ref: LaneRef, p: ObservationPayload): boolean {
+    const rows = this.store.history.observations({
+      site: ref.site,
+      shelf: ref.shelf,
+      lane: ref.lane,
+      kind: p.kind,
+      from: p.ts - OPEN_LOOKBACK_MS,
+    });
+    const open = openObservations(
+      rows.filter((r) => observationAlertKind(r.payload) !== null || r.state === 'cleared'),
+    );
+    open.delete(p.observation);
+    return open.size > 0;
+  }
+
+  /**
+   * A change stamped while the site is closed opens a tamper alert. An acknowledged one is
+   * replaced, so the next night's change is told again; an open one is not repeated.
+   */
+  private closedTamper(lane: Lane, ts: number, what: string, out: RuleOutcome): void {
+    const closed = this.closedAt?.(lane.info.site, ts) ?? null;
+    if (closed === null) return;
+    const first = out.alerts.length;
+    const now = this.clock();
+    const live = this.store.alerts.live(lane.info, 'tamper');
+    if (live?.state === 'acknowledged') {
+      const c = this.store.alerts.clear(live.id, now);
+      if (c.changed) out.alerts.push(alertEvent(c.alert));
+    } else if (live) return;
+    const r = this.store.alerts.open(
+      lane.info,
+      'tamper',
+      `${what} while the store was closed (${closed})`,
+      now,
+    );
+    if (r.created) out.alerts.push(alertEvent(r.alert));
+    this.publish(out, out.orders.length, first);
   }
 
   /** A gain while the lane's order is on its way: a delivery step, unless it is an item moved. */

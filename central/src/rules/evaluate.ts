@@ -100,7 +100,10 @@ export function applyEvent(s: LaneRuleState, e: EventPayload, tauMs: number): La
   return { ...next, units: e.units, lastTs: e.ts, stale: false };
 }
 
-const MESSAGES: Record<AlertKind, (s: LaneRuleState) => string> = {
+/** The alert kinds the lane's condition decides (observations open and clear the others). */
+type ConditionAlertKind = 'offline' | 'sensor-fault' | 'anomaly' | 'stock-out';
+
+const MESSAGES: Record<ConditionAlertKind, (s: LaneRuleState) => string> = {
   offline: (s) =>
     s.agentOffline
       ? 'the shelf agent is offline'
@@ -123,7 +126,7 @@ export function assess(
 ): { state: LaneRuleState; decisions: Decision[] } {
   const s: LaneRuleState = { ...prev, alerts: [...prev.alerts], receipt: { ...prev.receipt } };
   const decisions: Decision[] = [];
-  const alert = (kind: AlertKind, on: boolean) => {
+  const alert = (kind: ConditionAlertKind, on: boolean) => {
     const live = s.alerts.includes(kind);
     if (on && !live) {
       s.alerts.push(kind);

@@ -11,6 +11,7 @@ export {
   type LiveOrderView,
   usable,
 } from './evaluate.js';
+export { closedAt, closedAtFor, localTime } from './hours.js';
 export { initialLaneState, type LaneRuleState, LaneRuleStateSchema } from './lane-state.js';
 export { type LaneInfo, laneKey, lanesFromCentral, shelfKey } from './lanes.js';
 export { type LanePolicy, type LearnedLeadTime, reorderPointFor, resolvePolicy } from './policy.js';

@@ -1,5 +1,5 @@
 /**
- * Ingest: takes levels, events, calibration records, health and agent status from the bus (as the
+ * Ingest: takes levels, events, observations, calibration records, health and agent status from the bus (as the
  * `service` role, so it works the same against the embedded aedes, Mosquitto or EMQX); commits
  * readings to the store in batches (duplicates dropped by (site, agent, seq)); feeds the rules; and
  * publishes each agent's stored high-water mark, retained, so the agent can trim its outbox.
@@ -78,7 +78,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       this.invalid(topic, err);
     };
     const reading =
-      <K extends 'level' | 'event' | 'calibration'>(kind: K) =>
+      <K extends 'level' | 'event' | 'observation' | 'calibration'>(kind: K) =>
       (ref: TopicRef<K>, payload: ReadingInput['payload'], topic: string) =>
         this.onReading(topic, {
           site: ref.site,
@@ -90,6 +90,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.offs.push(
       await bus.subscribe(filters.laneKind('level'), reading('level'), { onInvalid }),
       await bus.subscribe(filters.laneKind('event'), reading('event'), { onInvalid }),
+      await bus.subscribe(filters.laneKind('observation'), reading('observation'), { onInvalid }),
       await bus.subscribe(filters.laneKind('calibration'), reading('calibration'), { onInvalid }),
       await bus.subscribe(filters.health(), (ref, p, topic) => this.onHealth(topic, ref, p), {
         onInvalid,

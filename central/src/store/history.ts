@@ -3,8 +3,15 @@
  * interval, plus every change of count, stability or state), the newest level per lane, the
  * pick/restock/adjust events and the calibration records — each queryable per lane and time range.
  */
-import type { CalibrationRecord, EventPayload, LaneState, LevelPayload } from '@shelfsense/protocol';
+import type {
+  CalibrationRecord,
+  EventPayload,
+  LaneState,
+  LevelPayload,
+  ObservationPayload,
+} from '@shelfsense/protocol';
 import type { Db } from './database.js';
+import type { ObservationFilter, ObservationRow } from './observations.js';
 import type { LaneRef, ReadingInput } from './records.js';
 import type { HistoryRepository } from './repositories.js';
 
@@ -111,6 +118,14 @@ export class HistoryRepo implements HistoryRepository {
         `INSERT OR IGNORE INTO events (agent, seq, site, shelf, lane, kind, delta, units, sku, ts)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      insertObservation: db.prepare(
+        `INSERT OR IGNORE INTO observations (agent, seq, site, shelf, lane, observation, kind, state, grams, ts, payload)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      accept: db.prepare(
+        `UPDATE observations SET accepted_at = ?, accepted_by = ?
+         WHERE site = ? AND agent = ? AND seq = ? AND accepted_at IS NULL`,
+      ),
       insertCalibration: db.prepare(
         `INSERT OR IGNORE INTO calibrations (agent, seq, site, shelf, lane, kind, by_user, by_role, ts, record)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -150,6 +165,23 @@ export class HistoryRepo implements HistoryRepository {
       case 'event': {
         const p = r.payload;
         this.q.insertEvent.run(p.agent, p.seq, site, shelf, lane, p.kind, p.delta, p.units, p.sku, p.ts);
+        return;
+      }
+      case 'observation': {
+        const p = r.payload;
+        this.q.insertObservation.run(
+          p.agent,
+          p.seq,
+          site,
+          shelf,
+          lane,
+          p.observation,
+          p.kind,
+          p.state,
+          p.grams,
+          p.ts,
+          json ?? JSON.stringify(p),
+        );
         return;
       }
       case 'calibration': {
@@ -250,10 +282,36 @@ export class HistoryRepo implements HistoryRepository {
     return rows.map((r) => ({ ...r, record: JSON.parse(r.record) as CalibrationRecord }));
   }
 
-  /** Deletes level history and events older than `before` (reading time). */
+  observations(q: RangeQuery & ObservationFilter): ObservationRow[] {
+    const w = where(q);
+    const extra: string[] = [];
+    for (const k of ['kind', 'state', 'observation'] as const) {
+      const v = q[k];
+      if (v === undefined) continue;
+      extra.push(`${k} = @${k}`);
+      w.params[k] = v;
+    }
+    const parts = [w.sql.replace(/^WHERE /, ''), ...extra].filter(Boolean);
+    const rows = this.db
+      .prepare(
+        `SELECT agent, seq, site, shelf, lane, observation, kind, state, ts, payload,
+           accepted_at AS acceptedAt, accepted_by AS acceptedBy
+         FROM observations ${parts.length ? `WHERE ${parts.join(' AND ')}` : ''}
+         ORDER BY ts, agent, seq LIMIT @limit`,
+      )
+      .all(w.params) as (Omit<ObservationRow, 'payload'> & { payload: string })[];
+    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as ObservationPayload }));
+  }
+
+  acceptProposal(ref: { site: string; agent: string; seq: number }, by: string, at: number): boolean {
+    return this.q.accept.run(at, by, ref.site, ref.agent, ref.seq).changes === 1;
+  }
+
+  /** Deletes level history, events and observations older than `before` (reading time). */
   prune(before: number): number {
     const a = this.db.prepare('DELETE FROM level_history WHERE ts < ?').run(before).changes;
     const b = this.db.prepare('DELETE FROM events WHERE ts < ?').run(before).changes;
-    return a + b;
+    const c = this.db.prepare('DELETE FROM observations WHERE ts < ?').run(before).changes;
+    return a + b + c;
   }
 }

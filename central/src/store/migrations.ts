@@ -3,6 +3,7 @@
  * version is `PRAGMA user_version`. Never edit a released migration: add the next number.
  */
 import { NOTIFICATIONS_SQL } from './notifications.js';
+import { OBSERVATIONS_SQLITE } from './observations.js';
 import { PURCHASE_ORDERS_SQLITE } from './purchase-orders.js';
 
 export interface Migration {
@@ -397,6 +398,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 10,
     name: 'notification settings, notices and their send queue',
     sql: NOTIFICATIONS_SQL,
+  },
+  {
+    version: 11,
+    name: 'lane observations and their alert kinds',
+    sql: OBSERVATIONS_SQLITE,
   },
 ];
 

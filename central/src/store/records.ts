@@ -1,5 +1,5 @@
 /** What the store keeps of an agent's records: a lane, and a reading addressed to it. */
-import type { CalibrationRecord, EventPayload, LevelPayload } from '@shelfsense/protocol';
+import type { CalibrationRecord, EventPayload, LevelPayload, ObservationPayload } from '@shelfsense/protocol';
 
 export interface LaneRef {
   site: string;
@@ -10,4 +10,5 @@ export interface LaneRef {
 export type ReadingInput =
   | (LaneRef & { kind: 'level'; payload: LevelPayload })
   | (LaneRef & { kind: 'event'; payload: EventPayload })
+  | (LaneRef & { kind: 'observation'; payload: ObservationPayload })
   | (LaneRef & { kind: 'calibration'; payload: CalibrationRecord });

@@ -24,6 +24,7 @@ import type {
 } from './catalogue.js';
 import type { CalibrationRow, EventRow, LevelRow, RangeQuery } from './history.js';
 import type { NotificationsRepository } from './notifications.js';
+import type { ObservationFilter, ObservationRow } from './observations.js';
 import type { NewOrderRow, OrderEventRow, OrderListQuery, OrderRow, OrderUpdate } from './orders.js';
 import type {
   DiscrepancyKind,
@@ -69,7 +70,14 @@ export interface HistoryRepository {
   latest(q?: Partial<LaneRef>): (LaneRef & { level: LevelPayload })[];
   events(q: RangeQuery & { kind?: EventPayload['kind'] }): EventRow[];
   calibrations(q: RangeQuery): CalibrationRow[];
-  /** Deletes level history and events older than `before` (reading time); returns rows deleted. */
+  /** Lane observations, open and cleared records alike. */
+  observations(q: RangeQuery & ObservationFilter): ObservationRow[];
+  /**
+   * Marks the unit-weight proposal recorded as (site, agent, seq) accepted; false when there is no
+   * such record or it was accepted already (nothing written).
+   */
+  acceptProposal(ref: { site: string; agent: string; seq: number }, by: string, at: number): boolean;
+  /** Deletes level history, events and observations older than `before`; returns rows deleted. */
   prune(before: number): number;
 }
 

@@ -5,6 +5,7 @@
  * Uses only `fetch`: no DOM.
  */
 import {
+  AcceptUnitWeightResponse,
   AlertsResponse,
   type AnySchema,
   ApiAlert,
@@ -16,8 +17,10 @@ import {
   formatIssues,
   HistoryResponse,
   LoginResponse,
+  ObservationsResponse,
   OrdersResponse,
   toIssues,
+  UnitWeightView,
 } from '@shelfsense/protocol';
 import * as z from '@shelfsense/protocol/zod';
 import type { LaneRef } from './format.js';
@@ -209,6 +212,42 @@ export class Api {
 
   acknowledgeAlert(id: string): Promise<ApiAlert> {
     return this.json('POST', `/api/alerts/${seg(id)}/acknowledge`, ApiAlert, {});
+  }
+
+  /** Observations at the user's sites, newest first; `live`: the ones not cleared yet. */
+  observations(
+    q: { state?: 'open' | 'cleared' | 'live'; site?: string; limit?: number } = {},
+  ): Promise<ObservationsResponse> {
+    const p = new URLSearchParams();
+    if (q.state) p.set('state', q.state);
+    if (q.site) p.set('site', q.site);
+    if (q.limit !== undefined) p.set('limit', String(q.limit));
+    return this.json('GET', `/api/observations${query(p)}`, ObservationsResponse);
+  }
+
+  laneObservations(ref: LaneRef, state?: 'open' | 'cleared' | 'live'): Promise<ObservationsResponse> {
+    const p = new URLSearchParams();
+    if (state) p.set('state', state);
+    return this.json('GET', `${lanePath(ref)}/observations${query(p)}`, ObservationsResponse);
+  }
+
+  /** The lane's SKU, its unit weight and the open unit-weight proposal (null when none). */
+  unitWeight(ref: LaneRef): Promise<UnitWeightView> {
+    return this.json('GET', `${lanePath(ref)}/unit-weight`, UnitWeightView);
+  }
+
+  /** Accepts a proposal (its record id); central changes the SKU's unit weight and tells the agent. */
+  acceptUnitWeight(
+    ref: LaneRef,
+    observation: string,
+    unitWeightG?: number,
+  ): Promise<AcceptUnitWeightResponse> {
+    return this.json(
+      'POST',
+      `${lanePath(ref)}/unit-weight/accept`,
+      AcceptUnitWeightResponse,
+      unitWeightG === undefined ? { observation } : { observation, unitWeightG },
+    );
   }
 
   /** Sends a technician command; central stamps the logged-in user on it, not anything here. */

@@ -1,12 +1,23 @@
 /**
- * Alerts (stock-out, offline, sensor fault, anomaly) for the operator's and technician's sites,
- * with acknowledge. Reloads when an alert message arrives.
+ * Alerts (stock-out, offline, sensor fault, anomaly, and what the shelves' weights observe: a
+ * foreign object, another lane's item, tamper, a wrong unit weight) for the operator's and
+ * technician's sites, with acknowledge; then the observations open now. Reloads when an alert
+ * message arrives.
  */
 
 import type { ApiAlert } from '@shelfsense/protocol';
 import { formatAgo, formatDateTime } from '../lib/format.js';
 import { alertKindLabel } from '../lib/status.js';
 import { useAction, useApp, useNow, useResource } from './hooks.js';
+import { ObservationsPanel } from './ObservationsPanel.js';
+
+/** The observations' alert kinds, in plain words. */
+const OBSERVED_KIND_LABELS: Readonly<Record<string, string>> = {
+  'foreign-object': 'Foreign object on the lane',
+  'misplaced-item': 'Item on the wrong lane',
+  tamper: 'Tamper',
+  'unit-weight': 'Unit weight looks wrong',
+};
 
 const STATE_TEXT: Readonly<Record<string, string>> = {
   open: 'Open',
@@ -22,7 +33,7 @@ function AlertItem({ alert, onChanged }: { alert: ApiAlert; onChanged(): void })
   const { api } = useApp();
   const now = useNow(30_000);
   const action = useAction();
-  const kind = alertKindLabel(alert.kind);
+  const kind = OBSERVED_KIND_LABELS[alert.kind] ?? alertKindLabel(alert.kind);
   return (
     <li
       class={`alert-card alert-${alert.kind} alert-state-${alert.state}`}
@@ -71,22 +82,25 @@ export function AlertsPanel({ heading = 'Alerts' }: { heading?: string }) {
   const { api } = useApp();
   const alerts = useResource(() => api.alerts(['open', 'acknowledged']), [api], ['alert']);
   return (
-    <section class="panel" aria-labelledby="alerts-heading">
-      <div class="panel-head">
-        <h2 id="alerts-heading">{heading}</h2>
-      </div>
-      {alerts.error && (
-        <p class="error" role="alert">
-          Alerts could not be loaded: {alerts.error}
-        </p>
-      )}
-      {alerts.loading && !alerts.data && <p>Loading alerts…</p>}
-      {alerts.data && alerts.data.length === 0 && <p>No open alerts.</p>}
-      <ul class="card-list" aria-label={heading}>
-        {alerts.data?.map((a) => (
-          <AlertItem key={a.id} alert={a} onChanged={alerts.reload} />
-        ))}
-      </ul>
-    </section>
+    <>
+      <section class="panel" aria-labelledby="alerts-heading">
+        <div class="panel-head">
+          <h2 id="alerts-heading">{heading}</h2>
+        </div>
+        {alerts.error && (
+          <p class="error" role="alert">
+            Alerts could not be loaded: {alerts.error}
+          </p>
+        )}
+        {alerts.loading && !alerts.data && <p>Loading alerts…</p>}
+        {alerts.data && alerts.data.length === 0 && <p>No open alerts.</p>}
+        <ul class="card-list" aria-label={heading}>
+          {alerts.data?.map((a) => (
+            <AlertItem key={a.id} alert={a} onChanged={alerts.reload} />
+          ))}
+        </ul>
+      </section>
+      <ObservationsPanel />
+    </>
   );
 }

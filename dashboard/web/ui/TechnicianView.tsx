@@ -1,6 +1,7 @@
 /**
  * The technician's screen: pick site, agent, shelf and lane; then live readings, shelf health,
- * the calibration wizards and the lane's calibration log, plus the sites' alerts.
+ * the calibration wizards and the lane's calibration log, its unit-weight proposal, plus the
+ * sites' alerts and observations.
  */
 import { useMemo, useState } from 'preact/hooks';
 import { laneKey } from '../lib/format.js';
@@ -11,6 +12,7 @@ import { useLanes } from './hooks.js';
 import { LiveReadings } from './LiveReadings.js';
 import { ShelfHealth } from './ShelfHealth.js';
 import { UnassignedShelves } from './UnassignedShelves.js';
+import { UnitWeightProposal } from './UnitWeightProposal.js';
 import { Wizard } from './Wizard.js';
 
 const LEVELS: readonly {
@@ -92,6 +94,7 @@ export function TechnicianView() {
             />
             <CalibrationLog lane={sel} version={version} />
           </div>
+          <UnitWeightProposal lane={sel} />
         </>
       )}
       <AlertsPanel heading="Alerts at your sites" />

@@ -23,6 +23,7 @@
  * The bodies check shape here; the catalogue's own schema (ids, references, orderUpTo above
  * reorderPoint, one channel per lane) checks the result, and its issues name the body's fields.
  */
+import { OpeningHours } from '../config/hours.js';
 import { DeliverySchedule } from '../config/schedule.js';
 import * as z from '../zod.js';
 import { orNull } from './common.js';
@@ -65,6 +66,8 @@ export type SkuBody = z.infer<typeof SkuBody>;
 
 export const SiteBody = z.strictObject({
   name: z.optional(z.string().check(z.maxLength(200))),
+  /** Left out: kept as it is; null: always open. */
+  openingHours: z.optional(z.nullable(OpeningHours)),
   revision: ReadRevision,
 });
 export type SiteBody = z.infer<typeof SiteBody>;
@@ -178,6 +181,8 @@ export type ShelfView = z.infer<typeof ShelfView>;
 export const SiteView = z.object({
   id: z.string(),
   name: orNull(z.string()),
+  /** Null: always open. */
+  openingHours: orNull(OpeningHours),
   revision: Revision,
   shelves: z.array(ShelfView),
 });

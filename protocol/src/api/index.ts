@@ -14,6 +14,7 @@ export * from './catalogue.js';
 export * from './commands.js';
 export { ApiErrorBody, EmptyBody, RangeQuery } from './common.js';
 export * from './lanes.js';
+export * from './observations.js';
 export * from './orders.js';
 export * from './purchase-orders.js';
 export * from './shelves.js';

@@ -9,6 +9,7 @@ import { TOPIC_ROOT } from '../topics.js';
 import { ClusterConfig } from './cluster.js';
 import { Duration, LogLevel, TimerDuration } from './common.js';
 import { HistoryConfig } from './history.js';
+import { OpeningHours } from './hours.js';
 import { IntegrationsConfig } from './integrations.js';
 import { NotificationsConfig } from './notifications.js';
 import { ReplenishmentConfig } from './replenishment.js';
@@ -32,6 +33,8 @@ export const CentralSite = z.strictObject({
   id: Id,
   name: z.string().optional(),
   shelves: z.array(CentralShelf).default([]),
+  /** When the store is open; a count change outside them is tamper. Absent: always open. */
+  openingHours: OpeningHours.optional(),
 });
 
 export const Sku = z.strictObject({

@@ -5,6 +5,7 @@ export * from './cluster.js';
 export * from './common.js';
 export * from './env.js';
 export * from './history.js';
+export * from './hours.js';
 export * from './integrations.js';
 export * from './load.js';
 export * from './notifications.js';

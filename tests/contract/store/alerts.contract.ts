@@ -59,6 +59,14 @@ export function alertsContract(make: RepoFactory<AlertsRepository>): void {
       expect(await repo.live(LANE, 'offline')).toBeUndefined();
     });
 
+    it('takes every alert kind, the observations’ too, one live of each per lane', async () => {
+      const kinds = ['foreign-object', 'misplaced-item', 'tamper', 'unit-weight'] as const;
+      for (const kind of kinds) expect((await repo.open(LANE, kind, `${kind} on l1`, T0)).created).toBe(true);
+      expect((await repo.open(LANE, 'tamper', 'again', T0 + 1)).created).toBe(false);
+      expect((await repo.clearKind(LANE, 'tamper', T0 + 2))?.state).toBe('cleared');
+      expect(await repo.liveCount()).toBe(3);
+    });
+
     it('keeps at most one live alert of a kind per lane, on every connection', async () => {
       const a = await repo.open(LANE, 'sensor-fault', 'channel 0 saturated', T0);
       const b = await repo.open(LANE, 'sensor-fault', 'channel 0 saturated again', T0 + 1);

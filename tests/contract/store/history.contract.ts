@@ -10,7 +10,7 @@ import type {
   ReadingInput,
   ReadingsRepository,
 } from '@shelfsense/central/store';
-import type { CalibrationRecord } from '@shelfsense/protocol';
+import type { CalibrationRecord, ObservationPayload } from '@shelfsense/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventReading, LANE, levelReading } from '../../unit/central/store/fixtures.js';
 import { type Opened, type RepoFactory, T0 } from './types.js';
@@ -42,6 +42,33 @@ function calibration(seq: number, ts: number): ReadingInput {
     seq,
   };
   return { ...LANE, kind: 'calibration', payload: record };
+}
+
+function observationReading(
+  seq: number,
+  ts: number,
+  over: Partial<ObservationPayload> = {},
+  lane: typeof LANE | typeof L2 = LANE,
+): ReadingInput {
+  const payload: ObservationPayload = {
+    agent: 'pi-1',
+    serial: 'SN0001',
+    sku: 'cola',
+    observation: 'o-1',
+    kind: 'foreign-object',
+    state: 'open',
+    grams: 212.5,
+    items: 0.6,
+    otherLane: null,
+    cause: null,
+    proposal: null,
+    detail: '',
+    ts,
+    seq,
+    frameSeq: seq,
+    ...over,
+  };
+  return { ...lane, kind: 'observation', payload };
 }
 
 export function historyContract(make: RepoFactory<HistoryRepository, HistoryFixture>): void {
@@ -192,6 +219,77 @@ export function historyContract(make: RepoFactory<HistoryRepository, HistoryFixt
       expect((await history.levels(LANE)).map((r) => r.seq)).toEqual([3]);
       expect(await history.events(LANE)).toEqual([]);
       expect(await history.prune(T0 + 50_000)).toBe(0);
+    });
+
+    it('keeps each observation record once, whole, queryable by lane, kind, state and range', async () => {
+      const proposal = { unitWeightG: 355.2, confidence: 0.9, steps: 8, wrong: true };
+      const batch = [
+        observationReading(1, T0),
+        observationReading(2, T0 + 1_000, { observation: 'u-1', kind: 'unit-weight', proposal }),
+        levelReading(3, 5, T0 + 1_500),
+        observationReading(4, T0 + 2_000, { state: 'cleared', grams: 0 }),
+        observationReading(
+          5,
+          T0 + 3_000,
+          { observation: 'm-1', kind: 'misplaced-item', otherLane: 'l1' },
+          L2,
+        ),
+      ];
+      await readings.commit(batch, T0);
+      await readings.commit(batch, T0 + 1); // resent: nothing new
+      const all = await history.observations({ site: 's1' });
+      expect(all.map((r) => r.seq)).toEqual([1, 2, 4, 5]);
+      expect(all[1]).toEqual({
+        ...LANE,
+        agent: 'pi-1',
+        seq: 2,
+        observation: 'u-1',
+        kind: 'unit-weight',
+        state: 'open',
+        ts: T0 + 1_000,
+        payload: expect.objectContaining({ proposal, grams: 212.5, items: 0.6 }),
+        acceptedAt: null,
+        acceptedBy: null,
+      });
+      expect((await history.observations(LANE)).map((r) => r.seq)).toEqual([1, 2, 4]);
+      expect((await history.observations({ ...LANE, kind: 'foreign-object' })).map((r) => r.seq)).toEqual([
+        1, 4,
+      ]);
+      expect((await history.observations({ site: 's1', state: 'cleared' })).map((r) => r.seq)).toEqual([4]);
+      expect((await history.observations({ site: 's1', observation: 'm-1' }))[0]?.payload.otherLane).toBe(
+        'l1',
+      );
+      expect(
+        (await history.observations({ site: 's1', from: T0 + 1_000, to: T0 + 3_000 })).map((r) => r.seq),
+      ).toEqual([2, 4]);
+      expect(await history.observations({ site: 's9' })).toEqual([]);
+    });
+
+    it('marks a unit-weight proposal accepted once, with who and when', async () => {
+      const proposal = { unitWeightG: 355.2, confidence: 0.9, steps: 8, wrong: true };
+      await readings.commit([observationReading(1, T0, { kind: 'unit-weight', proposal })], T0);
+      expect(await history.acceptProposal({ site: 's1', agent: 'pi-1', seq: 1 }, 'tech-ann', T0 + 5)).toBe(
+        true,
+      );
+      expect(await history.acceptProposal({ site: 's1', agent: 'pi-1', seq: 1 }, 'tech-bob', T0 + 6)).toBe(
+        false,
+      );
+      expect(await history.acceptProposal({ site: 's1', agent: 'pi-1', seq: 9 }, 'tech-bob', T0 + 6)).toBe(
+        false,
+      );
+      expect((await history.observations(LANE))[0]).toMatchObject({
+        acceptedAt: T0 + 5,
+        acceptedBy: 'tech-ann',
+      });
+    });
+
+    it('prunes observations older than a horizon with the events', async () => {
+      await readings.commit(
+        [observationReading(1, T0), observationReading(2, T0 + 100_000, { state: 'cleared' })],
+        T0,
+      );
+      expect(await history.prune(T0 + 50_000)).toBe(1);
+      expect((await history.observations(LANE)).map((r) => r.seq)).toEqual([2]);
     });
   });
 }

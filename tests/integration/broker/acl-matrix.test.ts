@@ -153,7 +153,8 @@ const ROWS: Row[] = [
     subOtherSupplierLane: 'allow',
     commandA: 'deny',
     retainedLevels: 'allow',
-    mayRead: /^shelfsense\/v1\/A\/(a1\/l[12]\/(level|event|order|alert)|a1\/health|agents\/[^/]+\/status)$/,
+    mayRead:
+      /^shelfsense\/v1\/A\/(a1\/l[12]\/(level|event|observation|order|alert)|a1\/health|agents\/[^/]+\/status)$/,
     otherLane: `${R}/A/a1/l2/level`,
     fence: `${R}/A/a1/l2/event`,
   },
@@ -199,6 +200,10 @@ const PROBES = [
   `${R}/B/b1/l2/order`,
   `${R}/A/a1/l1/alert`,
   `${R}/A/a1/l1/calibration`,
+  // Observations: no supplier's, not even of its own lanes (l1 is X's, l2 is Y's).
+  `${R}/A/a1/l1/observation`,
+  `${R}/A/a1/l2/observation`,
+  `${R}/B/b1/l1/observation`,
   `${R}/A/a1/health`,
   `${R}/A/agents/agent-a/status`,
   `${R}/A/agents/agent-a/lanes`,

@@ -8,8 +8,9 @@
  * nothing behind to forget. The commit holds its agents' mark rows locked, so the lanes of one agent
  * are never downsampled by two commits at once.
  */
-import type { CalibrationRecord, EventPayload, LevelPayload } from '@shelfsense/protocol';
+import type { CalibrationRecord, EventPayload, LevelPayload, ObservationPayload } from '@shelfsense/protocol';
 import type { CalibrationRow, EventRow, LevelRow, RangeQuery } from '../history.js';
+import type { ObservationFilter, ObservationRow } from '../observations.js';
 import type { LaneRef, ReadingInput } from '../records.js';
 import type { AsyncRepository, HistoryRepository } from '../repositories.js';
 import type { Param, PgDb, Row } from './db.js';
@@ -134,11 +135,14 @@ export class PgHistoryRepo implements AsyncRepository<HistoryRepository> {
     const levels: { r: LaneRef; p: LevelPayload; json: string }[] = [];
     const events: { r: LaneRef; p: EventPayload }[] = [];
     const cals: { r: LaneRef; p: CalibrationRecord }[] = [];
+    const obs: { r: LaneRef; p: ObservationPayload; json: string }[] = [];
     for (const { reading: r, json } of committed) {
       if (r.kind === 'level') levels.push({ r, p: r.payload, json });
       else if (r.kind === 'event') events.push({ r, p: r.payload });
+      else if (r.kind === 'observation') obs.push({ r, p: r.payload, json });
       else cals.push({ r, p: r.payload });
     }
+    if (obs.length) await this.recordObservations(obs);
     if (levels.length === 0 && events.length === 0 && cals.length === 0) return;
 
     const kept = levels.length ? await this.lastKept(levels.map((l) => l.r)) : new Map<string, Kept>();
@@ -224,6 +228,31 @@ export class PgHistoryRepo implements AsyncRepository<HistoryRepository> {
     );
   }
 
+  /** Observations are rare next to levels: their own statement, only when a batch has some. */
+  private async recordObservations(
+    obs: { r: LaneRef; p: ObservationPayload; json: string }[],
+  ): Promise<void> {
+    await this.db.run(
+      `INSERT INTO observations (agent, seq, site, shelf, lane, observation, kind, state, grams, ts, payload)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::text[], $8::text[], $9::float8[], $10::bigint[], $11::text[])
+       ON CONFLICT (site, agent, seq) DO NOTHING`,
+      [
+        obs.map((o) => o.p.agent),
+        obs.map((o) => o.p.seq),
+        obs.map((o) => o.r.site),
+        obs.map((o) => o.r.shelf),
+        obs.map((o) => o.r.lane),
+        obs.map((o) => o.p.observation),
+        obs.map((o) => o.p.kind),
+        obs.map((o) => o.p.state),
+        obs.map((o) => o.p.grams),
+        obs.map((o) => o.p.ts),
+        obs.map((o) => o.json),
+      ],
+    );
+  }
+
   /** The newest kept history row of each lane, in one query. */
   private async lastKept(refs: LaneRef[]): Promise<Map<string, Kept>> {
     const lanes = new Map<string, LaneRef>();
@@ -288,12 +317,47 @@ export class PgHistoryRepo implements AsyncRepository<HistoryRepository> {
     return rows.map((r) => ({ ...r, record: JSON.parse(r.record) as CalibrationRecord }));
   }
 
-  /** Deletes level history and events older than `before` (reading time). */
+  async observations(q: RangeQuery & ObservationFilter): Promise<ObservationRow[]> {
+    const w = where(q);
+    const limit = w.params.pop() as number;
+    const parts = w.sql ? [w.sql.replace(/^WHERE /, '')] : [];
+    for (const k of ['state', 'observation'] as const) {
+      const v = q[k];
+      if (v === undefined) continue;
+      w.params.push(v);
+      parts.push(`${k} = $${w.params.length}`);
+    }
+    w.params.push(limit);
+    const rows = await this.db.query<Omit<ObservationRow, 'payload'> & { payload: string } & Row>(
+      `SELECT agent, seq, site, shelf, lane, observation, kind, state, ts, payload,
+         accepted_at AS "acceptedAt", accepted_by AS "acceptedBy"
+       FROM observations ${parts.length ? `WHERE ${parts.join(' AND ')}` : ''}
+       ORDER BY ts, agent, seq LIMIT $${w.params.length}`,
+      w.params,
+    );
+    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as ObservationPayload }));
+  }
+
+  async acceptProposal(
+    ref: { site: string; agent: string; seq: number },
+    by: string,
+    at: number,
+  ): Promise<boolean> {
+    const n = await this.db.run(
+      `UPDATE observations SET accepted_at = $1, accepted_by = $2
+       WHERE site = $3 AND agent = $4 AND seq = $5 AND accepted_at IS NULL`,
+      [at, by, ref.site, ref.agent, ref.seq],
+    );
+    return n === 1;
+  }
+
+  /** Deletes level history, events and observations older than `before` (reading time). */
   async prune(before: number): Promise<number> {
     const row = await this.db.one<{ n: number }>(
       `WITH a AS (DELETE FROM level_history WHERE ts < $1 RETURNING 1),
-         b AS (DELETE FROM events WHERE ts < $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) AS n`,
+         b AS (DELETE FROM events WHERE ts < $1 RETURNING 1),
+         c AS (DELETE FROM observations WHERE ts < $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) AS n`,
       [before],
     );
     return row?.n ?? 0;

@@ -7,6 +7,7 @@
  * Never edit a released migration: add the next number.
  */
 import type { Migration } from '../migrations.js';
+import { OBSERVATIONS_PG } from '../observations.js';
 import { ALERTS_SCHEMA } from './alerts.js';
 import { AUDIT_SCHEMA } from './audit.js';
 import { CATALOGUE_SCHEMA } from './catalogue.js';
@@ -42,6 +43,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: 'purchase orders', sql: PURCHASE_ORDERS_SCHEMA },
   { version: 3, name: 'notification settings, notices and their send queue', sql: NOTIFICATIONS_SCHEMA },
+  { version: 4, name: 'lane observations and their alert kinds', sql: OBSERVATIONS_PG },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -62,6 +62,14 @@ describe('ACL: publish', () => {
     expect(pub(agentA, `${R}/A/a1/l1/order`)).toBe(false);
   });
 
+  it('an agent publishes observations of its own shelves only; no person does', () => {
+    expect(pub(agentA, `${R}/A/a1/l1/observation`)).toBe(true);
+    expect(pub(agentA, `${R}/A/new-shelf/l1/observation`)).toBe(true);
+    expect(pub(agentA, `${R}/B/b1/l1/observation`)).toBe(false);
+    expect(pub({ role: 'agent', site: 'A', agent: 'agent-z' }, `${R}/A/a1/l1/observation`)).toBe(false);
+    for (const g of [supX, opA, techA, haA]) expect(pub(g, `${R}/A/a1/l1/observation`), g.role).toBe(false);
+  });
+
   it('technicians send requests to agents of their sites only; suppliers and operators publish nothing', () => {
     expect(pub(techA, `${R}/A/agents/agent-a/request/calibrate`)).toBe(true);
     expect(pub(techA, `${R}/B/agents/agent-b/request/calibrate`)).toBe(false);
@@ -126,6 +134,40 @@ describe('ACL: read and subscribe', () => {
     expect(sub(supX, `${R}/A/a1/l2/level`)).toBe(false);
     expect(sub(supX, `${R}/+/+/+/alert`)).toBe(false);
     expect(sub(supX, '$SYS/#')).toBe(false);
+  });
+
+  it('observations: operators and technicians of the site read them; no supplier, however it subscribes', () => {
+    const supY: Grant = { role: 'supplier', supplier: 'Y' };
+    for (const g of [opA, techA]) {
+      expect(read(g, `${R}/A/a1/l1/observation`), g.role).toBe(true);
+      expect(read(g, `${R}/B/b1/l1/observation`), g.role).toBe(false);
+      expect(sub(g, `${R}/A/+/+/observation`), g.role).toBe(true);
+    }
+    for (const g of [supX, supY]) {
+      // Its own lane's (l1 is X's, l2 is Y's) and another supplier's alike.
+      for (const t of [`${R}/A/a1/l1/observation`, `${R}/A/a1/l2/observation`, `${R}/B/b1/l1/observation`])
+        expect(read(g, t), `${g.supplier} ${t}`).toBe(false);
+      for (const f of [
+        `${R}/+/+/+/observation`,
+        `${R}/A/a1/l1/observation`,
+        `${R}/A/a1/l2/observation`,
+        `${R}/A/a1/+/observation`,
+      ])
+        expect(sub(g, f), `${g.supplier} ${f}`).toBe(false);
+    }
+    // A wide filter is granted for what it may read; each observation is still refused on delivery.
+    fc.assert(
+      fc.property(
+        fc.constantFrom('A', 'B'),
+        fc.constantFrom('a1', 'b1'),
+        fc.constantFrom('l1', 'l2'),
+        (s, h, l) => {
+          const t = `${R}/${s}/${h}/${l}/observation`;
+          return !read(supX, t) && !read({ role: 'supplier', supplier: 'Y' }, t);
+        },
+      ),
+    );
+    expect(read(haA, `${R}/A/a1/l1/observation`)).toBe(false);
   });
 
   it('[HA-ACL] Home Assistant reads its status, its sites’ discovery configs and, at its sites, lane levels and agent status only', () => {

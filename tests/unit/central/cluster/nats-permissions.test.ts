@@ -40,7 +40,7 @@ function allTopics(): string[] {
     for (const shelf of ['shelf-a', 'shelf-b', 'shelf-c', 'shelf-new']) {
       t.push(`shelfsense/v1/${site}/${shelf}/health`);
       for (const lane of ['L0', 'L1'])
-        for (const k of ['level', 'event', 'calibration', 'order', 'alert'])
+        for (const k of ['level', 'event', 'observation', 'calibration', 'order', 'alert'])
           t.push(`shelfsense/v1/${site}/${shelf}/${lane}/${k}`);
     }
     for (const agent of ['pi-1', 'pi-2', 'pi-3']) {
@@ -149,6 +149,13 @@ describe('NATS permissions mirror the broker ACL (docs/security.md)', () => {
       'shelfsense.v1.store-2.shelf-c.L0.event',
       'shelfsense.v1.store-2.shelf-c.L0.order',
     ]);
+    // No observations, not even of its own lanes: they tell of the store's shelves.
+    for (const supplier of ['acme', 'globex'])
+      expect(
+        (natsPermissions({ role: 'supplier', supplier }, map).subscribe.allow ?? []).filter((s) =>
+          s.endsWith('.observation'),
+        ),
+      ).toEqual([]);
     const pi1 = natsPermissions({ role: 'agent', site: 'store-1', agent: 'pi-1' }, map).publish;
     expect(pi1.deny).toContain('shelfsense.v1.store-1.shelf-b.>');
     expect(pi1.deny).not.toContain('shelfsense.v1.store-1.shelf-a.>');

@@ -53,7 +53,8 @@ describe('partitions of the readings', () => {
 
   it('maps each reading kind into the workers’ account with the partition count', () => {
     const m = partitionMappings(16);
-    expect(m.exports).toHaveLength(3);
+    expect(m.exports).toHaveLength(4);
+    expect(m.imports.some((i) => i.includes('.observation"'))).toBe(true);
     expect(m.imports.join('\n')).toContain('{{partition(16,1,2,3)}}');
     expect(m.imports.some((i) => i.includes('.calibration"'))).toBe(true);
   });
