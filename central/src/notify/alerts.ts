@@ -1,9 +1,9 @@
 /**
- * Alerts become notices: a stock-out, an offline lane or a sensor fault the rules open is
- * published once, keyed by the alert's id. Two ways in, both idempotent by that key: the rules
- * engine's `alert` event in this process (at once), and a scan of the alerts table for alerts
- * opened by another process (a cluster worker) or while this one was down (from `catchUpMs`
- * before start).
+ * Alerts become notices: a stock-out, an offline lane, a sensor fault, an object left or an item
+ * put back on the wrong lane, tamper or a wrong unit weight the rules open is published once,
+ * keyed by the alert's id. Two ways in, both idempotent by that key: the rules engine's `alert`
+ * event in this process (at once), and a scan of the alerts table for alerts opened by another
+ * process (a cluster worker) or while this one was down (from `catchUpMs` before start).
  */
 import type { AlertEvent, ShelfMap } from '@shelfsense/protocol';
 import type { Logger } from 'pino';
@@ -16,6 +16,10 @@ const KINDS = {
   'stock-out': 'stock-out',
   offline: 'shelf-offline',
   'sensor-fault': 'sensor-fault',
+  'foreign-object': 'shelf-object',
+  'misplaced-item': 'shelf-object',
+  tamper: 'tamper',
+  'unit-weight': 'unit-weight',
 } as const satisfies Partial<Record<AlertEvent['kind'], Notice['kind']>>;
 
 /** The alert's fields a notice needs: an alert event, or an alert row. */
@@ -43,12 +47,15 @@ export function noticeOfAlert(
   const lane = map.lane(a.site, a.shelf, a.lane);
   const place = `${a.site}/${a.shelf}/${a.lane}`;
   const item = lane ? (skuName?.(lane.sku) ?? lane.sku) : null;
-  const subject =
-    kind === 'stock-out'
-      ? `Stock-out${item ? ` of ${item}` : ''} at ${place}`
-      : kind === 'shelf-offline'
-        ? `Shelf ${a.shelf} at ${a.site} offline (lane ${a.lane})`
-        : `Sensor fault at ${place}`;
+  const subject = {
+    'stock-out': `Stock-out${item ? ` of ${item}` : ''} at ${place}`,
+    'shelf-offline': `Shelf ${a.shelf} at ${a.site} offline (lane ${a.lane})`,
+    'sensor-fault': `Sensor fault at ${place}`,
+    'shelf-object':
+      a.kind === 'misplaced-item' ? `Item of another lane on ${place}` : `Something left on ${place}`,
+    tamper: `Possible tampering at ${place}`,
+    'unit-weight': `Unit weight to check at ${place}`,
+  }[kind];
   const detail = lane
     ? `SKU ${lane.sku}${item !== lane.sku ? ` (${item})` : ''}, supplier ${lane.supplier}`
     : '';

@@ -26,6 +26,9 @@ const KIND_TITLES: Readonly<Record<Notice['kind'], string>> = {
   'sensor-fault': 'Sensor fault',
   'purchase-order': 'Purchase order',
   discrepancy: 'Discrepancy',
+  'shelf-object': 'Object on a lane',
+  tamper: 'Possible tampering',
+  'unit-weight': 'Unit weight',
 };
 
 export const kindTitle = (kind: Notice['kind']): string => KIND_TITLES[kind];

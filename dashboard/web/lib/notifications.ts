@@ -24,6 +24,9 @@ export const KIND_LABELS: Readonly<Record<NoticeKind, string>> = {
   'sensor-fault': 'Sensor faults',
   'purchase-order': 'Purchase orders',
   discrepancy: 'Delivery discrepancies',
+  'shelf-object': 'Objects left or put back on the wrong lane',
+  tamper: 'Possible tampering',
+  'unit-weight': 'Unit weights to check',
 };
 
 /** Words for each body field, as the form labels it. */

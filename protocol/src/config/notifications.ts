@@ -22,18 +22,22 @@ export const NOTICE_KINDS = [
   'sensor-fault',
   'purchase-order',
   'discrepancy',
+  'shelf-object',
+  'tamper',
+  'unit-weight',
 ] as const;
 export const NoticeKind = z.enum(NOTICE_KINDS);
 export type NoticeKind = z.infer<typeof NoticeKind>;
 
 /**
  * The kinds each role may receive: what it may see elsewhere. Alerts (stock-out, offline, sensor
- * fault) go to the roles that see alerts, purchase orders and discrepancies to the roles that see
- * orders; suppliers see no alerts. Any other role receives nothing.
+ * fault; objects left or put back on the wrong lane, tamper, a wrong unit weight) go to the roles
+ * that see alerts, purchase orders and discrepancies to the roles that see orders; suppliers see no
+ * alerts. Any other role receives nothing.
  */
 export const NOTICE_KINDS_BY_ROLE: Readonly<Record<string, readonly NoticeKind[]>> = {
   operator: NOTICE_KINDS,
-  technician: ['stock-out', 'shelf-offline', 'sensor-fault'],
+  technician: ['stock-out', 'shelf-offline', 'sensor-fault', 'shelf-object', 'tamper', 'unit-weight'],
   supplier: ['purchase-order', 'discrepancy'],
   admin: NOTICE_KINDS,
 };

@@ -84,7 +84,7 @@ describe('notifications by e-mail and chat, on real parts', () => {
       saved: false,
       emailEnabled: true,
     });
-    expect(opView.available).toHaveLength(5);
+    expect(opView.available).toHaveLength(8);
     const sup = await http.login('sup-x@example.com');
     expect(bodyOf(await http.call('GET', '/api/me/notifications', sup))).toMatchObject({
       kinds: ['purchase-order', 'discrepancy'],
