@@ -12,7 +12,8 @@ import { Dur } from './actions.js';
 import { BUILTIN_NAMES, BUILTINS } from './builtins.js';
 import { isSimError } from './errors.js';
 import { McuRunner } from './mcu.js';
-import { type ShelfOptions, type Simulator, startSimulator } from './simulator.js';
+import { type ShelfOptions, type Simulator, type SimulatorOptions, startSimulator } from './simulator.js';
+import { TEMPERATURE_PRESETS } from './spec.js';
 
 const flagsSchema = z.strictObject({
   scenario: z.string().min(1).optional(),
@@ -48,6 +49,13 @@ const flagsSchema = z.strictObject({
   'list-scenarios': z.boolean().optional(),
   mcu: z.string().min(1).optional(),
   'mcu-type': z.enum(['atmega2560', 'atmega328p'], { error: 'atmega2560 or atmega328p' }).optional(),
+  temperature: z.enum(['indoor', 'seasons', 'off'], { error: 'indoor, seasons or off' }).optional(),
+  'temperature-sensor': z.enum(['on', 'off'], { error: 'on or off' }).optional(),
+  'world-start': z
+    .string()
+    .transform((s) => (/^\d+$/.test(s) ? Number(s) : s))
+    .pipe(Dur)
+    .optional(),
 });
 
 export const simSpec: CommandSpec<typeof flagsSchema> = {
@@ -128,6 +136,22 @@ export const simSpec: CommandSpec<typeof flagsSchema> = {
       value: 'CHIP',
       description: 'atmega2560|atmega328p (default: from the ELF)',
     },
+    temperature: {
+      type: 'string',
+      value: 'PRESET',
+      description:
+        'shelf temperature model: indoor (21 °C ±1.5 daily, ±2 yearly), seasons (15 °C ±3 daily, ±15 yearly) or off; the cells’ zero and span follow it',
+    },
+    'temperature-sensor': {
+      type: 'string',
+      value: 'on|off',
+      description: 'send the temperature in the frames (protocol v1.1; default on with --temperature)',
+    },
+    'world-start': {
+      type: 'string',
+      value: 'D',
+      description: 'time of year at boot, after midnight of the coldest day (e.g. 182d: midsummer)',
+    },
   },
   schema: flagsSchema,
   examples: [
@@ -137,6 +161,7 @@ export const simSpec: CommandSpec<typeof flagsSchema> = {
     'shelfsense sim --scenario faults --speed 10',
     'shelfsense sim --device /dev/ttyUSB0 --serial SHELF-0001',
     'shelfsense sim --mcu firmware/build/mega/shelfsense.elf --lanes 8 --scenario steady',
+    'shelfsense sim --temperature seasons --world-start 182d --scenario steady',
   ],
 };
 
@@ -155,6 +180,29 @@ function shelfOptions(flags: Flags): ShelfOptions[] | number | undefined {
     throw usage('device', `${devices.length} devices given for ${flags.shelves} shelves; give one per shelf`);
   }
   return devices.map((path) => ({ path }));
+}
+
+/** The temperature flags as simulator options; the sensor and world start need the model. */
+export function temperatureFlags(flags: Flags): Pick<SimulatorOptions, 'temperature' | 'temperatureSensor'> {
+  const preset = flags.temperature;
+  const on = preset !== undefined && preset !== 'off';
+  if (!on && flags['temperature-sensor'] !== undefined) {
+    throw usage('temperature-sensor', 'needs --temperature indoor or seasons');
+  }
+  if (!on && flags['world-start'] !== undefined) {
+    throw usage('world-start', 'needs --temperature indoor or seasons');
+  }
+  if (preset === undefined) return {};
+  if (preset === 'off') return { temperature: false };
+  return {
+    temperature: {
+      ...TEMPERATURE_PRESETS[preset],
+      ...(flags['world-start'] !== undefined ? { startMs: flags['world-start'] } : {}),
+    },
+    ...(flags['temperature-sensor'] !== undefined
+      ? { temperatureSensor: flags['temperature-sensor'] === 'on' }
+      : {}),
+  };
 }
 
 function print(obj: unknown): void {
@@ -184,6 +232,7 @@ async function runSim(flags: Flags): Promise<number> {
       ...(flags.mcu !== undefined
         ? { mcu: { elf: flags.mcu, ...(flags['mcu-type'] ? { mcu: flags['mcu-type'] } : {}) } }
         : {}),
+      ...temperatureFlags(flags),
       shelves: shelfOptions(flags),
       virtual: flags.virtual ?? false,
       control: { port: flags['control-port'] ?? 0 },

@@ -13,11 +13,13 @@ import {
   MAX_LINE_LENGTH,
   type SampleFrame,
   type SampleRate,
+  ShelfError,
+  tempField,
   UINT32_MAX,
 } from '@shelfsense/protocol';
 import type { Action } from './actions.js';
 import { applyEffect, draw, type EffectContext } from './effects.js';
-import { type Lean, ShelfModel } from './model.js';
+import { type Lean, ShelfModel, type ThermalModel } from './model.js';
 import { deriveSeed, Rng } from './rng.js';
 import { type ScenarioEvent, Scheduler } from './scenario.js';
 import type { ResolvedShelf } from './spec.js';
@@ -99,6 +101,14 @@ export class ShelfEngine {
   private vanishedUntilUs = -1;
   private readonly leanEnds: LeanEnd[] = [];
   private readonly ctx: EffectContext;
+  /** Device time of earlier boots, µs: scenario time runs on the time the shelf was powered. */
+  private poweredBeforeUs = 0;
+  /** Device time of the next temperature reading, µs; Infinity without a sensor. */
+  private nextSensorUs = Number.POSITIVE_INFINITY;
+  private sensorReading: number | undefined = undefined;
+  private readonly sensorPeriodUs: number;
+  private bootLinePending = false;
+  private _boots = 1;
 
   constructor(opts: EngineOptions) {
     const shelf = opts.shelf;
@@ -113,6 +123,13 @@ export class ShelfEngine {
     this.faultRng = new Rng(deriveSeed(shelf.seed, 'faults'));
     this.scheduler = new Scheduler(opts.events ?? [], this.scenarioRng);
     this.frame = { type: 'sample', seq: 0, deviceMs: 0, raw: new Array<number>(shelf.channels).fill(0) };
+    const sensor = shelf.temperature?.sensor;
+    this.sensorPeriodUs = sensor ? sensor.periodMs * 1000 : 0;
+    if (sensor) {
+      // A v1 shelf's frames have no tempC key at all; a v1.1 one's always have it (often undefined).
+      this.frame.tempC = undefined;
+      this.nextSensorUs = firstReadingUs(this.sensorPeriodUs);
+    }
     this.ctx = {
       model: this.model,
       rng: this.scenarioRng,
@@ -174,7 +191,7 @@ export class ShelfEngine {
   tick(): SampleFrame {
     const us = this.deviceUs;
     this.ctx.deviceUs = us;
-    this.ctx.scenarioMs = (us / 1000) * this.speed;
+    this.ctx.scenarioMs = ((this.poweredBeforeUs + us) / 1000) * this.speed;
     if (this.leanEnds.length > 0) this.endLeans(us);
     while (this.scheduler.nextAtMs <= this.ctx.scenarioMs) {
       const action = this.scheduler.take(this.ctx.scenarioMs) as Action;
@@ -188,6 +205,12 @@ export class ShelfEngine {
     frame.seq = this.seq;
     frame.deviceMs = this.nextDeviceMs;
     this.model.sample(us, frame.raw);
+    if (us >= this.nextSensorUs) {
+      // The first frame after each new reading carries it (docs/serial-protocol.md, Temperature).
+      this.sensorReading = (this.model.thermal as ThermalModel).reading();
+      frame.tempC = this.sensorReading;
+      this.nextSensorUs += this.sensorPeriodUs;
+    } else if (frame.tempC !== undefined) frame.tempC = undefined;
     this.stats.frames++;
     this.seq = this.seq === UINT32_MAX ? 0 : this.seq + 1;
     this.deviceUs = us + this.tickUs;
@@ -206,6 +229,11 @@ export class ShelfEngine {
       return '';
     }
     let out = '';
+    if (this.bootLinePending) {
+      // A rebooted shelf announces itself before its first frame, as at power-on.
+      this.bootLinePending = false;
+      out += this.identityLine();
+    }
     if (this.garbageQueue.length > 0) {
       for (const n of this.garbageQueue) out += this.garbage(n, frame.seq);
       this.garbageQueue.length = 0;
@@ -268,10 +296,75 @@ export class ShelfEngine {
     }
   }
 
+  /**
+   * Switches the shelf off for `ms` of world time, then on again: the next frame is the first of a
+   * new boot (seq 0, device clock from 0, preceded by the ID line in next()), and the temperature,
+   * creep and zero wander have moved on by the time that passed. No frames are generated for the
+   * time off, so a year can be simulated in pieces. Hands on the shelf come off; scenario events
+   * run on powered time and resume where they were.
+   */
+  powerOff(ms: number): void {
+    if (!(Number.isFinite(ms) && ms >= 0)) {
+      throw new ShelfError(ErrorCodes.INVALID, `powerOff: ms must be a finite number ≥ 0, not ${ms}`, [
+        { path: 'ms', message: 'a finite number ≥ 0' },
+      ]);
+    }
+    this.model.powerCycle(this.deviceUs, ms * 1000);
+    this.poweredBeforeUs += this.deviceUs;
+    this.leanEnds.length = 0;
+    this.vanishedUntilUs = -1;
+    this.deviceUs = 0;
+    this.seq = 0;
+    this._boots++;
+    this.bootLinePending = true;
+    if (this.sensorPeriodUs > 0) {
+      this.nextSensorUs = firstReadingUs(this.sensorPeriodUs);
+      this.sensorReading = undefined;
+    }
+    this.record('reboot', 'device');
+  }
+
+  /** How many times the shelf booted (1 until the first powerOff). */
+  get boots(): number {
+    return this._boots;
+  }
+
+  /** World time of the next frame, ms since the first boot (powered and switched-off time). */
+  get worldMs(): number {
+    return this.model.worldUs(this.deviceUs) / 1000;
+  }
+
+  /** The shelf's true temperature, °C (as of the last 1 s step); undefined without the model. */
+  get temperatureC(): number | undefined {
+    return this.model.thermal?.temperatureC;
+  }
+
+  /** The sensor's last reading as the frames carry it, °C; undefined before the first or without. */
+  get sensorC(): number | undefined {
+    return this.sensorReading;
+  }
+
+  /** Each channel's temperature coefficients; null without the temperature model. */
+  get thermalCoefficients(): {
+    refC: number;
+    zeroGPerC: readonly number[];
+    spanPpmPerC: readonly number[];
+    sensorOffsetC: number | null;
+  } | null {
+    const p = this.model.thermal?.params;
+    if (!p) return null;
+    return {
+      refC: p.refC,
+      zeroGPerC: p.zeroGPerC,
+      spanPpmPerC: p.spanPpmPerC,
+      sensorOffsetC: p.sensor?.offsetC ?? null,
+    };
+  }
+
   /** Applies an action now: it shows from the next frame generated (reported as appliesFromSeq). */
   apply(action: Action, source: 'scenario' | 'control' = 'control'): ApplyResult {
     this.ctx.deviceUs = this.deviceUs;
-    this.ctx.scenarioMs = (this.deviceUs / 1000) * this.speed;
+    this.ctx.scenarioMs = ((this.poweredBeforeUs + this.deviceUs) / 1000) * this.speed;
     let changed = false;
     switch (action.action) {
       case 'garbage':
@@ -325,6 +418,7 @@ export class ShelfEngine {
       cells: this.model.cells.map((c) => ({ ...c })),
       unplugged,
       vanished: this.vanished,
+      ...(this.model.thermal ? { tempC: round3(this.model.thermal.temperatureC) } : {}),
     };
   }
 
@@ -385,7 +479,13 @@ function encodeSample(frame: SampleFrame): string {
   let body = `S,${frame.seq},${frame.deviceMs}`;
   const raw = frame.raw;
   for (let c = 0; c < raw.length; c++) body += `,${raw[c]}`;
+  if (frame.tempC !== undefined) body += tempField(frame.tempC);
   return frameLine(body);
+}
+
+/** A DS18B20's first 12-bit conversion is ready 750 ms after power-on; then one per period. */
+function firstReadingUs(periodUs: number): number {
+  return Math.min(750_000, periodUs);
 }
 
 /** The shelf's first checks of a command line, in the firmware's order; null when it frames. */

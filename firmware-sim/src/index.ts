@@ -24,7 +24,7 @@ export {
   type McuType,
   mcuOfElf,
 } from './mcu.js';
-export { JUNK_VALUES, type LaneState, type Lean, leanForce, ShelfModel } from './model.js';
+export { JUNK_VALUES, type LaneState, type Lean, leanForce, ShelfModel, ThermalModel } from './model.js';
 export { deriveSeed, Rng } from './rng.js';
 export { RealtimePacer, type Runner, ShelfRunner } from './runner.js';
 export {
@@ -68,10 +68,20 @@ export {
   ModelParams,
   type ResolvedCell,
   type ResolvedLane,
+  type ResolvedSensor,
   type ResolvedShelf,
+  type ResolvedTemperature,
   resolveShelves,
+  SENSOR_DEFAULTS,
+  SensorParams,
   ShelfSpec,
   type ShelfSpecInput,
+  TEMPERATURE_DEFAULTS,
+  TEMPERATURE_PRESET_NAMES,
+  TEMPERATURE_PRESETS,
+  type TemperatureInput,
+  TemperatureParams,
+  type TemperaturePreset,
 } from './spec.js';
 export { PtyTransport } from './transport/pty.js';
 export { SerialTransport } from './transport/serial.js';

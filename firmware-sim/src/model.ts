@@ -10,6 +10,9 @@
  * - lean: a hand on the lane, a force that wobbles and is no whole number of items;
  * - drift: the zero follows temperature — a daily sinusoid plus a slow bounded random walk
  *   (Ornstein–Uhlenbeck), updated once per second of device time;
+ * - with the temperature model on (see ThermalModel), the sinusoid gives way to physics: the load
+ *   is multiplied by (1 + span·(T − Tref)) and zero·(T − Tref) grams are added, T following world
+ *   time; the random walk stays;
  * - noise: Gaussian; the HX711 datasheet gives 90 nV rms input noise at 80 SPS and 50 nV at 10 SPS,
  *   so σ at 10 SPS is 50/90 of the σ at 80 SPS;
  * - junk: with a small probability per sample the HX711 returns 8388607, -8388608 or -1.
@@ -18,8 +21,8 @@
  * sample() is the hot path (16 shelves × 8 channels × 80 SPS in virtual time): it allocates nothing.
  */
 import { RAW_MAX, RAW_MIN, type SampleRate } from '@shelfsense/protocol';
-import type { Rng } from './rng.js';
-import type { ResolvedCell, ResolvedModelParams, ResolvedShelf } from './spec.js';
+import { deriveSeed, Rng } from './rng.js';
+import type { ResolvedCell, ResolvedModelParams, ResolvedShelf, ResolvedTemperature } from './spec.js';
 
 export const JUNK_VALUES = [RAW_MAX, RAW_MIN, -1] as const;
 /** Noise at 10 SPS relative to 80 SPS (HX711 datasheet, input-referred noise). */
@@ -62,6 +65,13 @@ export class ShelfModel {
   private readonly driftG: Float64Array;
   private readonly junkIn: Float64Array;
   private readonly unplugged: Uint8Array;
+  /** Per channel: 1 + span·(T − Tref), and zero·(T − Tref) in grams; 1 and 0 without temperature. */
+  private readonly spanGain: Float64Array;
+  private readonly zeroShiftG: Float64Array;
+  /** The temperature model, or null for a v1 shelf. */
+  readonly thermal: ThermalModel | null;
+  /** World time at this boot's device time 0, µs: the temperature follows world time. */
+  private worldAtBootUs = 0;
   private creepDecay = 1;
   private nextDriftUs = 0;
   private leaning = 0;
@@ -90,6 +100,11 @@ export class ShelfModel {
     this.driftG = new Float64Array(n);
     this.junkIn = new Float64Array(n);
     this.unplugged = new Uint8Array(n);
+    this.spanGain = new Float64Array(n).fill(1);
+    this.zeroShiftG = new Float64Array(n);
+    this.thermal = shelf.temperature
+      ? new ThermalModel(shelf.temperature, new Rng(deriveSeed(shelf.seed, 'temperature')))
+      : null;
     shelf.lanes.forEach((l) => {
       for (const ch of l.channels) this.sigma80[ch] = l.noiseG;
     });
@@ -101,6 +116,11 @@ export class ShelfModel {
       this.driftPhase[c] = shelfPhase + rng.uniform(-0.3, 0.3);
       this.walkG[c] = clamp(this.params.driftWalkG * rng.normal(), -walkBound, walkBound);
       this.junkIn[c] = rng.geometric(this.params.junkProbability);
+    }
+    // With a temperature model the daily swing of the zero comes from the temperature itself.
+    if (this.thermal) {
+      this.driftAmp.fill(0);
+      this.updateThermal(0, 0);
     }
     this.recomputeLoads(false);
     this.setRate(rate);
@@ -131,9 +151,10 @@ export class ShelfModel {
         out[c] = JUNK_VALUES[Math.floor(rng.next() * 3)] as number;
         continue;
       }
+      // Exactly the v1 sum when the gain is 1 and the shift 0 (x·1 = x and x + 0 = x in IEEE 754).
       const grams =
-        (this.loadG[c] as number) -
-        lag +
+        ((this.loadG[c] as number) - lag) * (this.spanGain[c] as number) +
+        (this.zeroShiftG[c] as number) +
         (this.driftG[c] as number) +
         (this.sigma[c] as number) * rng.normal();
       const cell = this.cells[c] as ResolvedCell;
@@ -156,7 +177,7 @@ export class ShelfModel {
         const v = out[ch] as number;
         if (this.unplugged[ch] || v === RAW_MAX || v === RAW_MIN || v === -1) continue;
         const cell = this.cells[ch] as ResolvedCell;
-        out[ch] = clamp(Math.round(v + cell.scale * share), RAW_MIN, RAW_MAX);
+        out[ch] = clamp(Math.round(v + cell.scale * share * (this.spanGain[ch] as number)), RAW_MIN, RAW_MAX);
       }
     }
   }
@@ -173,7 +194,51 @@ export class ShelfModel {
       this.walkG[c] = walk;
       this.driftG[c] = (this.driftAmp[c] as number) * Math.sin(angle + (this.driftPhase[c] as number)) + walk;
     }
+    if (this.thermal) this.updateThermal(this.worldAtBootUs + deviceUs, dt);
     this.nextDriftUs = deviceUs + DRIFT_STEP_US;
+  }
+
+  private updateThermal(worldUs: number, dtUs: number): void {
+    const th = this.thermal as ThermalModel;
+    const dT = th.step(worldUs, dtUs) - th.params.refC;
+    for (let c = 0; c < this.channels; c++) {
+      this.spanGain[c] = 1 + (th.params.spanPpmPerC[c] as number) * 1e-6 * dT;
+      this.zeroShiftG[c] = (th.params.zeroGPerC[c] as number) * dT;
+    }
+  }
+
+  /**
+   * The shelf was switched off for `offUs` of world time after `deviceUs` of this boot, and boots
+   * again: creep and the zero's random walk moved on as they would have (one draw each), hands came
+   * off, the temperature moved on; the device clock restarts at 0.
+   */
+  powerCycle(deviceUs: number, offUs: number): void {
+    const p = this.params;
+    const gone = deviceUs + offUs;
+    const decay = Math.exp(-gone / 1000 / p.creepTauMs);
+    const keep = Math.exp(-gone / 1000 / p.driftWalkTauMs);
+    const kick = p.driftWalkG * Math.sqrt(1 - keep * keep);
+    const bound = 3 * p.driftWalkG;
+    for (let c = 0; c < this.channels; c++) {
+      this.lagG[c] = (this.lagG[c] as number) * decay;
+      this.walkG[c] = clamp((this.walkG[c] as number) * keep + kick * this.rng.normal(), -bound, bound);
+    }
+    for (const lane of this.lanes) lane.lean = null;
+    this.leaning = 0;
+    this.worldAtBootUs += gone;
+    if (this.thermal) this.thermal.advance(gone);
+    // The next sample starts the 1 s steps afresh (no walk step for the first one).
+    this.nextDriftUs = 0;
+  }
+
+  /** World time, µs since the first boot, at device time `deviceUs` of this boot. */
+  worldUs(deviceUs: number): number {
+    return this.worldAtBootUs + deviceUs;
+  }
+
+  /** The span factor and zero shift (grams) a channel has at the current temperature. */
+  thermalEffect(channel: number): { gain: number; zeroG: number } {
+    return { gain: this.spanGain[channel] as number, zeroG: this.zeroShiftG[channel] as number };
   }
 
   /** Recomputes each cell's static load; a change starts creep unless `creep` is false. */
@@ -245,6 +310,66 @@ export class ShelfModel {
   /** The zero drift on a channel right now, grams. */
   driftOf(channel: number): number {
     return this.driftG[channel] as number;
+  }
+}
+
+/**
+ * The shelf's true temperature against world time w (ms since the first boot, plus startMs):
+ *
+ *   T = meanC − seasonalC·cos(2π·w/yearMs) − dailyC·cos(2π·(w − 5 h)/dayMs) + wander
+ *
+ * coldest at midnight of the year's first day and at 05:00 each day; the wander is an
+ * Ornstein–Uhlenbeck process (σ noiseC, τ noiseTauMs) stepped once per second from its own stream.
+ * The sensor reads T plus its own offset, rounded to its resolution.
+ */
+export class ThermalModel {
+  /** The true temperature at the last step, °C. */
+  temperatureC: number;
+  private wanderC: number;
+  private readonly dailyShiftMs: number;
+
+  constructor(
+    readonly params: ResolvedTemperature,
+    private readonly rng: Rng,
+  ) {
+    this.wanderC = params.noiseC * rng.normal();
+    this.dailyShiftMs = (params.dayMs * 5) / 24;
+    this.temperatureC = this.at(0);
+  }
+
+  /** Moves the wander on by dtUs and returns the temperature at world time worldUs. */
+  step(worldUs: number, dtUs: number): number {
+    if (dtUs > 0) this.advance(dtUs);
+    this.temperatureC = this.at(worldUs);
+    return this.temperatureC;
+  }
+
+  /** Moves the wander on by dtUs (exact Ornstein–Uhlenbeck transition: one draw whatever dtUs). */
+  advance(dtUs: number): void {
+    const p = this.params;
+    if (p.noiseC === 0) return;
+    const keep = Math.exp(-dtUs / 1000 / p.noiseTauMs);
+    this.wanderC = this.wanderC * keep + p.noiseC * Math.sqrt(1 - keep * keep) * this.rng.normal();
+  }
+
+  /** What the sensor reads now, °C: offset and resolution applied, within the protocol's range. */
+  reading(): number | undefined {
+    const s = this.params.sensor;
+    if (!s) return undefined;
+    let v = this.temperatureC + s.offsetC;
+    if (s.resolutionC > 0) v = Math.round(v / s.resolutionC) * s.resolutionC;
+    return Math.max(-55, Math.min(125, v));
+  }
+
+  private at(worldUs: number): number {
+    const p = this.params;
+    const w = worldUs / 1000 + p.startMs;
+    return (
+      p.meanC -
+      p.seasonalC * Math.cos((2 * Math.PI * w) / p.yearMs) -
+      p.dailyC * Math.cos((2 * Math.PI * (w - this.dailyShiftMs)) / p.dayMs) +
+      this.wanderC
+    );
   }
 }
 

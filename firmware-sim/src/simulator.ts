@@ -14,6 +14,7 @@ import {
   type SampleRate,
   ShelfError,
 } from '@shelfsense/protocol';
+import type { z } from 'zod';
 import { Action, type ActionInput, checkAction } from './actions.js';
 import { loadScenario } from './builtins.js';
 import { ControlServer, type ControlTarget } from './control.js';
@@ -23,12 +24,46 @@ import { createLogger, type Logger, type LogLevel } from './log.js';
 import { type McuOptions, McuRunner } from './mcu.js';
 import { RealtimePacer, type Runner, ShelfRunner } from './runner.js';
 import { eventsForShelf, type ScenarioFile, type ScenarioFileInput } from './scenario.js';
-import { type ResolvedShelf, resolveShelves, ShelfSpec, type ShelfSpecInput } from './spec.js';
+import {
+  type ResolvedShelf,
+  type ResolveOptions,
+  resolveShelves,
+  SensorParams,
+  ShelfSpec,
+  type ShelfSpecInput,
+  TEMPERATURE_PRESETS,
+  type TemperatureInput,
+  TemperatureParams,
+  type TemperaturePreset,
+} from './spec.js';
 import { PtyTransport } from './transport/pty.js';
 import { SerialTransport } from './transport/serial.js';
 import { TcpTransport } from './transport/tcp.js';
 import type { Transport, TransportInfo } from './transport/transport.js';
 import { GroundTruth, type TruthState, TruthWriter } from './truth.js';
+
+/** The simulator's temperature options as resolveShelves takes them, validated. */
+function temperatureOptions(
+  options: SimulatorOptions,
+): Pick<ResolveOptions, 'temperature' | 'temperatureSensor'> {
+  const out: Pick<ResolveOptions, 'temperature' | 'temperatureSensor'> = {};
+  const t = options.temperature;
+  if (t === false) out.temperature = false;
+  else if (typeof t === 'string') {
+    const preset = TEMPERATURE_PRESETS[t as TemperaturePreset];
+    if (!preset) {
+      const names = Object.keys(TEMPERATURE_PRESETS).join(', ');
+      throw new ShelfError(ErrorCodes.INVALID, `temperature: no preset "${t}" (${names})`, [
+        { path: 'temperature', message: `one of ${names}` },
+      ]);
+    }
+    out.temperature = { ...preset };
+  } else if (t !== undefined) out.temperature = parseWith(TemperatureParams, t, 'temperature');
+  const s = options.temperatureSensor;
+  if (typeof s === 'boolean') out.temperatureSensor = s;
+  else if (s !== undefined) out.temperatureSensor = parseWith(SensorParams, s, 'temperatureSensor');
+  return out;
+}
 
 export interface ShelfOptions extends ShelfSpecInput {
   /** Open this serial device instead of creating a pseudo-terminal pair. */
@@ -84,6 +119,13 @@ export interface SimulatorOptions {
    * are the simulator's own firmware's and do not apply.
    */
   mcu?: McuOptions;
+  /**
+   * The temperature model for every shelf, over the scenario's and each shelf's own: a preset
+   * (`indoor`, `seasons`), parameters, or false to switch it off everywhere (docs/simulator.md).
+   */
+  temperature?: TemperaturePreset | TemperatureInput | false;
+  /** Whether shelves read and send a temperature (default: yes wherever the model is on). */
+  temperatureSensor?: boolean | z.input<typeof SensorParams>;
   logLevel?: LogLevel;
   logger?: Logger;
 }
@@ -154,6 +196,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ...(options.serials ? { serials: options.serials } : {}),
     ...(options.lanes ? { lanes: options.lanes } : {}),
     ...(scenario.model ? { model: scenario.model } : {}),
+    ...temperatureOptions(options),
   });
   checkScenario(scenario, resolved);
 

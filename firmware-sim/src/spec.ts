@@ -15,6 +15,80 @@ import {
 import { z } from 'zod';
 import { deriveSeed, Rng } from './rng.js';
 
+/**
+ * The shelf's temperature as a function of world time (see docs/simulator.md): a mean, a seasonal
+ * and a daily cosine, and a slow random wander; and how strongly the load cells respond to it.
+ * Present (even as `{}`) it switches the temperature model on; absent, the shelf behaves as a v1 one.
+ */
+export const TemperatureParams = z.strictObject({
+  /** Yearly mean, °C. */
+  meanC: z.number().min(-40).max(85).optional(),
+  /** Amplitude of the daily swing, °C (coldest at 05:00 of the simulated day). */
+  dailyC: z.number().min(0).max(30).optional(),
+  /** Amplitude of the seasonal swing, °C (coldest on the first day of the simulated year). */
+  seasonalC: z.number().min(0).max(40).optional(),
+  /** Length of a simulated day and year, world milliseconds. */
+  dayMs: z.number().min(1000).optional(),
+  yearMs: z.number().min(1000).optional(),
+  /** World time of the first boot, milliseconds after midnight of the year's coldest day. */
+  startMs: z.number().min(0).optional(),
+  /** A slow random wander on top (doors, heating), σ in °C ... */
+  noiseC: z.number().min(0).max(5).optional(),
+  /** ... and how fast it forgets, world milliseconds. */
+  noiseTauMs: z.number().positive().optional(),
+  /** The temperature the cells' offset and scale hold at (their calibration), °C. */
+  refC: z.number().min(-55).max(125).optional(),
+  /** Rated capacity of a cell, grams: datasheets give the zero's drift in % of rated output. */
+  ratedG: z.number().positive().max(1_000_000).optional(),
+  /** Largest drift of a cell's zero, % of rated output per 10 °C; each cell draws within ±. */
+  zeroPctPer10C: z.number().min(0).max(1).optional(),
+  /** Largest drift of a cell's span (sensitivity), % of the reading per 10 °C; drawn within ±. */
+  spanPctPer10C: z.number().min(0).max(1).optional(),
+});
+export type TemperatureInput = z.input<typeof TemperatureParams>;
+
+export const TEMPERATURE_DEFAULTS = {
+  meanC: 21,
+  dailyC: 1.5,
+  seasonalC: 2,
+  dayMs: 86_400_000,
+  yearMs: 31_557_600_000,
+  startMs: 0,
+  noiseC: 0.1,
+  noiseTauMs: 1_800_000,
+  refC: 20,
+  ratedG: 5000,
+  zeroPctPer10C: 0.05,
+  spanPctPer10C: 0.05,
+} as const satisfies Required<z.output<typeof TemperatureParams>>;
+
+/** Named temperature climates for the command line (`--temperature`). */
+export const TEMPERATURE_PRESETS = {
+  /** A heated shop: 21 °C, ±1.5 °C a day, ±2 °C over the year. */
+  indoor: { meanC: 21, dailyC: 1.5, seasonalC: 2, noiseC: 0.1 },
+  /** An unheated store room: 15 °C, ±3 °C a day and ±15 °C over the year. */
+  seasons: { meanC: 15, dailyC: 3, seasonalC: 15, noiseC: 0.3 },
+} as const satisfies Record<string, z.input<typeof TemperatureParams>>;
+export type TemperaturePreset = keyof typeof TEMPERATURE_PRESETS;
+export const TEMPERATURE_PRESET_NAMES = Object.keys(TEMPERATURE_PRESETS) as TemperaturePreset[];
+
+/** The shelf's temperature sensor (a DS18B20 next to the cells); `true` takes every default. */
+export const SensorParams = z.strictObject({
+  /** This sensor's error, °C; drawn within ±accuracyC when left out. */
+  offsetC: z.number().min(-5).max(5).optional(),
+  accuracyC: z.number().min(0).max(5).optional(),
+  /** Reading step, °C (0.0625 for a DS18B20 at 12 bits; 0 for none). */
+  resolutionC: z.number().min(0).max(1).optional(),
+  /** How often the firmware reads it, device milliseconds (the protocol allows at most 2 s). */
+  periodMs: z.number().int().min(100).max(2000).optional(),
+});
+
+export const SENSOR_DEFAULTS = {
+  accuracyC: 0.5,
+  resolutionC: 0.0625,
+  periodMs: 1000,
+} as const;
+
 /** Physical model parameters; every one has a realistic default. */
 export const ModelParams = z.strictObject({
   /** Gaussian noise, σ in grams at 80 SPS (10 SPS is quieter, see model.ts). */
@@ -33,8 +107,13 @@ export const ModelParams = z.strictObject({
   creepTauMs: z.number().positive().optional(),
   /** Chance per channel sample of an HX711 junk value (8388607, -8388608 or -1). */
   junkProbability: z.number().min(0).max(1).optional(),
+  /** The temperature model (off when absent). */
+  temperature: TemperatureParams.optional(),
+  /** Whether the shelf reads a temperature sensor and sends it (default: yes with `temperature`). */
+  temperatureSensor: z.union([z.boolean(), SensorParams]).optional(),
 });
 export type ModelParamsInput = z.input<typeof ModelParams>;
+type NumericModelParams = Omit<z.output<typeof ModelParams>, 'temperature' | 'temperatureSensor'>;
 
 export const MODEL_DEFAULTS = {
   noiseG: 1.0,
@@ -45,7 +124,7 @@ export const MODEL_DEFAULTS = {
   creepFraction: 0.0005,
   creepTauMs: 300_000,
   junkProbability: 1e-4,
-} as const satisfies Required<z.output<typeof ModelParams>>;
+} as const satisfies Required<NumericModelParams>;
 export type ResolvedModelParams = { -readonly [K in keyof typeof MODEL_DEFAULTS]: number };
 
 /** One load cell (one HX711 channel). */
@@ -62,6 +141,10 @@ export const CellSpec = z.strictObject({
     .optional(),
   /** Dead weight of the tray resting on this cell, grams. */
   trayG: z.number().min(0).max(100_000).optional(),
+  /** Zero drift with temperature, grams per °C (drawn from `temperature` when left out). */
+  zeroGPerC: z.number().min(-100).max(100).optional(),
+  /** Span drift with temperature, ppm of the load per °C (drawn when left out). */
+  spanPpmPerC: z.number().min(-10_000).max(10_000).optional(),
 });
 
 /** One lane: a row of identical items resting on one or more cells. */
@@ -110,6 +193,21 @@ export interface ResolvedLane {
   noiseG: number;
 }
 
+export interface ResolvedSensor {
+  offsetC: number;
+  resolutionC: number;
+  periodMs: number;
+}
+
+/** The temperature model of one shelf, with every cell's coefficients. */
+export interface ResolvedTemperature extends Required<z.output<typeof TemperatureParams>> {
+  /** Per channel: zero drift, grams per °C, and span drift, ppm per °C. */
+  zeroGPerC: number[];
+  spanPpmPerC: number[];
+  /** null: the shelf has no sensor and sends no temperature (v1 frames). */
+  sensor: ResolvedSensor | null;
+}
+
 export interface ResolvedShelf {
   index: number;
   serial: string;
@@ -118,6 +216,8 @@ export interface ResolvedShelf {
   lanes: ResolvedLane[];
   cells: ResolvedCell[];
   model: ResolvedModelParams;
+  /** The temperature model; absent when off. */
+  temperature?: ResolvedTemperature;
   /** Seed of this shelf's random streams. */
   seed: number;
 }
@@ -137,6 +237,13 @@ export interface ResolveOptions {
   lanes?: number;
   /** Model parameters shared by every shelf (a shelf's own `model` wins). */
   model?: z.output<typeof ModelParams>;
+  /**
+   * Temperature model for every shelf, over the scenario's and each shelf's own (field by field);
+   * `false` switches it off everywhere.
+   */
+  temperature?: z.output<typeof TemperatureParams> | false;
+  /** Sensor for every shelf, over the scenario's and each shelf's own. */
+  temperatureSensor?: z.output<typeof ModelParams>['temperatureSensor'];
   /** Field path prefix for error messages, e.g. `shelves`. */
   path?: string;
 }
@@ -165,7 +272,9 @@ export function resolveShelves(opts: ResolveOptions): ResolvedShelf[] {
       issues.push({ path: `${prefix}.${i}.serial`, message: `serial ${serial} is used by another shelf` });
     }
     taken.add(serial);
-    const model: ResolvedModelParams = { ...MODEL_DEFAULTS, ...strip(opts.model), ...strip(spec.model) };
+    const { temperature: sharedTemp, temperatureSensor: sharedSensor, ...sharedModel } = opts.model ?? {};
+    const { temperature: ownTemp, temperatureSensor: ownSensor, ...ownModel } = spec.model ?? {};
+    const model: ResolvedModelParams = { ...MODEL_DEFAULTS, ...strip(sharedModel), ...strip(ownModel) };
     const laneSpecs = spec.lanes ?? Array.from({ length: opts.lanes ?? DEFAULT_LANES }, () => ({}));
     const lanes = laneSpecs.map((l, j) => resolveLane(l, j, rng, model));
     const needed = Math.max(...lanes.flatMap((l) => l.channels)) + 1;
@@ -185,6 +294,17 @@ export function resolveShelves(opts: ResolveOptions): ResolvedShelf[] {
       issues.push({ path: `${prefix}.${i}.cells`, message: `more cells than the ${channels} channels` });
     }
     const cells = Array.from({ length: channels }, (_, c) => resolveCell(spec.cells?.[c] ?? {}, rng));
+    const temperature =
+      opts.temperature === false
+        ? undefined
+        : resolveTemperature(
+            [sharedTemp, ownTemp, opts.temperature],
+            opts.temperatureSensor ?? ownSensor ?? sharedSensor,
+            spec.cells ?? [],
+            channels,
+            // A stream of its own: shelves without temperature draw exactly what they always did.
+            new Rng(deriveSeed(shelfSeed, 'thermal')),
+          );
     shelves.push({
       index: i,
       serial,
@@ -193,6 +313,7 @@ export function resolveShelves(opts: ResolveOptions): ResolvedShelf[] {
       lanes,
       cells,
       model,
+      ...(temperature ? { temperature } : {}),
       seed: shelfSeed,
     });
   }
@@ -232,4 +353,50 @@ function resolveCell(c: z.output<typeof CellSpec>, rng: Rng): ResolvedCell {
   const scale = Math.round(NOMINAL_SCALE * rng.uniform(0.9, 1.1) * 1000) / 1000;
   const trayG = Math.round(rng.uniform(200, 600));
   return { offset: c.offset ?? offset, scale: c.scale ?? scale, trayG: c.trayG ?? trayG };
+}
+
+/**
+ * HX711 "temperature drift" at gain 128 (datasheet): input offset ±6 nV/°C and gain ±5 ppm/°C.
+ * At ~4.3 V excitation one gram is ~420 counts and 6 nV ~3 counts, so the offset term is ~0.007 g/°C.
+ */
+const HX711_ZERO_G_PER_C = 0.007;
+const HX711_GAIN_PPM_PER_C = 5;
+
+function resolveTemperature(
+  layers: readonly (z.output<typeof TemperatureParams> | undefined)[],
+  sensorSpec: z.output<typeof ModelParams>['temperatureSensor'],
+  cellSpecs: readonly z.output<typeof CellSpec>[],
+  channels: number,
+  rng: Rng,
+): ResolvedTemperature | undefined {
+  if (layers.every((l) => l === undefined)) return undefined;
+  const p = { ...TEMPERATURE_DEFAULTS } as Required<z.output<typeof TemperatureParams>>;
+  for (const l of layers) Object.assign(p, strip(l));
+  const zeroMaxG = (p.zeroPctPer10C / 100 / 10) * p.ratedG;
+  const spanMaxPpm = (p.spanPctPer10C / 100 / 10) * 1e6;
+  const zeroGPerC: number[] = [];
+  const spanPpmPerC: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    // Always draw, so one cell's override does not change another cell's coefficients.
+    const zero = rng.uniform(-1, 1) * zeroMaxG + rng.uniform(-1, 1) * HX711_ZERO_G_PER_C;
+    const span = rng.uniform(-1, 1) * spanMaxPpm + rng.uniform(-1, 1) * HX711_GAIN_PPM_PER_C;
+    zeroGPerC.push(round6(cellSpecs[c]?.zeroGPerC ?? zero));
+    spanPpmPerC.push(round6(cellSpecs[c]?.spanPpmPerC ?? span));
+  }
+  const drawnOffset = rng.uniform(-1, 1);
+  let sensor: ResolvedSensor | null = null;
+  if (sensorSpec !== false) {
+    const s = typeof sensorSpec === 'object' ? sensorSpec : {};
+    const accuracy = s.accuracyC ?? SENSOR_DEFAULTS.accuracyC;
+    sensor = {
+      offsetC: s.offsetC ?? round6(drawnOffset * accuracy),
+      resolutionC: s.resolutionC ?? SENSOR_DEFAULTS.resolutionC,
+      periodMs: s.periodMs ?? SENSOR_DEFAULTS.periodMs,
+    };
+  }
+  return { ...p, zeroGPerC, spanPpmPerC, sensor };
+}
+
+function round6(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
 }

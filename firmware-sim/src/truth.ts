@@ -37,6 +37,8 @@ export const TruthState = z.object({
   unplugged: z.array(z.number().int().nonnegative()),
   /** The port is gone (vanish fault); frames generated meanwhile never reach the host. */
   vanished: z.boolean(),
+  /** The shelf's true temperature, °C, when the record was made (temperature model only). */
+  tempC: z.number().optional(),
 });
 export type TruthState = z.infer<typeof TruthState>;
 

@@ -1,6 +1,7 @@
 /**
- * Shelf serial protocol v1 (see docs/serial-protocol.md): line-based ASCII, 115200 8N1.
+ * Shelf serial protocol v1.1 (see docs/serial-protocol.md): line-based ASCII, 115200 8N1.
  * Every line is `BODY*XXXX\n` where XXXX is the CRC-16/CCITT-FALSE of BODY in upper-case hex.
+ * v1.1 adds an optional last field `T<centi-°C>` to the sample frame; every v1 line is still valid.
  *
  * The sample decoder is on the agent's hot path (up to 8 channels × 80 SPS × many shelves), so it
  * is written by hand rather than through a schema; it checks every field as strictly as a schema
@@ -10,6 +11,8 @@ import { ErrorCodes, ShelfError } from './errors.js';
 
 export const SERIAL_BAUD = 115_200;
 export const PROTOCOL_VERSION = 1;
+/** Minor version: 1.1 added the sample frame's optional temperature field. */
+export const PROTOCOL_MINOR_VERSION = 1;
 /** HX711 output is a signed 24-bit two's-complement value. */
 export const RAW_MIN = -8_388_608;
 export const RAW_MAX = 8_388_607;
@@ -19,6 +22,11 @@ export type SampleRate = (typeof SAMPLE_RATES)[number];
 /** No valid line is longer than this (8 channels of `-8388608` plus header and CRC is ~110). */
 export const MAX_LINE_LENGTH = 160;
 export const UINT32_MAX = 4_294_967_295;
+/** The temperature field's range, centi-°C: a DS18B20's −55 … +125 °C. */
+export const TEMP_CENTI_MIN = -5500;
+export const TEMP_CENTI_MAX = 12_500;
+/** A host forgets a shelf's last temperature this long after it arrived (device clock). */
+export const TEMP_HOLD_MS = 10_000;
 
 /** One tick of the shelf: every channel's raw counts at one instant of the device clock. */
 export interface SampleFrame {
@@ -117,9 +125,10 @@ const FIRMWARE_RE = /^[A-Za-z0-9.+_-]{1,24}$/;
 const TOKEN_RE = /^[A-Za-z0-9]{1,16}$/;
 const DETAIL_RE = /^[^,*\r\n]{0,64}$/;
 
-function fieldError(what: string, line: string): ShelfError {
-  return new ShelfError(ErrorCodes.FIELD, `bad ${what} in line "${printable(line)}"`, [
-    { path: what, message: 'missing or out of range' },
+function fieldError(what: string, line: string, why?: string): ShelfError {
+  const tail = why ? `: ${why}` : '';
+  return new ShelfError(ErrorCodes.FIELD, `bad ${what} in line "${printable(line)}"${tail}`, [
+    { path: what, message: why ?? 'missing or out of range' },
   ]);
 }
 
@@ -240,8 +249,10 @@ export function decodeDeviceLine(line: string): DeviceFrame {
   }
 }
 
+const TEMP_RANGE = `T and centi-°C from ${TEMP_CENTI_MIN} to ${TEMP_CENTI_MAX}, canonical decimal`;
+
 function decodeSample(body: string): SampleFrame {
-  // S,<seq>,<ms>,<c0>[,<c1>…]
+  // S,<seq>,<ms>,<c0>[,<c1>…][,T<centi-°C>]
   let pos = 2;
   let comma = body.indexOf(',', pos);
   const seq = comma < 0 ? -1 : parseUint(body, pos, comma, UINT32_MAX);
@@ -255,6 +266,16 @@ function decodeSample(body: string): SampleFrame {
   while (pos <= body.length) {
     comma = body.indexOf(',', pos);
     const end = comma < 0 ? body.length : comma;
+    if (body.charCodeAt(pos) === 84) {
+      // 'T': the v1.1 temperature, after at least one channel and nothing after it.
+      if (raw.length === 0) throw fieldError('raw.0', body, 'at least one channel before the temperature');
+      if (comma >= 0) throw fieldError('tempC', body, 'the temperature must be the last field, and only one');
+      const centi = parseRaw(body, pos + 1, end);
+      if (Number.isNaN(centi) || centi < TEMP_CENTI_MIN || centi > TEMP_CENTI_MAX) {
+        throw fieldError('tempC', body, TEMP_RANGE);
+      }
+      return { type: 'sample', seq, deviceMs, raw, tempC: centi / 100 };
+    }
     const v = parseRaw(body, pos, end);
     if (Number.isNaN(v)) throw fieldError(`raw.${raw.length}`, body);
     raw.push(v);
@@ -268,7 +289,7 @@ function decodeSample(body: string): SampleFrame {
 export function encodeDeviceFrame(frame: DeviceFrame): string {
   switch (frame.type) {
     case 'sample':
-      return frameLine(`S,${frame.seq},${frame.deviceMs},${frame.raw.join(',')}`);
+      return frameLine(`S,${frame.seq},${frame.deviceMs},${frame.raw.join(',')}${tempField(frame.tempC)}`);
     case 'identity':
       return frameLine(`ID,${frame.serial},${frame.firmware},${frame.channels},${frame.rate}`);
     case 'pong':
@@ -280,6 +301,22 @@ export function encodeDeviceFrame(frame: DeviceFrame): string {
     case 'error':
       return frameLine(`ERR,${frame.code},${frame.detail}`);
   }
+}
+
+/**
+ * The v1.1 temperature field for a sample body: `,T<centi-°C>` (rounded to 0.01 °C), or '' when
+ * there is none. Throws SHELF_ERR_FIELD for a value the field cannot carry.
+ */
+export function tempField(tempC: number | undefined): string {
+  if (tempC === undefined) return '';
+  const centi = Math.round(tempC * 100);
+  if (!(centi >= TEMP_CENTI_MIN && centi <= TEMP_CENTI_MAX)) {
+    throw new ShelfError(ErrorCodes.FIELD, `temperature ${tempC} °C is outside −55 … 125 °C`, [
+      { path: 'tempC', message: 'between -55 and 125 °C' },
+    ]);
+  }
+  // `${-0}` is "0": a reading that rounds to zero has one spelling.
+  return `,T${centi}`;
 }
 
 /** Encodes a command from the host (agent) to the shelf. */

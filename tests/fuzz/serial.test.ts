@@ -97,6 +97,11 @@ function checkFrame(frame: DeviceFrame, line: string): void {
     for (const v of frame.raw) {
       expect(Number.isInteger(v) && v >= RAW_MIN && v <= RAW_MAX).toBe(true);
     }
+    if (frame.tempC !== undefined) {
+      const centi = Math.round(frame.tempC * 100);
+      expect(centi >= -5500 && centi <= 12_500 && Math.abs(centi - frame.tempC * 100) < 1e-6).toBe(true);
+      expect(line).toContain(`,T${centi}*`);
+    } else expect(line).not.toContain(',T');
   }
 }
 

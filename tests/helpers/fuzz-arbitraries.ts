@@ -3,7 +3,14 @@
  * checksums over nonsense fields) and JSON documents (arbitrary values, and valid documents with
  * one field broken: removed, retyped, huge, NaN-ish, an extra key).
  */
-import { encodeDeviceFrame, frameLine, RAW_MAX, RAW_MIN } from '@shelfsense/protocol';
+import {
+  encodeDeviceFrame,
+  frameLine,
+  RAW_MAX,
+  RAW_MIN,
+  TEMP_CENTI_MAX,
+  TEMP_CENTI_MIN,
+} from '@shelfsense/protocol';
 import fc from 'fast-check';
 
 // --- serial lines -------------------------------------------------------------------------------
@@ -15,12 +22,17 @@ export const validDeviceLine: fc.Arbitrary<string> = fc
   .oneof(
     {
       weight: 4,
-      arbitrary: fc.record({
-        type: fc.constant('sample' as const),
-        seq: fc.integer({ min: 0, max: 4_294_967_295 }),
-        deviceMs: fc.integer({ min: 0, max: 4_294_967_295 }),
-        raw: fc.array(fc.integer({ min: RAW_MIN, max: RAW_MAX }), { minLength: 1, maxLength: 8 }),
-      }),
+      arbitrary: fc.record(
+        {
+          type: fc.constant('sample' as const),
+          seq: fc.integer({ min: 0, max: 4_294_967_295 }),
+          deviceMs: fc.integer({ min: 0, max: 4_294_967_295 }),
+          raw: fc.array(fc.integer({ min: RAW_MIN, max: RAW_MAX }), { minLength: 1, maxLength: 8 }),
+          // Protocol v1.1: some frames carry the shelf's temperature.
+          tempC: fc.integer({ min: TEMP_CENTI_MIN, max: TEMP_CENTI_MAX }).map((c) => c / 100),
+        },
+        { requiredKeys: ['type', 'seq', 'deviceMs', 'raw'] },
+      ),
     },
     fc.record({
       type: fc.constant('identity' as const),
@@ -76,6 +88,16 @@ const nastyField = fc.oneof(
     '10',
     '80',
     '81',
+    'T',
+    'T0',
+    'T-0',
+    'T2350',
+    'T-5500',
+    'T-5501',
+    'T12501',
+    'T007',
+    'T+1',
+    't1',
   ),
   fc.integer().map(String),
   fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),

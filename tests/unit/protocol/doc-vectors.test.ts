@@ -32,10 +32,24 @@ describe('docs/serial-protocol.md test vectors', () => {
     else expect(() => decodeDeviceLine(line)).not.toThrow();
   });
 
-  it('the check value and the longest line are as the text says', () => {
+  it('the check value and the longest lines are as the text says', () => {
     expect(crc16('123456789').toString(16).toUpperCase()).toBe('29B1');
-    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a));
-    expect(longest.length).toBe(101);
-    expect(longest.length * 80).toBe(8_080);
+    const longest = (ls: string[]) => ls.reduce((a, b) => (b.length > a.length ? b : a));
+    const v1 = longest(lines.filter((l) => !l.includes(',T')));
+    expect(v1.length).toBe(101);
+    expect(v1.length * 80).toBe(8_080);
+    expect(longest(lines).length).toBe(108);
+  });
+
+  it('the v1.1 vectors carry the temperatures their rows name', () => {
+    const temps = lines.filter((l) => l.includes(',T')).map((l) => decodeDeviceLine(l));
+    expect(temps.map((f) => (f.type === 'sample' ? f.tempC : null))).toEqual([23.5, -5.12, 0, 125, -55]);
+    // Dropping the field leaves a v1 line with the same channels.
+    for (const l of lines.filter((x) => x.includes(',T'))) {
+      const body = l.slice(0, l.indexOf(',T'));
+      const v1 = decodeDeviceLine(frameLine(body));
+      expect(v1).toEqual({ ...decodeDeviceLine(l), tempC: undefined });
+      expect('tempC' in v1).toBe(false);
+    }
   });
 });

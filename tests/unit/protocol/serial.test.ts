@@ -11,6 +11,9 @@ import {
   isShelfError,
   RAW_MAX,
   RAW_MIN,
+  TEMP_CENTI_MAX,
+  TEMP_CENTI_MIN,
+  tempField,
 } from '@shelfsense/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +25,10 @@ const sample = fc.record({
   deviceMs: fc.integer({ min: 0, max: 4_294_967_295 }),
   raw: fc.array(fc.integer({ min: RAW_MIN, max: RAW_MAX }), { minLength: 1, maxLength: 8 }),
 });
+/** A v1.1 sample: the temperature is a whole number of centi-degrees in the DS18B20's range. */
+const sampleWithTemp = fc
+  .tuple(sample, fc.integer({ min: TEMP_CENTI_MIN, max: TEMP_CENTI_MAX }))
+  .map(([f, centi]) => ({ ...f, tempC: centi / 100 }));
 const ident = fc.record({
   type: fc.constant('identity' as const),
   serial: fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/),
@@ -31,6 +38,7 @@ const ident = fc.record({
 });
 const deviceFrame: fc.Arbitrary<DeviceFrame> = fc.oneof(
   sample,
+  sampleWithTemp,
   ident,
   fc.record({ type: fc.constant('pong' as const), token: fc.stringMatching(/^[A-Za-z0-9]{1,16}$/) }),
   fc.record({ type: fc.constant('rate-ok' as const), rate }),
@@ -144,6 +152,67 @@ describe('serial protocol v1 codec', () => {
     ['empty line', '\n', ErrorCodes.FRAMING],
   ])('rejects %s', (_name, line, code) => {
     expect(codeOf(() => decodeDeviceLine(line))).toBe(code);
+  });
+
+  it('a v1 sample decodes without a temperature, a v1.1 sample with one', () => {
+    const v1 = decodeDeviceLine(frameLine('S,12,412,8123,-77'));
+    expect('tempC' in v1).toBe(false);
+    expect(decodeDeviceLine(frameLine('S,12,412,8123,-77,T2350'))).toEqual({
+      type: 'sample',
+      seq: 12,
+      deviceMs: 412,
+      raw: [8123, -77],
+      tempC: 23.5,
+    });
+    expect(decodeDeviceLine(frameLine('S,1,1,5,T-512'))).toMatchObject({ raw: [5], tempC: -5.12 });
+    expect(decodeDeviceLine(frameLine('S,1,1,5,T0'))).toMatchObject({ tempC: 0 });
+    expect(decodeDeviceLine(frameLine('S,1,1,5,T-5500'))).toMatchObject({ tempC: -55 });
+    expect(decodeDeviceLine(frameLine('S,1,1,5,T12500'))).toMatchObject({ tempC: 125 });
+    // T is not a channel: eight channels and a temperature is a whole frame.
+    expect(decodeDeviceLine(frameLine('S,1,1,1,2,3,4,5,6,7,8,T100'))).toMatchObject({
+      raw: [1, 2, 3, 4, 5, 6, 7, 8],
+      tempC: 1,
+    });
+  });
+
+  it('encodes the temperature rounded to 0.01 °C, last, and never as -0', () => {
+    const f = { type: 'sample' as const, seq: 3, deviceMs: 40, raw: [1, -2] };
+    expect(encodeDeviceFrame({ ...f, tempC: 23.456 })).toBe(frameLine('S,3,40,1,-2,T2346'));
+    expect(encodeDeviceFrame({ ...f, tempC: -0.001 })).toBe(frameLine('S,3,40,1,-2,T0'));
+    expect(encodeDeviceFrame({ ...f, tempC: 21.0625 })).toBe(frameLine('S,3,40,1,-2,T2106'));
+    expect(encodeDeviceFrame({ ...f, tempC: undefined })).toBe(frameLine('S,3,40,1,-2'));
+    expect(tempField(-55)).toBe(',T-5500');
+    for (const bad of [125.01, -55.01, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(codeOf(() => tempField(bad))).toBe(ErrorCodes.FIELD);
+    }
+  });
+
+  it.each([
+    ['T above 125 °C', 'S,1,1,5,T12501', 'tempC'],
+    ['T below -55 °C', 'S,1,1,5,T-5501', 'tempC'],
+    ['T with a leading zero', 'S,1,1,5,T0123', 'tempC'],
+    ['T as -0', 'S,1,1,5,T-0', 'tempC'],
+    ['T with a plus', 'S,1,1,5,T+100', 'tempC'],
+    ['T with a decimal point', 'S,1,1,5,T23.5', 'tempC'],
+    ['T with no digits', 'S,1,1,5,T', 'tempC'],
+    ['T not last', 'S,1,1,5,T2350,6', 'tempC'],
+    ['two T fields', 'S,1,1,5,T2350,T2351', 'tempC'],
+    ['T then an empty field', 'S,1,1,5,T2350,', 'tempC'],
+    ['T with no channels', 'S,1,1,T2350', 'raw.0'],
+    ['lower-case t', 'S,1,1,5,t2350', 'raw.1'],
+    ['nine channels before T', 'S,1,1,1,2,3,4,5,6,7,8,9,T100', 'channels'],
+  ])('rejects a sample with %s, naming the field', (_name, body, field) => {
+    let err: unknown;
+    try {
+      decodeDeviceLine(frameLine(body));
+    } catch (e) {
+      err = e;
+    }
+    expect(isShelfError(err)).toBe(true);
+    if (!isShelfError(err)) return;
+    expect(err.code).toBe(ErrorCodes.FIELD);
+    expect(err.issues[0]?.path).toBe(field);
+    expect(err.message).toContain(`bad ${field}`);
   });
 
   it('rejects bad commands', () => {
