@@ -249,7 +249,7 @@ export const ThermalCoefficients = z.object({
   spanPpmPerC: z.number().check(z.minimum(-5000), z.maximum(5000)),
   /** `calibration`: from a tare or a reference mass repeated at two temperatures; `learned`: at rest. */
   source: z.enum(['calibration', 'learned']),
-  /** What the learner has seen: Σ over its rests of n × variance of the temperature, °C² × samples. */
+  /** What the learner has seen: Σ over its rests of the square of their temperature range, °C². */
   evidence: z.optional(z.number().check(z.nonnegative())),
 });
 export type ThermalCoefficients = z.infer<typeof ThermalCoefficients>;

@@ -42,8 +42,8 @@ const REST_PIECE_SAMPLES = 3_600;
 const MAX_REST_RESIDUAL_G = 2;
 /** Load the span term is scaled by in the learner's prior, grams. */
 const PRIOR_LOAD_G = 1000;
-/** Weight of the prior toward no drift, °C² × samples, when nothing is known yet. */
-const PRIOR_EVIDENCE = 10;
+/** Weight of the prior toward no drift, °C² (one rest over 1 °C), when nothing is known yet. */
+const PRIOR_EVIDENCE = 1;
 
 /** Coefficients bounded by the config; null when there are none. */
 export function boundedThermal(
@@ -269,14 +269,14 @@ interface Rest {
   pending: boolean;
 }
 
-/** Per channel: normal equations of slope = a + b·g over the rests, weighted by Σ(T − T̄)². */
+/** Per channel: normal equations of slope = a + b·g over the rests, weighted by range². */
 class ChannelFit {
   a00 = 0.5;
   a01 = 0.5;
   a11 = 0.5;
   r0 = 0.5;
   r1 = 0.5;
-  /** Prior: centre (counts/°C, counts/g/°C) and weight (°C² × samples). */
+  /** Prior: centre (g/°C, per °C) and weight (°C²). */
   pa = 0.5;
   pb = 0.5;
   pw = 0.5;
@@ -431,8 +431,11 @@ export class ThermalLearner {
       const bound = cfg.maxZeroGPerC + cfg.maxSpanPpmPerC * 1e-6 * Math.abs(s.g);
       if (!(Math.abs(gPerC) <= 1.5 * bound)) continue;
       const fit = this.fits[ch] as ChannelFit;
-      // In grams: slope (g/°C) = zero (g/°C) + β × load.
-      fit.add(gPerC, s.g, s.sTT);
+      // In grams: slope (g/°C) = zero (g/°C) + β × load. Weighted by the square of the rest's
+      // temperature range: what limits a rest's slope is the zero's own slow wander (not thermal),
+      // whatever the number of samples, and its error goes as wander / range.
+      const range = s.maxT - s.minT;
+      fit.add(gPerC, s.g, range * range);
       if (fit.evidence < cfg.learnMinEvidence) continue;
       const { a, b } = fit.solve();
       const cal = c.calibration;

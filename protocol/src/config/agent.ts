@@ -80,11 +80,14 @@ export const TemperatureConfig = z.strictObject({
   holdMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1_000), z.maximum(3_600_000))), 10_000),
   /** Learn the coefficients while lanes rest at their count. */
   learn: z._default(z.boolean(), true),
-  /** After a count changes, the learner waits this long (load-cell creep settles). */
-  learnSettleMs: z._default(z.pipe(Duration, z.number().check(z.maximum(86_400_000))), 120_000),
+  /** After a count changes, the learner waits this long (load-cell creep settles: ~3 time constants). */
+  learnSettleMs: z._default(z.pipe(Duration, z.number().check(z.maximum(86_400_000))), 900_000),
   /** A rest teaches only if the temperature moved at least this much during it, °C. */
   learnMinSpanC: z._default(z.number().check(z.positive(), z.maximum(20)), 0.5),
-  /** Evidence (°C² × samples over the rests) before learned coefficients are used. */
+  /**
+   * Evidence before learned coefficients are used: Σ over the rests of their temperature range
+   * squared, °C² (about ten nights of a ±3 °C daily swing with the default).
+   */
   learnMinEvidence: z._default(z.number().check(z.positive()), 300),
   /** Largest zero coefficient believed, grams per °C (learned or calibrated). */
   maxZeroGPerC: z._default(z.number().check(z.positive(), z.maximum(50)), 2),

@@ -300,6 +300,7 @@ describe('temperature compensation', () => {
     const shelf = new ThermalShelf(CELLS, [10, 250], [0, 12]);
     const learned: { channel: number; zero: number; span: number }[] = [];
     const p = pipelineFor(shelf, {
+      signal: { temperature: { learnSettleMs: 120_000, learnMinEvidence: 40 } },
       onCalibrationLearned: (channel, cal) =>
         learned.push({
           channel,
