@@ -242,6 +242,8 @@ export class ShelfRuntime {
         driftG: Math.round(c.driftG * 100) / 100,
       })),
       rejects: h.rejects,
+      // The shelf's temperature, when its frames carry one (each channel's coefficients ride along).
+      ...(h.tempC !== undefined ? { tempC: Math.round(h.tempC * 100) / 100 } : {}),
       ts: Date.now(),
     };
     const key = JSON.stringify([payload.status, payload.channels.map((c) => c.status)]);

@@ -3,8 +3,19 @@
  * simulator's thermal model: raw = offset + scale × ((load + tray) × (1 + span·ΔT) + zero·ΔT + noise),
  * ΔT = T − 20 °C, frames carrying the temperature (0.0625 °C steps) once a second.
  */
-import { ShelfPipeline, type ShelfPipelineOptions } from '@shelfsense/agent';
-import { AgentConfig, isShelfError, type SampleFrame, SignalConfig } from '@shelfsense/protocol';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, ShelfPipeline, type ShelfPipelineOptions } from '@shelfsense/agent';
+import { LaneCountStore, ShelfRuntime } from '@shelfsense/agent/testing';
+import {
+  AgentConfig,
+  type HealthPayload,
+  isShelfError,
+  parseWith,
+  type SampleFrame,
+  SignalConfig,
+} from '@shelfsense/protocol';
 import { describe, expect, it } from 'vitest';
 import { gaussian, rng } from './shelf-model.js';
 
@@ -60,7 +71,13 @@ class ThermalShelf {
   }
 
   lanes() {
-    return this.cells.map((_, i) => ({ lane: `L${i}`, channels: [i], unitWeightG: this.unitG[i] as number }));
+    return this.cells.map((_, i) => ({
+      lane: `L${i}`,
+      channels: [i],
+      sku: null,
+      unitWeightG: this.unitG[i] as number,
+      capacity: null,
+    }));
   }
 
   next(): SampleFrame {
@@ -364,5 +381,77 @@ describe('temperature compensation', () => {
     shelf.run(feed, 10_000, 0);
     shelf.run(feed, 5_000);
     expect(Math.abs(p.channel(0).settledGrams - 2000)).toBeLessThan(1);
+  });
+
+  it('[temp-persist] learned coefficients are saved per serial and channel, survive an agent restart and show in health', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'agent-thermal-'));
+    try {
+      const log = createLogger('silent');
+      const config = parseWith(
+        AgentConfig,
+        {
+          agent: { id: 'pi-1', site: 's1' },
+          sources: [{ url: 'tcp://127.0.0.1:1' }],
+          broker: { url: 'mqtt://127.0.0.1:1' },
+          stateDir,
+          signal: { temperature: { learnSettleMs: 60_000, learnMinEvidence: 5 } },
+        },
+        'config',
+      );
+      const shelf = new ThermalShelf([{ zeroGPerC: 0.3, spanPpmPerC: 0 }], [50], [10]);
+      const health: HealthPayload[] = [];
+      const runtime = () =>
+        new ShelfRuntime(
+          {
+            identity: { type: 'identity', serial: 'SN-T', firmware: '1.1.0', channels: 1, rate: 10 },
+            shelfId: 'shelf-t',
+            lanes: shelf.lanes(),
+            calibrations: shelf.calibrations(),
+            counts: new LaneCountStore(stateDir, log),
+          },
+          config,
+          { record: () => undefined, health: (_t, p) => health.push(p) },
+          log,
+        );
+      const first = runtime();
+      shelf.run((f) => first.push(f), 40 * 60_000, 26);
+      shelf.items[0] = 9; // a pick ends the rest: it teaches
+      shelf.run((f) => first.push(f), 10_000);
+      const file = JSON.parse(readFileSync(join(stateDir, 'calibration', 'SN-T.json'), 'utf8'));
+      expect(file.thermal['0'].source).toBe('learned');
+      // One load only: zero and span share the slope at that load (500 g), which is what counts there.
+      const { zeroGPerC, spanPpmPerC } = file.thermal['0'];
+      expect(zeroGPerC + spanPpmPerC * 1e-6 * 500).toBeCloseTo(0.3, 1);
+      first.publishHealth(true);
+      expect(health.at(-1)?.channels[0]).toMatchObject({ thermal: { source: 'learned' } });
+      expect((health.at(-1) as { tempC?: number }).tempC).toBeCloseTo(26, 0);
+      // The agent restarts: the shelf's calibration comes back with the coefficients in force.
+      const second = runtime();
+      expect(second.pipeline.calibration(0).thermal?.zeroGPerC).toBe(file.thermal['0'].zeroGPerC);
+      // A two-temperature calibration stored for the channel wins over what was learned.
+      file.channels = {
+        '0': {
+          ...shelf.calibrations()[0],
+          thermal: { refC: 20, zeroGPerC: 0.31, spanPpmPerC: 0, source: 'calibration' },
+        },
+      };
+      writeFileSync(join(stateDir, 'calibration', 'SN-T.json'), JSON.stringify(file));
+      const stored = file.channels['0'];
+      const third = new ShelfRuntime(
+        {
+          identity: { type: 'identity', serial: 'SN-T', firmware: '1.1.0', channels: 1, rate: 10 },
+          shelfId: 'shelf-t',
+          lanes: shelf.lanes(),
+          calibrations: [stored],
+          counts: new LaneCountStore(stateDir, log),
+        },
+        config,
+        { record: () => undefined, health: () => undefined },
+        log,
+      );
+      expect(third.pipeline.calibration(0).thermal?.source).toBe('calibration');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
