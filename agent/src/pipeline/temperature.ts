@@ -259,6 +259,8 @@ class RestSums {
 }
 
 interface Rest {
+  /** A rest is under way (the object is kept per lane and reused). */
+  active: boolean;
   units: number;
   startT: number;
   chans: number[];
@@ -346,14 +348,15 @@ export class ThermalLearner {
   /** The lane at `index` changed state or count: its rest ends. */
   laneChanged(index: number, out: LearnedCoefficients[]): void {
     const rest = this.rests[index];
-    if (!rest) return;
-    this.rests[index] = null;
+    if (!rest?.active) return;
+    rest.active = false;
     this.finish(rest, out);
   }
 
   /** Every rest ends (a restart, new lanes). */
   endAll(out: LearnedCoefficients[]): void {
     for (let i = 0; i < this.rests.length; i++) this.laneChanged(i, out);
+    // The lanes may now be on other channels: their records are made again.
     this.rests.length = 0;
   }
 
@@ -368,10 +371,11 @@ export class ThermalLearner {
       const lane = lanes[i] as LaneCounter;
       if (lane.state !== 'ok' || lane.units === null) continue;
       let rest = this.rests[i];
-      if (!rest || rest.units !== lane.units) {
-        rest = this.start(lane, t);
+      if (!rest) {
+        rest = this.create(lane);
         this.rests[i] = rest;
       }
+      if (!rest.active || rest.units !== lane.units) this.start(rest, lane.units, t);
       if (t - rest.startT < this.cfg.learnSettleMs) continue;
       if (rest.pending) {
         for (let j = 0; j < rest.chans.length; j++)
@@ -387,22 +391,29 @@ export class ThermalLearner {
     }
   }
 
-  private start(lane: LaneCounter, t: number): Rest {
+  /** A lane's rest record, made once and reused by every rest of the lane. */
+  private create(lane: LaneCounter): Rest {
     const chans = [...lane.channels];
-    const sums = chans.map((ch) => {
-      const s = new RestSums();
-      s.reset((this.chans[ch] as Channel).settledG);
-      return s;
-    });
     return {
-      units: lane.units as number,
-      startT: t,
+      active: false,
+      units: 0,
+      startT: 0,
       chans,
-      sums,
+      sums: chans.map(() => new RestSums()),
       pendT: 0,
       pendC: new Float64Array(chans.length),
       pending: false,
     };
+  }
+
+  private start(rest: Rest, units: number, t: number): void {
+    rest.active = true;
+    rest.units = units;
+    rest.startT = t;
+    rest.pending = false;
+    for (let j = 0; j < rest.chans.length; j++) {
+      (rest.sums[j] as RestSums).reset((this.chans[rest.chans[j] as number] as Channel).settledG);
+    }
   }
 
   /** A piece of a long rest teaches now; the rest goes on with fresh sums (its own intercept). */
