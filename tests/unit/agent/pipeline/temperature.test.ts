@@ -454,4 +454,52 @@ describe('temperature compensation', () => {
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  it('[temp-persist-shared] two stores of one state directory do not undo each other’s coefficients', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'agent-thermal-'));
+    try {
+      const log = createLogger('silent');
+      const config = parseWith(
+        AgentConfig,
+        {
+          agent: { id: 'pi-1', site: 's1' },
+          sources: [{ url: 'tcp://127.0.0.1:1' }],
+          broker: { url: 'mqtt://127.0.0.1:1' },
+          stateDir,
+          signal: { temperature: { learnSettleMs: 60_000, learnMinEvidence: 5 } },
+        },
+        'config',
+      );
+      const shelf = new ThermalShelf(CELLS, [50, 50], [10, 10]);
+      // Each runtime (and its own store) has one of the shelf's lanes.
+      const runtime = (lane: number) =>
+        new ShelfRuntime(
+          {
+            identity: { type: 'identity', serial: 'SN-U', firmware: '1.1.0', channels: 2, rate: 10 },
+            shelfId: 'shelf-u',
+            lanes: [shelf.lanes()[lane] as ReturnType<ThermalShelf['lanes']>[number]],
+            calibrations: shelf.calibrations(),
+            counts: new LaneCountStore(stateDir, log),
+          },
+          config,
+          { record: () => undefined, health: () => undefined },
+          log,
+        );
+      const a = runtime(0);
+      const b = runtime(1);
+      const feed = (f: SampleFrame) => {
+        a.push(f);
+        b.push(f);
+      };
+      shelf.run(feed, 40 * 60_000, 26);
+      shelf.items[0] = 9;
+      shelf.run(feed, 10_000);
+      shelf.items[1] = 9;
+      shelf.run(feed, 10_000);
+      const file = JSON.parse(readFileSync(join(stateDir, 'calibration', 'SN-U.json'), 'utf8'));
+      expect(Object.keys(file.thermal).sort()).toEqual(['0', '1']);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
 });
