@@ -179,6 +179,12 @@ export class McuRunner implements Runner {
       '--speed',
       this.virtual ? '0' : '1',
     ];
+    // The 328P reads its own die: held at the shelf's temperature at boot (the harness takes one
+    // value; a temperature that moves while the MCU runs is not fed yet).
+    const tempC = this.engine.temperatureC;
+    if (tempC !== undefined && this.mcu === 'atmega328p') {
+      args.push('--temp-c', String(Math.round(Math.max(-55, Math.min(125, tempC)) * 100) / 100));
+    }
     const child = spawn(harness, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.feed = child.stdio[3] as Writable;

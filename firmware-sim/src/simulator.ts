@@ -402,6 +402,10 @@ function controlTarget(sim: Simulator): ControlTarget {
     transport: s.transport?.info ?? null,
     nextSeq: s.engine.nextSeq,
     deviceMs: s.engine.nextDeviceMs,
+    // With the temperature model: the true temperature and what the sensor last sent.
+    ...(s.engine.temperatureC !== undefined
+      ? { temperatureC: round2(s.engine.temperatureC), sensorC: s.engine.sensorC ?? null }
+      : {}),
   });
   return {
     listShelves: () => sim.shelves.map(describe),
@@ -417,4 +421,8 @@ function controlTarget(sim: Simulator): ControlTarget {
     allTruth: () => Object.fromEntries(sim.shelves.map((s) => [s.serial, s.engine.truth()])),
     apply: (serial, action) => sim.apply(serial, action),
   };
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
 }

@@ -14,6 +14,7 @@ ifeq ($(BOARD),mega)
   VARIANT := mega
   ARDUINO_BOARD := AVR_MEGA2560
   BOARD_CHANNELS := 8
+  BOARD_TEMPERATURE := none
   BOARD_PIN_SCK := 22
   BOARD_PIN_RATE := 23
   BOARD_PIN_DOUT := 24,25,26,27,28,29,30,31
@@ -26,6 +27,7 @@ else ifneq ($(filter $(BOARD),uno nano),)
   VARIANT := $(if $(filter $(BOARD),uno),standard,eightanaloginputs)
   ARDUINO_BOARD := $(if $(filter $(BOARD),uno),AVR_UNO,AVR_NANO)
   BOARD_CHANNELS := 4
+  BOARD_TEMPERATURE := internal
   BOARD_PIN_SCK := 2
   BOARD_PIN_RATE := 3
   BOARD_PIN_DOUT := 4,5,6,7
@@ -43,6 +45,7 @@ FIRMWARE_VERSION ?= 1.0.0
 PIN_SCK ?= $(BOARD_PIN_SCK)
 PIN_RATE ?= $(BOARD_PIN_RATE)
 PIN_DOUT ?= $(BOARD_PIN_DOUT)
+TEMPERATURE ?= $(BOARD_TEMPERATURE)
 
 # --- settings, checked before anything is built (the sketch's static_asserts check them again)
 DOUT_PINS := $(subst $(comma),$(space),$(PIN_DOUT))
@@ -57,10 +60,18 @@ ifneq ($(shell printf '%s' '$(subst ','\'',$(FIRMWARE_VERSION))' | grep -Eqx '[A
   $(error firmware: FIRMWARE_VERSION=$(FIRMWARE_VERSION) must be 1 to 24 of A-Z a-z 0-9 . + _ -)
 endif
 
+ifeq ($(filter $(TEMPERATURE),none internal),)
+  $(error firmware: TEMPERATURE=$(TEMPERATURE) must be none or internal)
+endif
+ifeq ($(MCU) $(TEMPERATURE),atmega2560 internal)
+  $(error firmware: TEMPERATURE=internal is not possible on mega: the ATmega2560 has no temperature sensor)
+endif
+
 # Settings other than the board's defaults name the build directory: build/mega-4ch/.
 SUFFIX := $(if $(filter-out $(BOARD_CHANNELS),$(CHANNELS)),-$(CHANNELS)ch)
 SUFFIX := $(SUFFIX)$(if $(filter-out 80,$(DEFAULT_RATE)),-$(DEFAULT_RATE)sps)
 SUFFIX := $(SUFFIX)$(if $(filter-out 1.0.0,$(FIRMWARE_VERSION)),-v$(FIRMWARE_VERSION))
+SUFFIX := $(SUFFIX)$(if $(filter-out $(BOARD_TEMPERATURE),$(TEMPERATURE)),-temp-$(TEMPERATURE))
 ifneq ($(PIN_SCK) $(PIN_RATE) $(PIN_DOUT),$(BOARD_PIN_SCK) $(BOARD_PIN_RATE) $(BOARD_PIN_DOUT))
   SUFFIX := $(SUFFIX)-pins$(PIN_SCK)-$(PIN_RATE)-$(subst $(comma),-,$(PIN_DOUT))
 endif
@@ -80,7 +91,8 @@ OPT := -Os -g -flto -ffunction-sections -fdata-sections -MMD -MP
 INCLUDES := -I$(ARDUINO_CORE) -I$(ARDUINO_AVR)/variants/$(VARIANT)
 SETTINGS := -DSHELF_CHANNELS=$(CHANNELS) -DSHELF_DEFAULT_RATE=$(DEFAULT_RATE) \
   '-DSHELF_FIRMWARE_VERSION="$(FIRMWARE_VERSION)"' -DSHELF_PIN_SCK=$(PIN_SCK) \
-  -DSHELF_PIN_RATE=$(PIN_RATE) '-DSHELF_PIN_DOUT=$(PIN_DOUT)'
+  -DSHELF_PIN_RATE=$(PIN_RATE) '-DSHELF_PIN_DOUT=$(PIN_DOUT)' \
+  -DSHELF_TEMPERATURE=$(if $(filter internal,$(TEMPERATURE)),1,0)
 # Our code: warnings are errors. The Arduino core: compiled as the Arduino IDE does (-w).
 FIRMWARE_CXXFLAGS := -std=gnu++11 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
   -Wall -Wextra -Werror $(TARGET_FLAGS) $(OPT) $(INCLUDES) $(SETTINGS)
@@ -110,7 +122,7 @@ ifeq ($(MAKECMDGOALS),built)
 endif
 
 built: toolchain $(HEX)
-	@echo "firmware: $(BOARD) ($(MCU)), $(CHANNELS) channels, $(DEFAULT_RATE) SPS, version $(FIRMWARE_VERSION): $(ELF)"
+	@echo "firmware: $(BOARD) ($(MCU)), $(CHANNELS) channels, $(DEFAULT_RATE) SPS, version $(FIRMWARE_VERSION), temperature $(TEMPERATURE): $(ELF)"
 	@$(SIZE) --format=avr --mcu=$(MCU) $(ELF) | grep -E 'Program|Data'
 	@echo "limits: flash $(FLASH_BYTES) bytes (less the bootloader), RAM $(RAM_BYTES) bytes"
 

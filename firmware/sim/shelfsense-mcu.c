@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <avr_adc.h>
 #include <avr_eeprom.h>
 #include <avr_ioport.h>
 #include <avr_uart.h>
@@ -61,6 +62,8 @@ static const char USAGE[] =
 	"  --rate PIN          HX711 RATE (default PD3 / PA1)\n"
 	"  --dout PIN,PIN,...  one DOUT per channel (default PD4..PD7 / PA2..PA7,PC7,PC6)\n"
 	"  --dead K[,K...]     channel K's chip is missing: its DOUT stays high\n"
+	"  --temp-c C          the die's temperature, -55..125 °C, as the atmega328p's own sensor\n"
+	"                      reads it on ADC channel 8 (default: none, the ADC reads 0)\n"
 	"  --help              this text\n"
 	"PIN is P<port><bit>, e.g. PA0.\n"
 	"\n"
@@ -90,6 +93,8 @@ typedef struct options {
 	int have_sck, have_rate, ndout;
 	uint8_t dead[MAX_CHANNELS];
 	int ndead;
+	int have_temp;
+	double temp_c;
 } options_t;
 
 /* ---- state (one simulation per process) ---- */
@@ -197,13 +202,13 @@ static void parse_args(int argc, char **argv)
 			val = NULL;
 		}
 		static const char *known[] = { "--elf", "--mcu", "--freq", "--channels", "--eeprom", "--speed",
-			"--sck", "--rate", "--dout", "--dead", NULL };
+			"--sck", "--rate", "--dout", "--dead", "--temp-c", NULL };
 		int k = 0;
 		while (known[k] && strcmp(known[k], flag))
 			k++;
 		if (!known[k])
 			usage_error("unknown flag %s: the flags are --elf, --mcu, --freq, --channels, --eeprom, "
-				"--speed, --sck, --rate, --dout, --dead", flag);
+				"--speed, --sck, --rate, --dout, --dead, --temp-c", flag);
 		if (!val) {
 			if (i + 1 >= argc)
 				usage_error("%s needs a value", flag);
@@ -269,6 +274,13 @@ static void parse_args(int argc, char **argv)
 			}
 			if (!opt.ndout)
 				usage_error("--dout needs at least one pin");
+		} else if (!strcmp(flag, "--temp-c")) {
+			if (opt.have_temp++)
+				usage_error("--temp-c given twice");
+			char *end = NULL;
+			opt.temp_c = strtod(val, &end);
+			if (end == val || *end || !(opt.temp_c >= -55 && opt.temp_c <= 125))
+				usage_error("--temp-c %s: a temperature from -55 to 125 (°C), e.g. --temp-c 23.5", val);
 		} else if (!strcmp(flag, "--dead")) {
 			if (have_dead++)
 				usage_error("--dead given twice");
@@ -292,6 +304,8 @@ static void parse_args(int argc, char **argv)
 		usage_error("--mcu is required: atmega328p or atmega2560");
 	if (!have_channels)
 		usage_error("--channels is required: the number of HX711 chips (e.g. 4)");
+	if (opt.have_temp && strcmp(opt.mcu, "atmega328p"))
+		usage_error("--temp-c: the %s has no temperature sensor (the atmega328p has)", opt.mcu);
 
 	/* The firmware's default pin maps (docs/firmware.md). */
 	int mega = !strcmp(opt.mcu, "atmega2560");
@@ -630,10 +644,22 @@ static avr_cycle_count_t tick(avr_t *a, avr_cycle_count_t when, void *param)
 	return when + TICK_CYCLES;	/* bounds a sleeping MCU's jump to the next event */
 }
 
+/* The 328P's sensor by the datasheet's typical curve: 314 mV at 25 °C, 1.0615 mV/°C; simavr's ADC
+ * takes the sensor's output in millivolts. */
+static void set_die_temperature(void)
+{
+	if (!opt.have_temp)
+		return;
+	avr_irq_t *irq = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_TEMP);
+	if (irq)
+		avr_raise_irq(irq, (uint32_t)lround(314.0 + (opt.temp_c - 25.0) * 1.0615));
+}
+
 static void on_mcu_reset(avr_t *a)
 {
 	if (core_reset)
 		core_reset(a);
+	set_die_temperature();
 	if (!started)
 		return;
 	resets++;
@@ -782,6 +808,7 @@ int main(int argc, char **argv)
 		    sizeof err) < 0)
 		usage_error("%s", err);
 
+	set_die_temperature();
 	core_reset = avr->reset;
 	avr->reset = on_mcu_reset;
 	avr_cycle_timer_register(avr, TICK_CYCLES, tick, NULL);

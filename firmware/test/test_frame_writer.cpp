@@ -95,9 +95,36 @@ TEST_SUITE("frame writer") {
     const std::string line = sample(4294967295u, 4294967295u,
                                     {-8388608, -8388608, -8388608, -8388608, -8388608, -8388608,
                                      -8388608, -8388608});
-    CHECK(line.size() == kMaxSampleLine);
-    CHECK(kMaxSampleLine == 101);
+    CHECK(line.size() == 101);
     CHECK(line.back() == '\n');
+  }
+
+  TEST_CASE("v1.1: the temperature field goes last, canonical, and only within -55 ... 125 degC") {
+    Buffer b;
+    const int32_t raw[] = {8123, -77};
+    const auto withTemp = [&](int16_t t) {
+      LineWriter line(b.bytes, sizeof b.bytes);
+      return b.text(writeSample(line, 12, 412, raw, 2, t));
+    };
+    CHECK(withTemp(2350) == "S,12,412,8123,-77,T2350*31B2\n");
+    CHECK(withTemp(0).substr(0, 21) == "S,12,412,8123,-77,T0*");
+    CHECK(withTemp(-5500).substr(0, 24) == "S,12,412,8123,-77,T-5500");
+    CHECK(withTemp(12500).substr(0, 24) == "S,12,412,8123,-77,T12500");
+    // Out of range or none: a v1 line, exactly as without the argument.
+    LineWriter v1(b.bytes, sizeof b.bytes);
+    const std::string plain = b.text(writeSample(v1, 12, 412, raw, 2));
+    CHECK(withTemp(kNoTemperature) == plain);
+    CHECK(withTemp(12501) == plain);
+    CHECK(withTemp(-5501) == plain);
+  }
+
+  TEST_CASE("v1.1: the longest 8-channel frame with a temperature is 108 bytes") {
+    Buffer b;
+    const int32_t raw[8] = {-8388608, -8388608, -8388608, -8388608, -8388608, -8388608, -8388608, -8388608};
+    LineWriter line(b.bytes, sizeof b.bytes);
+    const size_t n = writeSample(line, 4294967295u, 4294967295u, raw, 8, -5500);
+    CHECK(n == kMaxSampleLine);
+    CHECK(kMaxSampleLine == 108);
   }
 
   TEST_CASE("identity, pong, OK and ERR lines match the protocol byte for byte") {

@@ -32,6 +32,11 @@ const char* const kVectors[] = {
     "S,0,412,8123,-77*FFB1\n",
     "S,42,1000,0,-1,8388607,-8388608*507B\n",
     "S,4294967295,4294967295,-8388608,-8388608,-8388608,-8388608,-8388608,-8388608,-8388608,-8388608*A16B\n",
+    "S,12,412,8123,-77,T2350*31B2\n",
+    "S,13,425,8120,-75,T-512*D4CE\n",
+    "S,0,412,8123,-77,T0*E5D0\n",
+    "S,42,1000,0,-1,8388607,-8388608,T12500*5CAC\n",
+    "S,4294967295,4294967295,-8388608,-8388608,-8388608,-8388608,-8388608,-8388608,-8388608,-8388608,T-5500*0F8D\n",
 };
 
 struct Written {
@@ -119,6 +124,38 @@ TEST_SUITE("protocol test vectors") {
       w.length = writeSample(line, 4294967295u, 4294967295u, raw, 8);
       CHECK(w.text() == kVectors[15]);
       CHECK(w.length == 101);
+    }
+    // v1.1: the temperature vectors.
+    {
+      const int32_t raw[] = {8123, -77};
+      LineWriter line(w.bytes, sizeof w.bytes);
+      w.length = writeSample(line, 12, 412, raw, 2, 2350);
+      CHECK(w.text() == kVectors[16]);
+    }
+    {
+      const int32_t raw[] = {8120, -75};
+      LineWriter line(w.bytes, sizeof w.bytes);
+      w.length = writeSample(line, 13, 425, raw, 2, -512);
+      CHECK(w.text() == kVectors[17]);
+    }
+    {
+      const int32_t raw[] = {8123, -77};
+      LineWriter line(w.bytes, sizeof w.bytes);
+      w.length = writeSample(line, 0, 412, raw, 2, 0);
+      CHECK(w.text() == kVectors[18]);
+    }
+    {
+      const int32_t raw[] = {0, -1, 8388607, -8388608};
+      LineWriter line(w.bytes, sizeof w.bytes);
+      w.length = writeSample(line, 42, 1000, raw, 4, 12500);
+      CHECK(w.text() == kVectors[19]);
+    }
+    {
+      const int32_t raw[8] = {-8388608, -8388608, -8388608, -8388608, -8388608, -8388608, -8388608, -8388608};
+      LineWriter line(w.bytes, sizeof w.bytes);
+      w.length = writeSample(line, 4294967295u, 4294967295u, raw, 8, -5500);
+      CHECK(w.text() == kVectors[20]);
+      CHECK(w.length == 108);
     }
   }
 

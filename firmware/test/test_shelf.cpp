@@ -22,12 +22,13 @@ std::string framed(const std::string& body) {
 
 // A shelf on fakes: 115200 baud UART with a 256-byte transmit buffer (the AVR build's size).
 struct Rig {
-  explicit Rig(uint8_t channels = 4, uint8_t rate = 80, size_t txBuffer = 256)
+  explicit Rig(uint8_t channels = 4, uint8_t rate = 80, size_t txBuffer = 256,
+               Thermometer* thermometer = nullptr)
       : board(clock, txBuffer),
         sensor(clock, channels),
         eeprom(clock),
         settings{"1.0.0", channels, rate},
-        shelf(board, sensor, eeprom, settings) {}
+        shelf(board, sensor, eeprom, settings, thermometer) {}
 
   void boot() {
     board.usPerMillisCall = 20;  // a first boot busy-waits on millis() for a conversion
@@ -66,6 +67,22 @@ struct Rig {
 };
 
 unsigned long seqOf(const Line& l) { return std::stoul(l.fields.at(1)); }
+
+// A thermometer whose next reading the test sets; counts how often the shelf asks.
+struct FakeThermometer : Thermometer {
+  int16_t readCentiC() override {
+    ++reads;
+    return next;
+  }
+  int16_t next = 2350;
+  int reads = 0;
+};
+
+// The temperature field of a sample line, or "" for a v1 line.
+std::string tempField(const Line& l) {
+  const std::string& last = l.fields.back();
+  return !last.empty() && last[0] == 'T' ? last : "";
+}
 
 void putSerial(fakes::Eeprom& eeprom, const std::string& serial, bool locked) {
   fakes::Clock clock;
@@ -365,6 +382,95 @@ TEST_SUITE("shelf") {
     CHECK(samples.size() == 797);  // conversions 4 to 800: 50 ms to 10 s, every 12.5 ms
     CHECK(seqOf(samples.back()) == samples.size() - 1);
     for (const Line& l : samples) CHECK(l.fields.size() == 3 + 8);
+    CHECK(rig.board.blockingWrites == 0);
+  }
+
+  TEST_CASE("v1.1: each reading of the thermometer, once a second, rides on the next frame as T") {
+    FakeThermometer thermometer;
+    Rig rig(4, 80, 256, &thermometer);
+    putSerial(rig.eeprom, "SN1", false);
+    rig.boot();
+    rig.run(5100);
+    CHECK(thermometer.reads == 5);
+    std::vector<unsigned long> withT;
+    for (const Line& l : rig.samples()) {
+      CHECK(l.crcOk);
+      const std::string t = tempField(l);
+      if (t.empty()) {
+        CHECK(l.fields.size() == 3 + 4);
+        continue;
+      }
+      CHECK(t == "T2350");
+      CHECK(l.fields.size() == 3 + 4 + 1);  // T is not a channel
+      withT.push_back(std::stoul(l.fields.at(2)));
+    }
+    // The first a period after boot, then one a second, each on the frame right after the read.
+    REQUIRE(withT.size() == 5);
+    for (size_t i = 0; i < withT.size(); ++i) {
+      CHECK(withT[i] >= 1000 * (i + 1));
+      CHECK(withT[i] < 1000 * (i + 1) + 13);
+    }
+  }
+
+  TEST_CASE("v1.1: a thermometer that has no reading, or one out of range, sends no T field") {
+    FakeThermometer thermometer;
+    Rig rig(2, 80, 256, &thermometer);
+    putSerial(rig.eeprom, "SN1", false);
+    rig.boot();
+    thermometer.next = kNoTemperature;
+    rig.run(2100);
+    thermometer.next = 12501;
+    rig.run(1000);
+    thermometer.next = -5501;
+    rig.run(1000);
+    thermometer.next = -512;
+    rig.run(1000);
+    CHECK(thermometer.reads == 5);
+    std::vector<std::string> temps;
+    for (const Line& l : rig.samples()) {
+      if (!tempField(l).empty()) temps.push_back(tempField(l));
+    }
+    CHECK(temps == std::vector<std::string>{"T-512"});
+  }
+
+  TEST_CASE("v1.1: a frame dropped for a full transmit buffer loses its reading; the next comes a second later") {
+    FakeThermometer thermometer;
+    Rig rig(4, 80, 256, &thermometer);
+    putSerial(rig.eeprom, "SN1", false);
+    rig.boot();
+    rig.run(900);
+    rig.board.stallTx(true);  // the frame due to carry the first reading is dropped
+    rig.run(300);
+    rig.board.stallTx(false);
+    rig.run(1000);
+    unsigned long count = 0;
+    for (const Line& l : rig.samples()) {
+      if (tempField(l).empty()) continue;
+      ++count;
+      CHECK(std::stoul(l.fields.at(2)) >= 2000);
+    }
+    CHECK(count == 1);
+  }
+
+  TEST_CASE("v1.1: 8 channels with the temperature field still fit 115200 baud at 80 SPS") {
+    FakeThermometer thermometer;
+    thermometer.next = -5500;
+    Rig rig(8, 80, 256, &thermometer);
+    putSerial(rig.eeprom, "SN1", false);
+    rig.sensor.value = [](uint8_t c, uint32_t) { return c % 2 ? -8388608 : 8388607; };
+    rig.boot();
+    rig.run(10000);
+    const std::vector<Line> samples = rig.samples();
+    CHECK(samples.size() == 797);
+    CHECK(seqOf(samples.back()) == samples.size() - 1);
+    size_t withT = 0;
+    for (const Line& l : samples) {
+      if (tempField(l).empty()) continue;
+      ++withT;
+      CHECK(tempField(l) == "T-5500");
+      CHECK(l.fields.size() == 3 + 8 + 1);
+    }
+    CHECK(withT == 10);
     CHECK(rig.board.blockingWrites == 0);
   }
 }

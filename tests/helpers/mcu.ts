@@ -53,6 +53,8 @@ export interface McuOptions {
   eeprom?: string;
   dead?: number[];
   speed?: number;
+  /** The die temperature the ATmega328P's own sensor reads, °C (--temp-c); none when left out. */
+  tempC?: number;
 }
 
 export interface McuProc {
@@ -81,6 +83,7 @@ export async function startMcu(o: McuOptions): Promise<McuProc> {
   ];
   if (o.eeprom) args.push('--eeprom', o.eeprom);
   if (o.dead?.length) args.push('--dead', o.dead.join(','));
+  if (o.tempC !== undefined) args.push('--temp-c', String(o.tempC));
   const child = spawn(DEFAULT_HARNESS, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   const feed = child.stdio[3] as Writable;
   feed.on('error', () => undefined);

@@ -84,9 +84,10 @@ size_t LineWriter::finish() {
 }
 
 size_t writeSample(LineWriter& line, uint32_t seq, uint32_t deviceMs, const int32_t* raw,
-                   uint8_t channels) {
+                   uint8_t channels, int16_t tempCentiC) {
   line.put("S,").putUnsigned(seq).put(',').putUnsigned(deviceMs);
   for (uint8_t c = 0; c < channels; ++c) line.put(',').putSigned(raw[c]);
+  if (validTemperature(tempCentiC)) line.put(",T").putSigned(tempCentiC);
   return line.finish();
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "faults.h"
+#include "protocol.h"
 
 namespace shelfsense {
 
@@ -33,8 +34,10 @@ class LineWriter {
 };
 
 // Each returns the line's length with its '\n' (what LineWriter::finish() returns).
+// `tempCentiC` in hundredths of a °C adds the v1.1 field `,T<value>` last; kNoTemperature (or a
+// value outside −5500 … 12500) leaves it out, giving a v1 line.
 size_t writeSample(LineWriter& line, uint32_t seq, uint32_t deviceMs, const int32_t* raw,
-                   uint8_t channels);
+                   uint8_t channels, int16_t tempCentiC = kNoTemperature);
 size_t writeIdentity(LineWriter& line, const char* serial, size_t serialLength,
                      const char* firmware, uint8_t channels, uint8_t rate);
 size_t writePong(LineWriter& line, const char* token, size_t tokenLength);

@@ -62,6 +62,20 @@ class Sensor {
   ~Sensor() = default;
 };
 
+// The shelf's thermometer (protocol v1.1): a DS18B20 on the shelf or the MCU's own sensor. A board
+// without one passes none to Shelf, and its frames carry no temperature.
+class Thermometer {
+ public:
+  // Called once per kTempPeriodMs. The newest reading in hundredths of a °C, or kNoTemperature
+  // (protocol.h) when there is none: no sensor answering, a failed read, no conversion finished
+  // yet. Must not block for longer than an HX711 read (~0.3 ms): a slow sensor starts its next
+  // conversion here and returns the previous one.
+  virtual int16_t readCentiC() = 0;
+
+ protected:
+  ~Thermometer() = default;
+};
+
 }  // namespace shelfsense
 
 #endif

@@ -1,4 +1,4 @@
-// Shelf serial protocol v1 as the firmware speaks it (docs/serial-protocol.md settles the
+// Shelf serial protocol v1.1 as the firmware speaks it (docs/serial-protocol.md settles the
 // details). Sizes here bound every fixed buffer in the core.
 #ifndef SHELFSENSE_CORE_PROTOCOL_H
 #define SHELFSENSE_CORE_PROTOCOL_H
@@ -26,9 +26,22 @@ const uint8_t kRateFast = 80;
 // the firmware never substitutes -1, so a -1 is always what a chip gave.
 const int32_t kRawSaturated = 8388607;
 
-// Longest sample line with its '\n': `S,<seq>,<ms>` then `,-8388608` per channel, then `*XXXX`.
+// v1.1: the optional last field `,T<centi-°C>` of a sample, −55.00 … 125.00 °C (a DS18B20's range).
+const int16_t kTempCentiMin = -5500;
+const int16_t kTempCentiMax = 12500;
+const int16_t kNoTemperature = -32767 - 1;  // INT16_MIN (avr-libc hides it from C++)
+const size_t kTempFieldLength = 7;  // ",T-5500"
+// The shelf reads its thermometer this often and sends each reading on the next frame.
+const uint32_t kTempPeriodMs = 1000;
+
+constexpr bool validTemperature(int16_t centiC) {
+  return centiC >= kTempCentiMin && centiC <= kTempCentiMax;
+}
+
+// Longest sample line with its '\n': `S,<seq>,<ms>` then `,-8388608` per channel, then the
+// temperature field, then `*XXXX`.
 constexpr size_t sampleLineLength(uint8_t channels) {
-  return 2 + 10 + 1 + 10 + 9 * static_cast<size_t>(channels) + kSuffixLength + 1;
+  return 2 + 10 + 1 + 10 + 9 * static_cast<size_t>(channels) + kTempFieldLength + kSuffixLength + 1;
 }
 const size_t kMaxSampleLine = sampleLineLength(kMaxChannels);
 

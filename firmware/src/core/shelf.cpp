@@ -6,9 +6,13 @@
 
 namespace shelfsense {
 
-Shelf::Shelf(Board& board, Sensor& sensor, ByteEeprom& eeprom, const ShelfSettings& settings)
+Shelf::Shelf(Board& board, Sensor& sensor, ByteEeprom& eeprom, const ShelfSettings& settings,
+             Thermometer* thermometer)
     : board_(board),
       sensor_(sensor),
+      thermometer_(thermometer),
+      nextTempMs_(0),
+      pendingTemp_(kNoTemperature),
       store_(eeprom),
       sampler_(sensor, settings.channels, settings.defaultRate),
       firmware_(settings.firmware),
@@ -22,6 +26,8 @@ void Shelf::begin() {
   replyLength_ = writeIdentity(line, store_.serial(), store_.serialLength(), firmware_, channels_,
                                sampler_.rate());
   flushReply();
+  // The first reading a period after boot: a DS18B20 needs 750 ms for its first conversion.
+  nextTempMs_ = board_.millis() + kTempPeriodMs;
 }
 
 void Shelf::makeSerial() {
@@ -60,7 +66,18 @@ void Shelf::poll() {
   board_.kickWatchdog();
   store_.poll();
   readCommands();
-  if (sampler_.poll(board_.millis(), frame_)) send(frame_);
+  const uint32_t now = board_.millis();
+  if (thermometer_ != nullptr) readThermometer(now);
+  if (sampler_.poll(now, frame_)) send(frame_);
+}
+
+void Shelf::readThermometer(uint32_t now) {
+  // Signed difference: right across millis()' wrap after 49.7 days.
+  if (static_cast<int32_t>(now - nextTempMs_) < 0) return;
+  // From now, not from the due time: a stalled loop reads once, not a burst of catch-ups.
+  nextTempMs_ = now + kTempPeriodMs;
+  const int16_t t = thermometer_->readCentiC();
+  pendingTemp_ = validTemperature(t) ? t : kNoTemperature;
 }
 
 void Shelf::readCommands() {
@@ -119,7 +136,10 @@ bool Shelf::flushReply() {
 
 void Shelf::send(const Frame& frame) {
   LineWriter line(line_, sizeof line_);
-  const size_t length = writeSample(line, frame.seq, frame.deviceMs, frame.raw, channels_);
+  const size_t length =
+      writeSample(line, frame.seq, frame.deviceMs, frame.raw, channels_, pendingTemp_);
+  // A reading goes out once: on a dropped frame it is lost, and the next comes a period later.
+  pendingTemp_ = kNoTemperature;
   // Replies first; a frame that does not fit whole is dropped and its seq stays consumed.
   if (!flushReply() || board_.writable() < length) return;
   board_.write(line_, length);

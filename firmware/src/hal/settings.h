@@ -7,6 +7,8 @@
 //   SHELF_PIN_SCK           the shared clock pin
 //   SHELF_PIN_RATE          the shared RATE pin (HIGH = 80 SPS)
 //   SHELF_PIN_DOUT          comma-separated DOUT pins, channel 0 first
+//   SHELF_TEMPERATURE       1: send the MCU's own temperature (ATmega328P, the default there);
+//                           0: no temperature (the default elsewhere)
 #ifndef SHELFSENSE_HAL_SETTINGS_H
 #define SHELFSENSE_HAL_SETTINGS_H
 
@@ -20,6 +22,13 @@
 #endif
 #ifndef SHELF_DEFAULT_RATE
 #define SHELF_DEFAULT_RATE 80
+#endif
+#ifndef SHELF_TEMPERATURE
+#if defined(__AVR_ATmega328P__)
+#define SHELF_TEMPERATURE 1
+#else
+#define SHELF_TEMPERATURE 0
+#endif
 #endif
 
 #if defined(__AVR_ATmega2560__)

@@ -12,6 +12,7 @@ import {
   ShelfEngine,
   ShelfSpec,
   type ShelfSpecInput,
+  startSimulator,
   TEMPERATURE_DEFAULTS,
   type TruthRecord,
   type TruthState,
@@ -292,5 +293,61 @@ describe('temperature configuration', () => {
       { path: '--world-start', message: 'needs --temperature indoor or seasons' },
     ]);
     expect(invalid(() => parse(['--temperature-sensor', 'on']))[0]?.path).toBe('--temperature-sensor');
+  });
+});
+
+describe('startSimulator with a temperature model', () => {
+  it('a preset puts the T field on the frames of every shelf; the control view shows the temperature', async () => {
+    const sim = await startSimulator({
+      seed: 3,
+      shelves: 2,
+      transport: 'none',
+      control: false,
+      temperature: 'seasons',
+    });
+    try {
+      for (const s of sim.shelves) {
+        const ls = lines(s.engine, 200);
+        expect(
+          samples(ls)
+            .filter((f) => f.tempC !== undefined)
+            .map((f) => f.deviceMs),
+        ).toEqual([750, 1750]);
+        // The seasons preset at world time 0: midwinter, about 0 °C.
+        expect(s.engine.temperatureC).toBeLessThan(6);
+        expect(sim.truth(s.serial).tempC).toBeCloseTo(s.engine.temperatureC as number, 2);
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('temperature: false switches a scenario’s model off; the sensor can be switched off alone', async () => {
+    const scenario = { model: { temperature: { seasonalC: 15 } } };
+    const off = await startSimulator({ transport: 'none', control: false, scenario, temperature: false });
+    const quiet = await startSimulator({
+      transport: 'none',
+      control: false,
+      scenario,
+      temperatureSensor: false,
+    });
+    try {
+      expect(off.shelves[0]?.engine.temperatureC).toBeUndefined();
+      expect(quiet.shelves[0]?.engine.temperatureC).toBeTypeOf('number');
+      expect(lines(quiet.shelves[0]!.engine, 200).some((l) => l.includes(',T'))).toBe(false);
+    } finally {
+      await off.stop();
+      await quiet.stop();
+    }
+  });
+
+  it.each([
+    [{ temperature: 'hot' as never }, 'temperature'],
+    [{ temperature: { meanC: 'warm' } as never }, 'meanC'],
+    [{ temperatureSensor: { resolutionC: 5 } }, 'resolutionC'],
+  ])('refuses %j naming the field', async (opts, path) => {
+    const err = await startSimulator({ transport: 'none', control: false, ...opts }).catch((e: unknown) => e);
+    expect(isShelfError(err)).toBe(true);
+    if (isShelfError(err)) expect(err.issues.map((i) => i.path)).toContain(path);
   });
 });

@@ -5,6 +5,9 @@
 #include <avr/eeprom.h>
 #include <avr/wdt.h>
 
+#include "../../core/protocol.h"
+#include "../../core/temperature.h"
+
 namespace shelfsense {
 
 uint32_t AvrBoard::millis() { return ::millis(); }
@@ -48,6 +51,29 @@ bool AvrEeprom::ready() { return eeprom_is_ready(); }
 void AvrEeprom::write(uint16_t address, uint8_t value) {
   eeprom_write_byte(reinterpret_cast<uint8_t*>(address), value);
 }
+
+#if defined(__AVR_ATmega328P__)
+
+void Avr328pThermometer::begin() {
+  ADMUX = _BV(REFS1) | _BV(REFS0) | _BV(MUX3);  // internal 1.1 V reference, channel 8
+  ADCSRA |= _BV(ADEN);
+  // The first conversion after a change of reference is inaccurate (datasheet): do it and drop it
+  // (~0.2 ms at boot), then start the one the first readCentiC() returns.
+  ADCSRA |= _BV(ADSC);
+  while (ADCSRA & _BV(ADSC)) {
+  }
+  ADCSRA |= _BV(ADSC);
+}
+
+int16_t Avr328pThermometer::readCentiC() {
+  // Started a second ago: done long since (13 ADC clocks at 125 kHz).
+  if (ADCSRA & _BV(ADSC)) return kNoTemperature;
+  const uint16_t adc = ADCW;
+  ADCSRA |= _BV(ADSC);  // the next reading
+  return atmegaSensorCentiC(adc);
+}
+
+#endif
 
 }  // namespace shelfsense
 

@@ -28,6 +28,19 @@ class AvrEeprom : public ByteEeprom {
   void commit() override {}
 };
 
+#if defined(__AVR_ATmega328P__)
+// The ATmega328P's own temperature sensor: ADC channel 8 against the internal 1.1 V reference.
+// It measures the die, uncalibrated: ±10 °C by the datasheet, about 1 °C per LSB. The ATmega2560
+// has none.
+class Avr328pThermometer : public Thermometer {
+ public:
+  // After the serial number is made (its entropy reads A0–A5 with analogRead): from here on the
+  // ADC stays on channel 8 with the 1.1 V reference, nothing else uses it.
+  void begin();
+  int16_t readCentiC() override;
+};
+#endif
+
 }  // namespace shelfsense
 
 #endif

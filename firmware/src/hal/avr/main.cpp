@@ -20,6 +20,9 @@ static_assert(SERIAL_TX_BUFFER_SIZE - 1 >= shelfsense::sampleLineLength(SHELF_CH
 static_assert(SHELF_PIN_SCK < NUM_DIGITAL_PINS && SHELF_PIN_RATE < NUM_DIGITAL_PINS,
               "SHELF_PIN_SCK / SHELF_PIN_RATE is not a digital pin of this board");
 static_assert(SHELF_PIN_SCK > 1 && SHELF_PIN_RATE > 1, "D0 and D1 are the USB serial");
+#if SHELF_TEMPERATURE && !defined(__AVR_ATmega328P__)
+#error "SHELF_TEMPERATURE=1 needs the ATmega328P's own sensor: this chip has none"
+#endif
 
 namespace {
 // Every DOUT pin from `i` on is a digital pin other than D0/D1.
@@ -43,7 +46,12 @@ Hx711Bus<AvrPins> sensor(pins, settings::kChannels);
 AvrBoard board;
 AvrEeprom eeprom;
 const ShelfSettings kShelfSettings = {kFirmwareVersion, settings::kChannels, settings::kDefaultRate};
+#if SHELF_TEMPERATURE
+Avr328pThermometer thermometer;
+Shelf shelf(board, sensor, eeprom, kShelfSettings, &thermometer);
+#else
 Shelf shelf(board, sensor, eeprom, kShelfSettings);
+#endif
 
 }  // namespace
 }  // namespace shelfsense
@@ -64,6 +72,9 @@ void setup() {
   pins.begin(settings::kPinSck, settings::kPinRate, settings::kDefaultRate == kRateFast,
              settings::kPinDout, settings::kChannels);
   shelf.begin();
+#if SHELF_TEMPERATURE
+  thermometer.begin();
+#endif
 }
 
 void loop() { shelfsense::shelf.poll(); }
