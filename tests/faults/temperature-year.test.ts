@@ -6,7 +6,8 @@
  *
  * Reduced (npm test): half a day on after installation, then a day a month (drawn cells) and a day
  * a season (cells at the datasheet's bound), the shelf off in between. Full (npm run test:faults --
- * --full): two days after installation, a day a week on three seeds, a day a season on two.
+ * --full): two days after installation, a day a week on three seeds, a day a season on two; and
+ * coefficients learned at rest alone, over a month on after installation.
  * At 10 SPS: a year of shelf-days fits in seconds.
  */
 import { describe, expect, it } from 'vitest';
@@ -28,6 +29,8 @@ interface Case {
   worstCells: boolean;
   sessions: number;
   sessionHours: number;
+  /** Only what the learner finds at rest: no second visit, this long on after installation. */
+  learnOnlyHours?: number;
 }
 
 /**
@@ -49,6 +52,20 @@ const CASES: Case[] = [
     sessions: 4,
     sessionHours: scale(1, 4),
   })),
+  // Full run only: a month on after installation and no summer visit — learned coefficients alone.
+  ...scale<Case[]>(
+    [],
+    [
+      {
+        name: 'cells at the bound, learned only, 8 days',
+        seed: 3,
+        worstCells: true,
+        sessions: 8,
+        sessionHours: 1,
+        learnOnlyHours: 720,
+      },
+    ],
+  ),
 ];
 
 describe(`[temperature-year] a year of seasons at ±15 °C, with and without compensation (${MODE})`, () => {
@@ -57,7 +74,8 @@ describe(`[temperature-year] a year of seasons at ±15 °C, with and without com
     (c) => {
       const r = runYear({
         seed: c.seed,
-        installHours: scale(12, 48),
+        installHours: c.learnOnlyHours ?? scale(12, 48),
+        learnOnly: c.learnOnlyHours !== undefined,
         sessions: c.sessions,
         sessionHours: c.sessionHours,
         restartEvery: 2,
@@ -81,8 +99,9 @@ describe(`[temperature-year] a year of seasons at ±15 °C, with and without com
       expect(comp.exact / comp.stable, comp.wrong.join('; ')).toBeGreaterThanOrEqual(0.999);
       expect(comp.under, comp.wrong.join('; ')).toBe(0);
       expect(comp.firstExact, comp.wrong.join('; ')).toBe(comp.firstCounts);
-      // The two visits gave every cell its coefficients, kept through the agent restarts.
-      for (const k of r.coefficients) expect(k.learned?.source).toBe('calibration');
+      // The two visits (or the learner) gave every cell its coefficients, kept through the restarts.
+      const source = c.learnOnlyHours === undefined ? 'calibration' : 'learned';
+      for (const k of r.coefficients) expect(k.learned?.source).toBe(source);
     },
     scale(60_000, 1_800_000),
   );

@@ -40,6 +40,11 @@ export interface YearOptions {
    * 0.05 % per 10 °C on the span), alternating in sign; otherwise each cell draws within it.
    */
   worstCells?: boolean;
+  /**
+   * No second visit in summer: the compensated pipeline has only what it learns at rest (the
+   * installation stretch should then span many nights).
+   */
+  learnOnly?: boolean;
 }
 
 export interface YearScore {
@@ -352,7 +357,7 @@ export function runYear(opts: YearOptions): YearResult {
   run(opts.installHours * HOUR);
   // Half a year later, in the warm: the technician again.
   engine.powerOff(START_MS + YEAR / 2 - engine.worldMs);
-  visit(null);
+  if (!opts.learnOnly) visit(null);
   const secondVisit = engine.worldMs;
   run(HOUR);
   let restarts = 0;

@@ -36,8 +36,8 @@ import type { LaneCounter } from './count.js';
 
 /** A rest must hold at least this many temperature samples (≈ seconds) to teach. */
 const MIN_REST_SAMPLES = 60;
-/** A long rest teaches in pieces of this many samples (≈ an hour), so a lane never picked still teaches. */
-const REST_PIECE_SAMPLES = 3_600;
+/** A long rest teaches in pieces of this many samples (≈ 6 h), so a lane never picked still teaches. */
+const REST_PIECE_SAMPLES = 21_600;
 /** A rest whose reading strays further than this (grams RMS) from a line in T is not thermal. */
 const MAX_REST_RESIDUAL_G = 2;
 /** Load the span term is scaled by in the learner's prior, grams. */
