@@ -109,6 +109,7 @@ export class ShelfEngine {
   private readonly sensorPeriodUs: number;
   private bootLinePending = false;
   private _boots = 1;
+  private sensorWorks = true;
 
   constructor(opts: EngineOptions) {
     const shelf = opts.shelf;
@@ -206,8 +207,9 @@ export class ShelfEngine {
     frame.deviceMs = this.nextDeviceMs;
     this.model.sample(us, frame.raw);
     if (us >= this.nextSensorUs) {
-      // The first frame after each new reading carries it (docs/serial-protocol.md, Temperature).
-      this.sensorReading = (this.model.thermal as ThermalModel).reading();
+      // The first frame after each new reading carries it (docs/serial-protocol.md, Temperature);
+      // a failed sensor gives none, as the firmware sends none.
+      this.sensorReading = this.sensorWorks ? (this.model.thermal as ThermalModel).reading() : undefined;
       frame.tempC = this.sensorReading;
       this.nextSensorUs += this.sensorPeriodUs;
     } else if (frame.tempC !== undefined) frame.tempC = undefined;
@@ -324,6 +326,18 @@ export class ShelfEngine {
     this.record('reboot', 'device');
   }
 
+  /**
+   * Whether the temperature sensor answers (default true): false is a sensor unplugged or broken,
+   * and frames carry no temperature until it is set true again. The cells drift regardless.
+   */
+  get sensorOk(): boolean {
+    return this.sensorWorks;
+  }
+
+  set sensorOk(ok: boolean) {
+    this.sensorWorks = ok;
+  }
+
   /** How many times the shelf booted (1 until the first powerOff). */
   get boots(): number {
     return this._boots;
@@ -337,6 +351,11 @@ export class ShelfEngine {
   /** The shelf's true temperature, °C (as of the last 1 s step); undefined without the model. */
   get temperatureC(): number | undefined {
     return this.model.thermal?.temperatureC;
+  }
+
+  /** The load cells' own temperature, °C: the air's, or lagging it with `cellLagMs`. */
+  get cellTemperatureC(): number | undefined {
+    return this.model.thermal?.cellC;
   }
 
   /** The sensor's last reading as the frames carry it, °C; undefined before the first or without. */

@@ -114,6 +114,7 @@ export class McuRunner implements Runner {
   stats: McuStats | null = null;
   private child: ChildProcess | null = null;
   private feed: Writable | null = null;
+  private feedsTemperature = false;
   private stopped = false;
   private _done = false;
   private resolveFinished!: () => void;
@@ -179,12 +180,10 @@ export class McuRunner implements Runner {
       '--speed',
       this.virtual ? '0' : '1',
     ];
-    // The 328P reads its own die: held at the shelf's temperature at boot (the harness takes one
-    // value; a temperature that moves while the MCU runs is not fed yet).
+    // The 328P reads its own die: at the shelf's temperature from boot, then as the feed moves it.
     const tempC = this.engine.temperatureC;
-    if (tempC !== undefined && this.mcu === 'atmega328p') {
-      args.push('--temp-c', String(Math.round(Math.max(-55, Math.min(125, tempC)) * 100) / 100));
-    }
+    this.feedsTemperature = tempC !== undefined && this.mcu === 'atmega328p';
+    if (this.feedsTemperature) args.push('--temp-c', String(centi(tempC as number) / 100));
     const child = spawn(harness, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.feed = child.stdio[3] as Writable;
@@ -262,8 +261,11 @@ export class McuRunner implements Runner {
         const seq = Number(line.slice(2, a));
         const ms = Number(line.slice(a + 1, b));
         const star = line.lastIndexOf('*');
+        // The v1.1 temperature field is not a count: it plays no part in matching the feed.
+        const temp = line.lastIndexOf(',T', star);
+        const end = temp > b ? temp : star;
         if (Number.isInteger(seq) && Number.isInteger(ms) && star > b) {
-          this.onFrame(seq, ms, line.slice(b + 1, star));
+          this.onFrame(seq, ms, line.slice(b + 1, end));
         }
       }
       nl = buf.indexOf('\n');
@@ -339,7 +341,8 @@ export class McuRunner implements Runner {
     const us = this.engine.nextDeviceUs;
     const f = this.engine.tick();
     this.fed[f.seq % FED_RING] = f.raw.join(',');
-    return `${us} ${f.raw.join(' ')}\n`;
+    if (!this.feedsTemperature) return `${us} ${f.raw.join(' ')}\n`;
+    return `${us} ${f.raw.join(' ')} T${centi(this.engine.temperatureC as number)}\n`;
   }
 
   /** Real time: serves the raw counts up to LEAD_US ahead of `untilUs`. */
@@ -383,4 +386,9 @@ export class McuRunner implements Runner {
     await this.transport?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** °C as the harness takes it: whole hundredths within the sensor's −55 … 125 °C. */
+function centi(tempC: number): number {
+  return Math.round(Math.max(-55, Math.min(125, tempC)) * 100);
 }

@@ -200,7 +200,8 @@ export class ShelfModel {
 
   private updateThermal(worldUs: number, dtUs: number): void {
     const th = this.thermal as ThermalModel;
-    const dT = th.step(worldUs, dtUs) - th.params.refC;
+    th.step(worldUs, dtUs);
+    const dT = th.cellC - th.params.refC;
     for (let c = 0; c < this.channels; c++) {
       this.spanGain[c] = 1 + (th.params.spanPpmPerC[c] as number) * 1e-6 * dT;
       this.zeroShiftG[c] = (th.params.zeroGPerC[c] as number) * dT;
@@ -226,7 +227,7 @@ export class ShelfModel {
     for (const lane of this.lanes) lane.lean = null;
     this.leaning = 0;
     this.worldAtBootUs += gone;
-    if (this.thermal) this.thermal.advance(gone);
+    if (this.thermal) this.thermal.jump(this.worldAtBootUs, gone);
     // The next sample starts the 1 s steps afresh (no walk step for the first one).
     this.nextDriftUs = 0;
   }
@@ -320,11 +321,14 @@ export class ShelfModel {
  *
  * coldest at midnight of the year's first day and at 05:00 each day; the wander is an
  * Ornstein–Uhlenbeck process (σ noiseC, τ noiseTauMs) stepped once per second from its own stream.
- * The sensor reads T plus its own offset, rounded to its resolution.
+ * The sensor reads T plus its own offset, rounded to its resolution. The cells' temperature follows
+ * T with the time constant cellLagMs (at once when 0), and their zero and span follow the cells'.
  */
 export class ThermalModel {
-  /** The true temperature at the last step, °C. */
+  /** The true (air) temperature at the last step, °C. */
   temperatureC: number;
+  /** The cells' temperature at the last step, °C. */
+  cellC: number;
   private wanderC: number;
   private readonly dailyShiftMs: number;
 
@@ -335,13 +339,28 @@ export class ThermalModel {
     this.wanderC = params.noiseC * rng.normal();
     this.dailyShiftMs = (params.dayMs * 5) / 24;
     this.temperatureC = this.at(0);
+    this.cellC = this.temperatureC;
   }
 
   /** Moves the wander on by dtUs and returns the temperature at world time worldUs. */
   step(worldUs: number, dtUs: number): number {
     if (dtUs > 0) this.advance(dtUs);
     this.temperatureC = this.at(worldUs);
+    this.settleCells(dtUs);
     return this.temperatureC;
+  }
+
+  /** After `goneUs` switched off: the wander and the cells move on, to world time `worldUs`. */
+  jump(worldUs: number, goneUs: number): void {
+    this.advance(goneUs);
+    this.temperatureC = this.at(worldUs);
+    this.settleCells(goneUs);
+  }
+
+  private settleCells(dtUs: number): void {
+    const lag = this.params.cellLagMs;
+    if (lag <= 0) this.cellC = this.temperatureC;
+    else this.cellC += (this.temperatureC - this.cellC) * (1 - Math.exp(-dtUs / 1000 / lag));
   }
 
   /** Moves the wander on by dtUs (exact Ornstein–Uhlenbeck transition: one draw whatever dtUs). */

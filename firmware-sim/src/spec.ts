@@ -36,6 +36,11 @@ export const TemperatureParams = z.strictObject({
   noiseC: z.number().min(0).max(5).optional(),
   /** ... and how fast it forgets, world milliseconds. */
   noiseTauMs: z.number().positive().optional(),
+  /**
+   * The cells' thermal time constant, world ms: their metal follows the air (which the sensor
+   * reads) this slowly. 0: they are at the air's temperature.
+   */
+  cellLagMs: z.number().min(0).optional(),
   /** The temperature the cells' offset and scale hold at (their calibration), °C. */
   refC: z.number().min(-55).max(125).optional(),
   /** Rated capacity of a cell, grams: datasheets give the zero's drift in % of rated output. */
@@ -56,6 +61,7 @@ export const TEMPERATURE_DEFAULTS = {
   startMs: 0,
   noiseC: 0.1,
   noiseTauMs: 1_800_000,
+  cellLagMs: 0,
   refC: 20,
   ratedG: 5000,
   zeroPctPer10C: 0.05,

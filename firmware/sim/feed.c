@@ -109,6 +109,24 @@ static int parse_line(feed_t *f, char *line, char *err, size_t errlen)
 			p++;
 		if (!*p)
 			break;
+		if (*p == 'T') {
+			p++;
+			if (parse_int(&p, &v, 1) < 0 || v < -5500 || v > 12500) {
+				snprintf(err, errlen, "feed (fd 3) line %lu: the temperature is not T-5500 .. T12500 "
+					"(hundredths of a °C)", f->lineno);
+				return -1;
+			}
+			while (isspace((unsigned char)*p))
+				p++;
+			if (*p || n != f->channels) {
+				snprintf(err, errlen, "feed (fd 3) line %lu: T<centi-°C> goes last, after the %d raw "
+					"counts", f->lineno, f->channels);
+				return -1;
+			}
+			l.temp_centi = (int32_t)v;
+			l.has_temp = 1;
+			break;
+		}
 		if (n == f->channels) {
 			snprintf(err, errlen, "feed (fd 3) line %lu: more than %d raw counts (--channels is %d)",
 				f->lineno, f->channels, f->channels);
@@ -215,4 +233,12 @@ void feed_values(feed_t *f, uint64_t t_us, int32_t *out)
 	feed_advance(f, t_us);
 	for (int c = 0; c < f->channels; c++)
 		out[c] = f->have_cur ? f->cur.raw[c] : 0;
+}
+
+int feed_temperature(const feed_t *f, int32_t *centi)
+{
+	if (!f->have_cur || !f->cur.has_temp)
+		return 0;
+	*centi = f->cur.temp_centi;
+	return 1;
 }

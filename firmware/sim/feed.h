@@ -1,7 +1,9 @@
 /*
- * The raw-counts feed on fd 3: text lines "<us> <raw0> ... <rawN-1>\n", us = simulated µs since
- * the harness started, non-decreasing; each raw a 24-bit two's-complement count (-8388608 ..
- * 8388607, decimal or 0x-hex). Blank lines and lines starting with '#' are ignored.
+ * The raw-counts feed on fd 3: text lines "<us> <raw0> ... <rawN-1> [T<centi-°C>]\n", us =
+ * simulated µs since the harness started, non-decreasing; each raw a 24-bit two's-complement count
+ * (-8388608 .. 8388607, decimal or 0x-hex); the optional last token T-5500 .. T12500 is the die
+ * temperature in hundredths of a °C from then on. Blank lines and lines starting with '#' are
+ * ignored.
  *
  * A conversion at sim time t uses the latest line with us <= t. The reader is polled without
  * blocking from the simulation loop (feed_poll); only when a conversion needs a value that is not
@@ -18,6 +20,8 @@
 typedef struct feed_line {
 	uint64_t us;
 	int32_t raw[FEED_MAX_CHANNELS];
+	int32_t temp_centi;	/* the die temperature, when has_temp */
+	int has_temp;
 } feed_line_t;
 
 typedef struct feed {
@@ -51,5 +55,7 @@ void feed_advance(feed_t *f, uint64_t horizon_us);
 int feed_determined(feed_t *f, uint64_t t_us);
 /* The raws at t (call once feed_determined): the latest line with us <= t, zeros before any. */
 void feed_values(feed_t *f, uint64_t t_us, int32_t *out);
+/* The die temperature of the current line (after feed_values), centi-°C; 0 if it gives none. */
+int feed_temperature(const feed_t *f, int32_t *centi);
 
 #endif

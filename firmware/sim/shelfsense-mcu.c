@@ -68,7 +68,7 @@ static const char USAGE[] =
 	"PIN is P<port><bit>, e.g. PA0.\n"
 	"\n"
 	"UART0: what the MCU sends goes to stdout; stdin goes to the MCU (EOF on stdin is fine).\n"
-	"fd 3 (optional): raw counts, lines \"<us> <raw0> ... <rawN-1>\", us = simulated µs since\n"
+	"fd 3 (optional): raw counts, lines \"<us> <raw0> ... <rawN-1> [T<centi-°C>]\", us = simulated µs since\n"
 	"start, not decreasing; a conversion at time t takes the latest line with us <= t (the\n"
 	"simulation waits for the feed when it needs a line not written yet; after EOF the last\n"
 	"line holds). Without fd 3 every raw is 0.\n"
@@ -603,6 +603,8 @@ static void poll_inputs(uint64_t timeout_ns)
 		read_feed();
 }
 
+static void set_die_temperature(void);
+
 /* The HX711 bank asks for the raws of a conversion completing at t. */
 static void sample(void *ctx, uint64_t t_us, int32_t *raw)
 {
@@ -632,6 +634,13 @@ static void sample(void *ctx, uint64_t t_us, int32_t *raw)
 		}
 	}
 	feed_values(&feed, t_us, raw);
+	/* A temperature on the feed moves the die from this conversion on. */
+	int32_t centi;
+	if (feed_temperature(&feed, &centi) && !(opt.have_temp && lround(opt.temp_c * 100) == centi)) {
+		opt.have_temp = 1;
+		opt.temp_c = centi / 100.0;
+		set_die_temperature();
+	}
 	if (waited)
 		pace_anchor();
 }
@@ -645,10 +654,10 @@ static avr_cycle_count_t tick(avr_t *a, avr_cycle_count_t when, void *param)
 }
 
 /* The 328P's sensor by the datasheet's typical curve: 314 mV at 25 °C, 1.0615 mV/°C; simavr's ADC
- * takes the sensor's output in millivolts. */
+ * takes the sensor's output in millivolts. The feed's T token, when given, overrides --temp-c. */
 static void set_die_temperature(void)
 {
-	if (!opt.have_temp)
+	if (!opt.have_temp || strcmp(opt.mcu, "atmega328p"))
 		return;
 	avr_irq_t *irq = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_TEMP);
 	if (irq)

@@ -55,6 +55,8 @@ export interface McuOptions {
   speed?: number;
   /** The die temperature the ATmega328P's own sensor reads, °C (--temp-c); none when left out. */
   tempC?: number;
+  /** The whole feed (fd 3) as text, instead of `raw` held from time 0. */
+  feed?: string;
 }
 
 export interface McuProc {
@@ -87,7 +89,7 @@ export async function startMcu(o: McuOptions): Promise<McuProc> {
   const child = spawn(DEFAULT_HARNESS, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   const feed = child.stdio[3] as Writable;
   feed.on('error', () => undefined);
-  feed.end(`0 ${(o.raw ?? new Array(o.channels).fill(0)).join(' ')}\n`);
+  feed.end(o.feed ?? `0 ${(o.raw ?? new Array(o.channels).fill(0)).join(' ')}\n`);
   child.stdin?.on('error', () => undefined);
   const reader = new LineReader(
     (text) => child.stdin?.write(text, 'latin1'),

@@ -55,6 +55,16 @@ describe('the flashed firmware sends the shelf temperature (protocol v1.1)', () 
     120_000,
   );
 
+  it('[FW-TEMP] a temperature on the raw feed moves the die while the firmware runs', async () => {
+    // 20 °C from boot, 30 °C from 1.5 s of simulated time.
+    const feed = '0 1 2 3 4 T2000\n1500000 1 2 3 4 T3000\n';
+    const mcu = await startMcu({ elf: uno, mcu: 'atmega328p', channels: 4, speed: 0, feed });
+    const temps = (await framesUntil(mcu, 4500)).flatMap((f) => (f.tempC === undefined ? [] : [f.tempC]));
+    expect(temps).toHaveLength(4);
+    expect(Math.abs((temps[0] as number) - 20)).toBeLessThanOrEqual(1.5);
+    for (const t of temps.slice(2)) expect(Math.abs(t - 30)).toBeLessThanOrEqual(1.5);
+  }, 120_000);
+
   it('[FW-TEMP] an Uno whose sensor reads nothing sensible, and a Mega, send v1 frames', async () => {
     const u = await startMcu({ elf: uno, mcu: 'atmega328p', channels: 4, speed: 0 });
     expect((await framesUntil(u, 3500)).filter((f) => f.tempC !== undefined)).toEqual([]);

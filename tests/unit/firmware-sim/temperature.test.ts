@@ -164,6 +164,39 @@ describe('simulator temperature model', () => {
     expect(Math.abs(withT.at(-1)!.tempC! - (e.sensorC as number))).toBeLessThanOrEqual(0.005);
   });
 
+  it('[sim-temp] with cellLagMs the cells follow the air late and damped; the sensor reads the air', () => {
+    const t = { meanC: 20, seasonalC: 0, dailyC: 5, dayMs: 600_000, noiseC: 0, cellLagMs: 120_000 };
+    const { e } = engine({ model: { ...QUIET, temperature: t } });
+    const air: number[] = [];
+    const cell: number[] = [];
+    for (let i = 0; i < 80 * 1200; i++) {
+      e.tick();
+      if (i % 80 === 0 && i >= 80 * 600) {
+        air.push(e.temperatureC as number);
+        cell.push(e.cellTemperatureC as number);
+      }
+    }
+    const span = (v: number[]) => Math.max(...v) - Math.min(...v);
+    expect(span(air)).toBeGreaterThan(9.9);
+    expect(span(cell)).toBeLessThan(span(air) * 0.7);
+    expect(Math.max(...air.map((a, i) => Math.abs(a - (cell[i] as number))))).toBeGreaterThan(2);
+    expect(Math.abs((e.sensorC as number) - (e.temperatureC as number))).toBeLessThanOrEqual(0.6);
+    // Switched off for hours, the cells catch up with the air.
+    e.powerOff(3_600_000);
+    expect(e.cellTemperatureC).toBeCloseTo(e.temperatureC as number, 3);
+  });
+
+  it('[sim-temp] a failed sensor sends no temperature until it works again', () => {
+    const { e } = engine({ model: { temperature: {} } }, {}, 2);
+    lines(e, 80 * 2);
+    e.sensorOk = false;
+    const gone = samples(lines(e, 80 * 3));
+    expect(gone.filter((f) => f.tempC !== undefined)).toEqual([]);
+    expect(e.sensorC).toBeUndefined();
+    e.sensorOk = true;
+    expect(samples(lines(e, 80 * 2)).filter((f) => f.tempC !== undefined)).toHaveLength(2);
+  });
+
   it('[sim-temp] the truth records carry the true temperature', () => {
     const { e, records } = engine({ model: { temperature: { seasonalC: 15, noiseC: 0 } } });
     lines(e, 10);
