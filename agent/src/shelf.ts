@@ -16,6 +16,7 @@ import {
 } from '@shelfsense/protocol';
 import type { Logger } from './log.js';
 import { type LaneEvent, type LaneReading, ShelfPipeline } from './pipeline/index.js';
+import { CalibrationStore } from './state/calibration-store.js';
 import { CountKeeper, type CountKeeperOptions } from './state/count-keeper.js';
 import type { LaneCountStore } from './state/lane-counts.js';
 
@@ -34,6 +35,11 @@ export interface ShelfSetup {
   /** Where lane counts persist across restarts; restored from here at once. None: not persisted. */
   counts?: LaneCountStore;
   countSaving?: CountKeeperOptions;
+  /**
+   * Where temperature coefficients learned at rest persist (and are restored from). Default: the
+   * state directory's calibration store when counts persist; none otherwise.
+   */
+  thermal?: CalibrationStore;
 }
 
 export class ShelfRuntime {
@@ -75,11 +81,14 @@ export class ShelfRuntime {
     // The last counts and count references, so a restart neither recounts from nothing nor reads
     // the zero drift followed so far as weight.
     const restored = setup.counts?.restore(this.serial, setup.lanes);
+    const thermal = setup.thermal ?? (setup.counts ? new CalibrationStore(config.stateDir, log) : undefined);
     this.pipeline = new ShelfPipeline({
       channels: setup.identity.channels,
       rate: setup.identity.rate,
       signal: config.signal,
-      calibrations: setup.calibrations,
+      calibrations: thermal
+        ? setup.calibrations.map((cal, ch) => thermal.withThermal(this.serial, ch, cal))
+        : setup.calibrations,
       lanes: setup.lanes,
       counts: restored?.counts ?? {},
       baselines: restored?.baselines ?? {},
@@ -87,6 +96,16 @@ export class ShelfRuntime {
       onEvent: (e) => this.onEvent(e),
       onLaneChange: (lane) => this.onLaneChange(lane),
       onHealthChange: () => this.publishHealth(),
+      onCalibrationLearned: (ch, cal) => {
+        if (!thermal || !cal.thermal) return;
+        log.info({ channel: ch, thermal: cal.thermal }, 'temperature coefficients learned');
+        try {
+          thermal.setThermal(this.serial, ch, cal.thermal);
+        } catch (err) {
+          // Learned again at the next rest: a full disk must not stop the shelf being read.
+          log.error({ err: (err as Error).message, channel: ch }, 'temperature coefficients not saved');
+        }
+      },
     });
     if (setup.counts) {
       this.keeper = new CountKeeper(setup.counts, this.serial, log, setup.countSaving);
@@ -223,6 +242,8 @@ export class ShelfRuntime {
         driftG: Math.round(c.driftG * 100) / 100,
       })),
       rejects: h.rejects,
+      // The shelf's temperature, when its frames carry one (each channel's coefficients ride along).
+      ...(h.tempC !== undefined ? { tempC: Math.round(h.tempC * 100) / 100 } : {}),
       ts: Date.now(),
     };
     const key = JSON.stringify([payload.status, payload.channels.map((c) => c.status)]);

@@ -238,13 +238,49 @@ export const CommandResponse = z.object({
 });
 export type CommandResponse = z.infer<typeof CommandResponse>;
 
+/** A shelf temperature, °C: the range of the sensors a shelf may carry (−55..125 °C). */
+export const TemperatureC = z.number().check(z.minimum(-55), z.maximum(125));
+
+/**
+ * How a channel's reading moves with temperature (see docs/agent.md, Temperature). Zero drift is
+ * relative to the tare's temperature (`tempC`, else `refC`); span (sensitivity) drift is relative
+ * to `refC`, the temperature the scale and points are expressed at.
+ */
+export const ThermalCoefficients = z.object({
+  /** Temperature the scale and points refer to, °C. */
+  refC: TemperatureC,
+  /** Zero drift, grams per °C (the tray's own span drift included). */
+  zeroGPerC: z.number().check(z.minimum(-50), z.maximum(50)),
+  /** Span drift, parts per million of the reading per °C. */
+  spanPpmPerC: z.number().check(z.minimum(-5000), z.maximum(5000)),
+  /** `calibration`: from a tare or a reference mass repeated at two temperatures; `learned`: at rest. */
+  source: z.enum(['calibration', 'learned']),
+  /** What the learner has seen: Σ over its rests of the square of their temperature range, °C². */
+  evidence: z.optional(z.number().check(z.nonnegative())),
+});
+export type ThermalCoefficients = z.infer<typeof ThermalCoefficients>;
+
 export const Calibration = z.object({
   /** Raw counts at zero load, per channel. */
   offset: z.number(),
   /** Counts per gram. */
   scale: z.number(),
   /** Extra reference points (grams → raw counts above offset) for piecewise-linear calibration. */
-  points: z._default(z.array(z.object({ grams: z.number(), counts: z.number() })), []),
+  points: z._default(
+    z.array(
+      z.object({
+        grams: z.number(),
+        counts: z.number(),
+        /** The shelf's temperature when the point was measured, °C (shelves that report one). */
+        tempC: z.optional(TemperatureC),
+      }),
+    ),
+    [],
+  ),
+  /** The shelf's temperature at the tare (the offset), °C, when the shelf reports one. */
+  tempC: z.optional(TemperatureC),
+  /** Temperature coefficients; none: the reading is not corrected for temperature. */
+  thermal: z.optional(ThermalCoefficients),
 });
 export type Calibration = z.infer<typeof Calibration>;
 

@@ -36,6 +36,9 @@ export interface ChannelReading {
   readonly driftG: number;
   /** Zero-tracking's correction, raw counts (the technician operations fold it into the offset). */
   readonly zeroCounts: number;
+  /** Temperature compensation in force (temperature.ts): zero shift, raw counts, and span gain. */
+  readonly thermZero: number;
+  readonly thermGain: number;
   readonly calibration: Calibration;
   /** Rejected readings: rail codes, glitch codes, single-sample spikes. */
   readonly rejects: { readonly rail: number; readonly glitch: number; readonly spikes: number };
@@ -73,6 +76,14 @@ export class Channel implements ChannelReading {
    */
   settledSeq = 0.5;
   settledT = 0.5;
+  /**
+   * Temperature compensation (temperature.ts): counts above the offset become
+   * (counts − thermZero) × thermGain before calibration. 0 and 1 without a temperature.
+   */
+  thermZero = 0.5;
+  thermGain = 0.5;
+  /** Waiting for the shelf's temperature after a restart: not stable meanwhile (temperature.ts). */
+  thermWait = false;
   private lastOutT = Number.NaN;
   private now = 0.5;
   private seqNow = 0.5;
@@ -90,6 +101,8 @@ export class Channel implements ChannelReading {
     this.band = cfg.stableBandG * this.cal.minSlope;
     this.fresh.band = this.band;
     this.window = new StabilityWindow(cfg.stableMs, this.band, StabilityWindow.capacityFor(cfg.stableMs));
+    this.thermZero = 0;
+    this.thermGain = 1;
   }
 
   /** Takes one raw reading of frame `seq` at device time `t`. */
@@ -124,7 +137,7 @@ export class Channel implements ChannelReading {
       this.settledSeq = this.fresh.oldestSeq;
       this.settledT = this.fresh.oldestT;
       const cal = this.cal;
-      const counts = this.window.mean() - cal.offset - this.zero.counts;
+      const counts = (this.window.mean() - cal.offset - this.thermZero) * this.thermGain - this.zero.counts;
       // The common linear case in line: a call the JIT does not inline boxes its double result.
       this.settledG = cal.linear ? counts / cal.scale : cal.toGrams(counts);
       this.settledSigmaG = this.noiseSigmaG / Math.sqrt(this.window.count);
@@ -134,6 +147,33 @@ export class Channel implements ChannelReading {
   /** Zero-tracking step on the settled reading (the lane is empty and settled). */
   trackZero(dtMs: number): void {
     this.zero.track(this.settledG, dtMs);
+  }
+
+  /**
+   * A new temperature correction. With `fold` the reading stays continuous: what the change makes
+   * at the current reading goes into the zero correction (see temperature.ts).
+   */
+  applyThermal(zero: number, gain: number, fold: boolean): void {
+    if (fold) {
+      let c = this.window.mean();
+      if (!Number.isFinite(c)) c = this.filteredRaw;
+      if (Number.isFinite(c)) {
+        c -= this.cal.offset;
+        this.zero.shift((c - zero) * gain - (c - this.thermZero) * this.thermGain);
+      }
+    }
+    this.thermZero = zero;
+    this.thermGain = gain;
+  }
+
+  /** Replaces the calibration record only (e.g. learned temperature coefficients): same map. */
+  setRecord(cal: Calibration): void {
+    this.calRecord = cal;
+  }
+
+  /** Counts per gram near zero load. */
+  get countsPerGram(): number {
+    return this.cal.originSlope;
   }
 
   /** Restarts filtering and stability (gap, shelf restart, rate change, fault cleared). */
@@ -175,7 +215,7 @@ export class Channel implements ChannelReading {
   }
 
   get stable(): boolean {
-    return this.still && this.rejector.fault === CellFault.NONE;
+    return this.still && this.rejector.fault === CellFault.NONE && !this.thermWait;
   }
 
   get settledRaw(): number {
@@ -183,11 +223,16 @@ export class Channel implements ChannelReading {
   }
 
   get grams(): number {
-    return this.cal.toGrams(this.filteredRaw - this.cal.offset - this.zero.counts);
+    return this.cal.toGrams(this.corrected(this.filteredRaw));
   }
 
   get settledGrams(): number {
-    return this.cal.toGrams(this.window.mean() - this.cal.offset - this.zero.counts);
+    return this.cal.toGrams(this.corrected(this.window.mean()));
+  }
+
+  /** Raw counts → counts the calibration maps: temperature, then zero-tracking corrected. */
+  private corrected(raw: number): number {
+    return (raw - this.cal.offset - this.thermZero) * this.thermGain - this.zero.counts;
   }
 
   get noiseG(): number {

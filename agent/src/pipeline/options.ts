@@ -2,7 +2,13 @@
  * The ShelfPipeline's inputs: the options schema (validated with zod in the constructor), the
  * callbacks, and the shapes of what it reports.
  */
-import { Calibration, type HealthStatus, LaneSetting, SignalConfig } from '@shelfsense/protocol';
+import {
+  Calibration,
+  type HealthStatus,
+  LaneSetting,
+  SignalConfig,
+  type ThermalCoefficients,
+} from '@shelfsense/protocol';
 import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from 'pino';
 import type { CalibrationChange } from './calibrate.js';
@@ -80,6 +86,8 @@ export interface PipelineCallbacks {
   onLaneChange?: (lane: LaneReading) => void;
   /** A channel's health status changed (a live view). */
   onHealthChange?: (channel: ChannelReading) => void;
+  /** Temperature coefficients were learned for a channel: its calibration with them, to keep. */
+  onCalibrationLearned?: (channel: number, calibration: Calibration) => void;
 }
 
 export interface ShelfPipelineOptions extends ShelfPipelineInput, PipelineCallbacks {
@@ -90,8 +98,17 @@ export interface ShelfPipelineOptions extends ShelfPipelineInput, PipelineCallba
 /** The shelf's health, shaped like the `health` payload's status, channels and rejects. */
 export interface ShelfHealth {
   status: HealthStatus;
-  channels: { channel: number; status: HealthStatus; noiseG: number; driftG: number }[];
+  channels: {
+    channel: number;
+    status: HealthStatus;
+    noiseG: number;
+    driftG: number;
+    /** Temperature coefficients in force, when the channel has any. */
+    thermal?: ThermalCoefficients;
+  }[];
   rejects: Record<string, number>;
+  /** The shelf's temperature in force, °C, when its frames carry one. */
+  tempC?: number;
 }
 
 /** Result of a technician operation on a lane. */

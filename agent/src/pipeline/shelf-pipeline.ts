@@ -57,6 +57,14 @@ import {
   type SignalSettings,
   windowsFor,
 } from './settings.js';
+import {
+  type LearnedCoefficients,
+  ShelfThermal,
+  stampTemperature,
+  ThermalLearner,
+  thermalFromMass,
+  thermalFromTare,
+} from './temperature.js';
 
 export class ShelfPipeline {
   readonly channelCount: number;
@@ -71,6 +79,10 @@ export class ShelfPipeline {
   private readonly cb: PipelineCallbacks;
   private readonly log: Logger | undefined;
   private readonly emit: (e: LaneEvent) => void;
+  /** Temperature compensation and what is learned at rest (temperature.ts). */
+  private readonly thermal: ShelfThermal;
+  private readonly learner: ThermalLearner;
+  private readonly learned: LearnedCoefficients[] = [];
   /** Frames taken, frames refused for a wrong channel count, holes that restarted filtering. */
   frames = 0;
   badFrames = 0;
@@ -85,6 +97,7 @@ export class ShelfPipeline {
       onEvent: options.onEvent,
       onLaneChange: options.onLaneChange,
       onHealthChange: options.onHealthChange,
+      onCalibrationLearned: options.onCalibrationLearned,
     };
     this.log = options.log && childLogger(options.log, 'pipeline');
     this.emit = (e) => {
@@ -94,6 +107,8 @@ export class ShelfPipeline {
     this.clock = new DeviceClock(o.rate, maxGapMs(o.signal, o.rate));
     const windows = windowsFor(o.signal, o.rate);
     this.chans = o.calibrations.map((cal, i) => new Channel(i, o.signal, cal, windows));
+    this.thermal = new ShelfThermal(o.signal.temperature, this.chans);
+    this.learner = new ThermalLearner(o.signal.temperature, this.chans);
     this.laneOfChannel = new Int16Array(o.channels).fill(-1);
     this.installLanes(o.lanes);
     for (const [id, units] of Object.entries(o.counts)) this.laneById.get(id)?.restore(units);
@@ -117,6 +132,7 @@ export class ShelfPipeline {
       this.log?.debug({ seq: frame.seq, deviceMs: frame.deviceMs }, 'shelf clock restarted');
       this.resetSignals();
       for (const lane of this.laneList) lane.interrupted(false);
+      this.thermal.restarted(this.clock.t);
     } else if (tick === Tick.GAP) {
       this.gaps++;
       this.resetSignals();
@@ -126,9 +142,34 @@ export class ShelfPipeline {
     // wrappers the JIT inlines (Channel.push, LaneCounter.update), never boxed once per frame.
     const t = this.clock.t;
     const seq = frame.seq;
+    const tempC = frame.tempC;
+    this.thermal.take(tempC, this.clock);
     for (let i = 0; i < n; i++) (this.chans[i] as Channel).push(raw[i] as number, t, seq);
     this.silent = false;
-    return this.evaluate(seq);
+    const changed = this.evaluate(seq);
+    if (tempC !== undefined) this.learn();
+    return changed;
+  }
+
+  /** A frame carried a temperature (about once a second): the learner's sample, and its results. */
+  private learn(): void {
+    const cfg = this.config.temperature;
+    if (cfg.learn && this.thermal.isKnown)
+      this.learner.sample(this.laneList, this.thermal.tempC, this.clock.t, this.learned);
+    if (this.learned.length > 0) this.applyLearned();
+  }
+
+  private applyLearned(): void {
+    for (const { channel, thermal } of this.learned) {
+      const ch = this.chans[channel] as Channel;
+      if (ch.calibration.thermal?.source === 'calibration') continue;
+      const cal: Calibration = { ...ch.calibration, thermal };
+      ch.setRecord(cal);
+      this.thermal.coefficientsChanged(channel);
+      this.log?.debug({ channel, thermal }, 'temperature coefficients learned');
+      this.cb.onCalibrationLearned?.(channel, cal);
+    }
+    this.learned.length = 0;
   }
 
   /** Health of every channel, then every lane; callbacks on change. */
@@ -149,6 +190,7 @@ export class ShelfPipeline {
       const lane = lanes[i] as LaneCounter;
       if (lane.update(t, seq, this.emit) !== LaneChange.NONE) {
         changed = true;
+        this.learner.laneChanged(i, this.learned);
         this.cb.onLaneChange?.(lane);
       }
     }
@@ -204,6 +246,7 @@ export class ShelfPipeline {
    */
   private installLanes(lanes: readonly LaneSetting[]): void {
     const old = new Map(this.laneById);
+    this.learner.endAll(this.learned);
     this.laneById.clear();
     this.laneOfChannel.fill(-1);
     this.laneList = lanes.map((s, i) => {
@@ -232,6 +275,8 @@ export class ShelfPipeline {
   setCalibration(channel: number, cal: z.input<typeof CalibrationSchema>): void {
     const ch = this.channelAt(channel);
     ch.setCalibration(parseWith(CalibrationSchema, cal, `calibration of channel ${channel}`));
+    this.thermal.recalibrated(channel);
+    this.learner.reset(channel);
     const li = this.laneOfChannel[channel] as number;
     if (li >= 0) (this.laneList[li] as LaneCounter).interrupted(true);
   }
@@ -254,6 +299,11 @@ export class ShelfPipeline {
     return this.channelAt(index).calibration;
   }
 
+  /** The shelf's temperature in force, °C; null while unknown (no frame carried one lately). */
+  get temperatureC(): number | null {
+    return this.thermal.isKnown ? this.thermal.tempC : null;
+  }
+
   /** Frames lost on the line, from sequence gaps (the serial link counts the same as `gap`). */
   get lostFrames(): number {
     return this.clock.dropped;
@@ -265,12 +315,16 @@ export class ShelfPipeline {
   }
 
   health(): ShelfHealth {
-    const channels = this.chans.map((c) => ({
-      channel: c.index,
-      status: c.status,
-      noiseG: Number.isFinite(c.noiseG) ? c.noiseG : 0,
-      driftG: c.driftG,
-    }));
+    const channels = this.chans.map((c) => {
+      const thermal = this.thermal.coefficients(c.index);
+      return {
+        channel: c.index,
+        status: c.status,
+        noiseG: Number.isFinite(c.noiseG) ? c.noiseG : 0,
+        driftG: c.driftG,
+        ...(thermal ? { thermal } : {}),
+      };
+    });
     // Names distinct from the serial link's reject reasons, since the agent adds both up. Frames
     // lost on the line are the link's `gap` count (and lostFrames here), so they are not repeated.
     const rejects: Record<string, number> = {
@@ -287,12 +341,16 @@ export class ShelfPipeline {
       rejects.junk_glitch = (rejects.junk_glitch as number) + c.rejector.glitch;
       rejects.spike = (rejects.spike as number) + c.rejector.spikes;
     }
-    return { status: worstHealth(channels.map((c) => c.status)), channels, rejects };
+    const status = worstHealth(channels.map((c) => c.status));
+    return { status, channels, rejects, ...(this.thermal.isKnown ? { tempC: this.thermal.tempC } : {}) };
   }
 
   // --- technician operations (on a settled lane; each applies its result) --------------------
 
-  /** Tare: the lane's settled reading becomes its zero. */
+  /**
+   * Tare: the lane's settled reading becomes its zero, at the shelf's temperature (`tempC`). A tare
+   * at least calibrationDeltaC from the last one gives the zero coefficient (temperature.ts).
+   */
   tareLane(id: string): LaneCalibrationResult {
     const { lane, chans } = this.settled(id);
     const changes = tareChannels(
@@ -300,18 +358,43 @@ export class ShelfPipeline {
       chans.map((c) => c.settledRaw),
       chans.map((c) => c.zeroCounts),
     );
+    const T = this.temperatureC;
+    for (const change of changes) {
+      stampTemperature(change, T, 'tare');
+      const thermal = thermalFromTare(change.before, change.after, this.config.temperature);
+      if (thermal) change.after.thermal = thermal;
+    }
     return this.applyChanges(lane, changes);
   }
 
-  /** Calibrate with a known mass on the (tared) lane. */
+  /**
+   * Calibrate with a known mass on the (tared) lane. With a temperature the reading is corrected
+   * first, so the new offset is the zero at this temperature and the scale is expressed at refC;
+   * the same mass again at least calibrationDeltaC away gives the span coefficient.
+   */
   calibrateLane(id: string, massG: number): LaneCalibrationResult {
     const { lane, chans } = this.settled(id);
     const { changes } = calibrateChannels(
       chans.map((c) => c.calibration),
-      chans.map((c) => c.settledRaw),
-      chans.map((c) => c.zeroCounts),
+      chans.map(
+        (c) =>
+          c.calibration.offset +
+          c.thermZero +
+          (c.settledRaw - c.calibration.offset - c.thermZero) * c.thermGain,
+      ),
+      chans.map((c) => c.zeroCounts + c.thermZero),
       massG,
     );
+    const T = this.temperatureC;
+    const cfg = this.config.temperature;
+    const total = changes.reduce((sum, ch, i) => sum + (ch ? (chans[i] as Channel).settledGrams : 0), 0);
+    changes.forEach((change, i) => {
+      if (!change) return;
+      stampTemperature(change, T, 'mass');
+      const share = total > 0 ? (massG * (chans[i] as Channel).settledGrams) / total : massG;
+      const derived = thermalFromMass(change.before, change.after, chans.length === 1 ? massG : share, cfg);
+      if (derived) change.after = derived;
+    });
     return this.applyChanges(lane, changes);
   }
 

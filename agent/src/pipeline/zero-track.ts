@@ -50,6 +50,16 @@ export class ZeroTracker {
   }
 
   /**
+   * Moves the correction by `counts` at once, within the bound: a change of temperature
+   * compensation keeps the reading continuous through it (temperature.ts).
+   */
+  shift(counts: number): void {
+    if (!Number.isFinite(counts) || this.countsPerGram === 0) return;
+    this.grams += counts / this.countsPerGram;
+    this.clamp();
+  }
+
+  /**
    * One step of tracking: the channel reads `errG` grams while its lane is empty and settled,
    * `dtMs` after the last step; the correction moves by errG × dt/τ, within the bound.
    */

@@ -8,10 +8,16 @@
  * central never hears of, so the file also carries the record as `pending`, with the outbox's
  * last sequence number before it; at start-up the agent queues a pending record the outbox does
  * not have (see Agent.requeueCalibrationRecords).
+ *
+ * Temperature coefficients learned at rest (pipeline/temperature.ts) are kept per channel under
+ * `thermal`, apart from the technician's calibrations: they apply to whichever calibration the
+ * channel has, unless that one carries coefficients from a calibration at two temperatures. The
+ * agent and a shelf each hold a store of the same directory: every write starts from the file as it
+ * is on disk, so neither undoes the other's.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Calibration, parseWith } from '@shelfsense/protocol';
+import { Calibration, parseWith, ThermalCoefficients } from '@shelfsense/protocol';
 import * as z from '@shelfsense/protocol/zod';
 import type { Logger } from '../log.js';
 import { readJson, writeFileAtomic } from './atomic.js';
@@ -21,6 +27,8 @@ const ShelfCalibration = z.object({
   channels: z.record(z.string(), Calibration),
   /** Unit weights learned on this shelf, by lane id; they override the lane settings. */
   unitWeights: z._default(z.record(z.string(), z.number().check(z.positive())), {}),
+  /** Temperature coefficients learned on this shelf, by channel. */
+  thermal: z._default(z.record(z.string(), ThermalCoefficients), {}),
   updatedAt: z.number(),
   /** The audit record of the last change, until the outbox is known to hold it. */
   pending: z._default(
@@ -59,7 +67,14 @@ export class CalibrationStore {
   private load(serial: string): ShelfCalibration {
     const hit = this.cache.get(serial);
     if (hit) return hit;
-    let value: ShelfCalibration = { serial, channels: {}, unitWeights: {}, updatedAt: 0, pending: null };
+    let value: ShelfCalibration = {
+      serial,
+      channels: {},
+      unitWeights: {},
+      thermal: {},
+      updatedAt: 0,
+      pending: null,
+    };
     try {
       const raw = readJson(this.file(serial));
       if (raw !== undefined) value = parseWith(ShelfCalibration, raw, `calibration file for ${serial}`);
@@ -80,6 +95,31 @@ export class CalibrationStore {
     return this.load(serial).unitWeights;
   }
 
+  /** Temperature coefficients learned for a channel, if any. */
+  thermal(serial: string, channel: number): ThermalCoefficients | undefined {
+    return this.load(serial).thermal[String(channel)];
+  }
+
+  /** Persists coefficients learned for a channel; returns when it is on disk. */
+  setThermal(serial: string, channel: number, thermal: ThermalCoefficients): void {
+    const current = this.fresh(serial);
+    this.write(serial, {
+      ...current,
+      thermal: { ...current.thermal, [String(channel)]: thermal },
+      updatedAt: Date.now(),
+    });
+  }
+
+  /**
+   * A channel's calibration with the coefficients learned for it, unless it carries coefficients
+   * from a calibration at two temperatures (those win).
+   */
+  withThermal(serial: string, channel: number, cal: Calibration): Calibration {
+    const learned = this.thermal(serial, channel);
+    if (!learned || cal.thermal?.source === 'calibration') return cal;
+    return { ...cal, thermal: learned };
+  }
+
   /**
    * Persists new calibrations and learned unit weights of a shelf, with the audit record about to
    * be queued for them; returns when it is on disk.
@@ -90,16 +130,23 @@ export class CalibrationStore {
     unitWeights: Record<string, number> = {},
     pending: Omit<PendingCalibrationRecord, 'serial'> | null = null,
   ): void {
-    const current = this.load(serial);
+    const current = this.fresh(serial);
     const next: ShelfCalibration = {
       serial,
       channels: { ...current.channels },
       unitWeights: { ...current.unitWeights, ...unitWeights },
+      thermal: current.thermal,
       updatedAt: Date.now(),
       pending,
     };
     for (const [ch, cal] of Object.entries(updates)) next.channels[ch] = cal;
     this.write(serial, next);
+  }
+
+  /** The file as it is on disk now (another store of the directory may have written it). */
+  private fresh(serial: string): ShelfCalibration {
+    this.cache.delete(serial);
+    return this.load(serial);
   }
 
   private write(serial: string, value: ShelfCalibration): void {
@@ -127,7 +174,7 @@ export class CalibrationStore {
 
   /** The outbox holds the shelf's pending record (or it was queued again): forget it. */
   clearPending(serial: string): void {
-    const current = this.load(serial);
+    const current = this.fresh(serial);
     if (current.pending) this.write(serial, { ...current, pending: null });
   }
 }

@@ -70,6 +70,35 @@ export const LocalShelf = z.strictObject({
 });
 
 /**
+ * Temperature compensation (agent/src/pipeline/temperature.ts): used when the shelf's frames carry
+ * its temperature (protocol v1.1). Durations run on the shelf's device clock.
+ */
+export const TemperatureConfig = z.strictObject({
+  /** Correct each channel for zero and span drift with its coefficients. */
+  compensate: z._default(z.boolean(), true),
+  /** The last temperature holds this long without a frame carrying one; then it is unknown. */
+  holdMs: z._default(z.pipe(Duration, z.number().check(z.minimum(1_000), z.maximum(3_600_000))), 10_000),
+  /** Learn the coefficients while lanes rest at their count. */
+  learn: z._default(z.boolean(), true),
+  /** After a count changes, the learner waits this long (load-cell creep settles: ~3 time constants). */
+  learnSettleMs: z._default(z.pipe(Duration, z.number().check(z.maximum(86_400_000))), 900_000),
+  /** A rest teaches only if the temperature moved at least this much during it, °C. */
+  learnMinSpanC: z._default(z.number().check(z.positive(), z.maximum(20)), 0.5),
+  /**
+   * Evidence before learned coefficients are used: Σ over the rests of their temperature range
+   * squared, °C² (about ten nights of a ±3 °C daily swing with the default).
+   */
+  learnMinEvidence: z._default(z.number().check(z.positive()), 300),
+  /** Largest zero coefficient believed, grams per °C (learned or calibrated). */
+  maxZeroGPerC: z._default(z.number().check(z.positive(), z.maximum(50)), 2),
+  /** Largest span coefficient believed, ppm per °C. */
+  maxSpanPpmPerC: z._default(z.number().check(z.positive(), z.maximum(5000)), 300),
+  /** A tare or reference mass repeated at least this much warmer or colder gives coefficients, °C. */
+  calibrationDeltaC: z._default(z.number().check(z.positive(), z.maximum(100)), 5),
+});
+export type TemperatureConfig = z.infer<typeof TemperatureConfig>;
+
+/**
  * The edge agent's signal pipeline (agent/src/pipeline). Window sizes are in samples at 80 SPS; at
  * 10 SPS the pipeline shrinks them toward the same time span (neither below 3 samples). Every
  * duration of the signal runs on the shelf's device clock, not the wall clock; two watch the shelf
@@ -108,6 +137,8 @@ export const SignalConfig = z.strictObject({
   noisyG: z._default(z.number().check(z.positive()), 4),
   /** Heartbeat (wall clock): republish the level this often even when nothing changed. */
   heartbeatMs: z._default(TimerDuration, 60_000),
+  /** Temperature compensation, for shelves whose frames carry a temperature. */
+  temperature: z.prefault(TemperatureConfig, {}),
 });
 export type SignalConfig = z.infer<typeof SignalConfig>;
 export type SignalConfigInput = z.input<typeof SignalConfig>;
