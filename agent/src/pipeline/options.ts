@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { CalibrationChange } from './calibrate.js';
 import type { ChannelReading } from './channel.js';
 import type { LaneEvent, LaneReading } from './count.js';
+import type { LaneObservation } from './observe.js';
 
 export const RateSchema = z.union([z.literal(10), z.literal(80)]);
 export const CalibrationSchema = Calibration.check(
@@ -80,6 +81,8 @@ export interface PipelineCallbacks {
   onLaneChange?: (lane: LaneReading) => void;
   /** A channel's health status changed (a live view). */
   onHealthChange?: (channel: ChannelReading) => void;
+  /** What a lane's weight says beyond its count, open and cleared (observe.ts). */
+  onObservation?: (observation: LaneObservation) => void;
 }
 
 export interface ShelfPipelineOptions extends ShelfPipelineInput, PipelineCallbacks {

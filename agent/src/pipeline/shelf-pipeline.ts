@@ -39,6 +39,7 @@ import { Channel, type ChannelReading } from './channel.js';
 import { DeviceClock, Tick } from './clock.js';
 import { LaneChange, LaneCounter, type LaneEvent, type LaneReading } from './count.js';
 import { worstHealth } from './health.js';
+import type { ObserveContext } from './observe.js';
 import {
   CalibrationSchema,
   type LaneCalibrationResult,
@@ -71,6 +72,17 @@ export class ShelfPipeline {
   private readonly cb: PipelineCallbacks;
   private readonly log: Logger | undefined;
   private readonly emit: (e: LaneEvent) => void;
+  /** The lanes' observers report through this (observe.ts). */
+  private readonly observe: ObserveContext = {
+    siblings: () => this.laneList,
+    emit: (o) => {
+      this.log?.debug({ observation: o }, 'lane observation');
+      this.cb.onObservation?.(o);
+    },
+    nextId: () => ++this.observations,
+  };
+  /** Observations numbered so far. */
+  observations = 0;
   /** Frames taken, frames refused for a wrong channel count, holes that restarted filtering. */
   frames = 0;
   badFrames = 0;
@@ -85,6 +97,7 @@ export class ShelfPipeline {
       onEvent: options.onEvent,
       onLaneChange: options.onLaneChange,
       onHealthChange: options.onHealthChange,
+      onObservation: options.onObservation,
     };
     this.log = options.log && childLogger(options.log, 'pipeline');
     this.emit = (e) => {
@@ -219,6 +232,7 @@ export class ShelfPipeline {
           s,
           s.channels.map((c) => this.chans[c] as Channel),
           this.config,
+          this.observe,
         );
         if (prev) lane.inherit(prev, sameChannels);
       }
