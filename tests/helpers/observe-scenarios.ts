@@ -36,6 +36,8 @@ export interface ExpectedObservation {
   cleared?: boolean;
   otherLane?: number;
   cause?: 'cell';
+  /** foreign-object: the whole items it weighs like. */
+  items?: number;
   /** unit-weight: the unit weight the proposal must be within 1 % of, and its `wrong` flag. */
   unitWeightG?: number;
   wrong?: boolean;
@@ -123,6 +125,32 @@ export const SCENARIOS: ObserveScenario[] = [
     durationMs: 16_000,
     acceptAt: { at: 12_000, lane: 1 },
     expected: [{ kind: 'unit-weight', lane: 1, unitWeightG: 42, wrong: false }],
+  },
+  {
+    name: 'after some picks and restocks, a mass of two items and 8 g is put down and lifted off',
+    lanes: SHELF,
+    steps: [
+      { at: 3_000, action: { action: 'remove', lane: 0, count: 1 } },
+      { at: 4_500, action: { action: 'remove', lane: 0, count: 2 } },
+      { at: 6_000, action: { action: 'add', lane: 0, count: 1 } },
+      { at: 7_500, action: { action: 'remove', lane: 0, count: 1 } },
+      { at: 9_000, action: { action: 'add', lane: 0, count: 3 } },
+      { at: 10_500, action: { action: 'place', lane: 0, grams: 258 } },
+      { at: 16_000, action: { action: 'remove', lane: 0, count: 1 } },
+      { at: 19_000, action: { action: 'lift', lane: 0 } },
+    ],
+    durationMs: 23_000,
+    expected: [{ kind: 'foreign-object', lane: 0, items: 2 }],
+  },
+  {
+    name: 'a quick restock, one item every 0.6 s: counted, and neither a lean nor a hand',
+    lanes: SHELF,
+    steps: [
+      { at: 3_000, action: { action: 'remove', lane: 1, count: 3 } },
+      { at: 5_000, action: { action: 'restock', lane: 1, to: 30, itemMs: 600 } },
+    ],
+    durationMs: 16_000,
+    expected: [],
   },
   {
     name: 'a cell unplugged, two items taken meanwhile, plugged back',
@@ -268,6 +296,8 @@ export function score(
     if (x.otherLane !== undefined && o.otherLane !== laneName(x.otherLane))
       problems.push(`${x.kind} on ${lane}: otherLane ${o.otherLane}`);
     if (x.cause && o.cause !== x.cause) problems.push(`${x.kind} on ${lane}: cause ${o.cause}`);
+    if (x.items !== undefined && Math.round(o.items ?? -1) !== x.items)
+      problems.push(`${x.kind} on ${lane}: items ${o.items}`);
     if (x.unitWeightG !== undefined) {
       const p = o.proposal;
       if (!p || Math.abs(p.unitWeightG - x.unitWeightG) > 0.01 * x.unitWeightG || p.wrong !== x.wrong)

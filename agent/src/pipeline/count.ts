@@ -37,7 +37,7 @@
  */
 import type { LaneSetting, LaneState } from '@shelfsense/protocol';
 import type { Channel } from './channel.js';
-import { LaneObserver, LEAN_MS, type ObserveContext } from './observe.js';
+import { LaneObserver, LEAN_MS, LEAN_WOBBLES, type ObserveContext } from './observe.js';
 import type { SignalSettings } from './settings.js';
 
 export type LaneEventKind = 'pick' | 'restock' | 'adjust';
@@ -130,6 +130,10 @@ export class LaneCounter implements LaneReading {
   private readonly levelBandG: number;
   private disturbSince = Number.NaN;
   private disturbPeakG = 0.5;
+  /** Wobble of the disturbance: the last extreme, the direction since (±1, 0 unknown), reversals. */
+  private wobbleRefG = 0.5;
+  private wobbleDir = 0;
+  private reversals = 0;
   /** Noise of the settled weight, grams. */
   private sigmaG = 0.5;
   /** A cell fault (not silence) interrupted the count: a different count after it is tamper. */
@@ -340,16 +344,39 @@ export class LaneCounter implements LaneReading {
     return false;
   }
 
-  /** Unsettled away from the level: tracks the disturbance's peak force; a long one is a lean. */
+  /**
+   * Unsettled away from the level: tracks the disturbance's peak force and how often it turned
+   * back. A long one that keeps wobbling is a lean; items put in or taken out one after another
+   * move the weight one way and do not wobble.
+   */
   private disturbed(seq: number): void {
     const t = this.now;
+    const dev = this.netG - this.plateauG;
     if (Number.isNaN(this.disturbSince)) {
       this.disturbSince = t;
       this.disturbPeakG = 0;
+      this.wobbleRefG = dev;
+      this.wobbleDir = 0;
+      this.reversals = 0;
     }
-    const dev = this.netG - this.plateauG;
     if (Math.abs(dev) > Math.abs(this.disturbPeakG)) this.disturbPeakG = dev;
-    if (t - this.disturbSince >= LEAN_MS && !this.obs.leaning) this.obs.openLean(this.disturbPeakG, seq, t);
+    const h = Math.max(this.levelBandG, 0.05 * Math.abs(dev));
+    if (this.wobbleDir >= 0) {
+      if (dev > this.wobbleRefG) this.wobbleRefG = dev;
+      else if (this.wobbleRefG - dev > h) {
+        if (this.wobbleDir > 0) this.reversals++;
+        this.wobbleDir = -1;
+        this.wobbleRefG = dev;
+      }
+    } else if (dev < this.wobbleRefG) this.wobbleRefG = dev;
+    else if (dev - this.wobbleRefG > h) {
+      this.reversals++;
+      this.wobbleDir = 1;
+      this.wobbleRefG = dev;
+    }
+    if (t - this.disturbSince >= LEAN_MS && this.reversals >= LEAN_WOBBLES && !this.obs.leaning) {
+      this.obs.openLean(this.disturbPeakG, seq, t);
+    }
   }
 
   private endDisturbance(same: boolean): void {

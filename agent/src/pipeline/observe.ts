@@ -68,8 +68,9 @@ interface Placed {
 
 /** Device ms a mass must stay before it is reported as a foreign object (sooner gone: a hand). */
 export const OBJECT_MS = 3_000;
-/** Device ms a disturbance must last to be a lean. */
+/** Device ms a disturbance must last to be a lean, and the times its force must have turned back. */
 export const LEAN_MS = 3_000;
+export const LEAN_WOBBLES = 4;
 /** Device ms a disturbance must last to be reported as a hand. */
 export const HAND_MS = 250;
 /** Unexplained steps before a trusted unit weight is called wrong; steps before any proposal. */
@@ -91,6 +92,9 @@ export class LaneObserver {
   private unexplained = 0;
   private readonly placed: Placed[] = [];
   private unit: { id: number; proposal: UnitWeightProposal } | null = null;
+  /** The character of this lane's items: residuals of their whole steps (per √items), squared. */
+  private itemSteps = 0;
+  private itemResSq = 0;
   private lean: { id: number; grams: number } | null = null;
   private tamper: { id: number; grams: number; items: number } | null = null;
   private lane: ObservedLane;
@@ -135,6 +139,10 @@ export class LaneObserver {
     const u = this.lane.unitWeightG;
     const n = wholeSteps(stepG, u, this.itemTolG);
     const inSegment = this.hold || this.segment.length > 0;
+    if (n !== 0 && !this.hold && this.unlikeItems(stepG, n)) {
+      this.put('foreign-object', stepG, t, false);
+      return;
+    }
     if (n !== 0 && !this.hold) {
       if (inSegment) {
         this.segment.push(stepG);
@@ -146,19 +154,40 @@ export class LaneObserver {
     this.segment.push(stepG);
     this.unexplained++;
     if (this.checkUnit(seq, t)) return;
-    if (!this.hold && this.trusted && stepG > 0) {
-      this.placed.push({
-        id: this.ctx.nextId(),
-        kind: 'foreign-object',
-        grams: stepG,
-        sinceT: t,
-        published: false,
-        otherLane: null,
-        unexplained: true,
-      });
-      this.objectG += stepG;
-      this.settlePending();
+    if (!this.hold && this.trusted && stepG > 0) this.put('foreign-object', stepG, t, true);
+  }
+
+  /** Something put down that is kept out of the count; reported once it stayed OBJECT_MS. */
+  private put(kind: 'foreign-object', grams: number, t: number, unexplained: boolean): void {
+    this.placed.push({
+      id: this.ctx.nextId(),
+      kind,
+      grams,
+      sinceT: t,
+      published: false,
+      otherLane: null,
+      unexplained,
+    });
+    this.objectG += grams;
+    this.settlePending();
+  }
+
+  /**
+   * A step put down that weighs like `n` items but is out of character for this lane's items: its
+   * distance from n × unit is far beyond what the lane's own picks and restocks show (learned from
+   * at least 5 of them) and beyond the noise. Otherwise the step joins what is learned.
+   */
+  private unlikeItems(stepG: number, n: number): boolean {
+    if (!this.trusted) return false;
+    const e = (stepG - n * this.lane.unitWeightG) / Math.sqrt(Math.abs(n));
+    if (stepG > 0 && this.itemSteps >= 5) {
+      const rms = Math.sqrt(this.itemResSq / this.itemSteps);
+      const limit = Math.max(6 * rms, 6 * this.stepSigmaG, 0.04 * this.lane.unitWeightG);
+      if (Math.abs(e) > limit) return true;
     }
+    this.itemSteps++;
+    this.itemResSq += e * e;
+    return false;
   }
 
   /** Reports foreign objects that stayed OBJECT_MS (called while `pending`). */
@@ -166,7 +195,12 @@ export class LaneObserver {
     for (const p of this.placed) {
       if (p.published || t - p.sinceT < OBJECT_MS) continue;
       p.published = true;
-      this.send(p.id, p.kind, 'open', p.grams, seq, t, { detail: 'a mass that is no whole count of items' });
+      const whole = wholeSteps(p.grams, this.lane.unitWeightG, this.itemTolG) !== 0;
+      this.send(p.id, p.kind, 'open', p.grams, seq, t, {
+        detail: whole
+          ? 'weighs like whole items but out of character for them'
+          : 'a mass that is no whole count of items',
+      });
     }
     this.settlePending();
   }
@@ -261,10 +295,8 @@ export class LaneObserver {
       wrong: this.trusted,
     };
     const first = this.unit === null;
-    const moved =
-      first ||
-      Math.abs(proposal.unitWeightG - (this.unit as { proposal: UnitWeightProposal }).proposal.unitWeightG) >
-        0.001 * u;
+    // Said again (same observation) whenever it rests on more steps: central keeps the latest.
+    const moved = first || proposal.steps !== (this.unit as { proposal: UnitWeightProposal }).proposal.steps;
     if (first) this.unit = { id: this.ctx.nextId(), proposal };
     else (this.unit as { proposal: UnitWeightProposal }).proposal = proposal;
     if (!this.hold) {
