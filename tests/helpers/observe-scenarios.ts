@@ -203,6 +203,8 @@ export interface ScenarioResult {
   pipeline: ShelfPipeline;
   /** Descriptions of what disagrees with the expectation (empty: all good). */
   problems: string[];
+  /** Plays on for `ms` more device time (no further steps). */
+  more(ms: number): void;
 }
 
 /** Plays a scenario in process (ShelfEngine → ShelfPipeline) and scores it. */
@@ -249,7 +251,10 @@ export function runScenario(sc: ObserveScenario, seed: number): ScenarioResult {
     pipeline.push(engine.tick());
   }
   const problems = score(sc, { observations, events, truth, serial: shelf.serial, pipeline });
-  return { observations, events, truth, serial: shelf.serial, pipeline, problems };
+  const more = (ms: number) => {
+    for (let f = 0; f < Math.ceil(ms / tickMs); f++) pipeline.push(engine.tick());
+  };
+  return { observations, events, truth, serial: shelf.serial, pipeline, problems, more };
 }
 
 /** Every way the run disagrees with the scenario's ground truth and expectations. */

@@ -208,6 +208,11 @@ export class LaneCounter implements LaneReading {
     } else prev.obs.closeAll(prev.frameSeq, prev.now);
   }
 
+  /** The lane left the settings: what it had open is cleared. */
+  retire(): void {
+    this.obs.closeAll(this.frameSeq, this.now);
+  }
+
   /** The agent restored the last published count after a restart. */
   restore(units: number): void {
     this.units = units;

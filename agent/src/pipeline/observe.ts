@@ -350,7 +350,8 @@ export class LaneObserver {
       this.resetSegment();
       return;
     }
-    if (explains(this.segment, lane.unitWeightG, this.itemTolG)) {
+    // The steps themselves must fit the new weight, within their noise (not a whole item's slack).
+    if (explains(this.segment, lane.unitWeightG, 1.5 * this.fitTolG)) {
       const { id, proposal } = this.unit;
       this.send(id, 'unit-weight', 'cleared', proposal.unitWeightG, seq, t, { proposal });
       this.unit = null;

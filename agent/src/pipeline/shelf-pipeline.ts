@@ -240,6 +240,7 @@ export class ShelfPipeline {
       this.laneById.set(s.lane, lane);
       return lane;
     });
+    for (const [id, lane] of old) if (!this.laneById.has(id)) lane.retire();
   }
 
   /** Replaces a channel's calibration; its lane's next count is an adjust. */

@@ -33,6 +33,54 @@ describe('observations from the simulator, against its ground truth', () => {
   });
 });
 
+describe('a held lane and its settings', () => {
+  const swap = SCENARIOS.find((x) => x.name.startsWith('the SKU of lane 1'));
+  if (!swap) throw new Error('no swap scenario');
+  const { acceptAt: _a, ...noAccept } = swap;
+  const lanes = (unitWeightG: number) =>
+    swap.lanes.map((l, i) => ({
+      lane: `L${i}`,
+      channels: [i],
+      sku: `sku-${i}`,
+      unitWeightG: i === 1 ? unitWeightG : l.unitWeightG,
+      capacity: 40,
+    }));
+
+  it('holds its count through settings that do not explain the steps, recounts on ones that do', () => {
+    const r = runScenario({ ...noAccept, expected: [] }, 5);
+    const lane = () => r.pipeline.lane('L1');
+    expect(lane()?.state).toBe('anomalous');
+    expect(lane()?.units).toBe(0);
+    const open = r.observations.filter((o) => o.kind === 'unit-weight' && o.state === 'open');
+    expect(open.at(-1)?.proposal?.wrong).toBe(true);
+    r.pipeline.setLanes(lanes(50));
+    r.more(3_000);
+    expect(lane()?.state).toBe('anomalous');
+    expect(r.observations.some((o) => o.kind === 'unit-weight' && o.state === 'cleared')).toBe(false);
+    r.pipeline.setLanes(lanes(57));
+    r.more(3_000);
+    expect(lane()?.state).toBe('ok');
+    expect(lane()?.units).toBe(6);
+    const cleared = r.observations.find((o) => o.kind === 'unit-weight' && o.state === 'cleared');
+    expect(cleared?.id).toBe(open[0]?.id);
+    const adjust = r.events.at(-1);
+    expect([adjust?.kind, adjust?.delta, adjust?.units]).toEqual(['adjust', 6, 6]);
+  });
+
+  it('a lane taken out of the settings clears what it had open', () => {
+    const misplace = SCENARIOS.find((x) => x.name.startsWith('an item of lane 2'));
+    if (!misplace) throw new Error('no misplace scenario');
+    const r = runScenario(
+      { ...misplace, steps: misplace.steps.slice(0, 1), durationMs: 6_000, expected: [] },
+      6,
+    );
+    const open = r.observations.find((o) => o.kind === 'misplaced-item' && o.state === 'open');
+    expect(open?.lane).toBe('L0');
+    r.pipeline.setLanes(lanes(42).filter((l) => l.lane !== 'L0'));
+    expect(r.observations.find((o) => o.state === 'cleared' && o.id === open?.id)).toBeDefined();
+  });
+});
+
 describe('greatest common step', () => {
   // Seeded noise: σ 0.25 g per step, as two settled levels of a 1 g-σ cell give.
   let s = 7;
