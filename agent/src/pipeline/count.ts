@@ -127,6 +127,8 @@ export class LaneCounter implements LaneReading {
   private plateauG = Number.NaN;
   private levelCandG = Number.NaN;
   private levelSince = 0.5;
+  /** The level's weight when it was confirmed (the filters may still have been settling). */
+  private levelConfirmG = Number.NaN;
   private readonly levelBandG: number;
   private disturbSince = Number.NaN;
   private disturbPeakG = 0.5;
@@ -203,6 +205,7 @@ export class LaneCounter implements LaneReading {
       // Same cells: the levels and what lies on the lane carry over; a new unit weight that
       // explains the steps clears a proposal.
       this.plateauG = prev.plateauG;
+      this.levelConfirmG = prev.levelConfirmG;
       this.obs = prev.obs;
       this.obs.rebase(this, prev.frameSeq, prev.now);
     } else prev.obs.closeAll(prev.frameSeq, prev.now);
@@ -235,6 +238,7 @@ export class LaneCounter implements LaneReading {
     // The next level is no step from the last one (a new calibration, a gap in the readings).
     this.plateauG = Number.NaN;
     this.levelCandG = Number.NaN;
+    this.levelConfirmG = Number.NaN;
     this.disturbSince = Number.NaN;
   }
 
@@ -345,7 +349,10 @@ export class LaneCounter implements LaneReading {
     this.levelCandG = Number.NaN;
     this.plateauG = w;
     if (!Number.isNaN(this.disturbSince)) this.endDisturbance(false);
-    if (!Number.isNaN(p)) this.obs.step(w - p, this.settledSeq, this.settledT);
+    // How far the level left behind moved after it was confirmed: its step is known better now.
+    const settledMove = Number.isNaN(this.levelConfirmG) ? 0 : p - this.levelConfirmG;
+    this.levelConfirmG = w;
+    if (!Number.isNaN(p)) this.obs.step(w - p, settledMove, this.settledSeq, this.settledT);
     return false;
   }
 

@@ -90,6 +90,8 @@ export class LaneObserver {
   /** Steps since the first one the unit weight did not explain. */
   private segment: number[] = [];
   private unexplained = 0;
+  /** The newest step is the segment's last entry (to be corrected by the next step). */
+  private lastInSegment = false;
   private readonly placed: Placed[] = [];
   private unit: { id: number; proposal: UnitWeightProposal } | null = null;
   /** The character of this lane's items: residuals of their whole steps (per √items), squared. */
@@ -127,13 +129,22 @@ export class LaneObserver {
     return Number.isFinite(s) ? Math.SQRT2 * s : 0.5;
   }
 
-  /** Tolerance of the common-step fit, grams: a few σ of a step. */
+  /**
+   * Tolerance of the common-step fit, grams: a few σ of a step. The σ of a settled level assumes
+   * independent samples; the median before the average loses about a fifth of that, hence 4.5 σ.
+   */
   private get fitTolG(): number {
-    return Math.max(0.3, 3 * this.stepSigmaG);
+    return Math.max(0.3, 4.5 * this.stepSigmaG);
   }
 
-  /** A new settled level, `stepG` from the one before. */
-  step(stepG: number, seq: number, t: number): void {
+  /**
+   * A new settled level, `stepG` from the one before; `prevMoveG`: how far that one moved after it
+   * was confirmed (its filters were still settling), which corrects the step that led to it.
+   */
+  step(stepG: number, prevMoveG: number, seq: number, t: number): void {
+    const last = this.segment.length - 1;
+    if (this.lastInSegment && last >= 0) this.segment[last] = (this.segment[last] as number) + prevMoveG;
+    this.lastInSegment = false;
     if (this.segment.length >= RING) this.segment.shift();
     if (stepG < 0 && this.placed.length > 0 && this.lifted(stepG, seq, t)) return;
     const u = this.lane.unitWeightG;
@@ -146,12 +157,14 @@ export class LaneObserver {
     if (n !== 0 && !this.hold) {
       if (inSegment) {
         this.segment.push(stepG);
+        this.lastInSegment = true;
         this.checkUnit(seq, t);
       }
       return;
     }
     if (!this.hold && this.trusted && stepG > 0 && this.misplaced(stepG, seq, t)) return;
     this.segment.push(stepG);
+    this.lastInSegment = true;
     this.unexplained++;
     if (this.checkUnit(seq, t)) return;
     if (!this.hold && this.trusted && stepG > 0) this.put('foreign-object', stepG, t, true);

@@ -21,7 +21,7 @@ export interface StepFit {
 }
 
 export interface StepFitOptions {
-  /** A step's allowed distance from a whole multiple, grams (grows with √multiple). */
+  /** A step's allowed distance from a whole multiple, grams (the same for every multiple). */
   tolG: number;
   /** Smallest unit weight considered, grams. */
   minUnitG?: number;
@@ -82,7 +82,8 @@ function refine(a: readonly number[], u0: number, tol: number, minU: number): St
     const n = Math.round(s / u);
     if (n < 1) return null;
     const e = s - n * u;
-    const rel = Math.abs(e) / (tol * Math.sqrt(n));
+    // A flat tolerance: scaled with √n it would let u/2 pass where u fails (n doubles).
+    const rel = Math.abs(e) / tol;
     if (rel > 1) return null;
     worst = Math.max(worst, rel);
     sq += e * e;
