@@ -4,7 +4,8 @@
  * back on L0, a foreign object on L1, then L2's SKU swapped for 57 g items without telling the
  * agent. The agent reports a misplaced item, a foreign object and a wrong unit weight with its
  * proposal on `.../{lane}/observation` (every payload valid); accepting the proposal as new lane
- * settings clears it and L2 recounts to the truth. No pick or restock disagrees with the ground
+ * settings clears it and L2 recounts to the truth — even though L2's unit weight had been learned on
+ * the agent, which otherwise overrides the lane settings. No pick or restock disagrees with the ground
  * truth, and lifting the misplaced item and the object off changes no count.
  */
 import { Agent, createLogger } from '@shelfsense/agent';
@@ -80,12 +81,37 @@ describe('lane observations through a real pty and broker', () => {
     await broker?.close();
   });
 
+  const settingsFrom = (revision: number, laneSettings: LaneSetting[]) =>
+    seen.client.publishAsync(
+      topics.laneSettings('store-1', 'pi-1'),
+      JSON.stringify({
+        agent: 'pi-1',
+        revision,
+        shelves: [{ shelf: SERIAL, serial: SERIAL, lanes: laneSettings }],
+      }),
+      { qos: 1, retain: true },
+    );
+
   it('reports a misplaced item, a foreign object and a wrong unit weight; the accepted proposal recounts', async () => {
     for (const [i, n] of ITEMS.entries()) {
       await waitFor(() => level(`L${i}`)?.stable && level(`L${i}`)?.units === n, 15_000, {
         what: `first count of L${i}`,
       });
     }
+    // Central's settings as they stand, and a technician's learn-unit on L2 (10 items on it).
+    await settingsFrom(0, lanes);
+    await seen.client.subscribeAsync('shelfsense/v1/store-1/agents/pi-1/response/+', { qos: 1 });
+    await seen.client.publishAsync(
+      'shelfsense/v1/store-1/agents/pi-1/request/learn-unit',
+      JSON.stringify({ transaction: 'learn-1', args: { shelf: SERIAL, lane: 'L2', count: 10 } }),
+      { qos: 1 },
+    );
+    const learned = await waitFor(
+      () => seen.messages.find((m) => m.topic.endsWith('/response/learn-unit'))?.payload,
+      30_000,
+      { what: 'learn-unit reply' },
+    );
+    expect(learned.status).toBe('ok');
 
     await simControl(sim, SERIAL, { action: 'misplace', from: 2, to: 0 });
     const misplaced = await observed('L0', 'misplaced-item', 'open', 'misplaced item on L0');
@@ -123,15 +149,7 @@ describe('lane observations through a real pty and broker', () => {
     const accepted = lanes.map((l) =>
       l.lane === 'L2' ? { ...l, unitWeightG: proposed.proposal?.unitWeightG as number } : l,
     );
-    await seen.client.publishAsync(
-      topics.laneSettings('store-1', 'pi-1'),
-      JSON.stringify({
-        agent: 'pi-1',
-        revision: 1,
-        shelves: [{ shelf: SERIAL, serial: SERIAL, lanes: accepted }],
-      }),
-      { qos: 1, retain: true },
-    );
+    await settingsFrom(1, accepted);
     const cleared = await observed('L2', 'unit-weight', 'cleared', 'the proposal cleared');
     expect(cleared.observation).toBe(proposed.observation);
     await waitFor(() => level('L2')?.stable && level('L2')?.units === 5, 15_000, { what: 'L2 recounted' });
