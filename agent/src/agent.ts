@@ -45,6 +45,8 @@ export class Agent {
   private links: ShelfLink[] = [];
   readonly shelves = new Map<string, ShelfRuntime>();
   private readonly calibrations: CalibrationStore;
+  /** Each lane's unit weight in central's last lane settings, by serial then lane (this run only). */
+  private readonly centralWeights = new Map<string, Map<string, number>>();
   private readonly settings: LaneSettingsStore;
   private commands: CommandHandler | null = null;
   private metrics: AgentMetrics | null = null;
@@ -305,6 +307,7 @@ export class Agent {
     if (settings.agent !== this.config.agent.id) return;
     if (!this.settings.applyCentral(settings)) return;
     this.log.info({ revision: settings.revision }, 'lane settings from central');
+    this.followCentralWeights(settings);
     let changed = false;
     for (const shelf of this.shelves.values()) {
       const { shelf: shelfId, lanes } = this.lanesFor(shelf.serial, shelf.identity.channels);
@@ -331,6 +334,30 @@ export class Agent {
       }
     }
     if (changed) this.statusChanged();
+  }
+
+  /**
+   * A unit weight learned on the agent overrides the lane settings — until central changes that
+   * lane's weight (a technician accepted a proposal in the dashboard): the later decision wins, so
+   * it replaces the learned one. Only a change between two settings this run saw counts.
+   */
+  private followCentralWeights(settings: LaneSettingsPayload): void {
+    for (const s of settings.shelves) {
+      const before = this.centralWeights.get(s.serial);
+      const now = new Map(s.lanes.map((l) => [l.lane, l.unitWeightG] as const));
+      this.centralWeights.set(s.serial, now);
+      if (!before) continue;
+      const learned = this.calibrations.unitWeights(s.serial);
+      const replaced: Record<string, number> = {};
+      for (const [lane, w] of now) {
+        const was = before.get(lane);
+        if (was !== undefined && was !== w && learned[lane] !== undefined && learned[lane] !== w)
+          replaced[lane] = w;
+      }
+      if (Object.keys(replaced).length === 0) continue;
+      this.log.info({ serial: s.serial, unitWeights: replaced }, 'central changed learned unit weights');
+      this.calibrations.set(s.serial, {}, replaced);
+    }
   }
 
   private persistCalibration(shelf: ShelfRuntime, record: Omit<CalibrationRecord, 'seq'>): void {

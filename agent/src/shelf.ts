@@ -11,11 +11,13 @@ import {
   type IdentityFrame,
   type LaneSetting,
   type LevelPayload,
+  type ObservationPayload,
   type SampleFrame,
   topics,
 } from '@shelfsense/protocol';
 import type { Logger } from './log.js';
 import { type LaneEvent, type LaneReading, ShelfPipeline } from './pipeline/index.js';
+import type { LaneObservation } from './pipeline/observe.js';
 import { CalibrationStore } from './state/calibration-store.js';
 import { CountKeeper, type CountKeeperOptions } from './state/count-keeper.js';
 import type { LaneCountStore } from './state/lane-counts.js';
@@ -68,6 +70,8 @@ export class ShelfRuntime {
   private lastHealthJson = '';
   private readonly waiters = new Set<() => void>();
   private readonly keeper: CountKeeper | null = null;
+  /** Observation ids: serial, this runtime's start (base 36) and the pipeline's number, unique per agent. */
+  private readonly observationPrefix = `${Date.now().toString(36)}`;
 
   constructor(
     setup: ShelfSetup,
@@ -106,6 +110,7 @@ export class ShelfRuntime {
           log.error({ err: (err as Error).message, channel: ch }, 'temperature coefficients not saved');
         }
       },
+      onObservation: (o) => this.onObservation(o),
     });
     if (setup.counts) {
       this.keeper = new CountKeeper(setup.counts, this.serial, log, setup.countSaving);
@@ -212,6 +217,27 @@ export class ShelfRuntime {
     };
     this.record(topics.event(this.config.agent.site, this.shelfId, e.lane), payload, false);
     this.keeper?.maybeSave(this.pipeline.lanes());
+  }
+
+  /** Open and cleared observations go through the outbox like events. */
+  private onObservation(o: LaneObservation): void {
+    const payload: Omit<ObservationPayload, 'seq'> = {
+      agent: this.config.agent.id,
+      serial: this.serial,
+      sku: o.sku,
+      observation: `${this.serial}-${this.observationPrefix}-${o.id}`,
+      kind: o.kind,
+      state: o.state,
+      grams: o.grams,
+      items: o.items,
+      otherLane: o.otherLane,
+      cause: o.cause,
+      proposal: o.proposal,
+      detail: o.detail,
+      ts: this.now(),
+      frameSeq: o.frameSeq,
+    };
+    this.record(topics.observation(this.config.agent.site, this.shelfId, o.lane), payload, false);
   }
 
   private onLaneChange(lane: LaneReading): void {

@@ -26,6 +26,7 @@ export { CellFault, Rejector } from './pipeline/reject.js';
 export { windowsFor } from './pipeline/settings.js';
 export { MedianAverage } from './pipeline/smooth.js';
 export { StabilityWindow } from './pipeline/stability.js';
+export { explains, greatestCommonStep, wholeSteps } from './pipeline/steps.js';
 export { ZeroTracker } from './pipeline/zero-track.js';
 export { ShelfRuntime } from './shelf.js';
 export { LineSplitter } from './source/lines.js';

@@ -48,6 +48,18 @@ export const Action = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('set'), lane: Index, count: z.number().int().min(0).max(100_000) }),
   z.strictObject({ action: z.literal('move'), from: LaneRef, to: LaneRef, count: Items.default(1) }),
   z.strictObject({ action: z.literal('place'), lane: Index, grams: z.number().positive().max(100_000) }),
+  // Items of lane `from` put down on lane `to` (taken earlier, put back in the wrong place): extra
+  // mass on `to`, nothing taken from `from`.
+  z.strictObject({ action: z.literal('misplace'), from: Index, to: Index, count: Items.default(1) }),
+  // The lane's items swapped for another product without telling the agent: emptied at once, then
+  // `items` of `unitWeightG` put in one at a time, `itemMs` apart.
+  z.strictObject({
+    action: z.literal('sku-change'),
+    lane: Index,
+    unitWeightG: z.number().positive().max(100_000),
+    items: z.number().int().min(0).max(100_000),
+    itemMs: Dur.default(600),
+  }),
   z.strictObject({ action: z.literal('lift'), lane: Index, grams: z.number().positive().optional() }),
   z.strictObject({ action: z.literal('lean'), lane: LaneRef, grams: NumRange, ms: DurationRange.optional() }),
   z.strictObject({ action: z.literal('release'), lane: LaneOrAll.default('all') }),
@@ -91,7 +103,7 @@ export function checkAction(action: Action, lanes: number, channels: number): Is
     }
   };
   if ('lane' in action) lane('lane', action.lane);
-  if (action.action === 'move') {
+  if (action.action === 'move' || action.action === 'misplace') {
     lane('from', action.from);
     lane('to', action.to);
     if (typeof action.from === 'number' && action.from === action.to) {

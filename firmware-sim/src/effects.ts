@@ -58,6 +58,23 @@ export function applyEffect(ctx: EffectContext, action: Action): boolean {
     case 'place':
       model.addExtra(action.lane, action.grams);
       return true;
+    case 'misplace': {
+      const from = lanes[action.from] as LaneState;
+      model.addExtra(action.to, draw(action.count, rng) * from.unitWeightG);
+      return true;
+    }
+    case 'sku-change': {
+      model.setItems(action.lane, 0);
+      (lanes[action.lane] as LaneState).unitWeightG = action.unitWeightG;
+      for (let j = 0; j < action.items; j++) {
+        ctx.schedule(ctx.scenarioMs + (j + 1) * action.itemMs, {
+          action: 'add',
+          lane: action.lane,
+          count: 1,
+        });
+      }
+      return true;
+    }
     case 'lift': {
       const l = lanes[action.lane] as LaneState;
       if (l.extraG === 0) return false;

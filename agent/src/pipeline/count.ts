@@ -29,9 +29,15 @@
  *
  * Confidence = (1 − 2|x − k|) × P(rounding is right given the noise), the latter
  * erf((0.5 − |x − k|) / (σ√2)) with σ the noise of the settled reading in items.
+ *
+ * Every step between two settled levels (a level: the settled weight, held `confirmMs`) goes to the
+ * lane's observer (observe.ts) before the count may change: mass that is not the lane's items is
+ * kept out of the count (x uses W − B − objectG), and a unit weight the steps show wrong holds the
+ * count (`anomalous`) until the lane's settings change.
  */
 import type { LaneSetting, LaneState } from '@shelfsense/protocol';
 import type { Channel } from './channel.js';
+import { LaneObserver, LEAN_MS, LEAN_WOBBLES, type ObserveContext } from './observe.js';
 import type { SignalSettings } from './settings.js';
 
 export type LaneEventKind = 'pick' | 'restock' | 'adjust';
@@ -111,8 +117,38 @@ export class LaneCounter implements LaneReading {
   /** Frame seq and device time the settled reading is known to be true of (see the header). */
   private settledSeq = 0;
   private settledT = 0.5;
+  /** What the weight says beyond the count (observe.ts); it sees every step between levels. */
+  private obs: LaneObserver;
+  /**
+   * The settled level: the weight of the last settled plateau (following slow drift within
+   * `levelBandG`), a new one waiting `confirmMs`, and the start and peak force of the disturbance
+   * since the lane last sat on a level.
+   */
+  private plateauG = Number.NaN;
+  private levelCandG = Number.NaN;
+  private levelSince = 0.5;
+  /** The level's weight when it was confirmed (the filters may still have been settling). */
+  private levelConfirmG = Number.NaN;
+  private readonly levelBandG: number;
+  private disturbSince = Number.NaN;
+  private disturbPeakG = 0.5;
+  /** Wobble of the disturbance: the last extreme, the direction since (±1, 0 unknown), reversals. */
+  private wobbleRefG = 0.5;
+  private wobbleDir = 0;
+  private reversals = 0;
+  /** Noise of the settled weight, grams. */
+  private sigmaG = 0.5;
+  /** A cell fault (not silence) interrupted the count: a different count after it is tamper. */
+  private faulted = false;
+  /** Weight of the items at the accepted count (W − objectG while ok), grams. */
+  private countedG = Number.NaN;
 
-  constructor(setting: LaneSetting, chans: Channel[], cfg: SignalSettings) {
+  constructor(
+    setting: LaneSetting,
+    chans: Channel[],
+    cfg: SignalSettings,
+    ctx: ObserveContext = NO_OBSERVER,
+  ) {
     this.id = setting.lane;
     this.sku = setting.sku;
     this.unitWeightG = setting.unitWeightG;
@@ -120,6 +156,23 @@ export class LaneCounter implements LaneReading {
     this.channels = [...setting.channels];
     this.chans = chans;
     this.cfg = cfg;
+    this.levelBandG = Math.min(cfg.stableBandG, 0.4 * setting.unitWeightG);
+    this.obs = new LaneObserver(this, ctx);
+  }
+
+  /** Noise of one settled level, grams (for the observer). */
+  get levelSigmaG(): number {
+    return this.sigmaG;
+  }
+
+  /** Mass on the lane that is not its items (a foreign object, a misplaced item), grams. */
+  get objectG(): number {
+    return this.obs.objectG;
+  }
+
+  /** The unit weight does not explain the lane's steps: the count is held until it changes. */
+  get held(): boolean {
+    return this.obs.hold;
   }
 
   get stable(): boolean {
@@ -148,6 +201,19 @@ export class LaneCounter implements LaneReading {
     this.known = prev.units ?? prev.known;
     this.baselineG = sameChannels ? prev.baselineG : 0;
     this.needsAdjust = true;
+    if (sameChannels) {
+      // Same cells: the levels and what lies on the lane carry over; a new unit weight that
+      // explains the steps clears a proposal.
+      this.plateauG = prev.plateauG;
+      this.levelConfirmG = prev.levelConfirmG;
+      this.obs = prev.obs;
+      this.obs.rebase(this, prev.frameSeq, prev.now);
+    } else prev.obs.closeAll(prev.frameSeq, prev.now);
+  }
+
+  /** The lane left the settings: what it had open is cleared. */
+  retire(): void {
+    this.obs.closeAll(this.frameSeq, this.now);
   }
 
   /** The agent restored the last published count after a restart. */
@@ -169,6 +235,11 @@ export class LaneCounter implements LaneReading {
     this.needsAdjust = true;
     this.candidate = -1;
     if (recalibrated) this.baselineG = 0;
+    // The next level is no step from the last one (a new calibration, a gap in the readings).
+    this.plateauG = Number.NaN;
+    this.levelCandG = Number.NaN;
+    this.levelConfirmG = Number.NaN;
+    this.disturbSince = Number.NaN;
   }
 
   /**
@@ -191,6 +262,8 @@ export class LaneCounter implements LaneReading {
     }
     if (!allStable) {
       this.candidate = -1;
+      this.levelCandG = Number.NaN;
+      if (!Number.isNaN(this.plateauG)) this.disturbed(seq);
       return this.enter('unstable', seq);
     }
     this.settledAt(seq);
@@ -204,13 +277,18 @@ export class LaneCounter implements LaneReading {
     }
     // Intermediate doubles go through fields, not arguments: see MedianAverage.push.
     this.settledG = w;
-    const x = (w - this.baselineG) / unit;
+    this.sigmaG = Math.sqrt(var2);
+    if (this.obs.pending) this.obs.tick(this.settledSeq, this.settledT);
+    // A new level is classified (observe.ts) before the count may follow it.
+    const levelPending = this.level();
+    // An object still waiting to be told from a hand counts as weight: the lane stays anomalous.
+    const x = (w - this.baselineG - this.obs.objectG + this.obs.pendingG) / unit;
     const k = Math.round(x) + 0; // + 0: never a count of -0
     const r = x - k;
     this.residual = r;
     this.sigmaItems = Math.sqrt(var2) / unit;
     this.scoreConfidence();
-    if (!(Math.abs(r) <= this.cfg.wholeTolerance) || k < 0) {
+    if (!(Math.abs(r) <= this.cfg.wholeTolerance) || k < 0 || this.obs.hold || this.obs.pending) {
       this.candidate = -1;
       return this.enter('anomalous', seq);
     }
@@ -219,14 +297,104 @@ export class LaneCounter implements LaneReading {
         this.candidate = k;
         this.candidateSince = t;
       }
-      if (t - this.candidateSince < this.cfg.confirmMs) return this.enter('unstable', seq);
+      if (t - this.candidateSince < this.cfg.confirmMs || levelPending) return this.enter('unstable', seq);
+      if (!this.needsAdjust && !this.wholeChange(k)) {
+        this.candidate = -1;
+        return this.enter('anomalous', seq);
+      }
       return this.commit(k, emit);
     }
     this.candidate = -1;
+    this.countedG = this.settledG - this.obs.objectG;
     this.follow(k);
     const change = this.enter('ok', this.settledSeq);
     this.frameSeq = this.settledSeq;
     return change;
+  }
+
+  /**
+   * A new count must be reached by a whole number of items: the weight moved since the accepted
+   * count within a step's tolerance of (k − units) items — tighter than `wholeTolerance`, so a wrong
+   * unit weight or a stray mass that happens to land near a whole count is not counted.
+   */
+  private wholeChange(k: number): boolean {
+    if (Number.isNaN(this.countedG)) return true;
+    const u = this.unitWeightG;
+    const n = k - (this.units as number);
+    const d = this.settledG - this.obs.objectG + this.obs.pendingG - this.countedG;
+    const tol = Math.min(0.3 * u, Math.max(0.15 * u, 4 * Math.SQRT2 * this.sigmaG));
+    return Math.abs(d - n * u) <= tol * Math.sqrt(Math.abs(n));
+  }
+
+  /**
+   * Follows the settled level; returns true while a new one waits for confirmation. A confirmed
+   * new level hands its step to the observer; settling back on the same level ends a disturbance.
+   */
+  private level(): boolean {
+    const w = this.settledG;
+    const p = this.plateauG;
+    if (Math.abs(w - p) <= this.levelBandG) {
+      this.plateauG = w;
+      this.levelCandG = Number.NaN;
+      if (!Number.isNaN(this.disturbSince)) this.endDisturbance(true);
+      return false;
+    }
+    const t = this.now;
+    if (!(Math.abs(w - this.levelCandG) <= this.levelBandG)) {
+      this.levelCandG = w;
+      this.levelSince = t;
+      return true;
+    }
+    if (t - this.levelSince < this.cfg.confirmMs) return true;
+    this.levelCandG = Number.NaN;
+    this.plateauG = w;
+    if (!Number.isNaN(this.disturbSince)) this.endDisturbance(false);
+    // How far the level left behind moved after it was confirmed: its step is known better now.
+    const settledMove = Number.isNaN(this.levelConfirmG) ? 0 : p - this.levelConfirmG;
+    this.levelConfirmG = w;
+    if (!Number.isNaN(p)) this.obs.step(w - p, settledMove, this.settledSeq, this.settledT);
+    return false;
+  }
+
+  /**
+   * Unsettled away from the level: tracks the disturbance's peak force and how often it turned
+   * back. A long one that keeps wobbling is a lean; items put in or taken out one after another
+   * move the weight one way and do not wobble.
+   */
+  private disturbed(seq: number): void {
+    const t = this.now;
+    const dev = this.netG - this.plateauG;
+    if (Number.isNaN(this.disturbSince)) {
+      this.disturbSince = t;
+      this.disturbPeakG = 0;
+      this.wobbleRefG = dev;
+      this.wobbleDir = 0;
+      this.reversals = 0;
+    }
+    if (Math.abs(dev) > Math.abs(this.disturbPeakG)) this.disturbPeakG = dev;
+    const h = Math.max(this.levelBandG, 0.05 * Math.abs(dev));
+    if (this.wobbleDir >= 0) {
+      if (dev > this.wobbleRefG) this.wobbleRefG = dev;
+      else if (this.wobbleRefG - dev > h) {
+        if (this.wobbleDir > 0) this.reversals++;
+        this.wobbleDir = -1;
+        this.wobbleRefG = dev;
+      }
+    } else if (dev < this.wobbleRefG) this.wobbleRefG = dev;
+    else if (dev - this.wobbleRefG > h) {
+      this.reversals++;
+      this.wobbleDir = 1;
+      this.wobbleRefG = dev;
+    }
+    if (t - this.disturbSince >= LEAN_MS && this.reversals >= LEAN_WOBBLES && !this.obs.leaning) {
+      this.obs.openLean(this.disturbPeakG, seq, t);
+    }
+  }
+
+  private endDisturbance(same: boolean): void {
+    const ms = this.now - this.disturbSince;
+    this.disturbSince = Number.NaN;
+    this.obs.disturbanceEnded(ms, this.disturbPeakG, same, this.levelBandG, this.settledSeq, this.settledT);
   }
 
   /**
@@ -251,6 +419,10 @@ export class LaneCounter implements LaneReading {
     const t = this.settledT;
     const prev = this.needsAdjust ? Math.max(this.known, 0) : (this.units as number);
     const kind: LaneEventKind = this.needsAdjust ? 'adjust' : k < prev ? 'pick' : 'restock';
+    if (this.needsAdjust && this.faulted && k !== prev) this.obs.cellTamper(k - prev, seq, t);
+    else if (!this.needsAdjust && k !== prev) this.obs.counted(seq, t);
+    this.faulted = false;
+    this.countedG = this.settledG - this.obs.objectG;
     this.units = k;
     this.known = k;
     this.needsAdjust = false;
@@ -274,13 +446,13 @@ export class LaneCounter implements LaneReading {
     const w = this.settledG;
     const cfg = this.cfg;
     let b = this.baselineG;
-    if (k === 0) {
+    if (k === 0 && this.obs.objectG === 0) {
       // Zero-tracking takes the same fraction a of every channel's reading as B loses of itself,
       // so W − B (the count's numerator) only shrinks: B handed over to the zero without a bump.
       for (const c of this.chans) c.trackZero(dt);
       b -= b * Math.min(1, dt / cfg.zeroTrackMs);
     } else {
-      b += (w - k * this.unitWeightG - b) * Math.min(1, dt / cfg.driftTrackMs);
+      b += (w - this.obs.objectG - k * this.unitWeightG - b) * Math.min(1, dt / cfg.driftTrackMs);
     }
     const lim = cfg.zeroTrackLimitG;
     this.baselineG = Math.min(lim, Math.max(-lim, b));
@@ -292,12 +464,21 @@ export class LaneCounter implements LaneReading {
 
   private enter(state: LaneState, seq: number): number {
     if (this.state === state) return LaneChange.NONE;
-    if (state === 'fault') this.interrupted(false);
+    if (state === 'fault') {
+      this.interrupted(false);
+      // A cell that lost its signal (not a silent shelf): a different count after it is tamper.
+      if (this.units !== null)
+        for (const c of this.chans)
+          if (c.status === 'saturated' || c.status === 'disconnected') this.faulted = true;
+    }
     this.state = state;
     this.frameSeq = seq;
     return LaneChange.STATE;
   }
 }
+
+/** For lanes made without a shelf around them: nothing observed is reported. */
+const NO_OBSERVER: ObserveContext = { siblings: () => [], emit: () => {}, nextId: () => 0 };
 
 /** See the header. `sigmaItems`: noise of the settled reading, in items. */
 export function confidence(residual: number, sigmaItems: number): number {

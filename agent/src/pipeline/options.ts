@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { CalibrationChange } from './calibrate.js';
 import type { ChannelReading } from './channel.js';
 import type { LaneEvent, LaneReading } from './count.js';
+import type { LaneObservation } from './observe.js';
 
 export const RateSchema = z.union([z.literal(10), z.literal(80)]);
 export const CalibrationSchema = Calibration.check(
@@ -88,6 +89,8 @@ export interface PipelineCallbacks {
   onHealthChange?: (channel: ChannelReading) => void;
   /** Temperature coefficients were learned for a channel: its calibration with them, to keep. */
   onCalibrationLearned?: (channel: number, calibration: Calibration) => void;
+  /** What a lane's weight says beyond its count, open and cleared (observe.ts). */
+  onObservation?: (observation: LaneObservation) => void;
 }
 
 export interface ShelfPipelineOptions extends ShelfPipelineInput, PipelineCallbacks {

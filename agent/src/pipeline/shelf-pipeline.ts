@@ -39,6 +39,7 @@ import { Channel, type ChannelReading } from './channel.js';
 import { DeviceClock, Tick } from './clock.js';
 import { LaneChange, LaneCounter, type LaneEvent, type LaneReading } from './count.js';
 import { worstHealth } from './health.js';
+import type { ObserveContext } from './observe.js';
 import {
   CalibrationSchema,
   type LaneCalibrationResult,
@@ -83,6 +84,17 @@ export class ShelfPipeline {
   private readonly thermal: ShelfThermal;
   private readonly learner: ThermalLearner;
   private readonly learned: LearnedCoefficients[] = [];
+  /** The lanes' observers report through this (observe.ts). */
+  private readonly observe: ObserveContext = {
+    siblings: () => this.laneList,
+    emit: (o) => {
+      this.log?.debug({ observation: o }, 'lane observation');
+      this.cb.onObservation?.(o);
+    },
+    nextId: () => ++this.observations,
+  };
+  /** Observations numbered so far. */
+  observations = 0;
   /** Frames taken, frames refused for a wrong channel count, holes that restarted filtering. */
   frames = 0;
   badFrames = 0;
@@ -98,6 +110,7 @@ export class ShelfPipeline {
       onLaneChange: options.onLaneChange,
       onHealthChange: options.onHealthChange,
       onCalibrationLearned: options.onCalibrationLearned,
+      onObservation: options.onObservation,
     };
     this.log = options.log && childLogger(options.log, 'pipeline');
     this.emit = (e) => {
@@ -262,6 +275,7 @@ export class ShelfPipeline {
           s,
           s.channels.map((c) => this.chans[c] as Channel),
           this.config,
+          this.observe,
         );
         if (prev) lane.inherit(prev, sameChannels);
       }
@@ -269,6 +283,7 @@ export class ShelfPipeline {
       this.laneById.set(s.lane, lane);
       return lane;
     });
+    for (const [id, lane] of old) if (!this.laneById.has(id)) lane.retire();
   }
 
   /** Replaces a channel's calibration; its lane's next count is an adjust. */
