@@ -31,7 +31,7 @@ export type LiveAction =
   | { type: 'health'; site: string; shelf: string; health: HealthPayload }
   | { type: 'stream'; site: string; agent: string; stream: StreamPayload }
   | { type: 'lane-settings'; site: string; agent: string; settings: LaneSettingsPayload }
-  | { type: 'refresh'; reason: 'order' | 'alert' | 'calibration' | 'catalogue' }
+  | { type: 'refresh'; reason: 'order' | 'alert' | 'observation' | 'calibration' | 'catalogue' }
   | { type: 'invalid'; topic: string; error: string }
   | { type: 'ignore'; topic: string };
 
@@ -97,6 +97,7 @@ export function classifyMessage(topic: string, payload: Uint8Array | string): Li
         };
       case 'order':
       case 'alert':
+      case 'observation':
       case 'calibration':
         return { type: 'refresh', reason: t.kind };
       default:

@@ -54,7 +54,11 @@ function ObservationItem({ o, now }: { o: ApiObservation; now: number }) {
 export function ObservationsPanel({ heading = 'On the shelves now' }: { heading?: string }) {
   const { api } = useApp();
   const now = useNow(30_000);
-  const list = useResource(() => api.observations({ state: 'live', limit: 200 }), [api], ['alert']);
+  const list = useResource(
+    () => api.observations({ state: 'live', limit: 200 }),
+    [api],
+    ['alert', 'observation'],
+  );
   useEffect(() => {
     const t = setInterval(list.reload, RELOAD_MS);
     return () => clearInterval(t);

@@ -14,7 +14,11 @@ export function UnitWeightProposal({ lane, onAccepted }: { lane: LaneRef; onAcce
   const now = useNow(30_000);
   const action = useAction();
   const [done, setDone] = useState<AcceptUnitWeightResponse | null>(null);
-  const view = useResource(() => api.unitWeight(lane), [api, lane.site, lane.shelf, lane.lane], ['alert']);
+  const view = useResource(
+    () => api.unitWeight(lane),
+    [api, lane.site, lane.shelf, lane.lane],
+    ['alert', 'observation'],
+  );
   const where = `${lane.site} · ${lane.shelf} · ${lane.lane}`;
   const p = view.data?.proposal ?? null;
   const w = p?.proposal ?? null;

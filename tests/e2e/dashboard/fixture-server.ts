@@ -139,10 +139,24 @@ export async function startFixtureServer(opts: FixtureOptions): Promise<FixtureS
     if (method === 'POST' && path === '/api/login/refresh') return send(res, 200, issue(user));
     if (method === 'GET' && path === '/api/lanes') return send(res, 200, visible(user).map(view));
 
-    let m = /^\/api\/lanes\/([^/]+)\/([^/]+)\/([^/]+)(\/history|\/calibrations)?$/.exec(path);
+    // The fixture shelves report nothing beyond their counts: no observations, no proposals.
+    if (method === 'GET' && path === '/api/observations') {
+      if (user.role === 'supplier') throw forbidden('read observations');
+      return send(res, 200, []);
+    }
+    let m =
+      /^\/api\/lanes\/([^/]+)\/([^/]+)\/([^/]+)(\/history|\/calibrations|\/observations|\/unit-weight)?$/.exec(
+        path,
+      );
     if (m && method === 'GET') {
       const l = laneAt(user, m[1] as string, m[2] as string, m[3] as string);
       if (!m[4]) return send(res, 200, view(l));
+      if (m[4] === '/observations' || m[4] === '/unit-weight') {
+        if (user.role === 'supplier') throw forbidden('read observations');
+        if (m[4] === '/observations') return send(res, 200, []);
+        const { site, shelf, lane, sku, unitWeightG } = view(l);
+        return send(res, 200, { site, shelf, lane, sku, unitWeightG, proposal: null });
+      }
       if (m[4] === '/history') {
         const to = Number(url.searchParams.get('to') ?? Date.now());
         const from = Number(url.searchParams.get('from') ?? to - 86_400_000);
