@@ -119,6 +119,28 @@ export const HealthStatuses = ['ok', 'noisy', 'drifting', 'saturated', 'disconne
 export const HealthStatus = z.enum(HealthStatuses);
 export type HealthStatus = z.infer<typeof HealthStatus>;
 
+/** A shelf temperature, °C: the range of the sensors a shelf may carry (−55..125 °C). */
+export const TemperatureC = z.number().check(z.minimum(-55), z.maximum(125));
+
+/**
+ * How a channel's reading moves with temperature (see docs/agent.md, Temperature). Zero drift is
+ * relative to the tare's temperature (`tempC`, else `refC`); span (sensitivity) drift is relative
+ * to `refC`, the temperature the scale and points are expressed at.
+ */
+export const ThermalCoefficients = z.object({
+  /** Temperature the scale and points refer to, °C. */
+  refC: TemperatureC,
+  /** Zero drift, grams per °C (the tray's own span drift included). */
+  zeroGPerC: z.number().check(z.minimum(-50), z.maximum(50)),
+  /** Span drift, parts per million of the reading per °C. */
+  spanPpmPerC: z.number().check(z.minimum(-5000), z.maximum(5000)),
+  /** `calibration`: from a tare or a reference mass repeated at two temperatures; `learned`: at rest. */
+  source: z.enum(['calibration', 'learned']),
+  /** What the learner has seen: Σ over its rests of the square of their temperature range, °C². */
+  evidence: z.optional(z.number().check(z.nonnegative())),
+});
+export type ThermalCoefficients = z.infer<typeof ThermalCoefficients>;
+
 /** `.../{shelf}/health`: worst channel status plus per-channel detail, retained. */
 export const HealthPayload = z.object({
   agent: Id,
@@ -132,9 +154,13 @@ export const HealthPayload = z.object({
       noiseG: z.number().check(z.nonnegative()),
       /** Zero drift corrected so far, grams. */
       driftG: z.number(),
+      /** Temperature coefficients in force on the channel (shelves that report a temperature). */
+      thermal: z.optional(ThermalCoefficients),
     }),
   ),
   rejects: z._default(z.record(z.string(), z.number().check(z.int(), z.nonnegative())), {}),
+  /** The shelf's temperature when the health was published, °C (protocol v1.1 shelves). */
+  tempC: z.optional(TemperatureC),
   ts: EpochMs,
 });
 export type HealthPayload = z.infer<typeof HealthPayload>;
@@ -237,28 +263,6 @@ export const CommandResponse = z.object({
   error: z.optional(z.object({ code: z.string(), message: z.string() })),
 });
 export type CommandResponse = z.infer<typeof CommandResponse>;
-
-/** A shelf temperature, °C: the range of the sensors a shelf may carry (−55..125 °C). */
-export const TemperatureC = z.number().check(z.minimum(-55), z.maximum(125));
-
-/**
- * How a channel's reading moves with temperature (see docs/agent.md, Temperature). Zero drift is
- * relative to the tare's temperature (`tempC`, else `refC`); span (sensitivity) drift is relative
- * to `refC`, the temperature the scale and points are expressed at.
- */
-export const ThermalCoefficients = z.object({
-  /** Temperature the scale and points refer to, °C. */
-  refC: TemperatureC,
-  /** Zero drift, grams per °C (the tray's own span drift included). */
-  zeroGPerC: z.number().check(z.minimum(-50), z.maximum(50)),
-  /** Span drift, parts per million of the reading per °C. */
-  spanPpmPerC: z.number().check(z.minimum(-5000), z.maximum(5000)),
-  /** `calibration`: from a tare or a reference mass repeated at two temperatures; `learned`: at rest. */
-  source: z.enum(['calibration', 'learned']),
-  /** What the learner has seen: Σ over its rests of the square of their temperature range, °C². */
-  evidence: z.optional(z.number().check(z.nonnegative())),
-});
-export type ThermalCoefficients = z.infer<typeof ThermalCoefficients>;
 
 export const Calibration = z.object({
   /** Raw counts at zero load, per channel. */
