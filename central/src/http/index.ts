@@ -15,4 +15,5 @@ export { MAX_BODY_BYTES } from './io.js';
 export { laneHealth } from './lane-health.js';
 export { DEFAULT_OFFLINE_AFTER_MS, type LaneView } from './lane-view.js';
 export { LiveState } from './live-state.js';
+export { liveOf } from './observations.js';
 export { ACTION_ROLES, type Action, may } from './scope.js';

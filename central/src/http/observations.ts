@@ -53,13 +53,26 @@ export function observationView(r: ObservationRow): ApiObservation {
   };
 }
 
-/** The open record of each observation not cleared yet, in record order. */
+/**
+ * Each observation not cleared yet, once, in the order they opened: its latest open record, since
+ * an agent says a unit-weight proposal again (same observation) as it rests on more steps.
+ */
 export function liveOf(rows: readonly ObservationRow[]): ObservationRow[] {
-  const byId = new Map<string, ObservationRow>();
-  const key = (r: ObservationRow) => `${r.site}/${r.shelf}/${r.lane}/${r.agent}/${r.observation}`;
-  for (const r of rows) if (r.state === 'open' && !byId.has(key(r))) byId.set(key(r), r);
-  const open = openObservations(rows.map((r) => ({ observation: key(r), state: r.state })));
-  return [...byId.entries()].filter(([k]) => open.has(k)).map(([, r]) => r);
+  const latest = new Map<string, ObservationRow>();
+  for (const r of rows) if (r.state === 'open') latest.set(liveKey(r), r);
+  const open = openObservations(rows.map((r) => ({ observation: liveKey(r), state: r.state })));
+  return [...latest.entries()].filter(([k]) => open.has(k)).map(([, r]) => r);
+}
+
+function liveKey(r: ObservationRow): string {
+  return `${r.site}/${r.shelf}/${r.lane}/${r.agent}/${r.observation}`;
+}
+
+/** When each observation opened (its first open record's time), by its live key. */
+function openedAt(rows: readonly ObservationRow[]): Map<string, number> {
+  const at = new Map<string, number>();
+  for (const r of rows) if (r.state === 'open' && !at.has(liveKey(r))) at.set(liveKey(r), r.ts);
+  return at;
 }
 
 function query(ctx: RequestContext, q: ObservationsQuery, lane?: LaneInfo): ObservationRow[] {
@@ -76,9 +89,11 @@ function query(ctx: RequestContext, q: ObservationsQuery, lane?: LaneInfo): Obse
     })
     .filter((r) => kinds === null || kinds.has(r.kind));
   if (q.state === 'live') {
-    rows = liveOf(rows).filter(
-      (r) => (q.from === undefined || r.ts >= q.from) && (q.to === undefined || r.ts < q.to),
-    );
+    const opened = openedAt(rows);
+    rows = liveOf(rows).filter((r) => {
+      const ts = opened.get(liveKey(r)) ?? r.ts;
+      return (q.from === undefined || ts >= q.from) && (q.to === undefined || ts < q.to);
+    });
   } else if (q.state !== undefined) rows = rows.filter((r) => r.state === q.state);
   return rows;
 }
@@ -160,7 +175,8 @@ export function observationRoutes(router: ApiRouter): void {
       throw conflict(
         `proposal ${body.observation} was accepted already by ${record.acceptedBy ?? 'someone'}`,
       );
-    if (!liveOf(rows).includes(record))
+    // Any record of a proposal still open may be accepted, not only its latest renewal.
+    if (!liveOf(rows).some((r) => liveKey(r) === liveKey(record)))
       throw conflict(`proposal ${body.observation} is cleared: the lane no longer proposes it`);
     const weight = body.unitWeightG ?? record.payload.proposal.unitWeightG;
     const now = ctx.now();
