@@ -234,7 +234,12 @@ export class LaneCounter implements LaneReading {
     if (this.units !== null) this.known = this.units;
     this.needsAdjust = true;
     this.candidate = -1;
-    if (recalibrated) this.baselineG = 0;
+    if (recalibrated) {
+      this.baselineG = 0;
+      // A tare or calibration redefines the grams: what lay on the lane (a reference mass, most
+      // likely) is part of the technician's work now, not an object to keep out of the count.
+      this.obs.closeAll(this.frameSeq, this.now);
+    }
     // The next level is no step from the last one (a new calibration, a gap in the readings).
     this.plateauG = Number.NaN;
     this.levelCandG = Number.NaN;

@@ -5,11 +5,19 @@
  * simulator actions' bad input.
  */
 
+import { ShelfPipeline } from '@shelfsense/agent';
 import { explains, greatestCommonStep } from '@shelfsense/agent/testing';
-import { Action, checkAction } from '@shelfsense/firmware-sim';
+import { Action, checkAction, ShelfEngine } from '@shelfsense/firmware-sim';
 import { describe, expect, it } from 'vitest';
 import { scale } from '../../../helpers/faults-figures.js';
-import { runScenario, SCENARIOS } from '../../../helpers/observe-scenarios.js';
+import {
+  type LaneObservation,
+  laneSettings,
+  type ObserveScenario,
+  runScenario,
+  SCENARIOS,
+  scenarioShelf,
+} from '../../../helpers/observe-scenarios.js';
 import { runPicking } from './scenario.js';
 import { ShelfModel } from './shelf-model.js';
 
@@ -191,5 +199,41 @@ describe('simulator actions for the scenarios: bad input names the field', () =>
     expect(issue({ action: 'sku-change', lane: 0, unitWeightG: 57, items: 2, itemMs: 'soon' })).toContain(
       'itemMs',
     );
+  });
+});
+
+describe("a technician's reference mass is not an object once the lane is calibrated with it", () => {
+  it('[calibrate] a mass that lay long enough to be an object is cleared by the calibration; the items put on next are counted', () => {
+    const sc = { ...(SCENARIOS[0] as ObserveScenario), lanes: [{ unitWeightG: 400, items: 0 }] };
+    const shelf = scenarioShelf(sc, 7);
+    const engine = new ShelfEngine({ shelf });
+    const observations: LaneObservation[] = [];
+    const pipeline = new ShelfPipeline({
+      channels: shelf.channels,
+      // The scale 7 % off, as on a shelf not yet calibrated: the mass reads far from what it is.
+      calibrations: shelf.cells.map((c) => ({
+        offset: c.offset + c.trayG * c.scale,
+        scale: c.scale / 1.07,
+        points: [],
+      })),
+      lanes: laneSettings(sc),
+      onObservation: (o) => observations.push({ ...o }),
+    });
+    const play = (ms: number) => {
+      for (let i = 0; i < ms / (engine.tickUs / 1000); i++) pipeline.push(engine.tick());
+    };
+    play(3_000);
+    pipeline.tareLane('L0');
+    play(3_000);
+    engine.apply(Action.parse({ action: 'place', lane: 0, grams: 2_000 }));
+    play(8_000);
+    const object = observations.find((o) => o.kind === 'foreign-object' && o.state === 'open');
+    expect(object, 'the mass, left alone, reads as an object').toBeDefined();
+    pipeline.calibrateLane('L0', 2_000);
+    expect(observations.some((o) => o.id === object?.id && o.state === 'cleared')).toBe(true);
+    engine.apply(Action.parse({ action: 'lift', lane: 0 }));
+    engine.apply(Action.parse({ action: 'set', lane: 0, count: 7 }));
+    play(8_000);
+    expect(pipeline.lane('L0')).toMatchObject({ units: 7, state: 'ok' });
   });
 });
