@@ -58,14 +58,8 @@ import {
   type SignalSettings,
   windowsFor,
 } from './settings.js';
-import {
-  type LearnedCoefficients,
-  ShelfThermal,
-  stampTemperature,
-  ThermalLearner,
-  thermalFromMass,
-  thermalFromTare,
-} from './temperature.js';
+import { ShelfThermal, stampTemperature, thermalFromMass, thermalFromTare } from './temperature.js';
+import { type LearnedCoefficients, ThermalLearner } from './thermal-learner.js';
 
 export class ShelfPipeline {
   readonly channelCount: number;
@@ -80,7 +74,7 @@ export class ShelfPipeline {
   private readonly cb: PipelineCallbacks;
   private readonly log: Logger | undefined;
   private readonly emit: (e: LaneEvent) => void;
-  /** Temperature compensation and what is learned at rest (temperature.ts). */
+  /** Temperature compensation (temperature.ts) and what is learned at rest (thermal-learner.ts). */
   private readonly thermal: ShelfThermal;
   private readonly learner: ThermalLearner;
   private readonly learned: LearnedCoefficients[] = [];

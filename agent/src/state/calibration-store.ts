@@ -9,7 +9,7 @@
  * last sequence number before it; at start-up the agent queues a pending record the outbox does
  * not have (see Agent.requeueCalibrationRecords).
  *
- * Temperature coefficients learned at rest (pipeline/temperature.ts) are kept per channel under
+ * Temperature coefficients learned at rest (pipeline/thermal-learner.ts) are kept per channel under
  * `thermal`, apart from the technician's calibrations: they apply to whichever calibration the
  * channel has, unless that one carries coefficients from a calibration at two temperatures. The
  * agent and a shelf each hold a store of the same directory: every write starts from the file as it
