@@ -387,17 +387,7 @@ describe('temperature compensation', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'agent-thermal-'));
     try {
       const log = createLogger('silent');
-      const config = parseWith(
-        AgentConfig,
-        {
-          agent: { id: 'pi-1', site: 's1' },
-          sources: [{ url: 'tcp://127.0.0.1:1' }],
-          broker: { url: 'mqtt://127.0.0.1:1' },
-          stateDir,
-          signal: { temperature: { learnSettleMs: 60_000, learnMinEvidence: 5 } },
-        },
-        'config',
-      );
+      const config = learningConfig(stateDir);
       const shelf = new ThermalShelf([{ zeroGPerC: 0.3, spanPpmPerC: 0 }], [50], [10]);
       const health: HealthPayload[] = [];
       const runtime = () =>
@@ -459,17 +449,7 @@ describe('temperature compensation', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'agent-thermal-'));
     try {
       const log = createLogger('silent');
-      const config = parseWith(
-        AgentConfig,
-        {
-          agent: { id: 'pi-1', site: 's1' },
-          sources: [{ url: 'tcp://127.0.0.1:1' }],
-          broker: { url: 'mqtt://127.0.0.1:1' },
-          stateDir,
-          signal: { temperature: { learnSettleMs: 60_000, learnMinEvidence: 5 } },
-        },
-        'config',
-      );
+      const config = learningConfig(stateDir);
       const shelf = new ThermalShelf(CELLS, [50, 50], [10, 10]);
       // Each runtime (and its own store) has one of the shelf's lanes.
       const runtime = (lane: number) =>
@@ -503,3 +483,18 @@ describe('temperature compensation', () => {
     }
   });
 });
+
+/** An agent config whose channels learn quickly, keeping its state in `stateDir`. */
+function learningConfig(stateDir: string) {
+  return parseWith(
+    AgentConfig,
+    {
+      agent: { id: 'pi-1', site: 's1' },
+      sources: [{ url: 'tcp://127.0.0.1:1' }],
+      broker: { url: 'mqtt://127.0.0.1:1' },
+      stateDir,
+      signal: { temperature: { learnSettleMs: 60_000, learnMinEvidence: 5 } },
+    },
+    'config',
+  );
+}
