@@ -12,7 +12,7 @@ import { verifyWebhook } from '@shelfsense/central/webhooks';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig } from '../helpers/agent.js';
+import { centralAgentConfig } from '../helpers/agent.js';
 import { addUser, type CentralProcess, startCentral, WebhookReceiver } from '../helpers/central.js';
 import { killAll } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
@@ -122,23 +122,7 @@ describe('[one need = one order] replenishment end to end', () => {
       },
       dir,
     );
-    const cfg = agentConfig(sim, `mqtt://127.0.0.1:${central.mqtt}`, {
-      broker: {
-        url: `mqtt://127.0.0.1:${central.mqtt}`,
-        username: 'pi-1',
-        password: 'agent-password-1',
-        reconnectMs: 200,
-      },
-      delivery: { trimOn: 'central', redeliverMs: 1_500 },
-      shelves: [
-        {
-          serial: SERIAL,
-          calibration: sim
-            .truth(SERIAL, 0)
-            .cells.map((c, channel) => ({ channel, offset: c.offset + c.trayG * c.scale, scale: c.scale })),
-        },
-      ],
-    });
+    const cfg = centralAgentConfig(sim, central.mqtt);
     agent = new Agent(cfg, createLogger('silent'));
     await agent.start();
     admin = await central.login('admin', 'admin-password-1');

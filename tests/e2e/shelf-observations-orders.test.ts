@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Agent, createLogger } from '@shelfsense/agent';
 import { type Simulator, startSimulator } from '@shelfsense/firmware-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentConfig, simControl } from '../helpers/agent.js';
+import { centralAgentConfig, simControl } from '../helpers/agent.js';
 import { addUser, type CentralProcess, startCentral } from '../helpers/central.js';
 import { killAll } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
@@ -187,24 +187,7 @@ describe('[no false orders] what is on the shelf, end to end with replenishment'
       },
       dir,
     );
-    const cfg = agentConfig(sim, `mqtt://127.0.0.1:${central.mqtt}`, {
-      broker: {
-        url: `mqtt://127.0.0.1:${central.mqtt}`,
-        username: 'pi-1',
-        password: 'agent-password-1',
-        reconnectMs: 200,
-      },
-      delivery: { trimOn: 'central', redeliverMs: 1_500 },
-      // Lane settings come from central's map; the factory calibration from the shelf.
-      shelves: [
-        {
-          serial: SERIAL,
-          calibration: sim
-            .truth(SERIAL, 0)
-            .cells.map((c, channel) => ({ channel, offset: c.offset + c.trayG * c.scale, scale: c.scale })),
-        },
-      ],
-    });
+    const cfg = centralAgentConfig(sim, central.mqtt);
     agent = new Agent(cfg, createLogger(process.env.DEBUG_AGENT ? 'debug' : 'silent'));
     await agent.start();
     admin = await central.login('admin', 'admin-password-1');

@@ -60,6 +60,23 @@ export function agentConfig(
   return { ...parseWith(AgentConfig, input, 'test agent config'), defaultUnitWeightG: 100 };
 }
 
+/**
+ * An agent config for a chain with a real central on `mqttPort`: the agent signs in as `pi-1`,
+ * trims its outbox on central's stored mark, and takes its lane settings from central's map; only
+ * each shelf's factory calibration is local.
+ */
+export function centralAgentConfig(
+  sim: Simulator,
+  mqttPort: number,
+): AgentConfig & { defaultUnitWeightG: number } {
+  const url = `mqtt://127.0.0.1:${mqttPort}`;
+  return agentConfig(sim, url, {
+    broker: { url, username: 'pi-1', password: 'agent-password-1', reconnectMs: 200 },
+    delivery: { trimOn: 'central', redeliverMs: 1_500 },
+    shelves: shelvesFromSim(sim).map(({ serial, calibration }) => ({ serial, calibration })),
+  });
+}
+
 export interface Collected {
   topic: string;
   payload: Record<string, unknown>;
